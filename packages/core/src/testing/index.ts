@@ -1,0 +1,10 @@
+/**
+ * Test doubles for code built on @drainkit/core: virtual time, seeded
+ * randomness and recorders for events, logs and metrics.
+ *
+ * @example
+ * import { SimulatedClock, SeededRandom } from "@drainkit/core/testing";
+ */
+export { SimulatedClock, flushMicrotasks } from "./SimulatedClock.ts";
+export { SeededRandom } from "../ports/random.ts";
+export { RecordingEventSink, RecordingLogger, MemoryMetrics } from "./recorders.ts";
