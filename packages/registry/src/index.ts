@@ -1,1 +1,3 @@
-export {};
+export type {
+  Versioned, Compare, TxnOp, TxnRequest, TxnResult, Change, ListResult, WatchHandle, Leadership, RegistryStore,
+} from "./store.ts";

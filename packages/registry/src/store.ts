@@ -1,0 +1,94 @@
+/**
+ * The storage port every registry store implements: a versioned key/value map
+ * with atomic compare-and-swap transactions, a revision-ordered change feed
+ * and leases for leader election. All domain logic (state machine, capacity
+ * guard, idempotency, audit chain) lives in the registry on top of this, so a
+ * store adapter stays small and one conformance suite covers them all.
+ *
+ * Keys are strings such as `peers/<id>`, `clusters/<id>`, `config`,
+ * `idem/<key>`, `audit/<seq>`, `audit-head`, `drains/<target>`. Values are
+ * JSON-serialisable.
+ */
+export interface Versioned<T = unknown> {
+  readonly key: string;
+  readonly value: T;
+  /** Revision of the last write to this key (etcd's mod_revision); > 0. */
+  readonly version: number;
+}
+
+/** A transaction guard: the key's current version must equal `version` (0 = key absent). */
+export interface Compare {
+  readonly key: string;
+  readonly version: number;
+}
+
+export type TxnOp =
+  | { readonly type: "put"; readonly key: string; readonly value: unknown }
+  | { readonly type: "delete"; readonly key: string };
+
+export interface TxnRequest {
+  /** Every compare must hold, or nothing is written. */
+  readonly compare: readonly Compare[];
+  /** Applied atomically, in order, when every compare holds. */
+  readonly ops: readonly TxnOp[];
+}
+
+export type TxnResult =
+  | { readonly ok: true; readonly revision: number }
+  /** A compare failed; `conflicts` names the keys whose version differed. */
+  | { readonly ok: false; readonly revision: number; readonly conflicts: readonly string[] };
+
+export interface Change {
+  readonly revision: number;
+  readonly key: string;
+  /** The new value, or undefined when the key was deleted. */
+  readonly value: unknown;
+  readonly type: "put" | "delete";
+}
+
+export interface ListResult {
+  readonly items: readonly Versioned[];
+  /** Store revision the listing was read at. */
+  readonly revision: number;
+}
+
+export interface WatchHandle {
+  close(): void;
+}
+
+/** A held lease: leadership or any other exclusive role with a TTL. */
+export interface Leadership {
+  /** Aborted when leadership is lost (lease expired, store unreachable, resigned). */
+  readonly signal: AbortSignal;
+  readonly candidate: string;
+  resign(): Promise<void>;
+}
+
+export interface RegistryStore {
+  /** Human-readable kind, e.g. "memory", "sqlite", "etcd". */
+  readonly kind: string;
+  get(key: string): Promise<Versioned | undefined>;
+  /** Every key starting with `prefix`, in key order. */
+  list(prefix: string): Promise<ListResult>;
+  /** Atomic compare-and-swap over any number of keys. */
+  txn(request: TxnRequest): Promise<TxnResult>;
+  /** Current store revision (0 when empty). */
+  revision(): Promise<number>;
+  /**
+   * Calls `onChange` for every change to keys under `prefix` with a revision
+   * greater than `fromRevision`, in revision order: first the history still
+   * kept, then live changes. `onError` receives a typed error when the
+   * history was compacted past `fromRevision` or the store fails.
+   */
+  watch(prefix: string, fromRevision: number, onChange: (change: Change) => void, onError?: (error: Error) => void): WatchHandle;
+  /**
+   * Campaigns for leadership of `election`; resolves once `candidate` leads.
+   * Rejects when `signal` aborts first.
+   */
+  campaign(election: string, candidate: string, options: { ttlMs: number; signal?: AbortSignal }): Promise<Leadership>;
+  /** The current leader's candidate id, if any. */
+  leader(election: string): Promise<string | undefined>;
+  /** True when the store answers (for /readyz). */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
