@@ -1,1 +1,10 @@
-export {};
+/**
+ * @drainkit/control-plane: the server behind `drainkit serve`, usable as a
+ * library (tests, embedding): store + registry + HTTP API + fleet controllers
+ * under one lifecycle.
+ */
+export { startControlPlane, parseListen, type ControlPlane, type ControlPlaneOptions } from "./controlPlane.ts";
+export { parseStoreUrl, openStore, type StoreLocation } from "./storeUrl.ts";
+export { Leadership, ELECTION, type LeadershipOptions, type LeaderWork } from "./leadership.ts";
+export { startDrainDeadlines, type DrainDeadlines, type DrainDeadlinesOptions } from "./controllers/drainDeadlines.ts";
+export { startCordonExpiry, type CordonExpiryOptions } from "./controllers/cordonExpiry.ts";

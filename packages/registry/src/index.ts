@@ -1,3 +1,15 @@
+/**
+ * @drainkit/registry: peers, clusters and config with RBAC, ETags,
+ * idempotency and a tamper-evident audit log, on top of the small
+ * {@link RegistryStore} port.
+ */
 export type {
   Versioned, Compare, TxnOp, TxnRequest, TxnResult, Change, ListResult, WatchHandle, Leadership, RegistryStore,
 } from "./store.ts";
+export type * from "./types.ts";
+export * from "./errors.ts";
+export { createMemoryStore, CompactedError, StoreClosedError, type MemoryStore, type MemoryStoreOptions } from "./memoryStore.ts";
+export { createRegistry, type RegistryOptions, type DeclaredCluster, type RegistryEvent } from "./createRegistry.ts";
+export { hasScope } from "./rbac.ts";
+export { defaultConfigSchema } from "./config.ts";
+export { mergePatch } from "./mergePatch.ts";

@@ -1,1 +1,98 @@
-export {};
+/**
+ * Test support: a control API on a real socket over an in-memory registry,
+ * with one bearer token per scope.
+ *
+ * @example
+ * import { startTestControlApi } from "@drainkit/http/testing";
+ * const api = await startTestControlApi();
+ * await fetch(`${api.url}/control/peers`, { headers: api.auth("mesh.read") });
+ * await api.close();
+ */
+import Fastify, { type FastifyInstance } from "fastify";
+import { systemClock, type Clock } from "@drainkit/core";
+import { createMemoryStore, createRegistry, type PoolBudget, type Principal, type Registry, type RegistryStore, type Scope } from "@drainkit/registry";
+import { hashToken, tokenAuthenticator, type TokenRecord } from "../auth/tokenFile.ts";
+import type { FailureLimiterOptions } from "../auth/failureLimiter.ts";
+import { createPromMetrics, type PromMetrics } from "../metrics.ts";
+import { createHttpDrainParticipant, type HttpDrainParticipant } from "../participant.ts";
+import { controlApi, type ReadinessChecks } from "../plugin.ts";
+import type { EventFeedOptions } from "../sse.ts";
+
+/** Principal of each scope's test token; the agent is the agent of peer `node-a`. */
+export const testPrincipals: Readonly<Record<Scope, Principal>> = {
+  "mesh.read": { id: "reader", scopes: ["mesh.read"] },
+  "mesh.agent": { id: "node-a", scopes: ["mesh.agent"] },
+  "mesh.operate": { id: "operator", scopes: ["mesh.operate"] },
+  "mesh.admin": { id: "admin", scopes: ["mesh.admin"] },
+};
+
+/** A running test control API. */
+export interface TestControlApi {
+  readonly url: string;
+  readonly app: FastifyInstance;
+  readonly registry: Registry;
+  readonly store: RegistryStore;
+  readonly metrics: PromMetrics;
+  readonly participant: HttpDrainParticipant;
+  /** The clear-text token of each scope. */
+  readonly tokens: Readonly<Record<Scope, string>>;
+  /** `{ authorization: "Bearer …" }` for a scope. */
+  auth(scope: Scope): Record<string, string>;
+  close(): Promise<void>;
+}
+
+/** Options of {@link startTestControlApi}. */
+export interface TestControlApiOptions {
+  readonly store?: RegistryStore;
+  readonly clock?: Clock;
+  readonly pools?: readonly PoolBudget[];
+  readonly events?: EventFeedOptions;
+  readonly failureLimiter?: Omit<FailureLimiterOptions, "clock">;
+  readonly readiness?: () => Promise<ReadinessChecks>;
+  /** Extra routes registered beside the API (e.g. a slow route for drain tests). */
+  readonly extraRoutes?: (app: FastifyInstance) => void;
+}
+
+/** Starts the control API on 127.0.0.1 with a random port. */
+export async function startTestControlApi(options: TestControlApiOptions = {}): Promise<TestControlApi> {
+  const store = options.store ?? createMemoryStore();
+  const clock = options.clock ?? systemClock();
+  const registry = createRegistry({ store, clock, ...(options.pools ? { pools: options.pools } : {}), clusters: [{ id: "east", role: "active" }, { id: "west", role: "backup" }] });
+  const tokens = {} as Record<Scope, string>;
+  const records: TokenRecord[] = [];
+  for (const [scope, p] of Object.entries(testPrincipals) as [Scope, Principal][]) {
+    tokens[scope] = `dk_test_${scope.replace(".", "_")}_token`;
+    records.push({ id: p.id, sha256: hashToken(tokens[scope]), scopes: p.scopes, createdAt: "" });
+  }
+  const metrics = createPromMetrics({ defaultMetrics: false });
+  const app = Fastify({ logger: false });
+  const participant = createHttpDrainParticipant(app);
+  await app.register(controlApi, {
+    registry,
+    authenticator: tokenAuthenticator(records),
+    clock,
+    metrics,
+    participant,
+    failureLimiter: options.failureLimiter ?? { maxFailures: 1_000_000 },
+    ...(options.events ? { events: options.events } : {}),
+    ...(options.readiness ? { readiness: options.readiness } : { readiness: async () => ({ store: await store.ping() }) }),
+  });
+  options.extraRoutes?.(app);
+  await app.listen({ host: "127.0.0.1", port: 0 });
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    app,
+    registry,
+    store,
+    metrics,
+    participant,
+    tokens,
+    auth: (scope) => ({ authorization: `Bearer ${tokens[scope]}` }),
+    close: async () => {
+      await app.close();
+      await store.close();
+    },
+  };
+}

@@ -1,1 +1,10 @@
-export {};
+/**
+ * Test support for registry stores and registry users: the store conformance
+ * suite every adapter runs, and fixtures (principals per scope, a peer factory).
+ *
+ * @example
+ * import { runRegistryStoreConformance, principals, makePeer } from "@drainkit/registry/testing";
+ */
+export { runRegistryStoreConformance, type StoreUnderTest, type ConformanceOptions } from "./conformance.ts";
+export { principals, makePeer } from "./fixtures.ts";
+export { measureThroughput, type Throughput } from "./throughput.ts";

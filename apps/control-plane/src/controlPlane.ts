@@ -1,0 +1,223 @@
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import Fastify, { type FastifyInstance } from "fastify";
+import { pino, type Logger as PinoLogger } from "pino";
+import { LifecycleOrchestrator, systemClock, systemRandom, type Clock } from "@drainkit/core";
+import { createRegistry, type PoolBudget, type Principal, type Registry, type RegistryStore } from "@drainkit/registry";
+import {
+  chainAuthenticators,
+  controlApi,
+  createHttpDrainParticipant,
+  createPromMetrics,
+  jwtAuthenticatorFromFile,
+  openTokenFile,
+  type Authenticator,
+  type HttpDrainParticipant,
+  type PromMetrics,
+} from "@drainkit/http";
+import { startCordonExpiry } from "./controllers/cordonExpiry.ts";
+import { startDrainDeadlines } from "./controllers/drainDeadlines.ts";
+import { ELECTION, Leadership } from "./leadership.ts";
+import { openStore, parseStoreUrl } from "./storeUrl.ts";
+
+/** Everything `drainkit serve` takes; the CLI fills it from flags and environment. */
+export interface ControlPlaneOptions {
+  /** `sqlite:<path>` or `etcd://host:port[,…][/prefix]`. */
+  readonly store: string;
+  /** `host:port`; loopback unless told otherwise. Port 0 picks a free port. */
+  readonly listen?: string;
+  /** Hashed tokens; default `tokens.json` beside the SQLite file, else `./data/tokens.json`. */
+  readonly tokenFile?: string;
+  /** DRAINKIT_ADMIN_TOKEN: use this admin token instead of generating one. */
+  readonly adminToken?: string;
+  readonly tls?: { readonly cert: string; readonly key: string; readonly clientCa?: string };
+  readonly jwt?: { readonly jwksFile: string; readonly issuer: string; readonly audience?: string };
+  /** Replica id in the leader election; default `<hostname>-<pid>-<random>`. */
+  readonly replicaId?: string;
+  /** Grace for in-flight requests on SIGTERM before the server stops anyway. Default 30 s. */
+  readonly drainTimeoutMs?: number;
+  /** Lease TTL of the leader. Default 3 s. */
+  readonly leaderTtlMs?: number;
+  readonly pools?: readonly PoolBudget[];
+  readonly logLevel?: string;
+  /** Where logs go; default stderr so stdout stays for the banner. */
+  readonly logDestination?: NodeJS.WritableStream;
+  readonly clock?: Clock;
+}
+
+/** A running control plane. */
+export interface ControlPlane {
+  readonly url: string;
+  /** Set only on the first start (token file created): print it once. */
+  readonly createdAdminToken?: string;
+  readonly tokenFile: string;
+  readonly replicaId: string;
+  readonly registry: Registry;
+  readonly store: RegistryStore;
+  readonly app: FastifyInstance;
+  readonly participant: HttpDrainParticipant;
+  readonly metrics: PromMetrics;
+  readonly logger: PinoLogger;
+  /** True while this replica leads and runs the fleet controllers. */
+  readonly leading: () => boolean;
+  /**
+   * Drains this server (503 to new requests, in-flight requests finish, SSE
+   * clients told to reconnect elsewhere), then stops every component in
+   * reverse dependency order.
+   */
+  shutdown(reason: string): Promise<void>;
+}
+
+/** Splits `host:port` (IPv6 in brackets). */
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(listen);
+  if (!m) throw new Error(`--listen ${listen}: expected host:port, e.g. 127.0.0.1:7400`);
+  const port = Number(m[3]);
+  if (port > 65535) throw new Error(`--listen ${listen}: port out of range`);
+  return { host: (m[1] ?? m[2])!, port };
+}
+
+/** Principal the fleet controllers act as. */
+const CONTROLLER: Principal = { id: "control-plane", scopes: ["mesh.admin"] };
+
+/**
+ * Starts the control plane: store, registry, HTTP API and, on the replica
+ * that wins the election, the fleet controllers, all under a
+ * LifecycleOrchestrator so they start and stop in dependency order.
+ *
+ * @example
+ * const cp = await startControlPlane({ store: "sqlite:./data/drainkit.db", listen: "127.0.0.1:7400" });
+ * console.log(cp.url, cp.createdAdminToken);
+ * process.once("SIGTERM", () => void cp.shutdown("SIGTERM"));
+ */
+export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
+  const clock = options.clock ?? systemClock();
+  const random = systemRandom();
+  const location = parseStoreUrl(options.store);
+  const { host, port } = parseListen(options.listen ?? "127.0.0.1:7400");
+  const replicaId = options.replicaId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const logger = pino({ level: options.logLevel ?? "info", base: { replica: replicaId } }, options.logDestination ?? process.stderr);
+  const tokenFile = resolve(options.tokenFile ?? (location.kind === "sqlite" && location.path !== ":memory:" ? join(dirname(location.path), "tokens.json") : "./data/tokens.json"));
+
+  const tokens = await openTokenFile({ path: tokenFile, ...(options.adminToken !== undefined ? { adminToken: options.adminToken } : {}) });
+  const authenticators: Authenticator[] = [tokens.authenticator];
+  if (options.jwt) authenticators.push(await jwtAuthenticatorFromFile(options.jwt.jwksFile, options.jwt.issuer, options.jwt.audience));
+
+  const metrics = createPromMetrics();
+  const store = openStore(location);
+  const registry = createRegistry({ store, clock, random, logger, metrics, ...(options.pools ? { pools: options.pools } : {}) });
+
+  const tls = options.tls;
+  const app = Fastify({
+    loggerInstance: logger,
+    requestIdHeader: "x-request-id",
+    genReqId: () => randomUUID(),
+    bodyLimit: 256 * 1024,
+    ...(tls
+      ? {
+          https: {
+            cert: readFileSync(tls.cert),
+            key: readFileSync(tls.key),
+            // Agents present client certificates; operators may still come with bearer tokens only.
+            ...(tls.clientCa ? { ca: readFileSync(tls.clientCa), requestCert: true, rejectUnauthorized: false } : {}),
+          },
+        }
+      : {}),
+  }) as unknown as FastifyInstance;
+  const participant = createHttpDrainParticipant(app, { retryAfterSeconds: 2 });
+
+  let controllers: { stop(): void }[] = [];
+  const leadership = new Leadership({
+    store,
+    clock,
+    logger,
+    candidate: replicaId,
+    ...(options.leaderTtlMs !== undefined ? { ttlMs: options.leaderTtlMs } : {}),
+    work: async () => {
+      const deadlines = await startDrainDeadlines({ registry, clock, principal: CONTROLLER, logger, onTracked: (n) => metrics.drainsInFlight.set(n) });
+      const expiry = startCordonExpiry({ registry, clock, principal: CONTROLLER, logger });
+      controllers = [deadlines, expiry];
+      return () => {
+        for (const c of controllers) c.stop();
+        controllers = [];
+      };
+    },
+  });
+
+  await app.register(controlApi, {
+    registry,
+    authenticator: chainAuthenticators(...authenticators),
+    clock,
+    metrics,
+    participant,
+    logger,
+    ...(tls?.clientCa ? { clientCertificates: { scopes: ["mesh.agent"] } } : {}),
+    readiness: async () => {
+      const reachable = await store.ping().catch(() => false);
+      const leader = reachable ? await store.leader(ELECTION).catch(() => undefined) : undefined;
+      return { store: reachable, leader: leader !== undefined };
+    },
+  });
+
+  const lifecycle = new LifecycleOrchestrator({ clock, random, logger, metrics });
+  lifecycle.register({
+    name: "store",
+    start: async () => {
+      if (!(await store.ping())) throw new Error(`store ${options.store} does not answer`);
+    },
+    stop: () => store.close(),
+    retry: { start: { attempts: 20, initialDelayMs: 250, maxDelayMs: 2000, timeoutMs: 5000 } },
+  });
+  lifecycle.register({
+    name: "http",
+    dependsOn: ["store"],
+    start: async () => {
+      await app.listen({ host, port });
+    },
+    stop: () => app.close(),
+  });
+  lifecycle.register({
+    name: "leadership",
+    dependsOn: ["store"],
+    start: () => leadership.start(),
+    stop: () => leadership.stop(),
+  });
+  await lifecycle.start();
+
+  const address = app.server.address();
+  const actualPort = typeof address === "object" && address ? address.port : port;
+  const url = `${tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${actualPort}`;
+  logger.info({ url, store: location.kind, tokenFile }, "control plane listening");
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    tokenFile,
+    replicaId,
+    registry,
+    store,
+    app,
+    participant,
+    metrics,
+    logger,
+    leading: () => leadership.leading,
+    ...(tokens.createdAdminToken !== undefined ? { createdAdminToken: tokens.createdAdminToken } : {}),
+    shutdown(reason) {
+      stopping ??= (async () => {
+        logger.info({ reason, inFlight: participant.inFlight() }, "draining before shutdown");
+        participant.drain();
+        try {
+          await participant.whenIdle(AbortSignal.timeout(options.drainTimeoutMs ?? 30_000));
+          logger.info({}, "drained: nothing in flight");
+        } catch {
+          logger.warn({ inFlight: participant.inFlight() }, "drain grace ran out; stopping with requests still in flight");
+        }
+        await lifecycle.stop();
+        logger.info({}, "stopped");
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import type { Clock, Logger, TimerHandle } from "@drainkit/core";
+import type { Principal, Registry } from "@drainkit/registry";
+
+/** Settings of {@link startCordonExpiry}. */
+export interface CordonExpiryOptions {
+  readonly registry: Registry;
+  readonly clock: Clock;
+  readonly principal: Principal;
+  readonly logger: Logger;
+  /** How often to sweep. Default 5 s. */
+  readonly intervalMs?: number;
+}
+
+/**
+ * The expiry sweeper: removes cordons whose `expiresAt` has passed. Expired
+ * cordons already stop counting when read; the sweep makes that visible in
+ * the spec, the event feed and the audit log. Each removal carries an
+ * idempotency key from peer, owner and placement time, so overlapping
+ * leaders write it once.
+ */
+export function startCordonExpiry(options: CordonExpiryOptions): { stop(): void } {
+  const { registry, clock, principal, logger } = options;
+  const interval = options.intervalMs ?? 5000;
+  let stopped = false;
+  let timer: TimerHandle | undefined;
+  const sweep = async (): Promise<void> => {
+    try {
+      let cursor: string | undefined;
+      do {
+        const page = await registry.listPeers(principal, { limit: 500, ...(cursor ? { cursor } : {}) });
+        for (const peer of page.items) {
+          for (const [owner, cordon] of Object.entries(peer.spec.cordons)) {
+            if (stopped || cordon.expiresAt === undefined || cordon.expiresAt > clock.now()) continue;
+            await registry.uncordon(principal, peer.id, { owner }, { idempotencyKey: `cordon-expiry:${peer.id}:${owner}:${cordon.at}`, reason: "cordon expired" });
+            logger.info({ peer: peer.id, owner }, "expired cordon removed");
+          }
+        }
+        cursor = page.nextCursor;
+      } while (cursor && !stopped);
+    } catch (e) {
+      logger.warn({ err: e instanceof Error ? e.message : String(e) }, "cordon expiry sweep failed; will retry");
+    }
+    if (!stopped) timer = clock.setTimer(interval, () => void sweep());
+  };
+  timer = clock.setTimer(0, () => void sweep());
+  return {
+    stop() {
+      stopped = true;
+      if (timer !== undefined) clock.clearTimer(timer);
+    },
+  };
+}

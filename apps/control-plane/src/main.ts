@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+// `drainkit`: the control-plane binary. `drainkit serve` starts the server;
+// `drainkit token add` mints another bearer token into the token file.
+import { Command, InvalidArgumentError, Option } from "commander";
+import { addToken, isScope } from "@drainkit/http";
+import type { Scope } from "@drainkit/registry";
+import { startControlPlane } from "./controlPlane.ts";
+
+const program = new Command("drainkit").description("drainkit control plane").showHelpAfterError();
+
+const duration = (v: string): number => {
+  const m = /^(\d+)(ms|s|m)?$/.exec(v);
+  if (!m) throw new InvalidArgumentError("expected a duration such as 500ms, 30s or 2m");
+  return Number(m[1]) * (m[2] === "m" ? 60_000 : m[2] === "s" || m[2] === undefined ? 1000 : 1);
+};
+
+program
+  .command("serve")
+  .description("Serve the control API (REST + SSE) and, when elected leader, run the fleet controllers")
+  .addOption(new Option("--store <url>", "sqlite:<path> or etcd://host:port[,host:port…][/prefix]").default("sqlite:./data/drainkit.db").env("DRAINKIT_STORE"))
+  .addOption(new Option("--listen <host:port>", "address to listen on (loopback unless told otherwise)").default("127.0.0.1:7400").env("DRAINKIT_LISTEN"))
+  .option("--token-file <path>", "hashed bearer tokens (default: tokens.json beside the SQLite file, else ./data/tokens.json)")
+  .option("--tls-cert <file>", "serve HTTPS with this certificate (PEM)")
+  .option("--tls-key <file>", "private key of --tls-cert (PEM)")
+  .option("--client-ca <file>", "mutual TLS for agents: trust client certificates signed by this CA (CN = peer id, scope mesh.agent)")
+  .option("--jwks <file>", "also accept JWTs signed by a key in this JWKS file (scopes from the `scope` claim)")
+  .option("--jwt-issuer <iss>", "required `iss` of accepted JWTs")
+  .option("--jwt-audience <aud>", "required `aud` of accepted JWTs")
+  .option("--replica-id <id>", "this replica's id in the leader election")
+  .addOption(new Option("--drain-timeout <duration>", "on SIGTERM, how long in-flight requests may take").default(30_000, "30s").argParser(duration))
+  .addOption(new Option("--leader-ttl <duration>", "leader lease TTL").default(3000, "3s").argParser(duration))
+  .addOption(new Option("--log-level <level>", "pino log level").default("info").env("DRAINKIT_LOG_LEVEL"))
+  .action(async (o: Record<string, string | number | undefined>) => {
+    if ((o["tlsCert"] === undefined) !== (o["tlsKey"] === undefined)) program.error("--tls-cert and --tls-key go together");
+    if (o["clientCa"] !== undefined && o["tlsCert"] === undefined) program.error("--client-ca needs --tls-cert and --tls-key");
+    if ((o["jwks"] === undefined) !== (o["jwtIssuer"] === undefined)) program.error("--jwks and --jwt-issuer go together");
+    const str = (k: string): string | undefined => (o[k] === undefined ? undefined : String(o[k]));
+    const cp = await startControlPlane({
+      store: String(o["store"]),
+      listen: String(o["listen"]),
+      drainTimeoutMs: Number(o["drainTimeout"]),
+      leaderTtlMs: Number(o["leaderTtl"]),
+      logLevel: String(o["logLevel"]),
+      ...(str("tokenFile") ? { tokenFile: str("tokenFile")! } : {}),
+      ...(process.env["DRAINKIT_ADMIN_TOKEN"] ? { adminToken: process.env["DRAINKIT_ADMIN_TOKEN"] } : {}),
+      ...(str("tlsCert") ? { tls: { cert: str("tlsCert")!, key: str("tlsKey")!, ...(str("clientCa") ? { clientCa: str("clientCa")! } : {}) } } : {}),
+      ...(str("jwks") ? { jwt: { jwksFile: str("jwks")!, issuer: str("jwtIssuer")!, ...(str("jwtAudience") ? { audience: str("jwtAudience")! } : {}) } } : {}),
+      ...(str("replicaId") ? { replicaId: str("replicaId")! } : {}),
+    });
+    const lines = [`drainkit control plane listening on ${cp.url}`, `  store: ${String(o["store"])}   replica: ${cp.replicaId}`];
+    if (cp.createdAdminToken) {
+      lines.push(`  admin token (shown once; only its hash is kept in ${cp.tokenFile}):`, `    ${cp.createdAdminToken}`);
+      lines.push(`  try: curl -H "Authorization: Bearer ${cp.createdAdminToken}" ${cp.url}/control/peers`);
+    } else if (process.env["DRAINKIT_ADMIN_TOKEN"]) {
+      lines.push("  admin token: the value of DRAINKIT_ADMIN_TOKEN");
+    } else {
+      lines.push(`  admin token: printed on the first start; tokens are in ${cp.tokenFile} (mint one: drainkit token add <id> --scope mesh.admin)`);
+    }
+    process.stdout.write(`${lines.join("\n")}\n`);
+    let signals = 0;
+    const stop = (signal: string): void => {
+      if (++signals > 1) process.exit(1); // a second signal means "now"
+      cp.shutdown(signal).then(() => process.exit(0), (e: unknown) => {
+        cp.logger.error({ err: e instanceof Error ? e.message : String(e) }, "shutdown failed");
+        process.exit(1);
+      });
+    };
+    process.on("SIGTERM", () => stop("SIGTERM"));
+    process.on("SIGINT", () => stop("SIGINT"));
+  });
+
+const token = program.command("token").description("Manage bearer tokens in the token file");
+token
+  .command("add <id>")
+  .description("Mint a token for <id> and print it once")
+  .requiredOption("--scope <scope...>", "mesh.read | mesh.agent | mesh.operate | mesh.admin")
+  .option("--token-file <path>", "token file", "./data/tokens.json")
+  .action(async (id: string, o: { scope: string[]; tokenFile: string }) => {
+    const bad = o.scope.filter((s) => !isScope(s));
+    if (bad.length > 0) program.error(`unknown scope ${bad.join(", ")}; use mesh.read, mesh.agent, mesh.operate or mesh.admin`);
+    const t = await addToken(o.tokenFile, id, o.scope as Scope[]);
+    process.stdout.write(`${t}\n`);
+  });
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  process.stderr.write(`drainkit: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

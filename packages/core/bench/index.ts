@@ -1,0 +1,3 @@
+// Each area of core adds its own bench file and one import line here; the
+// imports run in order, each printing JSON lines through @drainkit/bench.
+import "./lifecycle.ts";

@@ -1,0 +1,68 @@
+import type { Counter, Metrics } from "../ports/metrics.ts";
+import { noopMetrics } from "../ports/metrics.ts";
+import { decide } from "./admit.ts";
+import type { AdmissionDecision, AdmissionRequest, GuardFleetView, PoolBudget } from "./types.ts";
+
+/** Options of {@link CapacityGuard}. */
+export interface CapacityGuardOptions {
+  /** The pool budgets; a node in no listed pool is never refused. */
+  readonly pools: readonly PoolBudget[];
+  /** Counts `pool_forced_breaches_total{pool}` and `pool_admissions_total{pool?,outcome}`. */
+  readonly metrics?: Metrics;
+}
+
+/**
+ * The capacity guard over every pool: admits a request against each pool its
+ * node(s) belong to, and counts forced breaches. Deterministic and synchronous;
+ * the only side effect is the metrics it is given.
+ *
+ * @example
+ * const guard = new CapacityGuard({ pools: [{ name: "web", maxUnavailable: 1 }] });
+ * const d = guard.admit(fleet, { kind: "drain", node: "web-3", queue: true });
+ * if (d.outcome !== "allowed") console.log(d.error.details); // {pool, available, required, drainsInFlight, ...}
+ */
+export class CapacityGuard {
+  readonly pools: readonly PoolBudget[];
+  readonly #byName: ReadonlyMap<string, PoolBudget>;
+  readonly #forced: Counter;
+  readonly #admissions: Counter;
+
+  constructor(options: CapacityGuardOptions) {
+    this.pools = options.pools;
+    this.#byName = new Map(options.pools.map((p) => [p.name, p]));
+    const metrics = options.metrics ?? noopMetrics;
+    this.#forced = metrics.counter("pool_forced_breaches_total", "Drains or cordons an admin forced through a pool budget.");
+    this.#admissions = metrics.counter("pool_admissions_total", "Capacity guard decisions by outcome.");
+  }
+
+  /** The budget named `name`, if any. */
+  pool(name: string): PoolBudget | undefined {
+    return this.#byName.get(name);
+  }
+
+  /** The budgets of the pools `member` belongs to. */
+  poolsOf(member: { readonly pools: readonly string[] }): PoolBudget[] {
+    const out: PoolBudget[] = [];
+    for (const name of member.pools) {
+      const pool = this.#byName.get(name);
+      if (pool !== undefined) out.push(pool);
+    }
+    return out;
+  }
+
+  /** Admits `request` against every pool its node(s) belong to. */
+  admit(fleet: GuardFleetView, request: AdmissionRequest): AdmissionDecision {
+    const targets = new Set(typeof request.node === "string" ? [request.node] : request.node);
+    const names = new Set<string>();
+    for (const member of fleet.nodes) {
+      if (targets.has(member.id)) for (const p of member.pools) if (this.#byName.has(p)) names.add(p);
+    }
+    const pools = this.pools.filter((p) => names.has(p.name));
+    const decision = decide(pools, fleet, request);
+    this.#admissions.inc({ outcome: decision.outcome === "allowed" && decision.forced ? "forced" : decision.outcome });
+    if (decision.outcome === "allowed" && decision.forced) {
+      for (const b of decision.breaches) this.#forced.inc({ pool: b.pool });
+    }
+    return decision;
+  }
+}

@@ -1,0 +1,203 @@
+import { PoolDepletionError } from "./PoolDepletionError.ts";
+import type {
+  AdmissionDecision,
+  AdmissionRequest,
+  BudgetValue,
+  GuardFleetView,
+  PoolBudget,
+  PoolMember,
+  PoolNumbers,
+} from "./types.ts";
+
+/** A budget resolved against a pool size. */
+export interface ResolvedBudget {
+  /** Members that must stay available. */
+  readonly required: number;
+  /** Members that must stay schedulable. */
+  readonly requiredSchedulable: number;
+}
+
+function percentOf(value: `${number}%`): number {
+  const p = Number(value.slice(0, -1));
+  if (!Number.isFinite(p) || p < 0 || p > 100) {
+    throw new RangeError(`budget "${value}": a percent must be between 0% and 100%`);
+  }
+  return p;
+}
+
+function count(value: number, what: string): number {
+  if (!Number.isInteger(value) || value < 0) {
+    throw new RangeError(`${what} ${value}: a count must be a whole number >= 0`);
+  }
+  return value;
+}
+
+/** A minimum (minAvailable / minSchedulable) as a member count; percent rounds UP. */
+function atLeast(value: BudgetValue | undefined, total: number, what: string): number {
+  if (value === undefined) return 0;
+  if (typeof value === "number") return count(value, what);
+  return Math.ceil((percentOf(value) * total) / 100);
+}
+
+/**
+ * maxUnavailable as a member count. A percent rounds DOWN, so the pool keeps at
+ * least the share it asked for; but a non-zero percent of a pool of 2+ members
+ * allows at least 1, otherwise "10%" of a 5-node pool could never roll. A pool
+ * of one member rounds to 0 unless the percent is 100%.
+ */
+function atMostUnavailable(value: BudgetValue, total: number): number {
+  if (typeof value === "number") return count(value, "maxUnavailable");
+  const p = percentOf(value);
+  const floor = Math.floor((p * total) / 100);
+  return p > 0 && total >= 2 ? Math.max(1, floor) : floor;
+}
+
+/**
+ * Resolves a pool's budget against its size. `required` is the stricter of
+ * `minAvailable` (percent rounded up) and `total - maxUnavailable` (percent
+ * rounded down, at least 1 for a non-zero percent of a pool of 2+).
+ *
+ * @example
+ * resolveBudget({ name: "web", minAvailable: "50%" }, 3).required;   // 2 (1.5 rounds up)
+ * resolveBudget({ name: "web", maxUnavailable: "50%" }, 3).required; // 2 (1.5 rounds down to 1 unavailable)
+ */
+export function resolveBudget(pool: PoolBudget, total: number): ResolvedBudget {
+  const minAvailable = atLeast(pool.minAvailable, total, "minAvailable");
+  const fromMax = pool.maxUnavailable === undefined ? 0 : Math.max(0, total - atMostUnavailable(pool.maxUnavailable, total));
+  return {
+    required: Math.max(minAvailable, fromMax),
+    requiredSchedulable: atLeast(pool.minSchedulable, total, "minSchedulable"),
+  };
+}
+
+/** The phase of `member` that counts for `pool` (its role phase, else its node phase). */
+export function phaseFor(pool: PoolBudget, member: PoolMember): string {
+  if (pool.role !== undefined) {
+    const rolePhase = member.roles?.[pool.role];
+    if (rolePhase !== undefined) return rolePhase;
+  }
+  return member.phase;
+}
+
+/**
+ * Available: healthy and `active` or `cordoned`. A cordoned member still serves
+ * its traffic (Kubernetes semantics), so a cordon does not cost availability;
+ * `draining`, `drained`, `failed`, an unhealthy node or any unknown phase does.
+ */
+export function isAvailable(pool: PoolBudget, member: PoolMember): boolean {
+  if (member.healthy === false) return false;
+  const phase = phaseFor(pool, member);
+  return phase === "active" || phase === "cordoned";
+}
+
+/** Schedulable: healthy and `active` (takes new placements). */
+export function isSchedulable(pool: PoolBudget, member: PoolMember): boolean {
+  return member.healthy !== false && phaseFor(pool, member) === "active";
+}
+
+/** The nodes a request names, as a set. */
+export function requestNodes(request: AdmissionRequest): ReadonlySet<string> {
+  return new Set(typeof request.node === "string" ? [request.node] : request.node);
+}
+
+/** Counts a pool's numbers before and after `request`. */
+export function poolNumbers(pool: PoolBudget, fleet: GuardFleetView, request: AdmissionRequest): PoolNumbers {
+  const targets = requestNodes(request);
+  let total = 0;
+  let available = 0;
+  let availableAfter = 0;
+  let schedulable = 0;
+  let schedulableAfter = 0;
+  let drainsInFlight = 0;
+  for (const member of fleet.nodes) {
+    if (!member.pools.includes(pool.name)) continue;
+    total++;
+    const isTarget = targets.has(member.id);
+    if (phaseFor(pool, member) === "draining") drainsInFlight++;
+    if (isAvailable(pool, member)) {
+      available++;
+      if (!(isTarget && request.kind === "drain")) availableAfter++;
+    }
+    if (isSchedulable(pool, member)) {
+      schedulable++;
+      if (!isTarget) schedulableAfter++;
+    }
+  }
+  const { required, requiredSchedulable } = resolveBudget(pool, total);
+  return { pool: pool.name, total, available, availableAfter, required, drainsInFlight, schedulable, schedulableAfter, requiredSchedulable };
+}
+
+/**
+ * The bound `numbers` break, if any. A request that does not make a bound worse
+ * (re-draining a draining node, cordoning a cordoned one) never breaks it, so
+ * retries stay idempotent even when the pool is already short.
+ */
+export function breachOf(numbers: PoolNumbers, nodes: readonly string[]): PoolDepletionError | undefined {
+  if (numbers.availableAfter < numbers.available && numbers.availableAfter < numbers.required) {
+    return new PoolDepletionError({
+      pool: numbers.pool,
+      available: numbers.available,
+      required: numbers.required,
+      drainsInFlight: numbers.drainsInFlight,
+      availableAfter: numbers.availableAfter,
+      bound: "available",
+      nodes,
+    });
+  }
+  if (numbers.schedulableAfter < numbers.schedulable && numbers.schedulableAfter < numbers.requiredSchedulable) {
+    return new PoolDepletionError({
+      pool: numbers.pool,
+      available: numbers.schedulable,
+      required: numbers.requiredSchedulable,
+      drainsInFlight: numbers.drainsInFlight,
+      availableAfter: numbers.schedulableAfter,
+      bound: "schedulable",
+      nodes,
+    });
+  }
+  return undefined;
+}
+
+/**
+ * Decides whether `request` may take its node(s) out of `pool`. Pure and
+ * synchronous, so a store can run it inside the transaction that writes the
+ * drain: two operators then cannot both take the last spare node.
+ *
+ * Nodes that are not members of `pool` are ignored (the pool is allowed).
+ *
+ * @example
+ * const pool = { name: "web", minAvailable: 2 };
+ * const fleet = { nodes: [
+ *   { id: "a", pools: ["web"], phase: "active" },
+ *   { id: "b", pools: ["web"], phase: "active" },
+ *   { id: "c", pools: ["web"], phase: "draining" },
+ * ] };
+ * const d = admit(pool, fleet, { kind: "drain", node: "a" });
+ * // d.outcome === "refused"; d.error.details → { available: 2, required: 2, drainsInFlight: 1, ... }
+ */
+export function admit(pool: PoolBudget, fleet: GuardFleetView, request: AdmissionRequest): AdmissionDecision {
+  return decide([pool], fleet, request);
+}
+
+/** Admission across several pools: refused when any pool refuses. */
+export function decide(pools: readonly PoolBudget[], fleet: GuardFleetView, request: AdmissionRequest): AdmissionDecision {
+  const nodes = [...requestNodes(request)];
+  const numbers: PoolNumbers[] = [];
+  const breaches: PoolNumbers[] = [];
+  let first: PoolDepletionError | undefined;
+  for (const pool of pools) {
+    const n = poolNumbers(pool, fleet, request);
+    numbers.push(n);
+    const breach = breachOf(n, nodes);
+    if (breach !== undefined) {
+      breaches.push(n);
+      first ??= breach;
+    }
+  }
+  if (first === undefined) return { outcome: "allowed", forced: false, pools: numbers };
+  // A force without a reason is no override: the audit trail must say why.
+  if (request.force !== undefined && request.force.reason.trim() !== "") {
+    return { outcome: "allowed", forced: true, reason: request.force.reason, breaches, pools: numbers };
+  }
+  return { outcome: request.queue === true ? "queued" : "refused", error: first, pools: numbers };
+}

@@ -1,0 +1,588 @@
+import type { Clock } from "../ports/clock.ts";
+import type { EventSink } from "../ports/events.ts";
+import { nullEventSink } from "../ports/events.ts";
+import { DrainLimitError, NodeNotInFleetError, OnlySchedulableNodeError } from "./errors.ts";
+import { LoadHeap } from "./LoadHeap.ts";
+import type {
+  DrainRemaining,
+  FleetDrainRecord,
+  FleetDrainRequest,
+  FleetDrainStatus,
+  FleetNode,
+  FleetView,
+  MigrationEvent,
+  PlannedMove,
+  Workload,
+} from "./types.ts";
+
+/** Balancing between nodes, always below draining in priority. */
+export interface BalanceOptions {
+  /** Default false: the scheduler only drains. */
+  readonly enabled?: boolean;
+  /** Default true: no balance move is planned while any drain is active. When false, balance still never touches a draining node. */
+  readonly pauseWhileDraining?: boolean;
+  /** Balance moves in flight at once (default: the drain `batchSize`). */
+  readonly batchSize?: number;
+  /** Move only when the most and least loaded nodes differ by at least this (default 2). */
+  readonly threshold?: number;
+}
+
+/** Options of {@link DrainScheduler}: the clock, the fleet and settings. */
+export interface DrainSchedulerOptions {
+  readonly clock: Clock;
+  /** The observed fleet: nodes and where each workload sits now. */
+  readonly fleet: FleetView;
+  /** Persisted drains to continue (a scheduler rebuilt after a failover). */
+  readonly records?: readonly FleetDrainRecord[];
+  /** Moves in flight off one draining node at once (default 10). */
+  readonly batchSize?: number;
+  /** Targets draining at once per scope (default 1). */
+  readonly maxDrainsPerScope?: number;
+  /** Default true: a drain completes only after its participants reported 0 in flight ({@link DrainScheduler.reportProgress}). */
+  readonly awaitIdleReport?: boolean;
+  readonly balance?: BalanceOptions;
+  /** Prefix of move ids, so ids from an earlier incarnation never match (e.g. the leader term). */
+  readonly movePrefix?: string;
+  readonly events?: EventSink<MigrationEvent>;
+}
+
+/** The answer to {@link DrainScheduler.startDrain}. */
+export type DrainStart =
+  | { readonly outcome: "started"; readonly record: FleetDrainRecord }
+  /** The target already drains under this epoch or a newer one: nothing changed. */
+  | { readonly outcome: "unchanged"; readonly record: FleetDrainRecord }
+  /** The epoch is older than one the target has already seen: ignored. */
+  | { readonly outcome: "stale"; readonly epoch: number };
+
+interface NodeSlot {
+  readonly id: string;
+  readonly order: number;
+  readonly scope: string;
+  schedulable: boolean;
+  up: boolean;
+  readonly owners: Set<string>;
+  readonly children: Set<string>;
+  /** Ids of moves in flight onto this node. */
+  readonly incoming: Set<string>;
+  outgoing: number;
+  drain: DrainState | undefined;
+  lastEpoch: number;
+}
+
+interface WorkloadSlot {
+  readonly id: string;
+  readonly owner: string | undefined;
+  node: string;
+  move: PlannedMove | undefined;
+}
+
+interface DrainState {
+  readonly record: FleetDrainRecord;
+  status: "draining" | "drained" | "failed";
+  inFlight: number | undefined;
+  reason: string | undefined;
+  blocking: string[];
+  lastReport: string;
+}
+
+const DEFAULT_SCOPE = "default";
+
+/**
+ * Moves workloads off draining nodes: owners first, in batches, each to the
+ * least loaded schedulable node (moves in flight included), then the children,
+ * which follow their owner. An explicit, step-able state machine on the
+ * injected clock: {@link tick} returns the moves to start; the host reports
+ * {@link moveCommitted} / {@link moveFailed} / {@link nodeCrashed} /
+ * {@link reportProgress}. It reads no other time and does no I/O, so the
+ * simulator and the control plane run the very same code.
+ *
+ * Ownership flips only at {@link moveCommitted}: a workload is owned by exactly
+ * one node at every committed point (make before break).
+ *
+ * @example
+ * const s = new DrainScheduler({ clock, fleet: { nodes, workloads }, awaitIdleReport: false });
+ * s.startDrain({ target: "n1", deadline: clock.now() + 60_000 });
+ * for (let moves = s.tick(); moves.length > 0; moves = s.tick()) {
+ *   for (const m of moves) s.moveCommitted(m); // after starting m.workload on m.to
+ * }
+ * s.status("n1")?.status; // "drained"
+ */
+export class DrainScheduler {
+  readonly #clock: Clock;
+  readonly #events: EventSink<MigrationEvent>;
+  readonly #batchSize: number;
+  readonly #maxDrainsPerScope: number;
+  readonly #awaitIdle: boolean;
+  readonly #balance: Required<BalanceOptions>;
+  readonly #prefix: string;
+  readonly #nodes = new Map<string, NodeSlot>();
+  readonly #byOrder: NodeSlot[] = [];
+  readonly #workloads = new Map<string, WorkloadSlot>();
+  readonly #moves = new Map<string, PlannedMove>();
+  readonly #active = new Set<DrainState>();
+  readonly #least = new LoadHeap();
+  readonly #most = new LoadHeap();
+  #eligible = 0;
+  #balanceInFlight = 0;
+  #seq = 0;
+
+  constructor(options: DrainSchedulerOptions) {
+    this.#clock = options.clock;
+    this.#events = options.events ?? nullEventSink;
+    this.#batchSize = positive(options.batchSize ?? 10, "batchSize");
+    this.#maxDrainsPerScope = positive(options.maxDrainsPerScope ?? 1, "maxDrainsPerScope");
+    this.#awaitIdle = options.awaitIdleReport ?? true;
+    this.#balance = {
+      enabled: options.balance?.enabled ?? false,
+      pauseWhileDraining: options.balance?.pauseWhileDraining ?? true,
+      batchSize: positive(options.balance?.batchSize ?? this.#batchSize, "balance.batchSize"),
+      threshold: Math.max(1, options.balance?.threshold ?? 2),
+    };
+    this.#prefix = options.movePrefix ?? "";
+    for (const node of options.fleet.nodes) this.addNode(node);
+    for (const w of options.fleet.workloads ?? []) this.addWorkload(w);
+    for (const record of options.records ?? []) this.#restore(record);
+  }
+
+  // ---- fleet changes -------------------------------------------------------
+
+  /** Adds a node (a new node joins, or a node was registered late). */
+  addNode(node: FleetNode): void {
+    if (this.#nodes.has(node.id)) return;
+    const up = node.healthy !== false;
+    const slot: NodeSlot = {
+      id: node.id,
+      order: this.#byOrder.length,
+      scope: node.scope ?? DEFAULT_SCOPE,
+      schedulable: node.schedulable ?? (node.phase === "active" && up),
+      up,
+      owners: new Set(),
+      children: new Set(),
+      incoming: new Set(),
+      outgoing: 0,
+      drain: undefined,
+      lastEpoch: 0,
+    };
+    this.#nodes.set(node.id, slot);
+    this.#byOrder.push(slot);
+    if (this.#isEligible(slot)) this.#eligible++;
+    this.#touch(slot);
+  }
+
+  /** Places a workload (owner when `owner` is absent, else a child of it). */
+  addWorkload(w: Workload): void {
+    const node = this.#node(w.node);
+    const existing = this.#workloads.get(w.id);
+    if (existing !== undefined) return;
+    this.#workloads.set(w.id, { id: w.id, owner: w.owner, node: w.node, move: undefined });
+    (w.owner === undefined ? node.owners : node.children).add(w.id);
+    this.#touch(node);
+  }
+
+  /** Cordon (`false`) or uncordon (`true`) a node: whether it takes new placements. */
+  setSchedulable(id: string, schedulable: boolean): void {
+    this.#update(this.#node(id), (n) => (n.schedulable = schedulable));
+  }
+
+  /**
+   * The node went down. Moves onto it fail (their workloads stay on their
+   * source and are retried elsewhere on the next tick); they are returned so
+   * the host can clean up. Workloads it owns stay owned by it.
+   */
+  nodeCrashed(id: string): PlannedMove[] {
+    const node = this.#node(id);
+    this.#update(node, (n) => (n.up = false));
+    const failed: PlannedMove[] = [];
+    for (const moveId of [...node.incoming]) {
+      const move = this.#moves.get(moveId);
+      if (move !== undefined && this.moveFailed(move, `destination ${id} crashed`)) failed.push(move);
+    }
+    return failed;
+  }
+
+  /** The node is back up (it takes placements again if it is schedulable and not draining). */
+  nodeRecovered(id: string): void {
+    this.#update(this.#node(id), (n) => (n.up = true));
+  }
+
+  // ---- drains --------------------------------------------------------------
+
+  /**
+   * Starts draining `target`. Refused with {@link DrainLimitError} when its
+   * scope already drains `maxDrainsPerScope` targets, and with
+   * {@link OnlySchedulableNodeError} when no other node could take its work.
+   * A newer epoch replaces the current drain; an older one is ignored.
+   */
+  startDrain(request: FleetDrainRequest): DrainStart {
+    const node = this.#node(request.target);
+    const current = node.drain;
+    if (request.epoch !== undefined && request.epoch <= node.lastEpoch) {
+      if (current !== undefined && current.record.epoch === request.epoch) return { outcome: "unchanged", record: current.record };
+      return { outcome: "stale", epoch: request.epoch };
+    }
+    if (request.epoch === undefined && current?.status === "draining") return { outcome: "unchanged", record: current.record };
+    const busy: string[] = [];
+    for (const d of this.#active) if (d.record.scope === node.scope && d.record.target !== node.id) busy.push(d.record.target);
+    if (busy.length >= this.#maxDrainsPerScope) throw new DrainLimitError(node.id, node.scope, busy, this.#maxDrainsPerScope);
+    if (this.#eligible - (this.#isEligible(node) ? 1 : 0) <= 0) throw new OnlySchedulableNodeError(node.id);
+    const record: FleetDrainRecord = {
+      target: node.id,
+      epoch: request.epoch ?? node.lastEpoch + 1,
+      startedAt: this.#clock.now(),
+      deadline: request.deadline,
+      scope: node.scope,
+    };
+    this.#begin(node, record);
+    this.#events.emit({ type: "fleet-drain-started", record });
+    return { outcome: "started", record };
+  }
+
+  /**
+   * Participants' in-flight count for a drain. A report for another epoch
+   * than the target's current drain, or for a drain already finished (a late,
+   * reordered report), is ignored (`"stale"`): a drained node never reopens.
+   */
+  reportProgress(report: { readonly target: string; readonly epoch: number; readonly inFlight: number }): "accepted" | "stale" {
+    const d = this.#nodes.get(report.target)?.drain;
+    if (d === undefined || report.epoch !== d.record.epoch || d.status !== "draining") return "stale";
+    d.inFlight = Math.max(0, report.inFlight);
+    return "accepted";
+  }
+
+  /** A participant failed the drain: it stops moving work and is reported failed. Stale epochs are ignored. */
+  failDrain(target: string, epoch: number, reason: string): "accepted" | "stale" {
+    const d = this.#nodes.get(target)?.drain;
+    if (d === undefined || epoch !== d.record.epoch || d.status !== "draining") return "stale";
+    this.#fail(d, reason);
+    return "accepted";
+  }
+
+  /**
+   * Ends the drain of `target` (drained, failed or still draining) and makes
+   * it schedulable again, e.g. after its upgrade. Moves already in flight off
+   * it still complete.
+   */
+  resumeNode(target: string): void {
+    const node = this.#node(target);
+    const d = node.drain;
+    this.#update(node, (n) => {
+      n.drain = undefined;
+      n.schedulable = true;
+    });
+    if (d !== undefined) this.#active.delete(d);
+  }
+
+  // ---- the step ------------------------------------------------------------
+
+  /**
+   * One scheduling step at `clock.now()`: fails drains past their deadline,
+   * completes drains that are empty and idle, and returns the moves to start
+   * now, drains first, then balance.
+   */
+  tick(): PlannedMove[] {
+    const now = this.#clock.now();
+    const out: PlannedMove[] = [];
+    for (const d of [...this.#active]) {
+      const node = this.#nodes.get(d.record.target)!;
+      if (this.#isComplete(node, d)) {
+        d.status = "drained";
+        d.reason = undefined;
+        d.blocking = [];
+        this.#active.delete(d);
+        this.#events.emit({ type: "fleet-drain-completed", target: node.id, epoch: d.record.epoch });
+        continue;
+      }
+      if (now > d.record.deadline) {
+        this.#fail(d, "deadline passed before the node was empty and idle");
+        continue;
+      }
+      this.#planDrain(node, d, out);
+      const remaining = this.#remaining(node, d);
+      const key = `${remaining.owners}/${remaining.children}/${remaining.movesInFlight}/${remaining.inFlight}`;
+      if (key !== d.lastReport) {
+        d.lastReport = key;
+        this.#events.emit({ type: "fleet-drain-progress", target: node.id, epoch: d.record.epoch, remaining });
+      }
+    }
+    if (this.#balance.enabled && !(this.#balance.pauseWhileDraining && this.#active.size > 0)) this.#planBalance(out);
+    return out;
+  }
+
+  /** The destination serves `move.workload`: ownership flips from `from` to `to`. False for an unknown (stale) move. */
+  moveCommitted(move: PlannedMove): boolean {
+    const m = this.#live(move);
+    if (m === undefined) return false;
+    const w = this.#workloads.get(m.workload)!;
+    const from = this.#nodes.get(m.from)!;
+    const to = this.#nodes.get(m.to)!;
+    this.#settle(m, w, from, to);
+    (w.owner === undefined ? from.owners : from.children).delete(w.id);
+    (w.owner === undefined ? to.owners : to.children).add(w.id);
+    w.node = to.id;
+    this.#touch(from);
+    this.#touch(to);
+    return true;
+  }
+
+  /** The move did not happen: the workload stays on its source and is planned again. False for an unknown (stale) move. */
+  moveFailed(move: PlannedMove, reason = "move failed"): boolean {
+    const m = this.#live(move);
+    if (m === undefined) return false;
+    const w = this.#workloads.get(m.workload)!;
+    const from = this.#nodes.get(m.from)!;
+    const to = this.#nodes.get(m.to)!;
+    this.#settle(m, w, from, to);
+    this.#touch(from);
+    this.#touch(to);
+    this.#events.emit({ type: "fleet-move-failed", move: m, reason });
+    return true;
+  }
+
+  // ---- reads ---------------------------------------------------------------
+
+  /** The drain of `target` (draining, drained or failed), or undefined. */
+  status(target: string): FleetDrainStatus | undefined {
+    const node = this.#nodes.get(target);
+    const d = node?.drain;
+    if (node === undefined || d === undefined) return undefined;
+    const base = { record: d.record, status: d.status, remaining: this.#remaining(node, d) };
+    return {
+      ...base,
+      ...(d.reason === undefined ? {} : { reason: d.reason }),
+      ...(d.blocking.length === 0 ? {} : { blocking: [...d.blocking] }),
+    };
+  }
+
+  /** Every drain not yet resumed, as persisted: the input of a rebuilt scheduler. */
+  records(): FleetDrainRecord[] {
+    const out: FleetDrainRecord[] = [];
+    for (const n of this.#byOrder) if (n.drain !== undefined) out.push(n.drain.record);
+    return out;
+  }
+
+  /** Targets draining now. */
+  get activeDrains(): number {
+    return this.#active.size;
+  }
+
+  /** Moves planned and not yet committed or failed. */
+  inFlight(): PlannedMove[] {
+    return [...this.#moves.values()];
+  }
+
+  /** The node that owns `workload` now. */
+  ownerOf(workload: string): string | undefined {
+    return this.#workloads.get(workload)?.node;
+  }
+
+  /** Every workload with the node that owns it, in the form of a {@link FleetView}'s workloads. */
+  placement(): Workload[] {
+    const out: Workload[] = [];
+    for (const w of this.#workloads.values()) out.push(w.owner === undefined ? { id: w.id, node: w.node } : { id: w.id, node: w.node, owner: w.owner });
+    return out;
+  }
+
+  /** Owners and children on `node` now, and its load counting moves in flight. */
+  loadOf(node: string): { readonly owners: number; readonly children: number; readonly load: number } {
+    const n = this.#node(node);
+    return { owners: n.owners.size, children: n.children.size, load: load(n) };
+  }
+
+  /** Whether `node` would take a new placement now. */
+  isSchedulable(node: string): boolean {
+    const n = this.#nodes.get(node);
+    return n !== undefined && this.#isEligible(n);
+  }
+
+  // ---- internals -----------------------------------------------------------
+
+  #node(id: string): NodeSlot {
+    const n = this.#nodes.get(id);
+    if (n === undefined) throw new NodeNotInFleetError(id);
+    return n;
+  }
+
+  #isEligible(n: NodeSlot): boolean {
+    return n.up && n.schedulable && n.drain === undefined;
+  }
+
+  #update(n: NodeSlot, change: (n: NodeSlot) => void): void {
+    const before = this.#isEligible(n);
+    change(n);
+    const after = this.#isEligible(n);
+    if (before !== after) this.#eligible += after ? 1 : -1;
+    this.#touch(n);
+  }
+
+  #begin(node: NodeSlot, record: FleetDrainRecord): void {
+    if (node.drain !== undefined) this.#active.delete(node.drain);
+    const d: DrainState = { record, status: "draining", inFlight: this.#awaitIdle ? undefined : 0, reason: undefined, blocking: [], lastReport: "" };
+    this.#update(node, (n) => {
+      n.drain = d;
+      n.lastEpoch = Math.max(n.lastEpoch, record.epoch);
+    });
+    this.#active.add(d);
+  }
+
+  #restore(record: FleetDrainRecord): void {
+    const node = this.#nodes.get(record.target);
+    if (node === undefined) return; // the node left the fleet; nothing of it remains to move
+    if (node.drain !== undefined && node.drain.record.epoch >= record.epoch) return;
+    this.#begin(node, record);
+  }
+
+  #fail(d: DrainState, reason: string): void {
+    d.status = "failed";
+    d.reason = reason;
+    this.#active.delete(d);
+    const node = this.#nodes.get(d.record.target)!;
+    this.#events.emit({ type: "fleet-drain-failed", target: node.id, epoch: d.record.epoch, reason, remaining: this.#remaining(node, d) });
+  }
+
+  #isComplete(node: NodeSlot, d: DrainState): boolean {
+    return node.owners.size === 0 && node.children.size === 0 && node.outgoing === 0 && node.incoming.size === 0 && d.inFlight === 0;
+  }
+
+  #remaining(node: NodeSlot, d: DrainState): DrainRemaining {
+    return { owners: node.owners.size, children: node.children.size, movesInFlight: node.outgoing + node.incoming.size, inFlight: d.inFlight };
+  }
+
+  #planDrain(node: NodeSlot, d: DrainState, out: PlannedMove[]): void {
+    let room = this.#batchSize - node.outgoing;
+    d.blocking = [];
+    d.reason = undefined;
+    if (room <= 0) return;
+    // Owners first: children move only once no owner is left on the node.
+    const tier = node.owners.size > 0 ? node.owners : node.children;
+    for (const id of tier) {
+      if (room <= 0) break;
+      const w = this.#workloads.get(id)!;
+      if (w.move !== undefined) continue;
+      const to = this.#follow(w) ?? this.#leastLoaded();
+      if (to === undefined) {
+        d.blocking.push(id);
+        d.reason = "no schedulable node can take the remaining workloads";
+        break;
+      }
+      out.push(this.#plan(w, node, to, { target: node.id, epoch: d.record.epoch }));
+      room--;
+    }
+  }
+
+  /** A child follows its owner when the owner's node takes placements. */
+  #follow(w: WorkloadSlot): NodeSlot | undefined {
+    if (w.owner === undefined) return undefined;
+    const owner = this.#workloads.get(w.owner);
+    const n = owner === undefined ? undefined : this.#nodes.get(owner.node);
+    return n !== undefined && this.#isEligible(n) ? n : undefined;
+  }
+
+  #planBalance(out: PlannedMove[]): void {
+    const skipped: NodeSlot[] = [];
+    while (this.#balanceInFlight < this.#balance.batchSize) {
+      const src = this.#mostLoaded();
+      const dst = this.#leastLoaded();
+      if (src === undefined || dst === undefined || src === dst || load(src) - load(dst) < this.#balance.threshold) break;
+      const w = firstIdle(this.#workloads, src.children) ?? firstIdle(this.#workloads, src.owners);
+      if (w === undefined) {
+        // Everything on it is already moving; set it aside for this step.
+        this.#most.pop();
+        skipped.push(src);
+        continue;
+      }
+      out.push(this.#plan(w, src, dst, undefined));
+    }
+    for (const n of skipped) this.#touch(n);
+  }
+
+  #plan(w: WorkloadSlot, from: NodeSlot, to: NodeSlot, drain: PlannedMove["drain"]): PlannedMove {
+    const move: PlannedMove = {
+      id: `${this.#prefix}m${++this.#seq}`,
+      workload: w.id,
+      tier: w.owner === undefined ? "owner" : "child",
+      from: from.id,
+      to: to.id,
+      ...(drain === undefined ? {} : { drain }),
+    };
+    w.move = move;
+    this.#moves.set(move.id, move);
+    from.outgoing++;
+    to.incoming.add(move.id);
+    if (drain === undefined) this.#balanceInFlight++;
+    this.#touch(from);
+    this.#touch(to);
+    return move;
+  }
+
+  #live(move: PlannedMove): PlannedMove | undefined {
+    const m = this.#moves.get(move.id);
+    // A report from an earlier incarnation may reuse an id: it must match the move in full.
+    if (m === undefined || m.workload !== move.workload || m.to !== move.to || m.from !== move.from) return undefined;
+    return m;
+  }
+
+  #settle(m: PlannedMove, w: WorkloadSlot, from: NodeSlot, to: NodeSlot): void {
+    this.#moves.delete(m.id);
+    w.move = undefined;
+    from.outgoing--;
+    to.incoming.delete(m.id);
+    if (m.drain === undefined) this.#balanceInFlight--;
+  }
+
+  #leastLoaded(): NodeSlot | undefined {
+    for (;;) {
+      const top = this.#least.peek();
+      if (top === undefined) return undefined;
+      const n = this.#byOrder[top.order]!;
+      if (this.#isEligible(n) && load(n) === top.key) return n;
+      this.#least.pop();
+    }
+  }
+
+  #mostLoaded(): NodeSlot | undefined {
+    for (;;) {
+      const top = this.#most.peek();
+      if (top === undefined) return undefined;
+      const n = this.#byOrder[top.order]!;
+      if (n.up && n.drain === undefined && load(n) === -top.key) return n;
+      this.#most.pop();
+    }
+  }
+
+  /** Records a node's current load in the heaps; stale entries are dropped lazily. */
+  #touch(n: NodeSlot): void {
+    const l = load(n);
+    if (this.#isEligible(n)) this.#least.push(l, n.order);
+    if (this.#balance.enabled && n.up && n.drain === undefined) this.#most.push(-l, n.order);
+    // Stale entries pile up under churn; rebuild from the live loads now and then.
+    if (this.#least.size + this.#most.size > 8 * this.#byOrder.length + 1024) this.#rebuildHeaps();
+  }
+
+  #rebuildHeaps(): void {
+    this.#least.clear();
+    this.#most.clear();
+    for (const n of this.#byOrder) {
+      const l = load(n);
+      if (this.#isEligible(n)) this.#least.push(l, n.order);
+      if (this.#balance.enabled && n.up && n.drain === undefined) this.#most.push(-l, n.order);
+    }
+  }
+}
+
+/** Projected load: what the node will hold once the moves in flight settle. */
+function load(n: NodeSlot): number {
+  return n.owners.size + n.children.size + n.incoming.size - n.outgoing;
+}
+
+function firstIdle(workloads: ReadonlyMap<string, WorkloadSlot>, ids: ReadonlySet<string>): WorkloadSlot | undefined {
+  for (const id of ids) {
+    const w = workloads.get(id)!;
+    if (w.move === undefined) return w;
+  }
+  return undefined;
+}
+
+function positive(n: number, what: string): number {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`${what} ${n}: must be a whole number >= 1`);
+  return n;
+}

@@ -1,0 +1,13 @@
+export type {
+  DrainRemaining,
+  FleetDrainRecord,
+  FleetDrainRequest,
+  FleetDrainStatus,
+  FleetNode,
+  FleetView,
+  MigrationEvent,
+  PlannedMove,
+  Workload,
+} from "./types.ts";
+export { DrainLimitError, NodeNotInFleetError, OnlySchedulableNodeError } from "./errors.ts";
+export { DrainScheduler, type BalanceOptions, type DrainSchedulerOptions, type DrainStart } from "./DrainScheduler.ts";

@@ -1,0 +1,385 @@
+import { CapacityGuard } from "../budget/CapacityGuard.ts";
+import type { PoolBudget } from "../budget/types.ts";
+import type { FleetNode, FleetView } from "../migration/types.ts";
+import { sleep, type Clock } from "../ports/clock.ts";
+import type { EventSink } from "../ports/events.ts";
+import { nullEventSink } from "../ports/events.ts";
+import type { Metrics } from "../ports/metrics.ts";
+import { createNodeState, nodePhase, transitionNode, type NodeEvent, type NodeState } from "../state/node.ts";
+import type { NodePhase } from "../state/phase.ts";
+import { planRollout, type BlockedNode, type RolloutPlan, type RolloutTarget } from "./plan.ts";
+
+/** What a drain hook reports; a `NodeDrainCoordinator`'s `DrainResult` fits as is. */
+export interface RolloutDrainResult {
+  readonly status: "drained" | "failed";
+  /** Why it failed, for people. */
+  readonly failure?: string;
+}
+
+/**
+ * The effects a rollout drives on each node; the simulator and the control
+ * plane each plug in their own. A hook that throws fails that node.
+ */
+export interface RolloutHooks {
+  /** Stop new placements on the node (the whole wave is cordoned before any of it drains). */
+  cordon(node: string): Promise<void> | void;
+  /** Drain the node under `epoch`, done by `deadline` (epoch ms). */
+  drain(node: string, epoch: number, deadline: number): Promise<RolloutDrainResult> | RolloutDrainResult;
+  /** The user's upgrade, e.g. restart on the new version. */
+  upgrade(node: string): Promise<void> | void;
+  /** Return the node to service (uncordon, reopen gates). */
+  resume(node: string): Promise<void> | void;
+  /** Whether the node serves healthily again; polled until `healthTimeoutMs`. */
+  healthy(node: string): Promise<boolean> | boolean;
+}
+
+/** Options of {@link RolloutController}: ports, budgets, hooks and settings. */
+export interface RolloutControllerOptions {
+  readonly clock: Clock;
+  readonly pools: readonly PoolBudget[];
+  /** The observed fleet, read before each wave (the controller overlays the phases it drives itself). */
+  readonly fleet: () => FleetView | Promise<FleetView>;
+  readonly hooks: RolloutHooks;
+  /** Nodes per wave at most (default 1). */
+  readonly maxParallel?: number;
+  /** Pause once more than this many nodes failed (default 0: pause on the first failure). */
+  readonly failureThreshold?: number;
+  /** Time each drain gets (default 10 min). */
+  readonly drainTimeoutMs?: number;
+  /** How long a resumed node may take to turn healthy (default 5 min), polled every `healthIntervalMs` (default 1 s). */
+  readonly healthTimeoutMs?: number;
+  readonly healthIntervalMs?: number;
+  /** Wait between attempts when no node can be admitted now (default 30 s), at most `blockedAttempts` times (default 3). */
+  readonly retryDelayMs?: number;
+  readonly blockedAttempts?: number;
+  /** Owner name on cordons and drains (default "rollout"). */
+  readonly owner?: string;
+  readonly events?: EventSink<RolloutEvent>;
+  /** Counts `pool_forced_breaches_total` / `pool_admissions_total` through the guard. */
+  readonly metrics?: Metrics;
+}
+
+/** Where one node stands in the rollout. */
+export type RolloutNodePhase = "cordoned" | "draining" | "drained" | "upgrading" | "resuming" | "healthy" | "failed" | "deferred";
+
+/** Counts and the estimated time left. */
+export interface RolloutProgress {
+  readonly total: number;
+  readonly done: number;
+  readonly failed: number;
+  readonly inProgress: number;
+  readonly remaining: number;
+  /** Estimated milliseconds left, from the pace so far; undefined before the first node finishes. */
+  readonly etaMs: number | undefined;
+  readonly state: "idle" | "running" | "paused" | "aborted" | "finished";
+}
+
+/** Events a rollout emits (the SSE feed, the simulator's trace). */
+export type RolloutEvent =
+  | { readonly type: "rollout-planned"; readonly plan: RolloutPlan }
+  | { readonly type: "rollout-wave-started"; readonly wave: number; readonly nodes: readonly string[] }
+  | {
+      readonly type: "rollout-node";
+      readonly node: string;
+      readonly phase: RolloutNodePhase;
+      /** The node's phase in the node/role state machine. */
+      readonly nodePhase: NodePhase;
+      readonly wave: number;
+      readonly epoch?: number;
+      readonly reason?: string;
+    }
+  | { readonly type: "rollout-progress"; readonly progress: RolloutProgress }
+  | { readonly type: "rollout-blocked"; readonly blocked: readonly BlockedNode[]; readonly attempt: number }
+  | { readonly type: "rollout-paused"; readonly reason: string }
+  | { readonly type: "rollout-resumed" }
+  | { readonly type: "rollout-finished"; readonly result: RolloutResult };
+
+/** The outcome of a rollout. */
+export interface RolloutResult {
+  /** `completed`: every node upgraded; `incomplete`: some failed or stayed blocked; `aborted`: stopped by {@link RolloutController.abort}. */
+  readonly status: "completed" | "incomplete" | "aborted";
+  readonly upgraded: readonly string[];
+  readonly failed: readonly { readonly node: string; readonly reason: string }[];
+  readonly blocked: readonly BlockedNode[];
+}
+
+class NodeFailure extends Error {}
+
+/**
+ * Drives a rolling upgrade: wave by wave, every node of a wave is admitted
+ * through the capacity guard and cordoned before any of it drains; then each
+ * goes drain → upgrade → resume → healthy through the node/role state machine.
+ * Pauses when failures pass `failureThreshold`; `pause` / `resume` / `abort`
+ * at any time (they take effect between steps). Progress arrives as events.
+ * Time only through the injected clock, so it runs on virtual time in the
+ * simulator.
+ *
+ * @example
+ * const rollout = new RolloutController({ clock, pools, fleet: () => view, hooks, maxParallel: 2 });
+ * const result = await rollout.start({ version: "2.0.0" });
+ * result.status; // "completed"
+ */
+export class RolloutController {
+  readonly #o: RolloutControllerOptions;
+  readonly #guard: CapacityGuard;
+  readonly #events: EventSink<RolloutEvent>;
+  readonly #states = new Map<string, NodeState>();
+  readonly #active = new Set<string>();
+  #state: RolloutProgress["state"] = "idle";
+  #pauseReason: string | undefined;
+  #wake: (() => void) | undefined;
+  #total = 0;
+  #upgraded: string[] = [];
+  #failed: { node: string; reason: string }[] = [];
+  #startedMono = 0;
+
+  constructor(options: RolloutControllerOptions) {
+    this.#o = options;
+    this.#guard = new CapacityGuard({ pools: options.pools, ...(options.metrics === undefined ? {} : { metrics: options.metrics }) });
+    this.#events = options.events ?? nullEventSink;
+  }
+
+  /** Plans without acting: the waves and, for every node that cannot drain now, the reason. */
+  async dryRun(target: RolloutTarget): Promise<RolloutPlan> {
+    return planRollout(this.#overlay(await this.#o.fleet()), target, { pools: this.#o.pools, maxParallel: this.#o.maxParallel ?? 1 });
+  }
+
+  /** Counts, ETA and state now. */
+  get progress(): RolloutProgress {
+    const done = this.#upgraded.length;
+    const failed = this.#failed.length;
+    const remaining = Math.max(0, this.#total - done - failed);
+    const elapsed = this.#o.clock.monotonic() - this.#startedMono;
+    const etaMs = done + failed > 0 ? Math.round((elapsed / (done + failed)) * remaining) : undefined;
+    return { total: this.#total, done, failed, inProgress: this.#active.size, remaining, etaMs, state: this.#state };
+  }
+
+  /** Stops starting new steps until {@link resume}. */
+  pause(reason = "paused by operator"): void {
+    if (this.#state !== "running") return;
+    this.#state = "paused";
+    this.#pauseReason = reason;
+    this.#events.emit({ type: "rollout-paused", reason });
+  }
+
+  /** Continues a paused rollout. */
+  resume(): void {
+    if (this.#state !== "paused") return;
+    this.#state = "running";
+    this.#pauseReason = undefined;
+    this.#events.emit({ type: "rollout-resumed" });
+    this.#wake?.();
+  }
+
+  /** Stops the rollout: steps under way finish; nodes cordoned but not yet draining are resumed. */
+  abort(): void {
+    if (this.#state === "finished" || this.#state === "aborted") return;
+    this.#state = "aborted";
+    this.#wake?.();
+  }
+
+  /** Why the rollout is paused, if it is. */
+  get pauseReason(): string | undefined {
+    return this.#pauseReason;
+  }
+
+  /** Runs the rollout to its end (or abort). */
+  async start(target: RolloutTarget): Promise<RolloutResult> {
+    if (this.#state !== "idle") throw new RangeError("start(): a RolloutController runs one rollout; create another for the next");
+    this.#state = "running";
+    this.#startedMono = this.#o.clock.monotonic();
+    const first = planRollout(this.#overlay(await this.#o.fleet()), target, { pools: this.#o.pools, maxParallel: this.#o.maxParallel ?? 1 });
+    this.#total = first.total;
+    this.#events.emit({ type: "rollout-planned", plan: first });
+    let pending = [...first.waves.flatMap((w) => w.nodes), ...first.blocked.map((b) => b.node)];
+    let blocked: readonly BlockedNode[] = first.blocked;
+    let wave = 0;
+    let attempts = 0;
+    while (pending.length > 0) {
+      if (!(await this.#gate())) break;
+      const view = this.#overlay(await this.#o.fleet());
+      const plan = planRollout(view, { version: target.version, nodes: pending }, { pools: this.#o.pools, maxParallel: this.#o.maxParallel ?? 1 });
+      blocked = plan.blocked;
+      const admitted = this.#admit(view, plan.waves[0]?.nodes ?? [], wave);
+      if (admitted.length === 0) {
+        if (++attempts > (this.#o.blockedAttempts ?? 3)) break;
+        this.#events.emit({ type: "rollout-blocked", blocked: plan.blocked, attempt: attempts });
+        await sleep(this.#o.clock, this.#o.retryDelayMs ?? 30_000);
+        continue;
+      }
+      attempts = 0;
+      const taken = new Set(admitted);
+      pending = pending.filter((n) => !taken.has(n));
+      await this.#runWave(wave++, admitted);
+    }
+    const aborted = this.#isAborted();
+    const done = new Set([...this.#upgraded, ...this.#failed.map((f) => f.node)]);
+    const stillBlocked = aborted ? [] : blocked.filter((b) => !done.has(b.node));
+    const result: RolloutResult = {
+      status: aborted ? "aborted" : this.#failed.length === 0 && this.#upgraded.length === this.#total ? "completed" : "incomplete",
+      upgraded: [...this.#upgraded],
+      failed: [...this.#failed],
+      blocked: stillBlocked,
+    };
+    if (!aborted) this.#state = "finished";
+    this.#events.emit({ type: "rollout-finished", result });
+    return result;
+  }
+
+  /** Admits the wave node by node against the guard, so a fleet that changed since planning defers the rest. */
+  #admit(view: FleetView, nodes: readonly string[], wave: number): string[] {
+    const admitted: string[] = [];
+    let nodesNow = view.nodes;
+    for (const id of nodes) {
+      const d = this.#guard.admit({ nodes: nodesNow }, { kind: "drain", node: id });
+      if (d.outcome !== "allowed") {
+        this.#emitNode(id, "deferred", wave, d.error.message);
+        continue;
+      }
+      admitted.push(id);
+      nodesNow = nodesNow.map((n) => (n.id === id ? { ...n, phase: "draining", schedulable: false } : n));
+    }
+    return admitted;
+  }
+
+  async #runWave(wave: number, nodes: readonly string[]): Promise<void> {
+    this.#events.emit({ type: "rollout-wave-started", wave, nodes });
+    const cordoned: string[] = [];
+    // The whole wave is cordoned before any of it drains: nothing moves onto the next node to drain.
+    for (const node of nodes) {
+      try {
+        this.#apply(node, { type: "cordon", owner: this.#owner, reason: "rolling upgrade" });
+        await this.#o.hooks.cordon(node);
+        cordoned.push(node);
+        this.#active.add(node);
+        this.#emitNode(node, "cordoned", wave);
+      } catch (e) {
+        this.#fail(node, wave, `cordon failed: ${message(e)}`);
+      }
+    }
+    await Promise.all(cordoned.map((node) => this.#runNode(node, wave)));
+    this.#emitProgress();
+  }
+
+  async #runNode(node: string, wave: number): Promise<void> {
+    try {
+      if (!(await this.#gate())) {
+        this.#apply(node, { type: "resume" });
+        await this.#o.hooks.resume(node);
+        return;
+      }
+      const deadline = this.#o.clock.now() + (this.#o.drainTimeoutMs ?? 600_000);
+      const state = this.#apply(node, { type: "drain", reason: "rolling upgrade", deadline, owner: this.#owner });
+      const epoch = state.epoch;
+      this.#emitNode(node, "draining", wave, undefined, epoch);
+      const result = await this.#o.hooks.drain(node, epoch, deadline);
+      if (result.status !== "drained") {
+        this.#apply(node, { type: "fail", reason: result.failure ?? "drain failed", epoch });
+        throw new NodeFailure(`drain failed: ${result.failure ?? "no reason given"}`);
+      }
+      this.#apply(node, { type: "drained", epoch });
+      this.#emitNode(node, "drained", wave, undefined, epoch);
+      if (!(await this.#gate())) return; // aborted: the node stays drained, visible, for an operator
+      this.#emitNode(node, "upgrading", wave, undefined, epoch);
+      await this.#o.hooks.upgrade(node);
+      this.#emitNode(node, "resuming", wave, undefined, epoch);
+      await this.#o.hooks.resume(node);
+      this.#apply(node, { type: "resume" });
+      await this.#awaitHealthy(node);
+      this.#upgraded.push(node);
+      this.#emitNode(node, "healthy", wave, undefined, epoch);
+    } catch (e) {
+      this.#fail(node, wave, e instanceof NodeFailure ? e.message : message(e));
+    } finally {
+      this.#active.delete(node);
+      this.#emitProgress();
+    }
+  }
+
+  async #awaitHealthy(node: string): Promise<void> {
+    const clock = this.#o.clock;
+    const until = clock.monotonic() + (this.#o.healthTimeoutMs ?? 300_000);
+    for (;;) {
+      if (await this.#o.hooks.healthy(node)) return;
+      if (clock.monotonic() >= until) throw new NodeFailure(`not healthy ${this.#o.healthTimeoutMs ?? 300_000} ms after resume`);
+      await sleep(clock, this.#o.healthIntervalMs ?? 1_000);
+    }
+  }
+
+  get #owner(): string {
+    return this.#o.owner ?? "rollout";
+  }
+
+  #apply(node: string, event: NodeEvent): NodeState {
+    const current = this.#states.get(node) ?? createNodeState(["node"]);
+    const r = transitionNode(current, event);
+    if (!r.ok) throw r.error;
+    this.#states.set(node, r.state);
+    return r.state;
+  }
+
+  #fail(node: string, wave: number, reason: string): void {
+    const s = this.#states.get(node);
+    // Failure is never silent: a node whose drain broke stays quiesced as failed.
+    if (s !== undefined && nodePhase(s) === "draining") {
+      const r = transitionNode(s, { type: "fail", reason });
+      if (r.ok) this.#states.set(node, r.state);
+    }
+    this.#failed.push({ node, reason });
+    this.#emitNode(node, "failed", wave, reason);
+    const threshold = this.#o.failureThreshold ?? 0;
+    if (this.#failed.length > threshold && this.#state === "running") this.pause(`${this.#failed.length} node(s) failed, above the threshold of ${threshold}`);
+  }
+
+  #isAborted(): boolean {
+    return this.#state === "aborted";
+  }
+
+  /** Waits while paused; false once aborted. */
+  async #gate(): Promise<boolean> {
+    while (this.#state === "paused") {
+      await new Promise<void>((resolve) => {
+        const previous = this.#wake;
+        this.#wake = () => {
+          previous?.();
+          resolve();
+        };
+      });
+      this.#wake = undefined;
+    }
+    return this.#state !== "aborted";
+  }
+
+  /** The fleet with the phases this rollout drives laid over it, so the guard never sees a stale view of our own nodes. */
+  #overlay(view: FleetView): FleetView {
+    if (this.#states.size === 0) return view;
+    const nodes = view.nodes.map((n): FleetNode => {
+      const s = this.#states.get(n.id);
+      if (s === undefined) return n;
+      const phase = nodePhase(s);
+      return phase === "active" ? n : { ...n, phase, schedulable: false };
+    });
+    return view.workloads === undefined ? { nodes } : { nodes, workloads: view.workloads };
+  }
+
+  #emitNode(node: string, phase: RolloutNodePhase, wave: number, reason?: string, epoch?: number): void {
+    const s = this.#states.get(node);
+    this.#events.emit({
+      type: "rollout-node",
+      node,
+      phase,
+      nodePhase: s === undefined ? "active" : nodePhase(s),
+      wave,
+      ...(epoch === undefined ? {} : { epoch }),
+      ...(reason === undefined ? {} : { reason }),
+    });
+  }
+
+  #emitProgress(): void {
+    this.#events.emit({ type: "rollout-progress", progress: this.progress });
+  }
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,26 @@
+export { type RolePhase, type NodePhase, ROLE_PHASES, PREDEFINED_ROLES, derivePhase } from "./phase.ts";
+export {
+  type Cordon,
+  type DrainRecord,
+  type RoleState,
+  type RoleEvent,
+  type RoleEventType,
+  type RoleEffect,
+  type Transition,
+  ALLOWED_EVENTS,
+  createRoleState,
+  transition,
+  expireRole,
+} from "./transition.ts";
+export {
+  type NodeState,
+  type NodeEvent,
+  type NodeTransition,
+  createNodeState,
+  nodePhase,
+  isCordoned,
+  transitionNode,
+  expireNode,
+  nextExpiry,
+} from "./node.ts";
+export { InvalidTransitionError, UnknownRoleError } from "./errors.ts";

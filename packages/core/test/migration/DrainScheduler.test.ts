@@ -1,0 +1,168 @@
+import { describe, expect, it } from "vitest";
+import {
+  DrainLimitError,
+  DrainScheduler,
+  OnlySchedulableNodeError,
+  type FleetNode,
+  type PlannedMove,
+  type Workload,
+} from "../../src/index.ts";
+import { RecordingEventSink, SimulatedClock } from "../../src/testing/index.ts";
+
+const node = (id: string, extra: Partial<FleetNode> = {}): FleetNode => ({ id, pools: ["p"], phase: "active", ...extra });
+const owners = (n: number, on: string, prefix = "o"): Workload[] => Array.from({ length: n }, (_, i) => ({ id: `${prefix}${i}`, node: on }));
+
+function drainAll(s: DrainScheduler, onTick: (moves: PlannedMove[]) => void = () => {}): PlannedMove[] {
+  const all: PlannedMove[] = [];
+  for (let moves = s.tick(); moves.length > 0; moves = s.tick()) {
+    onTick(moves);
+    all.push(...moves);
+    for (const m of moves) s.moveCommitted(m);
+  }
+  return all;
+}
+
+describe("DrainScheduler", () => {
+  it("moves owners first in batches, then the children, which follow their owner", () => {
+    const clock = new SimulatedClock({ start: 1_000 });
+    const workloads: Workload[] = [...owners(25, "a"), ...Array.from({ length: 30 }, (_, i) => ({ id: `c${i}`, node: "a", owner: `o${i % 25}` }))];
+    const s = new DrainScheduler({ clock, fleet: { nodes: [node("a"), node("b"), node("c"), node("d")], workloads }, batchSize: 10, awaitIdleReport: false });
+    expect(s.startDrain({ target: "a", deadline: 60_000 }).outcome).toBe("started");
+    const batches: PlannedMove[][] = [];
+    drainAll(s, (m) => batches.push(m));
+    expect(batches.map((b) => b.length)).toEqual([10, 10, 5, 10, 10, 10]);
+    expect(batches.slice(0, 3).flat().every((m) => m.tier === "owner")).toBe(true);
+    expect(batches.slice(3).flat().every((m) => m.tier === "child")).toBe(true);
+    for (const m of batches.slice(3).flat()) expect(m.to).toBe(s.ownerOf(`o${Number(m.workload.slice(1)) % 25}`));
+    expect(s.tick()).toEqual([]);
+    expect(s.status("a")).toMatchObject({ status: "drained", remaining: { owners: 0, children: 0, movesInFlight: 0 } });
+  });
+
+  it("spreads a batch by least load, counting moves in flight, and never onto cordoned nodes", () => {
+    const clock = new SimulatedClock();
+    const s = new DrainScheduler({
+      clock,
+      fleet: { nodes: [node("a"), node("b"), node("c"), node("x", { phase: "cordoned" })], workloads: [...owners(6, "a"), ...owners(3, "b", "b")] },
+      batchSize: 6,
+      awaitIdleReport: false,
+    });
+    s.startDrain({ target: "a", deadline: 60_000 });
+    const moves = s.tick();
+    const to = moves.map((m) => m.to);
+    expect(to.filter((t) => t === "x")).toHaveLength(0);
+    // b holds 3 already: c takes the first 3 (levelling up to b), then they alternate.
+    expect(to.slice(0, 3)).toEqual(["c", "c", "c"]);
+    expect(to.filter((t) => t === "c")).toHaveLength(4);
+    expect(to.filter((t) => t === "b")).toHaveLength(2);
+  });
+
+  it("completes only when empty AND every participant reported idle", () => {
+    const clock = new SimulatedClock();
+    const s = new DrainScheduler({ clock, fleet: { nodes: [node("a"), node("b")], workloads: owners(2, "a") } });
+    const { record } = s.startDrain({ target: "a", deadline: 10_000 }) as { record: { epoch: number } };
+    drainAll(s);
+    expect(s.status("a")?.status).toBe("draining");
+    expect(s.reportProgress({ target: "a", epoch: record.epoch, inFlight: 3 })).toBe("accepted");
+    s.tick();
+    expect(s.status("a")).toMatchObject({ status: "draining", remaining: { owners: 0, children: 0, inFlight: 3 } });
+    expect(s.reportProgress({ target: "a", epoch: record.epoch - 1, inFlight: 0 })).toBe("stale");
+    s.tick();
+    expect(s.status("a")?.status).toBe("draining");
+    s.reportProgress({ target: "a", epoch: record.epoch, inFlight: 0 });
+    s.tick();
+    expect(s.status("a")?.status).toBe("drained");
+  });
+
+  it("fails a drain that passes its deadline, with the remaining counts", () => {
+    const clock = new SimulatedClock();
+    const events = new RecordingEventSink();
+    const s = new DrainScheduler({ clock, events, fleet: { nodes: [node("a"), node("b")], workloads: owners(3, "a") }, awaitIdleReport: false });
+    s.startDrain({ target: "a", deadline: 5_000 });
+    s.tick();
+    clock.advance(5_001);
+    s.tick();
+    expect(s.status("a")).toMatchObject({ status: "failed", remaining: { owners: 3, movesInFlight: 3 } });
+    expect(events.ofType("fleet-drain-failed")).toHaveLength(1);
+  });
+
+  it("refuses to drain the only schedulable node", () => {
+    const clock = new SimulatedClock();
+    const s = new DrainScheduler({ clock, fleet: { nodes: [node("a"), node("b", { phase: "cordoned" })] } });
+    expect(() => s.startDrain({ target: "a", deadline: 1 })).toThrow(OnlySchedulableNodeError);
+    try {
+      s.startDrain({ target: "a", deadline: 1 });
+    } catch (e) {
+      expect((e as OnlySchedulableNodeError).code).toBe("only-schedulable-node");
+    }
+  });
+
+  it("drains one target per scope unless configured otherwise", () => {
+    const clock = new SimulatedClock();
+    const nodes = [node("a"), node("b"), node("c"), node("z", { scope: "zone-2" }), node("y", { scope: "zone-2" })];
+    const s = new DrainScheduler({ clock, fleet: { nodes } });
+    s.startDrain({ target: "a", deadline: 1_000 });
+    expect(() => s.startDrain({ target: "b", deadline: 1_000 })).toThrow(DrainLimitError);
+    expect(s.startDrain({ target: "z", deadline: 1_000 }).outcome).toBe("started");
+    const wide = new DrainScheduler({ clock, fleet: { nodes }, maxDrainsPerScope: 2 });
+    wide.startDrain({ target: "a", deadline: 1_000 });
+    expect(wide.startDrain({ target: "b", deadline: 1_000 }).outcome).toBe("started");
+  });
+
+  it("ignores stale epochs and stale move reports", () => {
+    const clock = new SimulatedClock();
+    const s = new DrainScheduler({ clock, fleet: { nodes: [node("a"), node("b"), node("c")], workloads: owners(1, "a") }, awaitIdleReport: false });
+    expect(s.startDrain({ target: "a", deadline: 1_000, epoch: 7 }).outcome).toBe("started");
+    expect(s.startDrain({ target: "a", deadline: 1_000, epoch: 7 }).outcome).toBe("unchanged");
+    expect(s.startDrain({ target: "a", deadline: 1_000, epoch: 5 }).outcome).toBe("stale");
+    const [m] = s.tick();
+    expect(s.moveCommitted({ ...m!, to: m!.to === "b" ? "c" : "b" })).toBe(false);
+    expect(s.moveCommitted(m!)).toBe(true);
+    expect(s.moveCommitted(m!)).toBe(false);
+  });
+
+  it("retries a move elsewhere when its destination crashes mid-move", () => {
+    const clock = new SimulatedClock();
+    const s = new DrainScheduler({ clock, fleet: { nodes: [node("a"), node("b"), node("c")], workloads: owners(1, "a") }, awaitIdleReport: false });
+    s.startDrain({ target: "a", deadline: 1_000 });
+    const [first] = s.tick();
+    const failed = s.nodeCrashed(first!.to);
+    expect(failed.map((m) => m.id)).toEqual([first!.id]);
+    expect(s.ownerOf("o0")).toBe("a");
+    const [retry] = s.tick();
+    expect(retry!.to).not.toBe(first!.to);
+    s.moveCommitted(retry!);
+    s.tick();
+    expect(s.status("a")?.status).toBe("drained");
+  });
+
+  it("a scheduler rebuilt from the records alone continues the drain", () => {
+    const clock = new SimulatedClock();
+    const nodes = [node("a"), node("b"), node("c")];
+    const s = new DrainScheduler({ clock, fleet: { nodes, workloads: owners(12, "a") }, batchSize: 4, awaitIdleReport: false });
+    s.startDrain({ target: "a", deadline: 60_000, epoch: 3 });
+    const first = s.tick();
+    for (const m of first.slice(0, 2)) s.moveCommitted(m);
+    const rebuilt = new DrainScheduler({ clock, fleet: { nodes, workloads: s.placement() }, records: s.records(), batchSize: 4, awaitIdleReport: false, movePrefix: "r1:" });
+    expect(rebuilt.status("a")).toMatchObject({ record: { epoch: 3 }, status: "draining", remaining: { owners: 10 } });
+    // The old incarnation's late reports are ignored.
+    expect(rebuilt.moveCommitted(first[2]!)).toBe(false);
+    drainAll(rebuilt);
+    expect(rebuilt.status("a")?.status).toBe("drained");
+    expect(rebuilt.placement().filter((w) => w.node === "a")).toEqual([]);
+  });
+
+  it("balances only below draining: paused while a drain runs, never touching the draining node", () => {
+    const clock = new SimulatedClock();
+    const nodes = [node("a"), node("b"), node("c")];
+    const workloads = [...owners(4, "a"), ...owners(8, "b", "b")];
+    const paused = new DrainScheduler({ clock, fleet: { nodes, workloads }, balance: { enabled: true }, awaitIdleReport: false });
+    paused.startDrain({ target: "a", deadline: 60_000 });
+    expect(paused.tick().every((m) => m.drain !== undefined)).toBe(true);
+    const running = new DrainScheduler({ clock, fleet: { nodes, workloads }, balance: { enabled: true, pauseWhileDraining: false }, awaitIdleReport: false });
+    running.startDrain({ target: "a", deadline: 60_000 });
+    const moves = running.tick();
+    const balance = moves.filter((m) => m.drain === undefined);
+    expect(balance.length).toBeGreaterThan(0);
+    expect(balance.every((m) => m.from !== "a" && m.to !== "a")).toBe(true);
+  });
+});

@@ -1,0 +1,78 @@
+import { Counter as PromCounter, Gauge as PromGauge, Histogram as PromHistogram, Registry as PromRegistry, collectDefaultMetrics } from "prom-client";
+import type { Counter, Gauge, Histogram, Labels, Metrics } from "@drainkit/core";
+
+/** Metrics port backed by prom-client, plus the series the HTTP layer owns. */
+export interface PromMetrics extends Metrics {
+  /** The prom-client registry `/metrics` renders. */
+  readonly registry: PromRegistry;
+  /** `drainkit_http_request_duration_seconds{method,route,status}`. */
+  readonly httpDuration: PromHistogram<"method" | "route" | "status">;
+  /** `drainkit_mutations_total{action,outcome}`. */
+  readonly mutations: PromCounter<"action" | "outcome">;
+  /** `drainkit_drains_in_flight`. */
+  readonly drainsInFlight: PromGauge;
+  /** `drainkit_pool_available{pool}`: schedulable nodes per pool. */
+  readonly poolAvailable: PromGauge<"pool">;
+}
+
+/**
+ * Creates a prom-client registry and exposes it through core's Metrics port,
+ * so the registry and controllers name series without importing prom-client.
+ * Label names are learned from the first observation of each series.
+ *
+ * @example
+ * const metrics = createPromMetrics();
+ * metrics.counter("audit_writes", "Audit entries written").inc({ outcome: "ok" });
+ * await metrics.registry.metrics(); // text exposition
+ */
+export function createPromMetrics(options: { defaultMetrics?: boolean } = {}): PromMetrics {
+  const registry = new PromRegistry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: "drainkit_" });
+  const made = new Map<string, unknown>();
+  const once = <T>(name: string, make: () => T): T => {
+    if (!made.has(name)) made.set(name, make());
+    return made.get(name) as T;
+  };
+  // prom-client fixes label names at construction; the port passes labels per
+  // call, so each series is created lazily with the first call's label names.
+  const lazy = <T>(name: string, make: (labelNames: string[]) => T) => (labels?: Labels): T =>
+    once(name, () => make(Object.keys(labels ?? {}).sort()));
+
+  const httpDuration = new PromHistogram({
+    name: "drainkit_http_request_duration_seconds",
+    help: "HTTP request latency by route and status",
+    labelNames: ["method", "route", "status"] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const mutations = new PromCounter({ name: "drainkit_mutations_total", help: "Mutations by action and outcome", labelNames: ["action", "outcome"] as const, registers: [registry] });
+  const drainsInFlight = new PromGauge({ name: "drainkit_drains_in_flight", help: "Drains requested and not yet drained or failed", registers: [registry] });
+  const poolAvailable = new PromGauge({ name: "drainkit_pool_available", help: "Schedulable nodes per pool", labelNames: ["pool"] as const, registers: [registry] });
+  made.set("drainkit_mutations_total", mutations);
+
+  const clean = (l?: Labels): Record<string, string> => ({ ...(l ?? {}) });
+  return {
+    registry,
+    httpDuration,
+    mutations,
+    drainsInFlight,
+    poolAvailable,
+    counter(name, help): Counter {
+      const get = lazy(`drainkit_${name}`, (labelNames) => new PromCounter({ name: `drainkit_${name}`, help, labelNames, registers: [registry] }));
+      return { inc: (labels, value) => get(labels).inc(clean(labels), value ?? 1) };
+    },
+    gauge(name, help): Gauge {
+      const get = lazy(`drainkit_${name}`, (labelNames) => new PromGauge({ name: `drainkit_${name}`, help, labelNames, registers: [registry] }));
+      return {
+        set: (value, labels) => get(labels).set(clean(labels), value),
+        inc: (labels, value) => get(labels).inc(clean(labels), value ?? 1),
+        dec: (labels, value) => get(labels).dec(clean(labels), value ?? 1),
+      };
+    },
+    histogram(name, help, buckets): Histogram {
+      const get = lazy(`drainkit_${name}`, (labelNames) =>
+        new PromHistogram({ name: `drainkit_${name}`, help, labelNames, registers: [registry], ...(buckets ? { buckets: [...buckets] } : {}) }));
+      return { observe: (value, labels) => get(labels).observe(clean(labels), value) };
+    },
+  };
+}

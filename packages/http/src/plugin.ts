@@ -1,0 +1,283 @@
+import { Ajv } from "ajv";
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import { systemClock, type Clock, type Logger } from "@drainkit/core";
+import { hasScope, httpStatusByCode, type MutationOptions, type Principal, type Registry, type RegistryChange, type Scope } from "@drainkit/registry";
+import type { TLSSocket } from "node:tls";
+import { createFailureLimiter, type FailureLimiter, type FailureLimiterOptions } from "./auth/failureLimiter.ts";
+import type { Authenticator } from "./auth/principal.ts";
+import type { PromMetrics } from "./metrics.ts";
+import { buildOpenApi } from "./openapi.ts";
+import type { HttpDrainParticipant } from "./participant.ts";
+import { problem, problemFromError, PROBLEM_CONTENT_TYPE, type Problem } from "./problem.ts";
+import { routes, type RouteDefinition } from "./routes.ts";
+import { eventsHeaders, eventsQuery } from "./schemas.ts";
+import { createEventFeed, type EventFeed, type EventFeedOptions } from "./sse.ts";
+
+/** One readiness check's answer; `/readyz` is 200 only when all pass. */
+export type ReadinessChecks = Readonly<Record<string, boolean>>;
+
+/** Options of {@link controlApi}. */
+export interface ControlApiOptions {
+  readonly registry: Registry;
+  readonly authenticator: Authenticator;
+  /** Used for the auth-failure window. Default: the system clock. */
+  readonly clock?: Clock;
+  /** When set, `/metrics` renders it and every request is measured. */
+  readonly metrics?: PromMetrics;
+  /** Store reachable, leader known, ...; `/readyz` answers 503 naming what fails. */
+  readonly readiness?: () => Promise<ReadinessChecks>;
+  /** Auth-failure rate limiting (429 after repeated failures from one address). */
+  readonly failureLimiter?: FailureLimiter | Omit<FailureLimiterOptions, "clock">;
+  /** Settings of `/control/events`. */
+  readonly events?: EventFeedOptions;
+  /** When given, a drain tells SSE subscribers to reconnect elsewhere. */
+  readonly participant?: HttpDrainParticipant;
+  /**
+   * Mutual TLS for agents: a request without a bearer token whose client
+   * certificate the server verified (against `--client-ca`) is the principal
+   * named by the certificate's CN, with these scopes.
+   */
+  readonly clientCertificates?: { readonly scopes: readonly Scope[] };
+  /** Server URL in the OpenAPI document. */
+  readonly publicUrl?: string;
+  readonly logger?: Logger;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    drainkitPrincipal?: Principal;
+  }
+  interface FastifyInstance {
+    /** The SSE feed of this control API (open stream count, closeAll). */
+    drainkitEvents: EventFeed;
+  }
+}
+
+interface RouteConfig {
+  readonly definition?: RouteDefinition;
+  readonly guard?: "read";
+}
+
+function sendProblem(reply: FastifyReply, p: Problem, headers: Record<string, string> = {}): FastifyReply {
+  return reply.code(p.status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(p);
+}
+
+/** Ajv instances per request part: bodies are never coerced; query strings, params and headers are text and are. */
+function validatorCompiler(): (route: { schema: object; httpPart?: string }) => (data: unknown) => boolean {
+  const common = { allErrors: true, strict: false, removeAdditional: false as const, useDefaults: true };
+  const body = new Ajv({ ...common, coerceTypes: false });
+  const text = new Ajv({ ...common, coerceTypes: true });
+  return ({ schema, httpPart }) => (httpPart === "body" ? body : text).compile(schema);
+}
+
+const bearer = /^Bearer ([\x21-\x7e]{1,4096})$/;
+
+/**
+ * The drainkit control API as a Fastify plugin: `/control/*` REST and SSE,
+ * `/healthz`, `/readyz`, `/metrics` and `/openapi.json`. Every error is
+ * application/problem+json; bodies, queries, params and headers are validated
+ * against the schemas the OpenAPI document is generated from.
+ *
+ * @example
+ * const app = Fastify();
+ * await app.register(controlApi, { registry, authenticator });
+ * await app.listen({ host: "127.0.0.1", port: 7400 });
+ */
+export const controlApi: FastifyPluginAsync<ControlApiOptions> = async (app, options) => {
+  const { registry, authenticator, metrics } = options;
+  const clock = options.clock ?? systemClock();
+  const limiter: FailureLimiter =
+    options.failureLimiter && "fail" in options.failureLimiter ? options.failureLimiter : createFailureLimiter({ clock, ...(options.failureLimiter ?? {}) });
+  const feed = createEventFeed(registry, options.events ?? {});
+  app.decorate("drainkitEvents", feed);
+  options.participant?.onDrain(() => feed.closeAll("draining"));
+  app.addHook("onClose", async () => feed.closeAll("server-closed"));
+
+  const statusFor = (code: string): number | undefined => httpStatusByCode[code];
+  app.setValidatorCompiler(validatorCompiler());
+  app.setSchemaErrorFormatter((errors, dataVar) => Object.assign(new Error(`${dataVar} is invalid`), { validation: errors, validationContext: dataVar }));
+  // RFC 7396 bodies are JSON too.
+  app.addContentTypeParser("application/merge-patch+json", { parseAs: "string" }, (_req, body, done) => {
+    try {
+      done(null, body === "" ? {} : JSON.parse(body as string));
+    } catch (e) {
+      done(Object.assign(e as Error, { statusCode: 400 }), undefined);
+    }
+  });
+
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+
+  if (metrics) {
+    app.addHook("onResponse", async (request, reply) => {
+      metrics.httpDuration.observe({ method: request.method, route: request.routeOptions.url ?? "unmatched", status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    });
+  }
+
+  const audit = async (principal: Principal | undefined, def: RouteDefinition | undefined, params: unknown, code: string): Promise<void> => {
+    const action = def?.action ?? "watchEvents";
+    const target = def ? def.target((params ?? {}) as Record<string, string>) : "events";
+    try {
+      await registry.recordRefusal(principal, action, target, { code });
+    } catch (e) {
+      // The refusal still goes out; a store outage must not turn a 401 into a 500.
+      options.logger?.warn({ err: e instanceof Error ? e.message : String(e), action, target }, "could not audit a refused request");
+    }
+  };
+
+  const certificatePrincipal = (request: FastifyRequest): Principal | undefined => {
+    const socket = request.raw.socket as Partial<TLSSocket>;
+    if (!options.clientCertificates || socket.authorized !== true || typeof socket.getPeerCertificate !== "function") return undefined;
+    const cn = socket.getPeerCertificate().subject?.CN;
+    const id = Array.isArray(cn) ? cn[0] : cn;
+    return typeof id === "string" && id !== "" ? { id, scopes: options.clientCertificates.scopes } : undefined;
+  };
+
+  const authenticate = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    const config = request.routeOptions.config as RouteConfig;
+    const def = config.definition;
+    const client = request.ip;
+    const wait = limiter.blockedFor(client);
+    if (wait > 0) {
+      return sendProblem(reply, problem("rate-limited", `Too many failed authentication attempts from ${client}; wait ${wait} s.`), { "retry-after": String(wait) });
+    }
+    const header = request.headers.authorization;
+    const match = typeof header === "string" ? bearer.exec(header) : null;
+    const principal = match ? await authenticator.authenticate(match[1]!) : header === undefined ? certificatePrincipal(request) : undefined;
+    if (!principal) {
+      limiter.fail(client);
+      await audit(undefined, def, request.params, "unauthenticated");
+      if (def?.mutation) metrics?.mutations.inc({ action: def.action, outcome: "unauthenticated" });
+      const why = header === undefined ? "No Authorization header was sent." : match ? "The bearer token is not valid." : "The Authorization header is not `Bearer <token>`.";
+      return sendProblem(reply, problem("unauthenticated", why, { instance: request.url }), { "www-authenticate": 'Bearer realm="drainkit"' });
+    }
+    request.drainkitPrincipal = principal;
+    const anyOf = def?.anyOf ?? ["mesh.read"];
+    if (!anyOf.some((s) => hasScope(principal, s))) {
+      await audit(principal, def, request.params, "forbidden");
+      if (def?.mutation) metrics?.mutations.inc({ action: def.action, outcome: "refused" });
+      return sendProblem(reply, problem("forbidden", `"${def?.operationId ?? "events"}" needs one of ${anyOf.join(", ")}; ${principal.id} has ${principal.scopes.join(", ") || "no scopes"}.`, { instance: request.url, details: { needs: anyOf } }));
+    }
+    return undefined;
+  };
+
+  app.setErrorHandler(async (error, request, reply) => {
+    const p = problemFromError(error, statusFor);
+    const def = (request.routeOptions.config as RouteConfig | undefined)?.definition;
+    if (p.status >= 500) request.log.error({ err: error }, "request failed");
+    // A request refused at the schema never reached the registry, so it is audited here.
+    if (def?.mutation && p.code === "validation" && request.drainkitPrincipal) {
+      await audit(request.drainkitPrincipal, def, request.params, "validation");
+      metrics?.mutations.inc({ action: def.action, outcome: "refused" });
+    }
+    return sendProblem(reply, { ...p, instance: request.url, requestId: request.id }, p.status === 503 || p.status === 429 ? { "retry-after": "1" } : {});
+  });
+
+  app.setNotFoundHandler(async (request, reply) =>
+    sendProblem(reply, problem("route-not-found", `No route ${request.method} ${request.url.split("?")[0]}.`, { instance: request.url })));
+
+  for (const def of routes) {
+    app.route({
+      method: def.method,
+      url: def.url,
+      schema: def.schema,
+      config: { definition: def } satisfies RouteConfig,
+      onRequest: authenticate,
+      // Verbs without a body are fine: an absent body validates as an empty object.
+      preValidation: async (request) => {
+        if (def.schema.body && (request.body === undefined || request.body === null)) request.body = {};
+      },
+      handler: async (request, reply) => {
+        const body = (request.body ?? {}) as Record<string, unknown>;
+        const headers = request.headers;
+        const mutationOptions: MutationOptions = {
+          ...(typeof headers["idempotency-key"] === "string" ? { idempotencyKey: headers["idempotency-key"] } : {}),
+          ...(typeof headers["if-match"] === "string" ? { ifMatch: headers["if-match"] } : {}),
+          ...(typeof body["reason"] === "string" ? { reason: body["reason"] } : {}),
+          ...(typeof body["ticket"] === "string" ? { ticket: body["ticket"] } : {}),
+          ...(body["confirm"] === true ? { confirm: true } : {}),
+          ...(body["dryRun"] === true ? { dryRun: true } : {}),
+        };
+        let result;
+        try {
+          result = await def.handle({
+            registry,
+            principal: request.drainkitPrincipal!,
+            params: (request.params ?? {}) as Record<string, string>,
+            query: (request.query ?? {}) as Record<string, unknown>,
+            body,
+            options: mutationOptions,
+          });
+        } catch (e) {
+          if (def.mutation) metrics?.mutations.inc({ action: def.action, outcome: (e as { code?: string }).code ?? "error" });
+          throw e;
+        }
+        if (result.kind === "read") {
+          if (result.etag) reply.header("etag", result.etag);
+          return reply.code(result.status ?? 200).send(result.body);
+        }
+        const { outcome } = result;
+        metrics?.mutations.inc({ action: def.action, outcome: outcome.replayed ? "replayed" : outcome.changed ? "ok" : "noop" });
+        reply.header("etag", outcome.etag);
+        if (outcome.auditId) reply.header("drainkit-audit-id", outcome.auditId);
+        reply.header("drainkit-changed", String(outcome.changed));
+        if (outcome.replayed) reply.header("idempotent-replayed", "true");
+        return reply.code(result.status ?? 200).send(outcome.value);
+      },
+    });
+  }
+
+  app.get("/control/events", {
+    schema: { querystring: eventsQuery, headers: eventsHeaders },
+    config: { guard: "read" } satisfies RouteConfig,
+    onRequest: authenticate,
+    handler: async (request, reply) => {
+      const q = request.query as { kinds?: string; since?: number };
+      const lastId = request.headers["last-event-id"];
+      let from: number;
+      if (typeof lastId === "string") from = Number(lastId);
+      else if (q.since !== undefined) from = q.since;
+      else from = (await registry.listPeers(request.drainkitPrincipal!, { limit: 1 })).revision;
+      const kinds = q.kinds ? new Set(q.kinds.split(",") as RegistryChange["kind"][]) : undefined;
+      reply.hijack();
+      reply.raw.setHeader("x-request-id", request.id);
+      await feed.serve(reply.raw, from, kinds);
+    },
+  });
+
+  app.get("/healthz", async () => ({ status: "ok" }));
+
+  app.get("/readyz", async (_request, reply) => {
+    let checks: ReadinessChecks;
+    try {
+      checks = options.readiness ? await options.readiness() : {};
+    } catch (e) {
+      checks = { readiness: false };
+      options.logger?.warn({ err: e instanceof Error ? e.message : String(e) }, "readiness check failed");
+    }
+    if (options.participant?.draining) checks = { ...checks, "not-draining": false };
+    const failing = Object.entries(checks).filter(([, ok]) => !ok).map(([k]) => k);
+    if (failing.length > 0) {
+      const code = failing.includes("leader") ? "not-leader" : failing.includes("not-draining") ? "draining" : "store-unavailable";
+      return sendProblem(reply, problem(code, `Not ready: ${failing.join(", ")} failing.`, { checks }), { "retry-after": "1" });
+    }
+    return reply.send({ status: "ready", checks });
+  });
+
+  if (metrics) {
+    app.get("/metrics", async (_request, reply) => {
+      reply.type(metrics.registry.contentType);
+      return metrics.registry.metrics();
+    });
+  }
+
+  let openapi: object | undefined;
+  app.get("/openapi.json", async () => (openapi ??= buildOpenApi(routes, options.publicUrl)));
+};
+
+/** Registers {@link controlApi}; handy when the caller wants the instance back for chaining. */
+export async function registerControlApi(app: FastifyInstance, options: ControlApiOptions): Promise<FastifyInstance> {
+  await app.register(controlApi, options);
+  return app;
+}

@@ -1,0 +1,216 @@
+import type { AuditQuery, MutationOptions, MutationOutcome, PeerQuery, Principal, Registry, Scope } from "@drainkit/registry";
+import * as s from "./schemas.ts";
+
+/** What a route handler receives, already authenticated and validated. */
+export interface RouteContext {
+  readonly registry: Registry;
+  readonly principal: Principal;
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: Readonly<Record<string, unknown>>;
+  readonly body: Readonly<Record<string, unknown>>;
+  readonly options: MutationOptions;
+}
+
+/** What a route handler returns; the plugin turns it into a reply. */
+export type RouteResult =
+  | { readonly kind: "read"; readonly status?: number; readonly body: unknown; readonly etag?: string }
+  | { readonly kind: "mutation"; readonly status?: number; readonly outcome: MutationOutcome<unknown> };
+
+/** One route of the control API: its schemas, guard, audit name and handler. */
+export interface RouteDefinition {
+  readonly method: "GET" | "PUT" | "POST" | "PATCH";
+  /** Fastify path (find-my-way syntax). */
+  readonly url: string;
+  /** OpenAPI path. */
+  readonly path: string;
+  readonly operationId: string;
+  readonly summary: string;
+  /** Audit action for mutations; reads are not audited unless refused at the door. */
+  readonly action: string;
+  readonly mutation: boolean;
+  /**
+   * Any one of these scopes lets the request through the door; the registry
+   * then applies its finer rules (an agent may only touch its own peer).
+   */
+  readonly anyOf: readonly Scope[];
+  /** Audit target for a request to this route. */
+  readonly target: (params: Readonly<Record<string, string>>) => string;
+  readonly schema: {
+    readonly params?: object;
+    readonly querystring?: object;
+    readonly body?: object;
+    readonly headers?: object;
+  };
+  /** Success responses for the OpenAPI document: status → schema. */
+  readonly responses: Readonly<Record<number, { readonly description: string; readonly schema?: object }>>;
+  readonly handle: (ctx: RouteContext) => Promise<RouteResult>;
+}
+
+const READ: readonly Scope[] = ["mesh.read", "mesh.agent", "mesh.operate", "mesh.admin"];
+const AGENT: readonly Scope[] = ["mesh.agent", "mesh.operate", "mesh.admin"];
+const OPERATE: readonly Scope[] = ["mesh.operate", "mesh.admin"];
+const ADMIN: readonly Scope[] = ["mesh.admin"];
+
+const ID = "[A-Za-z0-9._~@-]+";
+const peerTarget = (p: Readonly<Record<string, string>>): string => `peer/${p["id"] ?? ""}`;
+const clusterTarget = (p: Readonly<Record<string, string>>): string => `cluster/${p["id"] ?? ""}`;
+
+const drop = <T extends Record<string, unknown>>(o: T, ...keys: string[]): T => {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (!keys.includes(k) && v !== undefined) out[k] = v;
+  return out as T;
+};
+// Reason/ticket/dryRun/confirm travel in MutationOptions, not in the domain input.
+const COMMON = ["reason", "ticket", "confirm", "dryRun"];
+
+const drainCode = (status: string): number => (status === "draining" ? 202 : 200);
+
+/** Every route under /control, in the order the OpenAPI document lists them. */
+export const routes: readonly RouteDefinition[] = [
+  {
+    method: "GET", url: "/control/peers", path: "/control/peers", operationId: "listPeers", summary: "List peers (filter by role, state, label, pool; paged)",
+    action: "listPeers", mutation: false, anyOf: READ, target: () => "peers",
+    schema: { querystring: s.listPeersQuery },
+    responses: { 200: { description: "A page of peers", schema: s.pageSchema(s.peerSchema) } },
+    handle: async ({ registry, principal, query }) => ({ kind: "read", body: await registry.listPeers(principal, query as PeerQuery) }),
+  },
+  {
+    method: "GET", url: "/control/peers/:id", path: "/control/peers/{id}", operationId: "getPeer", summary: "One peer, with its ETag",
+    action: "getPeer", mutation: false, anyOf: READ, target: peerTarget,
+    schema: { params: s.idParams },
+    responses: { 200: { description: "The peer", schema: s.peerSchema } },
+    handle: async ({ registry, principal, params }) => {
+      const { peer, etag } = await registry.getPeer(principal, params["id"]!);
+      return { kind: "read", body: peer, etag };
+    },
+  },
+  {
+    method: "PUT", url: "/control/peers/:id", path: "/control/peers/{id}", operationId: "registerPeer", summary: "Register or refresh a peer's identity (agent)",
+    action: "registerPeer", mutation: true, anyOf: AGENT, target: peerTarget,
+    schema: { params: s.idParams, body: s.registerBody, headers: s.mutationHeaders },
+    responses: { 200: { description: "The registered peer", schema: s.peerSchema } },
+    handle: async ({ registry, principal, params, body, options }) => ({
+      kind: "mutation",
+      outcome: await registry.registerPeer(principal, { ...(drop(body, ...COMMON) as object), id: params["id"]! } as Parameters<Registry["registerPeer"]>[1], options),
+    }),
+  },
+  {
+    method: "PUT", url: "/control/peers/:id/status", path: "/control/peers/{id}/status", operationId: "reportStatus", summary: "Observed status report (agent)",
+    action: "reportStatus", mutation: true, anyOf: AGENT, target: peerTarget,
+    schema: { params: s.idParams, body: s.statusBody, headers: s.mutationHeaders },
+    responses: { 200: { description: "The peer after the report", schema: s.peerSchema } },
+    handle: async ({ registry, principal, params, body, options }) => ({
+      kind: "mutation",
+      // `reason` is part of the report itself (why a drain failed), so it stays in the input.
+      outcome: await registry.reportStatus(principal, params["id"]!, body as unknown as Parameters<Registry["reportStatus"]>[2], options),
+    }),
+  },
+  {
+    method: "POST", url: `/control/peers/:id(^${ID})::cordon`, path: "/control/peers/{id}:cordon", operationId: "cordon", summary: "Cordon: no new placements",
+    action: "cordon", mutation: true, anyOf: OPERATE, target: peerTarget,
+    schema: { params: s.idParams, body: s.cordonBody, headers: s.mutationHeaders },
+    responses: { 200: { description: "The peer", schema: s.peerSchema } },
+    handle: async ({ registry, principal, params, body, options }) => ({
+      kind: "mutation",
+      outcome: await registry.cordon(principal, params["id"]!, { ...drop(body, "dryRun"), reason: String(body["reason"]) } as Parameters<Registry["cordon"]>[2], options),
+    }),
+  },
+  {
+    method: "POST", url: `/control/peers/:id(^${ID})::uncordon`, path: "/control/peers/{id}:uncordon", operationId: "uncordon", summary: "Remove your cordon (or a named owner's)",
+    action: "uncordon", mutation: true, anyOf: OPERATE, target: peerTarget,
+    schema: { params: s.idParams, body: s.uncordonBody, headers: s.mutationHeaders },
+    responses: { 200: { description: "The peer", schema: s.peerSchema } },
+    handle: async ({ registry, principal, params, body, options }) => ({
+      kind: "mutation",
+      outcome: await registry.uncordon(principal, params["id"]!, drop(body, ...COMMON), options),
+    }),
+  },
+  {
+    method: "POST", url: `/control/peers/:id(^${ID})::drain`, path: "/control/peers/{id}:drain", operationId: "drain", summary: "Drain: 202 with remaining counts while in progress, 200 when nothing is left",
+    action: "drain", mutation: true, anyOf: OPERATE, target: peerTarget,
+    schema: { params: s.idParams, body: s.drainBody, headers: s.mutationHeaders },
+    responses: { 200: { description: "Drained (nothing to move)", schema: s.drainStatusSchema }, 202: { description: "Draining; remaining counts", schema: s.drainStatusSchema } },
+    handle: async ({ registry, principal, params, body, options }) => {
+      const outcome = await registry.drain(principal, params["id"]!, { ...drop(body, "confirm", "dryRun"), reason: String(body["reason"]) } as Parameters<Registry["drain"]>[2], options);
+      return { kind: "mutation", status: drainCode(outcome.value.status), outcome };
+    },
+  },
+  {
+    method: "POST", url: `/control/peers/:id(^${ID})::resume`, path: "/control/peers/{id}:resume", operationId: "resume", summary: "Resume: back to active",
+    action: "resume", mutation: true, anyOf: OPERATE, target: peerTarget,
+    schema: { params: s.idParams, body: s.resumeBody, headers: s.mutationHeaders },
+    responses: { 200: { description: "The peer", schema: s.peerSchema } },
+    handle: async ({ registry, principal, params, body, options }) => ({
+      kind: "mutation",
+      outcome: await registry.resume(principal, params["id"]!, drop(body, "dryRun"), options),
+    }),
+  },
+  {
+    method: "PATCH", url: "/control/peers/:id", path: "/control/peers/{id}", operationId: "patchPeer", summary: "Labels / metadata merge patch (If-Match required)",
+    action: "patchPeer", mutation: true, anyOf: OPERATE, target: peerTarget,
+    schema: { params: s.idParams, body: s.patchPeerBody, headers: s.mutationHeaders },
+    responses: { 200: { description: "The patched peer", schema: s.peerSchema } },
+    handle: async ({ registry, principal, params, body, options }) => ({
+      kind: "mutation",
+      outcome: await registry.patchPeer(principal, params["id"]!, drop(body, ...COMMON), options),
+    }),
+  },
+  {
+    method: "GET", url: "/control/peers/:id/drain", path: "/control/peers/{id}/drain", operationId: "drainStatus", summary: "Drain status with remaining counts (202 while draining)",
+    action: "drainStatus", mutation: false, anyOf: READ, target: peerTarget,
+    schema: { params: s.idParams },
+    responses: { 200: { description: "Not draining, drained or failed", schema: s.drainStatusSchema }, 202: { description: "Draining", schema: s.drainStatusSchema } },
+    handle: async ({ registry, principal, params }) => {
+      const status = await registry.drainStatus(principal, params["id"]!);
+      return { kind: "read", status: drainCode(status.status), body: status };
+    },
+  },
+  {
+    method: "GET", url: "/control/clusters", path: "/control/clusters", operationId: "listClusters", summary: "Clusters and their roles",
+    action: "listClusters", mutation: false, anyOf: READ, target: () => "clusters",
+    schema: {},
+    responses: { 200: { description: "Clusters", schema: { type: "object", properties: { items: { type: "array", items: { type: "object" } } } } } },
+    handle: async ({ registry, principal }) => ({ kind: "read", body: { items: await registry.listClusters(principal) } }),
+  },
+  {
+    method: "POST", url: `/control/clusters/:id(^${ID})::promote`, path: "/control/clusters/{id}:promote", operationId: "promote", summary: "Promote a cluster to active",
+    action: "promote", mutation: true, anyOf: ADMIN, target: clusterTarget,
+    schema: { params: s.idParams, body: s.clusterVerbBody, headers: s.mutationHeaders },
+    responses: { 200: { description: "The cluster", schema: { type: "object" } } },
+    handle: async ({ registry, principal, params, options }) => ({ kind: "mutation", outcome: await registry.promote(principal, params["id"]!, options) }),
+  },
+  {
+    method: "POST", url: `/control/clusters/:id(^${ID})::demote`, path: "/control/clusters/{id}:demote", operationId: "demote", summary: "Demote a cluster to backup (needs confirm)",
+    action: "demote", mutation: true, anyOf: ADMIN, target: clusterTarget,
+    schema: { params: s.idParams, body: s.clusterVerbBody, headers: s.mutationHeaders },
+    responses: { 200: { description: "The cluster", schema: { type: "object" } } },
+    handle: async ({ registry, principal, params, options }) => ({ kind: "mutation", outcome: await registry.demote(principal, params["id"]!, options) }),
+  },
+  {
+    method: "GET", url: "/control/config", path: "/control/config", operationId: "getConfig", summary: "Current settings",
+    action: "getConfig", mutation: false, anyOf: READ, target: () => "config",
+    schema: {},
+    responses: { 200: { description: "Settings", schema: { type: "object", properties: { values: { type: "object" }, version: { type: "integer" } } } } },
+    handle: async ({ registry, principal }) => {
+      const config = await registry.getConfig(principal);
+      return { kind: "read", body: config, etag: `"${config.version}"` };
+    },
+  },
+  {
+    method: "PATCH", url: "/control/config", path: "/control/config", operationId: "patchConfig", summary: "Change allow-listed settings (mesh.admin, confirm)",
+    action: "patchConfig", mutation: true, anyOf: ADMIN, target: () => "config",
+    schema: { body: s.patchConfigBody, headers: s.mutationHeaders },
+    responses: { 200: { description: "Settings after the change", schema: { type: "object" } } },
+    handle: async ({ registry, principal, body, options }) => ({
+      kind: "mutation",
+      outcome: await registry.patchConfig(principal, body["values"] as Record<string, unknown>, options),
+    }),
+  },
+  {
+    method: "GET", url: "/control/audit", path: "/control/audit", operationId: "queryAudit", summary: "Audit log (filter, paged)",
+    action: "queryAudit", mutation: false, anyOf: READ, target: () => "audit",
+    schema: { querystring: s.auditQuery },
+    responses: { 200: { description: "A page of audit entries", schema: s.pageSchema({ type: "object" }) } },
+    handle: async ({ registry, principal, query }) => ({ kind: "read", body: await registry.queryAudit(principal, query as AuditQuery) }),
+  },
+];

@@ -1,0 +1,259 @@
+/**
+ * JSON Schemas of every parameter, query, header and body of the control API.
+ * Fastify validates with them and /openapi.json is generated from them, so
+ * the documentation cannot drift from what the server enforces.
+ */
+
+const NAME = "^[A-Za-z0-9][A-Za-z0-9._~@-]{0,127}$";
+
+export const idParams = {
+  type: "object",
+  required: ["id"],
+  additionalProperties: false,
+  properties: { id: { type: "string", pattern: NAME, description: "Peer or cluster id." } },
+} as const;
+
+const name = { type: "string", pattern: NAME } as const;
+const reason = { type: "string", minLength: 1, maxLength: 1024, description: "Why; recorded in the audit log." } as const;
+const ticket = { type: "string", minLength: 1, maxLength: 128, description: "Change ticket; recorded in the audit log." } as const;
+const confirm = { type: "boolean", description: "Explicit confirmation for destructive verbs." } as const;
+const dryRun = { type: "boolean", description: "Run every check, write nothing." } as const;
+const epochMs = { type: "integer", minimum: 0, maximum: 8_640_000_000_000_000 } as const;
+const labels = {
+  type: "object",
+  maxProperties: 64,
+  propertyNames: { pattern: "^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$" },
+  additionalProperties: { type: "string", maxLength: 256 },
+} as const;
+const metadata = { type: "object", maxProperties: 64, propertyNames: { maxLength: 63 } } as const;
+const phase = { type: "string", enum: ["active", "cordoned", "draining", "drained", "failed"] } as const;
+
+/** Headers every mutation understands. */
+export const mutationHeaders = {
+  type: "object",
+  properties: {
+    "idempotency-key": { type: "string", pattern: "^[A-Za-z0-9._:-]{1,128}$", description: "Same key + same request returns the first outcome." },
+    "if-match": { type: "string", pattern: '^(W/)?"[^"]{1,64}"$|^\\*$', description: "ETag from a GET; stale values answer 412." },
+  },
+} as const;
+
+export const registerBody = {
+  type: "object",
+  required: ["address", "pools", "roles"],
+  additionalProperties: false,
+  properties: {
+    address: { type: "string", minLength: 1, maxLength: 512 },
+    pools: { type: "array", maxItems: 64, uniqueItems: true, items: name },
+    roles: { type: "array", minItems: 1, maxItems: 32, uniqueItems: true, items: name },
+    labels,
+    metadata,
+    reason,
+    ticket,
+    dryRun,
+  },
+} as const;
+
+export const statusBody = {
+  type: "object",
+  required: ["roles", "epoch"],
+  additionalProperties: false,
+  properties: {
+    roles: {
+      type: "object",
+      maxProperties: 32,
+      propertyNames: { pattern: NAME },
+      additionalProperties: {
+        type: "object",
+        required: ["phase", "epoch"],
+        additionalProperties: false,
+        properties: { phase, epoch: { type: "integer", minimum: 0 } },
+      },
+    },
+    inFlight: { type: "object", maxProperties: 64, propertyNames: { pattern: NAME }, additionalProperties: { type: "integer", minimum: 0 } },
+    workloads: {
+      type: "object",
+      required: ["owners", "children"],
+      additionalProperties: false,
+      properties: { owners: { type: "integer", minimum: 0 }, children: { type: "integer", minimum: 0 } },
+    },
+    epoch: { type: "integer", minimum: 0 },
+    reason,
+  },
+} as const;
+
+export const cordonBody = {
+  type: "object",
+  required: ["reason"],
+  additionalProperties: false,
+  properties: { owner: name, reason, ticket, expiresAt: epochMs, dryRun },
+} as const;
+
+export const uncordonBody = {
+  type: "object",
+  additionalProperties: false,
+  properties: { owner: name, reason, ticket, dryRun },
+} as const;
+
+export const drainBody = {
+  type: "object",
+  required: ["reason"],
+  additionalProperties: false,
+  properties: {
+    deadlineMs: { type: "integer", minimum: 1, maximum: 7 * 24 * 3600 * 1000, description: "Relative deadline." },
+    deadline: { ...epochMs, description: "Absolute deadline, epoch ms." },
+    reason,
+    ticket,
+    roles: { type: "array", minItems: 1, maxItems: 32, uniqueItems: true, items: name },
+    force: { type: "boolean", description: "Past a pool budget: needs mesh.admin, a reason and confirm." },
+    confirm,
+    dryRun,
+  },
+} as const;
+
+export const resumeBody = {
+  type: "object",
+  additionalProperties: false,
+  properties: { reason, ticket, dryRun },
+} as const;
+
+export const patchPeerBody = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    labels: { ...labels, additionalProperties: { type: ["string", "null"], maxLength: 256 } },
+    metadata,
+    reason,
+    ticket,
+  },
+} as const;
+
+export const clusterVerbBody = {
+  type: "object",
+  additionalProperties: false,
+  properties: { reason, ticket, confirm, dryRun },
+} as const;
+
+export const patchConfigBody = {
+  type: "object",
+  required: ["values"],
+  additionalProperties: false,
+  properties: {
+    values: {
+      type: "object",
+      minProperties: 1,
+      maxProperties: 64,
+      propertyNames: { pattern: "^[A-Za-z][A-Za-z0-9._-]{0,63}$" },
+      additionalProperties: { type: ["string", "number", "boolean", "null"] },
+      description: "Allow-listed settings; null resets one to its default.",
+    },
+    reason,
+    ticket,
+    confirm,
+    dryRun,
+  },
+} as const;
+
+export const listPeersQuery = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    role: name,
+    state: phase,
+    label: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}(=[^,]{0,256})?$" },
+    pool: name,
+    limit: { type: "integer", minimum: 1, maximum: 500 },
+    cursor: { type: "string", minLength: 1, maxLength: 512 },
+  },
+} as const;
+
+export const auditQuery = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    target: { type: "string", minLength: 1, maxLength: 200 },
+    actor: { type: "string", minLength: 1, maxLength: 200 },
+    action: { type: "string", pattern: "^[A-Za-z][A-Za-z0-9.-]{0,63}$" },
+    outcome: { type: "string", enum: ["ok", "refused", "error"] },
+    from: epochMs,
+    to: epochMs,
+    limit: { type: "integer", minimum: 1, maximum: 1000 },
+    cursor: { type: "string", minLength: 1, maxLength: 512 },
+  },
+} as const;
+
+export const eventsQuery = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    kinds: { type: "string", pattern: "^(peer|cluster|config|audit)(,(peer|cluster|config|audit))*$", description: "Comma-separated kinds to receive (all by default)." },
+    since: { type: "integer", minimum: 0, description: "Replay changes after this revision (Last-Event-ID wins when both are sent)." },
+  },
+} as const;
+
+export const eventsHeaders = {
+  type: "object",
+  properties: { "last-event-id": { type: "string", pattern: "^[0-9]{1,15}$" } },
+} as const;
+
+/** The problem document every error answers with. */
+export const problemSchema = {
+  type: "object",
+  required: ["type", "title", "status", "detail", "code"],
+  properties: {
+    type: { type: "string", format: "uri" },
+    title: { type: "string" },
+    status: { type: "integer" },
+    detail: { type: "string" },
+    code: { type: "string" },
+    retryable: { type: "boolean" },
+    next: { type: "string", description: "What to do about it." },
+    instance: { type: "string" },
+    errors: { type: "array", items: { type: "object", properties: { field: { type: "string" }, message: { type: "string" } } } },
+    details: { type: "object" },
+  },
+} as const;
+
+export const peerSchema = {
+  type: "object",
+  required: ["id", "address", "pools", "roles", "labels", "spec", "phase", "epoch", "version"],
+  properties: {
+    id: { type: "string" },
+    address: { type: "string" },
+    pools: { type: "array", items: { type: "string" } },
+    roles: { type: "array", items: { type: "string" } },
+    labels: { type: "object", additionalProperties: { type: "string" } },
+    metadata: { type: "object" },
+    spec: { type: "object" },
+    status: { type: "object" },
+    phases: { type: "object", additionalProperties: phase },
+    phase,
+    epoch: { type: "integer" },
+    version: { type: "integer" },
+    createdAt: { type: "integer" },
+    updatedAt: { type: "integer" },
+  },
+} as const;
+
+export const drainStatusSchema = {
+  type: "object",
+  required: ["peer", "epoch", "status", "remaining"],
+  properties: {
+    peer: { type: "string" },
+    epoch: { type: "integer" },
+    status: { type: "string", enum: ["none", "draining", "drained", "failed"] },
+    deadline: { type: "integer" },
+    roles: { type: "array", items: { type: "string" } },
+    remaining: {
+      type: "object",
+      properties: { inFlight: { type: "integer" }, owners: { type: "integer" }, children: { type: "integer" } },
+    },
+    reason: { type: "string" },
+    blocking: { type: "array", items: { type: "string" } },
+  },
+} as const;
+
+export const pageSchema = (items: object): object => ({
+  type: "object",
+  required: ["items", "revision"],
+  properties: { items: { type: "array", items }, nextCursor: { type: "string" }, revision: { type: "integer" } },
+});

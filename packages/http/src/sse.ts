@@ -1,0 +1,119 @@
+import type { ServerResponse } from "node:http";
+import type { Registry, RegistryChange } from "@drainkit/registry";
+
+/** Settings of the event feed. */
+export interface EventFeedOptions {
+  /** A comment line is sent this often so proxies keep the stream open. Default 15 s. */
+  readonly heartbeatMs?: number;
+  /**
+   * Bytes a subscriber may have queued and unsent. Past it the stream is cut;
+   * the client reconnects with Last-Event-ID and loses nothing, because the
+   * replay comes from the store, not from this buffer. Default 1 MiB.
+   */
+  readonly maxBufferedBytes?: number;
+  /** `retry:` hint sent to clients, in ms. Default 1000. */
+  readonly retryMs?: number;
+}
+
+/** Why a stream ended, for metrics and logs. */
+export type StreamEnd = "client-closed" | "overflow" | "draining" | "history-lost" | "server-closed";
+
+/** Open streams of `/control/events`; the HTTP drain participant ends them on drain. */
+export interface EventFeed {
+  /** Streams currently open. */
+  readonly open: number;
+  /**
+   * Serves one subscriber on `res` from `fromRevision` (exclusive). Resolves
+   * when the stream ends.
+   */
+  serve(res: ServerResponse, fromRevision: number, kinds: ReadonlySet<RegistryChange["kind"]> | undefined): Promise<StreamEnd>;
+  /** Tells every subscriber to reconnect elsewhere, then ends their streams. */
+  closeAll(reason: "draining" | "server-closed"): void;
+}
+
+/** Formats one SSE message; `data` never contains a raw newline because it is JSON. */
+export function sseMessage(fields: { id?: number; event?: string; data: unknown; retry?: number }): string {
+  let out = "";
+  if (fields.retry !== undefined) out += `retry: ${fields.retry}\n`;
+  if (fields.id !== undefined) out += `id: ${fields.id}\n`;
+  if (fields.event !== undefined) out += `event: ${fields.event}\n`;
+  return `${out}data: ${JSON.stringify(fields.data)}\n\n`;
+}
+
+/**
+ * The registry change feed as Server-Sent Events. Each subscriber gets its own
+ * registry watch from its Last-Event-ID (event ids are store revisions), so a
+ * reconnect resumes exactly where the client stopped, on any replica.
+ *
+ * @example
+ * const feed = createEventFeed(registry, { heartbeatMs: 10_000 });
+ * await feed.serve(reply.raw, lastEventId ?? currentRevision, undefined);
+ */
+export function createEventFeed(registry: Pick<Registry, "watch">, options: EventFeedOptions = {}): EventFeed {
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
+  const maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
+  const retryMs = options.retryMs ?? 1000;
+  const streams = new Set<(reason: "draining" | "server-closed") => void>();
+
+  return {
+    get open() {
+      return streams.size;
+    },
+    serve(res, fromRevision, kinds) {
+      return new Promise<StreamEnd>((resolve) => {
+        let ended = false;
+        const handle: { watch?: { close(): void } } = {};
+        const finish = (why: StreamEnd, last?: string): void => {
+          if (ended) return;
+          ended = true;
+          clearInterval(heartbeat);
+          streams.delete(tell);
+          handle.watch?.close();
+          if (why === "overflow") {
+            // The client cannot keep up; holding more would make its buffer unbounded.
+            res.destroy();
+          } else if (!res.destroyed) {
+            res.end(last ?? "");
+          }
+          resolve(why);
+        };
+        const write = (chunk: string): void => {
+          if (ended) return;
+          res.write(chunk);
+          if (res.writableLength > maxBuffered) finish("overflow");
+        };
+        const tell = (reason: "draining" | "server-closed"): void =>
+          finish(reason, sseMessage({ event: "reconnect", retry: retryMs, data: { reason, detail: "This replica is going away; reconnect (to another replica) with Last-Event-ID." } }));
+        streams.add(tell);
+
+        res.writeHead(200, {
+          "content-type": "text/event-stream; charset=utf-8",
+          "cache-control": "no-cache, no-transform",
+          "x-accel-buffering": "no",
+        });
+        res.write(`retry: ${retryMs}\n: resuming after revision ${fromRevision}\n\n`);
+        const heartbeat = setInterval(() => write(`: heartbeat\n\n`), heartbeatMs);
+        heartbeat.unref();
+        res.on("close", () => finish("client-closed"));
+
+        const watch = registry.watch(
+          fromRevision,
+          (change) => {
+            if (kinds && !kinds.has(change.kind)) return;
+            write(sseMessage({ id: change.revision, event: change.kind, data: change }));
+          },
+          (error) => {
+            // History before `fromRevision` is gone: the client must re-list, then follow from the listing's revision.
+            finish("history-lost", sseMessage({ event: "reset", data: { reason: "history-lost", detail: `${error.message} Re-list with GET /control/peers and reconnect with Last-Event-ID set to its revision.` } }));
+          },
+        );
+        // History can be replayed synchronously and end the stream before watch() returns.
+        if (ended) watch.close();
+        else handle.watch = watch;
+      });
+    },
+    closeAll(reason) {
+      for (const tell of [...streams]) tell(reason);
+    },
+  };
+}

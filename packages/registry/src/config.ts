@@ -1,0 +1,77 @@
+import { ValidationError } from "./errors.ts";
+import type { ConfigSchema, SettingSchema } from "./types.ts";
+
+export type SettingValue = string | number | boolean;
+
+/**
+ * The settings the registry itself reads. Pass `configSchema` to
+ * `createRegistry` to extend or replace the allow-list.
+ */
+export const defaultConfigSchema: ConfigSchema = {
+  "drain.defaultDeadlineMs": {
+    type: "integer",
+    min: 1_000,
+    max: 86_400_000,
+    default: 300_000,
+    description: "Deadline of a drain that names none, in milliseconds.",
+  },
+  "heartbeat.staleAfterMs": {
+    type: "integer",
+    min: 1_000,
+    max: 3_600_000,
+    default: 30_000,
+    description: "A peer whose last status report is older than this counts as unhealthy.",
+  },
+  "rollout.maxParallel": { type: "integer", min: 1, max: 10_000, default: 1, description: "Nodes a rolling upgrade drains at once." },
+  "maintenance.freeze": { type: "boolean", default: false, description: "When true, controllers start no new rollouts." },
+};
+
+/** Defaults of every setting in `schema`. */
+export function configDefaults(schema: ConfigSchema): Record<string, SettingValue> {
+  const out: Record<string, SettingValue> = {};
+  for (const [key, s] of Object.entries(schema)) out[key] = s.default;
+  return out;
+}
+
+/** Checks `value` against one setting's schema; returns it or throws {@link ValidationError}. */
+export function validateSetting(key: string, schema: SettingSchema, value: unknown): SettingValue {
+  const fail = (problem: string): never => {
+    throw new ValidationError(`config "${key}"`, problem);
+  };
+  switch (schema.type) {
+    case "integer":
+    case "number": {
+      if (typeof value !== "number" || !Number.isFinite(value)) return fail(`expected a ${schema.type}`);
+      if (schema.type === "integer" && !Number.isInteger(value)) return fail("expected a whole number");
+      if (schema.min !== undefined && value < schema.min) return fail(`must be >= ${schema.min}`);
+      if (schema.max !== undefined && value > schema.max) return fail(`must be <= ${schema.max}`);
+      return value;
+    }
+    case "string":
+      if (typeof value !== "string") return fail("expected a string");
+      if (schema.pattern !== undefined && !new RegExp(schema.pattern).test(value)) return fail(`must match ${schema.pattern}`);
+      return value;
+    case "boolean":
+      if (typeof value !== "boolean") return fail("expected true or false");
+      return value;
+    case "enum":
+      if (typeof value !== "string" || !schema.values.includes(value)) return fail(`expected one of ${schema.values.join(", ")}`);
+      return value;
+  }
+}
+
+/**
+ * Applies a patch of allow-listed settings: `null` resets to the default.
+ * Keys outside the allow-list are refused with a validation error naming the allowed ones.
+ */
+export function applyConfigPatch(schema: ConfigSchema, current: Readonly<Record<string, SettingValue>>, patch: Readonly<Record<string, unknown>>): Record<string, SettingValue> {
+  if (typeof patch !== "object" || patch === null || Array.isArray(patch)) throw new ValidationError("config patch", "expected an object of settings");
+  const next: Record<string, SettingValue> = { ...current };
+  for (const [key, value] of Object.entries(patch)) {
+    const s = Object.hasOwn(schema, key) ? schema[key] : undefined;
+    if (s === undefined) throw new ValidationError(`config "${key}"`, `not an allow-listed setting (allowed: ${Object.keys(schema).join(", ")})`);
+    if (value === null) delete next[key];
+    else next[key] = validateSetting(key, s, value);
+  }
+  return next;
+}

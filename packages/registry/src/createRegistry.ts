@@ -1,0 +1,924 @@
+import {
+  CapacityGuard,
+  DrainkitError,
+  isDrainkitError,
+  noopMetrics,
+  nullEventSink,
+  silentLogger,
+  sleep,
+  systemRandom,
+  transitionNode,
+  createNodeState,
+  type Clock,
+  type Counter,
+  type EventSink,
+  type Histogram,
+  type Logger,
+  type Metrics,
+  type NodeEvent,
+  type NodeState,
+  type PoolBudget,
+  type PoolMember,
+  type Random,
+} from "@drainkit/core";
+import { createHash } from "node:crypto";
+import { auditKey, EMPTY_HEAD, matchesQuery, sealEntry, verifyChain, type AuditHead } from "./audit/chain.ts";
+import { canonicalJson } from "./audit/canonicalJson.ts";
+import { applyConfigPatch, configDefaults, defaultConfigSchema, type SettingValue } from "./config.ts";
+import {
+  ConfirmationRequiredError,
+  EtagMismatchError,
+  IdempotencyConflictError,
+  LastActiveClusterError,
+  NotFoundError,
+  OnlySchedulableNodeError,
+  PreconditionRequiredError,
+  StoreUnavailableError,
+  ValidationError,
+  WriteContentionError,
+  httpStatusFor,
+} from "./errors.ts";
+import { mergePatch } from "./mergePatch.ts";
+import { currentNode, drainStatusOf, etagOf, peerKey, reshapeNode, toPeer, type PeerRecord } from "./peerRecord.ts";
+import { requireScope, requireSelfOrOperate } from "./rbac.ts";
+import type { Compare, RegistryStore, TxnOp, Versioned } from "./store.ts";
+import type {
+  AuditAction,
+  AuditEntry,
+  AuditOutcome,
+  AuditQuery,
+  AuditVerification,
+  Cluster,
+  ClusterRole,
+  ConfigSchema,
+  CordonInput,
+  DrainInput,
+  DrainRecord,
+  DrainStatus,
+  MutationOptions,
+  MutationOutcome,
+  Page,
+  Peer,
+  PeerPatch,
+  PeerQuery,
+  PeerRegistration,
+  Principal,
+  Registry,
+  RegistryChange,
+  RegistryConfig,
+  ResumeInput,
+  StatusReport,
+  UncordonInput,
+} from "./types.ts";
+
+/** A cluster the registry knows before anyone writes it. */
+export interface DeclaredCluster {
+  readonly id: string;
+  readonly role: ClusterRole;
+  readonly state?: string;
+}
+
+/** What the registry emits after each audited attempt. */
+export interface RegistryEvent {
+  readonly type: "audit-appended";
+  readonly entry: AuditEntry;
+}
+
+/** Options of {@link createRegistry}: ports first, then settings. */
+export interface RegistryOptions {
+  readonly store: RegistryStore;
+  readonly clock: Clock;
+  /** For audit ids and retry jitter; seeded from the OS when omitted. */
+  readonly random?: Random;
+  /** Pool budgets the capacity guard enforces on drain and cordon. */
+  readonly pools?: readonly PoolBudget[];
+  /** Clusters known from configuration (the first write stores them). */
+  readonly clusters?: readonly DeclaredCluster[];
+  /** The config allow-list; defaults to {@link defaultConfigSchema}. */
+  readonly configSchema?: ConfigSchema;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+  readonly events?: EventSink<RegistryEvent>;
+  /** Write races a mutation may lose before giving up with `write-contention`; default 32. */
+  readonly maxAttempts?: number;
+}
+
+const AUDIT_HEAD = "audit-head";
+const CONFIG_KEY = "config";
+const clusterKey = (id: string): string => `clusters/${id}`;
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,252}$/;
+const DEFAULT_PAGE = 100;
+const MAX_PAGE = 1_000;
+
+interface ClusterRecord {
+  readonly id: string;
+  readonly role: ClusterRole;
+  readonly state: string;
+  readonly generation: number;
+}
+
+interface ConfigRecord {
+  readonly overrides: Readonly<Record<string, SettingValue>>;
+  readonly generation: number;
+}
+
+interface IdempotencyRecord {
+  readonly fingerprint: string;
+  readonly outcome?: { readonly value: unknown; readonly etag: string; readonly changed: boolean; readonly auditId: string };
+  readonly error?: { readonly code: string; readonly message: string; readonly retryable: boolean; readonly details: Readonly<Record<string, unknown>> };
+}
+
+/** What a mutation decided, before it is written. */
+type Plan<T> =
+  | {
+      readonly write: true;
+      readonly key: string;
+      /** Store version the decision was based on (0 = absent). */
+      readonly readVersion: number;
+      readonly record: unknown;
+      readonly etagBefore?: string;
+      readonly etagAfter: string;
+      readonly result: T;
+    }
+  | { readonly write: false; readonly etag: string; readonly result: T };
+
+interface Attempt {
+  readonly principal: Principal | undefined;
+  readonly action: AuditAction;
+  readonly target: string;
+  readonly options: MutationOptions;
+  /** The request's content, hashed for the idempotency record. */
+  readonly request: unknown;
+  /** Known before the plan (refusals before any read). */
+  readonly etagBefore?: () => string | undefined;
+  readonly onCommitted?: (entry: AuditEntry) => void;
+  /** False to audit the key without pinning an outcome to it (transport refusals). */
+  readonly remember?: boolean;
+}
+
+/** Refusals about who asked or how, not what: a retry with better credentials must not replay them. */
+const UNPINNED_CODES: ReadonlySet<string> = new Set(["unauthenticated", "forbidden", "confirmation-required", "precondition-required"]);
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+function validateId(field: string, id: unknown): string {
+  if (typeof id !== "string" || !ID_PATTERN.test(id)) {
+    throw new ValidationError(field, "use 1-253 characters: letters, digits, '.', '_', ':', '@' or '-', starting with a letter or digit");
+  }
+  return id;
+}
+
+function validateStrings(field: string, v: unknown): readonly string[] {
+  if (!Array.isArray(v) || !v.every((s) => typeof s === "string" && s.length > 0)) throw new ValidationError(field, "expected a list of non-empty strings");
+  return [...new Set(v as string[])];
+}
+
+function validateReason(reason: unknown, field = "reason"): string {
+  if (typeof reason !== "string" || reason.trim() === "") throw new ValidationError(field, "say why (a non-empty reason is required)");
+  return reason;
+}
+
+function validateLabels(v: unknown): Record<string, string> {
+  if (typeof v !== "object" || v === null || Array.isArray(v) || !Object.values(v).every((s) => typeof s === "string")) {
+    throw new ValidationError("labels", "expected an object of string values");
+  }
+  return { ...(v as Record<string, string>) };
+}
+
+function validateObject(field: string, v: unknown): Record<string, unknown> {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new ValidationError(field, "expected an object");
+  return { ...(v as Record<string, unknown>) };
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return canonicalJson(a) === canonicalJson(b);
+}
+
+function outcomeOf(error: unknown): AuditOutcome {
+  return isDrainkitError(error) && httpStatusFor(error.code) < 500 ? "refused" : "error";
+}
+
+function toStoreError(error: unknown): Error {
+  if (isDrainkitError(error)) return error;
+  return new StoreUnavailableError(`The registry store failed: ${error instanceof Error ? error.message : String(error)}; retry shortly.`, error);
+}
+
+function encodeCursor(s: string): string {
+  return Buffer.from(s, "utf8").toString("base64url");
+}
+
+function decodeCursor(s: string | undefined): string | undefined {
+  if (s === undefined || s === "") return undefined;
+  return Buffer.from(s, "base64url").toString("utf8");
+}
+
+function pageLimit(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_PAGE;
+  if (!Number.isInteger(limit) || limit < 1) throw new ValidationError("limit", "expected a whole number >= 1");
+  return Math.min(limit, MAX_PAGE);
+}
+
+class StoreRegistry implements Registry {
+  readonly #store: RegistryStore;
+  readonly #clock: Clock;
+  readonly #random: Random;
+  readonly #guard: CapacityGuard;
+  readonly #declared: ReadonlyMap<string, DeclaredCluster>;
+  readonly #schema: ConfigSchema;
+  readonly #logger: Logger;
+  readonly #events: EventSink<RegistryEvent>;
+  readonly #maxAttempts: number;
+  readonly #mutations: Counter;
+  readonly #conflicts: Counter;
+  readonly #latency: Histogram;
+  /** Mutations of one registry run one at a time: they all append to one audit chain, so in-process racing only wastes store round trips. */
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(options: RegistryOptions) {
+    this.#store = options.store;
+    this.#clock = options.clock;
+    this.#random = options.random ?? systemRandom();
+    const metrics = options.metrics ?? noopMetrics;
+    this.#guard = new CapacityGuard({ pools: options.pools ?? [], metrics });
+    this.#declared = new Map((options.clusters ?? []).map((c) => [c.id, c]));
+    this.#schema = options.configSchema ?? defaultConfigSchema;
+    this.#logger = options.logger ?? silentLogger;
+    this.#events = options.events ?? nullEventSink;
+    this.#maxAttempts = options.maxAttempts ?? 32;
+    this.#mutations = metrics.counter("registry_mutations_total", "Registry mutation attempts by action and outcome.");
+    this.#conflicts = metrics.counter("registry_write_conflicts_total", "Registry writes retried after losing a compare-and-swap race.");
+    this.#latency = metrics.histogram("registry_mutation_latency_ms", "Latency of registry mutations, audit included.");
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  async #get(key: string): Promise<Versioned | undefined> {
+    try {
+      return await this.#store.get(key);
+    } catch (e) {
+      throw toStoreError(e);
+    }
+  }
+
+  async #list(prefix: string): Promise<{ items: readonly Versioned[]; revision: number }> {
+    try {
+      return await this.#store.list(prefix);
+    } catch (e) {
+      throw toStoreError(e);
+    }
+  }
+
+  async #peerRecord(id: string): Promise<{ record: PeerRecord; version: number }> {
+    const got = ID_PATTERN.test(id) ? await this.#get(peerKey(id)) : undefined;
+    if (got === undefined) throw new NotFoundError("peer", id);
+    return { record: got.value as PeerRecord, version: got.version };
+  }
+
+  async getPeer(principal: Principal, id: string): Promise<{ peer: Peer; etag: string }> {
+    requireScope(principal, "mesh.read", "getPeer");
+    const { record } = await this.#peerRecord(id);
+    return { peer: toPeer(record, this.#clock.now()), etag: etagOf(record.generation) };
+  }
+
+  async listPeers(principal: Principal, query: PeerQuery = {}): Promise<Page<Peer>> {
+    requireScope(principal, "mesh.read", "listPeers");
+    const limit = pageLimit(query.limit);
+    const after = decodeCursor(query.cursor);
+    const [labelKey, labelValue] = query.label === undefined ? [undefined, undefined] : query.label.split("=", 2);
+    const { items, revision } = await this.#list("peers/");
+    const now = this.#clock.now();
+    const out: Peer[] = [];
+    let nextCursor: string | undefined;
+    for (const item of items) {
+      const record = item.value as PeerRecord;
+      if (after !== undefined && record.id <= after) continue;
+      if (query.role !== undefined && !record.roles.includes(query.role)) continue;
+      if (query.pool !== undefined && !record.pools.includes(query.pool)) continue;
+      if (labelKey !== undefined && (record.labels[labelKey] === undefined || (labelValue !== undefined && record.labels[labelKey] !== labelValue))) continue;
+      const peer = toPeer(record, now);
+      if (query.state !== undefined && peer.phase !== query.state) continue;
+      if (out.length === limit) {
+        nextCursor = encodeCursor(out[out.length - 1]!.id);
+        break;
+      }
+      out.push(peer);
+    }
+    return { items: out, revision, ...(nextCursor === undefined ? {} : { nextCursor }) };
+  }
+
+  async drainStatus(principal: Principal, id: string): Promise<DrainStatus> {
+    requireScope(principal, "mesh.read", "drainStatus");
+    const { record } = await this.#peerRecord(id);
+    return drainStatusOf(toPeer(record, this.#clock.now()));
+  }
+
+  async drainRecords(): Promise<readonly DrainRecord[]> {
+    const { items } = await this.#list("peers/");
+    const now = this.#clock.now();
+    const out: DrainRecord[] = [];
+    for (const item of items) {
+      const peer = toPeer(item.value as PeerRecord, now);
+      if (peer.spec.drain !== undefined) out.push({ peer: peer.id, request: peer.spec.drain, status: drainStatusOf(peer).status });
+    }
+    return out;
+  }
+
+  async #clusters(): Promise<Map<string, { cluster: Cluster; version: number }>> {
+    const out = new Map<string, { cluster: Cluster; version: number }>();
+    for (const d of this.#declared.values()) out.set(d.id, { cluster: { id: d.id, role: d.role, state: d.state ?? (d.role === "active" ? "serving" : "standby"), version: 0 }, version: 0 });
+    for (const item of (await this.#list("clusters/")).items) {
+      const r = item.value as ClusterRecord;
+      out.set(r.id, { cluster: { id: r.id, role: r.role, state: r.state, version: r.generation }, version: item.version });
+    }
+    return out;
+  }
+
+  async listClusters(principal: Principal): Promise<readonly Cluster[]> {
+    requireScope(principal, "mesh.read", "listClusters");
+    return [...(await this.#clusters()).values()].map((c) => c.cluster).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  async #config(): Promise<{ config: RegistryConfig; overrides: Readonly<Record<string, SettingValue>>; version: number }> {
+    const got = await this.#get(CONFIG_KEY);
+    const record = got?.value as ConfigRecord | undefined;
+    const overrides = record?.overrides ?? {};
+    return {
+      config: { values: { ...configDefaults(this.#schema), ...overrides }, version: record?.generation ?? 0 },
+      overrides,
+      version: got?.version ?? 0,
+    };
+  }
+
+  async getConfig(principal: Principal): Promise<RegistryConfig> {
+    requireScope(principal, "mesh.read", "getConfig");
+    return (await this.#config()).config;
+  }
+
+  async queryAudit(principal: Principal, query: AuditQuery = {}): Promise<Page<AuditEntry>> {
+    requireScope(principal, "mesh.read", "queryAudit");
+    const limit = pageLimit(query.limit);
+    const after = query.cursor === undefined || query.cursor === "" ? 0 : Number(query.cursor);
+    if (!Number.isInteger(after) || after < 0) throw new ValidationError("cursor", "pass back the nextCursor of the previous page");
+    const { items, revision } = await this.#list("audit/");
+    const out: AuditEntry[] = [];
+    let nextCursor: string | undefined;
+    // Keys sort by seq, so a cursor lets us skip straight to the page.
+    let start = 0;
+    if (after > 0) {
+      const key = auditKey(after);
+      let lo = 0;
+      let hi = items.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (items[mid]!.key <= key) lo = mid + 1;
+        else hi = mid;
+      }
+      start = lo;
+    }
+    for (let i = start; i < items.length; i++) {
+      const entry = items[i]!.value as AuditEntry;
+      if (!matchesQuery(entry, query)) continue;
+      if (out.length === limit) {
+        nextCursor = String(out[out.length - 1]!.seq);
+        break;
+      }
+      out.push(entry);
+    }
+    return { items: out, revision, ...(nextCursor === undefined ? {} : { nextCursor }) };
+  }
+
+  async verifyAudit(): Promise<AuditVerification> {
+    // Head first: entries appended after it are not yet covered by it and are left for the next walk.
+    const headRead = await this.#get(AUDIT_HEAD);
+    const head = (headRead?.value as AuditHead | undefined) ?? EMPTY_HEAD;
+    const { items } = await this.#list("audit/");
+    const upToHead = items.filter((i) => {
+      const seq = (i.value as { seq?: unknown } | null)?.seq;
+      return typeof seq !== "number" || seq <= head.seq;
+    });
+    return verifyChain(upToHead.map((i) => i.value), head);
+  }
+
+  watch(fromRevision: number, onChange: (change: RegistryChange) => void, onError?: (error: Error) => void): { close(): void } {
+    return this.#store.watch(
+      "",
+      fromRevision,
+      (c) => {
+        const { key, revision } = c;
+        if (key.startsWith("peers/")) {
+          const id = key.slice("peers/".length);
+          onChange({ revision, kind: "peer", id, value: c.value === undefined ? undefined : toPeer(c.value as PeerRecord, this.#clock.now()) });
+        } else if (key.startsWith("clusters/")) {
+          const r = c.value as ClusterRecord | undefined;
+          const id = key.slice("clusters/".length);
+          onChange({ revision, kind: "cluster", id, value: r === undefined ? undefined : { id: r.id, role: r.role, state: r.state, version: r.generation } });
+        } else if (key === CONFIG_KEY) {
+          const r = c.value as ConfigRecord | undefined;
+          onChange({
+            revision,
+            kind: "config",
+            id: "config",
+            value: { values: { ...configDefaults(this.#schema), ...(r?.overrides ?? {}) }, version: r?.generation ?? 0 },
+          });
+        } else if (key.startsWith("audit/")) {
+          const entry = c.value as AuditEntry | undefined;
+          onChange({ revision, kind: "audit", id: entry?.id ?? key.slice("audit/".length), value: entry });
+        }
+      },
+      onError,
+    );
+  }
+
+  // ------------------------------------------------------- the write path
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(fn, fn);
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  #auditId(): string {
+    const a = this.#random.int(0, 0x7fffffff).toString(36).padStart(6, "0");
+    const b = this.#random.int(0, 0x7fffffff).toString(36).padStart(6, "0");
+    return `aud_${this.#clock.now().toString(36)}${a}${b}`;
+  }
+
+  /**
+   * Runs one audited attempt: read the audit head (first, so every later read
+   * is covered by its compare), replay or refuse by idempotency key, plan, and
+   * commit the change, the audit entry, the new head and the idempotency
+   * record in ONE transaction. Losing the race re-reads and re-plans.
+   */
+  #mutate<T>(attempt: Attempt, plan: () => Promise<Plan<T>>): Promise<MutationOutcome<T>> {
+    return this.#serial(async () => {
+      const started = this.#clock.monotonic();
+      const { principal, options } = attempt;
+      const idemKey =
+        options.idempotencyKey !== undefined && options.dryRun !== true
+          ? `idem/${encodeURIComponent(principal?.id ?? "anonymous")}/${encodeURIComponent(options.idempotencyKey)}`
+          : undefined;
+      const fingerprint = idemKey === undefined ? "" : sha256(canonicalJson({ action: attempt.action, target: attempt.target, request: attempt.request, reason: options.reason, ticket: options.ticket, confirm: options.confirm, ifMatch: options.ifMatch }));
+
+      for (let round = 1; ; round++) {
+        const headRead = await this.#get(AUDIT_HEAD);
+        const head = (headRead?.value as AuditHead | undefined) ?? EMPTY_HEAD;
+        let failure: unknown;
+        let decided: Plan<T> | undefined;
+        let storeIdem = idemKey !== undefined && attempt.remember !== false;
+        if (idemKey !== undefined) {
+          const stored = (await this.#get(idemKey))?.value as IdempotencyRecord | undefined;
+          if (stored !== undefined) {
+            if (stored.fingerprint === fingerprint) return this.#replay<T>(stored);
+            failure = new IdempotencyConflictError(options.idempotencyKey!);
+            storeIdem = false;
+          }
+        }
+        if (failure === undefined) {
+          try {
+            decided = await plan();
+          } catch (e) {
+            if (isDrainkitError(e) && e.code === "store-unavailable") throw e;
+            failure = e;
+          }
+        }
+        if (options.dryRun === true) {
+          if (decided === undefined) throw failure;
+          return { value: decided.result, etag: decided.write ? decided.etagAfter : decided.etag, changed: decided.write, auditId: "" };
+        }
+        // A refusal that may pass later (pool-depletion) is not pinned to the key.
+        if (failure !== undefined && (!isDrainkitError(failure) || failure.retryable || UNPINNED_CODES.has(failure.code))) storeIdem = false;
+
+        const outcome: AuditOutcome = failure === undefined ? "ok" : outcomeOf(failure);
+        const etagBefore = decided === undefined ? attempt.etagBefore?.() : decided.write ? decided.etagBefore : decided.etag;
+        const etagAfter = decided === undefined ? undefined : decided.write ? decided.etagAfter : decided.etag;
+        const entry = sealEntry(head, {
+          id: this.#auditId(),
+          at: this.#clock.now(),
+          actor: principal?.id ?? "anonymous",
+          scopes: principal?.scopes ?? [],
+          action: attempt.action,
+          target: attempt.target,
+          ...(options.reason === undefined ? {} : { reason: options.reason }),
+          ...(options.ticket === undefined ? {} : { ticket: options.ticket }),
+          ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
+          outcome,
+          ...(failure === undefined ? {} : { errorCode: isDrainkitError(failure) ? failure.code : "internal" }),
+          latencyMs: this.#clock.monotonic() - started,
+          ...(etagBefore === undefined ? {} : { etagBefore }),
+          ...(etagAfter === undefined ? {} : { etagAfter }),
+        });
+        const compare: Compare[] = [{ key: AUDIT_HEAD, version: headRead?.version ?? 0 }];
+        const ops: TxnOp[] = [];
+        if (decided?.write === true) {
+          compare.push({ key: decided.key, version: decided.readVersion });
+          ops.push({ type: "put", key: decided.key, value: decided.record });
+        }
+        ops.push({ type: "put", key: auditKey(entry.seq), value: entry }, { type: "put", key: AUDIT_HEAD, value: { seq: entry.seq, hash: entry.hash } satisfies AuditHead });
+        const result: MutationOutcome<T> | undefined =
+          decided === undefined
+            ? undefined
+            : { value: decided.result, etag: decided.write ? decided.etagAfter : decided.etag, changed: decided.write, auditId: entry.id };
+        if (idemKey !== undefined && storeIdem) {
+          const record: IdempotencyRecord =
+            result !== undefined
+              ? { fingerprint, outcome: { value: result.value, etag: result.etag, changed: result.changed, auditId: result.auditId } }
+              : { fingerprint, error: errorRecord(failure) };
+          compare.push({ key: idemKey, version: 0 });
+          ops.push({ type: "put", key: idemKey, value: record });
+        }
+        let committed: boolean;
+        try {
+          committed = (await this.#store.txn({ compare, ops })).ok;
+        } catch (e) {
+          throw toStoreError(e);
+        }
+        if (committed) {
+          this.#mutations.inc({ action: attempt.action, outcome });
+          this.#latency.observe(entry.latencyMs, { action: attempt.action });
+          this.#events.emit({ type: "audit-appended", entry });
+          attempt.onCommitted?.(entry);
+          if (result === undefined) throw failure;
+          return result;
+        }
+        this.#conflicts.inc({ action: attempt.action });
+        if (round >= this.#maxAttempts) {
+          this.#logger.warn({ action: attempt.action, target: attempt.target, rounds: round }, "registry mutation gave up after losing every write race");
+          throw new WriteContentionError(attempt.action, round);
+        }
+        // Jittered, capped exponential backoff so replicas stop colliding in lockstep.
+        await sleep(this.#clock, this.#random.int(0, Math.min(50, 2 ** Math.min(round, 6))));
+      }
+    });
+  }
+
+  #replay<T>(stored: IdempotencyRecord): MutationOutcome<T> {
+    if (stored.error !== undefined) {
+      throw new DrainkitError(stored.error.code, stored.error.message, { retryable: stored.error.retryable, details: { ...stored.error.details, replayed: true } });
+    }
+    const o = stored.outcome!;
+    return { value: o.value as T, etag: o.etag, changed: o.changed, auditId: o.auditId, replayed: true };
+  }
+
+  async recordRefusal(principal: Principal | undefined, action: AuditAction, target: string, error: { readonly code: string }, options: MutationOptions = {}): Promise<AuditEntry> {
+    const refusal = new DrainkitError(error.code, "Refused before it reached the registry.");
+    let entry: AuditEntry | undefined;
+    const attempt: Attempt = { principal, action, target, options: { ...options, dryRun: false }, request: null, remember: false, onCommitted: (e) => (entry = e) };
+    try {
+      await this.#mutate(attempt, async () => {
+        throw refusal;
+      });
+    } catch (e) {
+      if (e !== refusal) throw e;
+    }
+    if (entry === undefined) throw new StoreUnavailableError();
+    return entry;
+  }
+
+  // ------------------------------------------------------------ peers
+
+  #checkIfMatch(target: string, options: MutationOptions, generation: number): void {
+    if (options.ifMatch === undefined || options.ifMatch === "*") return;
+    const current = etagOf(generation);
+    const sent = options.ifMatch.startsWith("W/") ? options.ifMatch.slice(2) : options.ifMatch;
+    const normalised = sent.startsWith('"') ? sent : `"${sent}"`;
+    if (normalised !== current) throw new EtagMismatchError(target, options.ifMatch, current);
+  }
+
+  #writePeer(before: PeerRecord | undefined, readVersion: number, next: PeerRecord): Plan<Peer> {
+    return {
+      write: true,
+      key: peerKey(next.id),
+      readVersion,
+      record: next,
+      ...(before === undefined ? {} : { etagBefore: etagOf(before.generation) }),
+      etagAfter: etagOf(next.generation),
+      result: toPeer(next, this.#clock.now()),
+    };
+  }
+
+  #keepPeer(record: PeerRecord): Plan<Peer> {
+    return { write: false, etag: etagOf(record.generation), result: toPeer(record, this.#clock.now()) };
+  }
+
+  /** Mutations on an existing peer: audit target, etagBefore and If-Match handled in one place. */
+  #peerMutation<T>(
+    principal: Principal,
+    action: AuditAction,
+    id: string,
+    request: unknown,
+    options: MutationOptions,
+    authorize: () => void,
+    decide: (record: PeerRecord, version: number) => Promise<Plan<T>> | Plan<T>,
+  ): Promise<MutationOutcome<T>> {
+    let before: string | undefined;
+    return this.#mutate({ principal, action, target: `peer/${id}`, options, request, etagBefore: () => before }, async () => {
+      authorize();
+      validateId("id", id);
+      const { record, version } = await this.#peerRecord(id);
+      before = etagOf(record.generation);
+      this.#checkIfMatch(`peer/${id}`, options, record.generation);
+      return decide(record, version);
+    });
+  }
+
+  registerPeer(principal: Principal, input: PeerRegistration, options: MutationOptions = {}): Promise<MutationOutcome<Peer>> {
+    const id = typeof input?.id === "string" ? input.id : "";
+    let before: string | undefined;
+    return this.#mutate({ principal, action: "registerPeer", target: `peer/${id}`, options, request: input, etagBefore: () => before }, async () => {
+      requireSelfOrOperate(principal, id, "registerPeer");
+      validateId("id", input.id);
+      if (typeof input.address !== "string" || input.address === "") throw new ValidationError("address", "expected a non-empty address (host:port or URL)");
+      const pools = validateStrings("pools", input.pools);
+      const roles = validateStrings("roles", input.roles);
+      if (roles.length === 0) throw new ValidationError("roles", "a peer serves at least one role");
+      const labels = input.labels === undefined ? undefined : validateLabels(input.labels);
+      const metadata = input.metadata === undefined ? undefined : validateObject("metadata", input.metadata);
+      const now = this.#clock.now();
+      const got = await this.#get(peerKey(id));
+      const existing = got?.value as PeerRecord | undefined;
+      if (existing === undefined) {
+        const record: PeerRecord = {
+          id,
+          address: input.address,
+          pools,
+          roles,
+          labels: labels ?? {},
+          metadata: metadata ?? {},
+          node: createNodeState(roles),
+          cordonInfo: {},
+          generation: 1,
+          createdAt: now,
+          updatedAt: now,
+        };
+        return this.#writePeer(undefined, 0, record);
+      }
+      before = etagOf(existing.generation);
+      this.#checkIfMatch(`peer/${id}`, options, existing.generation);
+      const next: PeerRecord = {
+        ...existing,
+        address: input.address,
+        pools,
+        roles,
+        labels: labels ?? existing.labels,
+        metadata: metadata ?? existing.metadata,
+        node: reshapeNode(existing.node, roles),
+      };
+      if (same(next, existing)) return this.#keepPeer(existing);
+      return this.#writePeer(existing, got!.version, { ...next, generation: existing.generation + 1, updatedAt: now });
+    });
+  }
+
+  reportStatus(principal: Principal, id: string, report: StatusReport, options: MutationOptions = {}): Promise<MutationOutcome<Peer>> {
+    return this.#peerMutation(principal, "reportStatus", id, report, options, () => requireSelfOrOperate(principal, id, "reportStatus"), (record, version) => {
+      const r = validateObject("status", report) as unknown as StatusReport;
+      if (typeof r.epoch !== "number" || !Number.isInteger(r.epoch) || r.epoch < 0) throw new ValidationError("status.epoch", "expected the drain epoch the agent acted on (0 before any drain)");
+      const roles = validateObject("status.roles", r.roles ?? {}) as StatusReport["roles"];
+      const now = this.#clock.now();
+      let node: NodeState = currentNode(record, now);
+      // The agent's word moves a drain on only for the epoch it reports; older reports are ignored by the machine itself.
+      for (const [role, s] of Object.entries(roles)) {
+        if (node.roles[role] === undefined || typeof s !== "object" || s === null) continue;
+        const event: NodeEvent | undefined =
+          s.phase === "drained"
+            ? { type: "drained", epoch: s.epoch, roles: [role] }
+            : s.phase === "failed"
+              ? { type: "fail", epoch: s.epoch, reason: r.reason ?? "reported failed by the agent", roles: [role] }
+              : undefined;
+        if (event === undefined) continue;
+        const t = transitionNode(node, event, now);
+        if (t.ok) node = t.state;
+      }
+      const status = {
+        roles,
+        inFlight: r.inFlight ?? {},
+        workloads: r.workloads ?? { owners: 0, children: 0 },
+        heartbeatAt: now,
+        epoch: r.epoch,
+        ...(r.reason === undefined ? {} : { reason: r.reason }),
+      };
+      return this.#writePeer(record, version, { ...record, node, status, generation: record.generation + 1, updatedAt: now });
+    });
+  }
+
+  /** Pool members as the capacity guard reads them, at `now`. */
+  async #fleet(now: number, override: PeerRecord): Promise<PoolMember[]> {
+    const staleAfter = Number((await this.#config()).config.values["heartbeat.staleAfterMs"] ?? 30_000);
+    const members: PoolMember[] = [];
+    for (const item of (await this.#list("peers/")).items) {
+      const record = item.value as PeerRecord;
+      const peer = toPeer(record.id === override.id ? override : record, now);
+      const stale = peer.status !== undefined && now - peer.status.heartbeatAt > staleAfter;
+      members.push({ id: peer.id, pools: peer.pools, phase: peer.phase, roles: peer.phases, ...(stale ? { healthy: false } : {}) });
+    }
+    return members;
+  }
+
+  cordon(principal: Principal, id: string, input: CordonInput, options: MutationOptions = {}): Promise<MutationOutcome<Peer>> {
+    return this.#peerMutation(principal, "cordon", id, input, options, () => requireScope(principal, "mesh.operate", "cordon"), async (record, version) => {
+      const reason = validateReason(input?.reason ?? options.reason);
+      const owner = input.owner ?? principal.id;
+      if (input.expiresAt !== undefined && typeof input.expiresAt !== "number") throw new ValidationError("expiresAt", "expected epoch milliseconds");
+      const now = this.#clock.now();
+      const t = transitionNode(record.node, { type: "cordon", owner, reason, ...(input.expiresAt === undefined ? {} : { expiresAt: input.expiresAt }) }, now);
+      if (!t.ok) throw t.error;
+      if (!t.changed) return this.#keepPeer(record);
+      // Only a budget on one of its pools can refuse a cordon; skip reading the fleet otherwise.
+      if (this.#guard.poolsOf(record).length > 0) {
+        const decision = this.#guard.admit({ nodes: await this.#fleet(now, record) }, { kind: "cordon", node: id });
+        if (decision.outcome !== "allowed") throw decision.error;
+      }
+      const ticket = input.ticket ?? options.ticket;
+      const cordonInfo = { ...record.cordonInfo, [owner]: { at: now, ...(ticket === undefined ? {} : { ticket }) } };
+      return this.#writePeer(record, version, { ...record, node: t.state, cordonInfo, generation: record.generation + 1, updatedAt: now });
+    });
+  }
+
+  uncordon(principal: Principal, id: string, input: UncordonInput = {}, options: MutationOptions = {}): Promise<MutationOutcome<Peer>> {
+    return this.#peerMutation(principal, "uncordon", id, input, options, () => requireScope(principal, "mesh.operate", "uncordon"), (record, version) => {
+      const owner = input.owner ?? principal.id;
+      const now = this.#clock.now();
+      const t = transitionNode(record.node, { type: "uncordon", owner }, now);
+      if (!t.ok) throw t.error;
+      if (!t.changed) return this.#keepPeer(record);
+      const { [owner]: _dropped, ...cordonInfo } = record.cordonInfo;
+      return this.#writePeer(record, version, { ...record, node: t.state, cordonInfo, generation: record.generation + 1, updatedAt: now });
+    });
+  }
+
+  drain(principal: Principal, id: string, input: DrainInput, options: MutationOptions = {}): Promise<MutationOutcome<DrainStatus>> {
+    const force = input?.force === true;
+    return this.#peerMutation<DrainStatus>(
+      principal,
+      "drain",
+      id,
+      input,
+      options,
+      () => {
+        requireScope(principal, force ? "mesh.admin" : "mesh.operate", force ? "forced drain" : "drain");
+        if (force && options.confirm !== true) throw new ConfirmationRequiredError("forced drain");
+      },
+      async (record, version) => {
+        const reason = validateReason(input.reason ?? options.reason);
+        const roles = input.roles === undefined ? record.roles : validateStrings("roles", input.roles);
+        const now = this.#clock.now();
+        let deadline = input.deadline;
+        if (deadline === undefined) {
+          const relative = input.deadlineMs ?? Number((await this.#config()).config.values["drain.defaultDeadlineMs"] ?? 300_000);
+          deadline = now + relative;
+        }
+        if (typeof deadline !== "number" || !Number.isFinite(deadline) || deadline <= now) throw new ValidationError("deadline", "must be in the future");
+        const t = transitionNode(record.node, { type: "drain", reason, deadline, owner: principal.id, roles }, now);
+        if (!t.ok) throw t.error;
+        const statusOf = (r: PeerRecord): DrainStatus => drainStatusOf(toPeer(r, now));
+        if (!t.changed) return { write: false, etag: etagOf(record.generation), result: statusOf(record) };
+        const starts = t.state.epoch > record.node.epoch;
+        let forced = false;
+        if (starts) {
+          const fleet = await this.#fleet(now, record);
+          if (!force) this.#refuseOnlySchedulable(id, roles, fleet);
+          const decision = this.#guard.admit({ nodes: fleet }, { kind: "drain", node: id, ...(force ? { force: { reason } } : {}) });
+          if (decision.outcome !== "allowed") throw decision.error;
+          forced = decision.forced;
+        }
+        const ticket = input.ticket ?? options.ticket;
+        const drain = starts
+          ? {
+              epoch: t.state.epoch,
+              deadline,
+              roles,
+              reason,
+              ...(ticket === undefined ? {} : { ticket }),
+              requestedAt: now,
+              requestedBy: principal.id,
+              ...(forced ? { forced: true } : {}),
+            }
+          : record.drain;
+        const next: PeerRecord = { ...record, node: t.state, ...(drain === undefined ? {} : { drain }), generation: record.generation + 1, updatedAt: now };
+        return { write: true, key: peerKey(id), readVersion: version, record: next, etagBefore: etagOf(record.generation), etagAfter: etagOf(next.generation), result: statusOf(next) };
+      },
+    );
+  }
+
+  /** Refuses to take away the last node that still accepts new work for a role. */
+  #refuseOnlySchedulable(id: string, roles: readonly string[], fleet: readonly PoolMember[]): void {
+    for (const role of roles) {
+      const self = fleet.find((m) => m.id === id);
+      if (self?.roles?.[role] !== "active") continue;
+      const others = fleet.some((m) => m.id !== id && m.healthy !== false && m.roles?.[role] === "active");
+      if (!others) throw new OnlySchedulableNodeError(id, role);
+    }
+  }
+
+  resume(principal: Principal, id: string, input: ResumeInput = {}, options: MutationOptions = {}): Promise<MutationOutcome<Peer>> {
+    return this.#peerMutation(principal, "resume", id, input, options, () => requireScope(principal, "mesh.operate", "resume"), (record, version) => {
+      const now = this.#clock.now();
+      const t = transitionNode(record.node, { type: "resume" }, now);
+      if (!t.ok) throw t.error;
+      if (!t.changed) return this.#keepPeer(record);
+      const { drain: _ended, ...rest } = record;
+      const stillHeld = Object.values(t.state.roles).some((r) => r.drain !== undefined && r.drain.epoch === record.drain?.epoch);
+      const base: PeerRecord = stillHeld ? record : rest;
+      return this.#writePeer(record, version, { ...base, node: t.state, cordonInfo: {}, generation: record.generation + 1, updatedAt: now });
+    });
+  }
+
+  patchPeer(principal: Principal, id: string, patch: PeerPatch, options: MutationOptions): Promise<MutationOutcome<Peer>> {
+    return this.#peerMutation(
+      principal,
+      "patchPeer",
+      id,
+      patch,
+      options,
+      () => {
+        requireScope(principal, "mesh.operate", "patchPeer");
+        if (options?.ifMatch === undefined) throw new PreconditionRequiredError("patchPeer");
+      },
+      (record, version) => {
+        const p = validateObject("patch", patch) as PeerPatch;
+        let labels = record.labels;
+        if (p.labels !== undefined) {
+          const l = validateObject("labels", p.labels);
+          if (!Object.values(l).every((v) => v === null || typeof v === "string")) throw new ValidationError("labels", "label values are strings (null deletes)");
+          labels = mergePatch(record.labels, l) as Record<string, string>;
+        }
+        const metadata = p.metadata === undefined ? record.metadata : (mergePatch(record.metadata, validateObject("metadata", p.metadata)) as Record<string, unknown>);
+        if (same(labels, record.labels) && same(metadata, record.metadata)) return this.#keepPeer(record);
+        return this.#writePeer(record, version, { ...record, labels, metadata, generation: record.generation + 1, updatedAt: this.#clock.now() });
+      },
+    );
+  }
+
+  // --------------------------------------------------- clusters, config
+
+  #clusterMutation(principal: Principal, action: "promote" | "demote", id: string, options: MutationOptions): Promise<MutationOutcome<Cluster>> {
+    let before: string | undefined;
+    return this.#mutate({ principal, action, target: `cluster/${id}`, options, request: { id }, etagBefore: () => before }, async () => {
+      requireScope(principal, "mesh.admin", action);
+      if (action === "demote" && options.confirm !== true) throw new ConfirmationRequiredError("demote");
+      const all = await this.#clusters();
+      const current = all.get(id);
+      if (current === undefined) throw new NotFoundError("cluster", id);
+      before = etagOf(current.cluster.version);
+      this.#checkIfMatch(`cluster/${id}`, options, current.cluster.version);
+      const role: ClusterRole = action === "promote" ? "active" : "backup";
+      if (current.cluster.role === role) return { write: false, etag: etagOf(current.cluster.version), result: current.cluster };
+      if (action === "demote" && ![...all.values()].some((c) => c.cluster.id !== id && c.cluster.role === "active")) throw new LastActiveClusterError(id);
+      const record: ClusterRecord = { id, role, state: role === "active" ? "serving" : "standby", generation: current.cluster.version + 1 };
+      const cluster: Cluster = { id, role, state: record.state, version: record.generation };
+      return { write: true, key: clusterKey(id), readVersion: current.version, record, etagBefore: etagOf(current.cluster.version), etagAfter: etagOf(record.generation), result: cluster };
+    });
+  }
+
+  promote(principal: Principal, clusterId: string, options: MutationOptions = {}): Promise<MutationOutcome<Cluster>> {
+    return this.#clusterMutation(principal, "promote", clusterId, options);
+  }
+
+  demote(principal: Principal, clusterId: string, options: MutationOptions = {}): Promise<MutationOutcome<Cluster>> {
+    return this.#clusterMutation(principal, "demote", clusterId, options);
+  }
+
+  patchConfig(principal: Principal, patch: Readonly<Record<string, unknown>>, options: MutationOptions = {}): Promise<MutationOutcome<RegistryConfig>> {
+    let before: string | undefined;
+    return this.#mutate({ principal, action: "patchConfig", target: "config", options, request: patch, etagBefore: () => before }, async () => {
+      requireScope(principal, "mesh.admin", "patchConfig");
+      if (options.confirm !== true) throw new ConfirmationRequiredError("patchConfig");
+      const { config, overrides, version } = await this.#config();
+      before = etagOf(config.version);
+      this.#checkIfMatch("config", options, config.version);
+      const next = applyConfigPatch(this.#schema, overrides, patch);
+      if (same(next, overrides)) return { write: false, etag: etagOf(config.version), result: config };
+      const record: ConfigRecord = { overrides: next, generation: config.version + 1 };
+      const value: RegistryConfig = { values: { ...configDefaults(this.#schema), ...next }, version: record.generation };
+      return { write: true, key: CONFIG_KEY, readVersion: version, record, etagBefore: etagOf(config.version), etagAfter: etagOf(record.generation), result: value };
+    });
+  }
+}
+
+function errorRecord(error: unknown): NonNullable<IdempotencyRecord["error"]> {
+  if (isDrainkitError(error)) return { code: error.code, message: error.message, retryable: error.retryable, details: error.details };
+  return { code: "internal", message: error instanceof Error ? error.message : String(error), retryable: false, details: {} };
+}
+
+/**
+ * Builds a {@link Registry} over a store. Pure apart from the store: time and
+ * randomness come from the `clock` and `random` you pass, so the simulator
+ * can run it on virtual time.
+ *
+ * @example
+ * import { createMemoryStore, createRegistry } from "@drainkit/registry";
+ * import { systemClock } from "@drainkit/core";
+ *
+ * const registry = createRegistry({
+ *   store: createMemoryStore(),
+ *   clock: systemClock(),
+ *   pools: [{ name: "web", minAvailable: 2 }],
+ * });
+ * const ops = { id: "alice", scopes: ["mesh.operate"] } as const;
+ * await registry.registerPeer(ops, { id: "web-1", address: "10.0.0.1:8080", pools: ["web"], roles: ["edge"] });
+ * await registry.cordon(ops, "web-1", { reason: "kernel upgrade" }, { idempotencyKey: "req-1" });
+ */
+export function createRegistry(options: RegistryOptions): Registry {
+  return new StoreRegistry(options);
+}

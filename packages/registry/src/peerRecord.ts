@@ -1,0 +1,113 @@
+import { createRoleState, expireNode, nodePhase, type NodeState, type RolePhase } from "@drainkit/core";
+import type { Cordon, DrainRequest, DrainStatus, Peer, PeerStatus } from "./types.ts";
+
+/**
+ * What the store holds under `peers/<id>`. The node's role machines are core's
+ * `NodeState`, kept verbatim so every mutation is a core transition; the
+ * registry adds identity, the drain request's bookkeeping, cordon tickets and
+ * the agent's last report.
+ */
+export interface PeerRecord {
+  readonly id: string;
+  readonly address: string;
+  readonly pools: readonly string[];
+  readonly roles: readonly string[];
+  readonly labels: Readonly<Record<string, string>>;
+  readonly metadata: Readonly<Record<string, unknown>>;
+  readonly node: NodeState;
+  /** Ticket and time of each owner's cordon (core keeps owner, reason, expiry). */
+  readonly cordonInfo: Readonly<Record<string, { readonly at: number; readonly ticket?: string }>>;
+  readonly drain?: DrainRequest;
+  readonly status?: PeerStatus;
+  /** Bumped on every write: the ETag. */
+  readonly generation: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export const peerKey = (id: string): string => `peers/${id}`;
+
+export function etagOf(generation: number): string {
+  return `"${generation}"`;
+}
+
+/** Keeps the machines of roles the peer still has, adds fresh ones for new roles. */
+export function reshapeNode(node: NodeState, roles: readonly string[]): NodeState {
+  const next: Record<string, NodeState["roles"][string]> = {};
+  for (const role of roles) next[role] = node.roles[role] ?? createRoleState(role);
+  return { epoch: node.epoch, roles: next };
+}
+
+/** The node with every due expiry (deadline, cordon / drain expiry) applied as of `now`. */
+export function currentNode(record: PeerRecord, now: number): NodeState {
+  return expireNode(record.node, now).state;
+}
+
+/** The public view of a record at `now`. */
+export function toPeer(record: PeerRecord, now: number): Peer {
+  const node = currentNode(record, now);
+  const phases: Record<string, RolePhase> = {};
+  const cordons: Record<string, Cordon> = {};
+  for (const [role, state] of Object.entries(node.roles)) {
+    phases[role] = state.phase;
+    for (const c of state.cordons) {
+      if (cordons[c.owner] !== undefined) continue;
+      const info = record.cordonInfo[c.owner];
+      cordons[c.owner] = {
+        reason: c.reason,
+        at: info?.at ?? record.updatedAt,
+        ...(info?.ticket === undefined ? {} : { ticket: info.ticket }),
+        ...(c.expiresAt === undefined ? {} : { expiresAt: c.expiresAt }),
+      };
+    }
+  }
+  const drainHeld = record.drain !== undefined && Object.values(node.roles).some((r) => r.drain?.epoch === record.drain?.epoch);
+  return {
+    id: record.id,
+    address: record.address,
+    pools: record.pools,
+    roles: record.roles,
+    labels: record.labels,
+    metadata: record.metadata,
+    spec: { cordons, ...(drainHeld && record.drain !== undefined ? { drain: record.drain } : {}) },
+    ...(record.status === undefined ? {} : { status: record.status }),
+    phases,
+    phase: nodePhase(node),
+    epoch: node.epoch,
+    version: record.generation,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+  };
+}
+
+/** Progress of the peer's current drain, from its role phases and the agent's last report. */
+export function drainStatusOf(peer: Peer): DrainStatus {
+  const drain = peer.spec.drain;
+  const status = peer.status;
+  const inFlightBy = status !== undefined && status.epoch === drain?.epoch ? status.inFlight : {};
+  const inFlight = Object.values(inFlightBy).reduce((a, b) => a + b, 0);
+  const remaining = {
+    inFlight,
+    owners: status !== undefined && status.epoch === drain?.epoch ? status.workloads.owners : 0,
+    children: status !== undefined && status.epoch === drain?.epoch ? status.workloads.children : 0,
+  };
+  if (drain === undefined) return { peer: peer.id, epoch: peer.epoch, status: "none", roles: [], remaining: { inFlight: 0, owners: 0, children: 0 } };
+  const phases = drain.roles.map((r) => peer.phases[r]);
+  const failed = phases.includes("failed");
+  const drained = phases.every((p) => p === "drained");
+  const blocking = [
+    ...drain.roles.filter((r) => peer.phases[r] === "draining").map((r) => `role:${r}`),
+    ...Object.entries(inFlightBy).filter(([, n]) => n > 0).map(([p]) => `participant:${p}`),
+  ];
+  const reason = failed ? (status?.reason ?? "the drain missed its deadline or a participant failed") : undefined;
+  return {
+    peer: peer.id,
+    epoch: drain.epoch,
+    status: failed ? "failed" : drained ? "drained" : "draining",
+    deadline: drain.deadline,
+    roles: drain.roles,
+    remaining,
+    ...(reason === undefined ? {} : { reason }),
+    ...(blocking.length > 0 && !drained ? { blocking } : {}),
+  };
+}

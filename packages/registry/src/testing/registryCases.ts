@@ -1,0 +1,205 @@
+import { isDrainkitError, SeededRandom, systemClock } from "@drainkit/core";
+import { describe, expect, it } from "vitest";
+import { auditKey } from "../audit/chain.ts";
+import { createRegistry } from "../createRegistry.ts";
+import type { RegistryStore } from "../store.ts";
+import type { AuditEntry, Registry, RegistryChange } from "../types.ts";
+import type { StoreUnderTest } from "./conformance.ts";
+import { makePeer, principals } from "./fixtures.ts";
+
+type WithStore = (body: (s: StoreUnderTest) => Promise<void>) => () => Promise<void>;
+
+const { operator, admin, reader } = principals;
+
+function registryOn(store: RegistryStore, seed = 1, pools: Parameters<typeof createRegistry>[0]["pools"] = []): Registry {
+  return createRegistry({
+    store,
+    clock: systemClock(),
+    random: new SeededRandom(seed),
+    pools,
+    clusters: [
+      { id: "eu", role: "active" },
+      { id: "us", role: "backup" },
+    ],
+  });
+}
+
+async function allAudit(registry: Registry): Promise<AuditEntry[]> {
+  const out: AuditEntry[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await registry.queryAudit(reader, { limit: 1_000, ...(cursor === undefined ? {} : { cursor }) });
+    out.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  return out;
+}
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return "ok";
+  } catch (e) {
+    if (isDrainkitError(e)) return e.code;
+    throw e;
+  }
+}
+
+/** Registry-level cases run on top of a store (idempotency, If-Match, audit, the pool race). */
+export function registryConformanceCases(withStore: WithStore, options: { timeout: number; racers: number }): void {
+  const { timeout, racers } = options;
+
+  describe("registry on this store", () => {
+    it("replays an Idempotency-Key with the stored outcome and writes nothing new", withStore(async ({ store }) => {
+      const registry = registryOn(store);
+      await registry.registerPeer(operator, makePeer({ id: "p1" }));
+      const first = await registry.cordon(operator, "p1", { reason: "kernel" }, { idempotencyKey: "k1" });
+      const before = await store.revision();
+      const again = await registry.cordon(operator, "p1", { reason: "kernel" }, { idempotencyKey: "k1" });
+      expect(again.replayed).toBe(true);
+      expect(again.auditId).toBe(first.auditId);
+      expect(again.etag).toBe(first.etag);
+      expect(await store.revision()).toBe(before);
+      expect(await codeOf(registry.cordon(operator, "p1", { reason: "other" }, { idempotencyKey: "k1" }))).toBe("idempotency-conflict");
+    }), timeout);
+
+    it("repeats a no-op as success without a new epoch or a second change", withStore(async ({ store }) => {
+      const registry = registryOn(store);
+      await registry.registerPeer(operator, makePeer({ id: "a" }));
+      await registry.registerPeer(operator, makePeer({ id: "b" }));
+      const drained = await registry.drain(operator, "a", { reason: "upgrade" });
+      expect(drained.changed).toBe(true);
+      expect(drained.value.epoch).toBe(1);
+      const repeat = await registry.drain(operator, "a", { reason: "upgrade" });
+      expect(repeat.changed).toBe(false);
+      expect(repeat.value.epoch).toBe(1);
+      expect(repeat.etag).toBe(drained.etag);
+      expect((await registry.getPeer(reader, "a")).peer.epoch).toBe(1);
+    }), timeout);
+
+    it("refuses a stale If-Match with etag-mismatch, and a missing one on patch with precondition-required", withStore(async ({ store }) => {
+      const registry = registryOn(store);
+      const reg = await registry.registerPeer(operator, makePeer({ id: "p" }));
+      const patched = await registry.patchPeer(operator, "p", { labels: { zone: "a" } }, { ifMatch: reg.etag });
+      expect(patched.value.labels).toEqual({ zone: "a" });
+      expect(await codeOf(registry.patchPeer(operator, "p", { labels: { zone: "b" } }, { ifMatch: reg.etag }))).toBe("etag-mismatch");
+      expect(await codeOf(registry.patchPeer(operator, "p", { labels: { zone: "b" } }, {}))).toBe("precondition-required");
+      expect((await registry.getPeer(reader, "p")).peer.labels).toEqual({ zone: "a" });
+    }), timeout);
+
+    it("writes exactly one audit entry per attempt, allowed or refused, and a valid chain", withStore(async ({ store }) => {
+      const registry = registryOn(store);
+      const attempts: Promise<unknown>[] = [
+        registry.registerPeer(operator, makePeer({ id: "x" })),
+        registry.cordon(operator, "x", { reason: "disk" }, { ticket: "T-1" }),
+        registry.cordon(reader, "x", { reason: "not allowed" }),
+        registry.uncordon(operator, "missing"),
+        registry.demote(admin, "eu", { confirm: true }),
+        registry.promote(admin, "us"),
+        registry.patchConfig(admin, { "rollout.maxParallel": 3 }),
+      ];
+      const results = [];
+      for (const a of attempts) results.push(await codeOf(a));
+      expect(results).toEqual(["ok", "ok", "forbidden", "not-found", "last-active-cluster", "ok", "confirmation-required"]);
+      const entries = await allAudit(registry);
+      expect(entries.map((e) => [e.action, e.outcome, e.errorCode ?? null])).toEqual([
+        ["registerPeer", "ok", null],
+        ["cordon", "ok", null],
+        ["cordon", "refused", "forbidden"],
+        ["uncordon", "refused", "not-found"],
+        ["demote", "refused", "last-active-cluster"],
+        ["promote", "ok", null],
+        ["patchConfig", "refused", "confirmation-required"],
+      ]);
+      const cordon = entries[1]!;
+      expect(cordon).toMatchObject({ actor: "operator", target: "peer/x", ticket: "T-1", etagBefore: '"1"', etagAfter: '"2"' });
+      expect(await registry.verifyAudit()).toEqual({ ok: true, entries: 7 });
+      expect((await registry.queryAudit(reader, { outcome: "refused" })).items).toHaveLength(4);
+      expect((await registry.queryAudit(reader, { target: "peer/x", action: "cordon" })).items).toHaveLength(2);
+    }), timeout);
+
+    it("names the first audit entry that was changed, removed or cut off directly in the store", withStore(async ({ store }) => {
+      const registry = registryOn(store);
+      await registry.registerPeer(operator, makePeer({ id: "t" }));
+      for (let i = 0; i < 4; i++) await registry.patchPeer(operator, "t", { metadata: { i } }, { ifMatch: `"${i + 1}"` });
+      expect(await registry.verifyAudit()).toMatchObject({ ok: true, entries: 5 });
+
+      const third = (await store.get(auditKey(3)))!;
+      const forged = { ...(third.value as AuditEntry), actor: "mallory" };
+      await store.txn({ compare: [], ops: [{ type: "put", key: auditKey(3), value: forged }] });
+      const changed = await registry.verifyAudit();
+      expect(changed.ok).toBe(false);
+      if (!changed.ok) expect(changed.firstBad).toMatchObject({ seq: 3, id: forged.id });
+
+      const entry2 = (await store.get(auditKey(2)))!.value;
+      // Restore 3, remove 2: entry 3 is now the first that does not follow its predecessor.
+      await store.txn({ compare: [], ops: [{ type: "put", key: auditKey(3), value: third.value }, { type: "delete", key: auditKey(2) }] });
+      const removed = await registry.verifyAudit();
+      expect(removed.ok).toBe(false);
+      if (!removed.ok) expect(removed.firstBad).toMatchObject({ seq: 3, reason: expect.stringContaining("removed") });
+
+      // Restore 2, cut the last entry off: only the head still knows it existed.
+      await store.txn({ compare: [], ops: [{ type: "put", key: auditKey(2), value: entry2 }] });
+      expect(await registry.verifyAudit()).toMatchObject({ ok: true, entries: 5 });
+      await store.txn({ compare: [], ops: [{ type: "delete", key: auditKey(5) }] });
+      const cut = await registry.verifyAudit();
+      expect(cut.ok).toBe(false);
+      if (!cut.ok) expect(cut.firstBad).toMatchObject({ seq: 5, reason: expect.stringContaining("head") });
+    }), timeout);
+
+    it("feeds peer, cluster, config and audit changes in revision order, resumable from a revision", withStore(async ({ store }) => {
+      const registry = registryOn(store);
+      await registry.registerPeer(operator, makePeer({ id: "f" }));
+      const from = await store.revision();
+      await registry.cordon(operator, "f", { reason: "feed" });
+      await registry.promote(admin, "us");
+      const seen: RegistryChange[] = [];
+      const handle = registry.watch(from, (c) => seen.push(c));
+      try {
+        await registry.patchConfig(admin, { "maintenance.freeze": true }, { confirm: true });
+        const until = performance.now() + 5_000;
+        while (seen.length < 6 && performance.now() < until) await new Promise((r) => setTimeout(r, 5));
+        const kinds = seen.map((c) => `${c.kind}:${c.id.startsWith("aud_") ? "entry" : c.id}`);
+        expect(kinds.filter((k) => !k.startsWith("audit"))).toEqual(["peer:f", "cluster:us", "config:config"]);
+        expect(kinds.filter((k) => k.startsWith("audit"))).toHaveLength(3);
+        const revisions = seen.map((c) => c.revision);
+        expect(revisions.every((r, i) => i === 0 || r >= revisions[i - 1]!)).toBe(true);
+        const peer = seen.find((c) => c.kind === "peer")!.value as { phase: string };
+        expect(peer.phase).toBe("cordoned");
+      } finally {
+        handle.close();
+      }
+    }), timeout);
+
+    it(`lets exactly the allowed number of ${racers} racing operators drain a pool's last spare nodes; the rest get pool-depletion`, withStore(async (s) => {
+      const spare = 3;
+      const pools = [{ name: "web", minAvailable: racers - spare }];
+      const setup = registryOn(s.store, 7, pools);
+      for (let i = 0; i < racers; i++) await setup.registerPeer(operator, makePeer({ id: `web-${i}`, pools: ["web"] }));
+      const auditBefore = (await allAudit(setup)).length;
+      // Several control-plane replicas, each its own registry, on clients of the same data.
+      const replicas: RegistryStore[] = [s.store];
+      if (s.connect !== undefined) for (let i = 0; i < 3; i++) replicas.push(await s.connect());
+      try {
+        const registries = replicas.map((store, i) => registryOn(store, 100 + i, pools));
+        const outcomes = await Promise.all(
+          Array.from({ length: racers }, (_, i) =>
+            codeOf(registries[i % registries.length]!.drain(principals.operatorNamed(`op-${i}`), `web-${i}`, { reason: "race" })),
+          ),
+        );
+        expect(outcomes.filter((o) => o === "ok")).toHaveLength(spare);
+        expect(outcomes.filter((o) => o === "pool-depletion")).toHaveLength(racers - spare);
+        const entries = (await allAudit(setup)).slice(auditBefore);
+        expect(entries).toHaveLength(racers);
+        expect(entries.filter((e) => e.outcome === "ok")).toHaveLength(spare);
+        expect(new Set(entries.map((e) => e.actor)).size).toBe(racers);
+        expect(entries.every((e) => e.action === "drain")).toBe(true);
+        const draining = (await setup.listPeers(reader, { pool: "web", state: "draining", limit: 1_000 })).items;
+        expect(draining).toHaveLength(spare);
+        expect(await setup.verifyAudit()).toMatchObject({ ok: true });
+      } finally {
+        for (const r of replicas.slice(1)) await r.close();
+      }
+    }), Math.max(timeout, 60_000));
+  });
+}

@@ -1,0 +1,312 @@
+import fc from "fast-check";
+import { isDrainkitError, type PoolBudget } from "@drainkit/core";
+import { MemoryMetrics, RecordingEventSink, SeededRandom, SimulatedClock } from "@drainkit/core/testing";
+import { describe, expect, it } from "vitest";
+import { createMemoryStore, createRegistry, type MemoryStore, type Registry, type RegistryEvent } from "../src/index.ts";
+import { makePeer, principals } from "../src/testing/index.ts";
+
+const { operator, admin, reader, nobody } = principals;
+
+function setup(options: { pools?: readonly PoolBudget[]; peers?: number; pool?: string; roles?: readonly string[] } = {}) {
+  const clock = new SimulatedClock({ start: 1_000_000 });
+  const store: MemoryStore = createMemoryStore();
+  const events = new RecordingEventSink<RegistryEvent>();
+  const metrics = new MemoryMetrics();
+  const registry = createRegistry({
+    store,
+    clock,
+    random: new SeededRandom(42),
+    pools: options.pools ?? [],
+    clusters: [{ id: "eu", role: "active" }, { id: "us", role: "backup" }],
+    events,
+    metrics,
+  });
+  return { clock, store, registry, events, metrics };
+}
+
+async function register(registry: Registry, n: number, pool = "web", roles: readonly string[] = ["edge"]): Promise<void> {
+  for (let i = 0; i < n; i++) await registry.registerPeer(operator, makePeer({ id: `${pool}-${i}`, pools: [pool], roles }));
+}
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return "ok";
+  } catch (e) {
+    if (isDrainkitError(e)) return e.code;
+    throw e;
+  }
+}
+
+describe("createRegistry", () => {
+  describe("RBAC", () => {
+    it("lets an agent register and report only its own peer", async () => {
+      const { registry } = setup();
+      const agent = principals.agent("web-1");
+      expect((await registry.registerPeer(agent, makePeer({ id: "web-1" }))).changed).toBe(true);
+      expect(await codeOf(registry.registerPeer(agent, makePeer({ id: "web-2" })))).toBe("forbidden");
+      expect(await codeOf(registry.reportStatus(agent, "web-1", { roles: {}, epoch: 0 }))).toBe("ok");
+      expect(await codeOf(registry.cordon(agent, "web-1", { reason: "self" }))).toBe("forbidden");
+      expect((await registry.getPeer(agent, "web-1")).peer.status?.heartbeatAt).toBe(1_000_000);
+    });
+
+    it("names the missing scope, and reads need at least mesh.read", async () => {
+      const { registry } = setup();
+      await register(registry, 2);
+      const err = await registry.cordon(reader, "web-0", { reason: "x" }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: "forbidden", details: { missing: "mesh.operate" } });
+      await expect(registry.listPeers(nobody)).rejects.toMatchObject({ code: "forbidden" });
+      expect(await codeOf(registry.promote(operator, "us"))).toBe("forbidden");
+      expect(await codeOf(registry.patchConfig(operator, {}, { confirm: true }))).toBe("forbidden");
+    });
+
+    it("audits transport refusals with recordRefusal", async () => {
+      const { registry } = setup();
+      const entry = await registry.recordRefusal(undefined, "drain", "peer/web-0", { code: "unauthenticated" }, { idempotencyKey: "k" });
+      expect(entry).toMatchObject({ actor: "anonymous", outcome: "refused", errorCode: "unauthenticated", action: "drain", idempotencyKey: "k" });
+      expect((await registry.queryAudit(reader)).items).toEqual([entry]);
+    });
+  });
+
+  describe("drain lifecycle through core's state machine", () => {
+    it("drains, takes the agent's drained report for the current epoch only, resumes and drains again with a new epoch", async () => {
+      const { registry, clock } = setup();
+      await register(registry, 2);
+      const d = await registry.drain(operator, "web-0", { reason: "upgrade", deadlineMs: 60_000, ticket: "CHG-1" });
+      expect(d.value).toMatchObject({ status: "draining", epoch: 1, deadline: clock.now() + 60_000, blocking: ["role:edge"] });
+      const agent = principals.agent("web-0");
+      await registry.reportStatus(agent, "web-0", { roles: { edge: { phase: "draining", epoch: 1 } }, inFlight: { http: 3 }, epoch: 1 });
+      expect(await registry.drainStatus(reader, "web-0")).toMatchObject({ status: "draining", remaining: { inFlight: 3 }, blocking: ["role:edge", "participant:http"] });
+      await registry.reportStatus(agent, "web-0", { roles: { edge: { phase: "drained", epoch: 1 } }, inFlight: { http: 0 }, epoch: 1 });
+      const { peer } = await registry.getPeer(reader, "web-0");
+      expect(peer).toMatchObject({ phase: "drained", epoch: 1, spec: { drain: { epoch: 1, ticket: "CHG-1", requestedBy: "operator" } } });
+      expect(await registry.drainRecords()).toEqual([expect.objectContaining({ peer: "web-0", status: "drained" })]);
+
+      const resumed = await registry.resume(operator, "web-0");
+      expect(resumed.value.phase).toBe("active");
+      expect(resumed.value.spec.drain).toBeUndefined();
+      // A late report of the old drain moves nothing.
+      await registry.reportStatus(agent, "web-0", { roles: { edge: { phase: "drained", epoch: 1 } }, epoch: 1 });
+      expect((await registry.getPeer(reader, "web-0")).peer.phase).toBe("active");
+      const again = await registry.drain(operator, "web-0", { reason: "again" });
+      expect(again.value.epoch).toBe(2);
+    });
+
+    it("shows a drain past its deadline as failed without anyone writing", async () => {
+      const { registry, clock } = setup();
+      await register(registry, 2);
+      await registry.drain(operator, "web-0", { reason: "slow", deadlineMs: 5_000 });
+      clock.advance(5_001);
+      expect(await registry.drainStatus(reader, "web-0")).toMatchObject({ status: "failed", epoch: 1 });
+      expect((await registry.getPeer(reader, "web-0")).peer.phase).toBe("failed");
+    });
+
+    it("refuses uncordon while draining with the state machine's invalid-transition", async () => {
+      const { registry } = setup();
+      await register(registry, 2);
+      await registry.drain(operator, "web-0", { reason: "x" });
+      const err = await registry.uncordon(operator, "web-0").catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: "invalid-transition", details: { from: "draining", event: "uncordon" } });
+    });
+
+    it("holds a cordon per owner until the last owner releases it, and lets cordons expire", async () => {
+      const { registry, clock } = setup();
+      await register(registry, 1);
+      await registry.cordon(operator, "web-0", { reason: "disk", ticket: "T-9" });
+      await registry.cordon(operator, "web-0", { owner: "rollout", reason: "wave 1", expiresAt: clock.now() + 1_000 });
+      const { peer } = await registry.getPeer(reader, "web-0");
+      expect(peer.phase).toBe("cordoned");
+      expect(Object.keys(peer.spec.cordons).sort()).toEqual(["operator", "rollout"]);
+      expect(peer.spec.cordons["operator"]).toMatchObject({ reason: "disk", ticket: "T-9", at: clock.now() });
+      await registry.uncordon(operator, "web-0");
+      expect((await registry.getPeer(reader, "web-0")).peer.phase).toBe("cordoned");
+      clock.advance(1_000);
+      expect((await registry.getPeer(reader, "web-0")).peer.phase).toBe("active");
+    });
+  });
+
+  describe("preconditions", () => {
+    it("never drains below a pool's budget; a forced drain needs mesh.admin, a reason and confirm, and is marked forced", async () => {
+      const { registry, metrics } = setup({ pools: [{ name: "web", minAvailable: 2 }] });
+      await register(registry, 3);
+      expect(await codeOf(registry.drain(operator, "web-0", { reason: "a" }))).toBe("ok");
+      const refused = await registry.drain(operator, "web-1", { reason: "b" }).catch((e: unknown) => e);
+      expect(refused).toMatchObject({ code: "pool-depletion", retryable: true, details: { pool: "web", available: 2, required: 2 } });
+      expect(await codeOf(registry.drain(operator, "web-1", { reason: "b", force: true }, { confirm: true }))).toBe("forbidden");
+      expect(await codeOf(registry.drain(admin, "web-1", { reason: "b", force: true }))).toBe("confirmation-required");
+      const forced = await registry.drain(admin, "web-1", { reason: "incident", force: true }, { confirm: true });
+      expect(forced.changed).toBe(true);
+      expect((await registry.getPeer(reader, "web-1")).peer.spec.drain?.forced).toBe(true);
+      expect(metrics.value("pool_forced_breaches_total", { pool: "web" })).toBe(1);
+    });
+
+    it("never drains the only schedulable node of a role unless forced", async () => {
+      const { registry } = setup();
+      await registry.registerPeer(operator, makePeer({ id: "solo", roles: ["storage"] }));
+      const err = await registry.drain(operator, "solo", { reason: "x" }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: "only-schedulable-node", details: { peer: "solo", role: "storage" } });
+      expect(await codeOf(registry.drain(admin, "solo", { reason: "decommission", force: true }, { confirm: true }))).toBe("ok");
+    });
+
+    it("never demotes the last active cluster; demote needs confirm", async () => {
+      const { registry } = setup();
+      expect(await codeOf(registry.demote(admin, "eu"))).toBe("confirmation-required");
+      expect(await codeOf(registry.demote(admin, "eu", { confirm: true }))).toBe("last-active-cluster");
+      expect((await registry.promote(admin, "us")).value).toMatchObject({ role: "active", state: "serving", version: 1 });
+      expect((await registry.demote(admin, "eu", { confirm: true })).value).toMatchObject({ role: "backup", version: 1 });
+      expect((await registry.promote(admin, "us")).changed).toBe(false);
+      expect(await codeOf(registry.promote(admin, "mars"))).toBe("not-found");
+      expect((await registry.listClusters(reader)).map((c) => `${c.id}:${c.role}`)).toEqual(["eu:backup", "us:active"]);
+    });
+  });
+
+  describe("config", () => {
+    it("accepts only allow-listed settings that match their schema, and null resets to the default", async () => {
+      const { registry } = setup();
+      expect(await codeOf(registry.patchConfig(admin, { "no.such": 1 }, { confirm: true }))).toBe("validation");
+      expect(await codeOf(registry.patchConfig(admin, { "rollout.maxParallel": 0 }, { confirm: true }))).toBe("validation");
+      expect(await codeOf(registry.patchConfig(admin, { "maintenance.freeze": "yes" }, { confirm: true }))).toBe("validation");
+      const set = await registry.patchConfig(admin, { "rollout.maxParallel": 4 }, { confirm: true });
+      expect(set.value.values["rollout.maxParallel"]).toBe(4);
+      expect(set.etag).toBe('"1"');
+      const reset = await registry.patchConfig(admin, { "rollout.maxParallel": null }, { confirm: true, ifMatch: set.etag });
+      expect(reset.value.values["rollout.maxParallel"]).toBe(1);
+      expect(await codeOf(registry.patchConfig(admin, { "rollout.maxParallel": 2 }, { confirm: true, ifMatch: set.etag }))).toBe("etag-mismatch");
+    });
+
+    it("uses drain.defaultDeadlineMs for a drain that names no deadline", async () => {
+      const { registry, clock } = setup();
+      await register(registry, 2);
+      await registry.patchConfig(admin, { "drain.defaultDeadlineMs": 10_000 }, { confirm: true });
+      expect((await registry.drain(operator, "web-0", { reason: "x" })).value.deadline).toBe(clock.now() + 10_000);
+    });
+  });
+
+  describe("idempotency", () => {
+    it("replays a deterministic refusal but not a retryable one", async () => {
+      const { registry } = setup({ pools: [{ name: "web", maxUnavailable: 1 }] });
+      await register(registry, 3);
+      await registry.drain(operator, "web-0", { reason: "a" });
+      expect(await codeOf(registry.uncordon(operator, "web-0", {}, { idempotencyKey: "u" }))).toBe("invalid-transition");
+      await registry.resume(operator, "web-0");
+      // The stored refusal comes back even though uncordon would now be a no-op.
+      expect(await codeOf(registry.uncordon(operator, "web-0", {}, { idempotencyKey: "u" }))).toBe("invalid-transition");
+
+      await registry.drain(operator, "web-1", { reason: "b" });
+      expect(await codeOf(registry.drain(operator, "web-2", { reason: "c" }, { idempotencyKey: "d" }))).toBe("pool-depletion");
+      await registry.resume(operator, "web-1");
+      expect(await codeOf(registry.drain(operator, "web-2", { reason: "c" }, { idempotencyKey: "d" }))).toBe("ok");
+    });
+
+    it("scopes keys per principal", async () => {
+      const { registry } = setup();
+      await register(registry, 3);
+      await registry.cordon(principals.operatorNamed("a"), "web-0", { reason: "x" }, { idempotencyKey: "same" });
+      const b = await registry.cordon(principals.operatorNamed("b"), "web-1", { reason: "y" }, { idempotencyKey: "same" });
+      expect(b.replayed).toBeUndefined();
+      expect(b.value.id).toBe("web-1");
+    });
+  });
+
+  describe("dry run", () => {
+    it("runs every check but writes and audits nothing", async () => {
+      const { registry, store } = setup({ pools: [{ name: "web", minAvailable: 2 }] });
+      await register(registry, 3);
+      const rev = await store.revision();
+      const dry = await registry.drain(operator, "web-0", { reason: "x" }, { dryRun: true });
+      expect(dry).toMatchObject({ changed: true, auditId: "", value: { status: "draining", epoch: 1 } });
+      expect(await store.revision()).toBe(rev);
+      await registry.drain(operator, "web-0", { reason: "x" });
+      expect(await codeOf(registry.drain(operator, "web-1", { reason: "x" }, { dryRun: true }))).toBe("pool-depletion");
+    });
+  });
+
+  describe("reads", () => {
+    it("lists peers by role, pool, label and phase, paged by cursor", async () => {
+      const { registry } = setup();
+      await register(registry, 5, "web", ["edge"]);
+      await register(registry, 2, "db", ["storage"]);
+      await registry.patchPeer(operator, "web-3", { labels: { zone: "b" } }, { ifMatch: '"1"' });
+      await registry.cordon(operator, "web-4", { reason: "x" });
+      expect((await registry.listPeers(reader, { role: "storage" })).items.map((p) => p.id)).toEqual(["db-0", "db-1"]);
+      expect((await registry.listPeers(reader, { label: "zone=b" })).items.map((p) => p.id)).toEqual(["web-3"]);
+      expect((await registry.listPeers(reader, { state: "cordoned" })).items.map((p) => p.id)).toEqual(["web-4"]);
+      const ids: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await registry.listPeers(reader, { pool: "web", limit: 2, ...(cursor === undefined ? {} : { cursor }) });
+        ids.push(...page.items.map((p) => p.id));
+        cursor = page.nextCursor;
+      } while (cursor !== undefined);
+      expect(ids).toEqual(["web-0", "web-1", "web-2", "web-3", "web-4"]);
+    });
+
+    it("queries the audit log by actor and time range, paged", async () => {
+      const { registry, clock, events } = setup();
+      await register(registry, 3);
+      const t = clock.now();
+      clock.advance(10);
+      await registry.cordon(principals.operatorNamed("alice"), "web-0", { reason: "x" });
+      await registry.cordon(principals.operatorNamed("alice"), "web-1", { reason: "x" });
+      await registry.cordon(principals.operatorNamed("alice"), "web-2", { reason: "x" });
+      const first = await registry.queryAudit(reader, { actor: "alice", from: t + 1, limit: 2 });
+      expect(first.items.map((e) => e.target)).toEqual(["peer/web-0", "peer/web-1"]);
+      const second = await registry.queryAudit(reader, { actor: "alice", from: t + 1, limit: 2, cursor: first.nextCursor! });
+      expect(second.items.map((e) => e.target)).toEqual(["peer/web-2"]);
+      expect(second.nextCursor).toBeUndefined();
+      expect((await registry.queryAudit(reader, { to: t + 1 })).items).toHaveLength(3);
+      expect(events.ofType("audit-appended")).toHaveLength(6);
+    });
+
+    it("answers not-found for an unknown or malformed peer id", async () => {
+      const { registry } = setup();
+      await expect(registry.getPeer(reader, "ghost")).rejects.toMatchObject({ code: "not-found" });
+      await expect(registry.getPeer(reader, "../etc")).rejects.toMatchObject({ code: "not-found" });
+      expect(await codeOf(registry.registerPeer(operator, makePeer({ id: "bad/id" })))).toBe("validation");
+    });
+  });
+});
+
+describe("createRegistry under random operator and agent traffic", () => {
+  const op = fc.oneof(
+    fc.record({ kind: fc.constantFrom("drain", "resume", "cordon", "uncordon", "drained", "failed"), node: fc.integer({ min: 0, max: 5 }) }),
+    fc.record({ kind: fc.constant("advance"), node: fc.constant(0) }),
+  );
+
+  it("never takes the pool below its budget, audits every attempt once, and keeps the chain and epochs sound", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 40 }), async (ops) => {
+        const { registry, clock } = setup({ pools: [{ name: "web", maxUnavailable: 2 }] });
+        await register(registry, 6);
+        const epochs = new Map<string, number>();
+        let attempts = 6;
+        for (const o of ops) {
+          const id = `web-${o.node}`;
+          if (o.kind === "advance") {
+            clock.advance(60_000);
+            continue;
+          }
+          attempts++;
+          const epoch = epochs.get(id) ?? 0;
+          const call =
+            o.kind === "drain" ? registry.drain(operator, id, { reason: "r", deadlineMs: 120_000 })
+            : o.kind === "resume" ? registry.resume(operator, id)
+            : o.kind === "cordon" ? registry.cordon(operator, id, { reason: "r" })
+            : o.kind === "uncordon" ? registry.uncordon(operator, id)
+            : registry.reportStatus(principals.agent(id), id, { roles: { edge: { phase: o.kind, epoch } }, epoch });
+          const code = await codeOf(call);
+          expect(["ok", "pool-depletion", "invalid-transition", "only-schedulable-node"]).toContain(code);
+          const peers = (await registry.listPeers(reader, { pool: "web" })).items;
+          const available = peers.filter((p) => p.phase === "active" || p.phase === "cordoned").length;
+          expect(available).toBeGreaterThanOrEqual(4);
+          for (const p of peers) {
+            expect(p.epoch).toBeGreaterThanOrEqual(epochs.get(p.id) ?? 0);
+            epochs.set(p.id, p.epoch);
+          }
+        }
+        expect(await registry.verifyAudit()).toEqual({ ok: true, entries: attempts });
+      }),
+      { numRuns: 60 },
+    );
+  });
+});

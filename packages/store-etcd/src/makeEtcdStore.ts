@@ -1,0 +1,349 @@
+import { type Clock, sleep, systemClock } from "@drainkit/core";
+import type { Change, Leadership, ListResult, RegistryStore, TxnRequest, TxnResult, Versioned, WatchHandle } from "@drainkit/registry";
+import { Etcd3, type ICompare, type IKeyValue, type IRequestOp, type IWatchResponse, type Lease, type Watcher } from "etcd3";
+import { EtcdStoreError, classifyEtcdError } from "./errors.ts";
+
+/** How transient failures (`store-unavailable`) are retried before they reach the caller. */
+export interface EtcdRetryOptions {
+  /** Tries in all, the first included. Default 8 (about 3.5 s of backoff). */
+  readonly attempts?: number;
+  /** First backoff; doubles on each retry. Default 50. */
+  readonly baseDelayMs?: number;
+  /** Backoff ceiling. Default 1000. */
+  readonly maxDelayMs?: number;
+}
+
+/** Settings of {@link makeEtcdStore}. */
+export interface EtcdStoreOptions {
+  /** Client URLs of the members, e.g. `["http://10.0.0.1:2379", …]`. Give all of them: the client fails over between them. */
+  readonly hosts: string[] | string;
+  /** Every key the store writes lives under this prefix. Default `"/drainkit/"`. */
+  readonly prefix?: string;
+  /** How long to wait for a connection to a member. Default 5000. */
+  readonly dialTimeoutMs?: number;
+  /** Deadline of each unary request. Default 5000. */
+  readonly requestTimeoutMs?: number;
+  /** Retry of transient failures; `false` surfaces them at once. */
+  readonly retry?: EtcdRetryOptions | false;
+  /** Backoff timers; defaults to the system clock. */
+  readonly clock?: Clock;
+}
+
+/** A {@link RegistryStore} on an etcd v3 cluster. */
+export interface EtcdStore extends RegistryStore {
+  readonly kind: "etcd";
+  /** The key prefix this store owns. */
+  readonly prefix: string;
+}
+
+const decoder = new TextDecoder();
+
+/** The smallest key greater than every key starting with `prefix` (etcd's range_end for a prefix). */
+function prefixEnd(prefix: Buffer): Buffer {
+  const end = Buffer.from(prefix);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i]! < 0xff) {
+      end[i]! += 1;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return Buffer.from([0]);
+}
+
+/**
+ * Connects to etcd v3 and exposes it as a {@link RegistryStore}: keys under
+ * `prefix`, a key's version is its `mod_revision`, the store revision is
+ * etcd's header revision, compares are on `mod_revision` (version 0 = the key
+ * does not exist), watches resume from a revision, and campaigns use a lease
+ * that is kept alive while the process runs. Transient failures are retried
+ * with backoff; what remains is mapped to {@link EtcdStoreError}s.
+ *
+ * A transaction retried after an ambiguous failure (a timeout after etcd
+ * received it) can report a conflict on its own earlier, successful write; the
+ * registry resolves that by re-reading, as for any lost race.
+ *
+ * @example
+ * import { makeEtcdStore } from "@drainkit/store-etcd";
+ * const store = makeEtcdStore({ hosts: ["http://127.0.0.1:2379"], prefix: "/drainkit/prod/" });
+ * await store.txn({ compare: [{ key: "config", version: 0 }], ops: [{ type: "put", key: "config", value: {} }] });
+ * const handle = store.watch("peers/", await store.revision(), (c) => console.log(c.type, c.key));
+ * handle.close();
+ * await store.close();
+ */
+export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
+  const prefix = options.prefix ?? "/drainkit/";
+  const hostsText = Array.isArray(options.hosts) ? options.hosts.join(",") : options.hosts;
+  const clock = options.clock ?? systemClock();
+  const requestTimeoutMs = options.requestTimeoutMs ?? 5000;
+  const retry = options.retry === false ? { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 } : options.retry ?? {};
+  const attempts = Math.max(1, retry.attempts ?? 8);
+  const baseDelayMs = retry.baseDelayMs ?? 50;
+  const maxDelayMs = retry.maxDelayMs ?? 1000;
+
+  const client = new Etcd3({
+    hosts: options.hosts,
+    dialTimeout: options.dialTimeoutMs ?? 5000,
+    // Unary calls get a deadline so a partitioned member cannot hang a write;
+    // streams (watch, lease keep-alive) must stay open.
+    defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + requestTimeoutMs }),
+  });
+
+  const dataPrefix = Buffer.from(`${prefix}kv/`);
+  const electionRoot = `${prefix}election/`;
+  const dataKey = (key: string): Buffer => Buffer.concat([dataPrefix, Buffer.from(key)]);
+  const userKey = (raw: Buffer): string => decoder.decode(raw.subarray(dataPrefix.length));
+  const electionPrefix = (election: string): Buffer => Buffer.from(`${electionRoot}${election}/`);
+
+  let closed = false;
+  const watchers = new Set<Watcher>();
+  /** Leases of campaigns and leaderships, with what to do when the store closes under them. */
+  const leases = new Map<Lease, (reason: Error) => void>();
+
+  const ensureOpen = (): void => {
+    if (closed) throw new EtcdStoreError("store-closed", "The etcd store was closed; open a new one with makeEtcdStore.");
+  };
+
+  /** Runs one etcd call, retrying transient failures with exponential backoff. */
+  const call = async <T>(fn: () => Promise<T>): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      ensureOpen();
+      try {
+        return await fn();
+      } catch (error) {
+        const typed = closed ? new EtcdStoreError("store-closed", "The etcd store was closed; open a new one with makeEtcdStore.", { cause: error }) : classifyEtcdError(error, hostsText);
+        if (!(typed instanceof EtcdStoreError) || !typed.retryable || attempt >= attempts) throw typed;
+        await sleep(clock, Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)));
+      }
+    }
+  };
+
+  const decode = (kv: IKeyValue): Versioned => ({ key: userKey(kv.key), value: JSON.parse(decoder.decode(kv.value)) as unknown, version: Number(kv.mod_revision) });
+
+  const headOfElection = async (election: string): Promise<IKeyValue | undefined> => {
+    const key = electionPrefix(election);
+    const res = await call(() => client.kv.range({ key, range_end: prefixEnd(key), sort_order: "Ascend", sort_target: "Create", limit: 1 }));
+    return res.kvs[0];
+  };
+
+  const store: EtcdStore = {
+    kind: "etcd",
+    prefix,
+
+    async get(key: string): Promise<Versioned | undefined> {
+      const res = await call(() => client.kv.range({ key: dataKey(key) }));
+      const kv = res.kvs[0];
+      return kv === undefined ? undefined : decode(kv);
+    },
+
+    async list(listPrefix: string): Promise<ListResult> {
+      const start = dataKey(listPrefix);
+      const end = prefixEnd(start);
+      const items: Versioned[] = [];
+      // Page through large ranges, pinned to the first page's revision so the
+      // listing is one snapshot.
+      const pageSize = 500;
+      let from: Buffer = start;
+      let revision: number | undefined;
+      for (;;) {
+        const pinned = revision;
+        const res = await call(() => client.kv.range({ key: from, range_end: end, limit: pageSize, ...(pinned === undefined ? {} : { revision: pinned }) }));
+        revision ??= Number(res.header.revision);
+        for (const kv of res.kvs) items.push(decode(kv));
+        const last = res.kvs.at(-1);
+        if (!res.more || last === undefined) break;
+        from = Buffer.concat([last.key, Buffer.from([0])]);
+      }
+      return { items, revision };
+    },
+
+    async txn(request: TxnRequest): Promise<TxnResult> {
+      // etcd refuses a txn that names a key twice; the last op on a key decides its final state anyway.
+      const lastOp = new Map<string, TxnRequest["ops"][number]>();
+      for (const op of request.ops) {
+        lastOp.delete(op.key);
+        lastOp.set(op.key, op);
+      }
+      const success: IRequestOp[] = [...lastOp.values()].map((op) =>
+        op.type === "put"
+          ? { request_put: { key: dataKey(op.key), value: Buffer.from(JSON.stringify(op.value) ?? "null") } }
+          : { request_delete_range: { key: dataKey(op.key) } },
+      );
+      const compare: ICompare[] = request.compare.map((c) =>
+        c.version === 0
+          ? { key: dataKey(c.key), target: "Create", result: "Equal", create_revision: 0 }
+          : { key: dataKey(c.key), target: "Mod", result: "Equal", mod_revision: c.version },
+      );
+      // On failure, read the compared keys back so the caller learns which differed.
+      const failure: IRequestOp[] = request.compare.map((c) => ({ request_range: { key: dataKey(c.key), keys_only: true } }));
+      const res = await call(() => client.kv.txn({ compare, success, failure }));
+      const revision = Number(res.header.revision);
+      if (res.succeeded) return { ok: true, revision };
+      const conflicts = request.compare
+        .filter((c, i) => Number(res.responses[i]?.response_range.kvs[0]?.mod_revision ?? 0) !== c.version)
+        .map((c) => c.key);
+      return { ok: false, revision, conflicts };
+    },
+
+    async revision(): Promise<number> {
+      const res = await call(() => client.kv.range({ key: dataPrefix, count_only: true }));
+      return Number(res.header.revision);
+    },
+
+    watch(watchPrefix: string, fromRevision: number, onChange: (change: Change) => void, onError?: (error: Error) => void): WatchHandle {
+      ensureOpen();
+      let done = false;
+      let watcher: Watcher | undefined;
+      // Highest revision fully delivered; a resumed stream can repeat a response.
+      let delivered = Math.max(0, fromRevision);
+      const fail = (error: Error): void => {
+        if (done) return;
+        done = true;
+        if (watcher !== undefined) {
+          watchers.delete(watcher);
+          void watcher.cancel().catch(() => undefined);
+        }
+        onError?.(error);
+      };
+      const onData = (res: IWatchResponse): void => {
+        if (done) return;
+        let revision = delivered;
+        for (const ev of res.events) {
+          const r = Number(ev.kv.mod_revision);
+          if (r <= delivered) continue;
+          revision = Math.max(revision, r);
+          const change: Change =
+            ev.type === "Put"
+              ? { revision: r, key: userKey(ev.kv.key), value: JSON.parse(decoder.decode(ev.kv.value)) as unknown, type: "put" }
+              : { revision: r, key: userKey(ev.kv.key), value: undefined, type: "delete" };
+          try {
+            onChange(change);
+          } catch (error) {
+            onError?.(error instanceof Error ? error : new Error(String(error)));
+          }
+          if (done) return;
+        }
+        delivered = revision;
+      };
+      const onWatchError = (error: Error): void => {
+        // A cancelled watch does not say why; asking for the first revision it
+        // needed tells a compaction apart from other failures.
+        void client.kv
+          .range({ key: dataPrefix, count_only: true, revision: delivered + 1 })
+          .then(
+            () => classifyEtcdError(error, hostsText),
+            (probe: unknown) => {
+              const typed = classifyEtcdError(probe, hostsText);
+              return (typed as EtcdStoreError).code === "history-compacted" ? typed : classifyEtcdError(error, hostsText);
+            },
+          )
+          .then(fail, () => fail(classifyEtcdError(error, hostsText)));
+      };
+      const key = dataKey(watchPrefix);
+      const w = client.watch().inRange({ start: key, end: prefixEnd(key) }).startRevision(String(delivered + 1)).watcher();
+      watcher = w;
+      watchers.add(w);
+      w.on("data", onData);
+      w.on("error", onWatchError);
+      return {
+        close: () => {
+          done = true;
+          watchers.delete(w);
+          void w.cancel().catch(() => undefined);
+        },
+      };
+    },
+
+    async campaign(election: string, candidate: string, campaignOptions: { ttlMs: number; signal?: AbortSignal }): Promise<Leadership> {
+      const { ttlMs, signal } = campaignOptions;
+      if (!(ttlMs > 0)) throw new TypeError(`ttlMs must be positive, not ${ttlMs}`);
+      signal?.throwIfAborted();
+      ensureOpen();
+      // etcd leases count whole seconds (and raise very short TTLs to its own minimum).
+      const lease = client.lease(Math.max(1, Math.ceil(ttlMs / 1000)));
+      const controller = new AbortController();
+      const lost = (reason: Error): void => {
+        leases.delete(lease);
+        if (!controller.signal.aborted) controller.abort(reason);
+      };
+      leases.set(lease, lost);
+      lease.on("lost", (error) =>
+        lost(new EtcdStoreError("leadership-lost", `The lease behind "${election}" was lost (${error.message}); campaign again.`, { cause: error, details: { election, candidate } })),
+      );
+      const giveUp = async (): Promise<void> => {
+        leases.delete(lease);
+        await lease.revoke().catch(() => undefined);
+      };
+      try {
+        const id = await call(() => lease.grant());
+        const ownKey = Buffer.concat([electionPrefix(election), Buffer.from(BigInt(id).toString(16))]);
+        await call(() => client.kv.put({ key: ownKey, value: Buffer.from(candidate), lease: id }));
+        // The oldest key under the election leads; everyone else waits for a key to go.
+        for (;;) {
+          signal?.throwIfAborted();
+          if (controller.signal.aborted) throw controller.signal.reason;
+          const head = await headOfElection(election);
+          if (head === undefined) throw new EtcdStoreError("leadership-lost", `The campaign key for "${election}" vanished (its lease expired); campaign again.`, { details: { election, candidate } });
+          if (Buffer.compare(head.key, ownKey) === 0) break;
+          await new Promise<void>((resolve, reject) => {
+            const w = client.watch().key(head.key).startRevision(String(Number(head.mod_revision) + 1)).only("delete").watcher();
+            watchers.add(w);
+            const finish = (then: () => void): void => {
+              watchers.delete(w);
+              signal?.removeEventListener("abort", onAbort);
+              controller.signal.removeEventListener("abort", onLost);
+              void w.cancel().catch(() => undefined);
+              then();
+            };
+            const onAbort = (): void => finish(() => reject(signal?.reason));
+            const onLost = (): void => finish(() => reject(controller.signal.reason));
+            signal?.addEventListener("abort", onAbort, { once: true });
+            controller.signal.addEventListener("abort", onLost, { once: true });
+            w.on("delete", () => finish(resolve));
+            // Errors (including compaction of the start revision) just mean: look again.
+            w.on("error", () => finish(resolve));
+          });
+        }
+      } catch (error) {
+        await giveUp();
+        throw error;
+      }
+      return {
+        signal: controller.signal,
+        candidate,
+        resign: async () => {
+          lost(new EtcdStoreError("leadership-lost", `Resigned leadership of "${election}".`, { details: { election, candidate, resigned: true } }));
+          await call(() => lease.revoke()).catch(() => undefined);
+        },
+      };
+    },
+
+    async leader(election: string): Promise<string | undefined> {
+      const head = await headOfElection(election);
+      return head === undefined ? undefined : decoder.decode(head.value);
+    },
+
+    async ping(): Promise<boolean> {
+      if (closed) return false;
+      try {
+        await client.kv.range({ key: dataPrefix, count_only: true }, { deadline: Date.now() + Math.min(requestTimeoutMs, 2000) });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+
+    async close(): Promise<void> {
+      if (closed) return;
+      for (const w of watchers) void w.cancel().catch(() => undefined);
+      watchers.clear();
+      // Hand leases back so successors need not wait for them to expire.
+      const held = [...leases];
+      for (const [, lost] of held) lost(new EtcdStoreError("leadership-lost", "The store holding this leadership was closed.", {}));
+      await Promise.all(held.map(([l]) => l.revoke({ deadline: Date.now() + 1000 }).catch(() => undefined)));
+      leases.clear();
+      closed = true;
+      client.close();
+    },
+  };
+  return store;
+}

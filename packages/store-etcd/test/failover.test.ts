@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Etcd3 } from "etcd3";
+import { makeEtcdStore, type EtcdStore } from "../src/index.ts";
+import { startEtcd, type EtcdCluster } from "../src/testing/index.ts";
+
+let etcd: EtcdCluster;
+let store: EtcdStore;
+
+beforeAll(async () => {
+  etcd = await startEtcd({ members: 3 });
+  store = makeEtcdStore({ hosts: etcd.endpoints, prefix: "/failover/" });
+});
+
+afterAll(async () => {
+  await store?.close();
+  await etcd?.stop();
+});
+
+/** Index of the member that currently leads the raft group. */
+async function leaderIndex(endpoints: readonly string[]): Promise<number> {
+  for (let i = 0; i < endpoints.length; i++) {
+    const client = new Etcd3({ hosts: endpoints[i]! });
+    try {
+      const status = await client.maintenance.status();
+      if (status.leader === status.header.member_id) return i;
+    } finally {
+      client.close();
+    }
+  }
+  throw new Error("no member reports itself as leader");
+}
+
+/** One registry-style mutation: create a peer and its audit entry in one CAS txn. */
+async function mutate(n: number): Promise<void> {
+  const peer = { n, address: `10.0.0.${n % 250}` };
+  const result = await store.txn({
+    compare: [{ key: `peers/${n}`, version: 0 }],
+    ops: [
+      { type: "put", key: `peers/${n}`, value: peer },
+      { type: "put", key: `audit/${String(n).padStart(6, "0")}`, value: { n, action: "register" } },
+    ],
+  });
+  if (result.ok) return;
+  // A retry after an ambiguous failure (the old leader committed, then died
+  // before answering) conflicts with our own write: that is still a success.
+  expect((await store.get(`peers/${n}`))?.value).toEqual(peer);
+}
+
+describe("a 3-member etcd cluster", () => {
+  it("keeps accepting mutations while the leader member crashes mid-run", async () => {
+    const total = 300;
+    const stopAt = 100;
+    const victim = await leaderIndex(etcd.endpoints);
+    let acked = 0;
+    let stopped: Promise<void> | undefined;
+    for (let n = 0; n < total; n++) {
+      await mutate(n);
+      acked++;
+      // Kill the leader without waiting, so mutations run into the election.
+      if (acked === stopAt) stopped = etcd.stopMember(victim, { kill: true });
+    }
+    await stopped;
+    expect(acked).toBe(total);
+    expect((await store.list("peers/")).items).toHaveLength(total);
+    expect((await store.list("audit/")).items).toHaveLength(total);
+    expect(await leaderIndex(etcd.endpoints.filter((_, i) => i !== victim))).toBeGreaterThanOrEqual(0);
+
+    // The stopped member catches up when it comes back.
+    await etcd.restartMember(victim);
+    const alone = makeEtcdStore({ hosts: etcd.endpoints[victim]!, prefix: "/failover/" });
+    try {
+      for (let i = 0; i < 200 && (await alone.list("peers/")).items.length < total; i++) await new Promise((r) => setTimeout(r, 25));
+      expect((await alone.list("peers/")).items).toHaveLength(total);
+    } finally {
+      await alone.close();
+    }
+  });
+});

@@ -1,0 +1,75 @@
+import type { Random } from "@drainkit/core";
+import type { Span } from "../scenario/types.ts";
+
+/** A draw from an exponential distribution with the given mean. */
+export function exponential(random: Random, mean: number): number {
+  return -Math.log(1 - random.next()) * mean;
+}
+
+function normal(random: Random): number {
+  const u1 = 1 - random.next();
+  const u2 = random.next();
+  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+}
+
+/**
+ * A Poisson count with mean `mean`, by inverse transform (one uniform per
+ * draw: the traffic model draws one per node per tick, so this is its hot
+ * path); a rounded normal above a mean of 60.
+ */
+export function poisson(random: Random, mean: number): number {
+  if (mean <= 0) return 0;
+  if (mean > 60) return Math.max(0, Math.round(mean + Math.sqrt(mean) * normal(random)));
+  let u = random.next();
+  let p = Math.exp(-mean);
+  let k = 0;
+  while (u > p) {
+    u -= p;
+    k++;
+    p *= mean / k;
+    if (p === 0) break;
+  }
+  return k;
+}
+
+/** A binomial count of `n` trials with success probability `p`, by inverse transform; normal for large `n·p`. */
+export function binomial(random: Random, n: number, p: number): number {
+  if (n <= 0 || p <= 0) return 0;
+  if (p >= 1) return n;
+  const mean = n * p;
+  if (mean > 60 && n * (1 - p) > 60) return Math.min(n, Math.max(0, Math.round(mean + Math.sqrt(mean * (1 - p)) * normal(random))));
+  if (p > 0.5) return n - binomial(random, n, 1 - p);
+  const ratio = p / (1 - p);
+  let u = random.next();
+  let prob = Math.pow(1 - p, n);
+  let k = 0;
+  while (u > prob && k < n) {
+    u -= prob;
+    prob *= ((n - k) / (k + 1)) * ratio;
+    k++;
+  }
+  return k;
+}
+
+/** A value from a {@link Span}: the number itself, or uniform in `[min, max]`. */
+export function span(random: Random, value: Span | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value === "number") return value;
+  const lo = Math.min(value.min, value.max);
+  const hi = Math.max(value.min, value.max);
+  return lo + (hi - lo) * random.next();
+}
+
+/** `count` distinct integers from `[0, n)`, in draw order (partial Fisher–Yates). */
+export function pick(random: Random, n: number, count: number): number[] {
+  const k = Math.min(n, count);
+  const swapped = new Map<number, number>();
+  const out: number[] = [];
+  for (let i = 0; i < k; i++) {
+    const j = random.int(i, n - 1);
+    const vj = swapped.get(j) ?? j;
+    swapped.set(j, swapped.get(i) ?? i);
+    out.push(vj);
+  }
+  return out;
+}

@@ -1,0 +1,87 @@
+/** A budget as core's capacity guard takes it: a count or a percent string. */
+export type BudgetValue = number | `${number}%`;
+
+/** A time span as a `[min, max]` uniform range or a fixed value, in ms. */
+export type Span = number | { readonly min: number; readonly max: number };
+
+/** An operator action at a virtual time (`at`, ms since the start). */
+export type ScenarioAction =
+  | {
+      /** Upgrade every node, every pool at once, as many members at a time as the guard admits. */
+      readonly type: "rolling-upgrade";
+      readonly at: number;
+      readonly upgradeMs?: Span;
+      /** Wait before asking the guard again after a refusal, ms. */
+      readonly retryMs?: Span;
+    }
+  | {
+      /** `operators` operators each draining random nodes against the guard, retrying when refused. */
+      readonly type: "concurrent-drains";
+      readonly at: number;
+      readonly operators: number;
+      readonly drainsPerOperator: number;
+      /** Pause between an operator's drains (upgrade window), ms. */
+      readonly holdMs?: Span;
+      /** Wait before asking the guard again after a refusal, ms. */
+      readonly retryMs?: Span;
+    }
+  | {
+      /** Several owners cordon overlapping random nodes, then release them. */
+      readonly type: "cordons";
+      readonly at: number;
+      readonly owners: readonly string[];
+      readonly nodesPerOwner: number;
+      readonly holdMs: Span;
+    };
+
+/** A fault injected at a virtual time. */
+export type ScenarioFault =
+  | { readonly type: "node-crash"; readonly at: number; readonly count: number; readonly recoverMs?: Span }
+  | { readonly type: "hung-participant"; readonly at: number; readonly count: number }
+  | { readonly type: "destination-crash"; readonly at: number; readonly count: number; readonly recoverMs?: Span }
+  | { readonly type: "coordinator-failover"; readonly at: number; readonly downMs?: Span };
+
+/**
+ * A simulation scenario: fleet shape, budgets, traffic, operator actions and
+ * faults. Loaded from YAML or JSON by `loadScenario`, validated against
+ * `scenarioSchema`.
+ */
+export interface Scenario {
+  readonly name: string;
+  readonly description?: string;
+  readonly seed?: number;
+  /** Virtual time at which the run stops even if work remains, ms. */
+  readonly durationMs: number;
+  readonly fleet: {
+    readonly nodes: number;
+    readonly pools: number;
+    readonly zones?: number;
+    /** Roles served; pool `i` serves `roles[i % roles.length]`. */
+    readonly roles?: readonly string[];
+    readonly ownersPerNode?: number;
+    readonly childrenPerOwner?: number;
+  };
+  readonly budget: {
+    readonly maxUnavailable?: BudgetValue;
+    readonly minAvailable?: BudgetValue;
+  };
+  readonly traffic?: {
+    /** Mean request arrivals per node per second. */
+    readonly ratePerNode: number;
+    /** Mean service time of one request, ms (exponential, truncated at 63 ticks). */
+    readonly serviceMs: number;
+    /** Arrivals are batched per node per tick of this length, ms. */
+    readonly tickMs?: number;
+  };
+  readonly drain?: {
+    readonly deadlineMs?: number;
+    /** Allowed lateness past the deadline before a drain counts as stuck, ms. */
+    readonly slackMs?: number;
+    /** Time to move one workload, ms. */
+    readonly moveMs?: Span;
+  };
+  /** One-way delay of every control-plane message, ms. */
+  readonly network?: { readonly delayMs: Span };
+  readonly actions: readonly ScenarioAction[];
+  readonly faults?: readonly ScenarioFault[];
+}
