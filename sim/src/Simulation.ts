@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import {
   CapacityGuard,
+  RolloutController,
   DrainScheduler,
   NodeDrainCoordinator,
   SeededRandom,
@@ -17,8 +18,10 @@ import {
   type PlannedMove,
   type PoolBudget,
   type Random,
+  type FleetNode,
+  type RolloutDrainResult,
 } from "@drainkit/core";
-import { Engine, SIM_EPOCH_MS } from "./engine/Engine.ts";
+import { Engine, SIM_EPOCH_MS, settle } from "./engine/Engine.ts";
 import { Fleet } from "./model/fleet.ts";
 import { InvariantChecker, type InvariantViolation } from "./model/invariants.ts";
 import { pick, span } from "./model/sample.ts";
@@ -123,6 +126,8 @@ interface Drain {
   readonly operator: number;
   readonly deadline: number;
   settled: boolean;
+  /** Set when core's RolloutController drives this drain: it decides what happens next. */
+  readonly onEnd?: (outcome: "drained" | "failed", reason: string) => void;
 }
 
 const TRACE_TAIL = 40;
@@ -161,6 +166,9 @@ export class Simulation {
   readonly #drains: (Drain | undefined)[];
   readonly #persisted = new Map<string, FleetDrainRecord>();
   readonly #operators: Operator[] = [];
+  readonly #rolloutActions: Extract<ScenarioAction, { type: "rolling-upgrade" }>[] = [];
+  readonly #retries = new Map<number, () => void>();
+  readonly #wakers = new Map<number, () => void>();
   readonly #moves = new Map<number, PlannedMove>();
   #nextMove = 1;
   readonly #hung: Uint8Array;
@@ -174,6 +182,9 @@ export class Simulation {
   readonly #samples: Sample[] = [];
   #violationTrace: TraceRecord[] = [];
   #pendingFaults = 0;
+  #openDrains = 0;
+  #rollouts = 0;
+  #operatorsDone = 0;
   #stopped = false;
   readonly #counts = { started: 0, completed: 0, failed: 0, refused: 0, forced: 0 };
   readonly #faults: Record<string, number> = {};
@@ -269,12 +280,15 @@ export class Simulation {
     k.uncordon = e.register((node, owner) => this.#uncordon(node, owner));
     k.unhang = e.register((node) => this.#unhang(node));
     k.sample = e.register(() => this.#sample());
+    k.rollout = e.register((i) => this.#startRollout(this.#rolloutActions[i]!));
+    k.retryDrain = e.register((node) => this.#retries.get(node)?.());
+    k.wake = e.register((node) => this.#wakers.get(node)?.());
   }
 
   // ---- running ---------------------------------------------------------------
 
   /** Runs the scenario to its end (every action done) or `durationMs`, whichever comes first. */
-  run(): SimReport {
+  async run(): Promise<SimReport> {
     const wallStart = performance.now();
     const s = this.scenario;
     this.#startActions(s.actions);
@@ -288,8 +302,16 @@ export class Simulation {
     const engine = this.engine;
     let nextProgress = 100_000;
     while (!this.#stopped) {
+      if (engine.pendingContinuations) {
+        // Core's RolloutController awaits its hooks and the clock: let those continuations run before the next event.
+        engine.pendingContinuations = false;
+        await settle();
+      }
       checker.eventIndex = engine.events;
-      if (!engine.step(s.durationMs)) break;
+      if (!engine.step(s.durationMs)) {
+        if (engine.pendingContinuations) continue;
+        break;
+      }
       checker.atMs = engine.now;
       if (checker.failed && this.#violationTrace.length === 0) {
         this.#violationTrace = [...this.#tail];
@@ -306,7 +328,7 @@ export class Simulation {
   }
 
   get #finished(): boolean {
-    return this.#pendingFaults === 0 && this.#operators.every((o) => o.done) && this.#scheduler.activeDrains === 0 && this.#drains.every((d) => d === undefined);
+    return this.#pendingFaults === 0 && this.#rollouts === 0 && this.#openDrains === 0 && this.#operatorsDone === this.#operators.length && this.#scheduler.activeDrains === 0;
   }
 
   #trace(type: string, fields: Record<string, unknown>): void {
@@ -427,21 +449,31 @@ export class Simulation {
       return false;
     }
     if (!r.changed) return true;
+    const p = f.poolOf[node]!;
+    const poolBefore = f.available[p]! + f.crashedAvailable[p]!;
     f.state[node] = r.state;
     const after = r.state.roles[role]!;
     if (after.phase !== before.phase || after.epoch !== before.epoch) {
       this.checker.phaseChange(f.ids[node]!, role, before.phase, after.phase, before.epoch, after.epoch);
       f.refresh(node);
-      this.#checkPool(node);
+      this.#checkPool(node, poolBefore);
       this.#trace("phase", { node: f.ids[node], from: before.phase, to: after.phase, epoch: after.epoch });
     }
     return true;
   }
 
-  #checkPool(node: number): void {
+  /**
+   * A phase change may cost a pool availability only while the pool stays
+   * within its budget. Members down by crash count as available here: the
+   * guard cannot prevent a crash, only drains on top of one. A pool that
+   * starts short of an impossible budget is not the guard's doing either, so
+   * only a change that makes it worse is a violation (the guard's own rule).
+   */
+  #checkPool(node: number, before: number): void {
     const f = this.fleet;
     const p = f.poolOf[node]!;
-    if (f.available[p]! + f.crashedAvailable[p]! < f.required[p]! && this.#counts.forced === 0) {
+    const now = f.available[p]! + f.crashedAvailable[p]!;
+    if (now < before && now < f.required[p]! && this.#counts.forced === 0) {
       this.checker.report(
         "pool-availability",
         `pool ${f.pools[p]!.name}: ${f.available[p]} of ${f.members[p]!.length} available (${f.crashedAvailable[p]} down by crash), below the ${f.required[p]} its budget requires`,
@@ -453,7 +485,7 @@ export class Simulation {
   // ---- drains ------------------------------------------------------------------
 
   /** An operator asks for a drain: guard, then scheduler, then the registry, in one step (one store transaction). */
-  #requestDrain(node: number, op: Operator): "started" | "refused" {
+  #requestDrain(node: number, op: Operator, onEnd?: Drain["onEnd"]): "started" | "refused" {
     const f = this.fleet;
     const id = f.ids[node]!;
     if (!this.#controlPlaneUp || f.up[node] === 0 || this.#drains[node] !== undefined) return "refused";
@@ -479,7 +511,8 @@ export class Simulation {
     }
     if (!this.#registry(node, { type: "drain", reason: `${op.name}`, deadline, epoch, owner: op.name }, true)) return "refused";
     this.#scheduler.setSchedulable(id, false);
-    this.#drains[node] = { node, epoch, operator: op.id, deadline, settled: false };
+    this.#drains[node] = { node, epoch, operator: op.id, deadline, settled: false, ...(onEnd === undefined ? {} : { onEnd }) };
+    this.#openDrains++;
     this.#counts.started++;
     this.#trace("drain-requested", { node: id, epoch, operator: op.name });
     this.engine.schedule(this.#delay(), this.#K.agentDrain!, node, epoch);
@@ -524,6 +557,15 @@ export class Simulation {
     if (d === undefined || d.epoch !== epoch || d.settled) return;
     d.settled = true;
     const id = this.fleet.ids[node]!;
+    if (d.onEnd !== undefined) {
+      if (outcome === "drained") this.#counts.completed++;
+      else this.#counts.failed++;
+      this.#registry(node, outcome === "drained" ? { type: "drained", epoch } : { type: "fail", epoch, reason }, true);
+      this.#trace(outcome === "drained" ? "drained" : "drain-failed", { node: id, epoch, ...(reason === "" ? {} : { reason }) });
+      this.engine.pendingContinuations = true;
+      d.onEnd(outcome, reason);
+      return;
+    }
     if (outcome === "drained") {
       this.#counts.completed++;
       this.#registry(node, { type: "drained", epoch }, true);
@@ -565,11 +607,13 @@ export class Simulation {
   #release(node: number): void {
     const d = this.#drains[node]!;
     this.#drains[node] = undefined;
+    this.#openDrains--;
     const id = this.fleet.ids[node]!;
     this.#registry(node, { type: "resume" }, true);
     this.#persisted.delete(id);
     if (this.#controlPlaneUp) this.#scheduler.resumeNode(id);
     this.engine.schedule(this.#delay(), this.#K.agentResume!, node, this.#coordinatorGen[node]!);
+    if (d.onEnd !== undefined) return;
     const op = this.#operators[d.operator]!;
     op.busy--;
     this.engine.schedule(0, this.#K.operator!, op.id);
@@ -626,6 +670,11 @@ export class Simulation {
     for (const a of actions) {
       switch (a.type) {
         case "rolling-upgrade":
+          if ((a.controller ?? "rollout") === "rollout") {
+            this.#rollouts++;
+            this.engine.at(a.at, this.#K.rollout!, this.#rolloutActions.push(a) - 1);
+            break;
+          }
           for (let p = 0; p < this.fleet.members.length; p++) {
             const op = this.#operator("rolling", `rollout-${this.fleet.pools[p]!.name}`, a.upgradeMs, undefined, a.retryMs ?? { min: 500, max: 2_000 });
             op.queue = Array.from(this.fleet.members[p]!);
@@ -659,6 +708,12 @@ export class Simulation {
     return op;
   }
 
+  #done(op: Operator): void {
+    if (op.done) return;
+    op.done = true;
+    this.#operatorsDone++;
+  }
+
   #operatorStep(id: number): void {
     const op = this.#operators[id]!;
     if (op.done) return;
@@ -675,7 +730,7 @@ export class Simulation {
   #drainsStep(op: Operator): void {
     if (op.busy > 0) return;
     if (op.remaining === 0) {
-      op.done = true;
+      this.#done(op);
       return;
     }
     const node = this.#random.int(0, this.fleet.size - 1);
@@ -691,7 +746,7 @@ export class Simulation {
   #rollingStep(op: Operator): void {
     for (;;) {
       if (op.queue.length === 0) {
-        if (op.busy === 0) op.done = true;
+        if (op.busy === 0) this.#done(op);
         return;
       }
       const node = op.queue[0]!;
@@ -713,7 +768,7 @@ export class Simulation {
   #cordonsStep(op: Operator): void {
     const node = op.queue.shift();
     if (node === undefined) {
-      op.done = true;
+      this.#done(op);
       return;
     }
     const id = this.fleet.ids[node]!;
@@ -740,6 +795,120 @@ export class Simulation {
     this.#trace("uncordon", { node: this.fleet.ids[node], owner: op.name });
   }
 
+  // ---- core's RolloutController ----------------------------------------------------------
+
+  /** The fleet as the rollout reads it before each wave: the registry's phases and health. */
+  #fleetView(): { nodes: FleetNode[] } {
+    const f = this.fleet;
+    const nodes = new Array<FleetNode>(f.size);
+    for (let i = 0; i < f.size; i++) {
+      const m = f.member[i]!;
+      nodes[i] = { id: m.id, pools: m.pools, phase: m.phase, ...(m.roles === undefined ? {} : { roles: m.roles }), healthy: f.up[i] === 1, schedulable: f.schedulable(i) };
+    }
+    return { nodes };
+  }
+
+  #startRollout(a: Extract<ScenarioAction, { type: "rolling-upgrade" }>): void {
+    const f = this.fleet;
+    const op = this.#operator("rolling", "rollout", a.upgradeMs, undefined, a.retryMs);
+    // One wave may fill every pool's budget at once.
+    let room = 0;
+    for (let p = 0; p < f.members.length; p++) room += Math.max(1, f.members[p]!.length - f.required[p]!);
+    const controller = new RolloutController({
+      clock: this.engine.clock,
+      pools: f.pools,
+      fleet: () => this.#fleetView(),
+      maxParallel: a.maxParallel ?? room,
+      failureThreshold: f.size,
+      drainTimeoutMs: this.#deadlineMs,
+      retryDelayMs: span(this.#random, a.retryMs, 5_000),
+      blockedAttempts: 1_000,
+      healthIntervalMs: 1_000,
+      owner: "rollout",
+      events: {
+        emit: (e) => {
+          if (e.type === "rollout-wave-started") this.#trace("rollout-wave", { wave: e.wave, nodes: e.nodes.length });
+          else if (e.type === "rollout-finished") this.#trace("rollout-finished", { status: e.result.status, upgraded: e.result.upgraded.length, failed: e.result.failed.length });
+        },
+      },
+      hooks: {
+        cordon: (id) => {
+          const node = this.#nodeIndex(id);
+          this.#registry(node, { type: "cordon", owner: "rollout", reason: "rolling upgrade" }, true);
+          if (this.#controlPlaneUp) this.#scheduler.setSchedulable(id, false);
+        },
+        drain: (id) => this.#rolloutDrain(this.#nodeIndex(id), op),
+        upgrade: (id) => this.#rolloutUpgrade(this.#nodeIndex(id), op),
+        resume: (id) => {
+          const node = this.#nodeIndex(id);
+          if (this.#drains[node] !== undefined) this.#release(node);
+          else this.#registry(node, { type: "resume" }, true);
+        },
+        healthy: (id) => {
+          const node = this.#nodeIndex(id);
+          return f.routable(node) && (this.traffic === undefined || this.traffic.participants[node]!.open);
+        },
+      },
+    });
+    controller.start({ version: "2" }).then(
+      () => {
+        this.#rollouts--;
+        this.#done(op);
+      },
+      (error: unknown) => {
+        this.#rollouts--;
+        this.#done(op);
+        this.checker.report("valid-transition", `the rollout stopped with an error: ${error instanceof Error ? error.message : String(error)}`);
+      },
+    );
+    this.engine.pendingContinuations = true;
+  }
+
+  /** The rollout's drain hook: a drain through the control plane, asked again while the guard refuses. */
+  #rolloutDrain(node: number, op: Operator): Promise<RolloutDrainResult> {
+    return new Promise((resolve) => {
+      const attempt = (): void => {
+        if (this.fleet.up[node] === 0 || this.#drains[node] !== undefined || this.#requestDrain(node, op, (outcome, reason) => {
+          if (outcome === "drained") resolve({ status: "drained" });
+          else {
+            // An operator looks at a failed node and puts it back in service.
+            this.#release(node);
+            resolve({ status: "failed", failure: reason });
+          }
+        }) !== "started") {
+          this.engine.schedule(span(this.#random, op.retryMs, 5_000), this.#K.retryDrain!, node);
+          return;
+        }
+        this.#retries.delete(node);
+      };
+      this.#retries.set(node, attempt);
+      attempt();
+    });
+  }
+
+  /** The rollout's upgrade hook: the host stops (whatever it still serves is lost) and restarts on the new version. */
+  #rolloutUpgrade(node: number, op: Operator): Promise<void> {
+    this.traffic?.stop(node);
+    this.hosts.stop(node);
+    this.#coordinatorGen[node]!++;
+    this.#coordinators[node] = undefined;
+    this.fleet.up[node] = 0;
+    this.fleet.refresh(node);
+    this.#upGen[node]!++;
+    return new Promise((resolve) => {
+      this.#wakers.set(node, () => {
+        this.#wakers.delete(node);
+        this.fleet.up[node] = 1;
+        if (this.fleet.crashed[node] === 1) this.fleet.crashed[node] = 0;
+        this.fleet.refresh(node);
+        this.#trace("upgraded", { node: this.fleet.ids[node] });
+        this.engine.pendingContinuations = true;
+        resolve();
+      });
+      this.engine.schedule(span(this.#random, op.upgradeMs, 30_000), this.#K.wake!, node);
+    });
+  }
+
   // ---- faults -------------------------------------------------------------------------
 
   #fault(i: number): void {
@@ -761,7 +930,7 @@ export class Simulation {
         if (this.traffic === undefined) break;
         for (const node of pick(this.#random, this.fleet.size, f.count)) {
           // A request that never finishes: the drain can only end at its deadline.
-          if (this.fleet.up[node] === 1 && this.#hung[node] === 0 && this.traffic.participants[node]!.begin(1) === 1) this.#hung[node] = 1;
+          if (this.fleet.up[node] === 1 && this.#hung[node] === 0 && this.traffic.participants[node]!.stick()) this.#hung[node] = 1;
         }
         break;
       case "coordinator-failover":
@@ -824,6 +993,6 @@ export class Simulation {
   #unhang(node: number): void {
     if (this.#hung[node] === 0 || this.traffic === undefined) return;
     this.#hung[node] = 0;
-    this.traffic.participants[node]!.end(1);
+    this.traffic.participants[node]!.unstick();
   }
 }

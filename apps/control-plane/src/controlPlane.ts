@@ -13,6 +13,7 @@ import {
   createPromMetrics,
   jwtAuthenticatorFromFile,
   openTokenFile,
+  problemFrameworkErrors,
   type Authenticator,
   type HttpDrainParticipant,
   type PromMetrics,
@@ -115,6 +116,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     requestIdHeader: "x-request-id",
     genReqId: () => randomUUID(),
     bodyLimit: 256 * 1024,
+    frameworkErrors: problemFrameworkErrors,
     ...(tls
       ? {
           https: {

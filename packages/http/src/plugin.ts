@@ -281,3 +281,16 @@ export async function registerControlApi(app: FastifyInstance, options: ControlA
   await app.register(controlApi, options);
   return app;
 }
+
+/**
+ * Pass as Fastify's `frameworkErrors` option: errors the router raises before
+ * any plugin runs (a malformed URL, an over-long parameter) then answer with
+ * problem+json like everything else.
+ *
+ * @example
+ * const app = Fastify({ frameworkErrors: problemFrameworkErrors });
+ */
+export function problemFrameworkErrors(error: Error & { statusCode?: number }, request: FastifyRequest, reply: FastifyReply): void {
+  const status = error.statusCode ?? 400;
+  void sendProblem(reply, problem(status >= 500 ? "internal" : "validation", error.message, { instance: request.url, errors: [{ field: "url", message: error.message }] }, status >= 500 ? 500 : 400));
+}

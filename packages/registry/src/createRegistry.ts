@@ -41,7 +41,7 @@ import {
 import { mergePatch } from "./mergePatch.ts";
 import { currentNode, drainStatusOf, etagOf, peerKey, reshapeNode, toPeer, type PeerRecord } from "./peerRecord.ts";
 import { requireScope, requireSelfOrOperate } from "./rbac.ts";
-import type { Compare, RegistryStore, TxnOp, Versioned } from "./store.ts";
+import type { Compare, RegistryStore, TxnOp, TxnResult, Versioned } from "./store.ts";
 import type {
   AuditAction,
   AuditEntry,
@@ -235,6 +235,13 @@ class StoreRegistry implements Registry {
   readonly #latency: Histogram;
   /** Mutations of one registry run one at a time: they all append to one audit chain, so in-process racing only wastes store round trips. */
   #tail: Promise<unknown> = Promise.resolve();
+  /**
+   * What this registry's own last commits wrote to keys every later
+   * transaction compares (the audit head, peer records), so a leader that is
+   * the only writer skips those reads. A stale entry can only make a compare
+   * fail, and any lost race or store error empties it.
+   */
+  readonly #written = new Map<string, Versioned>();
 
   constructor(options: RegistryOptions) {
     this.#store = options.store;
@@ -270,8 +277,14 @@ class StoreRegistry implements Registry {
     }
   }
 
-  async #peerRecord(id: string): Promise<{ record: PeerRecord; version: number }> {
-    const got = ID_PATTERN.test(id) ? await this.#get(peerKey(id)) : undefined;
+  /** A read for the write path: from {@link #written} when this registry wrote the key last. */
+  async #getForWrite(key: string): Promise<Versioned | undefined> {
+    return this.#written.get(key) ?? (await this.#get(key));
+  }
+
+  async #peerRecord(id: string, forWrite = false): Promise<{ record: PeerRecord; version: number }> {
+    const key = peerKey(id);
+    const got = !ID_PATTERN.test(id) ? undefined : forWrite ? await this.#getForWrite(key) : await this.#get(key);
     if (got === undefined) throw new NotFoundError("peer", id);
     return { record: got.value as PeerRecord, version: got.version };
   }
@@ -455,18 +468,24 @@ class StoreRegistry implements Registry {
     return this.#serial(async () => {
       const started = this.#clock.monotonic();
       const { principal, options } = attempt;
+      // Transport refusals only note the key: looking it up could turn their refusal into a replay or a conflict.
       const idemKey =
-        options.idempotencyKey !== undefined && options.dryRun !== true
+        options.idempotencyKey !== undefined && options.dryRun !== true && attempt.remember !== false
           ? `idem/${encodeURIComponent(principal?.id ?? "anonymous")}/${encodeURIComponent(options.idempotencyKey)}`
           : undefined;
       const fingerprint = idemKey === undefined ? "" : sha256(canonicalJson({ action: attempt.action, target: attempt.target, request: attempt.request, reason: options.reason, ticket: options.ticket, confirm: options.confirm, ifMatch: options.ifMatch }));
 
+      // Drain and cordon carry reason and ticket in their input; the options' win when both are given.
+      const input = (typeof attempt.request === "object" && attempt.request !== null ? attempt.request : {}) as { reason?: unknown; ticket?: unknown };
+      const reason = options.reason ?? (typeof input.reason === "string" ? input.reason : undefined);
+      const ticket = options.ticket ?? (typeof input.ticket === "string" ? input.ticket : undefined);
+
       for (let round = 1; ; round++) {
-        const headRead = await this.#get(AUDIT_HEAD);
+        const headRead = await this.#getForWrite(AUDIT_HEAD);
         const head = (headRead?.value as AuditHead | undefined) ?? EMPTY_HEAD;
         let failure: unknown;
         let decided: Plan<T> | undefined;
-        let storeIdem = idemKey !== undefined && attempt.remember !== false;
+        let storeIdem = idemKey !== undefined;
         if (idemKey !== undefined) {
           const stored = (await this.#get(idemKey))?.value as IdempotencyRecord | undefined;
           if (stored !== undefined) {
@@ -500,8 +519,8 @@ class StoreRegistry implements Registry {
           scopes: principal?.scopes ?? [],
           action: attempt.action,
           target: attempt.target,
-          ...(options.reason === undefined ? {} : { reason: options.reason }),
-          ...(options.ticket === undefined ? {} : { ticket: options.ticket }),
+          ...(reason === undefined ? {} : { reason }),
+          ...(ticket === undefined ? {} : { ticket }),
           ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
           outcome,
           ...(failure === undefined ? {} : { errorCode: isDrainkitError(failure) ? failure.code : "internal" }),
@@ -528,13 +547,15 @@ class StoreRegistry implements Registry {
           compare.push({ key: idemKey, version: 0 });
           ops.push({ type: "put", key: idemKey, value: record });
         }
-        let committed: boolean;
+        let txn: TxnResult;
         try {
-          committed = (await this.#store.txn({ compare, ops })).ok;
+          txn = await this.#store.txn({ compare, ops });
         } catch (e) {
+          this.#written.clear();
           throw toStoreError(e);
         }
-        if (committed) {
+        if (txn.ok) {
+          this.#remember(ops, txn.revision);
           this.#mutations.inc({ action: attempt.action, outcome });
           this.#latency.observe(entry.latencyMs, { action: attempt.action });
           this.#events.emit({ type: "audit-appended", entry });
@@ -542,15 +563,24 @@ class StoreRegistry implements Registry {
           if (result === undefined) throw failure;
           return result;
         }
+        this.#written.clear();
         this.#conflicts.inc({ action: attempt.action });
         if (round >= this.#maxAttempts) {
           this.#logger.warn({ action: attempt.action, target: attempt.target, rounds: round }, "registry mutation gave up after losing every write race");
           throw new WriteContentionError(attempt.action, round);
         }
-        // Jittered, capped exponential backoff so replicas stop colliding in lockstep.
-        await sleep(this.#clock, this.#random.int(0, Math.min(50, 2 ** Math.min(round, 6))));
+        // The first retry goes at once (an in-process rival has already finished); after that,
+        // jittered, capped exponential backoff so replicas stop colliding in lockstep.
+        if (round > 1) await sleep(this.#clock, this.#random.int(0, Math.min(50, 2 ** Math.min(round, 6))));
       }
     });
+  }
+
+  #remember(ops: readonly TxnOp[], revision: number): void {
+    if (this.#written.size > 10_000) this.#written.clear();
+    for (const op of ops) {
+      if (op.type === "put" && (op.key === AUDIT_HEAD || op.key.startsWith("peers/"))) this.#written.set(op.key, { key: op.key, value: op.value, version: revision });
+    }
   }
 
   #replay<T>(stored: IdempotencyRecord): MutationOutcome<T> {
@@ -616,7 +646,7 @@ class StoreRegistry implements Registry {
     return this.#mutate({ principal, action, target: `peer/${id}`, options, request, etagBefore: () => before }, async () => {
       authorize();
       validateId("id", id);
-      const { record, version } = await this.#peerRecord(id);
+      const { record, version } = await this.#peerRecord(id, true);
       before = etagOf(record.generation);
       this.#checkIfMatch(`peer/${id}`, options, record.generation);
       return decide(record, version);
@@ -636,7 +666,7 @@ class StoreRegistry implements Registry {
       const labels = input.labels === undefined ? undefined : validateLabels(input.labels);
       const metadata = input.metadata === undefined ? undefined : validateObject("metadata", input.metadata);
       const now = this.#clock.now();
-      const got = await this.#get(peerKey(id));
+      const got = await this.#getForWrite(peerKey(id));
       const existing = got?.value as PeerRecord | undefined;
       if (existing === undefined) {
         const record: PeerRecord = {

@@ -3,7 +3,7 @@ import type { Change, Leadership, ListResult, RegistryStore, TxnRequest, TxnResu
 
 /** Options of {@link createMemoryStore}. */
 export interface MemoryStoreOptions {
-  /** Changes kept for `watch` from an older revision; older ones are compacted. Default 100 000. */
+  /** At least this many recent changes stay available to `watch` from an older revision; older ones are compacted. Default 100 000. */
   readonly historyLimit?: number;
 }
 
@@ -59,18 +59,35 @@ interface Client {
   readonly watchers: Set<Watcher>;
 }
 
-/** Deep-frozen JSON copy: the store's own data can never be mutated through a value it handed out. */
+/**
+ * A deep-frozen copy with JSON semantics (undefined members dropped, non-finite
+ * numbers as null), so the store's data can never be changed through a value
+ * it handed out. Already-frozen subtrees are shared rather than copied: they
+ * are immutable, and a registry write is mostly subtrees of an earlier read.
+ */
 function freezeCopy(value: unknown): unknown {
-  if (value === undefined) return undefined;
-  return deepFreeze(JSON.parse(JSON.stringify(value)));
-}
-
-function deepFreeze(value: unknown): unknown {
-  if (typeof value === "object" && value !== null) {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
+  if (value === null) return null;
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return value;
+    case "number":
+      return Number.isFinite(value) ? value : null;
+    case "object":
+      break;
+    default:
+      return undefined;
   }
-  return value;
+  const v = value as Record<string, unknown> & { toJSON?: () => unknown };
+  if (Object.isFrozen(v)) return v;
+  if (typeof v.toJSON === "function") return freezeCopy(JSON.parse(JSON.stringify(v)));
+  if (Array.isArray(v)) return Object.freeze(v.map((x) => freezeCopy(x) ?? null));
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(v)) {
+    const c = freezeCopy(v[key]);
+    if (c !== undefined) Object.defineProperty(out, key, { value: c, enumerable: true });
+  }
+  return Object.freeze(out);
 }
 
 function lowerBound(keys: readonly string[], key: string): number {
@@ -124,7 +141,10 @@ class MemoryData {
       }
     }
     for (const change of changes) this.history.push(change);
-    if (this.history.length > this.historyLimit) this.history.splice(0, this.history.length - this.historyLimit);
+    // Trimmed in batches: shifting a 100k-entry array on every write would dominate the write cost.
+    if (this.history.length > this.historyLimit + (this.historyLimit >> 2)) {
+      this.history.splice(0, this.history.length - this.historyLimit);
+    }
     for (const w of this.watchers) for (const change of changes) if (change.key.startsWith(w.prefix)) deliver(w, change);
     return { ok: true, revision };
   }

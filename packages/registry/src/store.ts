@@ -1,3 +1,11 @@
+// Port changes: none so far (the contract below is unchanged since 9a9874f).
+// What the registry relies on, and the conformance suite checks
+// (`runRegistryStoreConformance` from "@drainkit/registry/testing"):
+// - a get/list after a txn resolves sees that txn (linearizable reads);
+// - every key written by one txn gets the same version, the txn's revision;
+// - watch("") (empty prefix) follows every key, in revision order;
+// - a second client (`connect` in StoreUnderTest) lets the suite check lease
+//   hand-over when a leader's client closes.
 /**
  * The storage port every registry store implements: a versioned key/value map
  * with atomic compare-and-swap transactions, a revision-ordered change feed

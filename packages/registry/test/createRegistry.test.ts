@@ -310,3 +310,35 @@ describe("createRegistry under random operator and agent traffic", () => {
     );
   });
 });
+
+describe("createRegistry replicas under any interleaving of store calls", () => {
+  /** Timers fire at once: retries back off on this clock without real waiting. */
+  const instantClock = { now: () => 1_000, monotonic: () => 0, setTimer: (_ms: number, fn: () => void) => (queueMicrotask(fn), 0), clearTimer: () => {} };
+
+  it("lets exactly the spare count of racing drains through, whatever order the store sees them in", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.scheduler(), fc.integer({ min: 2, max: 4 }), fc.integer({ min: 0, max: 2 }), async (s, racers, spare) => {
+        const shared = createMemoryStore();
+        const pools = [{ name: "web", minAvailable: racers + 1 - spare }];
+        const setupRegistry = createRegistry({ store: shared, clock: instantClock, random: new SeededRandom(1), pools });
+        for (let i = 0; i <= racers; i++) await setupRegistry.registerPeer(operator, makePeer({ id: `web-${i}`, pools: ["web"] }));
+        // Each replica's store calls are released by the scheduler in an order fast-check picks.
+        const replicas = Array.from({ length: racers }, (_, i) => {
+          const client = shared.connect();
+          const store: MemoryStore = Object.assign(Object.create(client) as MemoryStore, {
+            get: s.scheduleFunction((key: string) => client.get(key)),
+            list: s.scheduleFunction((prefix: string) => client.list(prefix)),
+            txn: s.scheduleFunction((req: Parameters<MemoryStore["txn"]>[0]) => client.txn(req)),
+          });
+          return createRegistry({ store, clock: instantClock, random: new SeededRandom(10 + i), pools, maxAttempts: 100 });
+        });
+        const outcomes = await s.waitFor(Promise.all(replicas.map((r, i) => codeOf(r.drain(principals.operatorNamed(`op-${i}`), `web-${i}`, { reason: "race" })))));
+        expect(outcomes.filter((o) => o === "ok")).toHaveLength(Math.min(spare, racers));
+        expect(outcomes.filter((o) => o !== "ok").every((o) => o === "pool-depletion")).toBe(true);
+        const audit = await setupRegistry.verifyAudit();
+        expect(audit).toEqual({ ok: true, entries: racers + 1 + racers });
+      }),
+      { numRuns: 40 },
+    );
+  });
+});

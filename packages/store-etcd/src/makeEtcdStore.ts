@@ -15,8 +15,12 @@ export interface EtcdRetryOptions {
 
 /** Settings of {@link makeEtcdStore}. */
 export interface EtcdStoreOptions {
-  /** Client URLs of the members, e.g. `["http://10.0.0.1:2379", …]`. Give all of them: the client fails over between them. */
-  readonly hosts: string[] | string;
+  /**
+   * Client URLs of the members, e.g. `["http://10.0.0.1:2379", …]`, or one
+   * comma-separated string (handy from an environment variable). Give all of
+   * them: the client fails over between them.
+   */
+  readonly hosts: readonly string[] | string;
   /** Every key the store writes lives under this prefix. Default `"/drainkit/"`. */
   readonly prefix?: string;
   /** How long to wait for a connection to a member. Default 5000. */
@@ -72,7 +76,9 @@ function prefixEnd(prefix: Buffer): Buffer {
  */
 export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
   const prefix = options.prefix ?? "/drainkit/";
-  const hostsText = Array.isArray(options.hosts) ? options.hosts.join(",") : options.hosts;
+  const hosts = (typeof options.hosts === "string" ? options.hosts.split(",") : [...options.hosts]).map((h) => h.trim()).filter((h) => h !== "");
+  if (hosts.length === 0) throw new TypeError("makeEtcdStore needs at least one etcd endpoint in hosts, e.g. http://127.0.0.1:2379");
+  const hostsText = hosts.join(",");
   const clock = options.clock ?? systemClock();
   const requestTimeoutMs = options.requestTimeoutMs ?? 5000;
   const retry = options.retry === false ? { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 } : options.retry ?? {};
@@ -81,7 +87,7 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
   const maxDelayMs = retry.maxDelayMs ?? 1000;
 
   const client = new Etcd3({
-    hosts: options.hosts,
+    hosts,
     dialTimeout: options.dialTimeoutMs ?? 5000,
     // Unary calls get a deadline so a partitioned member cannot hang a write;
     // streams (watch, lease keep-alive) must stay open.
@@ -192,16 +198,17 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
     watch(watchPrefix: string, fromRevision: number, onChange: (change: Change) => void, onError?: (error: Error) => void): WatchHandle {
       ensureOpen();
       let done = false;
-      let watcher: Watcher | undefined;
+      const key = dataKey(watchPrefix);
       // Highest revision fully delivered; a resumed stream can repeat a response.
       let delivered = Math.max(0, fromRevision);
+      // Listeners are attached below, before the stream can deliver anything.
+      const w = client.watch().inRange({ start: key, end: prefixEnd(key) }).startRevision(String(delivered + 1)).watcher();
+      watchers.add(w);
       const fail = (error: Error): void => {
         if (done) return;
         done = true;
-        if (watcher !== undefined) {
-          watchers.delete(watcher);
-          void watcher.cancel().catch(() => undefined);
-        }
+        watchers.delete(w);
+        void w.cancel().catch(() => undefined);
         onError?.(error);
       };
       const onData = (res: IWatchResponse): void => {
@@ -238,10 +245,6 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
           )
           .then(fail, () => fail(classifyEtcdError(error, hostsText)));
       };
-      const key = dataKey(watchPrefix);
-      const w = client.watch().inRange({ start: key, end: prefixEnd(key) }).startRevision(String(delivered + 1)).watcher();
-      watcher = w;
-      watchers.add(w);
       w.on("data", onData);
       w.on("error", onWatchError);
       return {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Etcd3 } from "etcd3";
+import type { Change } from "@drainkit/registry";
 import { makeEtcdStore, type EtcdStore } from "../src/index.ts";
 import { startEtcd, type EtcdCluster } from "../src/testing/index.ts";
 
@@ -51,6 +52,9 @@ describe("a 3-member etcd cluster", () => {
     const total = 300;
     const stopAt = 100;
     const victim = await leaderIndex(etcd.endpoints);
+    const seen: Change[] = [];
+    const errors: Error[] = [];
+    const watch = store.watch("peers/", await store.revision(), (c) => seen.push(c), (e) => errors.push(e));
     let acked = 0;
     let stopped: Promise<void> | undefined;
     for (let n = 0; n < total; n++) {
@@ -64,6 +68,12 @@ describe("a 3-member etcd cluster", () => {
     expect((await store.list("peers/")).items).toHaveLength(total);
     expect((await store.list("audit/")).items).toHaveLength(total);
     expect(await leaderIndex(etcd.endpoints.filter((_, i) => i !== victim))).toBeGreaterThanOrEqual(0);
+
+    // A watch open across the crash resumes on a surviving member: every change once, in order.
+    for (let i = 0; i < 400 && seen.length < total; i++) await new Promise((r) => setTimeout(r, 25));
+    watch.close();
+    expect(errors).toEqual([]);
+    expect(seen.map((c) => c.key)).toEqual(Array.from({ length: total }, (_, n) => `peers/${n}`));
 
     // The stopped member catches up when it comes back.
     await etcd.restartMember(victim);

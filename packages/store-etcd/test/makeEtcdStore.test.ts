@@ -111,6 +111,12 @@ describe("makeEtcdStore", () => {
     await expect(store.get("k")).rejects.toMatchObject({ code: "store-closed" });
   });
 
+  it("accepts the members as one comma-separated string", async () => {
+    const store = open(undefined, { hosts: ` ${etcd.endpoints.join(" , ")} ,` });
+    expect((await store.txn({ compare: [], ops: [{ type: "put", key: "k", value: 1 }] })).ok).toBe(true);
+    expect(() => makeEtcdStore({ hosts: " , " })).toThrow(/at least one etcd endpoint/);
+  });
+
   it("maps an unreachable cluster to retryable store-unavailable after retrying", async () => {
     const store = open(undefined, { hosts: ["http://127.0.0.1:1"], retry: { attempts: 2, baseDelayMs: 1 }, dialTimeoutMs: 500, requestTimeoutMs: 500 });
     await expect(store.get("k")).rejects.toMatchObject({ code: "store-unavailable", retryable: true });

@@ -32,6 +32,44 @@ export function poisson(random: Random, mean: number): number {
   return k;
 }
 
+/**
+ * Poisson draws for one mean, from a precomputed table of the CDF: one uniform
+ * and a binary search per draw. The traffic model keeps one per pool and
+ * rebuilds it only when the pool's routable members change.
+ */
+export class PoissonTable {
+  readonly mean: number;
+  readonly #cdf: Float64Array;
+
+  constructor(mean: number) {
+    this.mean = mean;
+    const top = Math.ceil(mean + 12 * Math.sqrt(mean) + 12);
+    const cdf = new Float64Array(top + 1);
+    let p = Math.exp(-mean);
+    let acc = 0;
+    for (let k = 0; k <= top; k++) {
+      acc += p;
+      cdf[k] = acc;
+      p *= mean / (k + 1);
+    }
+    cdf[top] = 1;
+    this.#cdf = cdf;
+  }
+
+  draw(random: Random): number {
+    const cdf = this.#cdf;
+    const u = random.next();
+    let lo = 0;
+    let hi = cdf.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cdf[mid]! > u) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+}
+
 /** A binomial count of `n` trials with success probability `p`, by inverse transform; normal for large `n·p`. */
 export function binomial(random: Random, n: number, p: number): number {
   if (n <= 0 || p <= 0) return 0;

@@ -1,7 +1,7 @@
 import type { DrainParticipant, Random } from "@drainkit/core";
 import type { Fleet } from "./fleet.ts";
 import type { InvariantChecker } from "./invariants.ts";
-import { binomial, poisson } from "./sample.ts";
+import { binomial, PoissonTable, poisson } from "./sample.ts";
 
 /** Traffic settings, resolved from the scenario. */
 export interface TrafficSettings {
@@ -28,6 +28,28 @@ export class HostParticipant implements DrainParticipant {
     this.roles = [role];
   }
 
+  /** Requests stuck forever (a hung handler): in flight, but never finished by the traffic model. */
+  #stuck = 0;
+
+  /** Admits one request that never finishes until {@link unstick} (the hung-participant fault). */
+  stick(): boolean {
+    if (!this.open) return false;
+    this.#stuck++;
+    return true;
+  }
+
+  /** The stuck request finally ends (the operator killed it). */
+  unstick(): void {
+    if (this.#stuck === 0) return;
+    this.#stuck--;
+    if (this.#stuck + this.#inFlight === 0) for (const fn of [...this.#listeners]) fn();
+  }
+
+  /** Requests in flight that the traffic model may finish (all but the stuck ones). */
+  get finishable(): number {
+    return this.#inFlight;
+  }
+
   /** Admits `n` requests; returns how many were admitted (0 when the gate is closed). */
   begin(n: number): number {
     if (!this.open) return 0;
@@ -40,7 +62,7 @@ export class HostParticipant implements DrainParticipant {
     if (n <= 0) return;
     if (n > this.#inFlight) throw new RangeError(`${this.name}: end(${n}) with only ${this.#inFlight} in flight`);
     this.#inFlight -= n;
-    if (this.#inFlight === 0) for (const fn of [...this.#listeners]) fn();
+    if (this.#inFlight + this.#stuck === 0) for (const fn of [...this.#listeners]) fn();
   }
 
   drain(): void {
@@ -48,7 +70,7 @@ export class HostParticipant implements DrainParticipant {
   }
 
   inFlight(): number {
-    return this.#inFlight;
+    return this.#inFlight + this.#stuck;
   }
 
   onIdle(listener: () => void): () => void {
@@ -77,6 +99,7 @@ export class TrafficModel {
   readonly #checker: InvariantChecker;
   readonly #perTick: number;
   readonly #finishP: number;
+  readonly #tables: (PoissonTable | undefined)[];
   readonly tickMs: number;
   served = 0;
   arrived = 0;
@@ -97,6 +120,7 @@ export class TrafficModel {
     this.#perTick = (settings.ratePerNode * settings.tickMs) / 1000;
     this.#finishP = 1 - Math.exp(-settings.tickMs / settings.serviceMs);
     this.participants = Array.from({ length: fleet.size }, (_, i) => new HostParticipant(`http-${fleet.ids[i]!}`, fleet.roleOf(i)));
+    this.#tables = new Array<PoissonTable | undefined>(fleet.members.length).fill(undefined);
   }
 
   inFlight(node: number): number {
@@ -110,7 +134,7 @@ export class TrafficModel {
     const p = this.#finishP;
     for (let i = 0; i < fleet.size; i++) {
       const participant = this.participants[i]!;
-      const n = participant.inFlight();
+      const n = participant.finishable;
       if (n === 0) continue;
       const done = binomial(random, n, p);
       if (done === 0) continue;
@@ -135,11 +159,16 @@ export class TrafficModel {
       return;
     }
     const mean = (this.#perTick * members.length) / routable;
+    let table = this.#tables[pool];
+    if (table === undefined || table.mean !== mean) {
+      table = new PoissonTable(mean);
+      this.#tables[pool] = table;
+    }
     for (let k = 0; k < members.length; k++) {
       const node = members[k]!;
       const participant = this.participants[node]!;
       if (!participant.open || !fleet.routable(node)) continue;
-      const n = poisson(this.#random, mean);
+      const n = table.draw(this.#random);
       if (n === 0) continue;
       const phase = fleet.phase(node);
       if (phase === "draining" || phase === "drained") {

@@ -96,7 +96,7 @@ export const scenarioSchema = {
         properties: { type: { enum: ["rolling-upgrade", "concurrent-drains", "cordons"] } },
         discriminator: { propertyName: "type" },
         oneOf: [
-          variant("rolling-upgrade", [], { upgradeMs: span, retryMs: span }),
+          variant("rolling-upgrade", [], { upgradeMs: span, retryMs: span, controller: { enum: ["rollout", "per-pool"] }, maxParallel: count }),
           variant("concurrent-drains", ["operators", "drainsPerOperator"], { operators: count, drainsPerOperator: count, holdMs: span, retryMs: span }),
           variant("cordons", ["owners", "nodesPerOwner", "holdMs"], {
             owners: { type: "array", minItems: 1, items: { type: "string", minLength: 1 } },

@@ -7,12 +7,21 @@ export type Span = number | { readonly min: number; readonly max: number };
 /** An operator action at a virtual time (`at`, ms since the start). */
 export type ScenarioAction =
   | {
-      /** Upgrade every node, every pool at once, as many members at a time as the guard admits. */
+      /** Upgrade every node once: drain, upgrade, resume, within every pool's budget. */
       readonly type: "rolling-upgrade";
       readonly at: number;
       readonly upgradeMs?: Span;
       /** Wait before asking the guard again after a refusal, ms. */
       readonly retryMs?: Span;
+      /**
+       * `rollout` (default): core's `RolloutController` plans and drives waves.
+       * `per-pool`: one operator per pool drains as many members as the guard
+       * admits, the next as soon as one is back (for fleets where planning
+       * waves over the whole fleet costs too much).
+       */
+      readonly controller?: "rollout" | "per-pool";
+      /** Nodes per wave at most (rollout controller; default: the sum of every pool's budget). */
+      readonly maxParallel?: number;
     }
   | {
       /** `operators` operators each draining random nodes against the guard, retrying when refused. */

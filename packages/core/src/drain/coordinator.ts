@@ -281,7 +281,6 @@ export class NodeDrainCoordinator {
 
   #start(epoch: number, roles: readonly string[], request: DrainRequest): Promise<DrainResult> {
     const event: NodeEvent = { type: "drain", epoch, roles, reason: request.reason, deadline: request.deadline, ...(request.owner === undefined ? {} : { owner: request.owner }) };
-    this.#apply(event);
     let resolve!: (r: DrainResult) => void;
     const promise = new Promise<DrainResult>((r) => (resolve = r));
     const members: Member[] = this.#participants
@@ -308,6 +307,8 @@ export class NodeDrainCoordinator {
     this.#series.started.inc();
     this.#emit({ type: "drain-started", epoch, reason: d.reason, deadline: d.deadline, roles, participants: members.map((m) => m.participant.name), at: d.startedAt });
     this.#logger.info({ node: this.#nodeId, epoch, roles, reason: d.reason, deadline: d.deadline }, "drain started");
+    if (this.#current !== d) return promise; // an event handler resumed or superseded it already
+    this.#apply(event);
     // Close every gate before waiting on any: the node stops taking work at once.
     for (const m of members) {
       m.unsubscribe = m.participant.onIdle(() => this.#check(d));
@@ -360,10 +361,12 @@ export class NodeDrainCoordinator {
         m.idleReported = true;
         this.#series.inFlight.set(0, { participant: m.participant.name });
         this.#emit({ type: "participant-idle", epoch: d.epoch, participant: m.participant.name, at: this.#clock.now() });
+        if (d.status !== "draining") return;
       }
       if (!idle) done = false;
     }
-    if (!done) return;
+    // An event handler above may have resumed or superseded this drain.
+    if (!done || d.status !== "draining" || this.#current !== d) return;
     this.#settle(d, "drained");
     this.#applyToRoles(d, { type: "drained", epoch: d.epoch });
     const durationMs = d.finishedAt! - d.startedAt;

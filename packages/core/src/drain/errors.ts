@@ -4,6 +4,11 @@ import { DrainkitError } from "../errors.ts";
  * A drain request names an epoch this node has already used: it comes from an
  * earlier drain (a late or duplicated request) and is refused so it can never
  * disturb a newer one.
+ *
+ * @example
+ * await coordinator.drain({ epoch: 3, deadline, reason }).catch((e) => {
+ *   if (e instanceof StaleEpochError) console.log("already at epoch", e.current);
+ * });
  */
 export class StaleEpochError extends DrainkitError {
   readonly epoch: number;
@@ -19,7 +24,12 @@ export class StaleEpochError extends DrainkitError {
   }
 }
 
-/** Some participants threw while reopening; the others were reopened. */
+/**
+ * Some participants threw while reopening; the others were reopened.
+ *
+ * @example
+ * await coordinator.resume().catch((e) => e instanceof ResumeFailedError && console.log(e.participants));
+ */
 export class ResumeFailedError extends DrainkitError {
   readonly participants: readonly string[];
   constructor(failures: readonly { participant: string; error: unknown }[]) {

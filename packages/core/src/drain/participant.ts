@@ -38,7 +38,12 @@ export interface DrainParticipant {
   resume(): void | Promise<void>;
 }
 
-/** Work was offered to a participant whose gate is closed; send it to another node. */
+/**
+ * Work was offered to a participant whose gate is closed; send it to another node.
+ *
+ * @example
+ * await api.track(handle).catch((e) => e instanceof GateClosedError ? reply(503) : Promise.reject(e));
+ */
 export class GateClosedError extends DrainkitError {
   constructor(participant: string) {
     super("gate-closed", `Participant "${participant}" is draining and takes no new work. Retry on another node, or resume this one.`, {

@@ -23,7 +23,7 @@ export interface BalanceOptions {
   readonly pauseWhileDraining?: boolean;
   /** Balance moves in flight at once (default: the drain `batchSize`). */
   readonly batchSize?: number;
-  /** Move only when the most and least loaded nodes differ by at least this (default 2). */
+  /** Move only when the most and least loaded nodes differ by at least this (default and minimum 2). */
   readonly threshold?: number;
 }
 
@@ -136,7 +136,8 @@ export class DrainScheduler {
       enabled: options.balance?.enabled ?? false,
       pauseWhileDraining: options.balance?.pauseWhileDraining ?? true,
       batchSize: positive(options.balance?.batchSize ?? this.#batchSize, "balance.batchSize"),
-      threshold: Math.max(1, options.balance?.threshold ?? 2),
+      // Below 2 a move just swaps which node is heavier, and balance would never settle.
+      threshold: Math.max(2, options.balance?.threshold ?? 2),
     };
     this.#prefix = options.movePrefix ?? "";
     for (const node of options.fleet.nodes) this.addNode(node);

@@ -258,7 +258,6 @@ export class RolloutController {
       }
     }
     await Promise.all(cordoned.map((node) => this.#runNode(node, wave)));
-    this.#emitProgress();
   }
 
   async #runNode(node: string, wave: number): Promise<void> {

@@ -1,4 +1,4 @@
-import { isAvailable, isSchedulable, resolveBudget } from "../budget/admit.ts";
+import { isAvailable, resolveBudget } from "../budget/admit.ts";
 import type { PoolBudget } from "../budget/types.ts";
 import type { FleetNode, FleetView } from "../migration/types.ts";
 
@@ -81,15 +81,20 @@ export function planRollout(fleet: FleetView, target: RolloutTarget, options: Ro
   const loaded = new Set<string>();
   for (const w of fleet.workloads ?? []) loaded.add(w.node);
 
+  const budgets = new Map(options.pools.map((p) => [p.name, p]));
+  const totals = new Map<string, { total: number; available: number }>();
+  for (const pool of options.pools) totals.set(pool.name, { total: 0, available: 0 });
+  for (const n of fleet.nodes) {
+    for (const name of n.pools) {
+      const t = totals.get(name);
+      if (t === undefined) continue;
+      t.total++;
+      if (isAvailable(budgets.get(name)!, n)) t.available++;
+    }
+  }
   const rooms = new Map<string, PoolRoom>();
   for (const pool of options.pools) {
-    let total = 0;
-    let available = 0;
-    for (const n of fleet.nodes) {
-      if (!n.pools.includes(pool.name)) continue;
-      total++;
-      if (isAvailable(pool, n)) available++;
-    }
+    const { total, available } = totals.get(pool.name)!;
     const { required } = resolveBudget(pool, total);
     rooms.set(pool.name, { pool, headroom: available - required, available, required, taken: 0 });
   }

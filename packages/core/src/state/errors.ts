@@ -35,6 +35,10 @@ export class InvalidTransitionError extends DrainkitError {
 /**
  * An event named a role the node does not have. Roles are fixed when the node
  * is created (`createNodeState(roles)`).
+ *
+ * @example
+ * const r = transitionNode(node, { type: "resume", roles: ["gpu"] });
+ * if (!r.ok && r.error.code === "unknown-role") console.log(r.error.message);
  */
 export class UnknownRoleError extends DrainkitError {
   readonly role: string;

@@ -33,12 +33,22 @@ export function createNodeState(roles: readonly string[] = PREDEFINED_ROLES): No
   return { epoch: 0, roles: map };
 }
 
-/** The node's phase, derived from its roles (see {@link derivePhase}). */
+/**
+ * The node's phase, derived from its roles (see {@link derivePhase}).
+ *
+ * @example
+ * nodePhase(createNodeState(["ingest"])); // "active"
+ */
 export function nodePhase(node: NodeState): NodePhase {
   return derivePhase(Object.values(node.roles).map((r) => r.phase));
 }
 
-/** True while any owner holds a cordon on any of the node's roles. */
+/**
+ * True while any owner holds a cordon on any of the node's roles.
+ *
+ * @example
+ * if (isCordoned(node)) skipForPlacement(nodeId);
+ */
 export function isCordoned(node: NodeState): boolean {
   for (const r of Object.values(node.roles)) if (r.cordons.length > 0 || r.phase === "cordoned") return true;
   return false;
@@ -72,8 +82,10 @@ export function transitionNode(node: NodeState, event: NodeEvent, now?: number):
     }
   }
   const targets = event.roles ?? Object.keys(base.roles);
-  for (const role of targets) {
-    if (base.roles[role] === undefined) return { ok: false, error: new UnknownRoleError(role, Object.keys(base.roles)) };
+  if (event.roles !== undefined) {
+    for (const role of targets) {
+      if (base.roles[role] === undefined) return { ok: false, error: new UnknownRoleError(role, Object.keys(base.roles)) };
+    }
   }
   const epoch = event.type === "drain" ? (event.epoch ?? base.epoch + 1) : 0;
   // An explicit epoch below the node's is an old request: every role ignores it.
@@ -110,7 +122,10 @@ export function transitionNode(node: NodeState, event: NodeEvent, now?: number):
 export function expireNode(node: NodeState, now: number): { readonly state: NodeState; readonly effects: readonly RoleEffect[]; readonly changed: boolean } {
   let roles: Record<string, RoleState> | undefined;
   const effects: RoleEffect[] = [];
-  for (const [name, role] of Object.entries(node.roles)) {
+  for (const name in node.roles) {
+    const role = node.roles[name]!;
+    // Fast path: the simulator calls this on every event of every node.
+    if (!isDue(role, now)) continue;
     const r = expireRole(role, now);
     if (!r.changed) continue;
     roles ??= { ...node.roles };
@@ -121,10 +136,24 @@ export function expireNode(node: NodeState, now: number): { readonly state: Node
   return { state: { epoch: node.epoch, roles }, effects, changed: true };
 }
 
+function isDue(role: RoleState, now: number): boolean {
+  const drain = role.drain;
+  if (drain !== undefined) {
+    if (drain.expiresAt !== undefined && drain.expiresAt <= now) return true;
+    if (role.phase === "draining" && drain.deadline <= now) return true;
+  }
+  for (const c of role.cordons) if (c.expiresAt !== undefined && c.expiresAt <= now) return true;
+  return false;
+}
+
 /**
  * The earliest future time at which {@link expireNode} would change something
  * (a drain deadline or an `expiresAt`), for scheduling one timer; undefined
  * when nothing is pending.
+ *
+ * @example
+ * const at = nextExpiry(node);
+ * if (at !== undefined) clock.setTimer(at - clock.now(), () => (node = expireNode(node, clock.now()).state));
  */
 export function nextExpiry(node: NodeState): number | undefined {
   let next: number | undefined;

@@ -80,7 +80,12 @@ export type Transition<S, E = RoleEffect, Err extends Error = InvalidTransitionE
   | { readonly ok: true; readonly state: S; readonly effects: readonly E[]; readonly changed: boolean }
   | { readonly ok: false; readonly error: Err };
 
-/** Events accepted in each phase: every non-✗ cell of the table. */
+/**
+ * Events accepted in each phase: every non-✗ cell of the table.
+ *
+ * @example
+ * ALLOWED_EVENTS.draining; // ["cordon", "drain", "drained", "fail", "resume"]
+ */
 export const ALLOWED_EVENTS: Readonly<Record<RolePhase, readonly RoleEventType[]>> = Object.freeze({
   active: Object.freeze(["cordon", "uncordon", "drain", "resume"] as const),
   cordoned: Object.freeze(["cordon", "uncordon", "drain", "resume"] as const),

@@ -8,3 +8,4 @@
 export { SimulatedClock, flushMicrotasks } from "./SimulatedClock.ts";
 export { SeededRandom } from "../ports/random.ts";
 export { RecordingEventSink, RecordingLogger, MemoryMetrics } from "./recorders.ts";
+export { createManualParticipant, type ManualParticipant } from "../drain/manual-participant.ts";

@@ -189,3 +189,41 @@ describe("CapacityGuard", () => {
     );
   });
 });
+
+describe("admit over random fleets with roles (property)", () => {
+  const phaseArb = fc.constantFrom("active", "cordoned", "draining", "drained", "failed", "partially-drained");
+  it("refuses exactly when a drain would take the pool's role below its requirement", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({ pools: fc.subarray(["web", "db"]), edge: phaseArb, ingest: phaseArb, phase: phaseArb, healthy: fc.boolean() }),
+          { minLength: 1, maxLength: 15 },
+        ),
+        fc.oneof(fc.record({ minAvailable: fc.integer({ min: 0, max: 10 }) }), fc.record({ maxUnavailable: fc.integer({ min: 0, max: 100 }).map((p) => `${p}%` as const) })),
+        fc.nat(),
+        (specs, budget, pick) => {
+          const nodes: PoolMember[] = specs.map((s, i) => ({
+            id: `n${i}`,
+            pools: s.pools,
+            phase: s.phase,
+            roles: { edge: s.edge, ingest: s.ingest },
+            healthy: s.healthy,
+          }));
+          const pool: PoolBudget = { name: "web", role: "edge", ...budget };
+          const target = nodes[pick % nodes.length]!;
+          const members = nodes.filter((n) => n.pools.includes("web"));
+          const up = (n: PoolMember): boolean => n.healthy !== false && (n.roles!.edge === "active" || n.roles!.edge === "cordoned");
+          const available = members.filter(up).length;
+          const required = resolveBudget(pool, members.length).required;
+          const costs = members.includes(target) && up(target);
+          const d = admit(pool, { nodes }, { kind: "drain", node: target.id });
+          expect(d.outcome === "refused").toBe(costs && available - 1 < required);
+          if (d.outcome === "refused") expect(d.error.details).toMatchObject({ pool: "web", available, required });
+          // A cordon never costs availability.
+          expect(admit(pool, { nodes }, { kind: "cordon", node: target.id }).outcome).toBe("allowed");
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});

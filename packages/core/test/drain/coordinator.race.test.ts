@@ -69,7 +69,6 @@ describe("NodeDrainCoordinator races (fc.scheduler)", () => {
         const participants = [racyParticipant(s, "a", ["ingest"]), racyParticipant(s, "b", ["storage"]), racyParticipant(s, "c")];
         const violations: string[] = [];
         let lastEpoch = 0;
-        let coordinator!: NodeDrainCoordinator;
         const events = {
           emit(e: DrainCoordinatorEvent) {
             if (e.type === "drain-started") {
@@ -85,7 +84,7 @@ describe("NodeDrainCoordinator races (fc.scheduler)", () => {
             }
           },
         };
-        coordinator = new NodeDrainCoordinator({ clock, participants, roles: ROLES, events });
+        const coordinator = new NodeDrainCoordinator({ clock, participants, roles: ROLES, events });
         work.forEach((n, i) => {
           for (let k = 0; k < n; k++) participants[i]!.begin();
         });

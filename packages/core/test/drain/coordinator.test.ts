@@ -8,7 +8,7 @@ import {
   type DrainCoordinatorEvent,
   type DrainParticipant,
 } from "../../src/index.ts";
-import { flushMicrotasks, MemoryMetrics, RecordingEventSink, SimulatedClock } from "../../src/testing/index.ts";
+import { createManualParticipant, flushMicrotasks, MemoryMetrics, RecordingEventSink, SimulatedClock } from "../../src/testing/index.ts";
 
 function setup(participants: DrainParticipant[], roles?: readonly string[]) {
   const clock = new SimulatedClock({ start: 1_000_000 });
@@ -106,20 +106,31 @@ describe("NodeDrainCoordinator", () => {
   });
 
   it("waits for a participant's gate to close before calling it idle", async () => {
-    let closeGate!: () => void;
-    const slow: DrainParticipant = {
-      name: "http",
-      drain: () => new Promise<void>((r) => (closeGate = r)),
-      inFlight: () => 0,
-      onIdle: () => () => {},
-      resume: () => {},
-    };
-    const { clock, coordinator } = setup([slow]);
+    const http = createManualParticipant("http");
+    const { clock, coordinator } = setup([http]);
     const result = coordinator.drain({ deadline: clock.now() + 5_000, reason: "r" });
     await flushMicrotasks();
     expect(coordinator.snapshot()).toMatchObject({ status: "draining", blocking: ["http"], participants: [{ name: "http", state: "closing" }] });
-    closeGate();
+    http.closeGate();
     await expect(result).resolves.toMatchObject({ status: "drained" });
+  });
+
+  it("aborts the participants' drain signal when it stops waiting, and keeps the gates closed until resume", async () => {
+    const http = createManualParticipant("http");
+    const { clock, coordinator } = setup([http]);
+    http.begin();
+    const result = coordinator.drain({ deadline: clock.now() + 1_000, reason: "r" });
+    http.closeGate();
+    clock.advance(1_000);
+    await expect(result).resolves.toMatchObject({ status: "failed", cause: "deadline", blocking: ["http"] });
+    expect(http.signals[0]!.aborted).toBe(true);
+    expect(http.signals[0]!.reason).toMatchObject({ code: "drain-stopped" });
+    expect(http.open).toBe(false);
+    const resumed = coordinator.resume();
+    expect(http.calls).toEqual(["drain", "resume"]);
+    http.reopenGate();
+    await resumed;
+    expect(http.open).toBe(true);
   });
 
   it("shares one result between concurrent drains of the same epoch and refuses stale epochs", async () => {
@@ -194,6 +205,29 @@ describe("NodeDrainCoordinator", () => {
     expect((err as ResumeFailedError).participants).toEqual(["stuck"]);
     expect((err as ResumeFailedError).retryable).toBe(true);
     expect(api.open).toBe(true);
+  });
+
+  it("stays consistent when an event handler resumes the node mid-drain", async () => {
+    const clock = new SimulatedClock();
+    const seen: string[] = [];
+    const api = createCountingParticipant("api");
+    const jobs = createCountingParticipant("jobs");
+    const coordinator: NodeDrainCoordinator = new NodeDrainCoordinator({
+      clock,
+      participants: [api, jobs],
+      events: {
+        emit: (e) => {
+          seen.push(e.type);
+          if (e.type === "participant-idle") void coordinator.resume();
+        },
+      },
+    });
+    const result = await coordinator.drain({ deadline: clock.now() + 1_000, reason: "r" });
+    expect(result).toMatchObject({ status: "failed", cause: "resumed" });
+    expect(seen).not.toContain("drained");
+    expect(coordinator.snapshot()).toMatchObject({ status: "idle", phase: "active" });
+    expect(api.open && jobs.open).toBe(true);
+    expect(clock.pendingTimers).toBe(0);
   });
 
   it("refuses two participants with the same name", () => {

@@ -15,7 +15,7 @@ import { hashToken, tokenAuthenticator, type TokenRecord } from "../auth/tokenFi
 import type { FailureLimiterOptions } from "../auth/failureLimiter.ts";
 import { createPromMetrics, type PromMetrics } from "../metrics.ts";
 import { createHttpDrainParticipant, type HttpDrainParticipant } from "../participant.ts";
-import { controlApi, type ReadinessChecks } from "../plugin.ts";
+import { controlApi, problemFrameworkErrors, type ReadinessChecks } from "../plugin.ts";
 import type { EventFeedOptions } from "../sse.ts";
 
 /** Principal of each scope's test token; the agent is the agent of peer `node-a`. */
@@ -65,7 +65,7 @@ export async function startTestControlApi(options: TestControlApiOptions = {}): 
     records.push({ id: p.id, sha256: hashToken(tokens[scope]), scopes: p.scopes, createdAt: "" });
   }
   const metrics = createPromMetrics({ defaultMetrics: false });
-  const app = Fastify({ logger: false });
+  const app = Fastify({ logger: false, frameworkErrors: problemFrameworkErrors });
   const participant = createHttpDrainParticipant(app);
   await app.register(controlApi, {
     registry,

@@ -63,6 +63,25 @@ export function registryConformanceCases(withStore: WithStore, options: { timeou
       expect(await codeOf(registry.cordon(operator, "p1", { reason: "other" }, { idempotencyKey: "k1" }))).toBe("idempotency-conflict");
     }), timeout);
 
+    it("runs a request sent to several replicas at once with one Idempotency-Key exactly once", withStore(async (s) => {
+      const replicas: RegistryStore[] = [s.store];
+      if (s.connect !== undefined) replicas.push(await s.connect(), await s.connect());
+      try {
+        const registries = replicas.map((store, i) => registryOn(store, 10 + i));
+        await registries[0]!.registerPeer(operator, makePeer({ id: "once" }));
+        await registries[0]!.registerPeer(operator, makePeer({ id: "other" }));
+        const outcomes = await Promise.all(
+          Array.from({ length: 8 }, (_, i) => registries[i % registries.length]!.drain(operator, "once", { reason: "dup" }, { idempotencyKey: "dup-1" })),
+        );
+        expect(outcomes.filter((o) => o.replayed !== true)).toHaveLength(1);
+        expect(new Set(outcomes.map((o) => o.auditId)).size).toBe(1);
+        expect(new Set(outcomes.map((o) => o.value.epoch))).toEqual(new Set([1]));
+        expect((await registries[0]!.queryAudit(reader, { action: "drain" })).items).toHaveLength(1);
+      } finally {
+        for (const r of replicas.slice(1)) await r.close();
+      }
+    }), timeout);
+
     it("repeats a no-op as success without a new epoch or a second change", withStore(async ({ store }) => {
       const registry = registryOn(store);
       await registry.registerPeer(operator, makePeer({ id: "a" }));
@@ -112,7 +131,7 @@ export function registryConformanceCases(withStore: WithStore, options: { timeou
         ["patchConfig", "refused", "confirmation-required"],
       ]);
       const cordon = entries[1]!;
-      expect(cordon).toMatchObject({ actor: "operator", target: "peer/x", ticket: "T-1", etagBefore: '"1"', etagAfter: '"2"' });
+      expect(cordon).toMatchObject({ actor: "operator", target: "peer/x", reason: "disk", ticket: "T-1", etagBefore: '"1"', etagAfter: '"2"' });
       expect(await registry.verifyAudit()).toEqual({ ok: true, entries: 7 });
       expect((await registry.queryAudit(reader, { outcome: "refused" })).items).toHaveLength(4);
       expect((await registry.queryAudit(reader, { target: "peer/x", action: "cordon" })).items).toHaveLength(2);

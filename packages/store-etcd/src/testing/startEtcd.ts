@@ -135,12 +135,26 @@ async function waitHealthy(urls: readonly string[], timeoutMs: number, failed: (
 // this process is gone it also removes the cluster's data dir.
 const watchdog = `exec 3<&0
 owner=$PPID
+# The owner is gone once this shell was re-parented (a dead but unreaped owner
+# still answers kill -0). Files close just before re-parenting: look a few times.
+owner_gone() {
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    if [ -r /proc/$$/stat ]; then
+      read -r _ _ _ ppid _ < /proc/$$/stat
+      [ "$ppid" != "$owner" ] && return 0
+    else
+      kill -0 "$owner" 2>/dev/null || return 0
+    fi
+    sleep 0.05
+  done
+  return 1
+}
 "$@" </dev/null &
 pid=$!
 echo "$pid"
 ( cat <&3 >/dev/null
   kill -9 "$pid" 2>/dev/null
-  if ! kill -0 "$owner" 2>/dev/null; then
+  if owner_gone; then
     while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
     rm -rf "$DRAINKIT_ETCD_ROOT"
   fi ) &

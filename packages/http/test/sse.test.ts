@@ -1,0 +1,111 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { startTestControlApi, type TestControlApi } from "../src/testing/index.ts";
+import { call, register } from "./client.ts";
+
+interface SseEvent {
+  id?: string;
+  event?: string;
+  data?: string;
+  comment?: string;
+}
+
+/** Reads an SSE stream until `until` says stop (or the stream ends); returns what arrived. */
+async function readEvents(res: Response, until: (events: SseEvent[]) => boolean): Promise<SseEvent[]> {
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  const events: SseEvent[] = [];
+  let buffer = "";
+  while (!until(events)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    let cut: number;
+    while ((cut = buffer.indexOf("\n\n")) !== -1) {
+      const block = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      const ev: SseEvent = {};
+      for (const line of block.split("\n")) {
+        if (line.startsWith(":")) ev.comment = line.slice(1).trim();
+        else if (line.startsWith("id: ")) ev.id = line.slice(4);
+        else if (line.startsWith("event: ")) ev.event = line.slice(7);
+        else if (line.startsWith("data: ")) ev.data = line.slice(6);
+      }
+      events.push(ev);
+    }
+  }
+  await reader.cancel().catch(() => {});
+  return events;
+}
+
+let api: TestControlApi;
+afterEach(async () => {
+  await api.close();
+});
+
+describe("/control/events", () => {
+  it("streams changes with revision ids and resumes exactly after Last-Event-ID", async () => {
+    api = await startTestControlApi();
+    const res = await fetch(`${api.url}/control/events?kinds=peer`, { headers: api.auth("mesh.read") });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    const live = readEvents(res, (evs) => evs.filter((e) => e.event === "peer").length >= 2);
+    await register(api, "web-1");
+    await call(api, "POST", "/control/peers/web-1:cordon", "mesh.operate", { reason: "kernel" });
+    const got = (await live).filter((e) => e.event === "peer");
+    expect(got.map((e) => (JSON.parse(e.data!) as { value: { phase: string } }).value.phase)).toEqual(["active", "cordoned"]);
+    const firstId = got[0]!.id!;
+
+    // Reconnect as if the connection dropped after the first event.
+    const resumed = await fetch(`${api.url}/control/events?kinds=peer`, { headers: { ...api.auth("mesh.read"), "last-event-id": firstId } });
+    const replay = await readEvents(resumed, (evs) => evs.some((e) => e.event === "peer"));
+    const first = replay.find((e) => e.event === "peer")!;
+    expect(first.id).toBe(got[1]!.id);
+    expect((JSON.parse(first.data!) as { value: { phase: string } }).value.phase).toBe("cordoned");
+  });
+
+  it("sends heartbeats while idle", async () => {
+    api = await startTestControlApi({ events: { heartbeatMs: 50 } });
+    const res = await fetch(`${api.url}/control/events`, { headers: api.auth("mesh.read") });
+    const evs = await readEvents(res, (e) => e.filter((x) => x.comment === "heartbeat").length >= 2);
+    expect(evs.filter((x) => x.comment === "heartbeat").length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("cuts a subscriber whose unsent buffer passes the bound; it resumes without loss from Last-Event-ID", async () => {
+    api = await startTestControlApi({ events: { maxBufferedBytes: 4096 } });
+    for (let i = 0; i < 40; i++) await register(api, `web-${i}`, { metadata: { blob: "x".repeat(400) } });
+    // since=0 replays 40 big changes at once: far more than 4 KiB queued for a reader that reads nothing yet.
+    const res = await fetch(`${api.url}/control/events?since=0&kinds=peer`, { headers: api.auth("mesh.read") });
+    const first = await readEvents(res, () => false).catch(() => [] as SseEvent[]);
+    const peers = first.filter((e) => e.event === "peer");
+    expect(peers.length).toBeLessThan(40);
+    const lastId = peers.at(-1)?.id ?? "0";
+    const rest = await fetch(`${api.url}/control/events?kinds=peer`, { headers: { ...api.auth("mesh.read"), "last-event-id": lastId } });
+    const all = [...peers];
+    const more = await readEvents(rest, (evs) => all.length + evs.filter((e) => e.event === "peer").length >= 40);
+    all.push(...more.filter((e) => e.event === "peer"));
+    expect(new Set(all.map((e) => (JSON.parse(e.data!) as { id: string }).id)).size).toBe(40);
+    expect(api.app.drainkitEvents.open).toBeGreaterThanOrEqual(0);
+  });
+
+  it("tells subscribers to reconnect elsewhere when the server drains, and the stream then ends", async () => {
+    api = await startTestControlApi();
+    const res = await fetch(`${api.url}/control/events`, { headers: api.auth("mesh.read") });
+    const reading = readEvents(res, (evs) => evs.some((e) => e.event === "reconnect"));
+    while (api.app.drainkitEvents.open === 0) await new Promise((r) => setImmediate(r));
+    expect(api.participant.inFlight()).toBe(1);
+    api.participant.drain();
+    const evs = await reading;
+    expect(JSON.parse(evs.find((e) => e.event === "reconnect")!.data!)).toMatchObject({ reason: "draining" });
+    await api.participant.whenIdle();
+    expect(api.participant.inFlight()).toBe(0);
+  });
+
+  it("needs a token and a read scope", async () => {
+    api = await startTestControlApi();
+    const res = await fetch(`${api.url}/control/events`);
+    expect(res.status).toBe(401);
+    expect(res.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+    const bad = await fetch(`${api.url}/control/events`, { headers: { ...api.auth("mesh.read"), "last-event-id": "abc" } });
+    expect(bad.status).toBe(400);
+  });
+});

@@ -1,0 +1,78 @@
+// Mutations per second through the registry (each writes the peer and its
+// audit entry in one transaction) on the SQLite store, at concurrency 1 and
+// 64, each beside a raw node:sqlite insert transaction measured in the same
+// run on the same kind of file (WAL, synchronous=FULL).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { figure } from "@drainkit/bench";
+import { systemClock } from "@drainkit/core";
+import { createRegistry } from "@drainkit/registry";
+import { makePeer, principals } from "@drainkit/registry/testing";
+import { makeSqliteStore } from "../src/index.ts";
+
+const ms = Number(process.env.DRAINKIT_BENCH_MS ?? 1500);
+const dir = mkdtempSync(join(tmpdir(), "drainkit-sqlite-bench-"));
+
+/** Successful calls per second with `concurrency` in flight for `ms`; failures are counted, not timed. */
+async function rate(fn: (n: number) => Promise<unknown>, concurrency: number): Promise<{ opsPerSec: number; failures: number }> {
+  let next = 0;
+  let ok = 0;
+  let failures = 0;
+  const start = performance.now();
+  const worker = async (): Promise<void> => {
+    while (performance.now() - start < ms) {
+      try {
+        await fn(next++);
+        ok++;
+      } catch {
+        failures++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { opsPerSec: (ok * 1000) / (performance.now() - start), failures };
+}
+
+function rawInsert(path: string): { insert: (n: number) => Promise<void>; close(): void } {
+  const db = new DatabaseSync(path);
+  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000");
+  db.exec("CREATE TABLE IF NOT EXISTS t (k TEXT PRIMARY KEY, v TEXT NOT NULL)");
+  const stmt = db.prepare("INSERT INTO t (k, v) VALUES (?, ?)");
+  return {
+    insert: async (n) => {
+      db.exec("BEGIN IMMEDIATE");
+      stmt.run(`k${n}`, JSON.stringify({ n, address: `10.0.0.${n % 250}:8080` }));
+      db.exec("COMMIT");
+    },
+    close: () => db.close(),
+  };
+}
+
+try {
+  for (const concurrency of [1, 64]) {
+    const raw = rawInsert(join(dir, `raw-${concurrency}.db`));
+    const baseline = await rate(raw.insert, concurrency);
+    raw.close();
+
+    const store = makeSqliteStore({ path: join(dir, `store-${concurrency}.db`) });
+    const bare = await rate((n) => store.txn({ compare: [{ key: `peers/${n}`, version: 0 }], ops: [{ type: "put", key: `peers/${n}`, value: { n } }] }), concurrency);
+    figure(`store-sqlite.txn.c${concurrency}`, bare.opsPerSec, "txn/s", { baseline: baseline.opsPerSec, baselineName: "raw node:sqlite insert txn", failures: bare.failures });
+
+    const registry = createRegistry({ store, clock: systemClock() });
+    const run = `c${concurrency}-${Date.now()}`;
+    const mutations = await rate((n) => {
+      const id = `bench-${run}-${n}`;
+      return registry.registerPeer(principals.agent(id), makePeer({ id }));
+    }, concurrency);
+    figure(`store-sqlite.mutations-with-audit.c${concurrency}`, mutations.opsPerSec, "mutations/s", {
+      baseline: baseline.opsPerSec,
+      baselineName: "raw node:sqlite insert txn",
+      failures: mutations.failures,
+    });
+    await store.close();
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

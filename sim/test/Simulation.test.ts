@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { loadScenario, validateScenario } from "../src/scenario/load.ts";
+import { Simulation, type TraceRecord } from "../src/Simulation.ts";
+
+describe("Simulation over the real core", () => {
+  it("rolls every node of a 120-node fleet through core's RolloutController with every invariant held", async () => {
+    const r = await new Simulation(loadScenario("rolling-1k"), { nodes: 120, seed: 3 }).run();
+    expect(r.invariantViolations).toEqual([]);
+    expect(r.finished).toBe(true);
+    expect(r.drains.completed).toBe(120);
+    expect(r.lostRequests).toBe(0);
+    expect(r.lostWorkloads).toBe(0);
+    expect(r.requests.served).toBeGreaterThan(0);
+    for (const ratio of Object.values(r.minAvailability)) expect(ratio).toBeGreaterThanOrEqual(0.9 - 1e-9 - 1 / 15);
+  });
+
+  it("gives the same event log and hash for the same seed, and another for another seed", async () => {
+    const scenario = validateScenario({
+      name: "mixed",
+      durationMs: 3_600_000,
+      fleet: { nodes: 60, pools: 3 },
+      budget: { maxUnavailable: "20%" },
+      traffic: { ratePerNode: 10, serviceMs: 200, tickMs: 500 },
+      network: { delayMs: { min: 0, max: 50 } },
+      actions: [
+        { type: "concurrent-drains", at: 0, operators: 10, drainsPerOperator: 2, holdMs: { min: 5_000, max: 20_000 } },
+        { type: "cordons", at: 0, owners: ["a", "b"], nodesPerOwner: 10, holdMs: { min: 1_000, max: 30_000 } },
+      ],
+      faults: [
+        { type: "node-crash", at: 20_000, count: 3 },
+        { type: "coordinator-failover", at: 30_000 },
+      ],
+    });
+    const traces: TraceRecord[][] = [[], [], []];
+    const a = await new Simulation(scenario, { seed: 9, trace: (t) => traces[0]!.push(t) }).run();
+    const b = await new Simulation(scenario, { seed: 9, trace: (t) => traces[1]!.push(t) }).run();
+    const c = await new Simulation(scenario, { seed: 10, trace: (t) => traces[2]!.push(t) }).run();
+    expect(traces[0]!.length).toBeGreaterThan(100);
+    expect(traces[1]).toEqual(traces[0]);
+    expect(b.hash).toBe(a.hash);
+    expect(b.events).toBe(a.events);
+    expect(c.hash).not.toBe(a.hash);
+  });
+
+  it("keeps every invariant through failovers, crashes, hung participants and crashing destinations", async () => {
+    const failover = await new Simulation(loadScenario("failover-1k"), { nodes: 80, seed: 2 }).run();
+    expect(failover.invariantViolations).toEqual([]);
+    expect(failover.faults["coordinator-failover"]).toBe(3);
+    expect(failover.drains.completed).toBe(80);
+
+    const chaos = await new Simulation(loadScenario("chaos-10k"), { nodes: 400, seed: 4 }).run();
+    expect(chaos.invariantViolations).toEqual([]);
+    expect(chaos.finished).toBe(true);
+    // A hung participant keeps its node from draining: that drain must end failed, by its deadline.
+    expect(chaos.drains.failed).toBeGreaterThan(0);
+    expect(chaos.requests.lostOnCrash).toBeGreaterThan(0);
+    expect(chaos.lostRequests).toBe(0);
+  });
+
+  it("refuses drains that would break a pool and counts them", async () => {
+    const scenario = validateScenario({
+      name: "tight",
+      durationMs: 600_000,
+      fleet: { nodes: 10, pools: 1, ownersPerNode: 0 },
+      budget: { minAvailable: 9 },
+      actions: [{ type: "concurrent-drains", at: 0, operators: 5, drainsPerOperator: 1, holdMs: 10_000, retryMs: 1_000 }],
+    });
+    const r = await new Simulation(scenario, { seed: 1 }).run();
+    expect(r.invariantViolations).toEqual([]);
+    expect(r.drains.refused).toBeGreaterThan(0);
+    expect(r.drains.completed).toBe(5);
+    expect(r.minAvailability["pool-0"]).toBe(0.9);
+  });
+});

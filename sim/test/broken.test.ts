@@ -1,0 +1,82 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { CapacityGuard, DrainScheduler, type DrainSchedulerOptions, type MigrationEvent } from "@drainkit/core";
+import { scenarioToYaml, validateScenario } from "../src/scenario/load.ts";
+import { Simulation, type GuardPort, type SimulationOptions } from "../src/Simulation.ts";
+import type { Scenario } from "../src/scenario/types.ts";
+import { scenarioArb } from "./arbitraries.ts";
+
+/** A guard that ignores minAvailable / maxUnavailable: whatever core refuses, it allows. */
+const brokenGuard = (pools: ConstructorParameters<typeof CapacityGuard>[0]["pools"]): GuardPort => {
+  const real = new CapacityGuard({ pools });
+  return {
+    admit: (fleet, request) => {
+      const d = real.admit(fleet, request);
+      return d.outcome === "allowed" ? d : { outcome: "allowed", forced: false, pools: d.pools };
+    },
+  };
+};
+
+/** A scheduler that reports a drain complete as soon as it starts, before any work moved or finished. */
+const earlyScheduler = (options: DrainSchedulerOptions): DrainScheduler => {
+  const sink = options.events!;
+  return new DrainScheduler({
+    ...options,
+    events: {
+      emit: (e: MigrationEvent) => {
+        sink.emit(e);
+        if (e.type === "fleet-drain-started") sink.emit({ type: "fleet-drain-completed", target: e.record.target, epoch: e.record.epoch });
+      },
+    },
+  });
+};
+
+const contended: Scenario = validateScenario({
+  name: "contended",
+  durationMs: 3_600_000,
+  fleet: { nodes: 40, pools: 2 },
+  budget: { minAvailable: "80%" },
+  traffic: { ratePerNode: 20, serviceMs: 300, tickMs: 500 },
+  actions: [{ type: "concurrent-drains", at: 0, operators: 20, drainsPerOperator: 1, holdMs: 30_000, retryMs: 1_000 }],
+});
+
+/** Shrinks a failing scenario with fast-check and returns the minimal one with its violation. */
+async function shrinkFailure(options: SimulationOptions, invariants: readonly string[]): Promise<{ scenario: Scenario; invariant: string }> {
+  const result = await fc.check(
+    fc.asyncProperty(scenarioArb, async (scenario) => {
+      const r = await new Simulation(scenario, options).run();
+      return !r.invariantViolations.some((v) => invariants.includes(v.invariant));
+    }),
+    { seed: 42, numRuns: 200 },
+  );
+  expect(result.failed).toBe(true);
+  const scenario = result.counterexample![0];
+  const r = await new Simulation(scenario, options).run();
+  const v = r.invariantViolations[0]!;
+  console.log(`minimal failing scenario (${v.invariant} at event #${v.eventIndex}; fast-check seed ${result.seed}, path ${result.counterexamplePath}):\n${scenarioToYaml(scenario)}`);
+  return { scenario, invariant: v.invariant };
+}
+
+describe("the invariants can fail", () => {
+  it("the real guard keeps the contended pools within budget", async () => {
+    const r = await new Simulation(contended, { seed: 1 }).run();
+    expect(r.invariantViolations).toEqual([]);
+  });
+
+  it("catch a guard that ignores minAvailable, and shrink it to a minimal scenario", async () => {
+    const r = await new Simulation(contended, { seed: 1, guard: brokenGuard }).run();
+    expect(r.invariantViolations.map((v) => v.invariant)).toContain("pool-availability");
+    expect(r.violationTrace.length).toBeGreaterThan(0);
+    const { scenario, invariant } = await shrinkFailure({ guard: brokenGuard }, ["pool-availability"]);
+    expect(invariant).toBe("pool-availability");
+    expect(scenario.fleet.nodes).toBeLessThanOrEqual(8);
+  });
+
+  it("catch a scheduler that reports completion early, and shrink it to a minimal scenario", async () => {
+    const r = await new Simulation(contended, { seed: 1, scheduler: earlyScheduler }).run();
+    expect(r.invariantViolations.map((v) => v.invariant).some((i) => i === "no-lost-request" || i === "no-lost-workload")).toBe(true);
+    const { scenario, invariant } = await shrinkFailure({ scheduler: earlyScheduler }, ["no-lost-request", "no-lost-workload"]);
+    expect(["no-lost-request", "no-lost-workload"]).toContain(invariant);
+    expect(scenario.fleet.nodes).toBeLessThanOrEqual(8);
+  });
+});
