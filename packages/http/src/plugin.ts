@@ -30,6 +30,8 @@ export interface ControlApiOptions {
   readonly failureLimiter?: FailureLimiter | Omit<FailureLimiterOptions, "clock">;
   /** Settings of `/control/events`. */
   readonly events?: EventFeedOptions;
+  /** A feed created by the caller (to watch its open count); one is made from `events` otherwise. */
+  readonly eventFeed?: EventFeed;
   /** When given, a drain tells SSE subscribers to reconnect elsewhere. */
   readonly participant?: HttpDrainParticipant;
   /**
@@ -46,10 +48,6 @@ export interface ControlApiOptions {
 declare module "fastify" {
   interface FastifyRequest {
     drainkitPrincipal?: Principal;
-  }
-  interface FastifyInstance {
-    /** The SSE feed of this control API (open stream count, closeAll). */
-    drainkitEvents: EventFeed;
   }
 }
 
@@ -88,10 +86,10 @@ export const controlApi: FastifyPluginAsync<ControlApiOptions> = async (app, opt
   const clock = options.clock ?? systemClock();
   const limiter: FailureLimiter =
     options.failureLimiter && "fail" in options.failureLimiter ? options.failureLimiter : createFailureLimiter({ clock, ...(options.failureLimiter ?? {}) });
-  const feed = createEventFeed(registry, options.events ?? {});
-  app.decorate("drainkitEvents", feed);
+  const feed = options.eventFeed ?? createEventFeed(registry, options.events ?? {});
   options.participant?.onDrain(() => feed.closeAll("draining"));
-  app.addHook("onClose", async () => feed.closeAll("server-closed"));
+  // preClose, not onClose: the server waits for open connections, and SSE streams never end on their own.
+  app.addHook("preClose", async () => feed.closeAll("server-closed"));
 
   const statusFor = (code: string): number | undefined => httpStatusByCode[code];
   app.setValidatorCompiler(validatorCompiler());

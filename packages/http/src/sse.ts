@@ -31,6 +31,8 @@ export interface EventFeed {
   closeAll(reason: "draining" | "server-closed"): void;
 }
 
+const FLUSH_GRACE_MS = 10_000;
+
 /** Formats one SSE message; `data` never contains a raw newline because it is JSON. */
 export function sseMessage(fields: { id?: number; event?: string; data: unknown; retry?: number }): string {
   let out = "";
@@ -69,24 +71,30 @@ export function createEventFeed(registry: Pick<Registry, "watch">, options: Even
           clearInterval(heartbeat);
           streams.delete(tell);
           handle.watch?.close();
-          if (why === "overflow") {
-            // The client cannot keep up; holding more would make its buffer unbounded.
-            res.destroy();
-          } else if (!res.destroyed) {
+          if (!res.destroyed) {
             res.end(last ?? "");
+            // What is already queued may flush; a reader that never drains it must not hold it forever.
+            const guard = setTimeout(() => res.destroy(), FLUSH_GRACE_MS);
+            guard.unref();
+            res.once("close", () => clearTimeout(guard));
           }
           resolve(why);
         };
         const write = (chunk: string): void => {
           if (ended) return;
           res.write(chunk);
-          if (res.writableLength > maxBuffered) finish("overflow");
+          if (res.writableLength > maxBuffered) {
+            // Nothing more is queued for a reader this far behind: it resumes from the store instead.
+            finish("overflow", sseMessage({ event: "overflow", retry: retryMs, data: { reason: "overflow", detail: "You fell too far behind; reconnect with Last-Event-ID to resume without loss." } }));
+          }
         };
         const tell = (reason: "draining" | "server-closed"): void =>
           finish(reason, sseMessage({ event: "reconnect", retry: retryMs, data: { reason, detail: "This replica is going away; reconnect (to another replica) with Last-Event-ID." } }));
         streams.add(tell);
 
         res.writeHead(200, {
+          // A stream ends only when the server wants the client elsewhere; never keep its socket for reuse.
+          ...(res.req.httpVersionMajor === 1 ? { connection: "close" } : {}),
           "content-type": "text/event-stream; charset=utf-8",
           "cache-control": "no-cache, no-transform",
           "x-accel-buffering": "no",

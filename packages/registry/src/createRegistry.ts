@@ -101,6 +101,11 @@ export interface RegistryOptions {
   readonly events?: EventSink<RegistryEvent>;
   /** Write races a mutation may lose before giving up with `write-contention`; default 32. */
   readonly maxAttempts?: number;
+  /**
+   * Most mutations committed in one store transaction (group commit); default
+   * 32, which keeps a batch within etcd's default limit of 128 operations.
+   */
+  readonly batchLimit?: number;
 }
 
 const AUDIT_HEAD = "audit-head";
@@ -133,7 +138,7 @@ type Plan<T> =
   | {
       readonly write: true;
       readonly key: string;
-      /** Store version the decision was based on (0 = absent). */
+      /** Version the decision was based on: 0 = absent, negative = staged by an earlier mutation of the same batch. */
       readonly readVersion: number;
       readonly record: unknown;
       readonly etagBefore?: string;
@@ -158,6 +163,16 @@ interface Attempt {
 
 /** Refusals about who asked or how, not what: a retry with better credentials must not replay them. */
 const UNPINNED_CODES: ReadonlySet<string> = new Set(["unauthenticated", "forbidden", "confirmation-required", "precondition-required"]);
+
+/** One queued mutation. */
+interface Job {
+  readonly attempt: Attempt;
+  readonly plan: () => Promise<Plan<unknown>>;
+  readonly resolve: (outcome: MutationOutcome<unknown>) => void;
+  readonly reject: (error: unknown) => void;
+  /** Monotonic time it was queued: the audit's latency counts the wait. */
+  readonly started: number;
+}
 
 function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
@@ -233,8 +248,11 @@ class StoreRegistry implements Registry {
   readonly #mutations: Counter;
   readonly #conflicts: Counter;
   readonly #latency: Histogram;
-  /** Mutations of one registry run one at a time: they all append to one audit chain, so in-process racing only wastes store round trips. */
-  #tail: Promise<unknown> = Promise.resolve();
+  readonly #queue: Job[] = [];
+  #draining = false;
+  readonly #batchLimit: number;
+  /** Writes of the batch being planned, keyed by store key; undefined outside planning. */
+  #staged: Map<string, Versioned> | undefined;
   /**
    * What this registry's own last commits wrote to keys every later
    * transaction compares (the audit head, peer records), so a leader that is
@@ -254,6 +272,7 @@ class StoreRegistry implements Registry {
     this.#logger = options.logger ?? silentLogger;
     this.#events = options.events ?? nullEventSink;
     this.#maxAttempts = options.maxAttempts ?? 32;
+    this.#batchLimit = Math.max(1, options.batchLimit ?? 32);
     this.#mutations = metrics.counter("registry_mutations_total", "Registry mutation attempts by action and outcome.");
     this.#conflicts = metrics.counter("registry_write_conflicts_total", "Registry writes retried after losing a compare-and-swap race.");
     this.#latency = metrics.histogram("registry_mutation_latency_ms", "Latency of registry mutations, audit included.");
@@ -277,9 +296,30 @@ class StoreRegistry implements Registry {
     }
   }
 
-  /** A read for the write path: from {@link #written} when this registry wrote the key last. */
+  /**
+   * A read for the write path: what an earlier mutation of the batch being
+   * planned wrote (negative version: not in the store yet), else what this
+   * registry's own last commit wrote, else the store.
+   */
   async #getForWrite(key: string): Promise<Versioned | undefined> {
+    const staged = this.#staged?.get(key);
+    if (staged !== undefined) return staged;
     return this.#written.get(key) ?? (await this.#get(key));
+  }
+
+  /** A listing for the write path, with the batch's staged writes laid over it. */
+  async #listForWrite(prefix: string): Promise<{ items: readonly Versioned[]; revision: number }> {
+    const listed = await this.#list(prefix);
+    const staged = this.#staged;
+    if (staged === undefined || staged.size === 0) return listed;
+    let merged: Map<string, Versioned> | undefined;
+    for (const [key, v] of staged) {
+      if (!key.startsWith(prefix)) continue;
+      merged ??= new Map(listed.items.map((i) => [i.key, i]));
+      merged.set(key, v);
+    }
+    if (merged === undefined) return listed;
+    return { items: [...merged.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)), revision: listed.revision };
   }
 
   async #peerRecord(id: string, forWrite = false): Promise<{ record: PeerRecord; version: number }> {
@@ -338,10 +378,10 @@ class StoreRegistry implements Registry {
     return out;
   }
 
-  async #clusters(): Promise<Map<string, { cluster: Cluster; version: number }>> {
+  async #clusters(forWrite = false): Promise<Map<string, { cluster: Cluster; version: number }>> {
     const out = new Map<string, { cluster: Cluster; version: number }>();
     for (const d of this.#declared.values()) out.set(d.id, { cluster: { id: d.id, role: d.role, state: d.state ?? (d.role === "active" ? "serving" : "standby"), version: 0 }, version: 0 });
-    for (const item of (await this.#list("clusters/")).items) {
+    for (const item of (forWrite ? await this.#listForWrite("clusters/") : await this.#list("clusters/")).items) {
       const r = item.value as ClusterRecord;
       out.set(r.id, { cluster: { id: r.id, role: r.role, state: r.state, version: r.generation }, version: item.version });
     }
@@ -353,8 +393,8 @@ class StoreRegistry implements Registry {
     return [...(await this.#clusters()).values()].map((c) => c.cluster).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
-  async #config(): Promise<{ config: RegistryConfig; overrides: Readonly<Record<string, SettingValue>>; version: number }> {
-    const got = await this.#get(CONFIG_KEY);
+  async #config(forWrite = false): Promise<{ config: RegistryConfig; overrides: Readonly<Record<string, SettingValue>>; version: number }> {
+    const got = forWrite ? await this.#getForWrite(CONFIG_KEY) : await this.#get(CONFIG_KEY);
     const record = got?.value as ConfigRecord | undefined;
     const overrides = record?.overrides ?? {};
     return {
@@ -446,12 +486,6 @@ class StoreRegistry implements Registry {
 
   // ------------------------------------------------------- the write path
 
-  #serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#tail.then(fn, fn);
-    this.#tail = run.catch(() => undefined);
-    return run;
-  }
-
   #auditId(): string {
     const a = this.#random.int(0, 0x7fffffff).toString(36).padStart(6, "0");
     const b = this.#random.int(0, 0x7fffffff).toString(36).padStart(6, "0");
@@ -459,121 +493,216 @@ class StoreRegistry implements Registry {
   }
 
   /**
-   * Runs one audited attempt: read the audit head (first, so every later read
-   * is covered by its compare), replay or refuse by idempotency key, plan, and
-   * commit the change, the audit entry, the new head and the idempotency
-   * record in ONE transaction. Losing the race re-reads and re-plans.
+   * Queues one audited attempt. Attempts are committed in batches (group
+   * commit): every mutation appends to the one audit chain, so they cannot
+   * run in parallel anyway, and one transaction for many of them costs the
+   * store one round trip instead of many.
    */
   #mutate<T>(attempt: Attempt, plan: () => Promise<Plan<T>>): Promise<MutationOutcome<T>> {
-    return this.#serial(async () => {
-      const started = this.#clock.monotonic();
-      const { principal, options } = attempt;
-      // Transport refusals only note the key: looking it up could turn their refusal into a replay or a conflict.
-      const idemKey =
-        options.idempotencyKey !== undefined && options.dryRun !== true && attempt.remember !== false
-          ? `idem/${encodeURIComponent(principal?.id ?? "anonymous")}/${encodeURIComponent(options.idempotencyKey)}`
-          : undefined;
-      const fingerprint = idemKey === undefined ? "" : sha256(canonicalJson({ action: attempt.action, target: attempt.target, request: attempt.request, reason: options.reason, ticket: options.ticket, confirm: options.confirm, ifMatch: options.ifMatch }));
-
-      // Drain and cordon carry reason and ticket in their input; the options' win when both are given.
-      const input = (typeof attempt.request === "object" && attempt.request !== null ? attempt.request : {}) as { reason?: unknown; ticket?: unknown };
-      const reason = options.reason ?? (typeof input.reason === "string" ? input.reason : undefined);
-      const ticket = options.ticket ?? (typeof input.ticket === "string" ? input.ticket : undefined);
-
-      for (let round = 1; ; round++) {
-        const headRead = await this.#getForWrite(AUDIT_HEAD);
-        const head = (headRead?.value as AuditHead | undefined) ?? EMPTY_HEAD;
-        let failure: unknown;
-        let decided: Plan<T> | undefined;
-        let storeIdem = idemKey !== undefined;
-        if (idemKey !== undefined) {
-          const stored = (await this.#get(idemKey))?.value as IdempotencyRecord | undefined;
-          if (stored !== undefined) {
-            if (stored.fingerprint === fingerprint) return this.#replay<T>(stored);
-            failure = new IdempotencyConflictError(options.idempotencyKey!);
-            storeIdem = false;
-          }
-        }
-        if (failure === undefined) {
-          try {
-            decided = await plan();
-          } catch (e) {
-            if (isDrainkitError(e) && e.code === "store-unavailable") throw e;
-            failure = e;
-          }
-        }
-        if (options.dryRun === true) {
-          if (decided === undefined) throw failure;
-          return { value: decided.result, etag: decided.write ? decided.etagAfter : decided.etag, changed: decided.write, auditId: "" };
-        }
-        // A refusal that may pass later (pool-depletion) is not pinned to the key.
-        if (failure !== undefined && (!isDrainkitError(failure) || failure.retryable || UNPINNED_CODES.has(failure.code))) storeIdem = false;
-
-        const outcome: AuditOutcome = failure === undefined ? "ok" : outcomeOf(failure);
-        const etagBefore = decided === undefined ? attempt.etagBefore?.() : decided.write ? decided.etagBefore : decided.etag;
-        const etagAfter = decided === undefined ? undefined : decided.write ? decided.etagAfter : decided.etag;
-        const entry = sealEntry(head, {
-          id: this.#auditId(),
-          at: this.#clock.now(),
-          actor: principal?.id ?? "anonymous",
-          scopes: principal?.scopes ?? [],
-          action: attempt.action,
-          target: attempt.target,
-          ...(reason === undefined ? {} : { reason }),
-          ...(ticket === undefined ? {} : { ticket }),
-          ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
-          outcome,
-          ...(failure === undefined ? {} : { errorCode: isDrainkitError(failure) ? failure.code : "internal" }),
-          latencyMs: this.#clock.monotonic() - started,
-          ...(etagBefore === undefined ? {} : { etagBefore }),
-          ...(etagAfter === undefined ? {} : { etagAfter }),
-        });
-        const compare: Compare[] = [{ key: AUDIT_HEAD, version: headRead?.version ?? 0 }];
-        const ops: TxnOp[] = [];
-        if (decided?.write === true) {
-          compare.push({ key: decided.key, version: decided.readVersion });
-          ops.push({ type: "put", key: decided.key, value: decided.record });
-        }
-        ops.push({ type: "put", key: auditKey(entry.seq), value: entry }, { type: "put", key: AUDIT_HEAD, value: { seq: entry.seq, hash: entry.hash } satisfies AuditHead });
-        const result: MutationOutcome<T> | undefined =
-          decided === undefined
-            ? undefined
-            : { value: decided.result, etag: decided.write ? decided.etagAfter : decided.etag, changed: decided.write, auditId: entry.id };
-        if (idemKey !== undefined && storeIdem) {
-          const record: IdempotencyRecord =
-            result !== undefined
-              ? { fingerprint, outcome: { value: result.value, etag: result.etag, changed: result.changed, auditId: result.auditId } }
-              : { fingerprint, error: errorRecord(failure) };
-          compare.push({ key: idemKey, version: 0 });
-          ops.push({ type: "put", key: idemKey, value: record });
-        }
-        let txn: TxnResult;
-        try {
-          txn = await this.#store.txn({ compare, ops });
-        } catch (e) {
-          this.#written.clear();
-          throw toStoreError(e);
-        }
-        if (txn.ok) {
-          this.#remember(ops, txn.revision);
-          this.#mutations.inc({ action: attempt.action, outcome });
-          this.#latency.observe(entry.latencyMs, { action: attempt.action });
-          this.#events.emit({ type: "audit-appended", entry });
-          attempt.onCommitted?.(entry);
-          if (result === undefined) throw failure;
-          return result;
-        }
-        this.#written.clear();
-        this.#conflicts.inc({ action: attempt.action });
-        if (round >= this.#maxAttempts) {
-          this.#logger.warn({ action: attempt.action, target: attempt.target, rounds: round }, "registry mutation gave up after losing every write race");
-          throw new WriteContentionError(attempt.action, round);
-        }
-        // The first retry goes at once (an in-process rival has already finished); after that,
-        // jittered, capped exponential backoff so replicas stop colliding in lockstep.
-        if (round > 1) await sleep(this.#clock, this.#random.int(0, Math.min(50, 2 ** Math.min(round, 6))));
-      }
+    return new Promise<MutationOutcome<T>>((resolve, reject) => {
+      this.#queue.push({ attempt, plan, resolve: resolve as (o: MutationOutcome<unknown>) => void, reject, started: this.#clock.monotonic() });
+      if (!this.#draining) void this.#drainQueue();
     });
+  }
+
+  async #drainQueue(): Promise<void> {
+    this.#draining = true;
+    try {
+      // Let callers of the same tick join the first batch.
+      await Promise.resolve();
+      while (this.#queue.length > 0) {
+        const batch = this.#queue.splice(0, this.#batchLimit);
+        try {
+          await this.#commitBatch(batch);
+        } catch (e) {
+          for (const job of batch) job.reject(e);
+        }
+      }
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  /**
+   * Plans every job of the batch in order, each seeing the writes of the ones
+   * before it, then commits all changes, one audit entry per job, the new
+   * audit head and the idempotency records in ONE transaction that compares
+   * the head and every key written at the version first read. Losing the race
+   * re-reads and re-plans the whole batch. Callers hear back only after the
+   * commit.
+   */
+  async #commitBatch(jobs: readonly Job[]): Promise<void> {
+    for (let round = 1; ; round++) {
+      const staged = new Map<string, Versioned>();
+      this.#staged = staged;
+      let settle: (() => void)[];
+      let compare: Compare[];
+      let ops: TxnOp[];
+      let entries: { entry: AuditEntry; job: Job }[];
+      try {
+        const headRead = await this.#getForWrite(AUDIT_HEAD);
+        let head = (headRead?.value as AuditHead | undefined) ?? EMPTY_HEAD;
+        compare = [{ key: AUDIT_HEAD, version: headRead?.version ?? 0 }];
+        const compared = new Set<string>([AUDIT_HEAD]);
+        ops = [];
+        settle = [];
+        entries = [];
+        let fake = 0;
+        const stage = (key: string, value: unknown, readVersion: number): void => {
+          // A key first written in this batch is compared at the version read from the store.
+          if (readVersion >= 0 && !compared.has(key)) {
+            compared.add(key);
+            compare.push({ key, version: readVersion });
+          }
+          ops.push({ type: "put", key, value });
+          staged.set(key, { key, value, version: --fake });
+        };
+        for (const job of jobs) {
+          const planned = await this.#planJob(job, head, stage);
+          settle.push(planned.settle);
+          if (planned.entry !== undefined) {
+            head = { seq: planned.entry.seq, hash: planned.entry.hash };
+            entries.push({ entry: planned.entry, job });
+          }
+        }
+        if (ops.length > 0) ops.push({ type: "put", key: AUDIT_HEAD, value: head });
+      } finally {
+        this.#staged = undefined;
+      }
+      if (ops.length === 0) {
+        for (const s of settle) s();
+        return;
+      }
+      let txn: TxnResult;
+      try {
+        txn = await this.#store.txn({ compare, ops });
+      } catch (e) {
+        this.#written.clear();
+        throw toStoreError(e);
+      }
+      if (txn.ok) {
+        this.#remember(ops, txn.revision);
+        for (const { entry, job } of entries) {
+          this.#mutations.inc({ action: job.attempt.action, outcome: entry.outcome });
+          this.#latency.observe(entry.latencyMs, { action: job.attempt.action });
+          this.#events.emit({ type: "audit-appended", entry });
+          job.attempt.onCommitted?.(entry);
+        }
+        for (const s of settle) s();
+        return;
+      }
+      this.#written.clear();
+      this.#conflicts.inc({ action: jobs.length === 1 ? jobs[0]!.attempt.action : "batch" });
+      if (round >= this.#maxAttempts) {
+        this.#logger.warn({ jobs: jobs.length, rounds: round }, "registry mutations gave up after losing every write race");
+        for (const job of jobs) job.reject(new WriteContentionError(job.attempt.action, round));
+        return;
+      }
+      // The first retry goes at once (the rival has already committed); after that,
+      // jittered, capped exponential backoff so replicas stop colliding in lockstep.
+      if (round > 1) await sleep(this.#clock, this.#random.int(0, Math.min(50, 2 ** Math.min(round, 6))));
+    }
+  }
+
+  /**
+   * Decides one job against the batch so far: a replay, a dry run (both
+   * write nothing), or an audit entry sealed after `head` with the job's
+   * writes staged. `settle` answers the caller once the batch committed.
+   */
+  async #planJob(
+    job: Job,
+    head: AuditHead,
+    stage: (key: string, value: unknown, readVersion: number) => void,
+  ): Promise<{ readonly entry?: AuditEntry; readonly settle: () => void }> {
+    const { attempt } = job;
+    const { principal, options } = attempt;
+    // Transport refusals only note the key: looking it up could turn their refusal into a replay or a conflict.
+    const idemKey =
+      options.idempotencyKey !== undefined && options.dryRun !== true && attempt.remember !== false
+        ? `idem/${encodeURIComponent(principal?.id ?? "anonymous")}/${encodeURIComponent(options.idempotencyKey)}`
+        : undefined;
+    const fingerprint =
+      idemKey === undefined
+        ? ""
+        : sha256(canonicalJson({ action: attempt.action, target: attempt.target, request: attempt.request, reason: options.reason, ticket: options.ticket, confirm: options.confirm, ifMatch: options.ifMatch }));
+    // Drain and cordon carry reason and ticket in their input; the options' win when both are given.
+    const input = (typeof attempt.request === "object" && attempt.request !== null ? attempt.request : {}) as { reason?: unknown; ticket?: unknown };
+    const reason = options.reason ?? (typeof input.reason === "string" ? input.reason : undefined);
+    const ticket = options.ticket ?? (typeof input.ticket === "string" ? input.ticket : undefined);
+
+    let failure: unknown;
+    let decided: Plan<unknown> | undefined;
+    let storeIdem = idemKey !== undefined;
+    let idemVersion = 0;
+    if (idemKey !== undefined) {
+      const read = await this.#getForWrite(idemKey);
+      const stored = read?.value as IdempotencyRecord | undefined;
+      idemVersion = read?.version ?? 0;
+      if (stored !== undefined) {
+        if (stored.fingerprint === fingerprint) {
+          return { settle: () => this.#settleReplay(job, stored) };
+        }
+        failure = new IdempotencyConflictError(options.idempotencyKey!);
+        storeIdem = false;
+      }
+    }
+    if (failure === undefined) {
+      try {
+        decided = await job.plan();
+      } catch (e) {
+        // The store failing is no refusal to audit (the audit could not be written either).
+        if (isDrainkitError(e) && e.code.startsWith("store-")) throw e;
+        failure = e;
+      }
+    }
+    if (options.dryRun === true) {
+      const d = decided;
+      return {
+        settle: () => (d === undefined ? job.reject(failure) : job.resolve({ value: d.result, etag: d.write ? d.etagAfter : d.etag, changed: d.write, auditId: "" })),
+      };
+    }
+    // A refusal that may pass later (pool-depletion) is not pinned to the key.
+    if (failure !== undefined && (!isDrainkitError(failure) || failure.retryable || UNPINNED_CODES.has(failure.code))) storeIdem = false;
+
+    const outcome: AuditOutcome = failure === undefined ? "ok" : outcomeOf(failure);
+    const etagBefore = decided === undefined ? attempt.etagBefore?.() : decided.write ? decided.etagBefore : decided.etag;
+    const etagAfter = decided === undefined ? undefined : decided.write ? decided.etagAfter : decided.etag;
+    const entry = sealEntry(head, {
+      id: this.#auditId(),
+      at: this.#clock.now(),
+      actor: principal?.id ?? "anonymous",
+      scopes: principal?.scopes ?? [],
+      action: attempt.action,
+      target: attempt.target,
+      ...(reason === undefined ? {} : { reason }),
+      ...(ticket === undefined ? {} : { ticket }),
+      ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
+      outcome,
+      ...(failure === undefined ? {} : { errorCode: isDrainkitError(failure) ? failure.code : "internal" }),
+      latencyMs: this.#clock.monotonic() - job.started,
+      ...(etagBefore === undefined ? {} : { etagBefore }),
+      ...(etagAfter === undefined ? {} : { etagAfter }),
+    });
+    if (decided?.write === true) stage(decided.key, decided.record, decided.readVersion);
+    stage(auditKey(entry.seq), entry, -1);
+    const result: MutationOutcome<unknown> | undefined =
+      decided === undefined ? undefined : { value: decided.result, etag: decided.write ? decided.etagAfter : decided.etag, changed: decided.write, auditId: entry.id };
+    if (idemKey !== undefined && storeIdem) {
+      const record: IdempotencyRecord =
+        result !== undefined
+          ? { fingerprint, outcome: { value: result.value, etag: result.etag, changed: result.changed, auditId: result.auditId } }
+          : { fingerprint, error: errorRecord(failure) };
+      stage(idemKey, record, idemVersion);
+    }
+    return { entry, settle: () => (result === undefined ? job.reject(failure) : job.resolve(result)) };
+  }
+
+  #settleReplay(job: Job, stored: IdempotencyRecord): void {
+    try {
+      job.resolve(this.#replay(stored));
+    } catch (e) {
+      job.reject(e);
+    }
   }
 
   #remember(ops: readonly TxnOp[], revision: number): void {
@@ -734,9 +863,9 @@ class StoreRegistry implements Registry {
 
   /** Pool members as the capacity guard reads them, at `now`. */
   async #fleet(now: number, override: PeerRecord): Promise<PoolMember[]> {
-    const staleAfter = Number((await this.#config()).config.values["heartbeat.staleAfterMs"] ?? 30_000);
+    const staleAfter = Number((await this.#config(true)).config.values["heartbeat.staleAfterMs"] ?? 30_000);
     const members: PoolMember[] = [];
-    for (const item of (await this.#list("peers/")).items) {
+    for (const item of (await this.#listForWrite("peers/")).items) {
       const record = item.value as PeerRecord;
       const peer = toPeer(record.id === override.id ? override : record, now);
       const stale = peer.status !== undefined && now - peer.status.heartbeatAt > staleAfter;
@@ -795,7 +924,7 @@ class StoreRegistry implements Registry {
         const now = this.#clock.now();
         let deadline = input.deadline;
         if (deadline === undefined) {
-          const relative = input.deadlineMs ?? Number((await this.#config()).config.values["drain.defaultDeadlineMs"] ?? 300_000);
+          const relative = input.deadlineMs ?? Number((await this.#config(true)).config.values["drain.defaultDeadlineMs"] ?? 300_000);
           deadline = now + relative;
         }
         if (typeof deadline !== "number" || !Number.isFinite(deadline) || deadline <= now) throw new ValidationError("deadline", "must be in the future");
@@ -887,7 +1016,7 @@ class StoreRegistry implements Registry {
     return this.#mutate({ principal, action, target: `cluster/${id}`, options, request: { id }, etagBefore: () => before }, async () => {
       requireScope(principal, "mesh.admin", action);
       if (action === "demote" && options.confirm !== true) throw new ConfirmationRequiredError("demote");
-      const all = await this.#clusters();
+      const all = await this.#clusters(true);
       const current = all.get(id);
       if (current === undefined) throw new NotFoundError("cluster", id);
       before = etagOf(current.cluster.version);
@@ -914,7 +1043,7 @@ class StoreRegistry implements Registry {
     return this.#mutate({ principal, action: "patchConfig", target: "config", options, request: patch, etagBefore: () => before }, async () => {
       requireScope(principal, "mesh.admin", "patchConfig");
       if (options.confirm !== true) throw new ConfirmationRequiredError("patchConfig");
-      const { config, overrides, version } = await this.#config();
+      const { config, overrides, version } = await this.#config(true);
       before = etagOf(config.version);
       this.#checkIfMatch("config", options, config.version);
       const next = applyConfigPatch(this.#schema, overrides, patch);

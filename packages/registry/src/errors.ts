@@ -130,6 +130,7 @@ export class NotLeaderError extends DrainkitError {
 export const httpStatusByCode: Readonly<Record<string, number>> = {
   validation: 400,
   "confirmation-required": 400,
+  "unknown-role": 400,
   unauthenticated: 401,
   forbidden: 403,
   "not-found": 404,
@@ -139,8 +140,12 @@ export const httpStatusByCode: Readonly<Record<string, number>> = {
   "last-active-cluster": 409,
   "idempotency-conflict": 409,
   "etag-mismatch": 412,
+  compacted: 410,
   "precondition-required": 428,
   "store-unavailable": 503,
+  "store-busy": 503,
+  "store-closed": 503,
+  "store-full": 507,
   "write-contention": 503,
   "not-leader": 503,
 };

@@ -28,7 +28,7 @@ export class CompactedError extends DrainkitError {
 /** Using a store after `close()`. */
 export class StoreClosedError extends DrainkitError {
   constructor() {
-    super("store-unavailable", "The store was closed; create a new one.", { retryable: false });
+    super("store-closed", "The store was closed; create a new one.", { retryable: false });
   }
 }
 

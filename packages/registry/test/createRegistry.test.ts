@@ -342,3 +342,22 @@ describe("createRegistry replicas under any interleaving of store calls", () => 
     );
   });
 });
+
+describe("createRegistry group commit", () => {
+  it("commits concurrent calls in one transaction, each planned after the ones before it", async () => {
+    const { registry, store } = setup({ pools: [{ name: "web", maxUnavailable: 3 }] });
+    await register(registry, 10);
+    const before = await store.revision();
+    const outcomes = await Promise.all([
+      ...Array.from({ length: 10 }, (_, i) => codeOf(registry.drain(principals.operatorNamed(`op-${i}`), `web-${i}`, { reason: "wave" }))),
+      ...Array.from({ length: 3 }, () => registry.cordon(operator, "web-9", { reason: "same" }, { idempotencyKey: "once" })),
+    ]);
+    expect(await store.revision()).toBe(before + 1);
+    expect(outcomes.slice(0, 10).filter((o) => o === "ok")).toHaveLength(3);
+    expect(outcomes.slice(0, 10).filter((o) => o === "pool-depletion")).toHaveLength(7);
+    const cordons = outcomes.slice(10) as { replayed?: boolean; auditId: string }[];
+    expect(cordons.filter((c) => c.replayed === true)).toHaveLength(2);
+    expect(new Set(cordons.map((c) => c.auditId)).size).toBe(1);
+    expect(await registry.verifyAudit()).toEqual({ ok: true, entries: 10 + 10 + 1 });
+  });
+});

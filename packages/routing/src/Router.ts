@@ -53,6 +53,8 @@ export interface Router {
   members(role: string): readonly RouteMember[];
   /** A peer with `role`, whatever its phase; undefined when unknown. */
   member(role: string, id: string): RouteMember | undefined;
+  /** Every peer with `role`, whatever its phase, sorted by id. */
+  known(role: string): readonly RouteMember[];
   /** Every role any known peer has. */
   roles(): readonly string[];
   /** The last source revision applied. */
@@ -196,6 +198,9 @@ class FollowingRouter implements Router {
   }
   member(role: string, id: string): RouteMember | undefined {
     return this.#tables.get(role)?.lookup(id);
+  }
+  known(role: string): readonly RouteMember[] {
+    return [...(this.#tables.get(role)?.all.values() ?? [])].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
   roles(): readonly string[] {
     return [...this.#tables.keys()].filter((r) => (this.#tables.get(r)?.all.size ?? 0) > 0).sort();

@@ -1,4 +1,4 @@
-import { type Clock, sleep, systemClock } from "@drainkit/core";
+import { type Clock, type TimerHandle, sleep, systemClock } from "@drainkit/core";
 import type { Change, Leadership, ListResult, RegistryStore, TxnRequest, TxnResult, Versioned, WatchHandle } from "@drainkit/registry";
 import { Etcd3, type ICompare, type IKeyValue, type IRequestOp, type IWatchResponse, type Lease, type Watcher } from "etcd3";
 import { EtcdStoreError, classifyEtcdError } from "./errors.ts";
@@ -98,7 +98,8 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
   const electionRoot = `${prefix}election/`;
   const dataKey = (key: string): Buffer => Buffer.concat([dataPrefix, Buffer.from(key)]);
   const userKey = (raw: Buffer): string => decoder.decode(raw.subarray(dataPrefix.length));
-  const electionPrefix = (election: string): Buffer => Buffer.from(`${electionRoot}${election}/`);
+  // Encoded, so election "a" never sees the keys of election "a/b".
+  const electionPrefix = (election: string): Buffer => Buffer.from(`${electionRoot}${encodeURIComponent(election)}/`);
 
   let closed = false;
   const watchers = new Set<Watcher>();
@@ -262,22 +263,46 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
       signal?.throwIfAborted();
       ensureOpen();
       // etcd leases count whole seconds (and raise very short TTLs to its own minimum).
-      const lease = client.lease(Math.max(1, Math.ceil(ttlMs / 1000)));
+      const ttlSeconds = Math.max(1, Math.ceil(ttlMs / 1000));
+      const lease = client.lease(ttlSeconds);
       const controller = new AbortController();
+      let expiry: TimerHandle | undefined;
       const lost = (reason: Error): void => {
         leases.delete(lease);
+        if (expiry !== undefined) clock.clearTimer(expiry);
+        expiry = undefined;
         if (!controller.signal.aborted) controller.abort(reason);
       };
+      // etcd3 keeps retrying keep-alives through a partition and only reports
+      // the loss once it reaches etcd again, by when another candidate may
+      // lead. So give up on our own once keep-alives stop arriving: two missed
+      // (they go out every third of the TTL) is well before etcd expires it.
+      const keepAliveBudgetMs = (ttlSeconds * 1000 * 3) / 4;
+      const armExpiry = (): void => {
+        if (controller.signal.aborted) return;
+        if (expiry !== undefined) clock.clearTimer(expiry);
+        expiry = clock.setTimer(keepAliveBudgetMs, () =>
+          lost(
+            new EtcdStoreError("leadership-lost", `No keep-alive of the lease behind "${election}" reached etcd for ${keepAliveBudgetMs} ms; another candidate may lead now, campaign again.`, {
+              details: { election, candidate },
+            }),
+          ),
+        );
+      };
+      lease.on("keepaliveSucceeded", armExpiry);
       leases.set(lease, lost);
       lease.on("lost", (error) =>
         lost(new EtcdStoreError("leadership-lost", `The lease behind "${election}" was lost (${error.message}); campaign again.`, { cause: error, details: { election, candidate } })),
       );
       const giveUp = async (): Promise<void> => {
         leases.delete(lease);
+        if (expiry !== undefined) clock.clearTimer(expiry);
+        expiry = undefined;
         await lease.revoke().catch(() => undefined);
       };
       try {
         const id = await call(() => lease.grant());
+        armExpiry();
         const ownKey = Buffer.concat([electionPrefix(election), Buffer.from(BigInt(id).toString(16))]);
         await call(() => client.kv.put({ key: ownKey, value: Buffer.from(candidate), lease: id }));
         // The oldest key under the election leads; everyone else waits for a key to go.

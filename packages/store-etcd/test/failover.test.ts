@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Etcd3 } from "etcd3";
+import { systemClock } from "@drainkit/core";
+import { createRegistry } from "@drainkit/registry";
+import { makePeer, principals } from "@drainkit/registry/testing";
 import type { Change } from "@drainkit/registry";
 import { makeEtcdStore, type EtcdStore } from "../src/index.ts";
 import { startEtcd, type EtcdCluster } from "../src/testing/index.ts";
@@ -84,5 +87,22 @@ describe("a 3-member etcd cluster", () => {
     } finally {
       await alone.close();
     }
+  });
+
+  it("keeps registry mutations and their audit chain intact while the leader member crashes", async () => {
+    const registry = createRegistry({ store: makeEtcdStore({ hosts: etcd.endpoints, prefix: "/failover-registry/" }), clock: systemClock() });
+    const victim = await leaderIndex(etcd.endpoints);
+    const acked: string[] = [];
+    let stopped: Promise<void> | undefined;
+    for (let n = 0; n < 150; n++) {
+      const id = `web-${n}`;
+      await registry.registerPeer(principals.agent(id), makePeer({ id }));
+      acked.push(id);
+      if (acked.length === 50) stopped = etcd.stopMember(victim, { kill: true });
+    }
+    await stopped;
+    for (const id of acked) expect((await registry.getPeer(principals.reader, id)).peer.id).toBe(id);
+    expect(await registry.verifyAudit()).toMatchObject({ ok: true });
+    await etcd.restartMember(victim);
   });
 });

@@ -103,6 +103,20 @@ describe("makeEtcdStore", () => {
     expect(await store.leader("e")).toBeUndefined();
   });
 
+  it("aborts the leadership signal when etcd stops answering, before the lease could expire there", async () => {
+    const lonely = await startEtcd();
+    const store = makeEtcdStore({ hosts: lonely.endpoints, prefix: "/partition/", retry: false });
+    try {
+      const held = await store.campaign("e", "a", { ttlMs: 2000 });
+      await lonely.stopMember(0, { kill: true });
+      await until(() => held.signal.aborted, "the leader to notice it lost etcd");
+      expect(held.signal.reason).toMatchObject({ code: "leadership-lost" });
+    } finally {
+      await store.close();
+      await lonely.stop();
+    }
+  });
+
   it("answers ping false and fails calls with store-closed after close", async () => {
     const store = makeEtcdStore({ hosts: etcd.endpoints, prefix: `/test/${randomUUID()}/` });
     expect(await store.ping()).toBe(true);

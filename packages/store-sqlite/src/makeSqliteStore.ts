@@ -352,8 +352,9 @@ export function makeSqliteStore(options: SqliteStoreOptions): SqliteStore {
           }
           expiresAt = now + ttlMs;
         } catch (error) {
-          // A busy file is worth another try while the lease still holds.
-          if (now >= expiresAt) {
+          // A busy file is worth another try, unless the lease could expire
+          // (and pass to someone else) before the next one.
+          if (now + ttlMs / 3 >= expiresAt) {
             loseLeadership(h, new SqliteStoreError("leadership-lost", `Leadership of "${election}" could not be renewed before it expired; campaign again.`, { cause: error, details: { election, candidate } }));
             return;
           }

@@ -264,6 +264,26 @@ describe("campaign", () => {
     expect(await c.leader("e")).toBe("c");
   });
 
+  it("gives leadership up before its lease can expire when renewals keep failing", async () => {
+    const clock = new SimulatedClock({ start: 0 });
+    const path = tempPath();
+    const a = open(path, { clock, busyTimeoutMs: 0 });
+    const held = await a.campaign("e", "a", { ttlMs: 3_000 });
+    const other = new DatabaseSync(path);
+    other.exec("BEGIN IMMEDIATE");
+    try {
+      clock.advance(1_000);
+      expect(held.signal.aborted).toBe(false);
+      clock.advance(1_000);
+      // Lease expires at 3 000; the next renewal would come too late.
+      expect(held.signal.aborted).toBe(true);
+      expect(held.signal.reason).toMatchObject({ code: "leadership-lost" });
+    } finally {
+      other.exec("ROLLBACK");
+      other.close();
+    }
+  });
+
   it("aborts the leadership signal when another process took the lease", async () => {
     const clock = new SimulatedClock({ start: 0 });
     const path = tempPath();

@@ -25,18 +25,20 @@ function run(path: string, count: number): Promise<void> {
 }
 
 describe("several processes on one file", () => {
-  it("never lose an update, and a watcher in another process sees every write in order", async () => {
+  it("migrate a fresh file once, never lose an update, and leave the history in commit order", async () => {
     const dir = mkdtempSync(join(tmpdir(), "drainkit-multiprocess-"));
     dirs.push(dir);
     const path = join(dir, "registry.db");
+    // Three processes race to create and migrate the same new file, then to increment.
+    await Promise.all([run(path, 150), run(path, 150), run(path, 150)]);
     const observer = makeSqliteStore({ path, pollIntervalMs: 10 });
     const seen: Change[] = [];
     const handle = observer.watch("counter", 0, (c) => seen.push(c));
     try {
-      await Promise.all([run(path, 150), run(path, 150), run(path, 150)]);
       expect((await observer.get("counter"))?.value).toBe(450);
       for (let i = 0; i < 400 && seen.length < 450; i++) await new Promise((r) => setTimeout(r, 10));
       expect(seen.map((c) => c.value)).toEqual(Array.from({ length: 450 }, (_, i) => i + 1));
+      expect(seen.map((c) => c.revision)).toEqual(Array.from({ length: 450 }, (_, i) => i + 1));
     } finally {
       handle.close();
       await observer.close();

@@ -38,6 +38,10 @@ export class Fleet {
   readonly crashedAvailable: Int32Array;
   readonly required: Int32Array;
   readonly draining: Int32Array;
+  /** 1 while the node takes new requests (up, role active or cordoned); kept by {@link refresh} for the traffic model's hot loop. */
+  readonly routableFlag: Uint8Array;
+  /** 1 while the node's role is draining or drained. */
+  readonly quiescedFlag: Uint8Array;
   /** Lowest available/total ratio seen per pool. */
   readonly minRatio: Float64Array;
   #availableFlag: Uint8Array;
@@ -83,6 +87,8 @@ export class Fleet {
     this.required = new Int32Array(poolCount);
     this.draining = new Int32Array(poolCount);
     this.minRatio = new Float64Array(poolCount).fill(1);
+    this.routableFlag = new Uint8Array(n);
+    this.quiescedFlag = new Uint8Array(n);
     this.#availableFlag = new Uint8Array(n);
     this.#crashedAvailableFlag = new Uint8Array(n);
     this.#drainingFlag = new Uint8Array(n);
@@ -108,9 +114,7 @@ export class Fleet {
 
   /** Takes new requests: up, and its role active or cordoned in the registry. */
   routable(node: number): boolean {
-    if (this.up[node] === 0) return false;
-    const phase = this.phase(node);
-    return phase === "active" || phase === "cordoned";
+    return this.routableFlag[node] === 1;
   }
 
   /** Takes new workload placements: up and active. */
@@ -139,7 +143,10 @@ export class Fleet {
     const ca = this.crashed[node] === 1 && phaseAvailable ? 1 : 0;
     this.crashedAvailable[p]! += ca - this.#crashedAvailableFlag[node]!;
     this.#crashedAvailableFlag[node] = ca;
-    const dr = this.phase(node) === "draining" ? 1 : 0;
+    const phase = this.phase(node);
+    this.routableFlag[node] = this.up[node] === 1 && (phase === "active" || phase === "cordoned") ? 1 : 0;
+    this.quiescedFlag[node] = phase === "draining" || phase === "drained" ? 1 : 0;
+    const dr = phase === "draining" ? 1 : 0;
     this.draining[p]! += dr - this.#drainingFlag[node]!;
     this.totalDraining += dr - this.#drainingFlag[node]!;
     this.#drainingFlag[node] = dr;

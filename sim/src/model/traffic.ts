@@ -147,10 +147,12 @@ export class TrafficModel {
   #route(pool: number): void {
     const fleet = this.#fleet;
     const members = fleet.members[pool]!;
+    const flags = fleet.routableFlag;
+    const participants = this.participants;
     let routable = 0;
     for (let k = 0; k < members.length; k++) {
       const node = members[k]!;
-      if (fleet.routable(node) && this.participants[node]!.open) routable++;
+      if (flags[node] === 1 && participants[node]!.open) routable++;
     }
     if (routable === 0) {
       const demand = poisson(this.#random, this.#perTick * members.length);
@@ -166,13 +168,12 @@ export class TrafficModel {
     }
     for (let k = 0; k < members.length; k++) {
       const node = members[k]!;
-      const participant = this.participants[node]!;
-      if (!participant.open || !fleet.routable(node)) continue;
+      const participant = participants[node]!;
+      if (flags[node] === 0 || !participant.open) continue;
       const n = table.draw(this.#random);
       if (n === 0) continue;
-      const phase = fleet.phase(node);
-      if (phase === "draining" || phase === "drained") {
-        this.#checker.report("no-route-to-draining", `router sent ${n} new request(s) to ${fleet.ids[node]!}, whose ${fleet.roleOf(node)} role is ${phase}`, { node: fleet.ids[node]! });
+      if (fleet.quiescedFlag[node] === 1) {
+        this.#checker.report("no-route-to-draining", `router sent ${n} new request(s) to ${fleet.ids[node]!}, whose ${fleet.roleOf(node)} role is ${fleet.phase(node)}`, { node: fleet.ids[node]! });
       }
       this.arrived += n;
       const admitted = participant.begin(n);

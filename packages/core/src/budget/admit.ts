@@ -102,29 +102,46 @@ export function requestNodes(request: AdmissionRequest): ReadonlySet<string> {
 
 /** Counts a pool's numbers before and after `request`. */
 export function poolNumbers(pool: PoolBudget, fleet: GuardFleetView, request: AdmissionRequest): PoolNumbers {
+  return countPools([pool], fleet, request)[0]!;
+}
+
+interface Tally {
+  total: number;
+  available: number;
+  availableAfter: number;
+  schedulable: number;
+  schedulableAfter: number;
+  drainsInFlight: number;
+}
+
+/** Every pool's numbers in one pass over the fleet, so a large fleet with many pools costs O(nodes). */
+function countPools(pools: readonly PoolBudget[], fleet: GuardFleetView, request: AdmissionRequest): PoolNumbers[] {
   const targets = requestNodes(request);
-  let total = 0;
-  let available = 0;
-  let availableAfter = 0;
-  let schedulable = 0;
-  let schedulableAfter = 0;
-  let drainsInFlight = 0;
+  const tallies = new Map<string, { pool: PoolBudget; tally: Tally }>();
+  for (const pool of pools) tallies.set(pool.name, { pool, tally: { total: 0, available: 0, availableAfter: 0, schedulable: 0, schedulableAfter: 0, drainsInFlight: 0 } });
   for (const member of fleet.nodes) {
-    if (!member.pools.includes(pool.name)) continue;
-    total++;
-    const isTarget = targets.has(member.id);
-    if (phaseFor(pool, member) === "draining") drainsInFlight++;
-    if (isAvailable(pool, member)) {
-      available++;
-      if (!(isTarget && request.kind === "drain")) availableAfter++;
-    }
-    if (isSchedulable(pool, member)) {
-      schedulable++;
-      if (!isTarget) schedulableAfter++;
+    for (const name of member.pools) {
+      const entry = tallies.get(name);
+      if (entry === undefined) continue;
+      const { pool, tally } = entry;
+      const isTarget = targets.has(member.id);
+      tally.total++;
+      if (phaseFor(pool, member) === "draining") tally.drainsInFlight++;
+      if (isAvailable(pool, member)) {
+        tally.available++;
+        if (!(isTarget && request.kind === "drain")) tally.availableAfter++;
+      }
+      if (isSchedulable(pool, member)) {
+        tally.schedulable++;
+        if (!isTarget) tally.schedulableAfter++;
+      }
     }
   }
-  const { required, requiredSchedulable } = resolveBudget(pool, total);
-  return { pool: pool.name, total, available, availableAfter, required, drainsInFlight, schedulable, schedulableAfter, requiredSchedulable };
+  return pools.map((pool) => {
+    const t = tallies.get(pool.name)!.tally;
+    const { required, requiredSchedulable } = resolveBudget(pool, t.total);
+    return { pool: pool.name, ...t, required, requiredSchedulable };
+  });
 }
 
 /**
@@ -182,12 +199,10 @@ export function admit(pool: PoolBudget, fleet: GuardFleetView, request: Admissio
 /** Admission across several pools: refused when any pool refuses. */
 export function decide(pools: readonly PoolBudget[], fleet: GuardFleetView, request: AdmissionRequest): AdmissionDecision {
   const nodes = [...requestNodes(request)];
-  const numbers: PoolNumbers[] = [];
+  const numbers = countPools(pools, fleet, request);
   const breaches: PoolNumbers[] = [];
   let first: PoolDepletionError | undefined;
-  for (const pool of pools) {
-    const n = poolNumbers(pool, fleet, request);
-    numbers.push(n);
+  for (const n of numbers) {
     const breach = breachOf(n, nodes);
     if (breach !== undefined) {
       breaches.push(n);

@@ -30,7 +30,7 @@ export interface PoolBudget {
   /** Members that may be unavailable at once; percent rounds DOWN (at least 1 when > 0% and the pool has 2+ members). */
   readonly maxUnavailable?: BudgetValue;
   /**
-   * Members that must stay schedulable (take new placements). Unset by default:
+   * Members that must stay schedulable (take new placements); percent rounds UP. Unset by default:
    * a cordon keeps a member available, so only this bound can refuse a cordon.
    */
   readonly minSchedulable?: BudgetValue;

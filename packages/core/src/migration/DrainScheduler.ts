@@ -32,7 +32,11 @@ export interface DrainSchedulerOptions {
   readonly clock: Clock;
   /** The observed fleet: nodes and where each workload sits now. */
   readonly fleet: FleetView;
-  /** Persisted drains to continue (a scheduler rebuilt after a failover). */
+  /**
+   * Persisted drains to continue (a scheduler rebuilt after a failover). Each
+   * resumes as draining; with `awaitIdleReport` it completes only after a fresh
+   * progress report, so agents re-report their in-flight count to a new leader.
+   */
   readonly records?: readonly FleetDrainRecord[];
   /** Moves in flight off one draining node at once (default 10). */
   readonly batchSize?: number;

@@ -12,6 +12,8 @@ export interface FleetNode extends PoolMember {
   readonly scope?: string;
   /** Software version, read by the rollout planner. */
   readonly version?: string;
+  /** The latest drain epoch the node has seen (e.g. the registry's); a rollout drains it under the next one. Default 0. */
+  readonly epoch?: number;
 }
 
 /**

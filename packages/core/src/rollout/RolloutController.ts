@@ -193,6 +193,7 @@ export class RolloutController {
     this.#events.emit({ type: "rollout-planned", plan: first });
     let pending = [...first.waves.flatMap((w) => w.nodes), ...first.blocked.map((b) => b.node)];
     let blocked: readonly BlockedNode[] = first.blocked;
+    // The nodes left to upgrade, re-planned before every wave against the fleet as it is then.
     let wave = 0;
     let attempts = 0;
     while (pending.length > 0) {
@@ -210,11 +211,22 @@ export class RolloutController {
       attempts = 0;
       const taken = new Set(admitted);
       pending = pending.filter((n) => !taken.has(n));
+      for (const n of view.nodes) {
+        if (taken.has(n.id) && !this.#states.has(n.id)) this.#states.set(n.id, { ...createNodeState(["node"]), epoch: n.epoch ?? 0 });
+      }
       await this.#runWave(wave++, admitted);
     }
     const aborted = this.#isAborted();
     const done = new Set([...this.#upgraded, ...this.#failed.map((f) => f.node)]);
     const stillBlocked = aborted ? [] : blocked.filter((b) => !done.has(b.node));
+    if (!aborted) {
+      // Planned but refused by the guard on every attempt: the fleet changed under the plan.
+      const named = new Set(stillBlocked.map((b) => b.node));
+      for (const node of pending) {
+        if (done.has(node) || named.has(node)) continue;
+        stillBlocked.push({ node, reason: "pool-budget", detail: `The capacity guard refused "${node}" on every attempt; a pool it belongs to has no room. Re-run once the pool recovers.` });
+      }
+    }
     const result: RolloutResult = {
       status: aborted ? "aborted" : this.#failed.length === 0 && this.#upgraded.length === this.#total ? "completed" : "incomplete",
       upgraded: [...this.#upgraded],
@@ -228,6 +240,9 @@ export class RolloutController {
 
   /** Admits the wave node by node against the guard, so a fleet that changed since planning defers the rest. */
   #admit(view: FleetView, nodes: readonly string[], wave: number): string[] {
+    if (nodes.length === 0) return [];
+    // The common case: the wave as planned still fits, in one pass over the fleet.
+    if (this.#guard.admit(view, { kind: "drain", node: nodes }).outcome === "allowed") return [...nodes];
     const admitted: string[] = [];
     let nodesNow = view.nodes;
     for (const id of nodes) {

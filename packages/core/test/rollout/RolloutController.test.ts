@@ -138,6 +138,15 @@ describe("RolloutController", () => {
     expect(coordinators.get("b")!.snapshot().status).toBe("failed");
   });
 
+  it("drains each node under the epoch after the one the fleet view reports", async () => {
+    const fleet = new MemoryFleet([fleetNode("a", [], { epoch: 7 }), fleetNode("b", [])], [{ id: "w", node: "a" }]);
+    const { controller, events } = fleet.controller([], "2.0.0");
+    expect((await fleet.settle(controller.start({ version: "2.0.0" })))?.status).toBe("completed");
+    const epochs = events.ofType("rollout-node").filter((e) => e.phase === "draining").map((e) => [e.node, e.epoch]);
+    expect(epochs).toEqual([["a", 8], ["b", 1]]);
+    expect(fleet.scheduler.status("a")).toBeUndefined(); // resumed
+  });
+
   it("dry run lists the nodes that cannot drain now", async () => {
     const fleet = new MemoryFleet([fleetNode("a", ["solo"]), fleetNode("b", []), fleetNode("c", [])], []);
     const { controller } = fleet.controller([{ name: "solo", minAvailable: 1 }], "2.0.0");

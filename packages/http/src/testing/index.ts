@@ -16,7 +16,7 @@ import type { FailureLimiterOptions } from "../auth/failureLimiter.ts";
 import { createPromMetrics, type PromMetrics } from "../metrics.ts";
 import { createHttpDrainParticipant, type HttpDrainParticipant } from "../participant.ts";
 import { controlApi, problemFrameworkErrors, type ReadinessChecks } from "../plugin.ts";
-import type { EventFeedOptions } from "../sse.ts";
+import { createEventFeed, type EventFeed, type EventFeedOptions } from "../sse.ts";
 
 /** Principal of each scope's test token; the agent is the agent of peer `node-a`. */
 export const testPrincipals: Readonly<Record<Scope, Principal>> = {
@@ -34,6 +34,8 @@ export interface TestControlApi {
   readonly store: RegistryStore;
   readonly metrics: PromMetrics;
   readonly participant: HttpDrainParticipant;
+  /** The SSE feed (open stream count). */
+  readonly events: EventFeed;
   /** The clear-text token of each scope. */
   readonly tokens: Readonly<Record<Scope, string>>;
   /** `{ authorization: "Bearer …" }` for a scope. */
@@ -67,6 +69,7 @@ export async function startTestControlApi(options: TestControlApiOptions = {}): 
   const metrics = createPromMetrics({ defaultMetrics: false });
   const app = Fastify({ logger: false, frameworkErrors: problemFrameworkErrors });
   const participant = createHttpDrainParticipant(app);
+  const events = createEventFeed(registry, options.events ?? {});
   await app.register(controlApi, {
     registry,
     authenticator: tokenAuthenticator(records),
@@ -74,7 +77,7 @@ export async function startTestControlApi(options: TestControlApiOptions = {}): 
     metrics,
     participant,
     failureLimiter: options.failureLimiter ?? { maxFailures: 1_000_000 },
-    ...(options.events ? { events: options.events } : {}),
+    eventFeed: events,
     ...(options.readiness ? { readiness: options.readiness } : { readiness: async () => ({ store: await store.ping() }) }),
   });
   options.extraRoutes?.(app);
@@ -88,6 +91,7 @@ export async function startTestControlApi(options: TestControlApiOptions = {}): 
     store,
     metrics,
     participant,
+    events,
     tokens,
     auth: (scope) => ({ authorization: `Bearer ${tokens[scope]}` }),
     close: async () => {

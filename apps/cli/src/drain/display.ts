@@ -1,0 +1,69 @@
+import { MultiBar, Presets, type SingleBar } from "cli-progress";
+import type { DrainStatus } from "../types.ts";
+
+/** Shows drain progress as it arrives. */
+export interface DrainDisplay {
+  update(status: DrainStatus): void;
+  stop(): void;
+}
+
+const remainingOf = (s: DrainStatus): number => s.remaining.inFlight + s.remaining.owners + s.remaining.children;
+
+const describe = (s: DrainStatus): string =>
+  `in-flight ${s.remaining.inFlight}, workloads ${s.remaining.owners} owners / ${s.remaining.children} children${s.blocking && s.blocking.length > 0 ? `, waiting on ${s.blocking.join(" ")}` : ""}`;
+
+/**
+ * One live bar per node on a terminal: phase, remaining in-flight work and
+ * workloads, and an ETA from the rate at which the remaining count falls.
+ */
+export function terminalDisplay(stream: NodeJS.WritableStream & { isTTY?: boolean }): DrainDisplay {
+  const multi = new MultiBar(
+    {
+      stream: stream as NodeJS.WriteStream,
+      format: "{peer} {bar} {phase} | {detail} | ETA {eta_formatted}",
+      hideCursor: true,
+      clearOnComplete: false,
+      stopOnComplete: false,
+      etaBuffer: 20,
+      autopadding: true,
+    },
+    Presets.shades_classic,
+  );
+  const bars = new Map<string, { bar: SingleBar; total: number }>();
+  const width = { peer: 0 };
+  return {
+    update(s) {
+      width.peer = Math.max(width.peer, s.peer.length);
+      const remaining = remainingOf(s);
+      let entry = bars.get(s.peer);
+      if (entry === undefined) {
+        entry = { bar: multi.create(Math.max(remaining, 1), 0, { peer: s.peer.padEnd(width.peer), phase: s.status, detail: describe(s) }), total: Math.max(remaining, 1) };
+        bars.set(s.peer, entry);
+      }
+      // New work can arrive while draining (a workload landing late): grow the bar instead of going backwards.
+      if (remaining > entry.total) {
+        entry.total = remaining;
+        entry.bar.setTotal(remaining);
+      }
+      const done = s.status === "drained" || s.status === "none" ? entry.total : entry.total - remaining;
+      entry.bar.update(done, { peer: s.peer.padEnd(width.peer), phase: s.status, detail: describe(s) });
+    },
+    stop() {
+      multi.stop();
+    },
+  };
+}
+
+/** Without a terminal: one line per change, so logs of CI jobs stay readable. */
+export function lineDisplay(stream: NodeJS.WritableStream): DrainDisplay {
+  const last = new Map<string, string>();
+  return {
+    update(s) {
+      const line = `${s.peer}: ${s.status} (${describe(s)})`;
+      if (last.get(s.peer) === line) return;
+      last.set(s.peer, line);
+      stream.write(`${line}\n`);
+    },
+    stop() {},
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * Exit codes by class, so scripts can branch on what went wrong without
+ * parsing text: usage 2, not found 3, conflict or precondition 4, auth 5,
+ * server or unavailable 6. 1 is "the command ran and the answer is no"
+ * (a failed drain, a broken audit chain, a declined prompt).
+ */
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  notFound: 3,
+  conflict: 4,
+  auth: 5,
+  unavailable: 6,
+  interrupted: 130,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** An error the CLI reports as `title: detail` plus what to do next, never as a stack trace. */
+export class CliError extends Error {
+  readonly exitCode: ExitCode;
+  readonly title: string;
+  readonly next: string | undefined;
+
+  constructor(title: string, detail: string, exitCode: ExitCode, next?: string) {
+    super(detail);
+    this.name = "CliError";
+    this.title = title;
+    this.exitCode = exitCode;
+    this.next = next;
+  }
+}
+
+/** The RFC 9457 problem document the control plane answers errors with. */
+export interface Problem {
+  readonly type?: string;
+  readonly title?: string;
+  readonly status?: number;
+  readonly detail?: string;
+  readonly code?: string;
+  readonly next?: string;
+  readonly retryable?: boolean;
+  readonly instance?: string;
+  readonly requestId?: string;
+  readonly errors?: readonly { readonly field?: string; readonly message?: string }[];
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/** Maps an HTTP status to the exit-code class a user scripts against. */
+export function exitCodeForStatus(status: number): ExitCode {
+  if (status === 401 || status === 403) return EXIT.auth;
+  if (status === 404) return EXIT.notFound;
+  if (status === 409 || status === 412 || status === 428) return EXIT.conflict;
+  // 429 only answers repeated bad tokens, so it is an auth problem to the user.
+  if (status === 429) return EXIT.auth;
+  if (status >= 400 && status < 500) return EXIT.usage;
+  return EXIT.unavailable;
+}
+
+/** A problem+json answer from the server. */
+export class ProblemError extends CliError {
+  readonly problem: Problem;
+  readonly status: number;
+
+  constructor(status: number, problem: Problem) {
+    const fields = (problem.errors ?? []).map((e) => `${e.field ?? "?"}: ${e.message ?? "invalid"}`);
+    const detail = [problem.detail ?? `HTTP ${status}`, ...fields.map((f) => `  ${f}`)].join("\n");
+    super(problem.title ?? `HTTP ${status}`, detail, exitCodeForStatus(status), problem.next);
+    this.name = "ProblemError";
+    this.problem = problem;
+    this.status = status;
+  }
+
+  get code(): string {
+    return this.problem.code ?? String(this.status);
+  }
+}
+
+/** Wrong flags, arguments or configuration: exit 2. */
+export function usageError(detail: string, next?: string): CliError {
+  return new CliError("Invalid usage", detail, EXIT.usage, next);
+}

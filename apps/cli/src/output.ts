@@ -1,0 +1,57 @@
+import Table from "cli-table3";
+import { stringify } from "yaml";
+import { usageError } from "./errors.ts";
+
+export type OutputFormat = "table" | "json" | "yaml";
+
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ["table", "json", "yaml"];
+
+export function parseOutputFormat(v: string): OutputFormat {
+  if ((OUTPUT_FORMATS as readonly string[]).includes(v)) return v as OutputFormat;
+  throw usageError(`-o ${v}: expected one of ${OUTPUT_FORMATS.join(", ")}`);
+}
+
+/** Columns and rows of a table view; json and yaml print the resource itself. */
+export interface TableView {
+  readonly head: readonly string[];
+  readonly rows: readonly (readonly (string | number)[])[];
+}
+
+/** kubectl-style: no borders, two spaces between columns. */
+export function renderTable(view: TableView): string {
+  const table = new Table({
+    head: [...view.head],
+    chars: {
+      top: "", "top-mid": "", "top-left": "", "top-right": "", bottom: "", "bottom-mid": "", "bottom-left": "", "bottom-right": "",
+      left: "", "left-mid": "", mid: "", "mid-mid": "", right: "", "right-mid": "", middle: "  ",
+    },
+    style: { head: [], border: [], "padding-left": 0, "padding-right": 0, compact: true },
+  });
+  for (const row of view.rows) table.push(row.map((c) => String(c)));
+  return `${table.toString().split("\n").map((l) => l.trimEnd()).join("\n")}\n`;
+}
+
+/** Renders `value` in `format`; `table` builds the table view when that is asked for. */
+export function render(format: OutputFormat, value: unknown, table: () => TableView | string): string {
+  if (format === "json") return `${JSON.stringify(value, null, 2)}\n`;
+  if (format === "yaml") return stringify(value);
+  const t = table();
+  return typeof t === "string" ? t : renderTable(t);
+}
+
+/** "3m ago", "in 2m", for timestamps in tables. */
+export function relativeTime(at: number | undefined, now: number): string {
+  if (at === undefined) return "-";
+  const d = Math.round((at - now) / 1000);
+  const abs = Math.abs(d);
+  const text = abs < 60 ? `${abs}s` : abs < 3600 ? `${Math.round(abs / 60)}m` : abs < 86400 ? `${Math.round(abs / 3600)}h` : `${Math.round(abs / 86400)}d`;
+  return d < 0 ? `${text} ago` : `in ${text}`;
+}
+
+/** Parses 500ms, 30s, 10m, 2h (a bare number is seconds). */
+export function parseDuration(v: string): number {
+  const m = /^(\d+)(ms|s|m|h)?$/.exec(v.trim());
+  if (!m) throw usageError(`"${v}" is not a duration`, "Use e.g. 500ms, 30s, 10m or 2h.");
+  const unit = m[2] ?? "s";
+  return Number(m[1]) * (unit === "h" ? 3_600_000 : unit === "m" ? 60_000 : unit === "s" ? 1000 : 1);
+}

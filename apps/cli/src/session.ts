@@ -1,0 +1,57 @@
+import type { Command } from "commander";
+import { ControlClient } from "./client.ts";
+import { resolveConnection } from "./contexts.ts";
+import { usageError } from "./errors.ts";
+import { render, type OutputFormat, type TableView } from "./output.ts";
+
+/** Options every command understands (they may appear before or after the verb). */
+export interface GlobalOptions {
+  readonly server?: string;
+  readonly token?: string;
+  readonly context?: string;
+  readonly output: OutputFormat;
+  readonly debug?: boolean;
+}
+
+/** What a command's action needs: its client, its output format, and where to write. */
+export class Session {
+  readonly options: GlobalOptions;
+  #client: ControlClient | undefined;
+
+  constructor(command: Command) {
+    this.options = command.optsWithGlobals() as GlobalOptions;
+  }
+
+  get client(): ControlClient {
+    this.#client ??= new ControlClient(resolveConnection(this.options));
+    return this.#client;
+  }
+
+  get format(): OutputFormat {
+    return this.options.output;
+  }
+
+  print(value: unknown, table: () => TableView | string): void {
+    process.stdout.write(render(this.format, value, table));
+  }
+
+  /** Progress and notes go to stderr so stdout stays parseable. */
+  note(text: string): void {
+    process.stderr.write(`${text}\n`);
+  }
+}
+
+/** `--reason` and `--ticket` shared by every mutation. */
+export interface AuditFields {
+  readonly reason?: string;
+  readonly ticket?: string;
+}
+
+export function auditFields(o: AuditFields): { reason?: string; ticket?: string } {
+  return { ...(o.reason !== undefined ? { reason: o.reason } : {}), ...(o.ticket !== undefined ? { ticket: o.ticket } : {}) };
+}
+
+export function requireReason(o: AuditFields, verb: string): string {
+  if (o.reason === undefined || o.reason.trim() === "") throw usageError(`${verb} needs --reason (it is recorded in the audit log)`, `Add e.g. --reason "kernel upgrade" --ticket CHG-1234.`);
+  return o.reason;
+}

@@ -1,0 +1,19 @@
+/**
+ * @drainkit/routing: role-aware routing that stops sending new traffic to
+ * draining, drained and failed roles while existing sessions finish; a reverse
+ * proxy on undici; and DNS pools kept in step through the {@link DnsPoolProvider}
+ * port (RFC 2136 dynamic updates with TSIG).
+ */
+export { startRouter, type Router, type RouterOptions, type BalancerOptions } from "./Router.ts";
+export { registrySource, type PeerSource, type RoutingPeer, type RoutingChange } from "./source.ts";
+export type { Balancer, RouteLease, RouteMember, RouteChange, RouterEvent, RoleView, Strategy, StrategyName } from "./types.ts";
+export { roundRobin } from "./strategies/roundRobin.ts";
+export { leastInFlight } from "./strategies/leastInFlight.ts";
+export { consistentHash, hash32, type ConsistentHashOptions } from "./strategies/consistentHash.ts";
+export { isRoutable, servesExisting, type StaleFlag } from "./peerState.ts";
+export { NoRoutableMemberError, SessionKeyRequiredError, RouterNotReadyError, DnsUpdateError, type DnsUpdateFailure } from "./errors.ts";
+export type { DnsPoolEntry, DnsPoolProvider } from "./dns/DnsPoolProvider.ts";
+export { makeRfc2136Provider, type Rfc2136Options } from "./dns/rfc2136.ts";
+export type { DnsServer } from "./dns/transport.ts";
+export type { TsigKey } from "./dns/wire.ts";
+export { startDnsPoolSync, type DnsPoolSync, type DnsPoolSyncOptions, type DnsPoolSyncEvent } from "./dns/DnsPoolSync.ts";

@@ -1,0 +1,9 @@
+/**
+ * Test support for routing users: a real BIND 9 on a loopback port, and an
+ * in-memory {@link PeerSource} to drive a router without a registry.
+ *
+ * @example
+ * import { startBind9, memoryPeerSource } from "@drainkit/routing/testing";
+ */
+export { startBind9, findNamed, type Bind9, type Bind9Options } from "./bind9.ts";
+export { memoryPeerSource, type MemoryPeerSource } from "./memoryPeerSource.ts";
