@@ -142,7 +142,7 @@ const CP_TICK_MS = 200;
  * event is handled; the first violation stops the run.
  *
  * @example
- * const report = new Simulation(loadScenario("rolling-1k"), { seed: 7 }).run();
+ * const report = await new Simulation(loadScenario("rolling-1k"), { seed: 7 }).run();
  * console.log(report.invariantViolations.length, report.hash);
  */
 export class Simulation {
@@ -177,7 +177,6 @@ export class Simulation {
   readonly #deferred: [number, number, number][] = [];
   readonly #schedulerEvents: MigrationEvent[] = [];
   readonly #tail: TraceRecord[] = [];
-  #traceIndex = 0;
   readonly #hash = createHash("sha256");
   readonly #samples: Sample[] = [];
   #violationTrace: TraceRecord[] = [];
@@ -185,7 +184,6 @@ export class Simulation {
   #openDrains = 0;
   #rollouts = 0;
   #operatorsDone = 0;
-  #stopped = false;
   readonly #counts = { started: 0, completed: 0, failed: 0, refused: 0, forced: 0 };
   readonly #faults: Record<string, number> = {};
   readonly #deadlineMs: number;
@@ -301,7 +299,7 @@ export class Simulation {
     const checker = this.checker;
     const engine = this.engine;
     let nextProgress = 100_000;
-    while (!this.#stopped) {
+    for (;;) {
       if (engine.pendingContinuations) {
         // Core's RolloutController awaits its hooks and the clock: let those continuations run before the next event.
         engine.pendingContinuations = false;
@@ -333,7 +331,6 @@ export class Simulation {
 
   #trace(type: string, fields: Record<string, unknown>): void {
     const record: TraceRecord = { i: this.engine.events - 1, t: Math.round(this.engine.now * 1000) / 1000, type, ...fields };
-    this.#traceIndex++;
     const line = JSON.stringify(record);
     this.#hash.update(line);
     this.#hash.update("\n");
@@ -690,13 +687,12 @@ export class Simulation {
           }
           break;
         case "cordons":
-          a.owners.forEach((owner, o) => {
+          for (const owner of a.owners) {
             const op = this.#operator("cordons", owner, undefined, a.holdMs, undefined);
             op.queue = pick(this.#random, this.fleet.size, a.nodesPerOwner);
             op.remaining = op.queue.length;
-            void o;
             this.engine.at(a.at, this.#K.operator!, op.id);
-          });
+          }
           break;
       }
     }

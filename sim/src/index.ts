@@ -1,1 +1,22 @@
-export {};
+/**
+ * @drainkit/sim: a deterministic discrete-event simulator that drives the real
+ * @drainkit/core (capacity guard, drain scheduler, drain coordinators, rollout
+ * controller) on virtual time, at thousand-node scale and beyond.
+ *
+ * @example
+ * import { Simulation, loadScenario } from "@drainkit/sim";
+ * const report = await new Simulation(loadScenario("rolling-1k"), { seed: 7 }).run();
+ * report.invariantViolations; // []
+ */
+export { Simulation, type SimulationOptions, type SimReport, type TraceRecord, type Sample, type GuardPort, type SchedulerPort } from "./Simulation.ts";
+export { Engine, SIM_EPOCH_MS, settle, type EventHandler } from "./engine/Engine.ts";
+export { EventQueue } from "./engine/EventQueue.ts";
+export { runMM1, type MM1Result } from "./engine/mm1.ts";
+export { loadScenario, parseScenario, validateScenario, scenarioToYaml, ScenarioError, BUILTIN_SCENARIOS_DIR } from "./scenario/load.ts";
+export { scenarioSchema } from "./scenario/schema.ts";
+export type { Scenario, ScenarioAction, ScenarioFault, Span, BudgetValue } from "./scenario/types.ts";
+export { type InvariantName, type InvariantViolation, isLegalPhaseChange } from "./model/invariants.ts";
+export { HostParticipant } from "./model/traffic.ts";
+export { sweep, parseSeeds, type SweepSummary, type SeedResult } from "./sweep/sweep.ts";
+export { humanSummary, jsonReport } from "./report/summary.ts";
+export { htmlReport } from "./report/html.ts";

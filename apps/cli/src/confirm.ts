@@ -32,7 +32,7 @@ export async function confirmDestructive(c: Confirmation): Promise<void> {
   }
 }
 
-function declined(output: NodeJS.WritableStream): never {
+function declined(output: NodeJS.WriteStream): never {
   cancel("Nothing was changed.", { output });
   throw new CliError("Aborted", "Not confirmed; nothing was changed.", EXIT.failure);
 }

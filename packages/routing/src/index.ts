@@ -17,3 +17,4 @@ export { makeRfc2136Provider, type Rfc2136Options } from "./dns/rfc2136.ts";
 export type { DnsServer } from "./dns/transport.ts";
 export type { TsigKey } from "./dns/wire.ts";
 export { startDnsPoolSync, type DnsPoolSync, type DnsPoolSyncOptions, type DnsPoolSyncEvent } from "./dns/DnsPoolSync.ts";
+export { createRoleProxy, type RoleProxy, type RoleProxyOptions } from "./proxy/createRoleProxy.ts";

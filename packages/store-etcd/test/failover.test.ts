@@ -90,7 +90,8 @@ describe("a 3-member etcd cluster", () => {
   });
 
   it("keeps registry mutations and their audit chain intact while the leader member crashes", async () => {
-    const registry = createRegistry({ store: makeEtcdStore({ hosts: etcd.endpoints, prefix: "/failover-registry/" }), clock: systemClock() });
+    const registryStore = makeEtcdStore({ hosts: etcd.endpoints, prefix: "/failover-registry/" });
+    const registry = createRegistry({ store: registryStore, clock: systemClock() });
     const victim = await leaderIndex(etcd.endpoints);
     const acked: string[] = [];
     let stopped: Promise<void> | undefined;
@@ -103,6 +104,7 @@ describe("a 3-member etcd cluster", () => {
     await stopped;
     for (const id of acked) expect((await registry.getPeer(principals.reader, id)).peer.id).toBe(id);
     expect(await registry.verifyAudit()).toMatchObject({ ok: true });
+    await registryStore.close();
     await etcd.restartMember(victim);
   });
 });

@@ -1,4 +1,4 @@
-import { readFileSync, existsSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Ajv, type ErrorObject } from "ajv";
@@ -80,7 +80,7 @@ export const BUILTIN_SCENARIOS_DIR = join(dirname(fileURLToPath(import.meta.url)
  */
 export function loadScenario(nameOrPath: string): Scenario {
   const candidates = [resolve(nameOrPath), join(BUILTIN_SCENARIOS_DIR, `${nameOrPath}.yaml`), join(BUILTIN_SCENARIOS_DIR, `${nameOrPath}.json`)];
-  const file = candidates.find((f) => existsSync(f) && !f.endsWith("/"));
+  const file = candidates.find((f) => statSync(f, { throwIfNoEntry: false })?.isFile() === true);
   if (file === undefined) {
     throw new DrainkitError("scenario-not-found", `No scenario "${nameOrPath}": give a file path or one of the shipped names (sim/scenarios/*.yaml).`);
   }

@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { stringify } from "yaml";
 import { verifyChain } from "../audit/verifyChain.ts";
 import type { ControlClient } from "../client.ts";
 import { CliError, EXIT } from "../errors.ts";
@@ -121,7 +122,7 @@ export function eventsCommand(): Command {
       for await (const ev of s.client.events({ ...(o.kinds ? { kinds: o.kinds.split(",") } : {}), ...(o.since !== undefined ? { since: o.since } : {}), signal: stop.signal })) {
         const c = ev.data as RegistryChange;
         if (s.format === "table") process.stdout.write(`${c.revision}  ${c.kind}  ${c.id}  ${summary(c)}\n`);
-        else process.stdout.write(s.format === "json" ? `${JSON.stringify(c)}\n` : `---\n${JSON.stringify(c)}\n`);
+        else process.stdout.write(s.format === "json" ? `${JSON.stringify(c)}\n` : `---\n${stringify(c)}`);
         if (o.count !== undefined && ++seen >= o.count) stop.abort();
       }
       if (!stop.signal.aborted) throw new CliError("Feed ended", "The server closed the event feed.", EXIT.unavailable, "Run the command again with --since <last revision>.");

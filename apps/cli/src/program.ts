@@ -1,0 +1,37 @@
+import { Command, Option } from "commander";
+import { auditCommand, eventsCommand } from "./commands/audit.ts";
+import { clustersCommand } from "./commands/clusters.ts";
+import { completionCommand } from "./commands/completion.ts";
+import { configCommand } from "./commands/config.ts";
+import { contextCommand } from "./commands/context.ts";
+import { peersCommand } from "./commands/peers.ts";
+import { OUTPUT_FORMATS } from "./output.ts";
+
+/**
+ * The whole `drainctl` command tree. Global flags work before or after the verb,
+ * as with kubectl: `drainctl -o json peers list` and `drainctl peers list -o json`.
+ *
+ * @example
+ * await createProgram().parseAsync(["node", "drainctl", "peers", "list", "-o", "json"]);
+ */
+export function createProgram(): Command {
+  const program = new Command("drainctl")
+    .description("Operate drainkit: cordon, drain, resume and audit a fleet through the control plane")
+    .version("0.0.0", "-V, --version")
+    .addOption(new Option("-s, --server <url>", "control-plane URL").env("DRAINCTL_SERVER"))
+    .addOption(new Option("--token <token>", "bearer token").env("DRAINCTL_TOKEN"))
+    .addOption(new Option("--context <name>", "named context from the config file").env("DRAINCTL_CONTEXT"))
+    .addOption(new Option("-o, --output <format>", "output format").choices([...OUTPUT_FORMATS]).default("table"))
+    .option("--debug", "print stack traces and request details on errors")
+    .showHelpAfterError("(run with --help for usage)")
+    .showSuggestionAfterError();
+
+  program.addCommand(peersCommand());
+  program.addCommand(clustersCommand());
+  program.addCommand(configCommand());
+  program.addCommand(auditCommand());
+  program.addCommand(eventsCommand());
+  program.addCommand(contextCommand());
+  program.addCommand(completionCommand(() => program));
+  return program;
+}

@@ -1,0 +1,114 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { api, serve, type Served } from "./serve.ts";
+
+let dir: string;
+const running: Served[] = [];
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "drainkit-cp-"));
+});
+afterEach(async () => {
+  for (const s of running.splice(0)) {
+    if (s.proc.exitCode === null && s.proc.signalCode === null) {
+      s.proc.kill("SIGKILL");
+      await s.exited;
+    }
+  }
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function start(args: string[] = [], env: Record<string, string> = {}): Promise<Served> {
+  const s = await serve(["--store", `sqlite:${join(dir, "drainkit.db")}`, ...args], env);
+  running.push(s);
+  return s;
+}
+
+describe("drainkit serve on SQLite", () => {
+  it("prints the URL and a fresh admin token once, serves the API, and keeps state and tokens across restarts", async () => {
+    const first = await start();
+    expect(first.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const token = first.adminToken!;
+    expect(token).toMatch(/^dk_/);
+
+    const events = await fetch(`${first.url}/control/events?kinds=peer`, { headers: { authorization: `Bearer ${token}` } });
+    expect(events.status).toBe(200);
+
+    for (const id of ["web-1", "web-2"]) {
+      expect((await api(first.url, token, "PUT", `/control/peers/${id}`, { address: `${id}:80`, pools: ["web"], roles: ["edge"] })).status).toBe(200);
+    }
+    expect((await api(first.url, token, "POST", "/control/peers/web-1:cordon", { reason: "kernel upgrade", ticket: "CHG-7" })).status).toBe(200);
+    const drain = await api(first.url, token, "POST", "/control/peers/web-1:drain", { reason: "kernel upgrade", deadlineMs: 600_000 }, { "idempotency-key": "drain-web-1" });
+    expect(drain.status).toBe(202);
+    expect(drain.body).toMatchObject({ status: "draining", epoch: 1 });
+
+    // The event feed saw every change, in order.
+    const reader = events.body!.getReader();
+    let text = "";
+    while ((text.match(/event: peer/g) ?? []).length < 4) text += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    expect(text).toContain('"phase":"draining"');
+
+    const audit = await api(first.url, token, "GET", "/control/audit?target=peer%2Fweb-1");
+    expect((audit.body["items"] as { action: string; actor: string }[]).map((e) => `${e.actor}:${e.action}`)).toEqual(["admin:registerPeer", "admin:cordon", "admin:drain"]);
+
+    first.proc.kill("SIGTERM");
+    expect((await first.exited).code).toBe(0);
+
+    const second = await start();
+    expect(second.adminToken).toBeUndefined();
+    expect(second.stdout.join("\n")).toContain("printed on the first start");
+    const peer = await api(second.url, token, "GET", "/control/peers/web-1/drain");
+    expect(peer.status).toBe(202);
+    expect(peer.body).toMatchObject({ status: "draining", epoch: 1 });
+    const replay = await api(second.url, token, "POST", "/control/peers/web-1:drain", { reason: "kernel upgrade", deadlineMs: 600_000 }, { "idempotency-key": "drain-web-1" });
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect((await api(second.url, "dk_wrong", "GET", "/control/peers")).status).toBe(401);
+  });
+
+  it("takes the admin token from DRAINKIT_ADMIN_TOKEN", async () => {
+    const s = await start([], { DRAINKIT_ADMIN_TOKEN: "automation-token-0123456789" });
+    expect(s.adminToken).toBeUndefined();
+    expect(s.stdout.join("\n")).toContain("DRAINKIT_ADMIN_TOKEN");
+    expect((await api(s.url, "automation-token-0123456789", "GET", "/control/peers")).status).toBe(200);
+    const ready = await fetch(`${s.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ checks: { store: true, leader: true } });
+    expect(await (await fetch(`${s.url}/metrics`)).text()).toContain("drainkit_http_request_duration_seconds");
+  });
+
+  it("fails a drain that misses its deadline (the leader's drain controller), once", async () => {
+    const s = await start();
+    const token = s.adminToken!;
+    for (const id of ["web-1", "web-2"]) await api(s.url, token, "PUT", `/control/peers/${id}`, { address: `${id}:80`, pools: ["web"], roles: ["edge"] });
+    expect((await api(s.url, token, "POST", "/control/peers/web-1:drain", { reason: "short", deadlineMs: 300 })).status).toBe(202);
+    await s.waitForLog((l) => l["msg"] === "drain missed its deadline; failed it");
+    const status = await api(s.url, token, "GET", "/control/peers/web-1/drain");
+    expect(status.status).toBe(200);
+    expect(status.body).toMatchObject({ status: "failed", epoch: 1 });
+    const audit = await api(s.url, token, "GET", "/control/audit?target=peer%2Fweb-1&action=reportStatus");
+    expect((audit.body["items"] as { actor: string }[]).map((e) => e.actor)).toEqual(["control-plane"]);
+  });
+
+  it("drains itself on SIGTERM: SSE clients are told to reconnect elsewhere, then it stops cleanly", async () => {
+    const s = await start();
+    const res = await fetch(`${s.url}/control/events`, { headers: { authorization: `Bearer ${s.adminToken!}` } });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    await reader.read();
+    s.proc.kill("SIGTERM");
+    let text = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    expect(text).toContain("event: reconnect");
+    expect(text).toContain('"reason":"draining"');
+    expect((await s.exited).code).toBe(0);
+    const msgs = s.logs.map((l) => l["msg"]);
+    expect(msgs).toContain("drained: nothing in flight");
+    expect(msgs.indexOf("drained: nothing in flight")).toBeLessThan(msgs.indexOf("stopped"));
+  });
+});
