@@ -3,6 +3,8 @@ import { describe, expect, it } from "vitest";
 import { CapacityGuard, DrainScheduler, type DrainSchedulerOptions, type MigrationEvent } from "@drainkit/core";
 import { scenarioToYaml, validateScenario } from "../src/scenario/load.ts";
 import { Simulation, type GuardPort, type SimulationOptions } from "../src/Simulation.ts";
+import { humanSummary, jsonReport } from "../src/report/summary.ts";
+import { htmlReport } from "../src/report/html.ts";
 import type { Scenario } from "../src/scenario/types.ts";
 import { scenarioArb } from "./arbitraries.ts";
 
@@ -64,9 +66,20 @@ describe("the invariants can fail", () => {
   });
 
   it("catch a guard that ignores minAvailable, and shrink it to a minimal scenario", async () => {
-    const r = await new Simulation(contended, { seed: 1, guard: brokenGuard }).run();
+    const r = await new Simulation(contended, { seed: 1, guard: brokenGuard, sampleEveryMs: 1_000 }).run();
     expect(r.invariantViolations.map((v) => v.invariant)).toContain("pool-availability");
     expect(r.violationTrace.length).toBeGreaterThan(0);
+    // What a user sees: the seed, the event index, the trace, and how to replay it.
+    const v = r.invariantViolations[0]!;
+    const text = humanSummary(r);
+    expect(text).toContain(`INVARIANT VIOLATED: pool-availability at event #${v.eventIndex}`);
+    expect(text).toContain("--seed 1");
+    expect(text).toContain(JSON.stringify(r.violationTrace.at(-1)));
+    expect(jsonReport(r)).toMatchObject({ scenario: "contended", seed: 1, invariantViolations: [v] });
+    const html = htmlReport(r);
+    expect(html).toContain("<svg");
+    expect(html).toContain("pool-availability");
+    expect(html).not.toMatch(/<script|https?:\/\/(?!drainkit)/);
     const { scenario, invariant } = await shrinkFailure({ guard: brokenGuard }, ["pool-availability"]);
     expect(invariant).toBe("pool-availability");
     expect(scenario.fleet.nodes).toBeLessThanOrEqual(8);

@@ -21,7 +21,7 @@ export interface Confirmation {
 export async function confirmDestructive(c: Confirmation): Promise<void> {
   if (c.yes) return;
   if (process.stdin.isTTY !== true || process.stderr.isTTY !== true) {
-    throw usageError(`${c.question} needs confirmation and there is no terminal to ask on.`, "Pass --yes to confirm non-interactively.");
+    throw usageError(`"${c.question}" needs confirmation and there is no terminal to ask on; nothing was changed.`, "Pass --yes to confirm non-interactively.");
   }
   const io = { input: process.stdin, output: process.stderr };
   const first = await confirm({ message: c.question, initialValue: false, ...io });

@@ -58,6 +58,23 @@ export function exitCodeForStatus(status: number): ExitCode {
   return EXIT.unavailable;
 }
 
+/**
+ * The server's `next` speaks HTTP ("GET /control/peers"); an operator at a
+ * shell wants the drainctl command that does it.
+ */
+const NEXT_BY_CODE: Readonly<Record<string, string>> = {
+  "not-found": "Check the id: drainctl peers list (or drainctl clusters list).",
+  "unauthenticated": "Pass --token, set DRAINCTL_TOKEN, or save one: drainctl context set <name> --server <url> --token <token> --use",
+  "forbidden": "Use a token that carries the scope named above (drainkit token add <id> --scope <scope> on the server).",
+  "confirmation-required": "Run it again and confirm at the prompt, or pass --yes.",
+  "invalid-transition": "See where the peer is: drainctl peers get <peer>",
+  "pool-depletion": "Wait for other members of the pool to come back (drainctl peers list --pool <pool>), or have an admin pass --force with a --reason.",
+  "only-schedulable-node": "Bring another node of that role back first: drainctl peers resume <other-peer>",
+  "last-active-cluster": "Promote another cluster first: drainctl clusters promote <cluster>",
+  "etag-mismatch": "Someone changed it meanwhile; run the command again.",
+  "rate-limited": "Wait a little, then use a valid token.",
+};
+
 /** A problem+json answer from the server. */
 export class ProblemError extends CliError {
   readonly problem: Problem;
@@ -66,7 +83,7 @@ export class ProblemError extends CliError {
   constructor(status: number, problem: Problem) {
     const fields = (problem.errors ?? []).map((e) => `${e.field ?? "?"}: ${e.message ?? "invalid"}`);
     const detail = [problem.detail ?? `HTTP ${status}`, ...fields.map((f) => `  ${f}`)].join("\n");
-    super(problem.title ?? `HTTP ${status}`, detail, exitCodeForStatus(status), problem.next);
+    super(problem.title ?? `HTTP ${status}`, detail, exitCodeForStatus(status), (problem.code !== undefined ? NEXT_BY_CODE[problem.code] : undefined) ?? problem.next);
     this.name = "ProblemError";
     this.problem = problem;
     this.status = status;

@@ -108,7 +108,15 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
 
   const metrics = createPromMetrics();
   const store = openStore(location);
-  const registry = createRegistry({ store, clock, random, logger, metrics, ...(options.pools ? { pools: options.pools } : {}) });
+  const registry = createRegistry({
+    store,
+    clock,
+    random,
+    logger,
+    metrics,
+    events: { emit: (e) => metrics.auditWriteLatency.observe({ outcome: e.entry.outcome }, e.entry.latencyMs / 1000) },
+    ...(options.pools ? { pools: options.pools } : {}),
+  });
 
   const tls = options.tls;
   const app = Fastify({

@@ -13,6 +13,8 @@ export interface PromMetrics extends Metrics {
   readonly drainsInFlight: PromGauge;
   /** `drainkit_pool_available{pool}`: schedulable nodes per pool. */
   readonly poolAvailable: PromGauge<"pool">;
+  /** `drainkit_audit_write_latency_seconds{outcome}`: attempt to audit entry committed. */
+  readonly auditWriteLatency: PromHistogram<"outcome">;
 }
 
 /**
@@ -48,6 +50,13 @@ export function createPromMetrics(options: { defaultMetrics?: boolean } = {}): P
   const mutations = new PromCounter({ name: "drainkit_mutations_total", help: "Mutations by action and outcome", labelNames: ["action", "outcome"] as const, registers: [registry] });
   const drainsInFlight = new PromGauge({ name: "drainkit_drains_in_flight", help: "Drains requested and not yet drained or failed", registers: [registry] });
   const poolAvailable = new PromGauge({ name: "drainkit_pool_available", help: "Schedulable nodes per pool", labelNames: ["pool"] as const, registers: [registry] });
+  const auditWriteLatency = new PromHistogram({
+    name: "drainkit_audit_write_latency_seconds",
+    help: "From a mutation attempt to its audit entry being committed",
+    labelNames: ["outcome"] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  });
   made.set("drainkit_mutations_total", mutations);
 
   const clean = (l?: Labels): Record<string, string> => ({ ...(l ?? {}) });
@@ -57,6 +66,7 @@ export function createPromMetrics(options: { defaultMetrics?: boolean } = {}): P
     mutations,
     drainsInFlight,
     poolAvailable,
+    auditWriteLatency,
     counter(name, help): Counter {
       const get = lazy(`drainkit_${name}`, (labelNames) => new PromCounter({ name: `drainkit_${name}`, help, labelNames, registers: [registry] }));
       return { inc: (labels, value) => get(labels).inc(clean(labels), value ?? 1) };

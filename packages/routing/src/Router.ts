@@ -59,9 +59,13 @@ export interface Router {
   roles(): readonly string[];
   /** The last source revision applied. */
   revision(): number;
-  /** Resolves once changes up to `revision` are applied (write, then route). */
+  /** Resolves once changes up to `revision` are applied (write, then route); rejects with `router-not-ready` if the router closes first. */
   caughtUp(revision: number): Promise<void>;
-  /** Calls `listener` for every member entering or leaving a role's routable set; returns the unsubscribe. */
+  /**
+   * Calls `listener` whenever a member of a role changes phase, joins or
+   * leaves (so also draining → drained, which keeps it out of the routable
+   * set); `routable` says where it stands now. Returns the unsubscribe.
+   */
   subscribe(listener: (change: RouteChange) => void): () => void;
   /** A balancer over `role`; each balancer keeps its own cursor and sessions. */
   balancer(role: string, options: BalancerOptions): Balancer;
@@ -147,7 +151,7 @@ class FollowingRouter implements Router {
   readonly #peers = new Map<string, PeerEntry>();
   readonly #tables = new Map<string, RoleTable>();
   readonly #listeners = new Set<(change: RouteChange) => void>();
-  readonly #waiters: { revision: number; resolve: () => void }[] = [];
+  readonly #waiters: { revision: number; resolve: () => void; reject: (e: Error) => void }[] = [];
   readonly #gMembers;
   readonly #cStale;
   readonly #gStale;
@@ -210,7 +214,8 @@ class FollowingRouter implements Router {
   }
   caughtUp(revision: number): Promise<void> {
     if (this.#revision >= revision) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push({ revision, resolve }));
+    if (this.#closed) return Promise.reject(new RouterNotReadyError("closed"));
+    return new Promise((resolve, reject) => this.#waiters.push({ revision, resolve, reject }));
   }
   subscribe(listener: (change: RouteChange) => void): () => void {
     this.#listeners.add(listener);
@@ -266,6 +271,7 @@ class FollowingRouter implements Router {
     this.#timer = undefined;
     this.#resyncTimer = undefined;
     this.#listeners.clear();
+    for (const w of this.#waiters.splice(0)) w.reject(new RouterNotReadyError("closed"));
   }
 
   // ------------------------------------------------------------ following
@@ -324,7 +330,7 @@ class FollowingRouter implements Router {
       const node = nodeStateOf(peer);
       entry = { peer, node, phases: peer.phases, next: undefined, reported: new Set() };
       this.#peers.set(id, entry);
-      this.#refresh(entry, this.#clock.now());
+      this.#refresh(entry, this.#clock.now(), before?.reported);
     } else {
       this.#peers.delete(id);
     }
@@ -334,7 +340,7 @@ class FollowingRouter implements Router {
   }
 
   /** Reports due flags and, with expireStale, routes by core's expired phases. */
-  #refresh(entry: PeerEntry, now: number): void {
+  #refresh(entry: PeerEntry, now: number, reportedBefore?: ReadonlySet<string>): void {
     const { phases, next } = phasesAt(entry.node, now);
     entry.next = next;
     for (const flag of staleFlagsOf(entry.peer.id, entry.node, now)) {
@@ -342,6 +348,8 @@ class FollowingRouter implements Router {
       if (entry.reported.has(key)) continue;
       entry.reported.add(key);
       this.#staleOpen++;
+      // A rewrite of the peer that still carries the lapsed flag is the same stale flag, not a new one.
+      if (reportedBefore?.has(key) === true) continue;
       this.#cStale.inc({ flag: flag.flag });
       this.#events.emit({ type: "stale-flag", ...flag, expired: this.#expireStale });
       this.#logger.warn({ ...flag, expired: this.#expireStale }, `${flag.flag} on ${flag.peer} is past its expiry and the control plane has not lapsed it`);
@@ -360,15 +368,18 @@ class FollowingRouter implements Router {
     const table = this.#table(role);
     const phase = entry?.peer.roles.includes(role) ? entry.phases[role] ?? "active" : undefined;
     const member = entry !== undefined && phase !== undefined ? memberOf(entry.peer, role, phase) : undefined;
+    const before = table.lookup(id);
     const flipped = table.put(id, member);
-    if (!flipped) return;
+    if (before?.phase === member?.phase && (before !== undefined) === (member !== undefined)) return;
     const routable = member !== undefined && isRoutable(role, member.phase);
-    this.#gMembers.set(table.members().length, { role });
-    this.#events.emit(
-      routable
-        ? { type: "route-member-added", role, peer: id, phase: member.phase, revision }
-        : { type: "route-member-removed", role, peer: id, phase: member?.phase ?? "gone", revision },
-    );
+    if (flipped) {
+      this.#gMembers.set(table.members().length, { role });
+      this.#events.emit(
+        routable
+          ? { type: "route-member-added", role, peer: id, phase: member.phase, revision }
+          : { type: "route-member-removed", role, peer: id, phase: member?.phase ?? "gone", revision },
+      );
+    }
     for (const l of this.#listeners) l({ role, peer: id, routable, member, revision });
   }
 

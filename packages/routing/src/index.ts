@@ -18,3 +18,4 @@ export type { DnsServer } from "./dns/transport.ts";
 export type { TsigKey } from "./dns/wire.ts";
 export { startDnsPoolSync, type DnsPoolSync, type DnsPoolSyncOptions, type DnsPoolSyncEvent } from "./dns/DnsPoolSync.ts";
 export { createRoleProxy, type RoleProxy, type RoleProxyOptions } from "./proxy/createRoleProxy.ts";
+export { createGrpcBalancer, type GrpcBalancer, type GrpcBalancerOptions, type ClosableClient } from "./grpc/createGrpcBalancer.ts";

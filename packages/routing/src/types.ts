@@ -90,7 +90,7 @@ export type RouterEvent =
     }
   | { readonly type: "router-feed-failed"; readonly code: string; readonly message: string };
 
-/** A change of one role's routable set, for {@link Router.subscribe}. */
+/** A member of a role changed phase, joined or left; for `Router.subscribe`. */
 export interface RouteChange {
   readonly role: string;
   readonly peer: string;

@@ -1,8 +1,9 @@
 import { createMemoryStore, createRegistry, type Registry } from "@drainkit/registry";
 import { makePeer, principals } from "@drainkit/registry/testing";
-import { MemoryMetrics, RecordingEventSink, SimulatedClock } from "@drainkit/core/testing";
+import { MemoryMetrics, RecordingEventSink, SimulatedClock, flushMicrotasks } from "@drainkit/core/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { NoRoutableMemberError, registrySource, startRouter, type Router, type RouterEvent } from "../src/index.ts";
+import { NoRoutableMemberError, registrySource, startRouter, type PeerSource, type Router, type RouterEvent, type RoutingPeer } from "../src/index.ts";
+import { memoryPeerSource } from "../src/testing/index.ts";
 
 const op = principals.operator;
 const open: Router[] = [];
@@ -135,5 +136,56 @@ describe("Router on a real registry", () => {
     await registry.uncordon(op, "n0");
     await sync();
     expect(metrics.value("routing_stale_flags")).toBe(0);
+  });
+});
+
+describe("Router feed recovery", () => {
+  it("re-reads the source after a compacted feed and catches up", async () => {
+    const clock = new SimulatedClock({ start: 0 });
+    const inner = memoryPeerSource([{ id: "a", address: "a:80", roles: ["edge"], pools: [], labels: {}, phases: { edge: "active" }, epoch: 0, spec: { cordons: {} } }]);
+    let failOnce = true;
+    const source: PeerSource = {
+      snapshot: () => inner.snapshot(),
+      watch(from, onChange, onError) {
+        if (failOnce) {
+          failOnce = false;
+          queueMicrotask(() => onError?.(Object.assign(new Error("compacted"), { code: "compacted", retryable: false })));
+          return { close() {} };
+        }
+        return inner.watch(from, onChange, onError);
+      },
+    };
+    const events = new RecordingEventSink<RouterEvent>();
+    const router = await startRouter({ source, clock, events });
+    open.push(router);
+    await flushMicrotasks();
+    inner.put({ id: "a", address: "a:80", roles: ["edge"], pools: [], labels: {}, phases: { edge: "draining" }, epoch: 1, spec: { cordons: {} } });
+    clock.advance(0);
+    await router.caughtUp(inner.revision());
+    expect(events.ofType("router-feed-failed").map((e) => e.code)).toEqual(["compacted"]);
+    expect(router.members("edge")).toEqual([]);
+  });
+});
+
+describe("Router stale drains from a source that carries expiresAt", () => {
+  const drained = (expiresAt: number): RoutingPeer => ({
+    id: "a", address: "a:80", roles: ["edge"], pools: [], labels: {}, phases: { edge: "drained" }, epoch: 1,
+    spec: { cordons: {}, drain: { epoch: 1, deadline: expiresAt - 1, roles: ["edge"], reason: "upgrade", expiresAt } },
+  });
+
+  it("returns a lapsed drain to routing only when expireStale is set, and reports it once either way", async () => {
+    for (const expireStale of [false, true]) {
+      const clock = new SimulatedClock({ start: 0 });
+      const source = memoryPeerSource([drained(1_000)]);
+      const events = new RecordingEventSink<RouterEvent>();
+      const router = await startRouter({ source, clock, events, expireStale });
+      open.push(router);
+      expect(router.members("edge")).toEqual([]);
+      clock.advance(1_000);
+      source.put(drained(1_000)); // rewritten with the flag still on it: the same stale flag
+      clock.advance(1_000);
+      expect(events.ofType("stale-flag").map((e) => [e.flag, e.holder, e.dueAt, e.expired])).toEqual([["drain", "1", 1_000, expireStale]]);
+      expect(router.members("edge").map((m) => m.id)).toEqual(expireStale ? ["a"] : []);
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { type Clock, type TimerHandle, sleep, systemClock } from "@drainkit/core";
 import type { Change, Leadership, ListResult, RegistryStore, TxnRequest, TxnResult, Versioned, WatchHandle } from "@drainkit/registry";
 import { Etcd3, type ICompare, type IKeyValue, type IRequestOp, type IWatchResponse, type Lease, type Watcher } from "etcd3";
@@ -62,9 +63,10 @@ function prefixEnd(prefix: Buffer): Buffer {
  * that is kept alive while the process runs. Transient failures are retried
  * with backoff; what remains is mapped to {@link EtcdStoreError}s.
  *
- * A transaction retried after an ambiguous failure (a timeout after etcd
- * received it) can report a conflict on its own earlier, successful write; the
- * registry resolves that by re-reading, as for any lost race.
+ * A conditional transaction whose answer was lost (a timeout or a member
+ * dying after the commit) and that was retried would fail its own compares;
+ * a per-attempt marker key under `<prefix>txn/` recognises that case and
+ * reports the success it was.
  *
  * @example
  * import { makeEtcdStore } from "@drainkit/store-etcd";
@@ -124,6 +126,17 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
     }
   };
 
+  // A conditional txn whose answer was lost (a timeout, a member dying after
+  // commit) and that is then retried fails its own compares. To tell that
+  // apart from a real conflict, every conditional txn also writes a unique
+  // attempt id to a marker key. Each in-flight txn holds its own marker slot,
+  // so concurrent txns never overwrite each other's marker.
+  const instance = randomUUID();
+  const markerRoot = `${prefix}txn/${instance}/`;
+  const freeSlots: number[] = [];
+  let slotCount = 0;
+  const takeSlot = (): number => freeSlots.pop() ?? slotCount++;
+
   const decode = (kv: IKeyValue): Versioned => ({ key: userKey(kv.key), value: JSON.parse(decoder.decode(kv.value)) as unknown, version: Number(kv.mod_revision) });
 
   const headOfElection = async (election: string): Promise<IKeyValue | undefined> => {
@@ -170,7 +183,7 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
         lastOp.delete(op.key);
         lastOp.set(op.key, op);
       }
-      const success: IRequestOp[] = [...lastOp.values()].map((op) =>
+      const success: IRequestOp[] = [...lastOp.values()].map((op): IRequestOp =>
         op.type === "put"
           ? { request_put: { key: dataKey(op.key), value: Buffer.from(JSON.stringify(op.value) ?? "null") } }
           : { request_delete_range: { key: dataKey(op.key) } },
@@ -182,13 +195,30 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
       );
       // On failure, read the compared keys back so the caller learns which differed.
       const failure: IRequestOp[] = request.compare.map((c) => ({ request_range: { key: dataKey(c.key), keys_only: true } }));
-      const res = await call(() => client.kv.txn({ compare, success, failure }));
-      const revision = Number(res.header.revision);
-      if (res.succeeded) return { ok: true, revision };
-      const conflicts = request.compare
-        .filter((c, i) => Number(res.responses[i]?.response_range.kvs[0]?.mod_revision ?? 0) !== c.version)
-        .map((c) => c.key);
-      return { ok: false, revision, conflicts };
+      if (compare.length === 0) {
+        const res = await call(() => client.kv.txn({ compare, success, failure }));
+        return { ok: true, revision: Number(res.header.revision) };
+      }
+      const slot = takeSlot();
+      try {
+        const marker = Buffer.from(`${markerRoot}${slot}`);
+        const attemptId = Buffer.from(randomUUID());
+        success.push({ request_put: { key: marker, value: attemptId } });
+        failure.push({ request_range: { key: marker } });
+        // Retries happen here and inside etcd3; either way only this attempt's
+        // own commit can have left its id in the marker.
+        const res = await call(() => client.kv.txn({ compare, success, failure }));
+        const revision = Number(res.header.revision);
+        if (res.succeeded) return { ok: true, revision };
+        const mark = res.responses[request.compare.length]?.response_range.kvs[0];
+        if (mark !== undefined && mark.value.equals(attemptId)) return { ok: true, revision: Number(mark.mod_revision) };
+        const conflicts = request.compare
+          .filter((c, i) => Number(res.responses[i]?.response_range.kvs[0]?.mod_revision ?? 0) !== c.version)
+          .map((c) => c.key);
+        return { ok: false, revision, conflicts };
+      } finally {
+        freeSlots.push(slot);
+      }
     },
 
     async revision(): Promise<number> {
@@ -277,9 +307,11 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
       // the loss once it reaches etcd again, by when another candidate may
       // lead. So give up on our own once keep-alives stop arriving: two missed
       // (they go out every third of the TTL) is well before etcd expires it.
-      const keepAliveBudgetMs = (ttlSeconds * 1000 * 3) / 4;
-      const armExpiry = (): void => {
+      let keepAliveBudgetMs = (ttlSeconds * 1000 * 3) / 4;
+      const armExpiry = (grantedTtlSeconds = 0): void => {
         if (controller.signal.aborted) return;
+        // etcd may have raised the TTL to its minimum; it answers with the real one.
+        keepAliveBudgetMs = (Math.max(ttlSeconds, grantedTtlSeconds) * 1000 * 3) / 4;
         if (expiry !== undefined) clock.clearTimer(expiry);
         expiry = clock.setTimer(keepAliveBudgetMs, () =>
           lost(
@@ -289,7 +321,7 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
           ),
         );
       };
-      lease.on("keepaliveSucceeded", armExpiry);
+      lease.on("keepaliveSucceeded", (res) => armExpiry(Number(res.TTL) || 0));
       leases.set(lease, lost);
       lease.on("lost", (error) =>
         lost(new EtcdStoreError("leadership-lost", `The lease behind "${election}" was lost (${error.message}); campaign again.`, { cause: error, details: { election, candidate } })),
@@ -369,6 +401,10 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
       for (const [, lost] of held) lost(new EtcdStoreError("leadership-lost", "The store holding this leadership was closed.", {}));
       await Promise.all(held.map(([l]) => l.revoke({ deadline: Date.now() + 1000 }).catch(() => undefined)));
       leases.clear();
+      if (slotCount > 0) {
+        const root = Buffer.from(markerRoot);
+        await client.kv.deleteRange({ key: root, range_end: prefixEnd(root) }, { deadline: Date.now() + 1000 }).catch(() => undefined);
+      }
       closed = true;
       client.close();
     },

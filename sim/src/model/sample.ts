@@ -70,6 +70,43 @@ export class PoissonTable {
   }
 }
 
+/**
+ * Binomial draws for one success probability `p`, by inverse transform over
+ * the smaller tail with `(1 − p)^n` precomputed for small `n`: the traffic
+ * model draws one per node per tick with the same `p`.
+ */
+export class BinomialTable {
+  readonly p: number;
+  readonly #flip: boolean;
+  readonly #small: number;
+  readonly #ratio: number;
+  readonly #pow: Float64Array;
+
+  constructor(p: number, maxN = 256) {
+    this.p = p;
+    this.#flip = p > 0.5;
+    this.#small = this.#flip ? 1 - p : p;
+    this.#ratio = this.#small / (1 - this.#small);
+    this.#pow = new Float64Array(maxN + 1);
+    for (let n = 0; n <= maxN; n++) this.#pow[n] = Math.pow(1 - this.#small, n);
+  }
+
+  draw(random: Random, n: number): number {
+    if (n <= 0) return 0;
+    if (n >= this.#pow.length) return binomial(random, n, this.p);
+    let u = random.next();
+    let prob = this.#pow[n]!;
+    const ratio = this.#ratio;
+    let k = 0;
+    while (u > prob && k < n) {
+      u -= prob;
+      prob *= ((n - k) / (k + 1)) * ratio;
+      k++;
+    }
+    return this.#flip ? n - k : k;
+  }
+}
+
 /** A binomial count of `n` trials with success probability `p`, by inverse transform; normal for large `n·p`. */
 export function binomial(random: Random, n: number, p: number): number {
   if (n <= 0 || p <= 0) return 0;

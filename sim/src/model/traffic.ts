@@ -1,7 +1,7 @@
 import type { DrainParticipant, Random } from "@drainkit/core";
 import type { Fleet } from "./fleet.ts";
 import type { InvariantChecker } from "./invariants.ts";
-import { binomial, PoissonTable, poisson } from "./sample.ts";
+import { BinomialTable, PoissonTable, poisson } from "./sample.ts";
 
 /** Traffic settings, resolved from the scenario. */
 export interface TrafficSettings {
@@ -98,7 +98,7 @@ export class TrafficModel {
   readonly #random: Random;
   readonly #checker: InvariantChecker;
   readonly #perTick: number;
-  readonly #finishP: number;
+  readonly #finish: BinomialTable;
   readonly #tables: (PoissonTable | undefined)[];
   readonly tickMs: number;
   served = 0;
@@ -118,7 +118,7 @@ export class TrafficModel {
     this.#checker = checker;
     this.tickMs = settings.tickMs;
     this.#perTick = (settings.ratePerNode * settings.tickMs) / 1000;
-    this.#finishP = 1 - Math.exp(-settings.tickMs / settings.serviceMs);
+    this.#finish = new BinomialTable(1 - Math.exp(-settings.tickMs / settings.serviceMs));
     this.participants = Array.from({ length: fleet.size }, (_, i) => new HostParticipant(`http-${fleet.ids[i]!}`, fleet.roleOf(i)));
     this.#tables = new Array<PoissonTable | undefined>(fleet.members.length).fill(undefined);
   }
@@ -131,12 +131,13 @@ export class TrafficModel {
   tick(): void {
     const fleet = this.#fleet;
     const random = this.#random;
-    const p = this.#finishP;
+    const finish = this.#finish;
+    const participants = this.participants;
     for (let i = 0; i < fleet.size; i++) {
-      const participant = this.participants[i]!;
+      const participant = participants[i]!;
       const n = participant.finishable;
       if (n === 0) continue;
-      const done = binomial(random, n, p);
+      const done = finish.draw(random, n);
       if (done === 0) continue;
       participant.end(done);
       this.served += done;

@@ -82,7 +82,10 @@ export function auditCommand(): Command {
         if (e === undefined) continue;
         if ((o.target && e.target !== o.target) || (o.actor && e.actor !== o.actor) || (o.action && e.action !== o.action) || (o.outcome && e.outcome !== o.outcome)) continue;
         process.stdout.write(`${line(e)}\n`);
-        if (o.count !== undefined && ++seen >= o.count) stop.abort();
+        if (o.count !== undefined && ++seen >= o.count) {
+          stop.abort();
+          break;
+        }
       }
     });
 
@@ -123,7 +126,10 @@ export function eventsCommand(): Command {
         const c = ev.data as RegistryChange;
         if (s.format === "table") process.stdout.write(`${c.revision}  ${c.kind}  ${c.id}  ${summary(c)}\n`);
         else process.stdout.write(s.format === "json" ? `${JSON.stringify(c)}\n` : `---\n${stringify(c)}`);
-        if (o.count !== undefined && ++seen >= o.count) stop.abort();
+        if (o.count !== undefined && ++seen >= o.count) {
+          stop.abort();
+          break;
+        }
       }
       if (!stop.signal.aborted) throw new CliError("Feed ended", "The server closed the event feed.", EXIT.unavailable, "Run the command again with --since <last revision>.");
     });

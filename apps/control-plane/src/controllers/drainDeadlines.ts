@@ -20,9 +20,9 @@ export interface DrainDeadlines {
 }
 
 /**
- * The drain scheduler's leader-only half: every drain that misses its
- * deadline is failed, loudly, so the node stays quiesced for an operator
- * instead of hanging in `draining` forever. State is rebuilt from the
+ * The drain scheduler's leader-only half: it follows every drain in
+ * flight, and one that misses its deadline is failed, loudly, so the node
+ * stays quiesced for an operator instead of hanging in `draining` forever. State is rebuilt from the
  * persisted drain records on each start, so a new leader after a failover
  * resumes every drain the old one was watching, with the same epochs.
  *
@@ -52,7 +52,15 @@ export async function startDrainDeadlines(options: DrainDeadlinesOptions): Promi
     if (stopped) return;
     try {
       const status = await registry.drainStatus(principal, peer);
-      if (status.status !== "draining" || status.epoch !== epoch) return;
+      if (status.epoch !== epoch) return;
+      if (status.status === "failed") {
+        // The registry already reads a drain past its deadline as failed; say so loudly once.
+        logger.warn({ peer, epoch, remaining: status.remaining }, "drain missed its deadline; failed it");
+        untrack(peer);
+        options.onTracked?.(timers.size);
+        return;
+      }
+      if (status.status !== "draining") return;
       const roles = Object.fromEntries(status.roles.map((r) => [r, { phase: "failed" as const, epoch }]));
       await registry.reportStatus(principal, peer, { roles, epoch, reason: `drain deadline passed with ${status.remaining.inFlight} in flight, ${status.remaining.owners} owners, ${status.remaining.children} children left` }, {
         idempotencyKey: `drain-deadline:${peer}:${epoch}`,
@@ -74,6 +82,7 @@ export async function startDrainDeadlines(options: DrainDeadlinesOptions): Promi
     const drain = peer?.spec.drain;
     if (peer && drain && peer.phase === "draining") track(id, drain.epoch, drain.deadline);
     else if (timers.has(id)) {
+      logger.info({ peer: id, epoch: timers.get(id)!.epoch, phase: peer?.phase ?? "deleted" }, "drain finished");
       untrack(id);
       options.onTracked?.(timers.size);
     }

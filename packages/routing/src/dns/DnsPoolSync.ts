@@ -115,7 +115,8 @@ export function startDnsPoolSync(options: DnsPoolSyncOptions): DnsPoolSync {
     if (pending().length === 0) for (const resolve of idle.splice(0)) resolve();
   };
 
-  for (const member of router.known(role)) note(member, member.id, router.members(role).some((m) => m.id === member.id));
+  const routableNow = new Set(router.members(role).map((m) => m.id));
+  for (const member of router.known(role)) note(member, member.id, routableNow.has(member.id));
   const unsubscribe = router.subscribe((change) => {
     if (change.role !== role) return;
     note(change.member, change.peer, change.routable);

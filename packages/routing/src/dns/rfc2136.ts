@@ -53,11 +53,12 @@ export function makeRfc2136Provider(options: Rfc2136Options): DnsPoolProvider {
   async function send(updates: readonly ResourceRecord[], what: string): Promise<void> {
     const id = random.int(0, 0xffff);
     const { signed, mac } = signTsig(encodeUpdate(id, options.zone, updates), options.key, Math.floor(clock.now() / 1000));
-    const reply = await exchange(options.server, signed, clock, timeoutMs);
     let response;
     try {
-      response = decodeResponse(reply, options.key, mac);
+      response = decodeResponse(await exchange(options.server, signed, clock, timeoutMs), options.key, mac);
+      if (response.truncated) response = decodeResponse(await exchange({ ...options.server, transport: "tcp" }, signed, clock, timeoutMs), options.key, mac);
     } catch (e) {
+      if (e instanceof DnsUpdateError) throw e;
       throw new DnsUpdateError("malformed", `The server's reply to ${what} could not be read; check that ${options.server.host}:${options.server.port} is a DNS server.`, { cause: e });
     }
     const tsigError = response.tsig?.error ?? 0;

@@ -158,6 +158,8 @@ function readName(buf: Buffer, offset: number): string {
 export interface UpdateResponse {
   readonly id: number;
   readonly rcode: number;
+  /** TC: the answer did not fit a UDP datagram; ask again over TCP. */
+  readonly truncated: boolean;
   /** Present when the response carried a TSIG record. */
   readonly tsig?: { readonly keyName: string; readonly error: number; readonly verified: boolean };
 }
@@ -171,6 +173,7 @@ export function decodeResponse(buf: Buffer, key: TsigKey | undefined, requestMac
   const id = buf.readUInt16BE(0);
   const flags = buf.readUInt16BE(2);
   const counts = [buf.readUInt16BE(4), buf.readUInt16BE(6), buf.readUInt16BE(8), buf.readUInt16BE(10)] as const;
+  if ((flags & 0x0200) !== 0) return { id, rcode: flags & 0xf, truncated: true };
   let o = 12;
   for (let i = 0; i < counts[0]; i++) o = skipName(buf, o) + 4;
   let tsig: UpdateResponse["tsig"];
@@ -205,5 +208,5 @@ export function decodeResponse(buf: Buffer, key: TsigKey | undefined, requestMac
     }
     tsig = { keyName, error, verified };
   }
-  return { id, rcode: flags & 0xf, ...(tsig === undefined ? {} : { tsig }) };
+  return { id, rcode: flags & 0xf, truncated: (flags & 0x0200) !== 0, ...(tsig === undefined ? {} : { tsig }) };
 }

@@ -89,9 +89,12 @@ describe("createRoleProxy", () => {
   });
 
   it("answers 502 when the upstream is down", async () => {
-    const dead = await listen(createServer());
+    // A port that was just free: nothing listens there, so the upstream refuses.
+    const probe = createServer().listen(0, "127.0.0.1");
+    await once(probe, "listening");
+    const dead = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
     const source = memoryPeerSource([peerAt("gone", `127.0.0.1:${dead}`, "active")]);
-    cleanup.splice(0, 1)[0]?.(); // close the listener so the upstream refuses
     const router = await startRouter({ source, clock: systemClock() });
     cleanup.push(() => router.close());
     const { url } = await proxyFor(router, "round-robin");

@@ -237,9 +237,10 @@ async function startProcessCluster(options: StartEtcdOptions, size: number): Pro
         "--logger=zap",
         "--log-outputs=stderr",
         "--log-level=error",
-        // Short timeouts so a stopped member is noticed (and a new leader elected) quickly.
-        "--heartbeat-interval=50",
-        "--election-timeout=500",
+        // etcd's defaults: shorter ones elect faster after a stop, but cause
+        // spurious elections on a busy test machine.
+        "--heartbeat-interval=100",
+        "--election-timeout=1000",
       ],
     };
   });
@@ -340,8 +341,8 @@ async function startContainerCluster(options: StartEtcdOptions, size: number): P
           `--initial-cluster=${initialCluster}`,
           "--initial-cluster-state=new",
           `--initial-cluster-token=${token}`,
-          "--heartbeat-interval=50",
-          "--election-timeout=500",
+          "--heartbeat-interval=100",
+          "--election-timeout=1000",
         ])
         .start(),
     ),

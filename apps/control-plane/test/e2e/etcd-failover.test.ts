@@ -1,0 +1,71 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startEtcd, type EtcdCluster } from "@drainkit/store-etcd/testing";
+import { api, serve, type Served } from "./serve.ts";
+
+const ADMIN = "e2e-admin-token-0123456789abcdef";
+let etcd: EtcdCluster;
+let dir: string;
+const replicas: Served[] = [];
+
+beforeAll(async () => {
+  etcd = await startEtcd({ members: 3 });
+  dir = await mkdtemp(join(tmpdir(), "drainkit-etcd-e2e-"));
+}, 120_000);
+
+afterAll(async () => {
+  for (const r of replicas) {
+    if (r.proc.exitCode === null && r.proc.signalCode === null) {
+      r.proc.kill("SIGKILL");
+      await r.exited;
+    }
+  }
+  await etcd?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const elected = (l: Record<string, unknown>): boolean => l["msg"] === "elected leader; starting fleet controllers";
+
+describe("drainkit serve on a 3-member etcd cluster", () => {
+  it("any replica takes mutations; when the leader is killed mid-drain another one takes over that drain with the same epoch, one audit entry per real change", async () => {
+    const hosts = etcd.endpoints.map((e) => e.replace(/^https?:\/\//, "")).join(",");
+    const store = `etcd://${hosts}/e2e-${process.pid}`;
+    for (const id of ["r1", "r2", "r3"]) {
+      replicas.push(await serve(["--store", store, "--replica-id", id, "--leader-ttl", "2s", "--token-file", join(dir, `${id}.json`)], { DRAINKIT_ADMIN_TOKEN: ADMIN }));
+    }
+    const leader = await Promise.race(replicas.map((r) => r.waitForLog(elected).then(() => r)));
+    const followers = replicas.filter((r) => r !== leader);
+    const [f1, f2] = [followers[0]!, followers[1]!];
+
+    for (const id of ["node-1", "node-2", "node-3"]) {
+      expect((await api(f1.url, ADMIN, "PUT", `/control/peers/${id}`, { address: `${id}:80`, pools: ["web"], roles: ["edge"] })).status).toBe(200);
+    }
+    const drain = await api(f2.url, ADMIN, "POST", "/control/peers/node-1:drain", { reason: "kernel", deadlineMs: 600_000 });
+    expect(drain.status).toBe(202);
+    expect(drain.body).toMatchObject({ status: "draining", epoch: 1 });
+    for (const r of replicas) expect((await fetch(`${r.url}/readyz`)).status).toBe(200);
+
+    leader.proc.kill("SIGKILL");
+    await leader.exited;
+
+    const next = await Promise.race(followers.map((r) => r.waitForLog(elected).then(() => r)));
+    const rebuilt = await next.waitForLog((l) => l["msg"] === "drain deadlines rebuilt from the persisted drain records");
+    expect(rebuilt["drains"]).toBe(1);
+
+    // The host's agent finishes its work and reports to whichever replica it reaches.
+    const other = followers.find((r) => r !== next)!;
+    const report = await api(other.url, ADMIN, "PUT", "/control/peers/node-1/status", { roles: { edge: { phase: "drained", epoch: 1 } }, epoch: 1, inFlight: { http: 0 }, workloads: { owners: 0, children: 0 } });
+    expect(report.status).toBe(200);
+
+    const finished = await next.waitForLog((l) => l["msg"] === "drain finished" && l["peer"] === "node-1");
+    expect(finished).toMatchObject({ epoch: 1, phase: "drained" });
+    const status = await api(next.url, ADMIN, "GET", "/control/peers/node-1/drain");
+    expect(status.status).toBe(200);
+    expect(status.body).toMatchObject({ status: "drained", epoch: 1, remaining: { inFlight: 0, owners: 0, children: 0 } });
+
+    const audit = await api(other.url, ADMIN, "GET", "/control/audit?target=peer%2Fnode-1");
+    expect((audit.body["items"] as { action: string; outcome: string }[]).map((e) => `${e.action}:${e.outcome}`)).toEqual(["registerPeer:ok", "drain:ok", "reportStatus:ok"]);
+  }, 180_000);
+});

@@ -1,0 +1,286 @@
+import * as grpc from "@grpc/grpc-js";
+import { isDrainkitError, silentLogger, type Logger } from "@drainkit/core";
+import {
+  hasScope,
+  ForbiddenError,
+  UnauthenticatedError,
+  type AuditQuery,
+  type MutationOptions,
+  type PeerQuery,
+  type Principal,
+  type Registry,
+  type RegistryChange,
+  type Scope,
+} from "@drainkit/registry";
+import { changeToWire, configToWire, optionsFromWire, outcomeToWire, peerToWire, type Wire } from "./convert.ts";
+import { toServiceError } from "./errors.ts";
+import { controlServiceDefinition } from "./proto.ts";
+import { fromStruct, type WireStruct } from "./struct.ts";
+
+/**
+ * Resolves the bearer token of a call (undefined when none was sent) to a
+ * principal. Return undefined, or throw `UnauthenticatedError`, for a token
+ * that is not valid; any other drainkit error (a store outage) passes through
+ * with its own code.
+ */
+export type Authenticate = (token: string | undefined) => Promise<Principal | undefined>;
+
+/** Options of {@link addControlService}. */
+export interface ControlServiceOptions {
+  readonly registry: Registry;
+  readonly authenticate: Authenticate;
+  readonly logger?: Logger;
+}
+
+/** One RPC of the control service: who may call it, what it audits, what it does. */
+interface RpcDefinition {
+  /** Audit action, the same name REST records. */
+  readonly action: string;
+  /** Any one of these scopes gets a call through the door; the registry applies its finer rules. */
+  readonly anyOf: readonly Scope[];
+  readonly target: (request: Wire) => string;
+  readonly handle: (ctx: { registry: Registry; principal: Principal; request: Wire; options: MutationOptions }) => Promise<Wire>;
+}
+
+const READ: readonly Scope[] = ["mesh.read", "mesh.agent", "mesh.operate", "mesh.admin"];
+const AGENT: readonly Scope[] = ["mesh.agent", "mesh.operate", "mesh.admin"];
+const OPERATE: readonly Scope[] = ["mesh.operate", "mesh.admin"];
+const ADMIN: readonly Scope[] = ["mesh.admin"];
+
+const idOf = (r: Wire): string => (typeof r["id"] === "string" ? r["id"] : "");
+const peerTarget = (r: Wire): string => `peer/${idOf(r)}`;
+const clusterTarget = (r: Wire): string => `cluster/${idOf(r)}`;
+
+/** Copies the listed keys that are set (proto3 `optional` fields arrive as undefined when absent). */
+function pick(r: Wire, ...keys: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (r[k] !== undefined && r[k] !== null) out[k] = r[k];
+  return out;
+}
+
+/** REST sends `reason` once, in the body, and it is both the verb's input and the audit reason. */
+function withReason(options: MutationOptions, reason: unknown): MutationOptions {
+  return typeof reason === "string" && reason !== "" && options.reason === undefined ? { ...options, reason } : options;
+}
+
+const peerOutcome = (o: Awaited<ReturnType<Registry["cordon"]>>): Wire => ({ peer: peerToWire(o.value), outcome: outcomeToWire(o) });
+
+/** Every unary RPC, keyed by its method name in control.proto. */
+const unaryRpcs: Readonly<Record<string, RpcDefinition>> = {
+  ListPeers: {
+    action: "listPeers", anyOf: READ, target: () => "peers",
+    handle: async ({ registry, principal, request }) => {
+      const page = await registry.listPeers(principal, pick(request, "role", "state", "label", "pool", "limit", "cursor") as PeerQuery);
+      return { items: page.items.map(peerToWire), revision: page.revision, ...pick(page as unknown as Wire, "nextCursor") };
+    },
+  },
+  GetPeer: {
+    action: "getPeer", anyOf: READ, target: peerTarget,
+    handle: async ({ registry, principal, request }) => {
+      const { peer, etag } = await registry.getPeer(principal, idOf(request));
+      return { peer: peerToWire(peer), etag };
+    },
+  },
+  RegisterPeer: {
+    action: "registerPeer", anyOf: AGENT, target: peerTarget,
+    handle: async ({ registry, principal, request, options }) =>
+      peerOutcome(await registry.registerPeer(principal, {
+        id: idOf(request),
+        address: request["address"] as string,
+        pools: request["pools"] as string[],
+        roles: request["roles"] as string[],
+        labels: (request["labels"] ?? {}) as Record<string, string>,
+        metadata: fromStruct(request["metadata"] as WireStruct | null),
+      }, options)),
+  },
+  ReportStatus: {
+    action: "reportStatus", anyOf: AGENT, target: peerTarget,
+    handle: async ({ registry, principal, request, options }) =>
+      peerOutcome(await registry.reportStatus(principal, idOf(request), {
+        roles: (request["roles"] ?? {}) as Record<string, { phase: never; epoch: number }>,
+        inFlight: (request["inFlight"] ?? {}) as Record<string, number>,
+        ...pick(request, "workloads", "reason"),
+        epoch: request["epoch"] as number,
+      }, options)),
+  },
+  Cordon: {
+    action: "cordon", anyOf: OPERATE, target: peerTarget,
+    handle: async ({ registry, principal, request, options }) =>
+      peerOutcome(await registry.cordon(principal, idOf(request), {
+        ...pick(request, "owner", "ticket", "expiresAt"),
+        reason: request["reason"] as string,
+      }, withReason(options, request["reason"]))),
+  },
+  Uncordon: {
+    action: "uncordon", anyOf: OPERATE, target: peerTarget,
+    handle: async ({ registry, principal, request, options }) => peerOutcome(await registry.uncordon(principal, idOf(request), pick(request, "owner"), options)),
+  },
+  Drain: {
+    action: "drain", anyOf: OPERATE, target: peerTarget,
+    handle: async ({ registry, principal, request, options }) => {
+      const roles = request["roles"] as string[];
+      const outcome = await registry.drain(principal, idOf(request), {
+        ...pick(request, "deadlineMs", "deadline", "ticket"),
+        ...(roles.length > 0 ? { roles } : {}),
+        ...(request["force"] === true ? { force: true } : {}),
+        reason: request["reason"] as string,
+      }, withReason(options, request["reason"]));
+      return { status: outcome.value, outcome: outcomeToWire(outcome) };
+    },
+  },
+  Resume: {
+    action: "resume", anyOf: OPERATE, target: peerTarget,
+    handle: async ({ registry, principal, request, options }) =>
+      peerOutcome(await registry.resume(principal, idOf(request), {
+        ...(options.reason === undefined ? {} : { reason: options.reason }),
+        ...(options.ticket === undefined ? {} : { ticket: options.ticket }),
+      }, options)),
+  },
+  PatchPeer: {
+    action: "patchPeer", anyOf: OPERATE, target: peerTarget,
+    handle: async ({ registry, principal, request, options }) => {
+      const patch: Record<string, unknown> = {};
+      if (request["labels"] !== null && request["labels"] !== undefined) patch["labels"] = fromStruct(request["labels"] as WireStruct);
+      if (request["metadata"] !== null && request["metadata"] !== undefined) patch["metadata"] = fromStruct(request["metadata"] as WireStruct);
+      return peerOutcome(await registry.patchPeer(principal, idOf(request), patch, options));
+    },
+  },
+  GetDrainStatus: {
+    action: "drainStatus", anyOf: READ, target: peerTarget,
+    handle: async ({ registry, principal, request }) => ({ ...(await registry.drainStatus(principal, idOf(request))) }),
+  },
+  ListClusters: {
+    action: "listClusters", anyOf: READ, target: () => "clusters",
+    handle: async ({ registry, principal }) => ({ items: await registry.listClusters(principal) }),
+  },
+  Promote: {
+    action: "promote", anyOf: ADMIN, target: clusterTarget,
+    handle: async ({ registry, principal, request, options }) => {
+      const o = await registry.promote(principal, idOf(request), options);
+      return { cluster: o.value, outcome: outcomeToWire(o) };
+    },
+  },
+  Demote: {
+    action: "demote", anyOf: ADMIN, target: clusterTarget,
+    handle: async ({ registry, principal, request, options }) => {
+      const o = await registry.demote(principal, idOf(request), options);
+      return { cluster: o.value, outcome: outcomeToWire(o) };
+    },
+  },
+  GetConfig: {
+    action: "getConfig", anyOf: READ, target: () => "config",
+    handle: async ({ registry, principal }) => configToWire(await registry.getConfig(principal)),
+  },
+  PatchConfig: {
+    action: "patchConfig", anyOf: ADMIN, target: () => "config",
+    handle: async ({ registry, principal, request, options }) => {
+      const o = await registry.patchConfig(principal, fromStruct(request["values"] as WireStruct | null), options);
+      return { config: configToWire(o.value), outcome: outcomeToWire(o) };
+    },
+  },
+  ListAudit: {
+    action: "queryAudit", anyOf: READ, target: () => "audit",
+    handle: async ({ registry, principal, request }) => {
+      const page = await registry.queryAudit(principal, pick(request, "target", "actor", "action", "outcome", "from", "to", "limit", "cursor") as AuditQuery);
+      return { items: page.items, revision: page.revision, ...pick(page as unknown as Wire, "nextCursor") };
+    },
+  },
+};
+
+const WATCH: RpcDefinition = { action: "watchEvents", anyOf: READ, target: () => "events", handle: async () => ({}) };
+const bearer = /^Bearer ([\x21-\x7e]{1,4096})$/;
+
+/**
+ * Mounts `drainkit.control.v1.Control` on a grpc-js server: every REST route
+ * of the control API as an RPC, with the same bearer-token authentication,
+ * RBAC scopes, audit entries (refusals at the door included) and error codes.
+ * `authenticate` is injected so the control plane can pass the verifier its
+ * HTTP API uses (token file, JWT).
+ *
+ * @example
+ * const server = new grpc.Server();
+ * addControlService(server, { registry, authenticate: staticTokens({ "s3cret": principals.operator }) });
+ * server.bindAsync("127.0.0.1:7401", grpc.ServerCredentials.createInsecure(), () => {});
+ */
+export function addControlService(server: grpc.Server, options: ControlServiceOptions): void {
+  const { registry, authenticate } = options;
+  const logger = options.logger ?? silentLogger;
+
+  const refuse = async (principal: Principal | undefined, rpc: RpcDefinition, request: Wire, code: string): Promise<void> => {
+    try {
+      await registry.recordRefusal(principal, rpc.action, rpc.target(request), { code });
+    } catch (e) {
+      // The refusal still goes out; a store outage must not turn UNAUTHENTICATED into INTERNAL.
+      logger.warn({ err: e instanceof Error ? e.message : String(e), action: rpc.action }, "could not audit a refused gRPC call");
+    }
+  };
+
+  /** Authentication and the coarse scope check, exactly as the REST door does them. */
+  const door = async (metadata: grpc.Metadata, rpc: RpcDefinition, request: Wire): Promise<Principal> => {
+    const header = metadata.get("authorization")[0];
+    const match = typeof header === "string" ? bearer.exec(header) : null;
+    let principal: Principal | undefined;
+    if (header === undefined || match !== null) {
+      try {
+        principal = await authenticate(match === null ? undefined : match[1]);
+      } catch (e) {
+        if (!(isDrainkitError(e) && e.code === "unauthenticated")) throw e;
+      }
+    }
+    if (principal === undefined) {
+      await refuse(undefined, rpc, request, "unauthenticated");
+      throw new UnauthenticatedError();
+    }
+    if (!rpc.anyOf.some((s) => hasScope(principal, s))) {
+      await refuse(principal, rpc, request, "forbidden");
+      throw new ForbiddenError(rpc.action, rpc.anyOf[0]!, `needs one of ${rpc.anyOf.join(", ")}`);
+    }
+    return principal;
+  };
+
+  const implementation: grpc.UntypedServiceImplementation = {};
+  for (const [method, rpc] of Object.entries(unaryRpcs)) {
+    implementation[method] = (call: grpc.ServerUnaryCall<Wire, Wire>, callback: grpc.sendUnaryData<Wire>) => {
+      void (async () => {
+        const principal = await door(call.metadata, rpc, call.request);
+        const mutationOptions = optionsFromWire(call.request["options"] as Wire | undefined, call.metadata);
+        return rpc.handle({ registry, principal, request: call.request, options: mutationOptions });
+      })().then(
+        (response) => callback(null, response),
+        (error: unknown) => {
+          if (!isDrainkitError(error)) logger.error({ err: error instanceof Error ? error.message : String(error), method }, "gRPC control call failed");
+          callback(toServiceError(error));
+        },
+      );
+    };
+  }
+
+  implementation["WatchEvents"] = (call: grpc.ServerWritableStream<Wire, Wire>) => {
+    let handle: { close(): void } | undefined;
+    let ended = false;
+    const end = (error?: unknown): void => {
+      if (ended) return;
+      ended = true;
+      handle?.close();
+      if (error !== undefined) call.emit("error", toServiceError(error));
+    };
+    call.on("cancelled", () => end());
+    call.on("close", () => end());
+    void (async () => {
+      const principal = await door(call.metadata, WATCH, call.request);
+      const kinds = new Set(call.request["kinds"] as RegistryChange["kind"][]);
+      const from = typeof call.request["fromRevision"] === "number" ? call.request["fromRevision"] : (await registry.listPeers(principal, { limit: 1 })).revision;
+      if (ended) return;
+      handle = registry.watch(
+        from,
+        (change) => {
+          if (ended || (kinds.size > 0 && !kinds.has(change.kind))) return;
+          call.write(changeToWire(change));
+        },
+        (error) => end(error),
+      );
+    })().catch((error: unknown) => end(error));
+  };
+
+  server.addService(controlServiceDefinition(), implementation);
+}

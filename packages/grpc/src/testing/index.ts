@@ -1,0 +1,25 @@
+/**
+ * Test support for @drainkit/grpc and for every transport of the control
+ * API: a control server on a real socket over an in-memory registry, a static
+ * token authenticator, and the shared REST/gRPC contract table.
+ *
+ * @example
+ * import { runControlContract, grpcContractTarget } from "@drainkit/grpc/testing";
+ * runControlContract("grpc", grpcContractTarget);
+ */
+export { staticTokens, startTestControlServer, testPrincipals, testToken, type TestControlServer, type TestControlServerOptions } from "./server.ts";
+export {
+  contractCases,
+  contractEnvironment,
+  runControlContract,
+  resultOfError,
+  CURRENT_ETAG,
+  type ContractAction,
+  type ContractCall,
+  type ContractCaller,
+  type ContractCase,
+  type ContractResult,
+  type ContractStep,
+  type ContractTarget,
+} from "./contract.ts";
+export { grpcContractTarget } from "./grpcTarget.ts";

@@ -1,0 +1,61 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "drainkit-sim-"));
+const scenarioFile = join(dir, "small.yaml");
+writeFileSync(
+  scenarioFile,
+  `name: small
+durationMs: 3600000
+fleet: { nodes: 40, pools: 2 }
+budget: { maxUnavailable: "25%" }
+traffic: { ratePerNode: 10, serviceMs: 200, tickMs: 500 }
+actions:
+  - { type: rolling-upgrade, at: 0, upgradeMs: 10000 }
+faults:
+  - { type: coordinator-failover, at: 20000 }
+`,
+);
+
+function sim(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  // "--" first, as `pnpm sim -- run …` passes it through.
+  return spawnSync(process.execPath, ["--import", "tsx", cli, "--", ...args], { encoding: "utf8" });
+}
+
+describe("pnpm sim CLI", () => {
+  it("run --json prints one report object; --trace and --html write their files", () => {
+    const trace = join(dir, "t.jsonl");
+    const html = join(dir, "r.html");
+    const out = sim("run", scenarioFile, "--seed", "5", "--json", "--trace", trace, "--html", html);
+    expect(out.stderr).toBe("");
+    expect(out.status).toBe(0);
+    const report = JSON.parse(out.stdout) as Record<string, unknown>;
+    for (const key of ["scenario", "seed", "nodes", "events", "simulatedMs", "wallMs", "eventsPerSec", "drains", "minAvailability", "lostRequests", "lostWorkloads", "invariantViolations", "hash"]) {
+      expect(report).toHaveProperty(key);
+    }
+    expect(report).toMatchObject({ scenario: "small", seed: 5, nodes: 40, invariantViolations: [], drains: { completed: 40 } });
+    const lines = readFileSync(trace, "utf8").trim().split("\n");
+    expect(lines.length).toBeGreaterThan(40);
+    expect(JSON.parse(lines[0]!)).toHaveProperty("type");
+    expect(readFileSync(html, "utf8")).toContain("Drains in flight");
+  });
+
+  it("names the bad field of an invalid scenario", () => {
+    const bad = join(dir, "bad.yaml");
+    writeFileSync(bad, "name: bad\ndurationMs: 1000\nfleet: { nodes: 0, pools: 1 }\nbudget: {}\nactions: []\n");
+    const out = sim("run", bad);
+    expect(out.status).toBe(2);
+    expect(out.stderr).toContain("fleet.nodes");
+  });
+
+  it("sweep runs seeds on worker threads and summarises", () => {
+    const out = sim("sweep", scenarioFile, "--seeds", "1..4", "--workers", "2", "--json");
+    expect(out.status).toBe(0);
+    expect(JSON.parse(out.stdout)).toMatchObject({ scenario: "small", seeds: 4, workers: 2, passed: 4, failures: [] });
+  });
+});
