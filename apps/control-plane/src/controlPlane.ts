@@ -146,7 +146,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     candidate: replicaId,
     ...(options.leaderTtlMs !== undefined ? { ttlMs: options.leaderTtlMs } : {}),
     work: async () => {
-      const deadlines = await startDrainDeadlines({ registry, clock, principal: CONTROLLER, logger, onTracked: (n) => metrics.drainsInFlight.set(n) });
+      const deadlines = await startDrainDeadlines({ registry, clock, principal: CONTROLLER, logger });
       const expiry = startCordonExpiry({ registry, clock, principal: CONTROLLER, logger });
       controllers = [deadlines, expiry];
       return () => {

@@ -1,4 +1,4 @@
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import { isDrainkitError, silentLogger, type Logger } from "@drainkit/core";
 import {
   hasScope,

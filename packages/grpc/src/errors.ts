@@ -39,7 +39,7 @@ export function grpcStatusFor(code: string): grpc.status {
 }
 
 type ErrorInfoType = { serialize: (v: object) => Buffer; deserialize: (b: Buffer) => { reason?: string; domain?: string; metadata?: Record<string, string> } };
-type StatusType = { serialize: (v: object) => Buffer; deserialize: (b: Buffer) => { code?: number; message?: string; details?: { typeUrl?: string; value?: Buffer }[] } };
+type StatusType = { serialize: (v: object) => Buffer; deserialize: (b: Buffer) => { code?: number; message?: string; details?: { typeUrl?: string; type_url?: string; value?: Buffer }[] } };
 
 function messageTypes(): { status: StatusType; errorInfo: ErrorInfoType } {
   const pkg = statusPackage();
@@ -63,7 +63,7 @@ export function toServiceError(error: unknown): Partial<grpc.StatusObject> {
   const info = types.errorInfo.serialize({ reason: code, domain: ERROR_DOMAIN, metadata: details });
   const metadata = new grpc.Metadata();
   metadata.set(ERROR_CODE_METADATA, code);
-  metadata.set("grpc-status-details-bin", types.status.serialize({ code: grpcCode, message, details: [{ typeUrl: ERROR_INFO_TYPE, value: info }] }));
+  metadata.set("grpc-status-details-bin", types.status.serialize({ code: grpcCode, message, details: [{ type_url: ERROR_INFO_TYPE, typeUrl: ERROR_INFO_TYPE, value: info }] }));
   return { code: grpcCode, details: message, metadata };
 }
 
@@ -92,7 +92,8 @@ export function controlErrorFrom(error: grpc.ServiceError): ControlError {
     try {
       const types = messageTypes();
       for (const any of types.status.deserialize(bin).details ?? []) {
-        if (any.typeUrl !== ERROR_INFO_TYPE || any.value === undefined) continue;
+        // protobufjs's built-in Any keeps its snake_case field name whatever keepCase says.
+        if ((any.typeUrl ?? any.type_url) !== ERROR_INFO_TYPE || any.value === undefined) continue;
         const info = types.errorInfo.deserialize(Buffer.from(any.value));
         if (info.domain !== ERROR_DOMAIN) continue;
         code = info.reason;

@@ -4,6 +4,7 @@
  * participant for @grpc/grpc-js servers.
  */
 export { addControlService, type Authenticate, type ControlServiceOptions } from "./controlService.ts";
+export { startControlServer, type ControlServer, type ControlServerOptions } from "./server.ts";
 export { createControlClient, type ControlClient, type ControlClientOptions, type WatchEventsOptions } from "./client.ts";
 export { createHealthService, type HealthService, type ServingStatus } from "./health.ts";
 export { createGrpcDrainParticipant, DRAINING_METADATA, type GrpcDrainParticipant, type GrpcDrainParticipantOptions } from "./participant.ts";

@@ -266,15 +266,20 @@ export const controlApi: FastifyPluginAsync<ControlApiOptions> = async (app, opt
   if (metrics) {
     const observer: Principal = { id: "metrics", scopes: ["mesh.read"] };
     app.get("/metrics", async (_request, reply) => {
-      // Availability is read at scrape time so every replica reports it, leader or not.
+      // Availability and drains in flight are read at scrape time so every replica reports them, leader or not.
       try {
         const available = new Map<string, number>();
+        let draining = 0;
         let cursor: string | undefined;
         do {
           const page = await registry.listPeers(observer, { limit: 500, ...(cursor ? { cursor } : {}) });
-          for (const peer of page.items) for (const pool of peer.pools) available.set(pool, (available.get(pool) ?? 0) + (peer.phase === "active" ? 1 : 0));
+          for (const peer of page.items) {
+            if (peer.phase === "draining") draining++;
+            for (const pool of peer.pools) available.set(pool, (available.get(pool) ?? 0) + (peer.phase === "active" ? 1 : 0));
+          }
           cursor = page.nextCursor;
         } while (cursor);
+        metrics.drainsInFlight.set(draining);
         metrics.poolAvailable.reset();
         for (const [pool, n] of available) metrics.poolAvailable.set({ pool }, n);
       } catch (e) {

@@ -80,13 +80,22 @@ export function createEventFeed(registry: Pick<Registry, "watch">, options: Even
           }
           resolve(why);
         };
-        const write = (chunk: string): void => {
+        // Several changes can share one revision (a peer and its audit entry), and
+        // Last-Event-ID resumes *after* a revision: so a lagging stream is only cut
+        // between revisions, never inside one.
+        let lastRevision = -1;
+        let behind = false;
+        const overflow = (): void =>
+          finish("overflow", sseMessage({ event: "overflow", retry: retryMs, data: { reason: "overflow", detail: "You fell too far behind; reconnect with Last-Event-ID to resume without loss." } }));
+        const write = (chunk: string, revision?: number): void => {
           if (ended) return;
-          res.write(chunk);
-          if (res.writableLength > maxBuffered) {
-            // Nothing more is queued for a reader this far behind: it resumes from the store instead.
-            finish("overflow", sseMessage({ event: "overflow", retry: retryMs, data: { reason: "overflow", detail: "You fell too far behind; reconnect with Last-Event-ID to resume without loss." } }));
+          if (behind && revision !== lastRevision) {
+            overflow();
+            return;
           }
+          if (revision !== undefined) lastRevision = revision;
+          res.write(chunk);
+          if (res.writableLength > maxBuffered) behind = true;
         };
         const tell = (reason: "draining" | "server-closed"): void =>
           finish(reason, sseMessage({ event: "reconnect", retry: retryMs, data: { reason, detail: "This replica is going away; reconnect (to another replica) with Last-Event-ID." } }));
@@ -100,7 +109,7 @@ export function createEventFeed(registry: Pick<Registry, "watch">, options: Even
           "x-accel-buffering": "no",
         });
         res.write(`retry: ${retryMs}\n: resuming after revision ${fromRevision}\n\n`);
-        const heartbeat = setInterval(() => write(`: heartbeat\n\n`), heartbeatMs);
+        const heartbeat = setInterval(() => (behind ? overflow() : write(`: heartbeat\n\n`)), heartbeatMs);
         heartbeat.unref();
         res.on("close", () => finish("client-closed"));
 
@@ -108,7 +117,7 @@ export function createEventFeed(registry: Pick<Registry, "watch">, options: Even
           fromRevision,
           (change) => {
             if (kinds && !kinds.has(change.kind)) return;
-            write(sseMessage({ id: change.revision, event: change.kind, data: change }));
+            write(sseMessage({ id: change.revision, event: change.kind, data: change }), change.revision);
           },
           (error) => {
             // History before `fromRevision` is gone: the client must re-list, then follow from the listing's revision.

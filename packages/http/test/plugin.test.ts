@@ -241,6 +241,7 @@ describe("health, metrics, OpenAPI", () => {
     expect(metrics).toContain('drainkit_mutations_total{action="cordon",outcome="refused"} 1');
     expect(metrics).toMatch(/drainkit_http_request_duration_seconds_bucket\{.*route="\/control\/peers\/:id"/);
     expect(metrics).toContain('drainkit_pool_available{pool="web"} 1');
+    expect(metrics).toContain("drainkit_drains_in_flight 0");
 
     const doc = (await call(api, "GET", "/openapi.json", null)).body as { openapi: string; paths: Record<string, Record<string, { operationId: string; responses: Record<string, unknown> }>> };
     expect(doc.openapi).toBe("3.1.0");

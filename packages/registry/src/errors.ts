@@ -140,7 +140,7 @@ export const httpStatusByCode: Readonly<Record<string, number>> = {
   "last-active-cluster": 409,
   "idempotency-conflict": 409,
   "etag-mismatch": 412,
-  compacted: 410,
+  "history-compacted": 410,
   "precondition-required": 428,
   "store-unavailable": 503,
   "store-busy": 503,

@@ -19,7 +19,7 @@ export interface MemoryStore extends RegistryStore {
 /** Watching from a revision older than the kept history. */
 export class CompactedError extends DrainkitError {
   constructor(fromRevision: number, oldest: number) {
-    super("compacted", `History before revision ${oldest} was compacted; re-list and watch from the listing's revision (asked for ${fromRevision}).`, {
+    super("history-compacted", `History before revision ${oldest} was compacted; re-list and watch from the listing's revision (asked for ${fromRevision}).`, {
       details: { fromRevision, oldest },
     });
   }

@@ -59,6 +59,6 @@ describe("createMemoryStore against a Map model", () => {
     const store = createMemoryStore({ historyLimit: 2 });
     for (let i = 0; i < 5; i++) await store.txn({ compare: [], ops: [{ type: "put", key: `k${i}`, value: i }] });
     const error = await new Promise<Error>((resolve) => store.watch("", 0, () => {}, resolve));
-    expect(error).toMatchObject({ code: "compacted" });
+    expect(error).toMatchObject({ code: "history-compacted" });
   });
 });

@@ -305,7 +305,7 @@ class FollowingRouter implements Router {
     this.#watch?.close();
     this.#watch = undefined;
     // A compacted feed can be resumed at once from a fresh snapshot; anything else waits a little first.
-    const delay = code === "compacted" ? 0 : this.#resyncDelayMs;
+    const delay = code === "history-compacted" ? 0 : this.#resyncDelayMs;
     this.#resyncTimer = this.#clock.setTimer(delay, () => {
       this.#resyncTimer = undefined;
       this.load().catch((e: unknown) => this.#onFeedError(e instanceof Error ? e : new Error(String(e))));

@@ -149,7 +149,7 @@ describe("Router feed recovery", () => {
       watch(from, onChange, onError) {
         if (failOnce) {
           failOnce = false;
-          queueMicrotask(() => onError?.(Object.assign(new Error("compacted"), { code: "compacted", retryable: false })));
+          queueMicrotask(() => onError?.(Object.assign(new Error("history-compacted"), { code: "history-compacted", retryable: false })));
           return { close() {} };
         }
         return inner.watch(from, onChange, onError);
@@ -162,7 +162,7 @@ describe("Router feed recovery", () => {
     inner.put({ id: "a", address: "a:80", roles: ["edge"], pools: [], labels: {}, phases: { edge: "draining" }, epoch: 1, spec: { cordons: {} } });
     clock.advance(0);
     await router.caughtUp(inner.revision());
-    expect(events.ofType("router-feed-failed").map((e) => e.code)).toEqual(["compacted"]);
+    expect(events.ofType("router-feed-failed").map((e) => e.code)).toEqual(["history-compacted"]);
     expect(router.members("edge")).toEqual([]);
   });
 });

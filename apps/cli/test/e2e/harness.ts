@@ -180,5 +180,12 @@ export function drainctlOnPty(server: Server, args: readonly string[], steps: re
     screen += d.toString().replace(ANSI, "");
     advance();
   });
-  return new Promise((ok) => child.once("close", (code) => ok({ code, stdout: screen, stderr: "" })));
+  // A prompt that never shows up would hang the suite; end the conversation and show the screen instead.
+  const guard = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  return new Promise((ok) =>
+    child.once("close", (code) => {
+      clearTimeout(guard);
+      ok({ code, stdout: screen, stderr: next < steps.length ? `gave up waiting for ${String(steps[next]!.when)}` : "" });
+    }),
+  );
 }

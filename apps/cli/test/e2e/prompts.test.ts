@@ -37,7 +37,7 @@ describe("confirmation prompts on a real terminal", () => {
   it("asks twice for a forced drain: yes, then the peer's name typed back", async () => {
     await agent.register("pty-force");
     const run = await drainctlOnPty(server, ["peers", "drain", "pty-force", "--force", "--reason", "emergency", "--no-wait"], [
-      { when: /FORCE-drain pty-force/, send: "y\r" },
+      { when: /FORCE-drain \(past pool budgets\) pty-force/, send: "y\r" },
       { when: /Type "pty-force" to confirm/, send: "pty-force\r" },
     ]);
     expect(run.code).toBe(0);

@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -75,7 +76,23 @@ describe("drainkit serve on SQLite", () => {
     const ready = await fetch(`${s.url}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ checks: { store: true, leader: true } });
-    expect(await (await fetch(`${s.url}/metrics`)).text()).toContain("drainkit_http_request_duration_seconds");
+    await api(s.url, "automation-token-0123456789", "PUT", "/control/peers/web-1", { address: "w:1", pools: ["web"], roles: ["edge"] });
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    expect(metrics).toContain("drainkit_http_request_duration_seconds");
+    expect(metrics).toContain('drainkit_audit_write_latency_seconds_count{outcome="ok"} 1');
+    expect(metrics).toContain('drainkit_pool_available{pool="web"} 1');
+  });
+
+  it("accepts JWTs signed by a key in --jwks from --jwt-issuer, scopes from the scope claim", async () => {
+    const { privateKey, publicKey } = await generateKeyPair("ES256");
+    await writeFile(join(dir, "jwks.json"), JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: "k1", alg: "ES256" }] }));
+    const s = await start(["--jwks", join(dir, "jwks.json"), "--jwt-issuer", "https://idp.test"]);
+    const jwt = await new SignJWT({ scope: "mesh.read" }).setProtectedHeader({ alg: "ES256", kid: "k1" }).setIssuer("https://idp.test").setSubject("carol").setExpirationTime("5m").sign(privateKey);
+    expect((await api(s.url, jwt, "GET", "/control/peers")).status).toBe(200);
+    const refused = await api(s.url, jwt, "POST", "/control/peers/web-1:cordon", { reason: "x" });
+    expect(refused.status).toBe(403);
+    const audit = await api(s.url, s.adminToken!, "GET", "/control/audit?outcome=refused");
+    expect((audit.body["items"] as { actor: string; errorCode: string }[]).map((e) => `${e.actor}:${e.errorCode}`)).toEqual(["carol:forbidden"]);
   });
 
   it("fails a drain that misses its deadline (the leader's drain controller reports it)", async () => {

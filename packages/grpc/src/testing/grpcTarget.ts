@@ -1,7 +1,7 @@
 import type { AuditEntry, MutationOptions, MutationOutcome, Scope } from "@drainkit/registry";
-import type { ControlClient } from "../client.ts";
+import { createControlClient, type ControlClient } from "../client.ts";
 import { contractEnvironment, resultOfError, type ContractCall, type ContractResult, type ContractTarget } from "./contract.ts";
-import { startTestControlServer } from "./server.ts";
+import { startTestControlServer, testToken } from "./server.ts";
 
 type Body = Record<string, unknown>;
 
@@ -74,11 +74,21 @@ async function run(client: ControlClient, call: ContractCall): Promise<ContractR
  */
 export async function grpcContractTarget(): Promise<ContractTarget> {
   const api = await startTestControlServer({ pools: contractEnvironment.pools });
+  return grpcContractTargetAt(api.address, () => api.close());
+}
+
+/**
+ * A {@link ContractTarget} for a control service already listening at
+ * `address` (another process, say) that accepts the `testToken` of each scope
+ * and runs on {@link contractEnvironment}. `close` stops it.
+ */
+export function grpcContractTargetAt(address: string, close: () => Promise<void>): ContractTarget {
   const clients = new Map<string, ControlClient>();
   const clientFor = (as: ContractCall["as"]): ControlClient => {
     let c = clients.get(as);
     if (c === undefined) {
-      c = as === "anonymous" ? api.client(null) : as === "invalid-token" ? api.client({ token: "dk_not_a_token" }) : api.client(as as Scope);
+      const token = as === "anonymous" ? undefined : as === "invalid-token" ? "dk_not_a_token" : testToken(as as Scope);
+      c = createControlClient(address, token === undefined ? {} : { token });
       clients.set(as, c);
     }
     return c;
@@ -102,6 +112,9 @@ export async function grpcContractTarget(): Promise<ContractTarget> {
       } while (cursor !== undefined);
       return items.length;
     },
-    close: () => api.close(),
+    async close() {
+      for (const c of clients.values()) c.close();
+      await close();
+    },
   };
 }

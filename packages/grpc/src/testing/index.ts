@@ -22,4 +22,6 @@ export {
   type ContractStep,
   type ContractTarget,
 } from "./contract.ts";
-export { grpcContractTarget } from "./grpcTarget.ts";
+export { grpcContractTarget, grpcContractTargetAt } from "./grpcTarget.ts";
+export { echoServiceDefinition, createEchoClient, ECHO_SERVICE_NAME, type EchoClient } from "./echo.ts";
+export { restContractTarget } from "./restTarget.ts";

@@ -1,10 +1,10 @@
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import { systemClock, type Clock } from "@drainkit/core";
 import { createMemoryStore, createRegistry, type PoolBudget, type Principal, type Registry, type RegistryStore, type Scope } from "@drainkit/registry";
 import { createControlClient, type ControlClient } from "../client.ts";
-import { addControlService, type Authenticate } from "../controlService.ts";
-import { createHealthService, type HealthService } from "../health.ts";
-import { CONTROL_SERVICE_NAME } from "../proto.ts";
+import type { Authenticate } from "../controlService.ts";
+import type { HealthService } from "../health.ts";
+import { startControlServer } from "../server.ts";
 
 /**
  * An {@link Authenticate} over a fixed token → principal table, for tests and
@@ -69,13 +69,7 @@ export async function startTestControlServer(options: TestControlServerOptions =
   });
   const tokens: Record<string, Principal> = {};
   for (const [scope, p] of Object.entries(testPrincipals) as [Scope, Principal][]) tokens[testToken(scope)] = p;
-  const server = new grpc.Server();
-  addControlService(server, { registry, authenticate: staticTokens(tokens) });
-  const health = createHealthService({ "": "SERVING", [CONTROL_SERVICE_NAME]: "SERVING" });
-  health.addTo(server);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
-  const address = `127.0.0.1:${port}`;
+  const { server, health, address } = await startControlServer({ address: "127.0.0.1:0", registry, authenticate: staticTokens(tokens) });
   const clients: ControlClient[] = [];
   return {
     address,

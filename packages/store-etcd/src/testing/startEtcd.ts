@@ -165,6 +165,10 @@ function launch(member: ProcessMember, binary: string, root: string): void {
     stdio: ["pipe", "pipe", "pipe"],
     env: { ...process.env, DRAINKIT_ETCD_ROOT: root },
   });
+  // A forgotten stop() must not keep the test process alive: when it exits,
+  // the watchdog cleans up.
+  child.unref();
+  for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as { unref?: () => void } | null)?.unref?.();
   member.child = child;
   member.pid = undefined;
   member.stderr = "";
@@ -417,7 +421,17 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdClu
   if (size !== 1 && size !== 3) throw new RangeError(`members must be 1 or 3, not ${String(size)}`);
   const forced = process.env.DRAINKIT_ETCD_RUNTIME;
   const runtime = options.runtime ?? (forced === "process" || forced === "container" ? forced : "auto");
-  if (runtime === "container") return startContainerCluster(options, size);
+  if (runtime === "container") {
+    try {
+      return await startContainerCluster(options, size);
+    } catch (error) {
+      throw new Error(
+        `startEtcd: containers were asked for (runtime "container" or DRAINKIT_ETCD_RUNTIME) but failed: ${error instanceof Error ? error.message : String(error)}. ` +
+          "Start Docker or Podman, or use runtime \"process\" with a local etcd.",
+        { cause: error },
+      );
+    }
+  }
   if (runtime === "auto" && (await containerRuntimeAnswers())) {
     try {
       return await startContainerCluster(options, size);
