@@ -50,7 +50,7 @@ export function restContractTarget(baseUrl: string, close: () => Promise<void>):
     let url = baseUrl + route.path(call.id ?? "");
     let body: string | undefined;
     if (route.query) {
-      const q = new URLSearchParams(Object.entries(call.input ?? {}).map(([k, v]) => [k, String(v)]));
+      const q = new URLSearchParams(Object.entries(call.input ?? {}).map(([k, v]): [string, string] => [k, String(v)]));
       if ([...q].length > 0) url += `?${q}`;
     } else if (route.method !== "GET") {
       headers["content-type"] = "application/json";
