@@ -24,7 +24,7 @@ import {
 import { Engine, SIM_EPOCH_MS, settle } from "./engine/Engine.ts";
 import { Fleet } from "./model/fleet.ts";
 import { InvariantChecker, type InvariantViolation } from "./model/invariants.ts";
-import { pick, span } from "./model/sample.ts";
+import { pick, span, TrafficRandom } from "./model/sample.ts";
 import { TrafficModel } from "./model/traffic.ts";
 import { WorkloadHosts } from "./model/workloads.ts";
 import type { Scenario, ScenarioAction, ScenarioFault, Span } from "./scenario/types.ts";
@@ -199,7 +199,7 @@ export class Simulation {
     this.#options = options;
     const root = new SeededRandom(this.seed);
     this.#random = root.fork();
-    this.#trafficRandom = root.fork();
+    this.#trafficRandom = new TrafficRandom(root.int(-0x80000000, 0x7fffffff));
     this.checker = new InvariantChecker({ stopAtFirst: options.stopAtFirstViolation ?? true });
     this.fleet = new Fleet(this.scenario);
     const s = this.scenario;

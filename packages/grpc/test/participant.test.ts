@@ -4,7 +4,9 @@ import { NodeDrainCoordinator, systemClock, type DrainResult } from "@drainkit/c
 import { SimulatedClock } from "@drainkit/core/testing";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createGrpcDrainParticipant, createHealthService, DRAINING_METADATA, PROTO_DIR, type GrpcDrainParticipant, type GrpcDrainParticipantOptions } from "../src/index.ts";
+import { addControlService, CONTROL_SERVICE_NAME, ControlError, createControlClient, createGrpcDrainParticipant, createHealthService, DRAINING_METADATA, PROTO_DIR, type GrpcDrainParticipant, type GrpcDrainParticipantOptions } from "../src/index.ts";
+import { createMemoryStore, createRegistry } from "@drainkit/registry";
+import { staticTokens, testPrincipals } from "../src/testing/index.ts";
 import { createEchoClient, ECHO_SERVICE_NAME, echoServiceDefinition, type EchoClient } from "../src/testing/index.ts";
 
 type HealthClient = grpc.Client & {
@@ -195,5 +197,38 @@ describe("gRPC drain participant", () => {
     const after = await fresh.say("anyone?").catch((e: grpc.ServiceError) => e);
     fresh.close();
     expect(after).toMatchObject({ code: grpc.status.UNAVAILABLE });
+  });
+
+  it("drains only the services of the roles being drained", async () => {
+    const server = new grpc.Server();
+    const health = createHealthService({ [ECHO_SERVICE_NAME]: "SERVING", [CONTROL_SERVICE_NAME]: "SERVING" });
+    health.addTo(server);
+    server.addService(echoServiceDefinition(), {
+      Say: (call: grpc.ServerUnaryCall<{ text: string }, { text: string }>, cb: grpc.sendUnaryData<{ text: string }>) => cb(null, { text: call.request.text }),
+    });
+    const registry = createRegistry({ store: createMemoryStore(), clock: systemClock() });
+    addControlService(server, { registry, authenticate: staticTokens({ t: testPrincipals["mesh.read"] }) });
+    const edge = createGrpcDrainParticipant(server, { name: "grpc-edge", roles: ["edge"], services: [ECHO_SERVICE_NAME], health });
+    const ingest = createGrpcDrainParticipant(server, { name: "grpc-ingest", roles: ["ingest"], services: [CONTROL_SERVICE_NAME], health });
+    const coordinator = new NodeDrainCoordinator({ clock: systemClock(), participants: [edge, ingest], roles: ["edge", "ingest"] });
+    const port = await new Promise<number>((resolve, reject) => server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+    const echo = createEchoClient(`127.0.0.1:${port}`);
+    const control = createControlClient(`127.0.0.1:${port}`, { token: "t" });
+    try {
+      expect((await coordinator.drain({ deadline: farDeadline(), reason: "edge only", roles: ["edge"] })).status).toBe("drained");
+      expect(await echo.say("x").catch((e: grpc.ServiceError) => grpc.status[e.code])).toBe("UNAVAILABLE");
+      expect((await control.listClusters()).length).toBe(0);
+      expect([health.status(ECHO_SERVICE_NAME), health.status(CONTROL_SERVICE_NAME)]).toEqual(["NOT_SERVING", "SERVING"]);
+
+      await coordinator.drain({ deadline: farDeadline(), reason: "everything" });
+      const refused = await control.listClusters().catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(ControlError);
+      expect(refused).toMatchObject({ code: "draining", retryable: true, grpcCode: grpc.status.UNAVAILABLE });
+      expect(health.status(CONTROL_SERVICE_NAME)).toBe("NOT_SERVING");
+    } finally {
+      echo.close();
+      control.close();
+      server.forceShutdown();
+    }
   });
 });

@@ -165,7 +165,9 @@ export const controlApi: FastifyPluginAsync<ControlApiOptions> = async (app, opt
     const def = (request.routeOptions.config as RouteConfig | undefined)?.definition;
     if (p.status >= 500) request.log.error({ err: error }, "request failed");
     // A request refused at the schema never reached the registry, so it is audited here.
-    if (def?.mutation && p.code === "validation" && request.drainkitPrincipal) {
+    // Only schema errors (Fastify sets `.validation`); the registry already audited its own refusals.
+    const schemaError = typeof error === "object" && error !== null && "validation" in error;
+    if (def?.mutation && schemaError && p.code === "validation" && request.drainkitPrincipal) {
       await audit(request.drainkitPrincipal, def, request.params, "validation");
       metrics?.mutations.inc({ action: def.action, outcome: "refused" });
     }

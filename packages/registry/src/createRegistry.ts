@@ -41,6 +41,19 @@ import {
 import { mergePatch } from "./mergePatch.ts";
 import { currentNode, drainStatusOf, etagOf, peerKey, reshapeNode, toPeer, type PeerRecord } from "./peerRecord.ts";
 import { requireScope, requireSelfOrOperate } from "./rbac.ts";
+import {
+  applyRolloutStep,
+  applyRolloutVerb,
+  planNewRollout,
+  RolloutInProgressError,
+  RolloutNotFoundError,
+  rolloutActive,
+  rolloutKey,
+  type Rollout,
+  type RolloutChange,
+  type RolloutStartInput,
+  type RolloutStep,
+} from "./rollouts.ts";
 import type { Compare, RegistryStore, TxnOp, TxnResult, Versioned } from "./store.ts";
 import type {
   AuditAction,
@@ -240,6 +253,7 @@ class StoreRegistry implements Registry {
   readonly #clock: Clock;
   readonly #random: Random;
   readonly #guard: CapacityGuard;
+  readonly #pools: readonly PoolBudget[];
   readonly #declared: ReadonlyMap<string, DeclaredCluster>;
   readonly #schema: ConfigSchema;
   readonly #logger: Logger;
@@ -267,6 +281,7 @@ class StoreRegistry implements Registry {
     this.#random = options.random ?? systemRandom();
     const metrics = options.metrics ?? noopMetrics;
     this.#guard = new CapacityGuard({ pools: options.pools ?? [], metrics });
+    this.#pools = options.pools ?? [];
     this.#declared = new Map((options.clusters ?? []).map((c) => [c.id, c]));
     this.#schema = options.configSchema ?? defaultConfigSchema;
     this.#logger = options.logger ?? silentLogger;
@@ -455,6 +470,14 @@ class StoreRegistry implements Registry {
   }
 
   watch(fromRevision: number, onChange: (change: RegistryChange) => void, onError?: (error: Error) => void): { close(): void } {
+    return this.#watch(fromRevision, onChange as (change: RegistryChange | RolloutChange) => void, onError, false);
+  }
+
+  watchAll(fromRevision: number, onChange: (change: RegistryChange | RolloutChange) => void, onError?: (error: Error) => void): { close(): void } {
+    return this.#watch(fromRevision, onChange, onError, true);
+  }
+
+  #watch(fromRevision: number, onChange: (change: RegistryChange | RolloutChange) => void, onError: ((error: Error) => void) | undefined, rollouts: boolean): { close(): void } {
     return this.#store.watch(
       "",
       fromRevision,
@@ -478,6 +501,8 @@ class StoreRegistry implements Registry {
         } else if (key.startsWith("audit/")) {
           const entry = c.value as AuditEntry | undefined;
           onChange({ revision, kind: "audit", id: entry?.id ?? key.slice("audit/".length), value: entry });
+        } else if (rollouts && key.startsWith("rollouts/")) {
+          onChange({ revision, kind: "rollout", id: key.slice("rollouts/".length), value: c.value as Rollout | undefined });
         }
       },
       onError,
@@ -1052,6 +1077,121 @@ class StoreRegistry implements Registry {
       const value: RegistryConfig = { values: { ...configDefaults(this.#schema), ...next }, version: record.generation };
       return { write: true, key: CONFIG_KEY, readVersion: version, record, etagBefore: etagOf(config.version), etagAfter: etagOf(record.generation), result: value };
     });
+  }
+
+  // ---------------------------------------------------------- rollouts
+
+  async #rollouts(forWrite = false): Promise<{ rollout: Rollout; version: number }[]> {
+    const { items } = forWrite ? await this.#listForWrite("rollouts/") : await this.#list("rollouts/");
+    return items.map((i) => ({ rollout: i.value as Rollout, version: i.version })).sort((a, b) => a.rollout.createdAt - b.rollout.createdAt || (a.rollout.id < b.rollout.id ? -1 : 1));
+  }
+
+  async getRollout(principal: Principal, id?: string): Promise<Rollout> {
+    requireScope(principal, "mesh.read", "getRollout");
+    if (id !== undefined) {
+      const got = ID_PATTERN.test(id) ? await this.#get(rolloutKey(id)) : undefined;
+      if (got === undefined) throw new RolloutNotFoundError(id);
+      return got.value as Rollout;
+    }
+    const all = await this.#rollouts();
+    const latest = all.at(-1);
+    if (latest === undefined) throw new RolloutNotFoundError();
+    return latest.rollout;
+  }
+
+  async listRollouts(principal: Principal): Promise<readonly Rollout[]> {
+    requireScope(principal, "mesh.read", "listRollouts");
+    return (await this.#rollouts()).map((r) => r.rollout);
+  }
+
+  startRollout(principal: Principal, input: RolloutStartInput, options: MutationOptions = {}): Promise<MutationOutcome<Rollout>> {
+    const now = this.#clock.now();
+    // A retry under the same Idempotency-Key must name the same rollout, so the id derives from it.
+    const id =
+      options.idempotencyKey !== undefined
+        ? `ro-${sha256(`${principal.id}\u0000${options.idempotencyKey}`).slice(0, 12)}`
+        : `ro-${now.toString(36)}-${this.#random.int(0, 0x7fffffff).toString(36)}`;
+    return this.#mutate({ principal, action: "startRollout", target: `rollout/${id}`, options, request: input }, async () => {
+      requireScope(principal, "mesh.operate", "startRollout");
+      const existing = await this.#rollouts(true);
+      const same = existing.find((r) => r.rollout.id === id);
+      if (same !== undefined) return { write: false, etag: etagOf(same.rollout.generation), result: same.rollout };
+      const running = existing.find((r) => rolloutActive(r.rollout));
+      if (running !== undefined) throw new RolloutInProgressError(running.rollout.id, running.rollout.state);
+      const staleAfter = Number((await this.#config(true)).config.values["heartbeat.staleAfterMs"] ?? 30_000);
+      const peers = (await this.#listForWrite("peers/")).items.map((i) => toPeer(i.value as PeerRecord, now));
+      const rollout = planNewRollout(id, { ...input, reason: input?.reason ?? options.reason ?? "", ...(input?.ticket ?? options.ticket ? { ticket: (input?.ticket ?? options.ticket)! } : {}) }, peers, this.#pools, staleAfter, principal.id, now);
+      return { write: true, key: rolloutKey(id), readVersion: 0, record: rollout, etagAfter: etagOf(rollout.generation), result: rollout };
+    });
+  }
+
+  /** Operator verbs on a rollout: `id` or, when omitted, the latest one. */
+  #rolloutMutation(
+    principal: Principal,
+    action: string,
+    id: string | undefined,
+    request: unknown,
+    options: MutationOptions,
+    authorize: () => void,
+    decide: (r: Rollout) => Rollout | undefined,
+  ): Promise<MutationOutcome<Rollout>> {
+    let before: string | undefined;
+    return this.#resolveRolloutId(id).then((resolved) =>
+      this.#mutate({ principal, action, target: `rollout/${resolved ?? id ?? "latest"}`, options, request, etagBefore: () => before }, async () => {
+        authorize();
+        if (resolved === undefined) throw new RolloutNotFoundError(id);
+        const got = await this.#getForWrite(rolloutKey(resolved));
+        if (got === undefined) throw new RolloutNotFoundError(resolved);
+        const current = got.value as Rollout;
+        before = etagOf(current.generation);
+        this.#checkIfMatch(`rollout/${resolved}`, options, current.generation);
+        const next = decide(current);
+        if (next === undefined) return { write: false, etag: etagOf(current.generation), result: current };
+        return { write: true, key: rolloutKey(resolved), readVersion: got.version, record: next, etagBefore: before, etagAfter: etagOf(next.generation), result: next };
+      }),
+    );
+  }
+
+  async #resolveRolloutId(id: string | undefined): Promise<string | undefined> {
+    if (id !== undefined) return ID_PATTERN.test(id) ? id : undefined;
+    try {
+      return (await this.#rollouts()).at(-1)?.rollout.id;
+    } catch {
+      return undefined;
+    }
+  }
+
+  pauseRollout(principal: Principal, id: string | undefined, options: MutationOptions = {}): Promise<MutationOutcome<Rollout>> {
+    return this.#rolloutMutation(principal, "pauseRollout", id, { id }, options, () => requireScope(principal, "mesh.operate", "pauseRollout"), (r) =>
+      applyRolloutVerb(r, "pause", options.reason ?? "paused by operator", this.#clock.now()),
+    );
+  }
+
+  resumeRollout(principal: Principal, id: string | undefined, options: MutationOptions = {}): Promise<MutationOutcome<Rollout>> {
+    return this.#rolloutMutation(principal, "resumeRollout", id, { id }, options, () => requireScope(principal, "mesh.operate", "resumeRollout"), (r) =>
+      applyRolloutVerb(r, "resume", options.reason, this.#clock.now()),
+    );
+  }
+
+  abortRollout(principal: Principal, id: string | undefined, options: MutationOptions = {}): Promise<MutationOutcome<Rollout>> {
+    return this.#rolloutMutation(
+      principal,
+      "abortRollout",
+      id,
+      { id },
+      options,
+      () => {
+        requireScope(principal, "mesh.operate", "abortRollout");
+        if (options.confirm !== true) throw new ConfirmationRequiredError("abortRollout");
+      },
+      (r) => applyRolloutVerb(r, "abort", options.reason ?? "aborted by operator", this.#clock.now()),
+    );
+  }
+
+  recordRolloutStep(principal: Principal, id: string, step: RolloutStep, options: MutationOptions = {}): Promise<MutationOutcome<Rollout>> {
+    return this.#rolloutMutation(principal, "rolloutStep", id, step, options, () => requireScope(principal, "mesh.operate", "rolloutStep"), (r) =>
+      applyRolloutStep(r, step, this.#clock.now()),
+    );
   }
 }
 

@@ -138,6 +138,7 @@ export const httpStatusByCode: Readonly<Record<string, number>> = {
   "pool-depletion": 409,
   "only-schedulable-node": 409,
   "last-active-cluster": 409,
+  "rollout-in-progress": 409,
   "idempotency-conflict": 409,
   "etag-mismatch": 412,
   "history-compacted": 410,

@@ -13,3 +13,26 @@ export { createRegistry, type RegistryOptions, type DeclaredCluster, type Regist
 export { hasScope } from "./rbac.ts";
 export { defaultConfigSchema } from "./config.ts";
 export { mergePatch } from "./mergePatch.ts";
+export {
+  applyRolloutStep,
+  applyRolloutVerb,
+  countsOf,
+  fleetNodeOf,
+  peerVersion,
+  planNewRollout,
+  rolloutActive,
+  selects,
+  RolloutInProgressError,
+  RolloutNotFoundError,
+  RolloutTransitionError,
+  type Rollout,
+  type RolloutChange,
+  type RolloutCounts,
+  type RolloutNodeStatus,
+  type RolloutNodeStep,
+  type RolloutSelector,
+  type RolloutSettings,
+  type RolloutStartInput,
+  type RolloutState,
+  type RolloutStep,
+} from "./rollouts.ts";

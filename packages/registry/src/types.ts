@@ -1,4 +1,5 @@
 import type { NodePhase, PoolBudget, RolePhase } from "@drainkit/core";
+import type { Rollout, RolloutChange, RolloutStartInput, RolloutStep } from "./rollouts.ts";
 
 /**
  * The registry's public data shapes: peers (spec + status), clusters, config,
@@ -352,4 +353,22 @@ export interface Registry {
   recordRefusal(principal: Principal | undefined, action: AuditAction, target: string, error: { readonly code: string }, options?: MutationOptions): Promise<AuditEntry>;
   /** Every peer with a drain request, for controllers rebuilding after failover. */
   drainRecords(): Promise<readonly DrainRecord[]>;
+  /** Like {@link watch}, plus `kind: "rollout"` changes (rolling upgrades). */
+  watchAll(fromRevision: number, onChange: (change: RegistryChange | RolloutChange) => void, onError?: (error: Error) => void): { close(): void };
+  /** A rollout by id, or the latest one; `not-found` when there is none. */
+  getRollout(principal: Principal, id?: string): Promise<Rollout>;
+  /** Every rollout, oldest first. */
+  listRollouts(principal: Principal): Promise<readonly Rollout[]>;
+  /**
+   * Plans and records a rolling upgrade (mesh.operate); the leader runs it.
+   * `dryRun` returns the plan, with every node that cannot drain now and why,
+   * writing nothing. One rollout at a time (`rollout-in-progress`).
+   */
+  startRollout(principal: Principal, input: RolloutStartInput, options?: MutationOptions): Promise<MutationOutcome<Rollout>>;
+  /** Pause / resume / abort (abort needs `confirm`) the rollout `id`, or the latest one. */
+  pauseRollout(principal: Principal, id: string | undefined, options?: MutationOptions): Promise<MutationOutcome<Rollout>>;
+  resumeRollout(principal: Principal, id: string | undefined, options?: MutationOptions): Promise<MutationOutcome<Rollout>>;
+  abortRollout(principal: Principal, id: string | undefined, options?: MutationOptions): Promise<MutationOutcome<Rollout>>;
+  /** The leader's rollout runner records each node's step (mesh.operate). */
+  recordRolloutStep(principal: Principal, id: string, step: RolloutStep, options?: MutationOptions): Promise<MutationOutcome<Rollout>>;
 }

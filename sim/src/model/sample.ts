@@ -148,3 +148,49 @@ export function pick(random: Random, n: number, count: number): number[] {
   }
   return out;
 }
+
+/**
+ * A small seeded generator (sfc32) behind core's `Random` port, for the
+ * traffic model's hot loop, which draws two numbers per node per tick and
+ * needs neither 53-bit resolution nor jumps. Seeded from core's `SeededRandom`
+ * so a run is still replayed from its one seed.
+ */
+export class TrafficRandom implements Random {
+  readonly seed: number;
+  #a: number;
+  #b: number;
+  #c: number;
+  #d: number;
+
+  constructor(seed: number) {
+    this.seed = seed | 0;
+    this.#a = 0x9e3779b9;
+    this.#b = 0x243f6a88;
+    this.#c = 0xb7e15162;
+    this.#d = this.seed ^ 0xdeadbeef;
+    for (let i = 0; i < 16; i++) this.#step();
+  }
+
+  #step(): number {
+    const t = (((this.#a + this.#b) | 0) + this.#d) | 0;
+    this.#d = (this.#d + 1) | 0;
+    this.#a = this.#b ^ (this.#b >>> 9);
+    this.#b = (this.#c + (this.#c << 3)) | 0;
+    this.#c = (this.#c << 21) | (this.#c >>> 11);
+    this.#c = (this.#c + t) | 0;
+    return t >>> 0;
+  }
+
+  next(): number {
+    return this.#step() / 4294967296;
+  }
+
+  int(min: number, max: number): number {
+    if (max < min) throw new RangeError(`int(${min}, ${max}): max must be >= min`);
+    return min + Math.floor(this.next() * (max - min + 1));
+  }
+
+  fork(): Random {
+    return new TrafficRandom(this.#step() | 0);
+  }
+}

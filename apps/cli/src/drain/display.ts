@@ -12,6 +12,14 @@ const remainingOf = (s: DrainStatus): number => s.remaining.inFlight + s.remaini
 const describe = (s: DrainStatus): string =>
   `in-flight ${s.remaining.inFlight}, workloads ${s.remaining.owners} owners / ${s.remaining.children} children${s.blocking && s.blocking.length > 0 ? `, waiting on ${s.blocking.join(" ")}` : ""}`;
 
+/** Time left at the rate the remaining work has fallen so far; unknown until something has finished. */
+function eta(s: DrainStatus, done: number, total: number, elapsedMs: number): string {
+  if (s.status !== "draining") return "done";
+  if (done <= 0 || elapsedMs <= 0) return "-";
+  const left = Math.round(((total - done) * elapsedMs) / done / 1000);
+  return left < 60 ? `${left}s` : left < 3600 ? `${Math.floor(left / 60)}m${String(left % 60).padStart(2, "0")}s` : `${Math.floor(left / 3600)}h${String(Math.floor((left % 3600) / 60)).padStart(2, "0")}m`;
+}
+
 /**
  * One live bar per node on a terminal: phase, remaining in-flight work and
  * workloads, and an ETA from the rate at which the remaining count falls.
@@ -20,16 +28,15 @@ export function terminalDisplay(stream: NodeJS.WritableStream & { isTTY?: boolea
   const multi = new MultiBar(
     {
       stream: stream as NodeJS.WriteStream,
-      format: "{peer} {bar} {phase} | {detail} | ETA {eta_formatted}",
+      format: "{peer} {bar} {phase} | {detail} | ETA {eta}",
       hideCursor: true,
       clearOnComplete: false,
       stopOnComplete: false,
-      etaBuffer: 20,
       autopadding: true,
     },
     Presets.shades_classic,
   );
-  const bars = new Map<string, { bar: SingleBar; total: number }>();
+  const bars = new Map<string, { bar: SingleBar; total: number; since: number }>();
   const width = { peer: 0 };
   return {
     update(s) {
@@ -37,7 +44,7 @@ export function terminalDisplay(stream: NodeJS.WritableStream & { isTTY?: boolea
       const remaining = remainingOf(s);
       let entry = bars.get(s.peer);
       if (entry === undefined) {
-        entry = { bar: multi.create(Math.max(remaining, 1), 0, { peer: s.peer.padEnd(width.peer), phase: s.status, detail: describe(s) }), total: Math.max(remaining, 1) };
+        entry = { bar: multi.create(Math.max(remaining, 1), 0, { peer: s.peer.padEnd(width.peer), phase: s.status, detail: describe(s), eta: "-" }), total: Math.max(remaining, 1), since: Date.now() };
         bars.set(s.peer, entry);
       }
       // New work can arrive while draining (a workload landing late): grow the bar instead of going backwards.
@@ -46,7 +53,7 @@ export function terminalDisplay(stream: NodeJS.WritableStream & { isTTY?: boolea
         entry.bar.setTotal(remaining);
       }
       const done = s.status === "drained" || s.status === "none" ? entry.total : entry.total - remaining;
-      entry.bar.update(done, { peer: s.peer.padEnd(width.peer), phase: s.status, detail: describe(s) });
+      entry.bar.update(done, { peer: s.peer.padEnd(width.peer), phase: s.status, detail: describe(s), eta: eta(s, done, entry.total, Date.now() - entry.since) });
     },
     stop() {
       multi.stop();

@@ -21,6 +21,7 @@ export type ContractCaller = Scope | "anonymous" | "invalid-token";
 /** Put as `ifMatch` to send the peer's current ETag (the runner reads it first). */
 export const CURRENT_ETAG = "<current>";
 
+/** One call of a case, transport-neutral. */
 export interface ContractCall {
   readonly action: ContractAction;
   readonly as: ContractCaller;
@@ -35,10 +36,12 @@ export interface ContractCall {
   readonly ifMatch?: string;
 }
 
+/** What a call answered: ok (with the mutation's flags) or the error code. */
 export type ContractResult =
   | { readonly ok: true; readonly changed?: boolean; readonly replayed?: boolean; readonly etag?: string }
   | { readonly ok: false; readonly code: string };
 
+/** A call and what it must answer. */
 export interface ContractStep {
   readonly call: ContractCall;
   /** "ok" or the expected error code. */
@@ -49,6 +52,7 @@ export interface ContractStep {
   readonly audit?: number;
 }
 
+/** A named scenario, run on a fresh server. */
 export interface ContractCase {
   readonly name: string;
   /** Calls made as mesh.admin before the steps; each must succeed. */
