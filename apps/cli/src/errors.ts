@@ -73,6 +73,7 @@ const NEXT_BY_CODE: Readonly<Record<string, string>> = {
   "last-active-cluster": "Promote another cluster first: drainctl clusters promote <cluster>",
   "etag-mismatch": "Someone changed it meanwhile; run the command again.",
   "rate-limited": "Wait a little, then use a valid token.",
+  "rollout-in-progress": "Follow it with drainctl rollout status --wait, or stop it with drainctl rollout abort.",
 };
 
 /** A problem+json answer from the server. */

@@ -17,18 +17,32 @@ export interface TableView {
   readonly rows: readonly (readonly (string | number)[])[];
 }
 
+const BORDERLESS = {
+  top: "", "top-mid": "", "top-left": "", "top-right": "", bottom: "", "bottom-mid": "", "bottom-left": "", "bottom-right": "",
+  left: "", "left-mid": "", mid: "", "mid-mid": "", right: "", "right-mid": "", middle: "  ",
+} as const;
+
+/** cli-table3's layout grows faster than linearly with rows; past this many, render in slices of fixed column widths. */
+const SLICE = 200;
+
 /** kubectl-style: no borders, two spaces between columns. */
 export function renderTable(view: TableView): string {
-  const table = new Table({
-    head: [...view.head],
-    chars: {
-      top: "", "top-mid": "", "top-left": "", "top-right": "", bottom: "", "bottom-mid": "", "bottom-left": "", "bottom-right": "",
-      left: "", "left-mid": "", mid: "", "mid-mid": "", right: "", "right-mid": "", middle: "  ",
-    },
-    style: { head: [], border: [], "padding-left": 0, "padding-right": 0, compact: true },
-  });
-  for (const row of view.rows) table.push(row.map((c) => String(c)));
-  return `${table.toString().split("\n").map((l) => l.trimEnd()).join("\n")}\n`;
+  const cells = [view.head, ...view.rows].map((r) => r.map((c) => String(c)));
+  const widths = view.head.map((_, i) => Math.max(...cells.map((r) => [...(r[i] ?? "")].length)));
+  const out: string[] = [];
+  for (let start = 0; start === 0 || start < view.rows.length; start += SLICE) {
+    const table = new Table({
+      ...(start === 0 ? { head: [...view.head] } : {}),
+      colWidths: widths,
+      wordWrap: false,
+      chars: BORDERLESS,
+      style: { head: [], border: [], "padding-left": 0, "padding-right": 0, compact: true },
+    });
+    for (const row of cells.slice(1 + start, 1 + start + SLICE)) table.push(row);
+    const text = table.toString();
+    if (text !== "") out.push(text);
+  }
+  return `${out.join("\n").split("\n").map((l) => l.trimEnd()).join("\n")}\n`;
 }
 
 /** Renders `value` in `format`; `table` builds the table view when that is asked for. */

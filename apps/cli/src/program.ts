@@ -5,6 +5,8 @@ import { completionCommand } from "./commands/completion.ts";
 import { configCommand } from "./commands/config.ts";
 import { contextCommand } from "./commands/context.ts";
 import { peersCommand } from "./commands/peers.ts";
+import { rolloutCommand } from "./commands/rollout.ts";
+import { upgradeCommand } from "./commands/upgrade.ts";
 import { OUTPUT_FORMATS } from "./output.ts";
 
 /**
@@ -27,6 +29,8 @@ export function createProgram(): Command {
     .showSuggestionAfterError();
 
   program.addCommand(peersCommand());
+  program.addCommand(rolloutCommand());
+  program.addCommand(upgradeCommand());
   program.addCommand(clustersCommand());
   program.addCommand(configCommand());
   program.addCommand(auditCommand());

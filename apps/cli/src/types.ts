@@ -75,3 +75,20 @@ export interface RegistryChange {
   readonly id: string;
   readonly value: unknown;
 }
+
+export type RolloutState = "running" | "paused" | "aborting" | "aborted" | "completed" | "incomplete";
+
+/** A rolling upgrade as `GET /control/upgrade` answers it. */
+export interface Rollout {
+  readonly id: string;
+  readonly version: string;
+  readonly state: RolloutState;
+  readonly stateReason?: string;
+  readonly reason?: string;
+  readonly plan: {
+    readonly waves: readonly { readonly index: number; readonly nodes: readonly string[] }[];
+    readonly blocked: readonly { readonly node: string; readonly reason: string; readonly pool?: string; readonly detail?: string }[];
+  };
+  readonly nodes: Readonly<Record<string, { readonly step: string; readonly wave?: number; readonly reason?: string; readonly at: number }>>;
+  readonly progress: { readonly total?: number; readonly done?: number; readonly failed?: number; readonly inProgress?: number; readonly pending?: number; readonly etaMs?: number };
+}

@@ -7,6 +7,13 @@ describe("output", () => {
     expect(renderTable({ head: ["NAME", "PHASE"], rows: [["n1", "active"], ["node-22", "draining"]] })).toBe("NAME     PHASE\nn1       active\nnode-22  draining\n");
   });
 
+  it("keeps columns aligned across a long table, whichever row holds the widest cell", () => {
+    const rows = Array.from({ length: 450 }, (_, i) => [i === 449 ? "a-much-longer-node-name" : `n${i}`, "active"]);
+    const lines = renderTable({ head: ["NAME", "PHASE"], rows }).trimEnd().split("\n");
+    expect(lines).toHaveLength(451);
+    expect(new Set(lines.map((l) => l.indexOf(l.includes("PHASE") ? "PHASE" : "active")))).toEqual(new Set([25]));
+  });
+
   it("prints the resource itself as JSON or YAML", () => {
     const value = { items: [{ id: "n1", labels: { zone: "a" } }], revision: 7 };
     expect(JSON.parse(render("json", value, () => ""))).toEqual(value);

@@ -20,6 +20,7 @@ import {
 } from "@drainkit/http";
 import { startCordonExpiry } from "./controllers/cordonExpiry.ts";
 import { startDrainDeadlines } from "./controllers/drainDeadlines.ts";
+import { startRollouts } from "./controllers/rollouts.ts";
 import { ELECTION, Leadership } from "./leadership.ts";
 import { openStore, parseStoreUrl } from "./storeUrl.ts";
 
@@ -42,6 +43,8 @@ export interface ControlPlaneOptions {
   /** Lease TTL of the leader. Default 3 s. */
   readonly leaderTtlMs?: number;
   readonly pools?: readonly PoolBudget[];
+  /** Timing of the leader's rollout runner (tests shorten it). */
+  readonly rollouts?: { readonly pollMs?: number; readonly healthIntervalMs?: number; readonly retryDelayMs?: number };
   readonly logLevel?: string;
   /** Where logs go; default stderr so stdout stays for the banner. */
   readonly logDestination?: NodeJS.WritableStream;
@@ -148,7 +151,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     work: async () => {
       const deadlines = await startDrainDeadlines({ registry, clock, principal: CONTROLLER, logger });
       const expiry = startCordonExpiry({ registry, clock, principal: CONTROLLER, logger });
-      controllers = [deadlines, expiry];
+      const rollouts = await startRollouts({ registry, clock, principal: CONTROLLER, logger, pools: options.pools ?? [], ...(options.rollouts ?? {}) });
+      controllers = [deadlines, expiry, rollouts];
       return () => {
         for (const c of controllers) c.stop();
         controllers = [];

@@ -8,3 +8,5 @@ export { parseStoreUrl, openStore, type StoreLocation } from "./storeUrl.ts";
 export { Leadership, ELECTION, type LeadershipOptions, type LeaderWork } from "./leadership.ts";
 export { startDrainDeadlines, type DrainDeadlines, type DrainDeadlinesOptions } from "./controllers/drainDeadlines.ts";
 export { startCordonExpiry, type CordonExpiryOptions } from "./controllers/cordonExpiry.ts";
+export { startRollouts, type RolloutRunner, type RolloutRunnerOptions } from "./controllers/rollouts.ts";
+export { parsePoolFlag } from "./poolFlag.ts";

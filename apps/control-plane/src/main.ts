@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { addToken, isScope } from "@drainkit/http";
 import type { Scope } from "@drainkit/registry";
 import { startControlPlane } from "./controlPlane.ts";
+import { parsePoolFlag } from "./poolFlag.ts";
 
 const program = new Command("drainkit").description("drainkit control plane").showHelpAfterError();
 
@@ -27,13 +28,25 @@ program
   .option("--jwt-issuer <iss>", "required `iss` of accepted JWTs")
   .option("--jwt-audience <aud>", "required `aud` of accepted JWTs")
   .option("--replica-id <id>", "this replica's id in the leader election")
+  .option(
+    "--pool <budget>",
+    "pool budget the capacity guard and rolling upgrades keep, repeatable: <name>[/<role>]:maxUnavailable=1,minAvailable=50%",
+    (v: string, all: string[] | undefined) => [...(all ?? []), v],
+  )
   .addOption(new Option("--drain-timeout <duration>", "on SIGTERM, how long in-flight requests may take").default(30_000, "30s").argParser(duration))
   .addOption(new Option("--leader-ttl <duration>", "leader lease TTL").default(3000, "3s").argParser(duration))
   .addOption(new Option("--log-level <level>", "pino log level").default("info").env("DRAINKIT_LOG_LEVEL"))
-  .action(async (o: Record<string, string | number | undefined>) => {
+  .action(async (o: Record<string, string | number | string[] | undefined>) => {
     if ((o["tlsCert"] === undefined) !== (o["tlsKey"] === undefined)) program.error("--tls-cert and --tls-key go together");
     if (o["clientCa"] !== undefined && o["tlsCert"] === undefined) program.error("--client-ca needs --tls-cert and --tls-key");
     if ((o["jwks"] === undefined) !== (o["jwtIssuer"] === undefined)) program.error("--jwks and --jwt-issuer go together");
+    const pools = (flags: readonly string[]): ReturnType<typeof parsePoolFlag>[] => {
+      try {
+        return flags.map(parsePoolFlag);
+      } catch (e) {
+        return program.error(e instanceof Error ? e.message : String(e));
+      }
+    };
     const str = (k: string): string | undefined => (o[k] === undefined ? undefined : String(o[k]));
     const cp = await startControlPlane({
       store: String(o["store"]),
@@ -46,6 +59,7 @@ program
       ...(str("tlsCert") ? { tls: { cert: str("tlsCert")!, key: str("tlsKey")!, ...(str("clientCa") ? { clientCa: str("clientCa")! } : {}) } } : {}),
       ...(str("jwks") ? { jwt: { jwksFile: str("jwks")!, issuer: str("jwtIssuer")!, ...(str("jwtAudience") ? { audience: str("jwtAudience")! } : {}) } } : {}),
       ...(str("replicaId") ? { replicaId: str("replicaId")! } : {}),
+      ...(Array.isArray(o["pool"]) ? { pools: pools(o["pool"]) } : {}),
     });
     const lines = [`drainkit control plane listening on ${cp.url}`, `  store: ${String(o["store"])}   replica: ${cp.replicaId}`];
     if (cp.createdAdminToken) {

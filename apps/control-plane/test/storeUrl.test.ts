@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseListen } from "../src/controlPlane.ts";
+import { parsePoolFlag } from "../src/poolFlag.ts";
 import { parseStoreUrl } from "../src/storeUrl.ts";
 
 describe("--store and --listen", () => {
@@ -20,5 +21,13 @@ describe("--store and --listen", () => {
     expect(parseListen("127.0.0.1:7400")).toEqual({ host: "127.0.0.1", port: 7400 });
     expect(parseListen("[::1]:0")).toEqual({ host: "::1", port: 0 });
     expect(() => parseListen("7400")).toThrow(/host:port/);
+  });
+
+  it("parses --pool budgets and names what is wrong", () => {
+    expect(parsePoolFlag("web:maxUnavailable=1")).toEqual({ name: "web", maxUnavailable: 1 });
+    expect(parsePoolFlag("web/edge:maxUnavailable=25%,minAvailable=2")).toEqual({ name: "web", role: "edge", maxUnavailable: "25%", minAvailable: 2 });
+    expect(() => parsePoolFlag("web")).toThrow(/expected <name>/);
+    expect(() => parsePoolFlag("web:maxDown=1")).toThrow(/unknown bound "maxDown"/);
+    expect(() => parsePoolFlag("web:minAvailable=150%")).toThrow(/count or a percent/);
   });
 });

@@ -94,7 +94,7 @@ export function createControlPlaneClient(options: ControlPlaneClientOptions): Co
       throw new ControlPlaneError(0, "unreachable", `${method} ${base}${path} failed: ${cause instanceof Error ? cause.message : String(cause)}. Check that the control plane runs at ${base}.`, { retryable: true, cause });
     }
     const text = await res.body.text();
-    let parsed: Json = {};
+    let parsed: Json;
     try {
       parsed = text === "" ? {} : (JSON.parse(text) as Json);
     } catch {
@@ -113,7 +113,7 @@ export function createControlPlaneClient(options: ControlPlaneClientOptions): Co
   const keyed = (o?: { readonly idempotencyKey?: string }): Record<string, string> => (o?.idempotencyKey === undefined ? {} : { "idempotency-key": o.idempotencyKey });
 
   const listPeers: ControlPlaneClient["listPeers"] = async (query = {}) => {
-    const qs = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)])).toString();
+    const qs = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]): [string, string] => [k, String(v)])).toString();
     return (await call("GET", `/control/peers${qs ? `?${qs}` : ""}`)) as unknown as Page<Peer>;
   };
 

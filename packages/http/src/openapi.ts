@@ -6,7 +6,7 @@ const ERRORS: Readonly<Record<string, string>> = {
   401: "No or invalid bearer token",
   403: "Missing scope",
   404: "No such peer or cluster",
-  409: "Invalid transition, pool depletion, idempotency conflict",
+  409: "Invalid transition, pool depletion, idempotency conflict, rollout in progress",
   412: "If-Match does not match the current ETag",
   428: "If-Match required",
   429: "Too many failed authentication attempts",
@@ -66,7 +66,7 @@ export function buildOpenApi(routes: readonly RouteDefinition[], serverUrl?: str
       security: [{ bearer: ["mesh.read"] }],
       parameters: [...parameters("query", eventsQuery), ...parameters("header", eventsHeaders)],
       responses: {
-        200: { description: "An event stream: `event:` peer|cluster|config|audit, plus `reconnect` and `reset`", content: { "text/event-stream": { schema: { type: "string" } } } },
+        200: { description: "An event stream: `event:` peer|cluster|config|audit|rollout, plus `reconnect` and `reset`", content: { "text/event-stream": { schema: { type: "string" } } } },
         401: { description: ERRORS[401], content: problem },
         403: { description: ERRORS[403], content: problem },
       },

@@ -1,7 +1,7 @@
 import { Ajv } from "ajv";
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { systemClock, type Clock, type Logger } from "@drainkit/core";
-import { hasScope, httpStatusByCode, type MutationOptions, type Principal, type Registry, type RegistryChange, type Scope } from "@drainkit/registry";
+import { hasScope, httpStatusByCode, type MutationOptions, type Principal, type Registry, type Scope } from "@drainkit/registry";
 import type { TLSSocket } from "node:tls";
 import { createFailureLimiter, type FailureLimiter, type FailureLimiterOptions } from "./auth/failureLimiter.ts";
 import type { Authenticator } from "./auth/principal.ts";
@@ -11,7 +11,7 @@ import type { HttpDrainParticipant } from "./participant.ts";
 import { problem, problemFromError, PROBLEM_CONTENT_TYPE, type Problem } from "./problem.ts";
 import { routes, type RouteDefinition } from "./routes.ts";
 import { eventsHeaders, eventsQuery } from "./schemas.ts";
-import { createEventFeed, type EventFeed, type EventFeedOptions } from "./sse.ts";
+import { createEventFeed, type EventFeed, type EventFeedOptions, type EventKind } from "./sse.ts";
 
 /** One readiness check's answer; `/readyz` is 200 only when all pass. */
 export type ReadinessChecks = Readonly<Record<string, boolean>>;
@@ -239,7 +239,7 @@ export const controlApi: FastifyPluginAsync<ControlApiOptions> = async (app, opt
       if (typeof lastId === "string") from = Number(lastId);
       else if (q.since !== undefined) from = q.since;
       else from = (await registry.listPeers(request.drainkitPrincipal!, { limit: 1 })).revision;
-      const kinds = q.kinds ? new Set(q.kinds.split(",") as RegistryChange["kind"][]) : undefined;
+      const kinds = q.kinds ? new Set(q.kinds.split(",") as EventKind[]) : undefined;
       reply.hijack();
       reply.raw.setHeader("x-request-id", request.id);
       await feed.serve(reply.raw, from, kinds);

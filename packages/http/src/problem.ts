@@ -42,6 +42,7 @@ const CAUSES: Readonly<Record<string, Cause>> = {
   "pool-depletion": { status: 409, title: "Pool would be depleted", next: "Wait for other nodes in the pool to come back, or have an admin force it with a reason." },
   "only-schedulable-node": { status: 409, title: "Only schedulable node", next: "Bring another node of this role back first." },
   "last-active-cluster": { status: 409, title: "Last active cluster", next: "Promote another cluster first." },
+  "rollout-in-progress": { status: 409, title: "Rollout in progress", next: "Wait for the rollout to finish (GET /control/upgrade), or abort it first." },
   "idempotency-conflict": { status: 409, title: "Idempotency key reused", next: "Use a new Idempotency-Key for a different request." },
   "etag-mismatch": { status: 412, title: "ETag mismatch", next: "GET the resource again and retry with its current ETag in If-Match." },
   "payload-too-large": { status: 413, title: "Payload too large", next: "Send a smaller body." },

@@ -1,4 +1,4 @@
-import type { AuditQuery, MutationOptions, MutationOutcome, PeerQuery, Principal, Registry, Scope } from "@drainkit/registry";
+import type { AuditQuery, MutationOptions, MutationOutcome, PeerQuery, Principal, Registry, RolloutStartInput, Scope } from "@drainkit/registry";
 import * as s from "./schemas.ts";
 
 /** What a route handler receives, already authenticated and validated. */
@@ -64,6 +64,23 @@ const drop = <T extends Record<string, unknown>>(o: T, ...keys: string[]): T => 
 const COMMON = ["reason", "ticket", "confirm", "dryRun"];
 
 const drainCode = (status: string): number => (status === "draining" ? 202 : 200);
+
+const rolloutTarget = (p: Readonly<Record<string, string>>): string => (p["id"] ? `rollout/${p["id"]}` : "upgrade");
+const optionalId = (body: Readonly<Record<string, unknown>>): string | undefined => (typeof body["id"] === "string" ? body["id"] : undefined);
+const rolloutCode = (state: string, dryRun: boolean): number => (!dryRun && (state === "running" || state === "aborting") ? 202 : 200);
+
+/** `POST /control/upgrade/drain`'s flat body → the registry's input. */
+function rolloutInput(body: Readonly<Record<string, unknown>>): RolloutStartInput {
+  const selector = Object.fromEntries(["pool", "role", "label", "nodes"].filter((k) => body[k] !== undefined).map((k) => [k, body[k]]));
+  const settings = Object.fromEntries(["maxParallel", "failureThreshold", "drainTimeoutMs", "healthTimeoutMs", "awaitVersion"].filter((k) => body[k] !== undefined).map((k) => [k, body[k]]));
+  return {
+    version: String(body["version"]),
+    selector,
+    ...settings,
+    reason: String(body["reason"]),
+    ...(typeof body["ticket"] === "string" ? { ticket: body["ticket"] } : {}),
+  } as RolloutStartInput;
+}
 
 /** Every route under /control, in the order the OpenAPI document lists them. */
 export const routes: readonly RouteDefinition[] = [
@@ -205,6 +222,55 @@ export const routes: readonly RouteDefinition[] = [
       kind: "mutation",
       outcome: await registry.patchConfig(principal, body["values"] as Record<string, unknown>, options),
     }),
+  },
+  {
+    method: "GET", url: "/control/upgrade", path: "/control/upgrade", operationId: "getUpgrade", summary: "The rolling upgrade (latest, or ?id=): plan, waves, per-node step, counts, ETA, state",
+    action: "getUpgrade", mutation: false, anyOf: READ, target: () => "upgrade",
+    schema: { querystring: s.upgradeQuery },
+    responses: { 200: { description: "The rollout", schema: s.rolloutSchema } },
+    handle: async ({ registry, principal, query }) => {
+      const rollout = await registry.getRollout(principal, typeof query["id"] === "string" ? query["id"] : undefined);
+      return { kind: "read", body: rollout, etag: `"${rollout.generation}"` };
+    },
+  },
+  {
+    method: "GET", url: "/control/upgrades", path: "/control/upgrades", operationId: "listUpgrades", summary: "Every rolling upgrade, oldest first",
+    action: "listUpgrades", mutation: false, anyOf: READ, target: () => "upgrade",
+    schema: {},
+    responses: { 200: { description: "Rollouts", schema: { type: "object", properties: { items: { type: "array", items: s.rolloutSchema } } } } },
+    handle: async ({ registry, principal }) => ({ kind: "read", body: { items: await registry.listRollouts(principal) } }),
+  },
+  {
+    method: "POST", url: "/control/upgrade/drain", path: "/control/upgrade/drain", operationId: "startUpgrade",
+    summary: "Start a rolling upgrade over the selected peers (202); with dryRun, the plan and what blocks each node (200)",
+    action: "startRollout", mutation: true, anyOf: OPERATE, target: rolloutTarget,
+    schema: { body: s.upgradeStartBody, headers: s.mutationHeaders },
+    responses: { 200: { description: "Dry run: the plan (nothing written)", schema: s.rolloutSchema }, 202: { description: "Started; the leader runs it", schema: s.rolloutSchema } },
+    handle: async ({ registry, principal, body, options }) => {
+      const outcome = await registry.startRollout(principal, rolloutInput(body), options);
+      return { kind: "mutation", status: rolloutCode(outcome.value.state, options.dryRun === true), outcome };
+    },
+  },
+  {
+    method: "POST", url: "/control/upgrade/resume", path: "/control/upgrade/resume", operationId: "resumeUpgrade", summary: "Resume a paused rolling upgrade",
+    action: "resumeRollout", mutation: true, anyOf: OPERATE, target: rolloutTarget,
+    schema: { body: s.upgradeVerbBody, headers: s.mutationHeaders },
+    responses: { 200: { description: "The rollout", schema: s.rolloutSchema } },
+    handle: async ({ registry, principal, body, options }) => ({ kind: "mutation", outcome: await registry.resumeRollout(principal, optionalId(body), options) }),
+  },
+  {
+    method: "POST", url: "/control/upgrade::pause", path: "/control/upgrade:pause", operationId: "pauseUpgrade", summary: "Pause a rolling upgrade (steps under way finish)",
+    action: "pauseRollout", mutation: true, anyOf: OPERATE, target: rolloutTarget,
+    schema: { body: s.upgradeVerbBody, headers: s.mutationHeaders },
+    responses: { 200: { description: "The rollout", schema: s.rolloutSchema } },
+    handle: async ({ registry, principal, body, options }) => ({ kind: "mutation", outcome: await registry.pauseRollout(principal, optionalId(body), options) }),
+  },
+  {
+    method: "POST", url: "/control/upgrade::abort", path: "/control/upgrade:abort", operationId: "abortUpgrade", summary: "Abort a rolling upgrade (needs confirm); cordoned nodes not yet draining are resumed",
+    action: "abortRollout", mutation: true, anyOf: OPERATE, target: rolloutTarget,
+    schema: { body: s.upgradeVerbBody, headers: s.mutationHeaders },
+    responses: { 200: { description: "The rollout (aborting until steps under way finish)", schema: s.rolloutSchema } },
+    handle: async ({ registry, principal, body, options }) => ({ kind: "mutation", outcome: await registry.abortRollout(principal, optionalId(body), options) }),
   },
   {
     method: "GET", url: "/control/audit", path: "/control/audit", operationId: "queryAudit", summary: "Audit log (filter, paged)",

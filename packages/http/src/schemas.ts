@@ -153,6 +153,85 @@ export const patchConfigBody = {
   },
 } as const;
 
+const rolloutId = { type: "string", pattern: NAME, description: "Rollout id (default: the latest rollout)." } as const;
+
+export const upgradeQuery = {
+  type: "object",
+  additionalProperties: false,
+  properties: { id: rolloutId },
+} as const;
+
+export const upgradeStartBody = {
+  type: "object",
+  required: ["version", "reason"],
+  additionalProperties: false,
+  properties: {
+    version: { type: "string", minLength: 1, maxLength: 128, description: "Target version; peers already reporting it (metadata.version or label version) are skipped." },
+    pool: { ...name, description: "Only peers in this pool." },
+    role: { ...name, description: "Only peers serving this role." },
+    label: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}(=[^,]{0,256})?$", description: "Only peers with this label (`key` or `key=value`)." },
+    nodes: { type: "array", minItems: 1, maxItems: 10_000, uniqueItems: true, items: name, description: "Exactly these peers, in this order of preference." },
+    maxParallel: { type: "integer", minimum: 1, maximum: 10_000, description: "Nodes per wave at most (default 1)." },
+    failureThreshold: { type: "integer", minimum: 0, maximum: 10_000, description: "Pause once more than this many nodes failed (default 0)." },
+    drainTimeoutMs: { type: "integer", minimum: 1, maximum: 7 * 24 * 3600 * 1000, description: "Deadline of each node's drain (default 10 min)." },
+    healthTimeoutMs: { type: "integer", minimum: 1, maximum: 24 * 3600 * 1000, description: "Time a node gets to come back healthy (default 5 min)." },
+    awaitVersion: { type: "boolean", description: "Before resuming a node, wait for it to report the target version." },
+    reason,
+    ticket,
+    dryRun: { type: "boolean", description: "Plan only: the waves and, per node, what blocks it now. Writes nothing." },
+  },
+} as const;
+
+export const upgradeVerbBody = {
+  type: "object",
+  additionalProperties: false,
+  properties: { id: rolloutId, reason, ticket, confirm, dryRun },
+} as const;
+
+const rolloutNode = {
+  type: "object",
+  required: ["step", "at"],
+  properties: {
+    step: { type: "string", enum: ["pending", "cordoned", "draining", "drained", "upgrading", "resuming", "healthy", "failed", "deferred"] },
+    wave: { type: "integer" },
+    epoch: { type: "integer" },
+    reason: { type: "string" },
+    at: { type: "integer" },
+  },
+} as const;
+
+export const rolloutSchema = {
+  type: "object",
+  required: ["id", "version", "state", "plan", "nodes", "progress", "settings"],
+  properties: {
+    id: { type: "string" },
+    version: { type: "string" },
+    selector: { type: "object" },
+    settings: { type: "object" },
+    reason: { type: "string" },
+    ticket: { type: "string" },
+    requestedBy: { type: "string" },
+    state: { type: "string", enum: ["running", "paused", "aborting", "aborted", "completed", "incomplete"] },
+    stateReason: { type: "string" },
+    plan: {
+      type: "object",
+      properties: {
+        waves: { type: "array", items: { type: "object", properties: { index: { type: "integer" }, nodes: { type: "array", items: { type: "string" } } } } },
+        blocked: { type: "array", items: { type: "object", properties: { node: { type: "string" }, reason: { type: "string", enum: ["pool-budget", "only-node-left", "no-destination"] }, pool: { type: "string" }, detail: { type: "string" } } } },
+      },
+    },
+    nodes: { type: "object", additionalProperties: rolloutNode },
+    progress: {
+      type: "object",
+      properties: { total: { type: "integer" }, done: { type: "integer" }, failed: { type: "integer" }, inProgress: { type: "integer" }, pending: { type: "integer" }, etaMs: { type: "integer" } },
+    },
+    createdAt: { type: "integer" },
+    updatedAt: { type: "integer" },
+    finishedAt: { type: "integer" },
+    generation: { type: "integer" },
+  },
+} as const;
+
 export const listPeersQuery = {
   type: "object",
   additionalProperties: false,
@@ -185,7 +264,7 @@ export const eventsQuery = {
   type: "object",
   additionalProperties: false,
   properties: {
-    kinds: { type: "string", pattern: "^(peer|cluster|config|audit)(,(peer|cluster|config|audit))*$", description: "Comma-separated kinds to receive (all by default)." },
+    kinds: { type: "string", pattern: "^(peer|cluster|config|audit|rollout)(,(peer|cluster|config|audit|rollout))*$", description: "Comma-separated kinds to receive (all by default)." },
     since: { type: "integer", minimum: 0, description: "Replay changes after this revision (Last-Event-ID wins when both are sent)." },
   },
 } as const;

@@ -1,5 +1,8 @@
 import type { ServerResponse } from "node:http";
-import type { Registry, RegistryChange } from "@drainkit/registry";
+import type { Registry, RegistryChange, RolloutChange } from "@drainkit/registry";
+
+/** What `/control/events` can carry: every registry change kind, plus rollouts. */
+export type EventKind = RegistryChange["kind"] | RolloutChange["kind"];
 
 /** Settings of the event feed. */
 export interface EventFeedOptions {
@@ -26,7 +29,7 @@ export interface EventFeed {
    * Serves one subscriber on `res` from `fromRevision` (exclusive). Resolves
    * when the stream ends.
    */
-  serve(res: ServerResponse, fromRevision: number, kinds: ReadonlySet<RegistryChange["kind"]> | undefined): Promise<StreamEnd>;
+  serve(res: ServerResponse, fromRevision: number, kinds: ReadonlySet<EventKind> | undefined): Promise<StreamEnd>;
   /** Tells every subscriber to reconnect elsewhere, then ends their streams. */
   closeAll(reason: "draining" | "server-closed"): void;
 }
@@ -51,7 +54,9 @@ export function sseMessage(fields: { id?: number; event?: string; data: unknown;
  * const feed = createEventFeed(registry, { heartbeatMs: 10_000 });
  * await feed.serve(reply.raw, lastEventId ?? currentRevision, undefined);
  */
-export function createEventFeed(registry: Pick<Registry, "watch">, options: EventFeedOptions = {}): EventFeed {
+export function createEventFeed(registry: Pick<Registry, "watch"> & Partial<Pick<Registry, "watchAll">>, options: EventFeedOptions = {}): EventFeed {
+  // Rollout progress rides the same revision-ordered feed when the registry offers it.
+  const watchAll = registry.watchAll?.bind(registry) ?? ((from: number, on: (c: RegistryChange | RolloutChange) => void, err?: (e: Error) => void) => registry.watch(from, on, err));
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
   const retryMs = options.retryMs ?? 1000;
@@ -113,7 +118,7 @@ export function createEventFeed(registry: Pick<Registry, "watch">, options: Even
         heartbeat.unref();
         res.on("close", () => finish("client-closed"));
 
-        const watch = registry.watch(
+        const watch = watchAll(
           fromRevision,
           (change) => {
             if (kinds && !kinds.has(change.kind)) return;

@@ -247,7 +247,10 @@ describe("health, metrics, OpenAPI", () => {
     expect(doc.openapi).toBe("3.1.0");
     const ops = Object.values(doc.paths).flatMap((p) => Object.values(p).map((o) => o.operationId)).sort();
     expect(ops).toEqual(
-      ["cordon", "demote", "drain", "drainStatus", "events", "getConfig", "getPeer", "healthz", "listClusters", "listPeers", "metrics", "patchConfig", "patchPeer", "promote", "queryAudit", "readyz", "registerPeer", "reportStatus", "resume", "uncordon"].sort(),
+      [
+        "abortUpgrade", "cordon", "demote", "drain", "drainStatus", "events", "getConfig", "getPeer", "getUpgrade", "healthz", "listClusters", "listPeers", "listUpgrades", "metrics",
+        "patchConfig", "patchPeer", "pauseUpgrade", "promote", "queryAudit", "readyz", "registerPeer", "reportStatus", "resume", "resumeUpgrade", "startUpgrade", "uncordon",
+      ].sort(),
     );
     expect(doc.paths["/control/peers/{id}:drain"]!["post"]!.responses).toHaveProperty("202");
     expect(doc.paths["/control/peers/{id}"]!["patch"]!.responses).toHaveProperty("428");

@@ -15,7 +15,11 @@ interface Case {
   readonly ok: number;
   /** Scopes that are allowed; the rest get 403, anonymous gets 401. */
   readonly allowed: readonly Scope[];
+  /** Extra state the route needs (a rollout to pause, ...). */
+  readonly setup?: (api: TestControlApi) => Promise<unknown>;
 }
+
+const startRollout = (api: TestControlApi): Promise<unknown> => call(api, "POST", "/control/upgrade/drain", "mesh.operate", { version: "2", pool: "web", reason: "setup" });
 
 const ALL: readonly Scope[] = ["mesh.read", "mesh.agent", "mesh.operate", "mesh.admin"];
 const AGENT: readonly Scope[] = ["mesh.agent", "mesh.operate", "mesh.admin"];
@@ -40,15 +44,25 @@ const cases: readonly Case[] = [
   { name: "demote", method: "POST", path: "/control/clusters/east:demote", body: { reason: "r", confirm: true }, ok: 200, allowed: ADMIN },
   { name: "getConfig", method: "GET", path: "/control/config", ok: 200, allowed: ALL },
   { name: "patchConfig", method: "PATCH", path: "/control/config", body: { values: { "rollout.maxParallel": 2 }, confirm: true, reason: "r" }, ok: 200, allowed: ADMIN },
+  { name: "getUpgrade", method: "GET", path: "/control/upgrade", ok: 200, allowed: ALL, setup: startRollout },
+  { name: "listUpgrades", method: "GET", path: "/control/upgrades", ok: 200, allowed: ALL },
+  { name: "startUpgrade", method: "POST", path: "/control/upgrade/drain", body: { version: "2", pool: "web", reason: "r" }, ok: 202, allowed: OPERATE },
+  { name: "pauseUpgrade", method: "POST", path: "/control/upgrade:pause", body: {}, ok: 200, allowed: OPERATE, setup: startRollout },
+  {
+    name: "resumeUpgrade", method: "POST", path: "/control/upgrade/resume", body: {}, ok: 200, allowed: OPERATE,
+    setup: async (api) => call(api, "POST", "/control/upgrade:pause", "mesh.operate", (await startRollout(api), {})),
+  },
+  { name: "abortUpgrade", method: "POST", path: "/control/upgrade:abort", body: { reason: "r", confirm: true }, ok: 200, allowed: OPERATE, setup: startRollout },
   { name: "queryAudit", method: "GET", path: "/control/audit", ok: 200, allowed: ALL },
   { name: "events", method: "GET", path: "/control/events", ok: 200, allowed: ALL },
 ];
 
-async function fixture(): Promise<TestControlApi> {
+async function fixture(c?: Case): Promise<TestControlApi> {
   const api = await startTestControlApi();
   for (const id of ["node-a", "node-b", "node-c"]) await register(api, id);
   // A second active cluster, so demoting east is allowed when the scope is.
   await call(api, "POST", "/control/clusters/west:promote", "mesh.admin", { reason: "setup" });
+  await c?.setup?.(api);
   return api;
 }
 
@@ -68,7 +82,7 @@ describe("RBAC matrix: every route × every scope", () => {
   const whos: readonly Who[] = [null, ...ALL];
   for (const c of cases) {
     it(`${c.method} ${c.path} (${c.name})`, async () => {
-      const api = await fixture();
+      const api = await fixture(c);
       try {
         const got: Record<string, unknown> = {};
         const want: Record<string, unknown> = {};
@@ -84,7 +98,7 @@ describe("RBAC matrix: every route × every scope", () => {
           // Each allowed call changes state; start the next scope from the same fixture.
           if (who !== null && c.allowed.includes(who)) {
             await api.close();
-            Object.assign(api, await fixture());
+            Object.assign(api, await fixture(c));
           }
         }
         expect(got).toEqual(want);

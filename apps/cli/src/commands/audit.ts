@@ -120,10 +120,10 @@ export function eventsCommand(): Command {
       const s = new Session(cmd);
       const stop = new AbortController();
       process.once("SIGINT", () => stop.abort());
-      if (s.format === "table") process.stdout.write("REVISION  KIND  ID  SUMMARY\n");
       let seen = 0;
       for await (const ev of s.client.events({ ...(o.kinds ? { kinds: o.kinds.split(",") } : {}), ...(o.since !== undefined ? { since: o.since } : {}), signal: stop.signal })) {
         const c = ev.data as RegistryChange;
+        if (s.format === "table" && seen === 0) process.stdout.write("REVISION  KIND  ID  SUMMARY\n");
         if (s.format === "table") process.stdout.write(`${c.revision}  ${c.kind}  ${c.id}  ${summary(c)}\n`);
         else process.stdout.write(s.format === "json" ? `${JSON.stringify(c)}\n` : `---\n${stringify(c)}`);
         if (o.count !== undefined && ++seen >= o.count) {

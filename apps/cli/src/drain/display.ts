@@ -64,12 +64,18 @@ export function terminalDisplay(stream: NodeJS.WritableStream & { isTTY?: boolea
 /** Without a terminal: one line per change, so logs of CI jobs stay readable. */
 export function lineDisplay(stream: NodeJS.WritableStream): DrainDisplay {
   const last = new Map<string, string>();
+  const seen = new Map<string, { total: number; since: number }>();
   return {
     update(s) {
+      const remaining = remainingOf(s);
+      const first = seen.get(s.peer) ?? { total: 0, since: Date.now() };
+      first.total = Math.max(first.total, remaining);
+      seen.set(s.peer, first);
       const line = `${s.peer}: ${s.status} (${describe(s)})`;
       if (last.get(s.peer) === line) return;
       last.set(s.peer, line);
-      stream.write(`${line}\n`);
+      const left = eta(s, first.total - remaining, first.total, Date.now() - first.since);
+      stream.write(`${line}${left === "-" || left === "done" ? "" : ` ETA ${left}`}\n`);
     },
     stop() {},
   };

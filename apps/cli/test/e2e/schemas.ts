@@ -19,6 +19,7 @@ export interface OutputSchemas {
   readonly clusters: ValidateFunction;
   readonly verdict: ValidateFunction;
   readonly change: ValidateFunction;
+  readonly rollout: ValidateFunction;
 }
 
 export async function outputSchemas(server: Server): Promise<OutputSchemas> {
@@ -66,6 +67,7 @@ export async function outputSchemas(server: Server): Promise<OutputSchemas> {
         { type: "object", required: ["ok", "entries", "firstBad"], properties: { ok: { const: false }, entries: { type: "integer" }, firstBad: { type: "object", required: ["seq", "id", "reason"] } } },
       ],
     }),
+    rollout: ajv.compile(response("/control/upgrade", "get", "200")),
     change: ajv.compile({ type: "object", required: ["revision", "kind", "id"], properties: { revision: { type: "integer" }, kind: { enum: ["peer", "cluster", "config", "audit"] }, id: { type: "string" } } }),
   };
 }

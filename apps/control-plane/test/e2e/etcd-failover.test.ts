@@ -3,12 +3,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEtcd, type EtcdCluster } from "@drainkit/store-etcd/testing";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fakeAgents, type PeerBody } from "./agents.ts";
 import { api, serve, type Served } from "./serve.ts";
 
 const ADMIN = "e2e-admin-token-0123456789abcdef";
 let etcd: EtcdCluster;
 let dir: string;
 const replicas: Served[] = [];
+const agents: AbortController[] = [];
 
 beforeAll(async () => {
   etcd = await startEtcd({ members: 3 });
@@ -16,6 +19,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  for (const a of agents) a.abort();
   for (const r of replicas) {
     if (r.proc.exitCode === null && r.proc.signalCode === null) {
       r.proc.kill("SIGKILL");
@@ -67,5 +71,43 @@ describe("drainkit serve on a 3-member etcd cluster", () => {
 
     const audit = await api(other.url, ADMIN, "GET", "/control/audit?target=peer%2Fnode-1");
     expect((audit.body["items"] as { action: string; outcome: string }[]).map((e) => `${e.action}:${e.outcome}`)).toEqual(["registerPeer:ok", "drain:ok", "reportStatus:ok"]);
+  }, 180_000);
+
+  it("a leader killed mid-rollout hands it on: the next leader finishes it without draining any node twice", async () => {
+    const hosts = etcd.endpoints.map((e) => e.replace(/^https?:\/\//, "")).join(",");
+    const store = `etcd://${hosts}/e2e-rollout-${process.pid}`;
+    const mine: Served[] = [];
+    for (const id of ["q1", "q2", "q3"]) {
+      mine.push(await serve(["--store", store, "--replica-id", id, "--leader-ttl", "2s", "--token-file", join(dir, `${id}.json`)], { DRAINKIT_ADMIN_TOKEN: ADMIN }));
+    }
+    replicas.push(...mine);
+    const leader = await Promise.race(mine.map((r) => r.waitForLog(elected).then(() => r)));
+    const followers = mine.filter((r) => r !== leader);
+    const f1 = followers[0]!;
+    const ids = ["web-1", "web-2", "web-3"];
+    for (const id of ids) await api(f1.url, ADMIN, "PUT", `/control/peers/${id}`, { address: `${id}:80`, pools: ["web"], roles: ["edge"], metadata: { version: "1.0.0" } });
+    agents.push(fakeAgents(f1.url, ADMIN, ids));
+
+    const started = await api(f1.url, ADMIN, "POST", "/control/upgrade/drain", { version: "2.0.0", pool: "web", reason: "release 2.0.0" });
+    expect(started.status).toBe(202);
+    const read = async (): Promise<{ state: string; progress: { done: number; failed: number }; nodes: Record<string, { step: string }> }> =>
+      (await api(f1.url, ADMIN, "GET", "/control/upgrade")).body as never;
+    while ((await read()).progress.done < 1) await sleep(100);
+
+    leader.proc.kill("SIGKILL");
+    await leader.exited;
+    const next = await Promise.race(followers.map((r) => r.waitForLog(elected).then(() => r)));
+    await next.waitForLog((l) => l["msg"] === "continuing rollout where the last leader left it");
+
+    let done = await read();
+    while (done.state === "running") {
+      await sleep(100);
+      done = await read();
+    }
+    expect(done).toMatchObject({ state: "completed", progress: { done: 3, failed: 0 } });
+    for (const id of ids) {
+      const p = (await api(f1.url, ADMIN, "GET", `/control/peers/${id}`)).body as unknown as PeerBody;
+      expect([p.phase, p.epoch]).toEqual(["active", 1]);
+    }
   }, 180_000);
 });

@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+// `example-service`: one replica of the example service, with its agent.
+// Prints one JSON line `{"event":"listening",...}` on stdout once every
+// component runs; SIGTERM / SIGINT drain it, then stop it.
+import { parseArgs } from "node:util";
+import { startExampleService } from "./service.ts";
+
+const { values } = parseArgs({
+  options: {
+    id: { type: "string" },
+    version: { type: "string", default: "1.0.0" },
+    host: { type: "string", default: "127.0.0.1" },
+    "http-port": { type: "string", default: "0" },
+    "grpc-port": { type: "string", default: "0" },
+    "admin-port": { type: "string", default: "0" },
+    "latency-ms": { type: "string", default: "100" },
+    "control-plane": { type: "string" },
+    pools: { type: "string", default: "example" },
+    roles: { type: "string", default: "edge" },
+    "heartbeat-ms": { type: "string" },
+    "drain-timeout-ms": { type: "string", default: "30000" },
+  },
+});
+
+const env = process.env;
+const id = values.id ?? env["EXAMPLE_ID"];
+if (id === undefined) {
+  process.stderr.write("example-service: --id is required (the peer id; the agent token's principal id)\n");
+  process.exit(2);
+}
+const url = values["control-plane"] ?? env["DRAINKIT_URL"];
+const token = env["DRAINKIT_TOKEN"];
+if (url !== undefined && token === undefined) {
+  process.stderr.write("example-service: set DRAINKIT_TOKEN to a mesh.agent token for this peer id (drainkit token add <id> --scope mesh.agent)\n");
+  process.exit(2);
+}
+const list = (v: string): string[] => v.split(",").map((s) => s.trim()).filter((s) => s !== "");
+const log = (fields: Record<string, unknown>, msg?: string): void => void process.stderr.write(`${JSON.stringify({ ...fields, msg, time: new Date().toISOString() })}\n`);
+
+const svc = await startExampleService({
+  id,
+  version: values.version,
+  host: values.host,
+  httpPort: Number(values["http-port"]),
+  grpcPort: Number(values["grpc-port"]),
+  adminPort: Number(values["admin-port"]),
+  latencyMs: Number(values["latency-ms"]),
+  pools: list(values.pools),
+  roles: list(values.roles),
+  drainTimeoutMs: Number(values["drain-timeout-ms"]),
+  ...(values["heartbeat-ms"] === undefined ? {} : { heartbeatMs: Number(values["heartbeat-ms"]) }),
+  ...(url === undefined ? {} : { controlPlane: { url, token: token! } }),
+  ...(env["EXAMPLE_ADMIN_TOKEN"] === undefined ? {} : { adminToken: env["EXAMPLE_ADMIN_TOKEN"] }),
+  logger: { debug: () => {}, info: log, warn: log, error: log },
+});
+process.stdout.write(`${JSON.stringify({ event: "listening", id, version: svc.version, http: svc.httpUrl, grpc: svc.grpcAddress, admin: svc.adminUrl, pid: process.pid })}\n`);
+
+let signals = 0;
+const stop = (signal: string): void => {
+  if (++signals > 1) process.exit(1); // a second signal means "now"
+  log({ signal }, "draining, then stopping");
+  svc.stop().then(
+    () => {
+      process.stdout.write(`${JSON.stringify({ event: "stopped", id, signal })}\n`);
+      process.exit(0);
+    },
+    (e: unknown) => {
+      log({ err: e instanceof Error ? e.message : String(e) }, "stop failed");
+      process.exit(1);
+    },
+  );
+};
+process.on("SIGTERM", () => stop("SIGTERM"));
+process.on("SIGINT", () => stop("SIGINT"));
