@@ -24,9 +24,7 @@ export function createProgram(): Command {
     .addOption(new Option("--token <token>", "bearer token").env("DRAINCTL_TOKEN"))
     .addOption(new Option("--context <name>", "named context from the config file").env("DRAINCTL_CONTEXT"))
     .addOption(new Option("-o, --output <format>", "output format").choices([...OUTPUT_FORMATS]).default("table"))
-    .option("--debug", "print stack traces and request details on errors")
-    .showHelpAfterError("(run with --help for usage)")
-    .showSuggestionAfterError();
+    .option("--debug", "print stack traces and request details on errors");
 
   program.addCommand(peersCommand());
   program.addCommand(rolloutCommand());
@@ -37,5 +35,11 @@ export function createProgram(): Command {
   program.addCommand(eventsCommand());
   program.addCommand(contextCommand());
   program.addCommand(completionCommand(() => program));
+  // addCommand() does not pass settings down the tree; every verb gets the same help and error behaviour.
+  const settle = (c: Command): void => {
+    c.configureHelp({ showGlobalOptions: true }).showHelpAfterError("(run with --help for usage)").showSuggestionAfterError();
+    for (const sub of c.commands) settle(sub);
+  };
+  settle(program);
   return program;
 }

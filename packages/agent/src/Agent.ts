@@ -105,8 +105,10 @@ export type AgentEvent =
  * await agent.stop();
  */
 export class DrainAgent {
-  readonly #client: ControlPlaneClient;
-  readonly #ownsClient: boolean;
+  #client: ControlPlaneClient;
+  /** Builds the client when the agent owns it (again after a stop); undefined when the caller passed one. */
+  readonly #makeClient: (() => ControlPlaneClient) | undefined;
+  #clientClosed = false;
   readonly #peer: AgentPeer;
   readonly #coordinator: NodeDrainCoordinator;
   readonly #clock: Clock;
@@ -137,13 +139,15 @@ export class DrainAgent {
   #reconciling: Promise<void> = Promise.resolve();
   #pendingSpec: Peer | undefined;
   #reregistering: Promise<void> | undefined;
+  #pollRound = 0;
 
   constructor(options: AgentOptions) {
     const cp = options.controlPlane;
     this.#clock = options.clock ?? systemClock();
     this.#random = options.random ?? systemRandom();
-    this.#ownsClient = !("registerPeer" in cp);
-    this.#client = "registerPeer" in cp ? cp : createControlPlaneClient({ url: cp.url, token: cp.token, clock: this.#clock, random: this.#random.fork() });
+    const clientRandom = this.#random.fork();
+    this.#makeClient = "registerPeer" in cp ? undefined : () => createControlPlaneClient({ url: cp.url, token: cp.token, clock: this.#clock, random: clientRandom });
+    this.#client = "registerPeer" in cp ? cp : this.#makeClient!();
     this.#peer = options.peer;
     this.#coordinator = options.coordinator;
     this.#logger = options.logger ?? silentLogger;
@@ -169,16 +173,24 @@ export class DrainAgent {
     if (this.#life !== undefined) return;
     const life = new AbortController();
     this.#life = life;
+    if (this.#clientClosed && this.#makeClient !== undefined) {
+      this.#client = this.#makeClient();
+      this.#clientClosed = false;
+    }
     const both = signal === undefined ? life.signal : AbortSignal.any([signal, life.signal]);
-    await this.#withRetry(both, async () => {
-      await this.#register();
-    });
-    this.#registered = true;
-    this.#emit({ type: "agent-registered", peer: this.#peer.id, at: this.#clock.now() });
-    this.#logger.info({ peer: this.#peer.id }, "agent registered");
-    await this.#withRetry(both, () => this.#resync());
-    await this.#reconciling;
-    await this.#report();
+    try {
+      await this.#withRetry(both, () => this.#register());
+      this.#registered = true;
+      this.#emit({ type: "agent-registered", peer: this.#peer.id, at: this.#clock.now() });
+      this.#logger.info({ peer: this.#peer.id }, "agent registered");
+      await this.#withRetry(both, () => this.#resync());
+      await this.#reconciling;
+      await this.#report();
+    } catch (error) {
+      // A start that gave up (or was cancelled) leaves nothing running, so start() may be called again.
+      await this.stop();
+      throw error;
+    }
     this.#scheduleHeartbeat();
   }
 
@@ -195,7 +207,10 @@ export class DrainAgent {
     this.#setMode("stopped");
     await this.#reconciling.catch(() => {});
     await this.#reporting?.catch(() => {});
-    if (this.#ownsClient) await this.#client.close();
+    if (this.#makeClient !== undefined) {
+      this.#clientClosed = true;
+      await this.#client.close();
+    }
   }
 
   snapshot(): AgentSnapshot {
@@ -274,18 +289,20 @@ export class DrainAgent {
   #startPolling(signal: AbortSignal): void {
     if (this.#mode === "polling" || signal.aborted) return;
     this.#setMode("polling");
-    void this.#poll(signal);
+    void this.#poll(signal, ++this.#pollRound);
   }
 
   /** Polls the spec with jitter for as long as the stream is down. */
-  async #poll(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted && this.#mode === "polling") {
+  async #poll(signal: AbortSignal, round: number): Promise<void> {
+    // A loop from an earlier outage that is still asleep ends here instead of polling twice as often.
+    const current = (): boolean => !signal.aborted && this.#mode === "polling" && this.#pollRound === round;
+    while (current()) {
       try {
         await sleep(this.#clock, this.#jitter(this.#pollMs), signal);
       } catch {
         return;
       }
-      if (this.#mode !== "polling") return;
+      if (!current()) return;
       try {
         this.#offer(await this.#client.getPeer(this.#peer.id));
       } catch (error) {

@@ -20,6 +20,8 @@ export interface SseMessage {
  * for await (const chunk of body) parse(chunk);
  */
 export function createSseParser(onMessage: (message: SseMessage) => void): (chunk: string) => void {
+  // Per parser: a regex with the g flag carries state (lastIndex).
+  const EOL = /\r\n|\r|\n/g;
   let buffer = "";
   let event = "";
   let data: string[] = [];
@@ -52,14 +54,12 @@ export function createSseParser(onMessage: (message: SseMessage) => void): (chun
   return (chunk) => {
     buffer += chunk;
     let start = 0;
-    for (let i = 0; i < buffer.length; i++) {
-      const c = buffer.charCodeAt(i);
-      if (c !== 10 && c !== 13) continue;
-      // A CR at the very end may be the first half of CRLF: wait for the next chunk.
-      if (c === 13 && i === buffer.length - 1) break;
-      line(buffer.slice(start, i));
-      if (c === 13 && buffer.charCodeAt(i + 1) === 10) i++;
-      start = i + 1;
+    EOL.lastIndex = 0;
+    for (let m = EOL.exec(buffer); m !== null; m = EOL.exec(buffer)) {
+      // A CR at the very end may be the first half of a CRLF: wait for the next chunk.
+      if (m[0] === "\r" && m.index === buffer.length - 1) break;
+      line(buffer.slice(start, m.index));
+      start = m.index + m[0].length;
     }
     buffer = buffer.slice(start);
   };

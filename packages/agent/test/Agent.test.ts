@@ -126,6 +126,23 @@ describe("DrainAgent against drainkit serve", () => {
   });
 });
 
+describe("start", () => {
+  it("fails fast with a token that is not the peer's own, and can be started again", async () => {
+    const clock = systemClock();
+    const coordinator = new NodeDrainCoordinator({ clock, participants: [createCountingParticipant("api")], roles: ["edge"] });
+    const agent = new DrainAgent({
+      controlPlane: { url: cp.url, token: cp.agentTokens["web-1"]! },
+      peer: { id: "intruder", address: "127.0.0.1:1", pools: ["web"], roles: ["edge"] },
+      coordinator,
+      clock,
+    });
+    const error = await agent.start().then(() => undefined, (e: unknown) => e);
+    expect(error).toMatchObject({ code: "forbidden", status: 403, retryable: false });
+    expect(agent.snapshot()).toMatchObject({ registered: false, watch: "stopped" });
+    await expect(agent.start()).rejects.toMatchObject({ code: "forbidden" });
+  });
+});
+
 describe("the event stream across a control-plane restart", () => {
   it("resumes from the last revision: no change lost or repeated", async () => {
     const seen: RegistryChange[] = [];

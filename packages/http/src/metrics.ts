@@ -15,6 +15,8 @@ export interface PromMetrics extends Metrics {
   readonly poolAvailable: PromGauge<"pool">;
   /** `drainkit_audit_write_latency_seconds{outcome}`: attempt to audit entry committed. */
   readonly auditWriteLatency: PromHistogram<"outcome">;
+  /** `drainkit_rollout_nodes{step}`: nodes of the latest rollout per step (pending, draining, healthy, failed, …). */
+  readonly rolloutNodes: PromGauge<"step">;
 }
 
 /**
@@ -50,6 +52,7 @@ export function createPromMetrics(options: { defaultMetrics?: boolean } = {}): P
   const mutations = new PromCounter({ name: "drainkit_mutations_total", help: "Mutations by action and outcome", labelNames: ["action", "outcome"] as const, registers: [registry] });
   const drainsInFlight = new PromGauge({ name: "drainkit_drains_in_flight", help: "Drains requested and not yet drained or failed", registers: [registry] });
   const poolAvailable = new PromGauge({ name: "drainkit_pool_available", help: "Schedulable nodes per pool", labelNames: ["pool"] as const, registers: [registry] });
+  const rolloutNodes = new PromGauge({ name: "drainkit_rollout_nodes", help: "Nodes of the latest rolling upgrade per step", labelNames: ["step"] as const, registers: [registry] });
   const auditWriteLatency = new PromHistogram({
     name: "drainkit_audit_write_latency_seconds",
     help: "From a mutation attempt to its audit entry being committed",
@@ -66,6 +69,7 @@ export function createPromMetrics(options: { defaultMetrics?: boolean } = {}): P
     mutations,
     drainsInFlight,
     poolAvailable,
+    rolloutNodes,
     auditWriteLatency,
     counter(name, help): Counter {
       const get = lazy(`drainkit_${name}`, (labelNames) => new PromCounter({ name: `drainkit_${name}`, help, labelNames, registers: [registry] }));

@@ -287,6 +287,13 @@ export const controlApi: FastifyPluginAsync<ControlApiOptions> = async (app, opt
       } catch (e) {
         options.logger?.warn({ err: e instanceof Error ? e.message : String(e) }, "pool availability not refreshed");
       }
+      try {
+        const latest = (await registry.listRollouts(observer)).at(-1);
+        metrics.rolloutNodes.reset();
+        for (const n of Object.values(latest?.nodes ?? {})) metrics.rolloutNodes.inc({ step: n.step });
+      } catch (e) {
+        options.logger?.warn({ err: e instanceof Error ? e.message : String(e) }, "rollout progress not refreshed");
+      }
       reply.type(metrics.registry.contentType);
       return metrics.registry.metrics();
     });

@@ -20,13 +20,14 @@ afterAll(async () => {
 async function snapshot(): Promise<string> {
   const r = api.registry;
   const peers = await r.listPeers(admin, { limit: 500 });
-  return JSON.stringify([peers.items, await r.listClusters(admin), (await r.getConfig(admin)).values]);
+  return JSON.stringify([peers.items, await r.listClusters(admin), (await r.getConfig(admin)).values, await r.listRollouts(admin)]);
 }
 
 const ids = fc.oneof(fc.constantFrom("web-1", "web-2", "web-3", "ghost", "east", "west", "", "a:b", "..", "%00", "%ZZ", "x".repeat(300)), fc.string({ maxLength: 20 }).map(encodeURIComponent));
 const verbs = fc.constantFrom("cordon", "uncordon", "drain", "resume", "promote", "demote", "bogus", "");
 const paths = fc.oneof(
   fc.constantFrom("/control/peers", "/control/clusters", "/control/config", "/control/audit", "/control/events", "/healthz", "/readyz", "/openapi.json", "/control", "/"),
+  fc.constantFrom("/control/upgrade", "/control/upgrades", "/control/upgrade/drain", "/control/upgrade/resume", "/control/upgrade:pause", "/control/upgrade:abort", "/control/upgrade:bogus", "/control/upgrade/"),
   ids.map((id) => `/control/peers/${id}`),
   ids.map((id) => `/control/peers/${id}/status`),
   ids.map((id) => `/control/peers/${id}/drain`),
@@ -34,7 +35,7 @@ const paths = fc.oneof(
   fc.tuple(ids, verbs).map(([id, v]) => `/control/clusters/${id}:${v}`),
 );
 const query = fc.option(
-  fc.dictionary(fc.constantFrom("role", "state", "label", "pool", "limit", "cursor", "outcome", "from", "to", "action", "kinds", "since", "zzz"), fc.oneof(fc.string({ maxLength: 12 }), fc.integer().map(String)), { maxKeys: 3 }),
+  fc.dictionary(fc.constantFrom("role", "state", "label", "pool", "limit", "cursor", "outcome", "from", "to", "action", "kinds", "since", "id", "zzz"), fc.oneof(fc.string({ maxLength: 12 }), fc.integer().map(String)), { maxKeys: 3 }),
   { nil: undefined },
 ).map((q) => (q ? `?${new URLSearchParams(q).toString()}` : ""));
 
@@ -44,7 +45,7 @@ const bodies = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
   fc.string({ maxLength: 40 }),
   fc.dictionary(
-    fc.constantFrom("reason", "ticket", "address", "pools", "roles", "labels", "metadata", "owner", "deadlineMs", "deadline", "force", "confirm", "dryRun", "epoch", "inFlight", "workloads", "values", "expiresAt", "extra"),
+    fc.constantFrom("reason", "ticket", "address", "pools", "roles", "labels", "metadata", "owner", "deadlineMs", "deadline", "force", "confirm", "dryRun", "epoch", "inFlight", "workloads", "values", "expiresAt", "version", "pool", "nodes", "maxParallel", "id", "extra"),
     field,
     { maxKeys: 6 },
   ).map((v) => JSON.stringify(v)),

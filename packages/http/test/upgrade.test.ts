@@ -72,6 +72,7 @@ describe("rolling upgrade: /control/upgrade", () => {
     expect(rolloutOf(got).id).toBe(r.id);
     expect(rolloutOf(await call(api, "GET", `/control/upgrade?id=${r.id}`, "mesh.read")).id).toBe(r.id);
     expect((await call(api, "GET", "/control/upgrades", "mesh.read")).body["items"]).toHaveLength(1);
+    expect(await (await fetch(`${api.url}/metrics`)).text()).toContain('drainkit_rollout_nodes{step="pending"} 3');
 
     const second = await call(api, "POST", "/control/upgrade/drain", "mesh.operate", { version: "3.0.0", reason: "too eager" });
     expectProblem(second, 409, "rollout-in-progress");

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -45,6 +45,7 @@ describe("drainctl context", () => {
     expect((await drainctl(undefined, ["peers", "list"], bare(xdg))).code).toBe(6);
     expect((await drainctl(undefined, ["context", "delete", "broken"], bare(xdg))).code).toBe(0);
     expect(json<{ items: { name: string }[] }>(await drainctl(undefined, ["context", "list", "-o", "json"], bare(xdg))).items.map((c) => c.name)).toEqual(["prod"]);
+    rmSync(xdg, { recursive: true, force: true });
   });
 
   it("reads DRAINCTL_CONFIG and explains a broken file", async () => {
@@ -54,6 +55,7 @@ describe("drainctl context", () => {
     const run = await drainctl(undefined, ["peers", "list"], { env: { DRAINCTL_CONFIG: path, DRAINCTL_SERVER: undefined } });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("is not valid YAML");
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 

@@ -32,7 +32,7 @@ describe("drainctl upgrade (one host's local endpoints)", () => {
   it("drains a host, waiting until its in-flight work is done, then resumes it", async () => {
     const before = await host(["status", "-o", "json"]);
     expect(before.code).toBe(0);
-    expect(json<HostState>(before).status).toBe("active");
+    expect(json<HostState>(before).status).toBe("idle");
 
     expect((await host(["drain", "--reason", "patch"])).code).toBe(2);
     expect((await drainctl(undefined, ["upgrade", "status", "--host", hostUrl, "--token", "wrong"])).code).toBe(5);
@@ -57,7 +57,7 @@ describe("drainctl upgrade (one host's local endpoints)", () => {
 
     const resume = await host(["resume", "-o", "json"]);
     expect(resume.code).toBe(0);
-    expect(json<HostState>(resume).status).toBe("active");
+    expect(json<HostState>(resume).status).toBe("idle");
     expect(api.open).toBe(true);
   });
 

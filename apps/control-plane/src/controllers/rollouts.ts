@@ -54,6 +54,7 @@ export async function startRollouts(options: RolloutRunnerOptions): Promise<Roll
   const { registry, clock, principal, logger } = options;
   const pollMs = options.pollMs ?? 1000;
   const runners = new Map<string, { sync(r: Rollout): void }>();
+  const finished = new Set<string>();
   const listeners = new Map<string, Set<() => void>>();
   const cancels = new Set<() => void>();
   let stopped = false;
@@ -290,7 +291,11 @@ export async function startRollouts(options: RolloutRunnerOptions): Promise<Roll
         logger.error({ rollout: id, err: e instanceof Error ? e.message : String(e) }, "rollout runner failed");
         write({ state: "incomplete", reason: `the runner failed: ${e instanceof Error ? e.message : String(e)}` });
       })
-      .finally(() => runners.delete(id));
+      .finally(() => {
+        // Changes of its last steps still arrive after this; they must not start it again.
+        finished.add(id);
+        runners.delete(id);
+      });
     sync(r);
     return { sync };
   };
@@ -301,7 +306,7 @@ export async function startRollouts(options: RolloutRunnerOptions): Promise<Roll
       runner.sync(r);
       return;
     }
-    if (!rolloutActive(r) || stopped) return;
+    if (!rolloutActive(r) || stopped || finished.has(r.id)) return;
     // Claim the id before the first await, so two changes in a row start it once.
     const pendingSync: Rollout[] = [];
     runners.set(r.id, { sync: (next) => pendingSync.push(next) });

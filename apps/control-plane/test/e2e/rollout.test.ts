@@ -121,6 +121,8 @@ describe("rolling upgrade end to end (drainkit serve on SQLite)", () => {
     expect(own.slice(1).every((e) => e.action === "rolloutStep" && e.actor === "control-plane" && e.outcome === "ok")).toBe(true);
     expect(own.length).toBeGreaterThanOrEqual(1 + 3 * 6 + 1);
     expect((await api(s.url, token, "GET", "/control/peers/db-1")).body["phase"]).toBe("active");
+    // One leader ran it once, start to end.
+    expect(s.logs.filter((l) => String(l["msg"]).endsWith("rollout") || l["msg"] === "continuing rollout where the last leader left it").map((l) => l["msg"])).toEqual(["starting rollout"]);
   });
 
   it("stays paused across a leader crash, and the next leader continues the rollout where it stood on resume", async () => {

@@ -127,8 +127,8 @@ export interface BalancerStats {
   exhausted: number;
   /** Requests whose client hung up before the answer was through (the load generator stopping). */
   clientGone: number;
-  /** Latency of each served request (ms) and whether a drain was in progress when it started. */
-  readonly latencies: { ms: number; duringDrain: boolean }[];
+  /** Latency of each served request (ms) and the phase of the rollout when it started. */
+  readonly latencies: { ms: number; phase: string }[];
 }
 
 /**
@@ -140,14 +140,14 @@ export interface BalancerStats {
  * (`reset`), so a draining replica closing idle keep-alive sockets cannot
  * race a new request onto one: any socket error counted here is real.
  */
-export async function startBalancer(router: Router, role: string, isDraining: () => boolean): Promise<{ url: string; stats: BalancerStats; close(): Promise<void> }> {
+export async function startBalancer(router: Router, role: string, phase: () => string): Promise<{ url: string; stats: BalancerStats; close(): Promise<void> }> {
   const dispatcher = new Agent({ pipelining: 0 });
   const balancer = router.balancer(role, { strategy: "round-robin" });
   const stats: BalancerStats = { served: 0, refused: [], socketErrors: [], cutOff: [], otherStatus: [], exhausted: 0, clientGone: 0, latencies: [] };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
-    const duringDrain = isDraining();
+    const startedIn = phase();
     const tried = new Set<string>();
     let lastRefusal: BalancerStats["refused"][number] | undefined;
     for (let attempt = 0; attempt < 6; attempt++) {
@@ -180,7 +180,7 @@ export async function startBalancer(router: Router, role: string, isDraining: ()
         await pipeline(upstream.body, res);
         if (upstream.statusCode >= 200 && upstream.statusCode < 300) {
           stats.served++;
-          stats.latencies.push({ ms: performance.now() - started, duringDrain });
+          stats.latencies.push({ ms: performance.now() - started, phase: startedIn });
         }
       } catch (e) {
         // The load generator hanging up at the end is not the replica cutting a response short.
