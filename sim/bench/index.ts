@@ -56,10 +56,12 @@ function runScenario(name: string, extra: string[] = []): void {
     process.stderr.write(child.stderr);
     throw new Error(`${name}: benchmark run failed (exit ${child.status})`);
   }
-  const r = JSON.parse(child.stdout) as { wallMs: number; speedup: number; events: number; eventsPerSec: number; peakRssMB: number; peakHeapMB: number; nodes: number; simulatedMs: number; violations: number };
+  const r = JSON.parse(child.stdout) as { wallMs: number; cpuMs: number; cpuSpeedup: number; speedup: number; events: number; eventsPerSec: number; peakRssMB: number; peakHeapMB: number; nodes: number; simulatedMs: number; violations: number };
   const extraFields = { nodes: r.nodes, simulatedMs: r.simulatedMs, events: r.events, violations: r.violations };
   figure(`sim.${name}.wall`, r.wallMs, "ms", extraFields);
-  figure(`sim.${name}.speedup`, r.speedup, "x real time", { target: name === "rolling-1k" ? 10_000 : undefined });
+  figure(`sim.${name}.cpu`, r.cpuMs, "ms");
+  figure(`sim.${name}.speedup`, r.speedup, "x real time", { per: "wall", target: name === "rolling-1k" ? 10_000 : undefined });
+  figure(`sim.${name}.cpuSpeedup`, r.cpuSpeedup, "x real time", { per: "cpu" });
   figure(`sim.${name}.events`, r.eventsPerSec, "events/s");
   figure(`sim.${name}.peakRss`, r.peakRssMB, "MiB", { peakHeapMB: r.peakHeapMB });
 }

@@ -43,6 +43,8 @@ export interface AgentOptions {
   readonly workloads?: () => { readonly owners: number; readonly children: number };
   /** Status report period, ms. Default 5 000. */
   readonly heartbeatMs?: number;
+  /** Report period while a drain is in progress (in-flight counts move then), ms. Default 1 000. */
+  readonly drainReportMs?: number;
   /** Spec polling period while the event stream is down, ms (±50 % jitter). Default 2 000. */
   readonly pollMs?: number;
   /** Backoff of registration and failed reports: from `initialMs` doubling to `maxMs`, half drawn at random. Default 200 ms → 5 s. */
@@ -117,6 +119,7 @@ export class DrainAgent {
   readonly #events: EventSink<AgentEvent> | undefined;
   readonly #workloads: () => { readonly owners: number; readonly children: number };
   readonly #heartbeatMs: number;
+  readonly #drainReportMs: number;
   readonly #pollMs: number;
   readonly #retryInitialMs: number;
   readonly #retryMaxMs: number;
@@ -140,6 +143,8 @@ export class DrainAgent {
   #pendingSpec: Peer | undefined;
   #reregistering: Promise<void> | undefined;
   #pollRound = 0;
+  /** Drained roles of the current drain that no local participant serves. */
+  #foreignRoles: Record<string, RoleStatus> = {};
 
   constructor(options: AgentOptions) {
     const cp = options.controlPlane;
@@ -154,6 +159,7 @@ export class DrainAgent {
     this.#events = options.events;
     this.#workloads = options.workloads ?? (() => ({ owners: 0, children: 0 }));
     this.#heartbeatMs = options.heartbeatMs ?? 5_000;
+    this.#drainReportMs = options.drainReportMs ?? 1_000;
     this.#pollMs = options.pollMs ?? 2_000;
     this.#retryInitialMs = options.retry?.initialMs ?? 200;
     this.#retryMaxMs = options.retry?.maxMs ?? 5_000;
@@ -237,6 +243,7 @@ export class DrainAgent {
     const snap = this.#coordinator.snapshot();
     const roles: Record<string, RoleStatus> = {};
     for (const [role, state] of Object.entries(snap.node.roles)) roles[role] = { phase: state.phase, epoch: state.epoch };
+    Object.assign(roles, this.#foreignRoles);
     const inFlight: Record<string, number> = {};
     for (const p of snap.participants) inFlight[p.name] = p.inFlight;
     const failure = this.#drain?.status === "failed" ? this.#drain.failure : undefined;
@@ -347,13 +354,15 @@ export class DrainAgent {
       this.#acted = drain.epoch;
       const known = new Set(Object.keys(local.node.roles));
       const roles = drain.roles.filter((r) => known.has(r));
+      // Roles the registry lists but no local participant serves have nothing to
+      // drain: report them drained, or the drain could never finish.
+      this.#foreignRoles = Object.fromEntries(drain.roles.filter((r) => !known.has(r)).map((r) => [r, { phase: "drained" as const, epoch: drain.epoch }]));
       this.#drain = { epoch: drain.epoch, status: "draining" };
       this.#emit({ type: "agent-drain", peer: this.#peer.id, epoch: drain.epoch, roles, at: this.#clock.now() });
       this.#logger.info({ peer: this.#peer.id, epoch: drain.epoch, roles, deadline: drain.deadline }, "draining");
       if (roles.length === 0) {
-        // Nothing of ours serves those roles: report them drained so the drain can finish.
         this.#drain = { epoch: drain.epoch, status: "drained" };
-        void this.#report(Object.fromEntries(drain.roles.map((r) => [r, { phase: "drained" as const, epoch: drain.epoch }])));
+        void this.#report();
         return;
       }
       let pending: Promise<DrainResult>;
@@ -364,6 +373,7 @@ export class DrainAgent {
         return;
       }
       void this.#report();
+      if (this.#heartbeat !== undefined) this.#scheduleHeartbeat();
       // The outcome is reported when it comes; reconciling moves on so a resume can cut the drain short.
       pending.then(
         (result) => this.#onDrainResult(result),
@@ -382,6 +392,7 @@ export class DrainAgent {
       this.#emit({ type: "agent-resume", peer: this.#peer.id, at: this.#clock.now() });
       this.#logger.info({ peer: this.#peer.id }, "resuming");
       this.#drain = undefined;
+      this.#foreignRoles = {};
       try {
         if (local.status !== "idle") await this.#coordinator.resume();
       } finally {
@@ -407,7 +418,7 @@ export class DrainAgent {
   }
 
   /** Sends a status report now (coalescing with one in flight); failures retry with backoff until the next heartbeat. */
-  #report(roles?: Record<string, RoleStatus>): Promise<void> {
+  #report(): Promise<void> {
     if (this.#reporting !== undefined) {
       this.#reportAgain = true;
       return this.#reporting;
@@ -420,7 +431,7 @@ export class DrainAgent {
         this.#reportAgain = false;
         const report = this.status();
         try {
-          await this.#client.reportStatus(this.#peer.id, roles === undefined ? report : { ...report, roles: { ...report.roles, ...roles } });
+          await this.#client.reportStatus(this.#peer.id, report);
           this.#lastReportAt = this.#clock.now();
           this.#lastReportError = undefined;
           attempt = 0;
@@ -445,9 +456,14 @@ export class DrainAgent {
     return this.#reporting;
   }
 
+  /** (Re)arms the one heartbeat timer; called after each beat and when a drain starts. */
   #scheduleHeartbeat(): void {
+    if (this.#heartbeat !== undefined) this.#clock.clearTimer(this.#heartbeat);
+    this.#heartbeat = undefined;
     if (this.#life === undefined) return;
-    this.#heartbeat = this.#clock.setTimer(this.#heartbeatMs, () => {
+    // While a drain runs, operators watch its remaining counts: report them more often.
+    const period = this.#drain?.status === "draining" ? Math.min(this.#heartbeatMs, this.#drainReportMs) : this.#heartbeatMs;
+    this.#heartbeat = this.#clock.setTimer(period, () => {
       this.#heartbeat = undefined;
       void this.#report().finally(() => this.#scheduleHeartbeat());
     });

@@ -99,6 +99,17 @@ describe("DrainAgent reconcile (virtual time)", () => {
     await agent.stop();
   });
 
+  it("reports roles no local participant serves as drained, so the drain can finish", async () => {
+    const { clock, cp, agent } = await setup(5);
+    cp.setSpec({ ...drainAt(1, clock.now() + 60_000), roles: ["edge", "batch"] });
+    await flushMicrotasks();
+    expect(cp.reports.at(-1)).toMatchObject({ epoch: 1, roles: { edge: { phase: "drained", epoch: 1 }, batch: { phase: "drained", epoch: 1 } } });
+    cp.setSpec(undefined);
+    await flushMicrotasks();
+    expect(cp.reports.at(-1)!.roles).toEqual({ edge: { phase: "active", epoch: 1 } });
+    await agent.stop();
+  });
+
   it("reports a drain that misses its deadline as failed, naming what blocked it", async () => {
     const { clock, cp, api, agent } = await setup(2);
     api.begin();
@@ -109,6 +120,25 @@ describe("DrainAgent reconcile (virtual time)", () => {
     expect(cp.reports.at(-1)).toMatchObject({ epoch: 1, roles: { edge: { phase: "failed", epoch: 1 } }, reason: expect.stringContaining("blocking: api") });
     expect(agent.snapshot().drain).toMatchObject({ status: "failed" });
     api.end();
+    await agent.stop();
+  });
+
+  it("reports in-flight counts more often while a drain runs, then back to the heartbeat", async () => {
+    const { clock, cp, api, agent } = await setup(4);
+    api.begin();
+    cp.setSpec(drainAt(1, clock.now() + 60_000));
+    await flushMicrotasks();
+    const before = cp.reports.length;
+    await clock.advanceAsync(5_000); // one heartbeat period
+    const during = cp.reports.slice(before);
+    expect(during.length).toBeGreaterThanOrEqual(4);
+    expect(during.every((r) => r.inFlight?.["api"] === 1 && r.roles["edge"]?.phase === "draining")).toBe(true);
+    api.end();
+    await clock.advanceAsync(1_000);
+    expect(cp.reports.at(-1)).toMatchObject({ roles: { edge: { phase: "drained" } }, inFlight: { api: 0 } });
+    const settled = cp.reports.length;
+    await clock.advanceAsync(5_000);
+    expect(cp.reports.length - settled).toBeLessThanOrEqual(1);
     await agent.stop();
   });
 

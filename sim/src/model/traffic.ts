@@ -62,7 +62,8 @@ export class HostParticipant implements DrainParticipant {
     if (n <= 0) return;
     if (n > this.#inFlight) throw new RangeError(`${this.name}: end(${n}) with only ${this.#inFlight} in flight`);
     this.#inFlight -= n;
-    if (this.#inFlight + this.#stuck === 0) for (const fn of [...this.#listeners]) fn();
+    // Most hosts go idle every tick; only copy the listeners when a coordinator is listening.
+    if (this.#inFlight + this.#stuck === 0 && this.#listeners.size > 0) for (const fn of [...this.#listeners]) fn();
   }
 
   drain(): void {

@@ -158,19 +158,26 @@ export async function startRollouts(options: RolloutRunnerOptions): Promise<Roll
         }),
       );
     };
-    const live = (): void => {
+    /**
+     * Before each effect, the steps so far must be in the store: a leader that
+     * dies right after resuming a node must not leave a record that still says
+     * "draining" (the next leader would drain it again).
+     */
+    const live = async (): Promise<void> => {
+      if (stopped) throw new LeadershipLost();
+      await writes;
       if (stopped) throw new LeadershipLost();
     };
     const alreadyDrained = (node: string): boolean => PAST_DRAIN.has(earlier.get(node) ?? "pending");
 
     const hooks: RolloutHooks = {
       cordon: async (node) => {
-        live();
+        await live();
         if (alreadyDrained(node) && (await getPeer(node)).phase !== "draining") return;
         await registry.cordon(principal, node, { owner: "rollout", reason: why, ...ticket }, { reason: why, ...ticket });
       },
       drain: async (node, _epoch, deadline): Promise<RolloutDrainResult> => {
-        live();
+        await live();
         const before = await getPeer(node);
         if (alreadyDrained(node) && (before.phase === "active" || before.phase === "drained")) {
           epochs.set(node, before.epoch);
@@ -202,17 +209,17 @@ export async function startRollouts(options: RolloutRunnerOptions): Promise<Roll
         );
       },
       upgrade: async (node) => {
-        live();
+        await live();
         if (earlier.get(node) === "resuming" || !r.settings.awaitVersion) return;
         await waitFor(node, async () => (peerVersion(await getPeer(node)) === r.version ? true : undefined), clock.now() + r.settings.healthTimeoutMs, `${node} did not report version ${r.version} within ${r.settings.healthTimeoutMs} ms`);
       },
       resume: async (node) => {
-        live();
+        await live();
         const out = await registry.resume(principal, node, { reason: why, ...ticket }, { reason: why, ...ticket });
         resumedAt.set(node, out.value.updatedAt);
       },
       healthy: async (node) => {
-        live();
+        await live();
         const p = await getPeer(node);
         // Healthy = back in service and its agent reported after the resume.
         return p.phase === "active" && p.status !== undefined && p.status.heartbeatAt >= (resumedAt.get(node) ?? p.updatedAt);

@@ -157,6 +157,7 @@ it(
     // The first requests warm up connections and JIT; leave them out of the steady figure.
     const steady = stats.latencies.filter((l) => l.phase === "steady").slice(CONNECTIONS * 4).map((l) => l.ms);
     const during = stats.latencies.filter((l) => l.phase === "draining").map((l) => l.ms);
+    const restarts = stats.latencies.filter((l) => l.phase === "rollout").map((l) => l.ms);
     const figures = {
       served: stats.served,
       autocannon: { requests: result.requests.total, "2xx": result["2xx"], non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts, resets: result.resets },
@@ -165,8 +166,9 @@ it(
       cutOff: stats.cutOff.length,
       streams: { complete: streams.complete, incomplete: streams.incomplete.length },
       grpc: { ok: rpc.ok, refusedAndRetried: rpc.refused.length, errors: rpc.errors.length },
-      p99Ms: { steady: Math.round(percentile(steady, 99)), duringDrains: Math.round(percentile(during, 99)) },
-      p50Ms: { steady: Math.round(percentile(steady, 50)), duringDrains: Math.round(percentile(during, 50)) },
+      p99Ms: { steady: Math.round(percentile(steady, 99)), duringDrains: Math.round(percentile(during, 99)), restartsAndResumes: Math.round(percentile(restarts, 99)) },
+      p50Ms: { steady: Math.round(percentile(steady, 50)), duringDrains: Math.round(percentile(during, 50)), restartsAndResumes: Math.round(percentile(restarts, 50)) },
+      requestsPerPhase: { steady: steady.length, duringDrains: during.length, restartsAndResumes: restarts.length },
       drains: drains.map((d) => `${d.id} epoch ${d.epoch} ${d.status} in ${d.durationMs} ms`),
     };
     if (LONG) console.log(JSON.stringify(figures, null, 2));
