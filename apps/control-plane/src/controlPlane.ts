@@ -18,6 +18,7 @@ import {
   type HttpDrainParticipant,
   type PromMetrics,
 } from "@drainkit/http";
+import { startControlServer, type ControlServer } from "@drainkit/grpc";
 import { startCordonExpiry } from "./controllers/cordonExpiry.ts";
 import { startDrainDeadlines } from "./controllers/drainDeadlines.ts";
 import { startRollouts } from "./controllers/rollouts.ts";
@@ -30,6 +31,8 @@ export interface ControlPlaneOptions {
   readonly store: string;
   /** `host:port`; loopback unless told otherwise. Port 0 picks a free port. */
   readonly listen?: string;
+  /** `host:port` for the gRPC API (`drainkit.control.v1`); not served when absent. */
+  readonly grpc?: string;
   /** Hashed tokens; default `tokens.json` beside the SQLite file, else `./data/tokens.json`. */
   readonly tokenFile?: string;
   /** DRAINKIT_ADMIN_TOKEN: use this admin token instead of generating one. */
@@ -54,6 +57,8 @@ export interface ControlPlaneOptions {
 /** A running control plane. */
 export interface ControlPlane {
   readonly url: string;
+  /** `host:port` of the gRPC API when `grpc` was given. */
+  readonly grpcAddress?: string;
   /** Set only on the first start (token file created): print it once. */
   readonly createdAdminToken?: string;
   readonly tokenFile: string;
@@ -160,9 +165,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     },
   });
 
+  const authenticator = chainAuthenticators(...authenticators);
   await app.register(controlApi, {
     registry,
-    authenticator: chainAuthenticators(...authenticators),
+    authenticator,
     clock,
     metrics,
     participant,
@@ -192,6 +198,24 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     },
     stop: () => app.close(),
   });
+  let grpcApi: ControlServer | undefined;
+  const grpcAddress = options.grpc;
+  if (grpcAddress !== undefined) {
+    lifecycle.register({
+      name: "grpc",
+      dependsOn: ["store"],
+      start: async () => {
+        // Same registry and the same token verifier as the HTTP API, so RBAC and audit cannot differ.
+        grpcApi = await startControlServer({
+          address: grpcAddress,
+          registry,
+          logger,
+          authenticate: async (token) => (token === undefined ? undefined : authenticator.authenticate(token)),
+        });
+      },
+      stop: () => grpcApi?.close(Math.min(options.drainTimeoutMs ?? 30_000, 5_000)) ?? Promise.resolve(),
+    });
+  }
   lifecycle.register({
     name: "leadership",
     dependsOn: ["store"],
@@ -203,11 +227,12 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const address = app.server.address();
   const actualPort = typeof address === "object" && address ? address.port : port;
   const url = `${tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${actualPort}`;
-  logger.info({ url, store: location.kind, tokenFile }, "control plane listening");
+  logger.info({ url, grpc: grpcApi?.address, store: location.kind, tokenFile }, "control plane listening");
 
   let stopping: Promise<void> | undefined;
   return {
     url,
+    ...(grpcApi ? { grpcAddress: grpcApi.address } : {}),
     tokenFile,
     replicaId,
     registry,

@@ -20,6 +20,7 @@ program
   .description("Serve the control API (REST + SSE) and, when elected leader, run the fleet controllers")
   .addOption(new Option("--store <url>", "sqlite:<path> or etcd://host:port[,host:port…][/prefix]").default("sqlite:./data/drainkit.db").env("DRAINKIT_STORE"))
   .addOption(new Option("--listen <host:port>", "address to listen on (loopback unless told otherwise)").default("127.0.0.1:7400").env("DRAINKIT_LISTEN"))
+  .addOption(new Option("--grpc <host:port>", "also serve the gRPC API (drainkit.control.v1) here, e.g. 127.0.0.1:7401").env("DRAINKIT_GRPC"))
   .option("--token-file <path>", "hashed bearer tokens (default: tokens.json beside the SQLite file, else ./data/tokens.json)")
   .option("--tls-cert <file>", "serve HTTPS with this certificate (PEM)")
   .option("--tls-key <file>", "private key of --tls-cert (PEM)")
@@ -54,6 +55,7 @@ program
       drainTimeoutMs: Number(o["drainTimeout"]),
       leaderTtlMs: Number(o["leaderTtl"]),
       logLevel: String(o["logLevel"]),
+      ...(str("grpc") ? { grpc: str("grpc")! } : {}),
       ...(str("tokenFile") ? { tokenFile: str("tokenFile")! } : {}),
       ...(process.env["DRAINKIT_ADMIN_TOKEN"] ? { adminToken: process.env["DRAINKIT_ADMIN_TOKEN"] } : {}),
       ...(str("tlsCert") ? { tls: { cert: str("tlsCert")!, key: str("tlsKey")!, ...(str("clientCa") ? { clientCa: str("clientCa")! } : {}) } } : {}),
@@ -62,6 +64,7 @@ program
       ...(Array.isArray(o["pool"]) ? { pools: pools(o["pool"]) } : {}),
     });
     const lines = [`drainkit control plane listening on ${cp.url}`, `  store: ${String(o["store"])}   replica: ${cp.replicaId}`];
+    if (cp.grpcAddress) lines.push(`  gRPC (drainkit.control.v1): ${cp.grpcAddress}`);
     if (cp.createdAdminToken) {
       lines.push(`  admin token (shown once; only its hash is kept in ${cp.tokenFile}):`, `    ${cp.createdAdminToken}`);
       lines.push(`  try: curl -H "Authorization: Bearer ${cp.createdAdminToken}" ${cp.url}/control/peers`);
