@@ -5,7 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import Fastify, { type FastifyInstance } from "fastify";
 import { pino, type Logger as PinoLogger } from "pino";
 import { LifecycleOrchestrator, systemClock, systemRandom, type Clock } from "@drainkit/core";
-import { createRegistry, type PoolBudget, type Principal, type Registry, type RegistryStore } from "@drainkit/registry";
+import { createRegistry, type DeclaredCluster, type PoolBudget, type Principal, type Registry, type RegistryStore } from "@drainkit/registry";
 import {
   chainAuthenticators,
   controlApi,
@@ -46,6 +46,8 @@ export interface ControlPlaneOptions {
   /** Lease TTL of the leader. Default 3 s. */
   readonly leaderTtlMs?: number;
   readonly pools?: readonly PoolBudget[];
+  /** Clusters known from configuration (`--cluster east:active`); stored on the first write. */
+  readonly clusters?: readonly DeclaredCluster[];
   /** Timing of the leader's rollout runner (tests shorten it). */
   readonly rollouts?: { readonly pollMs?: number; readonly healthIntervalMs?: number; readonly retryDelayMs?: number };
   readonly logLevel?: string;
@@ -124,6 +126,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     metrics,
     events: { emit: (e) => metrics.auditWriteLatency.observe({ outcome: e.entry.outcome }, e.entry.latencyMs / 1000) },
     ...(options.pools ? { pools: options.pools } : {}),
+    ...(options.clusters ? { clusters: options.clusters } : {}),
   });
 
   const tls = options.tls;

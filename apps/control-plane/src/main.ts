@@ -5,7 +5,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { addToken, isScope } from "@drainkit/http";
 import type { Scope } from "@drainkit/registry";
 import { startControlPlane } from "./controlPlane.ts";
-import { parsePoolFlag } from "./poolFlag.ts";
+import { parseClusterFlag, parsePoolFlag } from "./poolFlag.ts";
 
 const program = new Command("drainkit").description("drainkit control plane").showHelpAfterError();
 
@@ -34,6 +34,11 @@ program
     "pool budget the capacity guard and rolling upgrades keep, repeatable: <name>[/<role>]:maxUnavailable=1,minAvailable=50%",
     (v: string, all: string[] | undefined) => [...(all ?? []), v],
   )
+  .option(
+    "--cluster <id:role>",
+    "declare a cluster, repeatable: <id>:active or <id>:backup (stored on the first start; promote/demote change it)",
+    (v: string, all: string[] | undefined) => [...(all ?? []), v],
+  )
   .addOption(new Option("--drain-timeout <duration>", "on SIGTERM, how long in-flight requests may take").default(30_000, "30s").argParser(duration))
   .addOption(new Option("--leader-ttl <duration>", "leader lease TTL").default(3000, "3s").argParser(duration))
   .addOption(new Option("--log-level <level>", "pino log level").default("info").env("DRAINKIT_LOG_LEVEL"))
@@ -44,6 +49,13 @@ program
     const pools = (flags: readonly string[]): ReturnType<typeof parsePoolFlag>[] => {
       try {
         return flags.map(parsePoolFlag);
+      } catch (e) {
+        return program.error(e instanceof Error ? e.message : String(e));
+      }
+    };
+    const clusters = (flags: readonly string[]): ReturnType<typeof parseClusterFlag>[] => {
+      try {
+        return flags.map(parseClusterFlag);
       } catch (e) {
         return program.error(e instanceof Error ? e.message : String(e));
       }
@@ -62,6 +74,7 @@ program
       ...(str("jwks") ? { jwt: { jwksFile: str("jwks")!, issuer: str("jwtIssuer")!, ...(str("jwtAudience") ? { audience: str("jwtAudience")! } : {}) } } : {}),
       ...(str("replicaId") ? { replicaId: str("replicaId")! } : {}),
       ...(Array.isArray(o["pool"]) ? { pools: pools(o["pool"]) } : {}),
+      ...(Array.isArray(o["cluster"]) ? { clusters: clusters(o["cluster"]) } : {}),
     });
     const lines = [`drainkit control plane listening on ${cp.url}`, `  store: ${String(o["store"])}   replica: ${cp.replicaId}`];
     if (cp.grpcAddress) lines.push(`  gRPC (drainkit.control.v1): ${cp.grpcAddress}`);

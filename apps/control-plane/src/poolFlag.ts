@@ -1,4 +1,5 @@
 import type { BudgetValue, PoolBudget } from "@drainkit/core";
+import type { DeclaredCluster } from "@drainkit/registry";
 
 const KEYS = ["minAvailable", "maxUnavailable", "minSchedulable"] as const;
 
@@ -23,4 +24,17 @@ export function parsePoolFlag(flag: string): PoolBudget {
     budget[key!] = (value.endsWith("%") ? value : Number(value)) as BudgetValue;
   }
   return budget as unknown as PoolBudget;
+}
+
+/**
+ * Parses one `--cluster` flag: `<id>:<active|backup>`. The first start stores
+ * the declared clusters; promote / demote change them afterwards.
+ *
+ * @example
+ * parseClusterFlag("east:active"); // { id: "east", role: "active" }
+ */
+export function parseClusterFlag(flag: string): DeclaredCluster {
+  const m = /^([A-Za-z0-9][A-Za-z0-9._~@-]*):(active|backup)$/.exec(flag);
+  if (!m) throw new Error(`--cluster ${flag}: expected <id>:active or <id>:backup, e.g. east:active`);
+  return { id: m[1]!, role: m[2] as DeclaredCluster["role"] };
 }
