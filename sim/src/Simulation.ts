@@ -104,6 +104,20 @@ export interface SimReport {
   /** Digest of the event log and the outcome: equal for the same seed and scenario. */
   readonly hash: string;
   readonly samples?: readonly Sample[];
+  /** Nodes a `drain` or `rolling-upgrade` action could not drain, with the reason (not part of `hash`). */
+  readonly blocked: readonly BlockedDrain[];
+  /** Virtual ms at which the last action finished its work (later events are only deadline checks and ticks; not part of `hash`). */
+  readonly workDoneMs: number;
+  /** Nodes whose drain failed (deadline, participant error), with the reason (not part of `hash`). */
+  readonly failedDrains: readonly { readonly node: string; readonly reason: string }[];
+}
+
+/** A node an action could not drain, and why (the guard's refusal, or the node's state). */
+export interface BlockedDrain {
+  readonly node: string;
+  readonly reason: string;
+  /** The pool whose budget refused it. */
+  readonly pool?: string;
 }
 
 interface Operator {
@@ -167,7 +181,16 @@ export class Simulation {
   readonly #persisted = new Map<string, FleetDrainRecord>();
   readonly #operators: Operator[] = [];
   readonly #rolloutActions: Extract<ScenarioAction, { type: "rolling-upgrade" }>[] = [];
+  readonly #drainActions: Extract<ScenarioAction, { type: "drain" }>[] = [];
+  /** Why the last {@link #requestDrain} was refused, and the pool whose budget refused it. */
+  #refusal: { reason: string; pool?: string } = { reason: "" };
+  readonly #blocked: BlockedDrain[] = [];
+  readonly #failedNodes: { node: string; reason: string }[] = [];
+  /** Virtual time the last operator or rollout finished its work. */
+  #workDoneAt = 0;
   readonly #retries = new Map<number, () => void>();
+  /** Why the guard (or the node's state) last refused a rollout's drain that is still being asked again. */
+  readonly #waiting = new Map<number, { reason: string; pool?: string }>();
   readonly #wakers = new Map<number, () => void>();
   readonly #moves = new Map<number, PlannedMove>();
   #nextMove = 1;
@@ -193,7 +216,8 @@ export class Simulation {
   readonly #K: Record<string, number> = {};
 
   constructor(scenario: Scenario, options: SimulationOptions = {}) {
-    const nodes = options.nodes ?? scenario.fleet.nodes;
+    // A snapshot's fleet is what it is: its size cannot be overridden.
+    const nodes = scenario.fleet.snapshot === undefined ? (options.nodes ?? scenario.fleet.nodes) : scenario.fleet.nodes;
     this.scenario = nodes === scenario.fleet.nodes ? scenario : { ...scenario, fleet: { ...scenario.fleet, nodes } };
     this.seed = options.seed ?? scenario.seed ?? 1;
     this.#options = options;
@@ -209,7 +233,9 @@ export class Simulation {
       s.traffic === undefined || s.traffic.ratePerNode === 0
         ? undefined
         : new TrafficModel(this.fleet, { ratePerNode: s.traffic.ratePerNode, serviceMs: s.traffic.serviceMs, tickMs: s.traffic.tickMs ?? 100 }, this.#trafficRandom, this.checker);
-    this.hosts = new WorkloadHosts(this.fleet, s.fleet.ownersPerNode ?? 2, s.fleet.childrenPerOwner ?? 2, this.checker);
+    const snapshot = s.fleet.snapshot;
+    const generated = { owners: s.fleet.ownersPerNode ?? 2, children: (s.fleet.ownersPerNode ?? 2) * (s.fleet.childrenPerOwner ?? 2) };
+    this.hosts = new WorkloadHosts(this.fleet, snapshot === undefined ? () => generated : (node) => snapshot.nodes[node]!.workloads, this.checker);
     this.#guard = (options.guard ?? ((pools) => new CapacityGuard({ pools })))(this.fleet.pools);
     this.#drains = new Array<Drain | undefined>(this.fleet.size).fill(undefined);
     this.#hung = new Uint8Array(this.fleet.size);
@@ -281,6 +307,7 @@ export class Simulation {
     k.rollout = e.register((i) => this.#startRollout(this.#rolloutActions[i]!));
     k.retryDrain = e.register((node) => this.#retries.get(node)?.());
     k.wake = e.register((node) => this.#wakers.get(node)?.());
+    k.drainAction = e.register((i) => this.#startDrainAction(this.#drainActions[i]!));
   }
 
   // ---- running ---------------------------------------------------------------
@@ -372,6 +399,10 @@ export class Simulation {
       peakHeapMB: Math.round(this.#peakHeap / 1048576),
       hash,
       ...(this.#samples.length > 0 ? { samples: this.#samples } : {}),
+      // A rollout still asking the guard at the end is blocked by the last refusal.
+      blocked: [...this.#blocked, ...[...this.#waiting].map(([node, why]) => ({ node: this.fleet.ids[node]!, ...why }))],
+      workDoneMs: Math.round(this.#workDoneAt),
+      failedDrains: [...this.#failedNodes],
     };
   }
 
@@ -432,7 +463,7 @@ export class Simulation {
   }
 
   #nodeIndex(id: string): number {
-    return Number(id.slice(1));
+    return this.fleet.index(id);
   }
 
   /** Applies a node event to the registry's copy of the node and checks the phase change. */
@@ -485,28 +516,34 @@ export class Simulation {
   #requestDrain(node: number, op: Operator, onEnd?: Drain["onEnd"]): "started" | "refused" {
     const f = this.fleet;
     const id = f.ids[node]!;
-    if (!this.#controlPlaneUp || f.up[node] === 0 || this.#drains[node] !== undefined) return "refused";
+    const refuse = (reason: string, pool?: string): "refused" => {
+      this.#refusal = { reason, ...(pool === undefined ? {} : { pool }) };
+      return "refused";
+    };
+    if (!this.#controlPlaneUp) return refuse("the control plane is failing over");
+    if (f.up[node] === 0) return refuse("the node is down");
+    if (this.#drains[node] !== undefined) return refuse("the node is already draining");
     const phase = f.phase(node);
-    if (phase !== "active" && phase !== "cordoned") return "refused";
+    if (phase !== "active" && phase !== "cordoned") return refuse(`the node is ${phase}`);
     const decision = this.#guard.admit(f.poolView(f.poolOf[node]!), { kind: "drain", node: id, queue: true });
     if (decision.outcome !== "allowed") {
       this.#counts.refused++;
-      return "refused";
+      return refuse(decision.error.message, decision.pools.find((p) => p.availableAfter < p.required)?.pool ?? f.pools[f.poolOf[node]!]!.name);
     }
     if (decision.forced) this.#counts.forced++;
     const epoch = f.state[node]!.epoch + 1;
     const deadline = this.engine.clock.now() + this.#deadlineMs;
     try {
       const start = this.#scheduler.startDrain({ target: id, deadline, epoch });
-      if (start.outcome !== "started") return "refused";
+      if (start.outcome !== "started") return refuse(`the drain scheduler answered ${start.outcome}`);
     } catch (error) {
       if (isDrainkitError(error) && error.retryable) {
         this.#counts.refused++;
-        return "refused";
+        return refuse(error.message);
       }
       throw error;
     }
-    if (!this.#registry(node, { type: "drain", reason: `${op.name}`, deadline, epoch, owner: op.name }, true)) return "refused";
+    if (!this.#registry(node, { type: "drain", reason: `${op.name}`, deadline, epoch, owner: op.name }, true)) return refuse("the node's state machine refused the drain");
     this.#scheduler.setSchedulable(id, false);
     this.#drains[node] = { node, epoch, operator: op.id, deadline, settled: false, ...(onEnd === undefined ? {} : { onEnd }) };
     this.#openDrains++;
@@ -554,6 +591,7 @@ export class Simulation {
     if (d === undefined || d.epoch !== epoch || d.settled) return;
     d.settled = true;
     const id = this.fleet.ids[node]!;
+    if (outcome === "failed") this.#failedNodes.push({ node: id, reason });
     if (d.onEnd !== undefined) {
       if (outcome === "drained") this.#counts.completed++;
       else this.#counts.failed++;
@@ -686,6 +724,10 @@ export class Simulation {
             this.engine.at(a.at, this.#K.operator!, op.id);
           }
           break;
+        case "drain":
+          this.#openDrains++; // held until the action has asked for every node
+          this.engine.at(a.at, this.#K.drainAction!, this.#drainActions.push(a) - 1);
+          break;
         case "cordons":
           for (const owner of a.owners) {
             const op = this.#operator("cordons", owner, undefined, a.holdMs, undefined);
@@ -707,6 +749,7 @@ export class Simulation {
   #done(op: Operator): void {
     if (op.done) return;
     op.done = true;
+    this.#workDoneAt = Math.max(this.#workDoneAt, this.engine.now);
     this.#operatorsDone++;
   }
 
@@ -791,6 +834,37 @@ export class Simulation {
     this.#trace("uncordon", { node: this.fleet.ids[node], owner: op.name });
   }
 
+  // ---- a drain of named nodes ----------------------------------------------------------
+
+  /**
+   * Asks for each named node once, in order, as `drainctl peers drain a b`
+   * does: the guard sees the earlier ones draining when it judges the later
+   * ones. A refusal is reported as blocked; a drained node stays drained.
+   */
+  #startDrainAction(a: Extract<ScenarioAction, { type: "drain" }>): void {
+    const op = this.#operator("drains", "drain", undefined, undefined, undefined);
+    const settle = (): void => {
+      if (op.busy === 0) this.#done(op);
+    };
+    for (const id of a.nodes) {
+      const node = this.#nodeIndex(id);
+      if (node < 0) {
+        this.#blocked.push({ node: id, reason: "no such node in the fleet" });
+        continue;
+      }
+      const started = this.#requestDrain(node, op, () => {
+        // Held drained: it leaves the count of open drains without being resumed.
+        this.#openDrains--;
+        op.busy--;
+        settle();
+      });
+      if (started === "started") op.busy++;
+      else this.#blocked.push({ node: id, ...this.#refusal });
+    }
+    this.#openDrains--;
+    settle();
+  }
+
   // ---- core's RolloutController ----------------------------------------------------------
 
   /** The fleet as the rollout reads it before each wave: the registry's phases and health. */
@@ -824,7 +898,10 @@ export class Simulation {
       events: {
         emit: (e) => {
           if (e.type === "rollout-wave-started") this.#trace("rollout-wave", { wave: e.wave, nodes: e.nodes.length });
-          else if (e.type === "rollout-finished") this.#trace("rollout-finished", { status: e.result.status, upgraded: e.result.upgraded.length, failed: e.result.failed.length });
+          else if (e.type === "rollout-finished") {
+            this.#trace("rollout-finished", { status: e.result.status, upgraded: e.result.upgraded.length, failed: e.result.failed.length });
+            for (const b of e.result.blocked) this.#blocked.push({ node: b.node, reason: `${b.reason}: ${b.detail}`, ...(b.pool === undefined ? {} : { pool: b.pool }) });
+          }
         },
       },
       hooks: {
@@ -846,7 +923,7 @@ export class Simulation {
         },
       },
     });
-    controller.start({ version: "2" }).then(
+    controller.start({ version: "2", ...(a.nodes === undefined ? {} : { nodes: a.nodes }) }).then(
       () => {
         this.#rollouts--;
         this.#done(op);
@@ -872,10 +949,12 @@ export class Simulation {
             resolve({ status: "failed", failure: reason });
           }
         }) !== "started") {
+          this.#waiting.set(node, this.fleet.up[node] === 0 ? { reason: "the node is down" } : this.#drains[node] !== undefined ? { reason: "the node is already draining" } : this.#refusal);
           this.engine.schedule(span(this.#random, op.retryMs, 5_000), this.#K.retryDrain!, node);
           return;
         }
         this.#retries.delete(node);
+        this.#waiting.delete(node);
       };
       this.#retries.set(node, attempt);
       attempt();

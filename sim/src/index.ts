@@ -8,13 +8,14 @@
  * const report = await new Simulation(loadScenario("rolling-1k"), { seed: 7 }).run();
  * report.invariantViolations; // []
  */
-export { Simulation, type SimulationOptions, type SimReport, type TraceRecord, type Sample, type GuardPort, type SchedulerPort } from "./Simulation.ts";
+export { Simulation, type SimulationOptions, type SimReport, type TraceRecord, type Sample, type GuardPort, type SchedulerPort, type BlockedDrain } from "./Simulation.ts";
+export { simulatePlan, scenarioFromSnapshot, type PlanAction, type PlanOptions, type PlanResult } from "./plan/simulatePlan.ts";
 export { Engine, SIM_EPOCH_MS, settle, type EventHandler } from "./engine/Engine.ts";
 export { EventQueue } from "./engine/EventQueue.ts";
 export { runMM1, type MM1Result } from "./engine/mm1.ts";
-export { loadScenario, parseScenario, validateScenario, scenarioToYaml, ScenarioError, BUILTIN_SCENARIOS_DIR } from "./scenario/load.ts";
-export { scenarioSchema } from "./scenario/schema.ts";
-export type { Scenario, ScenarioAction, ScenarioFault, Span, BudgetValue } from "./scenario/types.ts";
+export { loadScenario, parseScenario, validateScenario, validateSnapshot, parseSnapshot, scenarioToYaml, ScenarioError, BUILTIN_SCENARIOS_DIR } from "./scenario/load.ts";
+export { scenarioSchema, snapshotSchema } from "./scenario/schema.ts";
+export type { Scenario, ScenarioAction, ScenarioFault, Span, BudgetValue, FleetSnapshot, SnapshotNode, SnapshotPool } from "./scenario/types.ts";
 export { type InvariantName, type InvariantViolation, isLegalPhaseChange } from "./model/invariants.ts";
 export { HostParticipant } from "./model/traffic.ts";
 export { sweep, parseSeeds, type SweepSummary, type SeedResult } from "./sweep/sweep.ts";

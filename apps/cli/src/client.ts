@@ -26,6 +26,34 @@ export interface FeedEvent {
   readonly data: unknown;
 }
 
+/**
+ * The control API as drainctl's verbs use it, whatever carries it: a call is
+ * named by its REST resource path (`POST /control/peers/web-1:drain`), and the
+ * change feed is one async stream. {@link RestControlClient} sends the path as
+ * HTTP; `GrpcControlClient` (`grpcClient.ts`) turns it into the matching
+ * `drainkit.control.v1` RPC. Commands hold this type and never branch on the transport.
+ *
+ * @example
+ * const { body } = await session.client.call<{ items: Peer[] }>("GET", "/control/peers", { query: { pool: "web" } });
+ */
+export interface ControlClient {
+  /** Where the answers come from, for messages: the REST URL or `grpc://host:port`. */
+  readonly server: string;
+  call<T>(method: "GET" | "POST" | "PUT" | "PATCH", path: string, options?: CallOptions): Promise<ApiResponse<T>>;
+  /** The change feed from `since` (exclusive), resumed across reconnects, until `signal` aborts. */
+  events(options: { readonly kinds?: readonly string[]; readonly since?: number; readonly signal: AbortSignal }): AsyncGenerator<FeedEvent>;
+}
+
+/** A verb of the REST API only (rolling upgrades, a host's own endpoints) run with `--grpc` and no `--server`. */
+export function restRequired(what: string): CliError {
+  return new CliError(
+    "REST API required",
+    `${what} needs the REST API; the gRPC API (drainkit.control.v1) covers peers, clusters, config, audit and events.`,
+    EXIT.usage,
+    "Pass --server <url> (or DRAINCTL_SERVER, or a context's server) as well as --grpc.",
+  );
+}
+
 const MUTATIONS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 function unreachable(server: string, e: unknown): CliError {
@@ -50,14 +78,16 @@ async function readJson(body: Dispatcher.ResponseData["body"]): Promise<unknown>
  * returns the first outcome instead of acting twice.
  *
  * @example
- * const api = new ControlClient({ server: "http://127.0.0.1:7400", token, context: undefined });
+ * const api = new RestControlClient({ server: "http://127.0.0.1:7400", token, context: undefined });
  * const { body } = await api.call<{ items: Peer[] }>("GET", "/control/peers");
  */
-export class ControlClient {
+export class RestControlClient implements ControlClient {
   readonly server: string;
   readonly #token: string | undefined;
 
   constructor(connection: Connection) {
+    // With --grpc the default URL is a guess nobody made; a verb that needs REST says so instead of calling it.
+    if (connection.grpc !== undefined && connection.serverGiven === false) throw restRequired("This command");
     this.server = connection.server;
     this.#token = connection.token;
   }
@@ -164,6 +194,9 @@ export class ControlClient {
     }
   }
 }
+
+/** The REST client under its first name, so `new ControlClient(connection)` keeps talking HTTP. */
+export const ControlClient = RestControlClient;
 
 function parseSse(block: string): FeedEvent | undefined {
   let id: number | undefined;

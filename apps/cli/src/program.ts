@@ -4,7 +4,9 @@ import { clustersCommand } from "./commands/clusters.ts";
 import { completionCommand } from "./commands/completion.ts";
 import { configCommand } from "./commands/config.ts";
 import { contextCommand } from "./commands/context.ts";
+import { fleetCommand } from "./commands/fleet.ts";
 import { peersCommand } from "./commands/peers.ts";
+import { planCommand } from "./commands/plan.ts";
 import { rolloutCommand } from "./commands/rollout.ts";
 import { upgradeCommand } from "./commands/upgrade.ts";
 import { OUTPUT_FORMATS } from "./output.ts";
@@ -21,6 +23,7 @@ export function createProgram(): Command {
     .description("Operate drainkit: cordon, drain, resume and audit a fleet through the control plane")
     .version("0.0.0", "-V, --version")
     .addOption(new Option("-s, --server <url>", "control-plane URL").env("DRAINCTL_SERVER"))
+    .addOption(new Option("--grpc <host:port>", "talk to the control plane over gRPC (drainkit.control.v1) at this address").env("DRAINKIT_GRPC"))
     .addOption(new Option("--token <token>", "bearer token").env("DRAINCTL_TOKEN"))
     .addOption(new Option("--context <name>", "named context from the config file").env("DRAINCTL_CONTEXT"))
     .addOption(new Option("-o, --output <format>", "output format").choices([...OUTPUT_FORMATS]).default("table"))
@@ -28,6 +31,8 @@ export function createProgram(): Command {
 
   program.addCommand(peersCommand());
   program.addCommand(rolloutCommand());
+  program.addCommand(fleetCommand());
+  program.addCommand(planCommand());
   program.addCommand(upgradeCommand());
   program.addCommand(clustersCommand());
   program.addCommand(configCommand());

@@ -1,12 +1,15 @@
 import type { Command } from "commander";
-import { ControlClient } from "./client.ts";
+import { RestControlClient, type ControlClient } from "./client.ts";
 import { resolveConnection } from "./contexts.ts";
+import { GrpcControlClient } from "./grpcClient.ts";
 import { usageError } from "./errors.ts";
 import { render, type OutputFormat, type TableView } from "./output.ts";
 
 /** Options every command understands (they may appear before or after the verb). */
 export interface GlobalOptions {
   readonly server?: string;
+  /** `host:port` of the gRPC API: verbs it covers go over gRPC instead of REST. */
+  readonly grpc?: string;
   readonly token?: string;
   readonly context?: string;
   readonly output: OutputFormat;
@@ -22,8 +25,15 @@ export class Session {
     this.options = command.optsWithGlobals() as GlobalOptions;
   }
 
+  /** REST, or gRPC when an address was chosen (falling back to REST, when a server was named too, for verbs gRPC lacks). */
   get client(): ControlClient {
-    this.#client ??= new ControlClient(resolveConnection(this.options));
+    if (this.#client === undefined) {
+      const c = resolveConnection(this.options);
+      this.#client =
+        c.grpc === undefined
+          ? new RestControlClient(c)
+          : new GrpcControlClient({ address: c.grpc, token: c.token, ...(c.serverGiven === true ? { rest: new RestControlClient(c) } : {}) });
+    }
     return this.#client;
   }
 

@@ -5,9 +5,96 @@ import {
   type NodeState,
   type PoolBudget,
   type PoolMember,
+  transitionNode,
+  type NodeEvent,
   type RolePhase,
 } from "@drainkit/core";
-import type { Scenario } from "../scenario/types.ts";
+import type { FleetSnapshot, Scenario } from "../scenario/types.ts";
+
+/** Pool of snapshot nodes that belong to none: no budget, so it never refuses. */
+export const NO_POOL = "(no pool)";
+
+interface Layout {
+  readonly ids: readonly string[];
+  readonly pools: readonly PoolBudget[];
+  readonly poolOf: Int32Array;
+  readonly zoneOf: Int32Array;
+  readonly roleOf: readonly string[];
+}
+
+function generatedLayout(scenario: Scenario, roles: readonly string[]): Layout {
+  const n = scenario.fleet.nodes;
+  const poolCount = Math.min(scenario.fleet.pools, n);
+  const zones = scenario.fleet.zones ?? 3;
+  const pools = Array.from({ length: poolCount }, (_, p) => ({
+    name: `pool-${p}`,
+    role: roles[p % roles.length]!,
+    ...(scenario.budget.maxUnavailable === undefined ? {} : { maxUnavailable: scenario.budget.maxUnavailable }),
+    ...(scenario.budget.minAvailable === undefined ? {} : { minAvailable: scenario.budget.minAvailable }),
+  }));
+  const poolOf = new Int32Array(n);
+  const zoneOf = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    poolOf[i] = i % poolCount;
+    zoneOf[i] = Math.floor(i / poolCount) % zones;
+  }
+  return { ids: Array.from({ length: n }, (_, i) => `n${i}`), pools, poolOf, zoneOf, roleOf: Array.from({ length: n }, (_, i) => pools[i % poolCount]!.role) };
+}
+
+/**
+ * A snapshot's nodes and budgets. Each node counts in its first pool only (the
+ * fleet keeps one pool per node); pools named by nodes but not budgeted get no bounds.
+ */
+function snapshotLayout(snapshot: FleetSnapshot): Layout {
+  const pools: PoolBudget[] = snapshot.pools.map((p) => ({ ...p }));
+  const poolIndex = new Map(pools.map((p, i) => [p.name, i]));
+  const zoneIndex = new Map<string, number>();
+  const n = snapshot.nodes.length;
+  const poolOf = new Int32Array(n);
+  const zoneOf = new Int32Array(n);
+  const roleOf: string[] = [];
+  snapshot.nodes.forEach((node, i) => {
+    const name = node.pools[0] ?? NO_POOL;
+    let p = poolIndex.get(name);
+    if (p === undefined) {
+      p = pools.push({ name }) - 1;
+      poolIndex.set(name, p);
+    }
+    poolOf[i] = p;
+    const zone = node.zone ?? "";
+    if (!zoneIndex.has(zone)) zoneIndex.set(zone, zoneIndex.size);
+    zoneOf[i] = zoneIndex.get(zone)!;
+    const budgetRole = pools[p]!.role;
+    roleOf.push(budgetRole !== undefined && node.roles.includes(budgetRole) ? budgetRole : (node.roles[0] ?? budgetRole ?? "default"));
+  });
+  // A pool no node is in would divide by zero below; it has nothing to guard.
+  const used = new Set(poolOf);
+  const keep = pools.map((_, p) => used.has(p));
+  const renumber = new Int32Array(pools.length);
+  let k = 0;
+  keep.forEach((kept, p) => (renumber[p] = kept ? k++ : -1));
+  for (let i = 0; i < n; i++) poolOf[i] = renumber[poolOf[i]!]!;
+  return { ids: snapshot.nodes.map((x) => x.id), pools: pools.filter((_, p) => keep[p]), poolOf, zoneOf, roleOf };
+}
+
+/** The registry events that bring a fresh node to the phase the snapshot recorded. */
+function phaseEvents(phase: string, cordoned: boolean): NodeEvent[] {
+  const cordon: NodeEvent = { type: "cordon", owner: "snapshot", reason: "cordoned when the snapshot was taken" };
+  const drain: NodeEvent = { type: "drain", reason: "draining when the snapshot was taken", deadline: Number.MAX_SAFE_INTEGER, owner: "snapshot" };
+  switch (phase) {
+    case "cordoned":
+      return [cordon];
+    case "draining":
+    case "partially-drained":
+      return [drain];
+    case "drained":
+      return [drain, { type: "drained" }];
+    case "failed":
+      return [drain, { type: "fail", reason: "failed when the snapshot was taken" }];
+    default:
+      return cordoned ? [cordon] : [];
+  }
+}
 
 /**
  * The hosts: N nodes spread over pools, roles and zones, each with the
@@ -49,28 +136,25 @@ export class Fleet {
   #drainingFlag: Uint8Array;
   totalDraining = 0;
 
+  readonly #roleOf: readonly string[];
+  /** Node index by id, for snapshot fleets (generated ids are `n<index>`). */
+  readonly #index: Map<string, number> | undefined;
+
   constructor(scenario: Scenario) {
-    const n = scenario.fleet.nodes;
-    const poolCount = Math.min(scenario.fleet.pools, n);
-    const zones = scenario.fleet.zones ?? 3;
-    this.roles = scenario.fleet.roles ?? ["edge", "ingest", "storage", "processing"];
+    const snapshot = scenario.fleet.snapshot;
+    const layout = snapshot === undefined ? generatedLayout(scenario, scenario.fleet.roles ?? ["edge", "ingest", "storage", "processing"]) : snapshotLayout(snapshot);
+    const n = layout.ids.length;
+    const poolCount = layout.pools.length;
+    this.roles = [...new Set(layout.roleOf)];
     this.size = n;
-    this.ids = Array.from({ length: n }, (_, i) => `n${i}`);
-    this.pools = Array.from({ length: poolCount }, (_, p) => ({
-      name: `pool-${p}`,
-      role: this.roles[p % this.roles.length]!,
-      ...(scenario.budget.maxUnavailable === undefined ? {} : { maxUnavailable: scenario.budget.maxUnavailable }),
-      ...(scenario.budget.minAvailable === undefined ? {} : { minAvailable: scenario.budget.minAvailable }),
-    }));
-    this.poolOf = new Int32Array(n);
-    this.zoneOf = new Int32Array(n);
+    this.ids = layout.ids;
+    this.pools = layout.pools;
+    this.poolOf = layout.poolOf;
+    this.zoneOf = layout.zoneOf;
+    this.#roleOf = layout.roleOf;
+    this.#index = snapshot === undefined ? undefined : new Map(layout.ids.map((id, i) => [id, i]));
     const counts = new Int32Array(poolCount);
-    for (let i = 0; i < n; i++) {
-      const p = i % poolCount;
-      this.poolOf[i] = p;
-      this.zoneOf[i] = Math.floor(i / poolCount) % zones;
-      counts[p]!++;
-    }
+    for (let i = 0; i < n; i++) counts[this.poolOf[i]!]!++;
     const members = Array.from({ length: poolCount }, (_, p) => new Int32Array(counts[p]!));
     const fill = new Int32Array(poolCount);
     for (let i = 0; i < n; i++) {
@@ -80,6 +164,13 @@ export class Fleet {
     this.members = members;
     this.state = Array.from({ length: n }, (_, i) => createNodeState([this.roleOf(i)]));
     this.up = new Uint8Array(n).fill(1);
+    snapshot?.nodes.forEach((node, i) => {
+      for (const event of phaseEvents(node.phase, node.cordoned)) {
+        const r = transitionNode(this.state[i]!, event, 0);
+        if (r.ok) this.state[i] = r.state;
+      }
+      if (node.healthy === false) this.up[i] = 0;
+    });
     this.crashed = new Uint8Array(n);
     this.member = Array.from({ length: n }, (_, i) => this.#memberOf(i));
     this.available = new Int32Array(poolCount);
@@ -94,13 +185,21 @@ export class Fleet {
     this.#drainingFlag = new Uint8Array(n);
     for (let p = 0; p < poolCount; p++) this.required[p] = resolveBudget(this.pools[p]!, counts[p]!).required;
     for (let i = 0; i < n; i++) this.refresh(i);
-    // Counters were built up from zero above; the run starts with every member available.
+    // Counters were built up from zero above; the run starts from the fleet as it is.
     this.minRatio.fill(1);
     for (let p = 0; p < poolCount; p++) this.minRatio[p] = this.available[p]! / counts[p]!;
   }
 
   roleOf(node: number): string {
-    return this.pools[this.poolOf[node]!]!.role!;
+    return this.#roleOf[node]!;
+  }
+
+  /** The node's index by id, or -1 when the fleet has no such node. */
+  index(id: string): number {
+    if (this.#index !== undefined) return this.#index.get(id) ?? -1;
+    // Hot path (every move and scheduler event): no regex, no map.
+    const i = id.charCodeAt(0) === 110 /* n */ ? Number(id.slice(1)) : Number.NaN;
+    return Number.isInteger(i) && i >= 0 && i < this.size ? i : -1;
   }
 
   /** The node's phase for its pool's role. */

@@ -20,28 +20,36 @@ export class WorkloadHosts {
   lost = 0;
   moves = 0;
 
-  constructor(fleet: Fleet, ownersPerNode: number, childrenPerOwner: number, checker: InvariantChecker) {
+  /**
+   * `counts(node)` gives each node's owners and children; children are spread
+   * over the node's owners (a node with children but no owner runs them as owners).
+   */
+  constructor(fleet: Fleet, counts: (node: number) => { readonly owners: number; readonly children: number }, checker: InvariantChecker) {
     this.#fleet = fleet;
     this.#checker = checker;
-    const perNode = ownersPerNode * (1 + childrenPerOwner);
-    const total = fleet.size * perNode;
+    const perNode = Array.from({ length: fleet.size }, (_, node) => counts(node));
+    const total = perNode.reduce((sum, c) => sum + c.owners + c.children, 0);
     const ids: string[] = new Array<string>(total);
     this.ownerOf = new Int32Array(total);
     this.parent = new Int32Array(total).fill(-1);
     this.owned = new Int32Array(fleet.size);
     let w = 0;
     for (let node = 0; node < fleet.size; node++) {
-      for (let o = 0; o < ownersPerNode; o++) {
+      const c = perNode[node]!;
+      const owners = c.owners > 0 ? c.owners : c.children;
+      const children = c.owners > 0 ? c.children : 0;
+      for (let o = 0; o < owners; o++) {
         const owner = w;
         ids[w] = `w${node}.${o}`;
         this.ownerOf[w++] = node;
-        for (let c = 0; c < childrenPerOwner; c++) {
-          ids[w] = `w${node}.${o}.${c}`;
+        // Owner o takes children o, o + owners, o + 2·owners, …: uniform when children divide evenly.
+        for (let k = o, ch = 0; k < children; k += owners, ch++) {
+          ids[w] = `w${node}.${o}.${ch}`;
           this.parent[w] = owner;
           this.ownerOf[w++] = node;
         }
       }
-      this.owned[node] = perNode;
+      this.owned[node] = owners + children;
     }
     this.ids = ids;
     for (let i = 0; i < total; i++) this.#index.set(ids[i]!, i);

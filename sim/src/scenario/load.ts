@@ -4,8 +4,8 @@ import { fileURLToPath } from "node:url";
 import { Ajv, type ErrorObject } from "ajv";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { DrainkitError } from "@drainkit/core";
-import { scenarioSchema } from "./schema.ts";
-import type { Scenario } from "./types.ts";
+import { scenarioSchema, snapshotSchema } from "./schema.ts";
+import type { FleetSnapshot, Scenario } from "./types.ts";
 
 /**
  * A scenario file that does not match the schema. `issues` name each field by
@@ -13,8 +13,8 @@ import type { Scenario } from "./types.ts";
  */
 export class ScenarioError extends DrainkitError {
   readonly issues: readonly string[];
-  constructor(source: string, issues: readonly string[]) {
-    super("invalid-scenario", `Scenario ${source} is invalid:\n  - ${issues.join("\n  - ")}\nFix the named fields and run again.`, {
+  constructor(source: string, issues: readonly string[], what = "Scenario") {
+    super("invalid-scenario", `${what} ${source} is invalid:\n  - ${issues.join("\n  - ")}\nFix the named fields and run again.`, {
       details: { source, issues: [...issues] },
     });
     this.issues = issues;
@@ -23,6 +23,7 @@ export class ScenarioError extends DrainkitError {
 
 const ajv = new Ajv({ allErrors: true, discriminator: true, strict: false });
 const check = ajv.compile(scenarioSchema);
+const checkSnapshot = ajv.compile(snapshotSchema);
 
 function fieldPath(instancePath: string): string {
   // "/actions/2/operators" → "actions[2].operators"
@@ -55,7 +56,66 @@ export function validateScenario(value: unknown, source = "(inline)"): Scenario 
     const issues = [...new Set((check.errors ?? []).filter((e) => e.keyword !== "oneOf").map(describe))];
     throw new ScenarioError(source, issues.length > 0 ? issues : ["(root): does not match the scenario schema"]);
   }
-  return value as unknown as Scenario;
+  const scenario = value as unknown as Scenario;
+  const snapshot = scenario.fleet.snapshot;
+  if (snapshot !== undefined) {
+    const issues = snapshotIssues(snapshot, "fleet.snapshot.");
+    if (scenario.fleet.nodes !== snapshot.nodes.length) issues.push(`fleet.nodes: must equal the snapshot's node count (${snapshot.nodes.length})`);
+    const known = new Set(snapshot.nodes.map((n) => n.id));
+    scenario.actions.forEach((a, i) => {
+      if (a.type !== "drain" && !(a.type === "rolling-upgrade" && a.nodes !== undefined)) return;
+      (a.nodes ?? []).forEach((node, k) => {
+        if (!known.has(node)) issues.push(`actions[${i}].nodes[${k}]: no node "${node}" in the snapshot`);
+      });
+    });
+    if (issues.length > 0) throw new ScenarioError(source, issues);
+  }
+  return scenario;
+}
+
+/** What the schema cannot say: ids unique, pools listed once. */
+function snapshotIssues(snapshot: FleetSnapshot, prefix: string): string[] {
+  const issues: string[] = [];
+  const seen = new Set<string>();
+  snapshot.nodes.forEach((n, i) => {
+    if (seen.has(n.id)) issues.push(`${prefix}nodes[${i}].id: "${n.id}" appears twice`);
+    seen.add(n.id);
+  });
+  const pools = new Set<string>();
+  snapshot.pools.forEach((p, i) => {
+    if (pools.has(p.name)) issues.push(`${prefix}pools[${i}].name: pool "${p.name}" is listed twice`);
+    pools.add(p.name);
+  });
+  return issues;
+}
+
+/**
+ * Validates a parsed fleet snapshot (`drainctl fleet export`); throws
+ * {@link ScenarioError} naming every bad field (`nodes[3].workloads.owners: must be >= 0`).
+ *
+ * @example
+ * const snapshot = validateSnapshot(JSON.parse(readFileSync("fleet.json", "utf8")), "fleet.json");
+ */
+export function validateSnapshot(value: unknown, source = "(inline)"): FleetSnapshot {
+  if (!checkSnapshot(value)) {
+    const issues = [...new Set((checkSnapshot.errors ?? []).map(describe))];
+    throw new ScenarioError(source, issues.length > 0 ? issues : ["(root): does not match the fleet snapshot schema"], "Fleet snapshot");
+  }
+  const snapshot = value as unknown as FleetSnapshot;
+  const issues = snapshotIssues(snapshot, "");
+  if (issues.length > 0) throw new ScenarioError(source, issues, "Fleet snapshot");
+  return snapshot;
+}
+
+/** Parses a fleet snapshot from YAML or JSON text and validates it. */
+export function parseSnapshot(text: string, source = "(inline)"): FleetSnapshot {
+  let value: unknown;
+  try {
+    value = parseYaml(text);
+  } catch (e) {
+    throw new ScenarioError(source, [`(root): not valid YAML/JSON: ${(e as Error).message}`], "Fleet snapshot");
+  }
+  return validateSnapshot(value, source);
 }
 
 /** Parses YAML or JSON text (YAML is a superset) and validates it. */

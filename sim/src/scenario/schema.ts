@@ -34,6 +34,57 @@ function variant(type: string, required: readonly string[], properties: Record<s
   };
 }
 
+const id = { type: "string", minLength: 1 } as const;
+const nonNegative = { type: "integer", minimum: 0 } as const;
+
+const snapshotBody = {
+  type: "object",
+  additionalProperties: false,
+  required: ["version", "pools", "nodes"],
+  properties: {
+    version: { const: 1 },
+    takenAt: { type: "number" },
+    source: { type: "string" },
+    pools: {
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["name"],
+        properties: { name: id, role: id, minAvailable: budget, maxUnavailable: budget, minSchedulable: budget },
+      },
+    },
+    nodes: {
+      type: "array",
+      minItems: 1,
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["id", "pools", "roles", "phase", "cordoned", "workloads", "inFlight"],
+        properties: {
+          id,
+          pools: { type: "array", items: id },
+          roles: { type: "array", items: id },
+          zone: { type: "string" },
+          phase: { enum: ["active", "cordoned", "draining", "drained", "failed", "partially-drained"] },
+          cordoned: { type: "boolean" },
+          healthy: { type: "boolean" },
+          workloads: {
+            type: "object",
+            additionalProperties: false,
+            required: ["owners", "children"],
+            properties: { owners: nonNegative, children: nonNegative },
+          },
+          inFlight: nonNegative,
+        },
+      },
+    },
+  },
+} as const;
+
+/** JSON Schema of a `FleetSnapshot` (`drainctl fleet export`), on its own or as a scenario's `fleet.snapshot`. */
+export const snapshotSchema = { $id: "https://drainkit.dev/schemas/fleet-snapshot.json", ...snapshotBody } as const;
+
 /** JSON Schema of a scenario file. */
 export const scenarioSchema = {
   $id: "https://drainkit.dev/schemas/sim-scenario.json",
@@ -56,6 +107,7 @@ export const scenarioSchema = {
         roles: { type: "array", minItems: 1, items: { type: "string", minLength: 1 } },
         ownersPerNode: { type: "integer", minimum: 0 },
         childrenPerOwner: { type: "integer", minimum: 0 },
+        snapshot: snapshotBody,
       },
     },
     budget: {
@@ -93,10 +145,11 @@ export const scenarioSchema = {
       items: {
         type: "object",
         required: ["type"],
-        properties: { type: { enum: ["rolling-upgrade", "concurrent-drains", "cordons"] } },
+        properties: { type: { enum: ["rolling-upgrade", "concurrent-drains", "cordons", "drain"] } },
         discriminator: { propertyName: "type" },
         oneOf: [
-          variant("rolling-upgrade", [], { upgradeMs: span, retryMs: span, controller: { enum: ["rollout", "per-pool"] }, maxParallel: count }),
+          variant("rolling-upgrade", [], { upgradeMs: span, retryMs: span, controller: { enum: ["rollout", "per-pool"] }, maxParallel: count, nodes: { type: "array", items: id } }),
+          variant("drain", ["nodes"], { nodes: { type: "array", minItems: 1, items: id } }),
           variant("concurrent-drains", ["operators", "drainsPerOperator"], { operators: count, drainsPerOperator: count, holdMs: span, retryMs: span }),
           variant("cordons", ["owners", "nodesPerOwner", "holdMs"], {
             owners: { type: "array", minItems: 1, items: { type: "string", minLength: 1 } },

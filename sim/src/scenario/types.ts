@@ -22,6 +22,18 @@ export type ScenarioAction =
       readonly controller?: "rollout" | "per-pool";
       /** Nodes per wave at most (rollout controller; default: the sum of every pool's budget). */
       readonly maxParallel?: number;
+      /** Only these nodes, by id, in order of preference (rollout controller; default: every node). */
+      readonly nodes?: readonly string[];
+    }
+  | {
+      /**
+       * Drain exactly these nodes, by id, in order, as one operator would with
+       * `drainctl peers drain`: each is asked of the guard once (a refusal is
+       * reported, not retried) and stays drained (held) once done.
+       */
+      readonly type: "drain";
+      readonly at: number;
+      readonly nodes: readonly string[];
     }
   | {
       /** `operators` operators each draining random nodes against the guard, retrying when refused. */
@@ -42,6 +54,50 @@ export type ScenarioAction =
       readonly nodesPerOwner: number;
       readonly holdMs: Span;
     };
+
+/**
+ * One host of a {@link FleetSnapshot}, as the registry last saw it
+ * (`drainctl fleet export` writes these from `GET /control/peers`).
+ */
+export interface SnapshotNode {
+  readonly id: string;
+  /** Pools it belongs to; the first one is the pool the simulator counts it in. */
+  readonly pools: readonly string[];
+  readonly roles: readonly string[];
+  readonly zone?: string;
+  /** The registry's phase: active, cordoned, draining, drained, failed (partially-drained counts as draining). */
+  readonly phase: string;
+  readonly cordoned: boolean;
+  /** False when the host is down or stopped reporting (default true): it counts against its pool. */
+  readonly healthy?: boolean;
+  readonly workloads: { readonly owners: number; readonly children: number };
+  /** Units of work in flight when the snapshot was taken (all participants summed). */
+  readonly inFlight: number;
+}
+
+/** A pool's budget as the control plane keeps it (`drainkit serve --pool`). */
+export interface SnapshotPool {
+  readonly name: string;
+  readonly role?: string;
+  readonly minAvailable?: BudgetValue;
+  readonly maxUnavailable?: BudgetValue;
+  readonly minSchedulable?: BudgetValue;
+}
+
+/**
+ * A live fleet, frozen: nodes and pool budgets. A scenario whose
+ * `fleet.snapshot` is set runs on these nodes instead of a generated fleet.
+ * Pools named by nodes but not listed in `pools` have no budget.
+ */
+export interface FleetSnapshot {
+  readonly version: 1;
+  /** Epoch ms when it was taken. */
+  readonly takenAt?: number;
+  /** Where it came from, e.g. the control-plane URL. */
+  readonly source?: string;
+  readonly pools: readonly SnapshotPool[];
+  readonly nodes: readonly SnapshotNode[];
+}
 
 /** A fault injected at a virtual time. */
 export type ScenarioFault =
@@ -69,6 +125,12 @@ export interface Scenario {
     readonly roles?: readonly string[];
     readonly ownersPerNode?: number;
     readonly childrenPerOwner?: number;
+    /**
+     * Run on these nodes and budgets instead of a generated fleet; `nodes`
+     * must equal the snapshot's node count and `pools`, `zones`, `roles`,
+     * `ownersPerNode`, `childrenPerOwner` and `budget` are then not used.
+     */
+    readonly snapshot?: FleetSnapshot;
   };
   readonly budget: {
     readonly maxUnavailable?: BudgetValue;

@@ -31,16 +31,18 @@ export function contextCommand(): Command {
     .option("--use", "make it the current context")
     .action((name: string, _o: unknown, cmd: Command) => {
       // --server/--token are also global flags; read them from this command and its parents alike.
-      const o = cmd.optsWithGlobals() as { server?: string; token?: string; use?: boolean };
+      const o = cmd.optsWithGlobals() as { server?: string; grpc?: string; token?: string; use?: boolean };
       const path = contextFilePath();
       const file = readContextFile(path);
       const prev = file.contexts[name];
       const server = o.server ?? prev?.server;
       if (server === undefined) throw usageError(`context "${name}" needs --server`);
       const token = o.token ?? prev?.token;
+      // --grpc is a global flag too: a context that stores it talks gRPC for every verb the gRPC API covers.
+      const grpc = o.grpc ?? prev?.grpc;
       writeContextFile(path, {
         ...(o.use === true ? { "current-context": name } : file["current-context"] !== undefined ? { "current-context": file["current-context"] } : {}),
-        contexts: { ...file.contexts, [name]: { server, ...(token !== undefined ? { token } : {}) } },
+        contexts: { ...file.contexts, [name]: { server, ...(grpc !== undefined ? { grpc } : {}), ...(token !== undefined ? { token } : {}) } },
       });
       process.stderr.write(`context "${name}" saved in ${path}${o.use === true ? " and made current" : ""}\n`);
     });

@@ -13,31 +13,37 @@ export const ADMIN_TOKEN = "dk_e2e_admin_token_0123456789abcdef";
 /** A real `drainkit serve` on a temp SQLite file and a free loopback port. */
 export interface Server {
   readonly url: string;
+  /** `host:port` of the gRPC API, when started with `{ grpc: true }`. */
+  readonly grpc?: string;
   readonly dir: string;
   readonly dbPath: string;
   stop(): Promise<void>;
 }
 
-export async function startServer(): Promise<Server> {
+/** `grpc: true` also serves the gRPC API on a free loopback port (`drainkit serve --grpc 127.0.0.1:0`). */
+export async function startServer(options: { readonly grpc?: boolean } = {}): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), "drainctl-e2e-"));
   const dbPath = join(dir, "drainkit.db");
-  const child = spawn(process.execPath, [CONTROL_PLANE, "serve", "--store", `sqlite:${dbPath}`, "--listen", "127.0.0.1:0", "--log-level", "warn"], {
-    env: { ...process.env, DRAINKIT_ADMIN_TOKEN: ADMIN_TOKEN },
+  const grpcArgs = options.grpc === true ? ["--grpc", "127.0.0.1:0"] : [];
+  const child = spawn(process.execPath, [CONTROL_PLANE, "serve", "--store", `sqlite:${dbPath}`, "--listen", "127.0.0.1:0", ...grpcArgs, "--log-level", "warn"], {
+    env: { ...process.env, DRAINKIT_ADMIN_TOKEN: ADMIN_TOKEN, DRAINKIT_GRPC: undefined },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let log = "";
   child.stderr.on("data", (d: Buffer) => (log += d.toString()));
-  const url = await new Promise<string>((ok, fail) => {
+  const [url, grpc] = await new Promise<[string, string | undefined]>((ok, fail) => {
     let out = "";
     child.stdout.on("data", (d: Buffer) => {
       out += d.toString();
       const m = /listening on (http\S+)/.exec(out);
-      if (m) ok(m[1]!);
+      const g = /gRPC \(drainkit\.control\.v1\): (\S+)/.exec(out);
+      if (m && (options.grpc !== true || g)) ok([m[1]!, g?.[1]]);
     });
     child.once("exit", (code) => fail(new Error(`drainkit serve exited with ${code}\n${out}\n${log}`)));
   });
   return {
     url,
+    ...(grpc === undefined ? {} : { grpc }),
     dir,
     dbPath,
     async stop() {
@@ -74,6 +80,7 @@ export function drainctl(server: Server | undefined, args: readonly string[], op
     XDG_CONFIG_HOME: join(server?.dir ?? tmpdir(), "xdg"),
     DRAINCTL_CONFIG: undefined,
     DRAINCTL_CONTEXT: undefined,
+    DRAINKIT_GRPC: undefined,
     ...(server ? { DRAINCTL_SERVER: server.url, DRAINCTL_TOKEN: ADMIN_TOKEN } : { DRAINCTL_SERVER: undefined, DRAINCTL_TOKEN: undefined }),
     ...options.env,
   };
