@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { drainctl, FakeAgent, json, startServer, type Run, type Server } from "./harness.ts";
+import { ADMIN_TOKEN, drainctl, FakeAgent, json, startServer, type Run, type Server } from "./harness.ts";
 import { expectValid, outputSchemas, type OutputSchemas } from "./schemas.ts";
 
 let server: Server;
@@ -106,6 +106,14 @@ describe("drainctl --grpc", () => {
     expect(url.code).toBe(2);
   });
 
+  it("verifies the audit chain downloaded over gRPC as it does over REST", async () => {
+    const grpc = await over("grpc", ["audit", "verify", "-o", "json"]);
+    const rest = await over("rest", ["audit", "verify", "-o", "json"]);
+    expect(grpc.code).toBe(0);
+    expect(json(grpc)).toEqual(json(rest));
+    expect(json<{ ok: boolean }>(grpc).ok).toBe(true);
+  });
+
   it("follows the change feed through WatchEvents, the same changes REST streams", async () => {
     const args = ["events", "--kinds", "peer", "--since", "0", "--count", "5", "-o", "json"];
     const rest = await over("rest", args);
@@ -146,7 +154,7 @@ describe("drainctl --grpc", () => {
   it("stores the gRPC address in a context, which then carries every verb gRPC covers", async () => {
     const env = { DRAINCTL_SERVER: undefined, DRAINCTL_TOKEN: undefined };
     // The context's REST URL answers nothing: the listing can only come over gRPC.
-    const set = await drainctl(server, ["context", "set", "g", "--server", "http://127.0.0.1:1", "--grpc", server.grpc!, "--token", "dk_e2e_admin_token_0123456789abcdef", "--use"], { env });
+    const set = await drainctl(server, ["context", "set", "g", "--server", "http://127.0.0.1:1", "--grpc", server.grpc!, "--token", ADMIN_TOKEN, "--use"], { env });
     expect(set.code).toBe(0);
     const list = await drainctl(server, ["peers", "list", "-l", "tier=spare", "-o", "json"], { env });
     expect(list.code).toBe(0);
