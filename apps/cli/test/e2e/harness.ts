@@ -20,12 +20,15 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-/** `grpc: true` also serves the gRPC API on a free loopback port (`drainkit serve --grpc 127.0.0.1:0`). */
-export async function startServer(options: { readonly grpc?: boolean } = {}): Promise<Server> {
+/**
+ * `grpc: true` also serves the gRPC API on a free loopback port (`drainkit serve --grpc 127.0.0.1:0`);
+ * `args` are extra `drainkit serve` flags (e.g. `--cluster east:active`).
+ */
+export async function startServer(options: { readonly grpc?: boolean; readonly args?: readonly string[] } = {}): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), "drainctl-e2e-"));
   const dbPath = join(dir, "drainkit.db");
   const grpcArgs = options.grpc === true ? ["--grpc", "127.0.0.1:0"] : [];
-  const child = spawn(process.execPath, [CONTROL_PLANE, "serve", "--store", `sqlite:${dbPath}`, "--listen", "127.0.0.1:0", ...grpcArgs, "--log-level", "warn"], {
+  const child = spawn(process.execPath, [CONTROL_PLANE, "serve", "--store", `sqlite:${dbPath}`, "--listen", "127.0.0.1:0", ...grpcArgs, ...(options.args ?? []), "--log-level", "warn"], {
     env: { ...process.env, DRAINKIT_ADMIN_TOKEN: ADMIN_TOKEN, DRAINKIT_GRPC: undefined },
     stdio: ["ignore", "pipe", "pipe"],
   });
