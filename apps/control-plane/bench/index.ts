@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import Fastify from "fastify";
-import { figure } from "@drainkit/bench";
+import { cordonRoundTrips, figure } from "@drainkit/bench";
 import { startEtcd } from "@drainkit/store-etcd/testing";
 import { startControlPlane } from "../src/controlPlane.ts";
 
@@ -34,21 +34,8 @@ async function roundTrips(store: string, label: string): Promise<void> {
   }
   for (const connections of [1, 64]) {
     const baseline = await hello(connections);
-    let next = 0;
-    const r = await autocannon({
-      url: cp.url,
-      connections,
-      duration: SECONDS,
-      // Each connection cordons and uncordons its own peer, so the figure is the
-      // write path, not contention on one key.
-      setupClient: (client) => {
-        const peer = `bench-${next++ % PEERS}`;
-        client.setRequests([
-          { method: "POST", path: `/control/peers/${peer}:cordon`, headers, body: JSON.stringify({ reason: "bench" }) },
-          { method: "POST", path: `/control/peers/${peer}:uncordon`, headers, body: "{}" },
-        ]);
-      },
-    });
+    // Each connection cordons and uncordons its own peer: the write path, not contention on one key.
+    const r = await cordonRoundTrips({ url: cp.url, auth: { authorization: `Bearer ${TOKEN}` }, connections, seconds: SECONDS, peers: PEERS });
     figure(`control-plane.cordon-uncordon.${label}.c${connections}`, r.requests.average, "req/s", {
       baseline,
       p50Ms: r.latency.p50,

@@ -66,3 +66,32 @@ export function quantile(values: readonly number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
+
+/** The median of a list of numbers. */
+export function median(values: readonly number[]): number {
+  return quantile(values, 0.5);
+}
+
+/**
+ * Successful calls per second with `concurrency` calls in flight for `ms`;
+ * `fn` gets a running call number. Failures are counted, not timed.
+ */
+export async function rate(fn: (n: number) => Promise<unknown>, options: { ms: number; concurrency: number }): Promise<{ opsPerSec: number; failures: number }> {
+  let next = 0;
+  let ok = 0;
+  let failures = 0;
+  const start = performance.now();
+  const worker = async (): Promise<void> => {
+    while (performance.now() - start < options.ms) {
+      try {
+        await fn(next++);
+        ok++;
+      } catch {
+        failures++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  return { opsPerSec: (ok * 1000) / (performance.now() - start), failures };
+}
+export { cordonRoundTrips } from "./controlApi.ts";

@@ -4,7 +4,7 @@
 // in apps/control-plane/bench.
 import autocannon from "autocannon";
 import Fastify from "fastify";
-import { figure } from "@drainkit/bench";
+import { cordonRoundTrips, figure } from "@drainkit/bench";
 import { startTestControlApi } from "../src/testing/index.ts";
 
 const SECONDS = Number(process.env["DRAINKIT_BENCH_SECONDS"] ?? 3);
@@ -22,19 +22,7 @@ for (let i = 0; i < PEERS; i++) {
 }
 for (const connections of [1, 64]) {
   const baseline = (await autocannon({ url: helloUrl, connections, duration: SECONDS })).requests.average;
-  let next = 0;
-  const r = await autocannon({
-    url: api.url,
-    connections,
-    duration: SECONDS,
-    setupClient: (client) => {
-      const peer = `bench-${next++ % PEERS}`;
-      client.setRequests([
-        { method: "POST", path: `/control/peers/${peer}:cordon`, headers, body: JSON.stringify({ reason: "bench" }) },
-        { method: "POST", path: `/control/peers/${peer}:uncordon`, headers, body: "{}" },
-      ]);
-    },
-  });
+  const r = await cordonRoundTrips({ url: api.url, auth: api.auth("mesh.operate"), connections, seconds: SECONDS, peers: PEERS });
   figure(`http.cordon-uncordon.memory.c${connections}`, r.requests.average, "req/s", { baseline, p50Ms: r.latency.p50, p99Ms: r.latency.p99, non2xx: r.non2xx, baselineRoute: "fastify hello-world" });
 }
 await api.close();

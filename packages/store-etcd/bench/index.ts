@@ -3,7 +3,7 @@
 // each beside a raw etcd txn (the same compare-and-put, through an etcd3
 // client to the same cluster) measured in the same run. Starts its own
 // single-member etcd through the test harness.
-import { figure } from "@drainkit/bench";
+import { figure, median, rate as rateOf } from "@drainkit/bench";
 import { systemClock } from "@drainkit/core";
 import { createRegistry } from "@drainkit/registry";
 import { makePeer, principals } from "@drainkit/registry/testing";
@@ -13,25 +13,8 @@ import { startEtcd } from "../src/testing/index.ts";
 
 const ms = Number(process.env.DRAINKIT_BENCH_MS ?? 500);
 
-/** Successful calls per second with `concurrency` in flight for `ms`; failures are counted, not timed. */
-async function rate(fn: (n: number) => Promise<unknown>, concurrency: number): Promise<{ opsPerSec: number; failures: number }> {
-  let next = 0;
-  let ok = 0;
-  let failures = 0;
-  const start = performance.now();
-  const worker = async (): Promise<void> => {
-    while (performance.now() - start < ms) {
-      try {
-        await fn(next++);
-        ok++;
-      } catch {
-        failures++;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return { opsPerSec: (ok * 1000) / (performance.now() - start), failures };
-}
+const rate = (fn: (n: number) => Promise<unknown>, concurrency: number): Promise<{ opsPerSec: number; failures: number }> =>
+  rateOf(fn, { ms, concurrency });
 
 const etcd = await startEtcd({ members: 1 });
 const raw = new Etcd3({ hosts: etcd.endpoints });
@@ -42,7 +25,6 @@ try {
   // The machine is shared, so the three rates are measured in interleaved
   // rounds and each figure takes the median: a ratio compares like with like.
   const rounds = 3;
-  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   for (const concurrency of [1, 64]) {
     const store = makeEtcdStore({ hosts: etcd.endpoints, prefix: `/bench/store-c${concurrency}/` });
     const registry = createRegistry({ store, clock: systemClock() });

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { figure } from "@drainkit/bench";
+import { figure, median, rate as rateOf } from "@drainkit/bench";
 import { systemClock } from "@drainkit/core";
 import { createRegistry } from "@drainkit/registry";
 import { makePeer, principals } from "@drainkit/registry/testing";
@@ -15,25 +15,8 @@ import { makeSqliteStore } from "../src/index.ts";
 const ms = Number(process.env.DRAINKIT_BENCH_MS ?? 500);
 const dir = mkdtempSync(join(tmpdir(), "drainkit-sqlite-bench-"));
 
-/** Successful calls per second with `concurrency` in flight for `ms`; failures are counted, not timed. */
-async function rate(fn: (n: number) => Promise<unknown>, concurrency: number): Promise<{ opsPerSec: number; failures: number }> {
-  let next = 0;
-  let ok = 0;
-  let failures = 0;
-  const start = performance.now();
-  const worker = async (): Promise<void> => {
-    while (performance.now() - start < ms) {
-      try {
-        await fn(next++);
-        ok++;
-      } catch {
-        failures++;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return { opsPerSec: (ok * 1000) / (performance.now() - start), failures };
-}
+const rate = (fn: (n: number) => Promise<unknown>, concurrency: number): Promise<{ opsPerSec: number; failures: number }> =>
+  rateOf(fn, { ms, concurrency });
 
 function rawInsert(path: string): { insert: (n: number) => Promise<void>; close(): void } {
   const db = new DatabaseSync(path);
@@ -50,8 +33,6 @@ function rawInsert(path: string): { insert: (n: number) => Promise<void>; close(
   };
 }
 
-/** Median of the rates measured in each round. */
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 // The machine is shared, so its disk is not equally busy all the time: the
 // three rates are measured in interleaved rounds and each figure takes the
