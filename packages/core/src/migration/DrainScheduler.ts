@@ -184,6 +184,47 @@ export class DrainScheduler {
     this.#touch(node);
   }
 
+  /**
+   * The workload left the fleet (its host stopped it on its own, or reports it
+   * no more). A move in flight for it is dropped and returned so the host can
+   * cancel it; children keep their place. Unknown ids are ignored.
+   */
+  removeWorkload(id: string): PlannedMove | undefined {
+    const w = this.#workloads.get(id);
+    if (w === undefined) return undefined;
+    const move = w.move;
+    if (move !== undefined) this.#settle(move, w, this.#nodes.get(move.from)!, this.#nodes.get(move.to)!);
+    const node = this.#nodes.get(w.node)!;
+    (w.owner === undefined ? node.owners : node.children).delete(id);
+    this.#workloads.delete(id);
+    this.#touch(node);
+    if (move !== undefined) this.#touch(this.#nodes.get(move.to)!);
+    return move;
+  }
+
+  /**
+   * Takes over a move planned by an earlier incarnation (a leader before a
+   * failover) and still in flight, so it is neither planned twice nor lost:
+   * {@link moveCommitted} and {@link moveFailed} then accept it. Refused
+   * (`false`) when the workload is unknown, not on `move.from`, already moving,
+   * or either node is unknown.
+   */
+  adoptMove(move: PlannedMove): boolean {
+    const w = this.#workloads.get(move.workload);
+    const from = this.#nodes.get(move.from);
+    const to = this.#nodes.get(move.to);
+    if (w === undefined || from === undefined || to === undefined || w.node !== from.id || w.move !== undefined || this.#moves.has(move.id) || from === to) return false;
+    const adopted: PlannedMove = { ...move, tier: w.owner === undefined ? "owner" : "child" };
+    w.move = adopted;
+    this.#moves.set(adopted.id, adopted);
+    from.outgoing++;
+    to.incoming.add(adopted.id);
+    if (adopted.drain === undefined) this.#balanceInFlight++;
+    this.#touch(from);
+    this.#touch(to);
+    return true;
+  }
+
   /** Cordon (`false`) or uncordon (`true`) a node: whether it takes new placements. */
   setSchedulable(id: string, schedulable: boolean): void {
     this.#update(this.#node(id), (n) => (n.schedulable = schedulable));

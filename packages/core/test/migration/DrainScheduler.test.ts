@@ -151,6 +151,46 @@ describe("DrainScheduler", () => {
     expect(rebuilt.placement().filter((w) => w.node === "a")).toEqual([]);
   });
 
+  it("a rebuilt scheduler adopts the old incarnation's moves in flight: none planned twice, each still commits", () => {
+    const clock = new SimulatedClock();
+    const nodes = [node("a"), node("b"), node("c")];
+    const s = new DrainScheduler({ clock, fleet: { nodes, workloads: owners(6, "a") }, batchSize: 4, awaitIdleReport: false });
+    s.startDrain({ target: "a", deadline: 60_000, epoch: 1 });
+    const inFlight = s.tick();
+    expect(inFlight).toHaveLength(4);
+    const rebuilt = new DrainScheduler({ clock, fleet: { nodes, workloads: s.placement() }, records: s.records(), batchSize: 4, awaitIdleReport: false, movePrefix: "r1:" });
+    for (const m of inFlight) expect(rebuilt.adoptMove(m)).toBe(true);
+    // Adopting twice, or a move whose workload is not on its source, is refused.
+    expect(rebuilt.adoptMove(inFlight[0]!)).toBe(false);
+    expect(rebuilt.adoptMove({ ...inFlight[0]!, id: "x", from: "b" })).toBe(false);
+    // The adopted moves fill the batch: nothing more is planned until they settle.
+    expect(rebuilt.tick()).toEqual([]);
+    expect(rebuilt.status("a")?.remaining.movesInFlight).toBe(4);
+    for (const m of inFlight) expect(rebuilt.moveCommitted(m)).toBe(true);
+    const next = rebuilt.tick();
+    expect(next.map((m) => m.workload).sort()).toEqual(["o4", "o5"]);
+    for (const m of next) expect(rebuilt.moveCommitted(m)).toBe(true);
+    expect(rebuilt.tick()).toEqual([]);
+    expect(rebuilt.status("a")?.status).toBe("drained");
+    expect(new Set(rebuilt.placement().map((w) => w.id)).size).toBe(6);
+  });
+
+  it("forgets a removed workload, dropping its move in flight, and a drain no longer waits for it", () => {
+    const clock = new SimulatedClock();
+    const s = new DrainScheduler({ clock, fleet: { nodes: [node("a"), node("b")], workloads: [...owners(2, "a"), { id: "c0", node: "a", owner: "o0" }] }, batchSize: 1, awaitIdleReport: false });
+    s.startDrain({ target: "a", deadline: 60_000 });
+    const [first] = s.tick();
+    expect(first?.workload).toBe("o0");
+    expect(s.removeWorkload("o0")).toEqual(first);
+    expect(s.moveCommitted(first!)).toBe(false);
+    expect(s.removeWorkload("o0")).toBeUndefined();
+    expect(s.loadOf("b").load).toBe(0);
+    s.removeWorkload("o1");
+    expect(s.removeWorkload("c0")).toBeUndefined();
+    expect(s.tick()).toEqual([]);
+    expect(s.status("a")).toMatchObject({ status: "drained", remaining: { owners: 0, children: 0, movesInFlight: 0 } });
+  });
+
   it("balances only below draining: paused while a drain runs, never touching the draining node", () => {
     const clock = new SimulatedClock();
     const nodes = [node("a"), node("b"), node("c")];
