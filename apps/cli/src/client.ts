@@ -41,14 +41,24 @@ export interface ControlClient {
   readonly server: string;
   call<T>(method: "GET" | "POST" | "PUT" | "PATCH", path: string, options?: CallOptions): Promise<ApiResponse<T>>;
   /** The change feed from `since` (exclusive), resumed across reconnects, until `signal` aborts. */
-  events(options: { readonly kinds?: readonly string[]; readonly since?: number; readonly signal: AbortSignal }): AsyncGenerator<FeedEvent>;
+  events(options: EventsOptions): AsyncGenerator<FeedEvent>;
+}
+
+/** Which part of the change feed to follow. */
+export interface EventsOptions {
+  /** Kinds to receive (`peer`, `cluster`, `config`, `audit`, `rollout`, `move`); all by default. */
+  readonly kinds?: readonly string[];
+  /** Only this peer's changes and the moves from or to it (other kinds unchanged); REST only. */
+  readonly peer?: string;
+  readonly since?: number;
+  readonly signal: AbortSignal;
 }
 
 /** A verb of the REST API only (rolling upgrades, a host's own endpoints) run with `--grpc` and no `--server`. */
 export function restRequired(what: string): CliError {
   return new CliError(
     "REST API required",
-    `${what} needs the REST API; the gRPC API (drainkit.control.v1) covers peers, clusters, config, audit and events.`,
+    `${what} needs the REST API; the gRPC API (drainkit.control.v1) covers peers, clusters, config, audit and events (not rolling upgrades or workload moves).`,
     EXIT.usage,
     "Pass --server <url> (or DRAINCTL_SERVER, or a context's server) as well as --grpc.",
   );
@@ -140,13 +150,13 @@ export class RestControlClient implements ControlClient {
    * Follows `/control/events` from `since` (exclusive), reconnecting with
    * Last-Event-ID when a replica goes away, until `signal` aborts.
    */
-  async *events(options: { readonly kinds?: readonly string[]; readonly since?: number; readonly signal: AbortSignal }): AsyncGenerator<FeedEvent> {
+  async *events(options: EventsOptions): AsyncGenerator<FeedEvent> {
     let lastId: number | undefined = options.since;
     let failures = 0;
     while (!options.signal.aborted) {
       let res: Dispatcher.ResponseData;
       try {
-        res = await request(this.url("/control/events", { kinds: options.kinds?.join(","), ...(lastId === undefined ? {} : { since: lastId }) }), {
+        res = await request(this.url("/control/events", { kinds: options.kinds?.join(","), peer: options.peer, ...(lastId === undefined ? {} : { since: lastId }) }), {
           method: "GET",
           headers: this.#headers({ accept: "text/event-stream" }),
           signal: options.signal,

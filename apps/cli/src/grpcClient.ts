@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createControlClient, type ControlClient as TypedControlClient } from "@drainkit/grpc";
 import { CliError, EXIT, ProblemError } from "./errors.ts";
-import { restRequired, type ApiResponse, type CallOptions, type ControlClient, type FeedEvent } from "./client.ts";
+import { restRequired, type ApiResponse, type CallOptions, type ControlClient, type EventsOptions, type FeedEvent } from "./client.ts";
 import { cliErrorFromGrpc } from "./grpcErrors.ts";
 
 type Body = Record<string, unknown>;
@@ -149,7 +149,11 @@ export class GrpcControlClient implements ControlClient {
     })[0];
     if (routed === undefined) {
       if (this.#rest !== undefined) return this.#rest.call<T>(method, path, options);
-      throw restRequired(path.startsWith("/control/upgrade") ? "drainctl rollout (rolling upgrades)" : `${method} ${path}`);
+      throw restRequired(
+        path.startsWith("/control/upgrade") ? "drainctl rollout (rolling upgrades)"
+        : path.startsWith("/control/moves") ? "drainctl moves (workload moves, REST endpoint GET /control/moves)"
+        : `${method} ${path}`,
+      );
     }
     const body = (options.body ?? {}) as Body;
     const request: Request = { id: routed.id, body, query: options.query ?? {}, options: mutationOptions(method, body, options.ifMatch) };
@@ -167,10 +171,16 @@ export class GrpcControlClient implements ControlClient {
     }
   }
 
-  async *events(options: { readonly kinds?: readonly string[]; readonly since?: number; readonly signal: AbortSignal }): AsyncGenerator<FeedEvent> {
+  async *events(options: EventsOptions): AsyncGenerator<FeedEvent> {
     if (options.kinds?.some((k) => !GRPC_KINDS.has(k))) {
       if (this.#rest !== undefined) return yield* this.#rest.events(options);
-      throw restRequired(`The ${options.kinds.filter((k) => !GRPC_KINDS.has(k)).join(", ")} event feed`);
+      const missing = options.kinds.filter((k) => !GRPC_KINDS.has(k));
+      throw restRequired(missing.includes("move") ? "drainctl moves watch (the move event feed, REST endpoint GET /control/events?kinds=move)" : `The ${missing.join(", ")} event feed`);
+    }
+    // WatchEvents has no per-peer filter; REST's feed has.
+    if (options.peer !== undefined) {
+      if (this.#rest !== undefined) return yield* this.#rest.events(options);
+      throw restRequired("Following one peer's changes (--peer)");
     }
     const kinds = options.kinds as readonly ("peer" | "cluster" | "config" | "audit")[] | undefined;
     let last = options.since;

@@ -3,7 +3,7 @@
  * exports let tools embed its pieces (the client, the audit chain check).
  */
 export { createProgram } from "./program.ts";
-export { ControlClient, type ApiResponse, type CallOptions, type FeedEvent } from "./client.ts";
+export { ControlClient, type ApiResponse, type CallOptions, type EventsOptions, type FeedEvent } from "./client.ts";
 export { CliError, ProblemError, EXIT, exitCodeForStatus, type ExitCode, type Problem } from "./errors.ts";
 export { resolveConnection, contextFilePath, type Context, type ContextFile, type Connection } from "./contexts.ts";
 export { verifyChain, canonicalJson, type ChainVerdict } from "./audit/verifyChain.ts";

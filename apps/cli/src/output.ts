@@ -53,13 +53,21 @@ export function render(format: OutputFormat, value: unknown, table: () => TableV
   return typeof t === "string" ? t : renderTable(t);
 }
 
+const span = (seconds: number): string =>
+  seconds < 60 ? `${seconds}s` : seconds < 3600 ? `${Math.round(seconds / 60)}m` : seconds < 86400 ? `${Math.round(seconds / 3600)}h` : `${Math.round(seconds / 86400)}d`;
+
 /** "3m ago", "in 2m", for timestamps in tables. */
 export function relativeTime(at: number | undefined, now: number): string {
   if (at === undefined) return "-";
   const d = Math.round((at - now) / 1000);
-  const abs = Math.abs(d);
-  const text = abs < 60 ? `${abs}s` : abs < 3600 ? `${Math.round(abs / 60)}m` : abs < 86400 ? `${Math.round(abs / 3600)}h` : `${Math.round(abs / 86400)}d`;
+  const text = span(Math.abs(d));
   return d < 0 ? `${text} ago` : `in ${text}`;
+}
+
+/** kubectl's AGE column: "45s", "3m", "2h", "5d" since `at` (never negative, for clocks slightly apart). */
+export function age(at: number | undefined, now: number): string {
+  if (at === undefined) return "-";
+  return span(Math.max(0, Math.round((now - at) / 1000)));
 }
 
 /** Parses 500ms, 30s, 10m, 2h (a bare number is seconds). */

@@ -5,6 +5,7 @@ import { completionCommand } from "./commands/completion.ts";
 import { configCommand } from "./commands/config.ts";
 import { contextCommand } from "./commands/context.ts";
 import { fleetCommand } from "./commands/fleet.ts";
+import { movesCommand } from "./commands/moves.ts";
 import { peersCommand } from "./commands/peers.ts";
 import { planCommand } from "./commands/plan.ts";
 import { rolloutCommand } from "./commands/rollout.ts";
@@ -30,6 +31,7 @@ export function createProgram(): Command {
     .option("--debug", "print stack traces and request details on errors");
 
   program.addCommand(peersCommand());
+  program.addCommand(movesCommand());
   program.addCommand(rolloutCommand());
   program.addCommand(fleetCommand());
   program.addCommand(planCommand());

@@ -71,7 +71,7 @@ export interface AuditEntry {
 
 export interface RegistryChange {
   readonly revision: number;
-  readonly kind: "peer" | "cluster" | "config" | "audit";
+  readonly kind: "peer" | "cluster" | "config" | "audit" | "move";
   readonly id: string;
   readonly value: unknown;
 }
@@ -91,4 +91,35 @@ export interface Rollout {
   };
   readonly nodes: Readonly<Record<string, { readonly step: string; readonly wave?: number; readonly reason?: string; readonly at: number }>>;
   readonly progress: { readonly total?: number; readonly done?: number; readonly failed?: number; readonly inProgress?: number; readonly pending?: number; readonly etaMs?: number };
+}
+
+/** Where a workload move stands: `serving` once the destination owns it, `done` once the source stopped its copy. */
+export type MoveState = "starting" | "serving" | "done" | "failed";
+
+/** One workload moving off a peer, as `GET /control/moves` answers it (oldest first). */
+export interface WorkloadMove {
+  readonly id: string;
+  readonly workload: string;
+  readonly tier: "owner" | "child";
+  /** A child's owner workload. */
+  readonly owner?: string;
+  readonly from: string;
+  readonly to: string;
+  /** The drain the move serves, when it serves one. */
+  readonly drain?: { readonly target: string; readonly epoch: number };
+  readonly state: MoveState;
+  /** Why it failed. */
+  readonly reason?: string;
+  readonly plannedBy: string;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly generation: number;
+}
+
+/** An `event: move` of `/control/events`; `value` is absent once the move was pruned. */
+export interface MoveChange {
+  readonly revision: number;
+  readonly kind: "move";
+  readonly id: string;
+  readonly value?: WorkloadMove;
 }

@@ -22,8 +22,10 @@ import { startControlServer, type ControlServer } from "@drainkit/grpc";
 import { startCordonExpiry } from "./controllers/cordonExpiry.ts";
 import { startDrainDeadlines } from "./controllers/drainDeadlines.ts";
 import { startRollouts } from "./controllers/rollouts.ts";
+import { startWorkloadMoves } from "./controllers/workloadMoves.ts";
 import { ELECTION, Leadership } from "./leadership.ts";
 import { openStore, parseStoreUrl } from "./storeUrl.ts";
+import { registerDashboard } from "./ui.ts";
 
 /** Everything `drainkit serve` takes; the CLI fills it from flags and environment. */
 export interface ControlPlaneOptions {
@@ -48,6 +50,8 @@ export interface ControlPlaneOptions {
   readonly pools?: readonly PoolBudget[];
   /** Clusters known from configuration (`--cluster east:active`); stored on the first write. */
   readonly clusters?: readonly DeclaredCluster[];
+  /** The leader's workload move planner: moves in flight per draining peer, and how long a destination gets to serve a moved workload. */
+  readonly moves?: { readonly batchSize?: number; readonly moveTimeoutMs?: number; readonly tickMs?: number };
   /** Timing of the leader's rollout runner (tests shorten it). */
   readonly rollouts?: { readonly pollMs?: number; readonly healthIntervalMs?: number; readonly retryDelayMs?: number };
   readonly logLevel?: string;
@@ -160,7 +164,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       const deadlines = await startDrainDeadlines({ registry, clock, principal: CONTROLLER, logger });
       const expiry = startCordonExpiry({ registry, clock, principal: CONTROLLER, logger });
       const rollouts = await startRollouts({ registry, clock, principal: CONTROLLER, logger, pools: options.pools ?? [], ...(options.rollouts ?? {}) });
-      controllers = [deadlines, expiry, rollouts];
+      // Move ids carry the term, so a later leader never reuses one of an earlier leader's ids.
+      const term = `${replicaId.replace(/[^A-Za-z0-9._@-]/g, "-")}.${clock.now().toString(36)}`;
+      const moves = await startWorkloadMoves({ registry, clock, principal: CONTROLLER, logger, term, ...(options.moves ?? {}) });
+      controllers = [deadlines, expiry, rollouts, moves];
       return () => {
         for (const c of controllers) c.stop();
         controllers = [];
@@ -183,6 +190,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       return { store: reachable, leader: leader !== undefined };
     },
   });
+  // The operator dashboard (/ui): static files plus the session endpoint, same tokens as the API.
+  await registerDashboard(app, { authenticator, pools: options.pools ?? [], clock, logger });
 
   const lifecycle = new LifecycleOrchestrator({ clock, random, logger, metrics });
   lifecycle.register({

@@ -15,6 +15,11 @@ const duration = (v: string): number => {
   return Number(m[1]) * (m[2] === "m" ? 60_000 : m[2] === "s" || m[2] === undefined ? 1000 : 1);
 };
 
+const wholeNumber = (v: string): number => {
+  if (!/^[1-9]\d{0,5}$/.test(v)) throw new InvalidArgumentError("expected a whole number from 1 to 999999");
+  return Number(v);
+};
+
 program
   .command("serve")
   .description("Serve the control API (REST + SSE) and, when elected leader, run the fleet controllers")
@@ -41,6 +46,8 @@ program
   )
   .addOption(new Option("--drain-timeout <duration>", "on SIGTERM, how long in-flight requests may take").default(30_000, "30s").argParser(duration))
   .addOption(new Option("--leader-ttl <duration>", "leader lease TTL").default(3000, "3s").argParser(duration))
+  .addOption(new Option("--move-batch <n>", "workload moves in flight off one draining peer at once").default(10).argParser(wholeNumber))
+  .addOption(new Option("--move-timeout <duration>", "how long a destination gets to serve a moved workload before the move fails and is planned elsewhere").default(60_000, "60s").argParser(duration))
   .addOption(new Option("--log-level <level>", "pino log level").default("info").env("DRAINKIT_LOG_LEVEL"))
   .action(async (o: Record<string, string | number | string[] | undefined>) => {
     if ((o["tlsCert"] === undefined) !== (o["tlsKey"] === undefined)) program.error("--tls-cert and --tls-key go together");
@@ -66,6 +73,7 @@ program
       listen: String(o["listen"]),
       drainTimeoutMs: Number(o["drainTimeout"]),
       leaderTtlMs: Number(o["leaderTtl"]),
+      moves: { batchSize: Number(o["moveBatch"]), moveTimeoutMs: Number(o["moveTimeout"]) },
       logLevel: String(o["logLevel"]),
       ...(str("grpc") ? { grpc: str("grpc")! } : {}),
       ...(str("tokenFile") ? { tokenFile: str("tokenFile")! } : {}),

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import Fastify, { type FastifyInstance } from "fastify";
-import { DrainAgent, upgradeRoutes, type AgentEvent } from "@drainkit/agent";
+import { DrainAgent, upgradeRoutes, WorkloadSet, type AgentEvent } from "@drainkit/agent";
 import {
   LifecycleOrchestrator,
   NodeDrainCoordinator,
@@ -14,6 +14,7 @@ import {
   type Clock,
   type Logger,
   type Random,
+  type TimerHandle,
 } from "@drainkit/core";
 import { createGrpcDrainParticipant, createHealthService } from "@drainkit/grpc";
 import { createHttpDrainParticipant } from "@drainkit/http";
@@ -53,6 +54,22 @@ export interface ExampleServiceOptions {
   readonly random?: Random;
   readonly logger?: Logger;
   readonly agentEvents?: (event: AgentEvent) => void;
+  /**
+   * Background jobs this replica runs from the start (each ticks every 100 ms).
+   * They are the replica's workloads: when it drains, the control plane moves
+   * them to other replicas, start there before stop here.
+   */
+  readonly jobs?: readonly string[];
+}
+
+/** One start or stop of a job on this replica (`GET /jobs` on the admin listener). */
+export interface JobEvent {
+  readonly job: string;
+  readonly action: "start" | "stop";
+  /** Epoch ms on this replica's clock. */
+  readonly at: number;
+  /** The move that brought it here or took it away. */
+  readonly move?: string;
 }
 
 /** A running example service. */
@@ -65,6 +82,10 @@ export interface ExampleService {
   readonly coordinator: NodeDrainCoordinator;
   readonly agent: DrainAgent | undefined;
   readonly lifecycle: LifecycleOrchestrator;
+  /** The replica's background jobs (its workloads). */
+  readonly jobs: WorkloadSet;
+  /** Every job start and stop on this replica, oldest first. */
+  readonly jobHistory: readonly JobEvent[];
   /** Drains (gates closed, in-flight work finished), then stops the agent and the listeners, in that order. */
   stop(signal?: AbortSignal): Promise<void>;
 }
@@ -156,7 +177,36 @@ export async function startExampleService(options: ExampleServiceOptions): Promi
   const health = createHealthService({ "": "SERVING", [EXAMPLE_GRPC_SERVICE]: "SERVING" });
   health.addTo(server);
   const rpc = createGrpcDrainParticipant(server, { services: [EXAMPLE_GRPC_SERVICE], health, graceMs: options.grpcGraceMs ?? 5_000, clock });
-  const coordinator = new NodeDrainCoordinator({ clock, participants: [http, rpc], roles, node: id, logger });
+  // Background jobs: a ticker each. They move between replicas through the control plane.
+  const tickers = new Map<string, { ticks: number; timer: TimerHandle | undefined }>();
+  const jobHistory: JobEvent[] = [];
+  const runJob = (job: string): void => {
+    const t = { ticks: 0, timer: undefined as TimerHandle | undefined };
+    const tick = (): void => {
+      t.ticks++;
+      t.timer = clock.setTimer(100, tick);
+    };
+    t.timer = clock.setTimer(100, tick);
+    tickers.set(job, t);
+  };
+  const jobs = new WorkloadSet({
+    async start(w, move) {
+      if (!tickers.has(w.id)) runJob(w.id);
+      jobHistory.push({ job: w.id, action: "start", at: clock.now(), move: move.id });
+    },
+    async stop(w, move) {
+      const t = tickers.get(w.id);
+      if (t?.timer !== undefined) clock.clearTimer(t.timer);
+      tickers.delete(w.id);
+      jobHistory.push({ job: w.id, action: "stop", at: clock.now(), ...(move === undefined ? {} : { move: move.id }) });
+    },
+  });
+  for (const job of options.jobs ?? []) {
+    jobs.add({ id: job });
+    runJob(job);
+    jobHistory.push({ job, action: "start", at: clock.now() });
+  }
+  const coordinator = new NodeDrainCoordinator({ clock, participants: [http, rpc, jobs], roles, node: id, logger });
 
   let httpAddress = "";
   let grpcAddress = "";
@@ -168,6 +218,7 @@ export async function startExampleService(options: ExampleServiceOptions): Promi
           controlPlane: options.controlPlane,
           peer: { id, address: () => httpAddress, pools: options.pools ?? ["example"], roles, labels: () => ({ version, grpc: grpcAddress }) },
           coordinator,
+          workloads: jobs,
           clock,
           random: random.fork(),
           logger,
@@ -178,6 +229,7 @@ export async function startExampleService(options: ExampleServiceOptions): Promi
   const admin = Fastify({ logger: false });
   await admin.register(upgradeRoutes, { coordinator, clock, ...(agent === undefined ? {} : { agent }), ...(options.adminToken === undefined ? {} : { token: options.adminToken }) });
   admin.get("/healthz", async () => ({ lifecycle: lifecycle.snapshot(), agent: agent?.snapshot() }));
+  admin.get("/jobs", async () => ({ jobs: [...tickers].map(([job, t]) => ({ id: job, ticks: t.ticks })), history: jobHistory }));
 
   const drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
   const lifecycle = new LifecycleOrchestrator({
@@ -218,7 +270,10 @@ export async function startExampleService(options: ExampleServiceOptions): Promi
           await admin.listen({ host, port: options.adminPort ?? 0 });
           adminUrl = `http://${host}:${(admin.server.address() as { port: number }).port}`;
         },
-        stop: () => admin.close(),
+        stop: async () => {
+          await admin.close();
+          for (const t of tickers.values()) if (t.timer !== undefined) clock.clearTimer(t.timer);
+        },
       },
       {
         // Registers only once both servers listen, so the address it reports answers.
@@ -250,6 +305,8 @@ export async function startExampleService(options: ExampleServiceOptions): Promi
     coordinator,
     agent,
     lifecycle,
+    jobs,
+    jobHistory,
     stop: (signal) => lifecycle.stop(signal ?? AbortSignal.timeout(drainTimeoutMs + 10_000)),
   };
 }

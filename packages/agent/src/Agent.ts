@@ -12,9 +12,10 @@ import {
   type Random,
   type TimerHandle,
 } from "@drainkit/core";
-import type { Peer, RegistryChange, RoleStatus, StatusReport } from "@drainkit/registry";
+import type { Peer, RegistryChange, RoleStatus, StatusReport, WorkloadMove } from "@drainkit/registry";
 import { createControlPlaneClient, type ControlPlaneClient, type StreamState } from "./client.ts";
 import { ControlPlaneError } from "./errors.ts";
+import { WorkloadSet } from "./workloads.ts";
 
 /** The host as it registers itself. `address` may be a function, read at each registration (a port known only after listen). */
 export interface AgentPeer {
@@ -39,8 +40,13 @@ export interface AgentOptions {
   readonly random?: Random;
   readonly logger?: Logger;
   readonly events?: EventSink<AgentEvent>;
-  /** Workloads still on this host (owners and their children), reported with each heartbeat. Default none. */
-  readonly workloads?: () => { readonly owners: number; readonly children: number };
+  /**
+   * The workloads on this host. A {@link WorkloadSet} is reported as the
+   * peer's placement and carries out the leader's moves (start here as the
+   * destination, stop here as the source once the destination serves); a
+   * function only reports counts. Default none.
+   */
+  readonly workloads?: WorkloadSet | (() => { readonly owners: number; readonly children: number });
   /** Status report period, ms. Default 5 000. */
   readonly heartbeatMs?: number;
   /** Report period while a drain is in progress (in-flight counts move then), ms. Default 1 000. */
@@ -79,7 +85,8 @@ export type AgentEvent =
   | { readonly type: "agent-drain-result"; readonly peer: string; readonly epoch: number; readonly status: "drained" | "failed"; readonly failure?: string; readonly at: number }
   | { readonly type: "agent-resume"; readonly peer: string; readonly at: number }
   | { readonly type: "agent-stale-spec"; readonly peer: string; readonly epoch: number; readonly acted: number; readonly at: number }
-  | { readonly type: "agent-report-failed"; readonly peer: string; readonly error: string; readonly at: number };
+  | { readonly type: "agent-report-failed"; readonly peer: string; readonly error: string; readonly at: number }
+  | { readonly type: "agent-move"; readonly peer: string; readonly move: string; readonly workload: string; readonly action: "started" | "stopped" | "failed" | "cleaned-up"; readonly reason?: string; readonly at: number };
 
 /**
  * Runs inside a host and keeps it in step with its spec in the control
@@ -118,6 +125,11 @@ export class DrainAgent {
   readonly #logger: Logger;
   readonly #events: EventSink<AgentEvent> | undefined;
   readonly #workloads: () => { readonly owners: number; readonly children: number };
+  readonly #workloadSet: WorkloadSet | undefined;
+  /** `<move id>:<state>` already acted on, so a replayed change does nothing twice. */
+  readonly #movesSeen = new Set<string>();
+  /** Moves onto this host whose workload this agent started. */
+  readonly #started = new Set<string>();
   readonly #heartbeatMs: number;
   readonly #drainReportMs: number;
   readonly #pollMs: number;
@@ -157,7 +169,10 @@ export class DrainAgent {
     this.#coordinator = options.coordinator;
     this.#logger = options.logger ?? silentLogger;
     this.#events = options.events;
-    this.#workloads = options.workloads ?? (() => ({ owners: 0, children: 0 }));
+    const workloads = options.workloads;
+    this.#workloadSet = workloads instanceof WorkloadSet ? workloads : undefined;
+    this.#workloads = workloads instanceof WorkloadSet ? () => workloads.counts() : (workloads ?? (() => ({ owners: 0, children: 0 })));
+    this.#workloadSet?.onChange(() => void this.reportNow());
     this.#heartbeatMs = options.heartbeatMs ?? 5_000;
     this.#drainReportMs = options.drainReportMs ?? 1_000;
     this.#pollMs = options.pollMs ?? 2_000;
@@ -247,7 +262,14 @@ export class DrainAgent {
     const inFlight: Record<string, number> = {};
     for (const p of snap.participants) inFlight[p.name] = p.inFlight;
     const failure = this.#drain?.status === "failed" ? this.#drain.failure : undefined;
-    return { roles, inFlight, workloads: this.#workloads(), epoch: this.#acted, ...(failure === undefined ? {} : { reason: failure }) };
+    return {
+      roles,
+      inFlight,
+      workloads: this.#workloads(),
+      ...(this.#workloadSet === undefined ? {} : { placement: this.#workloadSet.list() }),
+      epoch: this.#acted,
+      ...(failure === undefined ? {} : { reason: failure }),
+    };
   }
 
   /** Reads the current revision and spec, then follows the event stream from that revision. */
@@ -258,6 +280,7 @@ export class DrainAgent {
     // A fresh read is authoritative, even when the registry was rebuilt and its versions restarted.
     this.#specVersion = 0;
     this.#offer(peer);
+    if (this.#workloadSet !== undefined) for (const m of await this.#client.listMoves({ peer: this.#peer.id, active: true })) this.#onMove(m);
     this.#follow();
   }
 
@@ -277,7 +300,7 @@ export class DrainAgent {
           await this.#resync();
         }).catch(() => {});
       },
-      { kinds: ["peer"], onState: (state) => this.#onStreamState(state, life.signal) },
+      { kinds: this.#workloadSet === undefined ? ["peer"] : ["peer", "move"], peer: this.#peer.id, onState: (state) => this.#onStreamState(state, life.signal) },
     );
   }
 
@@ -319,8 +342,12 @@ export class DrainAgent {
     }
   }
 
-  #onChange(change: RegistryChange): void {
+  #onChange(change: RegistryChange | { readonly revision: number; readonly kind: "move"; readonly id: string; readonly value: WorkloadMove | undefined }): void {
     this.#revision = Math.max(this.#revision, change.revision);
+    if (change.kind === "move") {
+      if (change.value !== undefined) this.#onMove(change.value);
+      return;
+    }
     if (change.kind !== "peer" || change.id !== this.#peer.id) return;
     if (change.value === undefined) {
       void this.#reregister();
@@ -399,6 +426,95 @@ export class DrainAgent {
         void this.#report();
       }
     }
+  }
+
+  /**
+   * Carries out this host's part of a workload move, make before break: as
+   * the destination, start the workload and report `serving`; as the source,
+   * once the destination serves, stop the local copy and report `done`. A
+   * move onto this host that failed after the workload was started here is
+   * cleaned up (stopped again).
+   */
+  #onMove(move: WorkloadMove): void {
+    const set = this.#workloadSet;
+    const life = this.#life;
+    if (set === undefined || life === undefined) return;
+    const self = this.#peer.id;
+    const key = `${move.id}:${move.state}`;
+    if (this.#movesSeen.has(key)) return;
+    const workload = move.owner === undefined ? { id: move.workload } : { id: move.workload, owner: move.owner };
+    const signal = life.signal;
+    let task: (() => Promise<void>) | undefined;
+    if (move.to === self && move.state === "starting") {
+      task = async () => {
+        try {
+          set.accept(workload);
+          this.#started.add(move.id);
+          await set.handlers.start(workload, move, signal);
+        } catch (error) {
+          if (signal.aborted) return;
+          set.delete(workload.id);
+          this.#started.delete(move.id);
+          const reason = `destination ${self} could not start it: ${messageOf(error)}`;
+          this.#emitMove(move, "failed", reason);
+          await this.#reportMove(move, "failed", reason, signal);
+          return;
+        }
+        this.#emitMove(move, "started");
+        const accepted = await this.#reportMove(move, "serving", undefined, signal);
+        // The leader gave up on the move first: this copy must not serve.
+        if (!accepted && !signal.aborted) await this.#cleanUp(move, workload, signal);
+      };
+    } else if (move.to === self && move.state === "failed" && this.#started.has(move.id)) {
+      task = () => this.#cleanUp(move, workload, signal);
+    } else if (move.from === self && move.state === "serving") {
+      task = async () => {
+        if (set.has(workload.id)) {
+          await set.handlers.stop(workload, move, signal);
+          set.delete(workload.id);
+        }
+        this.#emitMove(move, "stopped");
+        await this.#reportMove(move, "done", undefined, signal);
+      };
+    }
+    if (task === undefined) return;
+    this.#movesSeen.add(key);
+    // Bounded: a change is replayed only around a reconnect, long before 10 000 newer steps.
+    if (this.#movesSeen.size > 10_000) this.#movesSeen.delete(this.#movesSeen.values().next().value!);
+    const run = task;
+    void run().catch((error: unknown) => {
+      // Retried when the move is seen again (after a resync); a stop that failed leaves the copy until then.
+      this.#movesSeen.delete(key);
+      if (!signal.aborted) this.#logger.error({ peer: self, move: move.id, workload: move.workload, err: messageOf(error) }, "workload move step failed");
+    });
+  }
+
+  async #cleanUp(move: WorkloadMove, workload: { readonly id: string; readonly owner?: string }, signal: AbortSignal): Promise<void> {
+    const set = this.#workloadSet!;
+    this.#started.delete(move.id);
+    if (!set.has(workload.id)) return;
+    await set.handlers.stop(workload, move, signal);
+    set.delete(workload.id);
+    this.#emitMove(move, "cleaned-up", move.reason);
+  }
+
+  /** Reports a move step, retrying transient failures; false when the registry refused it (e.g. the move already failed). */
+  async #reportMove(move: WorkloadMove, state: "serving" | "done" | "failed", reason: string | undefined, signal: AbortSignal): Promise<boolean> {
+    try {
+      await this.#withRetry(signal, async () => {
+        await this.#client.reportMove(move.id, { state, ...(reason === undefined ? {} : { reason }) }, { idempotencyKey: `move:${move.id}:${state}` });
+      });
+      return true;
+    } catch (error) {
+      if (signal.aborted) return false;
+      this.#logger.warn({ peer: this.#peer.id, move: move.id, state, err: messageOf(error) }, "move report refused");
+      return false;
+    }
+  }
+
+  #emitMove(move: WorkloadMove, action: "started" | "stopped" | "failed" | "cleaned-up", reason?: string): void {
+    this.#emit({ type: "agent-move", peer: this.#peer.id, move: move.id, workload: move.workload, action, ...(reason === undefined ? {} : { reason }), at: this.#clock.now() });
+    this.#logger.info({ peer: this.#peer.id, move: move.id, workload: move.workload, from: move.from, to: move.to, action }, "workload move");
   }
 
   #onDrainResult(result: DrainResult): void {

@@ -1,5 +1,19 @@
 import { sleep, systemClock, systemRandom, type Clock, type Random } from "@drainkit/core";
-import type { DrainInput, DrainStatus, Page, Peer, PeerRegistration, RegistryChange, ResumeInput, StatusReport } from "@drainkit/registry";
+import type {
+  DrainInput,
+  DrainStatus,
+  MoveChange,
+  MoveQuery,
+  MoveReport,
+  Page,
+  Peer,
+  PeerRegistration,
+  RegistryChange,
+  ResumeInput,
+  RolloutChange,
+  StatusReport,
+  WorkloadMove,
+} from "@drainkit/registry";
 import { Agent as UndiciAgent, request, type Dispatcher } from "undici";
 import { ControlPlaneError, HistoryLostError } from "./errors.ts";
 import { createSseParser, type SseMessage } from "./sse.ts";
@@ -23,10 +37,25 @@ export interface ControlPlaneClientOptions {
 /** Connection state of a {@link ControlPlaneClient.watch}: `streaming` once the server answered, `down` between attempts. */
 export type StreamState = "streaming" | "down";
 
+/** Every change `/control/events` sends. */
+export type ControlChange = RegistryChange | RolloutChange | MoveChange;
+
+/** The kinds of change `/control/events` sends. */
+export type ChangeKind = ControlChange["kind"];
+
+/** The change type a watch of `K` kinds receives: `MoveChange` for "move", `RolloutChange` for "rollout", `RegistryChange` for the rest. */
+export type ChangeOf<K extends ChangeKind> = K extends "move" ? MoveChange : K extends "rollout" ? RolloutChange : RegistryChange;
+
 /** Options of {@link ControlPlaneClient.watch}. */
-export interface WatchOptions {
+export interface WatchOptions<K extends ChangeKind = ChangeKind> {
   /** Kinds of change to receive. Default every kind. */
-  readonly kinds?: readonly RegistryChange["kind"][];
+  readonly kinds?: readonly K[];
+  /**
+   * Follow one peer (`?peer=`): peer changes of other peers and moves neither
+   * from nor to it are not sent; other kinds are unchanged. An agent may
+   * only name its own peer.
+   */
+  readonly peer?: string;
   /** Told whenever the stream goes up or down (the agent polls while it is down). */
   readonly onState?: (state: StreamState, error?: unknown) => void;
 }
@@ -45,6 +74,16 @@ export interface ControlPlaneClient {
   drain(id: string, input: DrainInput, options?: { readonly idempotencyKey?: string }): Promise<DrainStatus>;
   drainStatus(id: string): Promise<DrainStatus>;
   resume(id: string, input?: ResumeInput, options?: { readonly idempotencyKey?: string }): Promise<Peer>;
+  /** Workload moves (`GET /control/moves`); an agent's token sees only the moves from or to its own peer. */
+  listMoves(query?: MoveQuery): Promise<readonly WorkloadMove[]>;
+  /**
+   * Reports a move's progress (`POST /control/moves/{id}:report`): the
+   * destination's agent `serving` (or `failed` with a reason), the source's
+   * agent `done`. Repeating the move's current state is a no-op, so retries
+   * are safe; an illegal step is a {@link ControlPlaneError} with code
+   * `move-state-conflict` (409).
+   */
+  reportMove(id: string, report: MoveReport, options?: { readonly idempotencyKey?: string }): Promise<WorkloadMove>;
   /** Every peer and the revision the first page was read at. */
   snapshot(): Promise<{ readonly peers: readonly Peer[]; readonly revision: number }>;
   /**
@@ -54,7 +93,7 @@ export interface ControlPlaneClient {
    * when the server can no longer replay from there (re-read, then watch
    * again), or a non-retryable error (401, 403); the watch then stops.
    */
-  watch(fromRevision: number, onChange: (change: RegistryChange) => void, onError?: (error: Error) => void, options?: WatchOptions): { close(): void };
+  watch<K extends ChangeKind = ChangeKind>(fromRevision: number, onChange: (change: ChangeOf<K>) => void, onError?: (error: Error) => void, options?: WatchOptions<K>): { close(): void };
   /** Closes the connections the client owns. */
   close(): Promise<void>;
 }
@@ -68,6 +107,9 @@ type Json = Record<string, unknown>;
  * const cp = createControlPlaneClient({ url: "http://127.0.0.1:7400", token: process.env.DRAINKIT_TOKEN! });
  * await cp.registerPeer({ id: "web-1", address: "10.0.0.1:8080", pools: ["web"], roles: ["edge"] });
  * const w = cp.watch(0, (c) => console.log(c.revision, c.kind, c.id), console.error, { kinds: ["peer"] });
+ * // An agent following its own peer and the moves it takes part in:
+ * cp.watch(0, (c) => (c.kind === "move" ? console.log(c.value?.state) : undefined), console.error, { kinds: ["peer", "move"], peer: "web-1" });
+ * await cp.reportMove("mv-1", { state: "serving" }, { idempotencyKey: "mv-1-serving" });
  */
 export function createControlPlaneClient(options: ControlPlaneClientOptions): ControlPlaneClient {
   const base = options.url.replace(/\/+$/, "");
@@ -117,16 +159,19 @@ export function createControlPlaneClient(options: ControlPlaneClientOptions): Co
     return (await call("GET", `/control/peers${qs ? `?${qs}` : ""}`)) as unknown as Page<Peer>;
   };
 
-  const watch: ControlPlaneClient["watch"] = (fromRevision, onChange, onError, watchOptions = {}) => {
+  const watch = <K extends ChangeKind = ChangeKind>(fromRevision: number, onChange: (change: ChangeOf<K>) => void, onError?: (error: Error) => void, watchOptions: WatchOptions<K> = {}): { close(): void } => {
     const controller = new AbortController();
     const { signal } = controller;
     let last = fromRevision;
-    const kinds = watchOptions.kinds?.join(",");
+    const query = new URLSearchParams({
+      ...(watchOptions.kinds === undefined ? {} : { kinds: watchOptions.kinds.join(",") }),
+      ...(watchOptions.peer === undefined ? {} : { peer: watchOptions.peer }),
+    }).toString();
     const setState = (state: StreamState, error?: unknown): void => watchOptions.onState?.(state, error);
 
     /** One connection; resolves when the server ends the stream, rejects when it breaks. */
     const connect = async (): Promise<void> => {
-      const res = await request(`${base}/control/events${kinds ? `?kinds=${kinds}` : ""}`, {
+      const res = await request(`${base}/control/events${query ? `?${query}` : ""}`, {
         method: "GET",
         dispatcher,
         headers: { ...auth, accept: "text/event-stream", "last-event-id": String(last) },
@@ -148,9 +193,9 @@ export function createControlPlaneClient(options: ControlPlaneClientOptions): Co
         if (m.event === "reset") lost = new HistoryLostError(m.data);
         if (m.id === undefined || lost !== undefined) return;
         const revision = Number(m.id);
-        let change: RegistryChange;
+        let change: ChangeOf<K>;
         try {
-          change = JSON.parse(m.data) as RegistryChange;
+          change = JSON.parse(m.data) as ChangeOf<K>;
         } catch {
           return;
         }
@@ -199,6 +244,11 @@ export function createControlPlaneClient(options: ControlPlaneClientOptions): Co
     drain: async (id, input, o) => (await call("POST", `/control/peers/${enc(id)}:drain`, input, keyed(o))) as unknown as DrainStatus,
     drainStatus: async (id) => (await call("GET", `/control/peers/${enc(id)}/drain`)) as unknown as DrainStatus,
     resume: async (id, input = {}, o) => (await call("POST", `/control/peers/${enc(id)}:resume`, input, keyed(o))) as unknown as Peer,
+    listMoves: async (query = {}) => {
+      const qs = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]): [string, string] => [k, String(v)])).toString();
+      return ((await call("GET", `/control/moves${qs ? `?${qs}` : ""}`)) as unknown as { items: readonly WorkloadMove[] }).items;
+    },
+    reportMove: async (id, report, o) => (await call("POST", `/control/moves/${enc(id)}:report`, report, keyed(o))) as unknown as WorkloadMove,
     async snapshot() {
       const peers: Peer[] = [];
       let cursor: string | undefined;

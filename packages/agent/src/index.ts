@@ -6,7 +6,17 @@
  * the drain is lifted. Also serves the host's own /control/upgrade routes.
  */
 export { DrainAgent, type AgentOptions, type AgentPeer, type AgentSnapshot, type AgentEvent, type WatchMode } from "./Agent.ts";
-export { createControlPlaneClient, type ControlPlaneClient, type ControlPlaneClientOptions, type StreamState, type WatchOptions } from "./client.ts";
+export {
+  createControlPlaneClient,
+  type ChangeKind,
+  type ChangeOf,
+  type ControlChange,
+  type ControlPlaneClient,
+  type ControlPlaneClientOptions,
+  type StreamState,
+  type WatchOptions,
+} from "./client.ts";
 export { ControlPlaneError, HistoryLostError } from "./errors.ts";
 export { createSseParser, type SseMessage } from "./sse.ts";
+export { WorkloadSet, WorkloadError, type WorkloadHandlers } from "./workloads.ts";
 export { upgradeRoutes, type UpgradeRoutesOptions, type UpgradeState } from "./upgradeRoutes.ts";

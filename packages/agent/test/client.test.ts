@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { RegistryChange } from "@drainkit/registry";
-import { ControlPlaneError, createControlPlaneClient, HistoryLostError, type StreamState } from "../src/index.ts";
+import type { MoveChange, RegistryChange } from "@drainkit/registry";
+import { startTestControlApi } from "@drainkit/http/testing";
+import { ControlPlaneError, createControlPlaneClient, HistoryLostError, type ControlChange, type StreamState } from "../src/index.ts";
 
 // The client's event-stream follower against a scripted SSE server on a real socket.
 let server: Server | undefined;
@@ -71,5 +72,62 @@ describe("ControlPlaneClient.watch", () => {
     expect(errors.find((e) => e instanceof ControlPlaneError)).toMatchObject({ code: "unauthenticated", status: 401 });
     await good.close();
     await bad.close();
+  });
+});
+
+describe("ControlPlaneClient workload moves against a real control API", () => {
+  it("lists and reports the agent's own moves, and follows its own peer and moves with watch({ peer, kinds })", async () => {
+    const api = await startTestControlApi();
+    // The test API's agent token is node-a's.
+    const agent = createControlPlaneClient({ url: api.url, token: api.tokens["mesh.agent"], reconnect: { initialMs: 10, maxMs: 50 } });
+    const ops = createControlPlaneClient({ url: api.url, token: api.tokens["mesh.operate"] });
+    const seen: ControlChange[] = [];
+    let w: { close(): void } | undefined;
+    try {
+      for (const id of ["node-a", "node-b", "node-c"]) await ops.registerPeer({ id, address: `${id}:80`, pools: ["web"], roles: ["edge"] });
+      const operator = { id: "leader", scopes: ["mesh.operate" as const] };
+      await api.registry.planMove(operator, { id: "mv-in", workload: "db", tier: "owner", from: "node-b", to: "node-a" });
+      await api.registry.planMove(operator, { id: "mv-else", workload: "cache", tier: "owner", from: "node-b", to: "node-c" });
+
+      w = agent.watch(0, (c) => seen.push(c), undefined, { kinds: ["peer", "move"], peer: "node-a" });
+      expect((await agent.listMoves()).map((m) => m.id)).toEqual(["mv-in"]);
+      expect((await ops.listMoves({ peer: "node-c" })).map((m) => m.id)).toEqual(["mv-else"]);
+      expect((await ops.listMoves({ active: true, state: "starting" })).map((m) => m.id).sort()).toEqual(["mv-else", "mv-in"]);
+
+      const serving = await agent.reportMove("mv-in", { state: "serving" }, { idempotencyKey: "mv-in-serving" });
+      expect(serving).toMatchObject({ id: "mv-in", state: "serving", generation: 2 });
+      expect(await agent.reportMove("mv-in", { state: "serving" }, { idempotencyKey: "mv-in-serving" })).toEqual(serving);
+      expect(await agent.reportMove("mv-in", { state: "serving" })).toEqual(serving);
+      // The destination never reports done, and nobody reports for a move it is not part of.
+      await expect(agent.reportMove("mv-in", { state: "done" })).rejects.toMatchObject({ status: 403, code: "forbidden" });
+      await expect(agent.reportMove("mv-else", { state: "serving" })).rejects.toMatchObject({ status: 403, code: "forbidden" });
+      await expect(ops.reportMove("mv-else", { state: "done" })).rejects.toMatchObject({ status: 409, code: "move-state-conflict", retryable: false });
+      await expect(ops.reportMove("ghost", { state: "serving" })).rejects.toMatchObject({ status: 404, code: "not-found" });
+      expect(await ops.reportMove("mv-in", { state: "done" })).toMatchObject({ state: "done" });
+
+      await expect.poll(() => seen.filter((c): c is MoveChange => c.kind === "move").map((c) => c.value?.state), { timeout: 10_000 }).toEqual(["starting", "serving", "done"]);
+      expect(seen.filter((c) => c.kind === "move").every((c) => c.id === "mv-in")).toBe(true);
+      expect(new Set(seen.filter((c) => c.kind === "peer").map((c) => c.id))).toEqual(new Set(["node-a"]));
+    } finally {
+      w?.close();
+      await agent.close();
+      await ops.close();
+      await api.close();
+    }
+  });
+
+  it("refuses a watch of another peer's feed for an agent, ending the watch with the error", async () => {
+    const api = await startTestControlApi();
+    const agent = createControlPlaneClient({ url: api.url, token: api.tokens["mesh.agent"] });
+    const errors: Error[] = [];
+    const w = agent.watch(0, () => {}, (e) => errors.push(e), { peer: "node-b" });
+    try {
+      await expect.poll(() => errors.length, { timeout: 10_000 }).toBe(1);
+      expect(errors[0]).toMatchObject({ status: 403, code: "forbidden" });
+    } finally {
+      w.close();
+      await agent.close();
+      await api.close();
+    }
   });
 });

@@ -31,9 +31,11 @@ function fakeControlPlane(clock: SimulatedClock) {
     drain: async () => { throw new Error("not used"); },
     drainStatus: async () => { throw new Error("not used"); },
     resume: async () => { throw new Error("not used"); },
+    listMoves: async () => [],
+    reportMove: async () => { throw new Error("not used"); },
     snapshot: async () => ({ peers: [peer], revision }),
     watch: (_from, onChange, _onError, options) => {
-      stream.onChange = onChange;
+      stream.onChange = onChange as (c: RegistryChange) => void;
       stream.onState = options?.onState;
       options?.onState?.("streaming");
       return { close: () => {} };

@@ -28,6 +28,7 @@ import {
   optionsToWire,
   outcomeFromWire,
   peerFromWire,
+  placementToWire,
   type Wire,
 } from "./convert.ts";
 import { controlErrorFrom } from "./errors.ts";
@@ -138,7 +139,8 @@ export function createControlClient(address: string, options: ControlClientOptio
     },
     registerPeer: (input, opts) =>
       peerOutcome("RegisterPeer", defined({ ...input, metadata: toStruct(input.metadata ?? {}), options: optionsToWire(opts) })),
-    reportStatus: (id, report, opts) => peerOutcome("ReportStatus", defined({ id, ...report, options: optionsToWire(opts) })),
+    reportStatus: (id, { placement, ...report }, opts) =>
+      peerOutcome("ReportStatus", defined({ id, ...report, ...(placement === undefined ? {} : { placement: placementToWire(placement) }), options: optionsToWire(opts) })),
     cordon: (id, input, opts) => peerOutcome("Cordon", defined({ id, ...input, options: optionsToWire(opts) })),
     uncordon: (id, input = {}, opts) => peerOutcome("Uncordon", defined({ id, ...input, options: optionsToWire(opts) })),
     async drain(id, input, opts) {

@@ -9,10 +9,11 @@ import {
   type PeerQuery,
   type Principal,
   type Registry,
+  type PlacedWorkload,
   type RegistryChange,
   type Scope,
 } from "@drainkit/registry";
-import { changeToWire, configToWire, optionsFromWire, outcomeToWire, peerToWire, type Wire } from "./convert.ts";
+import { changeToWire, configToWire, optionsFromWire, outcomeToWire, peerToWire, placementFromWire, type Wire } from "./convert.ts";
 import { toServiceError } from "./errors.ts";
 import { controlServiceDefinition } from "./proto.ts";
 import { fromStruct, type WireStruct } from "./struct.ts";
@@ -40,6 +41,12 @@ interface RpcDefinition {
   readonly anyOf: readonly Scope[];
   readonly target: (request: Wire) => string;
   readonly handle: (ctx: { registry: Registry; principal: Principal; request: Wire; options: MutationOptions }) => Promise<Wire>;
+}
+
+/** A report's placement, when it carries one (an unset `Placement` message means not reported). */
+function placementOf(request: Wire): { placement?: PlacedWorkload[] } {
+  const placement = placementFromWire(request["placement"]);
+  return placement === undefined ? {} : { placement };
 }
 
 const READ: readonly Scope[] = ["mesh.read", "mesh.agent", "mesh.operate", "mesh.admin"];
@@ -100,6 +107,7 @@ const unaryRpcs: Readonly<Record<string, RpcDefinition>> = {
         roles: (request["roles"] ?? {}) as Record<string, { phase: never; epoch: number }>,
         inFlight: (request["inFlight"] ?? {}) as Record<string, number>,
         ...pick(request, "workloads", "reason"),
+        ...placementOf(request),
         epoch: request["epoch"] as number,
       }, options)),
   },

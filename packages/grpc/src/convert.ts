@@ -8,6 +8,7 @@ import type {
   MutationOutcome,
   Peer,
   PeerStatus,
+  PlacedWorkload,
   RegistryChange,
   RegistryConfig,
   RoleStatus,
@@ -46,7 +47,7 @@ export function peerToWire(p: Peer): Wire {
       cordons: p.spec.cordons,
       ...opt("drain", p.spec.drain),
     },
-    ...opt("status", p.status),
+    ...opt("status", p.status === undefined ? undefined : statusToWire(p.status)),
     phases: p.phases,
     phase: p.phase,
     epoch: p.epoch,
@@ -54,6 +55,23 @@ export function peerToWire(p: Peer): Wire {
     createdAt: p.createdAt,
     updatedAt: p.updatedAt,
   };
+}
+
+function statusToWire(s: PeerStatus): Wire {
+  const { placement, ...rest } = s;
+  return { ...rest, ...(placement === undefined ? {} : { placement: placementToWire(placement) }) };
+}
+
+/** `placement` as the wrapped `Placement` message (unset = not reported). */
+export function placementToWire(placement: readonly PlacedWorkload[]): Wire {
+  return { items: placement.map((w) => ({ id: w.id, ...opt("owner", w.owner) })) };
+}
+
+/** The `Placement` message back to the registry's list; undefined when unset. */
+export function placementFromWire(w: unknown): PlacedWorkload[] | undefined {
+  if (w === null || typeof w !== "object") return undefined;
+  const items = (w as Wire)["items"];
+  return (Array.isArray(items) ? (items as Wire[]) : []).map((i) => ({ id: str(i, "id"), ...opt("owner", i["owner"] as string | undefined) }));
 }
 
 export function configToWire(c: RegistryConfig): Wire {
@@ -113,6 +131,7 @@ function statusFromWire(w: Wire): PeerStatus {
     heartbeatAt: num(w, "heartbeatAt"),
     epoch: num(w, "epoch"),
     ...opt("reason", w["reason"] as string | undefined),
+    ...opt("placement", placementFromWire(w["placement"])),
   };
 }
 

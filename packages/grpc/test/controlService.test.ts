@@ -38,6 +38,14 @@ describe("control service: every RPC over a real socket", () => {
 
     const reported = await agent.reportStatus("node-a", { roles: { edge: { phase: "active", epoch: 0 } }, inFlight: { grpc: 3 }, workloads: { owners: 1, children: 2 }, epoch: 0 });
     expect(reported.value.status).toMatchObject({ inFlight: { grpc: 3 }, workloads: { owners: 1, children: 2 }, epoch: 0 });
+    expect(reported.value.status?.placement).toBeUndefined();
+    const placement = [{ id: "db" }, { id: "db-1", owner: "db" }];
+    const placed = await agent.reportStatus("node-a", { roles: { edge: { phase: "active", epoch: 0 } }, placement, epoch: 0 });
+    expect(placed.value.status).toMatchObject({ placement, workloads: { owners: 1, children: 1 } });
+    expect((await ops.getPeer("node-a")).peer.status?.placement).toEqual(placement);
+    const empty = await agent.reportStatus("node-a", { roles: { edge: { phase: "active", epoch: 0 } }, placement: [], epoch: 0 });
+    expect(empty.value.status?.placement).toEqual([]);
+    await expect(agent.reportStatus("node-a", { roles: {}, placement: [{ id: "a", owner: "a" }], epoch: 0 })).rejects.toMatchObject({ code: "validation" });
 
     const cordoned = await ops.cordon("node-a", { reason: "kernel", ticket: "CHG-1" });
     expect(cordoned.value.phase).toBe("cordoned");

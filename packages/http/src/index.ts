@@ -12,5 +12,5 @@ export { openTokenFile, addToken, tokenAuthenticator, hashToken, generateToken, 
 export { jwtAuthenticator, jwtAuthenticatorFromFile, type JwtOptions } from "./auth/jwt.ts";
 export { createFailureLimiter, type FailureLimiter, type FailureLimiterOptions } from "./auth/failureLimiter.ts";
 export { createPromMetrics, type PromMetrics } from "./metrics.ts";
-export { createEventFeed, sseMessage, type EventFeed, type EventFeedOptions, type StreamEnd, type EventKind } from "./sse.ts";
+export { createEventFeed, passesFilter, sseMessage, type EventFeed, type EventFeedOptions, type StreamEnd, type EventKind, type FeedChange, type FeedFilter } from "./sse.ts";
 export { createHttpDrainParticipant, type HttpDrainParticipant, type HttpDrainParticipantOptions, type GateableServer } from "./participant.ts";

@@ -11,7 +11,7 @@ import type { HttpDrainParticipant } from "./participant.ts";
 import { problem, problemFromError, PROBLEM_CONTENT_TYPE, type Problem } from "./problem.ts";
 import { routes, type RouteDefinition } from "./routes.ts";
 import { eventsHeaders, eventsQuery } from "./schemas.ts";
-import { createEventFeed, type EventFeed, type EventFeedOptions, type EventKind } from "./sse.ts";
+import { createEventFeed, type EventFeed, type EventFeedOptions, type EventKind, type FeedFilter } from "./sse.ts";
 
 /** One readiness check's answer; `/readyz` is 200 only when all pass. */
 export type ReadinessChecks = Readonly<Record<string, boolean>>;
@@ -233,7 +233,15 @@ export const controlApi: FastifyPluginAsync<ControlApiOptions> = async (app, opt
     config: { guard: "read" } satisfies RouteConfig,
     onRequest: authenticate,
     handler: async (request, reply) => {
-      const q = request.query as { kinds?: string; since?: number };
+      const q = request.query as { kinds?: string; since?: number; peer?: string };
+      const principal = request.drainkitPrincipal!;
+      // An agent follows its own peer: it may narrow the feed to itself only, and sees only its own moves.
+      const agentOnly = !hasScope(principal, "mesh.operate") && !principal.scopes.includes("mesh.read");
+      if (agentOnly && q.peer !== undefined && q.peer !== principal.id) {
+        await audit(principal, undefined, request.params, "forbidden");
+        return sendProblem(reply, problem("forbidden", `An agent may only follow its own peer: use ?peer=${principal.id}.`, { instance: request.url, details: { needs: ["mesh.read"] } }));
+      }
+      const filter: FeedFilter = { ...(q.peer === undefined ? {} : { peer: q.peer }), ...(agentOnly ? { movesOf: principal.id } : {}) };
       const lastId = request.headers["last-event-id"];
       let from: number;
       if (typeof lastId === "string") from = Number(lastId);
@@ -242,7 +250,7 @@ export const controlApi: FastifyPluginAsync<ControlApiOptions> = async (app, opt
       const kinds = q.kinds ? new Set(q.kinds.split(",") as EventKind[]) : undefined;
       reply.hijack();
       reply.raw.setHeader("x-request-id", request.id);
-      await feed.serve(reply.raw, from, kinds);
+      await feed.serve(reply.raw, from, kinds, filter);
     },
   });
 

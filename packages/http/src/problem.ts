@@ -43,6 +43,8 @@ const CAUSES: Readonly<Record<string, Cause>> = {
   "only-schedulable-node": { status: 409, title: "Only schedulable node", next: "Bring another node of this role back first." },
   "last-active-cluster": { status: 409, title: "Last active cluster", next: "Promote another cluster first." },
   "rollout-in-progress": { status: 409, title: "Rollout in progress", next: "Wait for the rollout to finish (GET /control/upgrade), or abort it first." },
+  "move-state-conflict": { status: 409, title: "Move state conflict", next: "GET /control/moves to read the move's state; `details.allowed` names the states it can take now." },
+  "move-plan-conflict": { status: 409, title: "Move id already used", next: "Plan the move under a new id; GET /control/moves shows the existing one." },
   "idempotency-conflict": { status: 409, title: "Idempotency key reused", next: "Use a new Idempotency-Key for a different request." },
   "etag-mismatch": { status: 412, title: "ETag mismatch", next: "GET the resource again and retry with its current ETag in If-Match." },
   "payload-too-large": { status: 413, title: "Payload too large", next: "Send a smaller body." },

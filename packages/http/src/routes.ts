@@ -1,4 +1,4 @@
-import type { AuditQuery, MutationOptions, MutationOutcome, PeerQuery, Principal, Registry, RolloutStartInput, Scope } from "@drainkit/registry";
+import type { AuditQuery, MovePlan, MoveQuery, MoveReport, MutationOptions, MutationOutcome, PeerQuery, Principal, Registry, RolloutStartInput, Scope } from "@drainkit/registry";
 import * as s from "./schemas.ts";
 
 /** What a route handler receives, already authenticated and validated. */
@@ -271,6 +271,42 @@ export const routes: readonly RouteDefinition[] = [
     schema: { body: s.upgradeVerbBody, headers: s.mutationHeaders },
     responses: { 200: { description: "The rollout (aborting until steps under way finish)", schema: s.rolloutSchema } },
     handle: async ({ registry, principal, body, options }) => ({ kind: "mutation", outcome: await registry.abortRollout(principal, optionalId(body), options) }),
+  },
+  {
+    method: "GET", url: "/control/moves", path: "/control/moves", operationId: "listMoves", summary: "Workload moves, oldest first (an agent sees only the moves from or to its own peer)",
+    action: "listMoves", mutation: false, anyOf: READ, target: () => "moves",
+    schema: { querystring: s.listMovesQuery },
+    responses: { 200: { description: "Moves", schema: { type: "object", required: ["items"], properties: { items: { type: "array", items: s.moveSchema } } } } },
+    handle: async ({ registry, principal, query }) => ({ kind: "read", body: { items: await registry.listMoves(principal, query as MoveQuery) } }),
+  },
+  {
+    method: "POST", url: "/control/moves", path: "/control/moves", operationId: "planMove", summary: "Plan a workload move (the leader): 201 starting; 200 when the same plan already exists",
+    action: "planMove", mutation: true, anyOf: OPERATE, target: () => "moves",
+    schema: { body: s.movePlanBody, headers: s.mutationHeaders },
+    responses: { 200: { description: "The same plan already exists (no-op), or a dry run", schema: s.moveSchema }, 201: { description: "Planned, state starting", schema: s.moveSchema } },
+    handle: async ({ registry, principal, body, options }) => {
+      const outcome = await registry.planMove(principal, drop(body, ...COMMON) as unknown as MovePlan, options);
+      return { kind: "mutation", status: outcome.changed && options.dryRun !== true ? 201 : 200, outcome };
+    },
+  },
+  {
+    method: "POST", url: `/control/moves/:id(^${ID})::report`, path: "/control/moves/{id}:report", operationId: "reportMove",
+    summary: "Report a move's progress: serving / failed (destination's agent), done (source's agent); 409 move-state-conflict off the legal arrows",
+    action: "reportMove", mutation: true, anyOf: AGENT, target: (p) => `move/${p["id"] ?? ""}`,
+    schema: { params: s.moveIdParams, body: s.moveReportBody, headers: s.mutationHeaders },
+    responses: { 200: { description: "The move", schema: s.moveSchema } },
+    handle: async ({ registry, principal, params, body, options }) => ({
+      kind: "mutation",
+      // `reason` says why a move failed, so it stays in the report (and is the audit reason too).
+      outcome: await registry.reportMove(principal, params["id"]!, drop(body, "ticket", "dryRun") as unknown as MoveReport, options),
+    }),
+  },
+  {
+    method: "POST", url: "/control/moves::prune", path: "/control/moves:prune", operationId: "pruneMoves", summary: "Delete done and failed moves last written before `before` (at most 25 per call; `remaining` says how many more)",
+    action: "pruneMoves", mutation: true, anyOf: OPERATE, target: () => "moves",
+    schema: { body: s.movePruneBody, headers: s.mutationHeaders },
+    responses: { 200: { description: "How many were deleted and how many more are due", schema: { type: "object", properties: { deleted: { type: "integer" }, remaining: { type: "integer" } } } } },
+    handle: async ({ registry, principal, body, options }) => ({ kind: "mutation", outcome: await registry.pruneMoves(principal, { before: Number(body["before"]) }, options) }),
   },
   {
     method: "GET", url: "/control/audit", path: "/control/audit", operationId: "queryAudit", summary: "Audit log (filter, paged)",

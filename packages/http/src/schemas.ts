@@ -28,6 +28,23 @@ const labels = {
 const metadata = { type: "object", maxProperties: 64, propertyNames: { maxLength: 63 } } as const;
 const phase = { type: "string", enum: ["active", "cordoned", "draining", "drained", "failed"] } as const;
 
+/** Workload, move and drain-target ids: the registry's id rule (1-253 characters, ':' allowed). */
+const WORKLOAD = "^[A-Za-z0-9][A-Za-z0-9._:@-]{0,252}$";
+const workloadId = { type: "string", pattern: WORKLOAD } as const;
+
+/** Which workloads a peer holds (`status.placement`). */
+const placement = {
+  type: "array",
+  maxItems: 10_000,
+  description: "The workloads the peer holds; ids unique, `owner` names a child's owner workload. Without `workloads`, the counts are derived from it.",
+  items: {
+    type: "object",
+    required: ["id"],
+    additionalProperties: false,
+    properties: { id: workloadId, owner: { ...workloadId, description: "The owner workload; absent for an owner." } },
+  },
+} as const;
+
 /** Headers every mutation understands. */
 export const mutationHeaders = {
   type: "object",
@@ -76,6 +93,7 @@ export const statusBody = {
       additionalProperties: false,
       properties: { owners: { type: "integer", minimum: 0 }, children: { type: "integer", minimum: 0 } },
     },
+    placement,
     epoch: { type: "integer", minimum: 0 },
     reason,
   },
@@ -232,6 +250,88 @@ export const rolloutSchema = {
   },
 } as const;
 
+const moveState = { type: "string", enum: ["starting", "serving", "done", "failed"] } as const;
+
+export const moveIdParams = {
+  type: "object",
+  required: ["id"],
+  additionalProperties: false,
+  properties: { id: { type: "string", pattern: NAME, description: "Move id." } },
+} as const;
+
+export const listMovesQuery = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    peer: { ...name, description: "Only moves from or to this peer." },
+    state: moveState,
+    active: { type: "boolean", description: "true: only starting and serving moves; false: only ended ones." },
+  },
+} as const;
+
+export const movePlanBody = {
+  type: "object",
+  required: ["id", "workload", "tier", "from", "to"],
+  additionalProperties: false,
+  properties: {
+    id: { ...name, description: "Chosen by the planner; never reused for another plan." },
+    workload: workloadId,
+    tier: { type: "string", enum: ["owner", "child"], description: "Owners move first, then their children." },
+    owner: { ...workloadId, description: "A child's owner workload (required for a child)." },
+    from: { ...name, description: "Source peer." },
+    to: { ...name, description: "Destination peer." },
+    drain: {
+      type: "object",
+      required: ["target", "epoch"],
+      additionalProperties: false,
+      properties: { target: name, epoch: { type: "integer", minimum: 0 } },
+      description: "The drain the move serves.",
+    },
+    reason,
+    ticket,
+    dryRun,
+  },
+} as const;
+
+export const moveReportBody = {
+  type: "object",
+  required: ["state"],
+  additionalProperties: false,
+  properties: {
+    state: { type: "string", enum: ["serving", "done", "failed"], description: "serving, failed: the destination's agent; done: the source's agent." },
+    reason: { ...reason, description: "Why it failed (required with failed); recorded in the audit log." },
+    ticket,
+    dryRun,
+  },
+} as const;
+
+export const movePruneBody = {
+  type: "object",
+  required: ["before"],
+  additionalProperties: false,
+  properties: { before: { ...epochMs, description: "Deletes done and failed moves last written before this time (epoch ms)." }, reason, ticket, dryRun },
+} as const;
+
+export const moveSchema = {
+  type: "object",
+  required: ["id", "workload", "tier", "from", "to", "state", "plannedBy", "createdAt", "updatedAt", "generation"],
+  properties: {
+    id: { type: "string" },
+    workload: { type: "string" },
+    tier: { type: "string", enum: ["owner", "child"] },
+    owner: { type: "string" },
+    from: { type: "string" },
+    to: { type: "string" },
+    drain: { type: "object", properties: { target: { type: "string" }, epoch: { type: "integer" } } },
+    state: moveState,
+    reason: { type: "string" },
+    plannedBy: { type: "string" },
+    createdAt: { type: "integer" },
+    updatedAt: { type: "integer" },
+    generation: { type: "integer", description: "Bumped on every write; the ETag is \"<generation>\"." },
+  },
+} as const;
+
 export const listPeersQuery = {
   type: "object",
   additionalProperties: false,
@@ -264,7 +364,8 @@ export const eventsQuery = {
   type: "object",
   additionalProperties: false,
   properties: {
-    kinds: { type: "string", pattern: "^(peer|cluster|config|audit|rollout)(,(peer|cluster|config|audit|rollout))*$", description: "Comma-separated kinds to receive (all by default)." },
+    kinds: { type: "string", pattern: "^(peer|cluster|config|audit|rollout|move)(,(peer|cluster|config|audit|rollout|move))*$", description: "Comma-separated kinds to receive (all by default)." },
+    peer: { ...name, description: "Only this peer's changes and the moves from or to it (other kinds unchanged). An agent may only name its own peer." },
     since: { type: "integer", minimum: 0, description: "Replay changes after this revision (Last-Event-ID wins when both are sent)." },
   },
 } as const;
@@ -303,7 +404,18 @@ export const peerSchema = {
     labels: { type: "object", additionalProperties: { type: "string" } },
     metadata: { type: "object" },
     spec: { type: "object" },
-    status: { type: "object" },
+    status: {
+      type: "object",
+      properties: {
+        roles: { type: "object" },
+        inFlight: { type: "object", additionalProperties: { type: "integer" } },
+        workloads: { type: "object", properties: { owners: { type: "integer" }, children: { type: "integer" } } },
+        placement,
+        heartbeatAt: { type: "integer" },
+        epoch: { type: "integer" },
+        reason: { type: "string" },
+      },
+    },
     phases: { type: "object", additionalProperties: phase },
     phase,
     epoch: { type: "integer" },

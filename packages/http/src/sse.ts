@@ -1,8 +1,34 @@
 import type { ServerResponse } from "node:http";
-import type { Registry, RegistryChange, RolloutChange } from "@drainkit/registry";
+import type { MoveChange, Registry, RegistryChange, RolloutChange } from "@drainkit/registry";
 
-/** What `/control/events` can carry: every registry change kind, plus rollouts. */
-export type EventKind = RegistryChange["kind"] | RolloutChange["kind"];
+/** One change `/control/events` can carry. */
+export type FeedChange = RegistryChange | RolloutChange | MoveChange;
+
+/** What `/control/events` can carry: every registry change kind, plus rollouts and workload moves. */
+export type EventKind = FeedChange["kind"];
+
+/**
+ * Which changes one subscriber receives beside its kinds: with `peer`, peer
+ * changes of other peers and moves neither from nor to it are left out;
+ * with `movesOf`, only moves from or to that peer are sent (an agent's own
+ * moves). A pruned move (no value) names no peer, so a filtered stream skips it.
+ */
+export interface FeedFilter {
+  readonly peer?: string;
+  readonly movesOf?: string;
+}
+
+/** True when `change` passes `filter`. */
+export function passesFilter(change: FeedChange, filter: FeedFilter): boolean {
+  if (change.kind === "peer") return filter.peer === undefined || change.id === filter.peer;
+  if (change.kind !== "move") return true;
+  for (const p of [filter.peer, filter.movesOf]) {
+    if (p === undefined) continue;
+    const m = change.value;
+    if (m === undefined || (m.from !== p && m.to !== p)) return false;
+  }
+  return true;
+}
 
 /** Settings of the event feed. */
 export interface EventFeedOptions {
@@ -29,7 +55,7 @@ export interface EventFeed {
    * Serves one subscriber on `res` from `fromRevision` (exclusive). Resolves
    * when the stream ends.
    */
-  serve(res: ServerResponse, fromRevision: number, kinds: ReadonlySet<EventKind> | undefined): Promise<StreamEnd>;
+  serve(res: ServerResponse, fromRevision: number, kinds: ReadonlySet<EventKind> | undefined, filter?: FeedFilter): Promise<StreamEnd>;
   /** Tells every subscriber to reconnect elsewhere, then ends their streams. */
   closeAll(reason: "draining" | "server-closed"): void;
 }
@@ -56,7 +82,7 @@ export function sseMessage(fields: { id?: number; event?: string; data: unknown;
  */
 export function createEventFeed(registry: Pick<Registry, "watch"> & Partial<Pick<Registry, "watchAll">>, options: EventFeedOptions = {}): EventFeed {
   // Rollout progress rides the same revision-ordered feed when the registry offers it.
-  const watchAll = registry.watchAll?.bind(registry) ?? ((from: number, on: (c: RegistryChange | RolloutChange) => void, err?: (e: Error) => void) => registry.watch(from, on, err));
+  const watchAll = registry.watchAll?.bind(registry) ?? ((from: number, on: (c: FeedChange) => void, err?: (e: Error) => void) => registry.watch(from, on, err));
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
   const retryMs = options.retryMs ?? 1000;
@@ -66,7 +92,7 @@ export function createEventFeed(registry: Pick<Registry, "watch"> & Partial<Pick
     get open() {
       return streams.size;
     },
-    serve(res, fromRevision, kinds) {
+    serve(res, fromRevision, kinds, filter = {}) {
       return new Promise<StreamEnd>((resolve) => {
         let ended = false;
         const handle: { watch?: { close(): void } } = {};
@@ -122,6 +148,7 @@ export function createEventFeed(registry: Pick<Registry, "watch"> & Partial<Pick
           fromRevision,
           (change) => {
             if (kinds && !kinds.has(change.kind)) return;
+            if (!passesFilter(change, filter)) return;
             write(sseMessage({ id: change.revision, event: change.kind, data: change }), change.revision);
           },
           (error) => {

@@ -11,6 +11,7 @@ let api: TestControlApi;
 beforeAll(async () => {
   api = await startTestControlApi();
   for (const id of ["web-1", "web-2", "web-3"]) await register(api, id, { labels: { zone: "a" } });
+  await api.registry.planMove(admin, { id: "mv-1", workload: "db", tier: "owner", from: "web-1", to: "web-2" });
 });
 afterAll(async () => {
   await api.close();
@@ -20,13 +21,15 @@ afterAll(async () => {
 async function snapshot(): Promise<string> {
   const r = api.registry;
   const peers = await r.listPeers(admin, { limit: 500 });
-  return JSON.stringify([peers.items, await r.listClusters(admin), (await r.getConfig(admin)).values, await r.listRollouts(admin)]);
+  return JSON.stringify([peers.items, await r.listClusters(admin), (await r.getConfig(admin)).values, await r.listRollouts(admin), await r.listMoves(admin)]);
 }
 
-const ids = fc.oneof(fc.constantFrom("web-1", "web-2", "web-3", "ghost", "east", "west", "", "a:b", "..", "%00", "%ZZ", "x".repeat(300)), fc.string({ maxLength: 20 }).map(encodeURIComponent));
+const ids = fc.oneof(fc.constantFrom("web-1", "web-2", "web-3", "mv-1", "ghost", "east", "west", "", "a:b", "..", "%00", "%ZZ", "x".repeat(300)), fc.string({ maxLength: 20 }).map(encodeURIComponent));
 const verbs = fc.constantFrom("cordon", "uncordon", "drain", "resume", "promote", "demote", "bogus", "");
 const paths = fc.oneof(
   fc.constantFrom("/control/peers", "/control/clusters", "/control/config", "/control/audit", "/control/events", "/healthz", "/readyz", "/openapi.json", "/control", "/"),
+  fc.constantFrom("/control/moves", "/control/moves:prune", "/control/moves:bogus", "/control/moves/"),
+  ids.map((id) => `/control/moves/${id}:report`),
   fc.constantFrom("/control/upgrade", "/control/upgrades", "/control/upgrade/drain", "/control/upgrade/resume", "/control/upgrade:pause", "/control/upgrade:abort", "/control/upgrade:bogus", "/control/upgrade/"),
   ids.map((id) => `/control/peers/${id}`),
   ids.map((id) => `/control/peers/${id}/status`),
@@ -35,7 +38,7 @@ const paths = fc.oneof(
   fc.tuple(ids, verbs).map(([id, v]) => `/control/clusters/${id}:${v}`),
 );
 const query = fc.option(
-  fc.dictionary(fc.constantFrom("role", "state", "label", "pool", "limit", "cursor", "outcome", "from", "to", "action", "kinds", "since", "id", "zzz"), fc.oneof(fc.string({ maxLength: 12 }), fc.integer().map(String)), { maxKeys: 3 }),
+  fc.dictionary(fc.constantFrom("role", "state", "label", "pool", "limit", "cursor", "outcome", "from", "to", "action", "kinds", "since", "id", "peer", "active", "zzz"), fc.oneof(fc.string({ maxLength: 12 }), fc.integer().map(String)), { maxKeys: 3 }),
   { nil: undefined },
 ).map((q) => (q ? `?${new URLSearchParams(q).toString()}` : ""));
 
@@ -45,7 +48,7 @@ const bodies = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
   fc.string({ maxLength: 40 }),
   fc.dictionary(
-    fc.constantFrom("reason", "ticket", "address", "pools", "roles", "labels", "metadata", "owner", "deadlineMs", "deadline", "force", "confirm", "dryRun", "epoch", "inFlight", "workloads", "values", "expiresAt", "version", "pool", "nodes", "maxParallel", "id", "extra"),
+    fc.constantFrom("reason", "ticket", "address", "pools", "roles", "labels", "metadata", "owner", "deadlineMs", "deadline", "force", "confirm", "dryRun", "epoch", "inFlight", "workloads", "values", "expiresAt", "version", "pool", "nodes", "maxParallel", "id", "extra", "state", "before", "workload", "tier", "from", "to", "drain", "placement"),
     field,
     { maxKeys: 6 },
   ).map((v) => JSON.stringify(v)),

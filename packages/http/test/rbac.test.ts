@@ -21,6 +21,9 @@ interface Case {
 
 const startRollout = (api: TestControlApi): Promise<unknown> => call(api, "POST", "/control/upgrade/drain", "mesh.operate", { version: "2", pool: "web", reason: "setup" });
 
+const planMove = (api: TestControlApi): Promise<unknown> =>
+  call(api, "POST", "/control/moves", "mesh.operate", { id: "mv-1", workload: "db", tier: "owner", from: "node-b", to: "node-a" });
+
 const ALL: readonly Scope[] = ["mesh.read", "mesh.agent", "mesh.operate", "mesh.admin"];
 const AGENT: readonly Scope[] = ["mesh.agent", "mesh.operate", "mesh.admin"];
 const OPERATE: readonly Scope[] = ["mesh.operate", "mesh.admin"];
@@ -53,6 +56,11 @@ const cases: readonly Case[] = [
     setup: async (api) => call(api, "POST", "/control/upgrade:pause", "mesh.operate", (await startRollout(api), {})),
   },
   { name: "abortUpgrade", method: "POST", path: "/control/upgrade:abort", body: { reason: "r", confirm: true }, ok: 200, allowed: OPERATE, setup: startRollout },
+  { name: "listMoves", method: "GET", path: "/control/moves", ok: 200, allowed: ALL },
+  { name: "planMove", method: "POST", path: "/control/moves", body: { id: "mv-1", workload: "db", tier: "owner", from: "node-b", to: "node-a" }, ok: 201, allowed: OPERATE },
+  // node-a (the test agent) is the destination, so it may report serving.
+  { name: "reportMove (destination)", method: "POST", path: "/control/moves/mv-1:report", body: { state: "serving" }, ok: 200, allowed: AGENT, setup: planMove },
+  { name: "pruneMoves", method: "POST", path: "/control/moves:prune", body: { before: 1 }, ok: 200, allowed: OPERATE },
   { name: "queryAudit", method: "GET", path: "/control/audit", ok: 200, allowed: ALL },
   { name: "events", method: "GET", path: "/control/events", ok: 200, allowed: ALL },
 ];

@@ -111,3 +111,59 @@ describe("/control/events", () => {
     expect(bad.status).toBe(400);
   });
 });
+
+describe("/control/events for workload moves and one peer", () => {
+  interface Change {
+    kind: string;
+    id: string;
+    value?: { id?: string; from?: string; to?: string; phase?: string; state?: string };
+  }
+
+  /** Replays everything from the start until node-a shows up cordoned (the last write), then returns what arrived. */
+  async function replay(query: string, scope: "mesh.read" | "mesh.agent"): Promise<Change[]> {
+    const res = await fetch(`${api.url}/control/events?since=0&${query}`, { headers: api.auth(scope) });
+    expect(res.status).toBe(200);
+    const done = (evs: SseEvent[]): boolean => evs.some((e) => e.event === "peer" && (JSON.parse(e.data!) as Change).value?.id === "node-a" && (JSON.parse(e.data!) as Change).value?.phase === "cordoned");
+    const evs = await readEvents(res, done);
+    return evs.filter((e) => e.event !== undefined && e.data !== undefined).map((e) => ({ ...(JSON.parse(e.data!) as Change), event: e.event }));
+  }
+
+  async function fleetWithMoves(): Promise<void> {
+    api = await startTestControlApi();
+    for (const id of ["node-a", "node-b", "node-c"]) await register(api, id);
+    expect((await call(api, "POST", "/control/moves", "mesh.operate", { id: "mv-bc", workload: "db", tier: "owner", from: "node-b", to: "node-c" })).status).toBe(201);
+    expect((await call(api, "POST", "/control/moves", "mesh.operate", { id: "mv-ba", workload: "cache", tier: "owner", from: "node-b", to: "node-a" })).status).toBe(201);
+    await call(api, "POST", "/control/peers/node-b:cordon", "mesh.operate", { reason: "noise" });
+    await call(api, "POST", "/control/peers/node-a:cordon", "mesh.operate", { reason: "marker" });
+  }
+
+  it("sends `event: move` changes, and with ?peer= only that peer's changes and the moves from or to it", async () => {
+    await fleetWithMoves();
+    const all = await replay("kinds=peer,move", "mesh.read");
+    expect(all.filter((c) => c.kind === "move").map((c) => `${c.id}:${c.value?.state}`)).toEqual(["mv-bc:starting", "mv-ba:starting"]);
+    expect(new Set(all.filter((c) => c.kind === "peer").map((c) => c.id))).toEqual(new Set(["node-a", "node-b", "node-c"]));
+
+    const mine = await replay("kinds=peer,move&peer=node-a", "mesh.agent");
+    expect(mine.filter((c) => c.kind === "move").map((c) => c.id)).toEqual(["mv-ba"]);
+    expect(new Set(mine.filter((c) => c.kind === "peer").map((c) => c.id))).toEqual(new Set(["node-a"]));
+    expect(mine.every((c) => (c as Change & { event: string }).event === c.kind)).toBe(true);
+
+    // Other kinds are unchanged by the peer filter.
+    const withAudit = await replay("peer=node-a", "mesh.read");
+    expect(withAudit.filter((c) => c.kind === "audit").length).toBeGreaterThanOrEqual(7);
+    expect(withAudit.filter((c) => c.kind === "peer").every((c) => c.id === "node-a")).toBe(true);
+  });
+
+  it("shows an agent only its own moves even without ?peer=, and refuses ?peer= of another peer", async () => {
+    await fleetWithMoves();
+    const agent = await replay("kinds=peer,move", "mesh.agent");
+    expect(agent.filter((c) => c.kind === "move").map((c) => c.id)).toEqual(["mv-ba"]);
+    expect(new Set(agent.filter((c) => c.kind === "peer").map((c) => c.id))).toEqual(new Set(["node-a", "node-b", "node-c"]));
+    const refused = await fetch(`${api.url}/control/events?peer=node-b`, { headers: api.auth("mesh.agent") });
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+    expect(((await refused.json()) as { type: string }).type).toBe("https://drainkit.dev/problems/forbidden");
+    const audited = await api.registry.queryAudit({ id: "t", scopes: ["mesh.read"] }, { action: "watchEvents", outcome: "refused" });
+    expect(audited.items.map((e) => [e.actor, e.errorCode])).toEqual([["node-a", "forbidden"]]);
+  });
+});

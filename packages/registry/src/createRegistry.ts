@@ -40,7 +40,26 @@ import {
 } from "./errors.ts";
 import { mergePatch } from "./mergePatch.ts";
 import { currentNode, drainStatusOf, etagOf, peerKey, reshapeNode, toPeer, type PeerRecord } from "./peerRecord.ts";
-import { requireScope, requireSelfOrOperate } from "./rbac.ts";
+import {
+  applyMoveReport,
+  authorizeMoveReport,
+  matchesMoveQuery,
+  MoveNotFoundError,
+  MovePlanConflictError,
+  moveKey,
+  newMove,
+  planOf,
+  samePlan,
+  validateMovePlan,
+  validateMoveQuery,
+  validateMoveReport,
+  type MoveChange,
+  type MovePlan,
+  type MoveQuery,
+  type MoveReport,
+  type WorkloadMove,
+} from "./moves.ts";
+import { hasScope, requireScope, requireSelfOrOperate } from "./rbac.ts";
 import {
   applyRolloutStep,
   applyRolloutVerb,
@@ -75,6 +94,7 @@ import type {
   PeerPatch,
   PeerQuery,
   PeerRegistration,
+  PlacedWorkload,
   Principal,
   Registry,
   RegistryChange,
@@ -126,6 +146,11 @@ const CONFIG_KEY = "config";
 const clusterKey = (id: string): string => `clusters/${id}`;
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,252}$/;
 const DEFAULT_PAGE = 100;
+const MAX_PLACEMENT = 10_000;
+/** Deletes per prune: with a full batch of other mutations it stays within etcd's 128 operations per transaction. */
+const PRUNE_LIMIT = 25;
+/** Marks a key deleted by an earlier mutation of the batch being planned. */
+const TOMBSTONE: unique symbol = Symbol("deleted");
 const MAX_PAGE = 1_000;
 
 interface ClusterRecord {
@@ -150,10 +175,13 @@ interface IdempotencyRecord {
 type Plan<T> =
   | {
       readonly write: true;
-      readonly key: string;
+      /** The key written; absent for a plan that only deletes. */
+      readonly key?: string;
       /** Version the decision was based on: 0 = absent, negative = staged by an earlier mutation of the same batch. */
-      readonly readVersion: number;
-      readonly record: unknown;
+      readonly readVersion?: number;
+      readonly record?: unknown;
+      /** Keys deleted in the same transaction, each compared at the version read. */
+      readonly deletes?: readonly { readonly key: string; readonly readVersion: number }[];
       readonly etagBefore?: string;
       readonly etagAfter: string;
       readonly result: T;
@@ -218,6 +246,30 @@ function validateLabels(v: unknown): Record<string, string> {
 function validateObject(field: string, v: unknown): Record<string, unknown> {
   if (typeof v !== "object" || v === null || Array.isArray(v)) throw new ValidationError(field, "expected an object");
   return { ...(v as Record<string, unknown>) };
+}
+
+/** The agent's placement, checked entry by entry; the error names the first bad field. */
+function validatePlacement(v: unknown): PlacedWorkload[] {
+  if (!Array.isArray(v)) throw new ValidationError("placement", "expected a list of { id, owner? }");
+  if (v.length > MAX_PLACEMENT) throw new ValidationError("placement", `at most ${MAX_PLACEMENT} workloads per report`);
+  const seen = new Set<string>();
+  return v.map((entry: unknown, i) => {
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) throw new ValidationError(`placement[${i}]`, "expected { id, owner? }");
+    const e = entry as Record<string, unknown>;
+    const id = validateId(`placement[${i}].id`, e["id"]);
+    if (seen.has(id)) throw new ValidationError(`placement[${i}].id`, `"${id}" is listed twice`);
+    seen.add(id);
+    if (e["owner"] === undefined) return { id };
+    const owner = validateId(`placement[${i}].owner`, e["owner"]);
+    if (owner === id) throw new ValidationError(`placement[${i}].owner`, "a workload cannot own itself");
+    return { id, owner };
+  });
+}
+
+function countPlacement(placement: readonly PlacedWorkload[]): { owners: number; children: number } {
+  let owners = 0;
+  for (const w of placement) if (w.owner === undefined) owners++;
+  return { owners, children: placement.length - owners };
 }
 
 function same(a: unknown, b: unknown): boolean {
@@ -318,7 +370,7 @@ class StoreRegistry implements Registry {
    */
   async #getForWrite(key: string): Promise<Versioned | undefined> {
     const staged = this.#staged?.get(key);
-    if (staged !== undefined) return staged;
+    if (staged !== undefined) return staged.value === TOMBSTONE ? undefined : staged;
     return this.#written.get(key) ?? (await this.#get(key));
   }
 
@@ -331,7 +383,8 @@ class StoreRegistry implements Registry {
     for (const [key, v] of staged) {
       if (!key.startsWith(prefix)) continue;
       merged ??= new Map(listed.items.map((i) => [i.key, i]));
-      merged.set(key, v);
+      if (v.value === TOMBSTONE) merged.delete(key);
+      else merged.set(key, v);
     }
     if (merged === undefined) return listed;
     return { items: [...merged.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)), revision: listed.revision };
@@ -470,14 +523,14 @@ class StoreRegistry implements Registry {
   }
 
   watch(fromRevision: number, onChange: (change: RegistryChange) => void, onError?: (error: Error) => void): { close(): void } {
-    return this.#watch(fromRevision, onChange as (change: RegistryChange | RolloutChange) => void, onError, false);
+    return this.#watch(fromRevision, onChange as (change: RegistryChange | RolloutChange | MoveChange) => void, onError, false);
   }
 
-  watchAll(fromRevision: number, onChange: (change: RegistryChange | RolloutChange) => void, onError?: (error: Error) => void): { close(): void } {
+  watchAll(fromRevision: number, onChange: (change: RegistryChange | RolloutChange | MoveChange) => void, onError?: (error: Error) => void): { close(): void } {
     return this.#watch(fromRevision, onChange, onError, true);
   }
 
-  #watch(fromRevision: number, onChange: (change: RegistryChange | RolloutChange) => void, onError: ((error: Error) => void) | undefined, rollouts: boolean): { close(): void } {
+  #watch(fromRevision: number, onChange: (change: RegistryChange | RolloutChange | MoveChange) => void, onError: ((error: Error) => void) | undefined, rollouts: boolean): { close(): void } {
     return this.#store.watch(
       "",
       fromRevision,
@@ -503,6 +556,8 @@ class StoreRegistry implements Registry {
           onChange({ revision, kind: "audit", id: entry?.id ?? key.slice("audit/".length), value: entry });
         } else if (rollouts && key.startsWith("rollouts/")) {
           onChange({ revision, kind: "rollout", id: key.slice("rollouts/".length), value: c.value as Rollout | undefined });
+        } else if (rollouts && key.startsWith("moves/")) {
+          onChange({ revision, kind: "move", id: key.slice("moves/".length), value: c.value as WorkloadMove | undefined });
         }
       },
       onError,
@@ -579,7 +634,8 @@ class StoreRegistry implements Registry {
             compared.add(key);
             compare.push({ key, version: readVersion });
           }
-          ops.push({ type: "put", key, value });
+          if (value === TOMBSTONE) ops.push({ type: "delete", key });
+          else ops.push({ type: "put", key, value });
           staged.set(key, { key, value, version: --fake });
         };
         for (const job of jobs) {
@@ -708,7 +764,10 @@ class StoreRegistry implements Registry {
       ...(etagBefore === undefined ? {} : { etagBefore }),
       ...(etagAfter === undefined ? {} : { etagAfter }),
     });
-    if (decided?.write === true) stage(decided.key, decided.record, decided.readVersion);
+    if (decided?.write === true) {
+      if (decided.key !== undefined) stage(decided.key, decided.record, decided.readVersion ?? 0);
+      for (const d of decided.deletes ?? []) stage(d.key, TOMBSTONE, d.readVersion);
+    }
     stage(auditKey(entry.seq), entry, -1);
     const result: MutationOutcome<unknown> | undefined =
       decided === undefined ? undefined : { value: decided.result, etag: decided.write ? decided.etagAfter : decided.etag, changed: decided.write, auditId: entry.id };
@@ -874,10 +933,12 @@ class StoreRegistry implements Registry {
         const t = transitionNode(node, event, now);
         if (t.ok) node = t.state;
       }
+      const placement = r.placement === undefined ? undefined : validatePlacement(r.placement);
       const status = {
         roles,
         inFlight: r.inFlight ?? {},
-        workloads: r.workloads ?? { owners: 0, children: 0 },
+        workloads: r.workloads ?? (placement === undefined ? { owners: 0, children: 0 } : countPlacement(placement)),
+        ...(placement === undefined ? {} : { placement }),
         heartbeatAt: now,
         epoch: r.epoch,
         ...(r.reason === undefined ? {} : { reason: r.reason }),
@@ -1192,6 +1253,76 @@ class StoreRegistry implements Registry {
     return this.#rolloutMutation(principal, "rolloutStep", id, step, options, () => requireScope(principal, "mesh.operate", "rolloutStep"), (r) =>
       applyRolloutStep(r, step, this.#clock.now()),
     );
+  }
+
+  // ------------------------------------------------------------- moves
+
+  async #moves(forWrite = false): Promise<{ move: WorkloadMove; version: number }[]> {
+    const { items } = forWrite ? await this.#listForWrite("moves/") : await this.#list("moves/");
+    return items.map((i) => ({ move: i.value as WorkloadMove, version: i.version })).sort((a, b) => a.move.createdAt - b.move.createdAt || (a.move.id < b.move.id ? -1 : 1));
+  }
+
+  async listMoves(principal: Principal, query: MoveQuery = {}): Promise<readonly WorkloadMove[]> {
+    // mesh.agent implies mesh.read for peers, but an agent sees only the moves it takes part in.
+    const seesAll = hasScope(principal, "mesh.operate") || principal.scopes.includes("mesh.read");
+    if (!seesAll) requireScope(principal, "mesh.agent", "listMoves");
+    const q = validateMoveQuery(query);
+    return (await this.#moves())
+      .map((m) => m.move)
+      .filter((m) => (seesAll || m.from === principal.id || m.to === principal.id) && matchesMoveQuery(m, q));
+  }
+
+  planMove(principal: Principal, plan: MovePlan, options: MutationOptions = {}): Promise<MutationOutcome<WorkloadMove>> {
+    const id = typeof plan?.id === "string" ? plan.id : "";
+    let before: string | undefined;
+    return this.#mutate({ principal, action: "planMove", target: `move/${id}`, options, request: plan, etagBefore: () => before }, async () => {
+      requireScope(principal, "mesh.operate", "planMove");
+      const p = validateMovePlan(plan, validateId);
+      const got = await this.#getForWrite(moveKey(p.id));
+      const existing = got?.value as WorkloadMove | undefined;
+      if (existing !== undefined) {
+        before = etagOf(existing.generation);
+        this.#checkIfMatch(`move/${p.id}`, options, existing.generation);
+        if (!samePlan(planOf(existing), p)) throw new MovePlanConflictError(p.id);
+        return { write: false, etag: etagOf(existing.generation), result: existing };
+      }
+      if (options.ifMatch !== undefined && options.ifMatch !== "*") this.#checkIfMatch(`move/${p.id}`, options, 0);
+      for (const peer of [p.from, p.to]) {
+        if ((await this.#getForWrite(peerKey(peer))) === undefined) throw new NotFoundError("peer", peer);
+      }
+      const move = newMove(p, principal.id, this.#clock.now());
+      return { write: true, key: moveKey(p.id), readVersion: 0, record: move, etagAfter: etagOf(move.generation), result: move };
+    });
+  }
+
+  reportMove(principal: Principal, id: string, report: MoveReport, options: MutationOptions = {}): Promise<MutationOutcome<WorkloadMove>> {
+    let before: string | undefined;
+    return this.#mutate({ principal, action: "reportMove", target: `move/${id}`, options, request: report, etagBefore: () => before }, async () => {
+      if (!hasScope(principal, "mesh.operate")) requireScope(principal, "mesh.agent", "reportMove");
+      const r = validateMoveReport(report);
+      const got = ID_PATTERN.test(id) ? await this.#getForWrite(moveKey(id)) : undefined;
+      if (got === undefined) throw new MoveNotFoundError(id);
+      const move = got.value as WorkloadMove;
+      before = etagOf(move.generation);
+      authorizeMoveReport(principal, move, r.state);
+      this.#checkIfMatch(`move/${id}`, options, move.generation);
+      const next = applyMoveReport(move, r, this.#clock.now());
+      if (next === undefined) return { write: false, etag: etagOf(move.generation), result: move };
+      return { write: true, key: moveKey(id), readVersion: got.version, record: next, etagBefore: before, etagAfter: etagOf(next.generation), result: next };
+    });
+  }
+
+  pruneMoves(principal: Principal, input: { readonly before: number }, options: MutationOptions = {}): Promise<MutationOutcome<{ readonly deleted: number; readonly remaining: number }>> {
+    return this.#mutate({ principal, action: "pruneMoves", target: "moves", options, request: input }, async () => {
+      requireScope(principal, "mesh.operate", "pruneMoves");
+      const cutoff = (input as { before?: unknown } | undefined)?.before;
+      if (typeof cutoff !== "number" || !Number.isFinite(cutoff)) throw new ValidationError("before", "expected epoch milliseconds");
+      const due = (await this.#moves(true)).filter(({ move }) => (move.state === "done" || move.state === "failed") && move.updatedAt < cutoff);
+      const now = due.slice(0, PRUNE_LIMIT);
+      const result = { deleted: now.length, remaining: due.length - now.length };
+      if (now.length === 0) return { write: false, etag: '"0"', result };
+      return { write: true, deletes: now.map(({ move, version }) => ({ key: moveKey(move.id), readVersion: version })), etagAfter: '"0"', result };
+    });
   }
 }
 

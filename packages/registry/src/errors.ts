@@ -139,6 +139,8 @@ export const httpStatusByCode: Readonly<Record<string, number>> = {
   "only-schedulable-node": 409,
   "last-active-cluster": 409,
   "rollout-in-progress": 409,
+  "move-state-conflict": 409,
+  "move-plan-conflict": 409,
   "idempotency-conflict": 409,
   "etag-mismatch": 412,
   "history-compacted": 410,

@@ -36,3 +36,18 @@ export {
   type RolloutState,
   type RolloutStep,
 } from "./rollouts.ts";
+export {
+  applyMoveReport,
+  authorizeMoveReport,
+  matchesMoveQuery,
+  moveActive,
+  MoveNotFoundError,
+  MovePlanConflictError,
+  MoveStateConflictError,
+  type MoveChange,
+  type MovePlan,
+  type MoveQuery,
+  type MoveReport,
+  type MoveState,
+  type WorkloadMove,
+} from "./moves.ts";

@@ -1,4 +1,5 @@
 import type { NodePhase, PoolBudget, RolePhase } from "@drainkit/core";
+import type { MoveChange, MovePlan, MoveQuery, MoveReport, WorkloadMove } from "./moves.ts";
 import type { Rollout, RolloutChange, RolloutStartInput, RolloutStep } from "./rollouts.ts";
 
 /**
@@ -74,12 +75,21 @@ export interface RoleStatus {
   readonly epoch: number;
 }
 
+/** One workload a peer holds, as its agent reports it. */
+export interface PlacedWorkload {
+  readonly id: string;
+  /** The owner workload; absent for an owner. */
+  readonly owner?: string;
+}
+
 /** Observed state, reported by the host's agent. */
 export interface PeerStatus {
   readonly roles: Readonly<Record<string, RoleStatus>>;
   /** In-flight units per drain participant. */
   readonly inFlight: Readonly<Record<string, number>>;
   readonly workloads: { readonly owners: number; readonly children: number };
+  /** Which workloads the peer holds, as last reported (absent when the agent does not report placement). */
+  readonly placement?: readonly PlacedWorkload[];
   /** Epoch ms of the report, as stamped by the registry's clock. */
   readonly heartbeatAt: number;
   /** The drain epoch the agent last acted on. */
@@ -239,7 +249,14 @@ export interface PeerRegistration {
 export interface StatusReport {
   readonly roles: Readonly<Record<string, RoleStatus>>;
   readonly inFlight?: Readonly<Record<string, number>>;
+  /** Counts; derived from `placement` when only that is given. */
   readonly workloads?: { readonly owners: number; readonly children: number };
+  /**
+   * The workloads the peer holds (at most 10,000, ids unique, an entry never
+   * its own owner). Stored as reported; when `workloads` is absent the counts
+   * are derived from it (owners: entries without `owner`).
+   */
+  readonly placement?: readonly PlacedWorkload[];
   /** The drain epoch the agent acted on; reports from an older epoch are ignored. */
   readonly epoch: number;
   readonly reason?: string;
@@ -353,8 +370,8 @@ export interface Registry {
   recordRefusal(principal: Principal | undefined, action: AuditAction, target: string, error: { readonly code: string }, options?: MutationOptions): Promise<AuditEntry>;
   /** Every peer with a drain request, for controllers rebuilding after failover. */
   drainRecords(): Promise<readonly DrainRecord[]>;
-  /** Like {@link watch}, plus `kind: "rollout"` changes (rolling upgrades). */
-  watchAll(fromRevision: number, onChange: (change: RegistryChange | RolloutChange) => void, onError?: (error: Error) => void): { close(): void };
+  /** Like {@link watch}, plus `kind: "rollout"` (rolling upgrades) and `kind: "move"` (workload moves) changes. */
+  watchAll(fromRevision: number, onChange: (change: RegistryChange | RolloutChange | MoveChange) => void, onError?: (error: Error) => void): { close(): void };
   /** A rollout by id, or the latest one; `not-found` when there is none. */
   getRollout(principal: Principal, id?: string): Promise<Rollout>;
   /** Every rollout, oldest first. */
@@ -371,4 +388,25 @@ export interface Registry {
   abortRollout(principal: Principal, id: string | undefined, options?: MutationOptions): Promise<MutationOutcome<Rollout>>;
   /** The leader's rollout runner records each node's step (mesh.operate). */
   recordRolloutStep(principal: Principal, id: string, step: RolloutStep, options?: MutationOptions): Promise<MutationOutcome<Rollout>>;
+  /**
+   * Records a workload move in state `starting` (mesh.operate; the leader).
+   * `from` and `to` must be registered peers and differ. The same id with the
+   * same plan is a no-op; with another plan, `move-plan-conflict`.
+   */
+  planMove(principal: Principal, plan: MovePlan, options?: MutationOptions): Promise<MutationOutcome<WorkloadMove>>;
+  /**
+   * Moves a move along its state machine: `serving` and `failed` from the
+   * destination's agent, `done` from the source's agent, any of them with
+   * mesh.operate. Repeating the current state is a no-op; any other arrow is
+   * `move-state-conflict` (409).
+   */
+  reportMove(principal: Principal, id: string, report: MoveReport, options?: MutationOptions): Promise<MutationOutcome<WorkloadMove>>;
+  /** Moves, oldest first. mesh.read sees all; an agent only the moves from or to its own peer. */
+  listMoves(principal: Principal, query?: MoveQuery): Promise<readonly WorkloadMove[]>;
+  /**
+   * Deletes ended (`done` / `failed`) moves last written before `before`
+   * (mesh.operate): at most 25 per call, in one transaction with one audit
+   * entry; `remaining` says how many more are due (call again).
+   */
+  pruneMoves(principal: Principal, input: { readonly before: number }, options?: MutationOptions): Promise<MutationOutcome<{ readonly deleted: number; readonly remaining: number }>>;
 }

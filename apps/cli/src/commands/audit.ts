@@ -112,8 +112,8 @@ export function auditCommand(): Command {
 /** `drainctl events`: the change feed, one line per change. */
 export function eventsCommand(): Command {
   return new Command("events")
-    .description("Follow the change feed (peers, clusters, config, audit) until Ctrl-C")
-    .option("--kinds <kinds>", "comma-separated: peer, cluster, config, audit (all by default)")
+    .description("Follow the change feed (peers, clusters, config, audit, moves) until Ctrl-C")
+    .option("--kinds <kinds>", "comma-separated: peer, cluster, config, audit, move (all by default)")
     .option("--since <revision>", "replay changes after this store revision first", (v) => Number(v))
     .option("--count <n>", "exit after this many events", (v) => Number(v))
     .action(async (o: { kinds?: string; since?: number; count?: number }, cmd: Command) => {
@@ -141,5 +141,6 @@ function summary(c: RegistryChange): string {
   if (c.kind === "peer") return `phase=${String(v["phase"])} epoch=${String(v["epoch"])}`;
   if (c.kind === "cluster") return `role=${String(v["role"])} state=${String(v["state"])}`;
   if (c.kind === "audit") return `${String(v["actor"])} ${String(v["action"])} ${String(v["target"])} ${String(v["outcome"])}`;
+  if (c.kind === "move") return `${String(v["workload"])} ${String(v["from"])} → ${String(v["to"])} ${String(v["state"])}`;
   return `version=${String(v["version"])}`;
 }

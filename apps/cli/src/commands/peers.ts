@@ -2,7 +2,8 @@ import { Command, Option } from "commander";
 import type { ControlClient } from "../client.ts";
 import { confirmDestructive } from "../confirm.ts";
 import { lineDisplay, terminalDisplay } from "../drain/display.ts";
-import { followDrains } from "../drain/follow.ts";
+import { followDrains, type DrainProgress } from "../drain/follow.ts";
+import { describeCounts } from "../drain/moves.ts";
 import { CliError, EXIT, ProblemError, usageError } from "../errors.ts";
 import { parseDuration, relativeTime, type TableView } from "../output.ts";
 import { auditFields, requireReason, Session, type AuditFields } from "../session.ts";
@@ -121,7 +122,7 @@ interface DrainFlags extends MutationFlags {
   readonly wait: boolean;
 }
 
-async function followWithProgress(s: Session, peers: readonly string[], since: number | undefined): Promise<DrainStatus[]> {
+async function followWithProgress(s: Session, peers: readonly string[], since: number | undefined): Promise<DrainProgress[]> {
   const stopping = new AbortController();
   const onSigint = (): void => stopping.abort();
   process.once("SIGINT", onSigint);
@@ -142,8 +143,10 @@ async function followWithProgress(s: Session, peers: readonly string[], since: n
   }
 }
 
-function reportDrains(s: Session, statuses: readonly DrainStatus[]): void {
+function reportDrains(s: Session, statuses: readonly DrainProgress[]): void {
   s.print({ items: statuses }, () => drainTable(statuses));
+  // The workload moves of each followed drain, on stderr so stdout keeps its shape.
+  for (const x of statuses) if (x.moves !== undefined && x.moves.done + x.moves.failed + x.moves.inFlight > 0) s.note(`${x.peer}: ${describeCounts(x.moves)}`);
   const failed = statuses.filter((x) => x.status === "failed");
   if (failed.length > 0) {
     s.note(`drain failed on ${failed.map((f) => `${f.peer} (${f.reason ?? "no reason given"})`).join(", ")}; the node stays quiesced. Retry: drainctl peers drain <peer> --reason …   or bring it back: drainctl peers resume <peer>`);

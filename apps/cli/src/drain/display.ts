@@ -1,10 +1,38 @@
 import { MultiBar, Presets, type SingleBar } from "cli-progress";
 import type { DrainStatus } from "../types.ts";
+import { describeCounts, type MoveCounts } from "./moves.ts";
 
 /** Shows drain progress as it arrives. */
 export interface DrainDisplay {
-  update(status: DrainStatus): void;
+  /** `moves` is given when the control plane reports workload moves (REST), absent otherwise (gRPC). */
+  update(status: DrainStatus, moves?: MoveCounts): void;
   stop(): void;
+}
+
+/** Owners and children the peer held when the drain began (the most seen while following), to show how far the moves got. */
+export interface WorkloadsAtStart {
+  readonly owners: number;
+  readonly children: number;
+}
+
+/**
+ * "owners 3 → 1, children 5 → 5, moves in flight 2, done 3, failed 1 (last: db-3: volume full)",
+ * only the moves while the agent has not reported workloads for this drain, or
+ * undefined when there is nothing to move and nothing moved.
+ */
+export function describeMoves(start: WorkloadsAtStart, s: DrainStatus, c: MoveCounts | undefined): string | undefined {
+  if (c === undefined) return undefined;
+  const held = start.owners + start.children > 0;
+  if (!held && c.inFlight + c.done + c.failed === 0) return undefined;
+  return held ? `owners ${start.owners} → ${s.remaining.owners}, children ${start.children} → ${s.remaining.children}, ${describeCounts(c)}` : describeCounts(c);
+}
+
+/**
+ * The most each count has been while following: the agent may report its
+ * workloads for the new epoch only after the first status was read (0 then).
+ */
+function widen(start: WorkloadsAtStart | undefined, s: DrainStatus): WorkloadsAtStart {
+  return { owners: Math.max(start?.owners ?? 0, s.remaining.owners), children: Math.max(start?.children ?? 0, s.remaining.children) };
 }
 
 const remainingOf = (s: DrainStatus): number => s.remaining.inFlight + s.remaining.owners + s.remaining.children;
@@ -36,24 +64,27 @@ export function terminalDisplay(stream: NodeJS.WritableStream & { isTTY?: boolea
     },
     Presets.shades_classic,
   );
-  const bars = new Map<string, { bar: SingleBar; total: number; since: number }>();
+  const bars = new Map<string, { bar: SingleBar; total: number; since: number; start: WorkloadsAtStart }>();
   const width = { peer: 0 };
   return {
-    update(s) {
+    update(s, moves) {
       width.peer = Math.max(width.peer, s.peer.length);
       const remaining = remainingOf(s);
       let entry = bars.get(s.peer);
       if (entry === undefined) {
-        entry = { bar: multi.create(Math.max(remaining, 1), 0, { peer: s.peer.padEnd(width.peer), phase: s.status, detail: describe(s), eta: "-" }), total: Math.max(remaining, 1), since: Date.now() };
+        entry = { bar: multi.create(Math.max(remaining, 1), 0, { peer: s.peer.padEnd(width.peer), phase: s.status, detail: describe(s), eta: "-" }), total: Math.max(remaining, 1), since: Date.now(), start: widen(undefined, s) };
         bars.set(s.peer, entry);
       }
+      entry.start = widen(entry.start, s);
+      const movesText = describeMoves(entry.start, s, moves);
+      const detail = movesText === undefined ? describe(s) : `${describe(s)} | ${movesText}`;
       // New work can arrive while draining (a workload landing late): grow the bar instead of going backwards.
       if (remaining > entry.total) {
         entry.total = remaining;
         entry.bar.setTotal(remaining);
       }
       const done = s.status === "drained" || s.status === "none" ? entry.total : entry.total - remaining;
-      entry.bar.update(done, { peer: s.peer.padEnd(width.peer), phase: s.status, detail: describe(s), eta: eta(s, done, entry.total, Date.now() - entry.since) });
+      entry.bar.update(done, { peer: s.peer.padEnd(width.peer), phase: s.status, detail, eta: eta(s, done, entry.total, Date.now() - entry.since) });
     },
     stop() {
       multi.stop();
@@ -64,18 +95,27 @@ export function terminalDisplay(stream: NodeJS.WritableStream & { isTTY?: boolea
 /** Without a terminal: one line per change, so logs of CI jobs stay readable. */
 export function lineDisplay(stream: NodeJS.WritableStream): DrainDisplay {
   const last = new Map<string, string>();
-  const seen = new Map<string, { total: number; since: number }>();
+  const lastMoves = new Map<string, string>();
+  const seen = new Map<string, { total: number; since: number; start: WorkloadsAtStart }>();
   return {
-    update(s) {
+    update(s, moves) {
       const remaining = remainingOf(s);
-      const first = seen.get(s.peer) ?? { total: 0, since: Date.now() };
+      const first = seen.get(s.peer) ?? { total: 0, since: Date.now(), start: widen(undefined, s) };
       first.total = Math.max(first.total, remaining);
+      first.start = widen(first.start, s);
       seen.set(s.peer, first);
       const line = `${s.peer}: ${s.status} (${describe(s)})`;
-      if (last.get(s.peer) === line) return;
-      last.set(s.peer, line);
-      const left = eta(s, first.total - remaining, first.total, Date.now() - first.since);
-      stream.write(`${line}${left === "-" || left === "done" ? "" : ` ETA ${left}`}\n`);
+      if (last.get(s.peer) !== line) {
+        last.set(s.peer, line);
+        const left = eta(s, first.total - remaining, first.total, Date.now() - first.since);
+        stream.write(`${line}${left === "-" || left === "done" ? "" : ` ETA ${left}`}\n`);
+      }
+      // Moves get their own line: a change of either shows, and the status line keeps its shape for scripts reading it.
+      const movesText = describeMoves(first.start, s, moves);
+      if (movesText !== undefined && lastMoves.get(s.peer) !== movesText) {
+        lastMoves.set(s.peer, movesText);
+        stream.write(`${s.peer}: ${movesText}\n`);
+      }
     },
     stop() {},
   };

@@ -110,4 +110,89 @@ describe("drainkit serve on a 3-member etcd cluster", () => {
       expect([p.phase, p.epoch]).toEqual(["active", 1]);
     }
   }, 180_000);
+
+  it("a leader killed while workload moves are in flight: the next leader adopts them, none is planned twice, nothing is lost", async () => {
+    const hosts = etcd.endpoints.map((e) => e.replace(/^https?:\/\//, "")).join(",");
+    const store = `etcd://${hosts}/e2e-moves-${process.pid}`;
+    const mine: Served[] = [];
+    for (const id of ["m1", "m2", "m3"]) {
+      mine.push(await serve(["--store", store, "--replica-id", id, "--leader-ttl", "2s", "--token-file", join(dir, `${id}.json`)], { DRAINKIT_ADMIN_TOKEN: ADMIN }));
+    }
+    replicas.push(...mine);
+    const leader = await Promise.race(mine.map((r) => r.waitForLog(elected).then(() => r)));
+    const followers = mine.filter((r) => r !== leader);
+    const f1 = followers[0]!;
+
+    // Three hosts; node-1 holds three shards with one replica each. The hosts do nothing until `acting`.
+    const held = new Map<string, Map<string, { id: string; owner?: string }>>([["node-1", new Map()], ["node-2", new Map()], ["node-3", new Map()]]);
+    for (let i = 0; i < 3; i++) {
+      held.get("node-1")!.set(`s${i}`, { id: `s${i}` });
+      held.get("node-1")!.set(`s${i}.r`, { id: `s${i}.r`, owner: `s${i}` });
+    }
+    let draining = false;
+    const report = async (id: string): Promise<void> => {
+      const on = id === "node-1" && draining;
+      const phase = on ? (held.get(id)!.size === 0 ? "drained" : "draining") : "active";
+      const r = await api(f1.url, ADMIN, "PUT", `/control/peers/${id}/status`, { roles: { storage: { phase, epoch: on ? 1 : 0 } }, epoch: on ? 1 : 0, placement: [...held.get(id)!.values()] });
+      expect(r.status).toBe(200);
+    };
+    for (const id of held.keys()) {
+      expect((await api(f1.url, ADMIN, "PUT", `/control/peers/${id}`, { address: `${id}:80`, pools: ["db"], roles: ["storage"] })).status).toBe(200);
+      await report(id);
+    }
+    expect((await api(f1.url, ADMIN, "POST", "/control/peers/node-1:drain", { reason: "disk", deadlineMs: 600_000 })).status).toBe(202);
+    draining = true;
+
+    type Move = { id: string; workload: string; owner?: string; from: string; to: string; state: string };
+    const moves = async (q = ""): Promise<Move[]> => ((await api(f1.url, ADMIN, "GET", `/control/moves${q}`)).body["items"] as Move[]);
+    // The leader plans the owners' moves (batch of 10: all three owners) and persists them before it dies.
+    while ((await moves("?state=starting")).length < 3) await sleep(100);
+    const planned = await moves();
+    leader.proc.kill("SIGKILL");
+    await leader.exited;
+    const next = await Promise.race(followers.map((r) => r.waitForLog(elected).then(() => r)));
+    const rebuilt = await next.waitForLog((l) => l["msg"] === "workload move planner rebuilt from the registry");
+    expect(rebuilt["adopted"]).toBe(3);
+
+    // Now the hosts act, make before break, through a surviving replica.
+    const stop = new AbortController();
+    const hostLoop = (async () => {
+      while (!stop.signal.aborted) {
+        for (const m of await moves("?active=true").catch(() => [] as Move[])) {
+          if (m.state === "starting") {
+            held.get(m.to)!.set(m.workload, m.owner === undefined ? { id: m.workload } : { id: m.workload, owner: m.owner });
+            await report(m.to);
+            await api(f1.url, ADMIN, "POST", `/control/moves/${m.id}:report`, { state: "serving" });
+          } else if (m.state === "serving") {
+            held.get(m.from)!.delete(m.workload);
+            await report(m.from);
+            await api(f1.url, ADMIN, "POST", `/control/moves/${m.id}:report`, { state: "done" });
+          }
+        }
+        await sleep(50).catch(() => {});
+      }
+    })();
+    try {
+      for (;;) {
+        const st = await api(f1.url, ADMIN, "GET", "/control/peers/node-1/drain");
+        if (st.body["status"] === "drained") break;
+        await sleep(100);
+      }
+    } finally {
+      stop.abort();
+      await hostLoop;
+    }
+
+    const all = await moves();
+    // The three adopted moves kept their ids; only the three replicas were planned after; nothing twice.
+    expect(all.filter((m) => planned.some((p) => p.id === m.id))).toHaveLength(3);
+    expect(all).toHaveLength(6);
+    expect(new Set(all.map((m) => m.workload)).size).toBe(6);
+    expect(all.every((m) => m.state === "done")).toBe(true);
+    expect(held.get("node-1")!.size).toBe(0);
+    for (const w of ["s0", "s0.r", "s1", "s1.r", "s2", "s2.r"]) expect([...held.values()].filter((h) => h.has(w))).toHaveLength(1);
+    for (const i of [0, 1, 2]) expect([...held].find(([, h]) => h.has(`s${i}.r`))![0]).toBe([...held].find(([, h]) => h.has(`s${i}`))![0]);
+    const audit = await api(f1.url, ADMIN, "GET", "/control/audit?action=planMove&limit=100");
+    expect((audit.body["items"] as { outcome: string }[]).filter((e) => e.outcome === "ok")).toHaveLength(6);
+  }, 180_000);
 });

@@ -4,7 +4,10 @@ import { createControlPlaneClient, type ControlPlaneClient } from "@drainkit/age
 import { systemClock } from "@drainkit/core";
 import { startRouter, type Router } from "@drainkit/routing";
 import { request } from "undici";
+import type { JobEvent as ReplicaJobEvent } from "../../src/service.ts";
 import { eventually, startBalancer, startControlPlane, startReplica, type ControlPlane, type Replica } from "./harness.ts";
+
+type JobEvent = ReplicaJobEvent & { readonly replica?: string };
 
 // The same rolling upgrade, but run by the control plane's own rollout
 // controller (`POST /control/upgrade/drain` with `awaitVersion`): it cordons,
@@ -34,7 +37,11 @@ interface RolloutBody {
 it("the control plane's rollout upgrades every replica through its agent, under load, without an error", async () => {
   cp = await startControlPlane(IDS);
   ops = createControlPlaneClient({ url: cp.url, token: cp.adminToken });
-  for (const id of IDS) replicas.set(id, await startReplica({ id, version: "1.0.0", controlPlane: cp, latencyMs: 30 }));
+  // Background jobs are the replicas' workloads: the control plane moves them off each replica it drains.
+  const JOBS: Record<string, string[]> = { "svc-1": ["job-1", "job-2"], "svc-2": ["job-3"], "svc-3": [] };
+  for (const id of IDS) replicas.set(id, await startReplica({ id, version: "1.0.0", controlPlane: cp, latencyMs: 30, jobs: JOBS[id]! }));
+  const history: JobEvent[] = [];
+  const jobsOf = async (r: Replica): Promise<{ jobs: { id: string }[]; history: JobEvent[] }> => (await (await request(`${r.admin}/jobs`)).body.json()) as never;
   router = await startRouter({ source: ops, clock: systemClock() });
   await eventually(() => router!.members("edge").length === IDS.length, "three routable members");
   const balancer = await startBalancer(router, "edge", () => "rollout");
@@ -57,7 +64,12 @@ it("the control plane's rollout upgrades every replica through its agent, under 
       for (const p of (await ops!.listPeers({ pool: "example" })).items) {
         if (p.phase !== "drained" || p.labels["version"] === "2.0.0" || restarting.has(p.id)) continue;
         restarting.add(p.id);
-        expect(await replicas.get(p.id)!.stop()).toBe(0);
+        const old = replicas.get(p.id)!;
+        const before = await jobsOf(old);
+        // The control plane moved every job away before it called the replica drained.
+        expect(before.jobs).toEqual([]);
+        history.push(...before.history.map((e) => ({ ...e, replica: p.id })));
+        expect(await old.stop()).toBe(0);
         replicas.set(p.id, await startReplica({ id: p.id, version: "2.0.0", controlPlane: cp!, latencyMs: 30 }));
       }
       await new Promise((r) => setTimeout(r, 50));
@@ -91,6 +103,20 @@ it("the control plane's rollout upgrades every replica through its agent, under 
   expect(balancer.stats.cutOff).toEqual([]);
   expect(balancer.stats.otherStatus).toEqual([]);
   expect(balancer.stats.exhausted).toBe(0);
+  // Every job runs on exactly one replica at the end, and each move started the job on its destination before stopping it on its source.
+  const now = await Promise.all([...replicas.values()].map(async (r) => ({ id: r.id, ...(await jobsOf(r)) })));
+  for (const r of now) history.push(...r.history.map((e) => ({ ...e, replica: r.id })));
+  for (const job of ["job-1", "job-2", "job-3"]) expect(now.filter((r) => r.jobs.some((j) => j.id === job)).map((r) => r.id)).toHaveLength(1);
+  const moves = new Map<string, JobEvent[]>();
+  for (const e of history) if (e.move !== undefined) moves.set(e.move, [...(moves.get(e.move) ?? []), e]);
+  expect(moves.size).toBeGreaterThanOrEqual(3);
+  for (const [move, events] of moves) {
+    const start = events.find((e) => e.action === "start");
+    const stop = events.find((e) => e.action === "stop");
+    expect({ move, start: start !== undefined, stop: stop !== undefined }).toEqual({ move, start: true, stop: true });
+    expect(start!.at).toBeLessThanOrEqual(stop!.at);
+    expect(start!.replica).not.toBe(stop!.replica);
+  }
   for (const r of balancer.stats.refused) expect([r.retryAfter !== undefined, r.retriedOn !== undefined && r.retriedOn !== r.member]).toEqual([true, true]);
   expect({ errors: load!.errors, timeouts: load!.timeouts, non2xx: load!.non2xx }).toEqual({ errors: 0, timeouts: 0, non2xx: 0 });
 }, 150_000);

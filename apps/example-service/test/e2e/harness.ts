@@ -92,8 +92,9 @@ export interface Replica {
   stop(): Promise<number | null>;
 }
 
-export async function startReplica(options: { id: string; version: string; controlPlane: ControlPlane; latencyMs?: number }): Promise<Replica> {
-  const c = child([SERVICE, "--id", options.id, "--version", options.version, "--control-plane", options.controlPlane.url, "--latency-ms", String(options.latencyMs ?? 50), "--heartbeat-ms", "500"], {
+export async function startReplica(options: { id: string; version: string; controlPlane: ControlPlane; latencyMs?: number; jobs?: readonly string[] }): Promise<Replica> {
+  const jobs = options.jobs === undefined || options.jobs.length === 0 ? [] : ["--jobs", options.jobs.join(",")];
+  const c = child([SERVICE, "--id", options.id, "--version", options.version, "--control-plane", options.controlPlane.url, "--latency-ms", String(options.latencyMs ?? 50), "--heartbeat-ms", "500", ...jobs], {
     DRAINKIT_TOKEN: options.controlPlane.agentTokens[options.id]!,
   });
   const line = JSON.parse(await firstLine(c, (l) => l.includes('"listening"'), `replica ${options.id}`)) as { http: string; grpc: string; admin: string; pid: number };

@@ -103,6 +103,17 @@ export const contractCases: readonly ContractCase[] = [
     ],
   },
   {
+    name: "an agent reports the workloads it holds; a malformed placement is a validation error",
+    setup: [peer("node-a")],
+    steps: [
+      { call: { action: "reportStatus", as: "mesh.agent", id: "node-a", input: { roles: {}, epoch: 0, placement: [{ id: "db" }, { id: "db-1", owner: "db" }] } }, expect: "ok", changed: true, audit: 1 },
+      { call: { action: "reportStatus", as: "mesh.agent", id: "node-a", input: { roles: {}, epoch: 0, placement: [] } }, expect: "ok", audit: 1 },
+      { call: { action: "reportStatus", as: "mesh.agent", id: "node-a", input: { roles: {}, epoch: 0, placement: [{ id: "db" }, { id: "db" }] } }, expect: "validation", audit: 1 },
+      { call: { action: "reportStatus", as: "mesh.agent", id: "node-a", input: { roles: {}, epoch: 0, placement: [{ id: "db", owner: "db" }] } }, expect: "validation", audit: 1 },
+      { call: { action: "reportStatus", as: "mesh.agent", id: "node-a", input: { roles: {}, epoch: 0, placement: [{ id: "not an id" }] } }, expect: "validation", audit: 1 },
+    ],
+  },
+  {
     name: "a reader cannot mutate",
     setup: three,
     steps: [

@@ -67,7 +67,8 @@ export async function startTestControlApi(options: TestControlApiOptions = {}): 
     records.push({ id: p.id, sha256: hashToken(tokens[scope]), scopes: p.scopes, createdAt: "" });
   }
   const metrics = createPromMetrics({ defaultMetrics: false });
-  const app = Fastify({ logger: false, frameworkErrors: problemFrameworkErrors });
+  // Tests close the server right after reading event streams; do not wait out keep-alive sockets.
+  const app = Fastify({ logger: false, frameworkErrors: problemFrameworkErrors, forceCloseConnections: true });
   const participant = createHttpDrainParticipant(app);
   const events = createEventFeed(registry, options.events ?? {});
   await app.register(controlApi, {

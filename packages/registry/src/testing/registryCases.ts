@@ -1,9 +1,12 @@
+import fc from "fast-check";
 import { isDrainkitError, SeededRandom, systemClock } from "@drainkit/core";
 import { describe, expect, it } from "vitest";
 import { auditKey } from "../audit/chain.ts";
 import { createRegistry } from "../createRegistry.ts";
 import type { RegistryStore } from "../store.ts";
-import type { AuditEntry, Registry, RegistryChange } from "../types.ts";
+import type { MoveChange, MoveState } from "../moves.ts";
+import type { RolloutChange } from "../rollouts.ts";
+import type { AuditEntry, Principal, Registry, RegistryChange } from "../types.ts";
 import type { StoreUnderTest } from "./conformance.ts";
 import { makePeer, principals } from "./fixtures.ts";
 
@@ -188,6 +191,80 @@ export function registryConformanceCases(withStore: WithStore, options: { timeou
       } finally {
         handle.close();
       }
+    }), timeout);
+
+    it("persists workload moves through their state machine, feeds them in order and prunes them, readable after the store is reopened", withStore(async (s) => {
+      let registry = registryOn(s.store);
+      for (const id of ["src", "dst"]) await registry.registerPeer(operator, makePeer({ id }));
+      const from = await s.store.revision();
+      const seen: (RegistryChange | RolloutChange | MoveChange)[] = [];
+      const handle = registry.watchAll(from, (c) => seen.push(c));
+      try {
+        const move = { id: "mv-1", workload: "db", tier: "owner", from: "src", to: "dst", drain: { target: "src", epoch: 1 } } as const;
+        await registry.planMove(operator, move, { idempotencyKey: "plan-mv-1" });
+        await registry.planMove(operator, { id: "mv-2", workload: "db-1", tier: "child", owner: "db", from: "src", to: "dst" });
+        await registry.reportMove(principals.agent("dst"), "mv-1", { state: "serving" });
+        expect(await codeOf(registry.reportMove(principals.agent("dst"), "mv-1", { state: "done" }))).toBe("forbidden");
+        expect(await codeOf(registry.reportMove(operator, "mv-2", { state: "done" }))).toBe("move-state-conflict");
+        await registry.reportMove(principals.agent("src"), "mv-1", { state: "done" });
+        await registry.reportMove(principals.agent("dst"), "mv-2", { state: "failed", reason: "no capacity" });
+        const until = performance.now() + 10_000;
+        const moveEvents = (): MoveChange[] => seen.filter((c): c is MoveChange => c.kind === "move");
+        while (moveEvents().length < 5 && performance.now() < until) await new Promise((r) => setTimeout(r, 5));
+        expect(moveEvents().map((c) => `${c.id}:${c.value?.state}`)).toEqual(["mv-1:starting", "mv-2:starting", "mv-1:serving", "mv-1:done", "mv-2:failed"]);
+        const revisions = seen.map((c) => c.revision);
+        expect(revisions.every((r, i) => i === 0 || r >= revisions[i - 1]!)).toBe(true);
+      } finally {
+        handle.close();
+      }
+      // Reopen: a fresh client on the same data (a file store is closed and opened again) and a fresh registry.
+      let store = s.store;
+      if (s.connect !== undefined) {
+        await s.store.close();
+        store = await s.connect();
+      }
+      registry = registryOn(store, 2);
+      const moves = await registry.listMoves(reader);
+      expect(moves.map((m) => [m.id, m.state, m.generation])).toEqual([["mv-1", "done", 3], ["mv-2", "failed", 2]]);
+      expect(moves[1]).toMatchObject({ tier: "child", owner: "db", reason: "no capacity", plannedBy: "operator" });
+      const replay = await registry.planMove(operator, { id: "mv-1", workload: "db", tier: "owner", from: "src", to: "dst", drain: { target: "src", epoch: 1 } }, { idempotencyKey: "plan-mv-1" });
+      expect(replay.replayed).toBe(true);
+      const pruned = await registry.pruneMoves(operator, { before: Date.now() + 1 });
+      expect(pruned.value).toEqual({ deleted: 2, remaining: 0 });
+      expect(await registry.listMoves(reader)).toEqual([]);
+      const actions = (await allAudit(registry)).filter((e) => e.target.startsWith("move")).map((e) => `${e.action}:${e.outcome}`);
+      expect(actions).toEqual(["planMove:ok", "planMove:ok", "reportMove:ok", "reportMove:refused", "reportMove:refused", "reportMove:ok", "reportMove:ok", "pruneMoves:ok"]);
+      expect(await registry.verifyAudit()).toMatchObject({ ok: true });
+      if (store !== s.store) await store.close();
+    }), timeout);
+
+    it("keeps a move on the legal arrows under random reports by random principals, one audit entry per attempt", withStore(async ({ store }) => {
+      const registry = registryOn(store);
+      for (const id of ["src", "dst"]) await registry.registerPeer(operator, makePeer({ id }));
+      const who: Readonly<Record<string, Principal>> = { operator, reader, src: principals.agent("src"), dst: principals.agent("dst") };
+      const legal: Readonly<Record<MoveState, readonly MoveState[]>> = { starting: ["serving", "failed"], serving: ["done"], done: [], failed: [] };
+      const allowed = (p: string, state: MoveState): boolean => p === "operator" || (p !== "reader" && (state === "done" ? p === "src" : p === "dst"));
+      let run = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.record({ principal: fc.constantFrom("operator", "reader", "src", "dst"), state: fc.constantFrom<"serving" | "done" | "failed">("serving", "done", "failed") }), { minLength: 1, maxLength: 6 }),
+          async (steps) => {
+            const id = `pm-${run++}`;
+            await registry.planMove(operator, { id, workload: id, tier: "owner", from: "src", to: "dst" });
+            const auditBefore = (await registry.queryAudit(reader, { target: `move/${id}` })).items.length;
+            let state: MoveState = "starting";
+            for (const s of steps) {
+              const got = await codeOf(registry.reportMove(who[s.principal]!, id, { state: s.state, ...(s.state === "failed" ? { reason: "r" } : {}) }));
+              const expected = !allowed(s.principal, s.state) ? "forbidden" : state === s.state || legal[state].includes(s.state) ? "ok" : "move-state-conflict";
+              expect(got).toBe(expected);
+              if (got === "ok") state = s.state;
+            }
+            expect((await registry.listMoves(reader)).find((m) => m.id === id)?.state).toBe(state);
+            expect((await registry.queryAudit(reader, { target: `move/${id}` })).items.length).toBe(auditBefore + steps.length);
+          },
+        ),
+        { numRuns: 10, ...(process.env["FC_SEED"] ? { seed: Number(process.env["FC_SEED"]) } : {}) },
+      );
     }), timeout);
 
     it(`lets exactly the allowed number of ${racers} racing operators drain a pool's last spare nodes; the rest get pool-depletion`, withStore(async (s) => {

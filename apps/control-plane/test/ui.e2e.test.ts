@@ -1,0 +1,197 @@
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { api, serve, type Served } from "./e2e/serve.ts";
+import { ensureDashboardBuilt, launchChromium } from "./uiBrowser.ts";
+
+// The dashboard in a real browser (Debian's chromium via playwright-core)
+// against a real `drainkit serve` child process on SQLite.
+
+const TOKEN = "dashboard-e2e-admin-token-0123456789";
+const ARTIFACTS = fileURLToPath(new URL("../test-artifacts/", import.meta.url));
+const WAIT = { timeout: 60_000 };
+
+let dir: string;
+let server: Served;
+let browser: Browser;
+let page: Page;
+const consoleErrors: string[] = [];
+
+const call = (method: string, path: string, body?: unknown): ReturnType<typeof api> => api(server.url, TOKEN, method, path, body);
+const report = async (id: string, status: Record<string, unknown>): Promise<void> => {
+  const r = await call("PUT", `/control/peers/${id}/status`, status);
+  expect(r.status, JSON.stringify(r.body)).toBe(200);
+};
+const attr = (selector: string, name: string) => async (): Promise<string | null> => {
+  const el = page.locator(selector);
+  return (await el.count()) === 0 ? null : el.first().getAttribute(name);
+};
+const text = (selector: string) => async (): Promise<string> => {
+  const el = page.locator(selector);
+  return (await el.count()) === 0 ? "" : ((await el.first().textContent()) ?? "");
+};
+
+beforeAll(async () => {
+  ensureDashboardBuilt();
+  dir = await mkdtemp(join(tmpdir(), "drainkit-ui-"));
+  server = await serve(["--store", `sqlite:${join(dir, "drainkit.db")}`, "--pool", "web:minAvailable=2"], { DRAINKIT_ADMIN_TOKEN: TOKEN });
+  for (const id of ["web-1", "web-2", "web-3"]) expect((await call("PUT", `/control/peers/${id}`, { address: `${id}:8080`, pools: ["web"], roles: ["edge"] })).status).toBe(200);
+  expect((await call("PUT", "/control/peers/db-1", { address: "db-1:5432", pools: ["db"], roles: ["storage"] })).status).toBe(200);
+  // web-1 is busy: 6 requests in flight, one owner workload with 3 children to move.
+  await report("web-1", { roles: { edge: { phase: "active", epoch: 0 } }, inFlight: { http: 6 }, workloads: { owners: 1, children: 3 }, epoch: 0 });
+
+  browser = await launchChromium();
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  page = await context.newPage();
+  page.setDefaultTimeout(60_000);
+  page.on("console", (m) => {
+    if (m.type() === "error") consoleErrors.push(m.text());
+  });
+  page.on("pageerror", (e) => consoleErrors.push(e.message));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (server && server.proc.exitCode === null && server.proc.signalCode === null) {
+    server.proc.kill("SIGTERM");
+    await server.exited;
+  }
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe("the dashboard at /ui", () => {
+  it("signs in with a token and shows the fleet grouped by pool and role, coloured by phase", async () => {
+    const res = await page.goto(`${server.url}/ui`);
+    expect(res?.status()).toBe(200);
+    expect(res?.headers()["content-security-policy"]).toContain("default-src 'self'");
+    await page.locator("#token").fill(TOKEN);
+    await page.locator("#sign-in-form button[type=submit]").click();
+    await page.locator('#status[data-connected="true"]').waitFor(WAIT);
+    await expect.poll(text("#whoami"), WAIT).toContain("admin");
+    await expect.poll(attr('.pool-group[data-pool="web"] .cell[data-node="web-3"]', "data-phase"), WAIT).toBe("active");
+    await expect.poll(attr('.pool-group[data-pool="db"] .cell[data-node="db-1"]', "data-phase"), WAIT).toBe("active");
+    await expect.poll(text('table.pools tr[data-pool="web"]'), WAIT).toContain("3 / 3 available");
+    await expect.poll(text('table.pools tr[data-pool="web"]'), WAIT).toContain("needs ≥ 2");
+  });
+
+  it("shows a drain started through the API, and its progress, live without a reload", async () => {
+    await page.evaluate(() => Object.assign(globalThis, { __noReload: true }));
+    const drain = await call("POST", "/control/peers/web-1:drain", { reason: "kernel upgrade", ticket: "CHG-1", deadlineMs: 600_000 });
+    expect(drain.status).toBe(202);
+
+    const row = 'tr.drain[data-peer="web-1"]';
+    await expect.poll(attr(row, "data-phase"), WAIT).toBe("draining");
+    await expect.poll(text(`${row} .remaining`), WAIT).toBe("6 in flight, 1 owners, 3 children");
+    await expect.poll(attr(`${row} .bar`, "data-progress"), WAIT).toBe("0");
+    await expect.poll(attr('.cell[data-node="web-1"]', "data-phase"), WAIT).toBe("draining");
+    await expect.poll(text('table.pools tr[data-pool="web"]'), WAIT).toContain("2 / 3 available");
+
+    // The agent reports progress: 9 of 10 units done.
+    await report("web-1", { roles: { edge: { phase: "draining", epoch: 1 } }, inFlight: { http: 1 }, workloads: { owners: 0, children: 0 }, epoch: 1 });
+    await expect.poll(attr(`${row} .bar`, "data-progress"), WAIT).toBe("90");
+    await expect.poll(text(`${row} .remaining`), WAIT).toBe("1 in flight, 0 owners, 0 children");
+
+    await report("web-1", { roles: { edge: { phase: "drained", epoch: 1 } }, inFlight: { http: 0 }, workloads: { owners: 0, children: 0 }, epoch: 1 });
+    await expect.poll(attr(row, "data-phase"), WAIT).toBe("drained");
+    await expect.poll(attr(`${row} .bar`, "data-progress"), WAIT).toBe("100");
+    await expect.poll(attr('.cell[data-node="web-1"]', "data-phase"), WAIT).toBe("drained");
+    expect(await page.evaluate(() => (globalThis as { __noReload?: boolean }).__noReload)).toBe(true);
+  });
+
+  it("cordons a node from the page, after a confirmation with reason and ticket, and the audit shows it", async () => {
+    await page.locator('.cell[data-node="web-2"]').click();
+    await page.locator('#peer button[data-verb="cordon"]').click();
+    const dialog = page.locator("dialog#confirm");
+    await dialog.waitFor({ state: "visible" });
+    expect(await dialog.locator("#confirm-question").textContent()).toContain("Cordon peer web-2");
+
+    // Like drainctl, a cordon needs a reason: nothing is sent without one.
+    await dialog.locator("#confirm-ok").click();
+    await expect.poll(text("#confirm-error .problem-title"), WAIT).toBe("Reason required");
+    expect(((await call("GET", "/control/audit?target=peer%2Fweb-2&action=cordon")).body["items"] as unknown[]).length).toBe(0);
+
+    await dialog.locator("#confirm-reason").fill("disk swap");
+    await dialog.locator("#confirm-ticket").fill("CHG-42");
+    await dialog.locator("#confirm-ok").click();
+    await dialog.waitFor({ state: "hidden" });
+
+    const audit = await call("GET", "/control/audit?target=peer%2Fweb-2&action=cordon");
+    expect(audit.body["items"]).toEqual([expect.objectContaining({ actor: "admin", action: "cordon", target: "peer/web-2", reason: "disk swap", ticket: "CHG-42", outcome: "ok" })]);
+    const entry = (audit.body["items"] as { seq: number }[])[0]!;
+    await expect.poll(text(`#audit tr[data-seq="${entry.seq}"]`), WAIT).toContain("disk swap");
+    expect(await text(`#audit tr[data-seq="${entry.seq}"]`)()).toContain("CHG-42");
+    await expect.poll(attr('.cell[data-node="web-2"]', "data-phase"), WAIT).toBe("cordoned");
+  });
+
+  it("shows the problem's title and detail when the API refuses an action", async () => {
+    // web-1 is drained and web-2 cordoned: draining web-3 as well would break the web pool's guard.
+    // A dry run gives the problem the server answers, without writing anything.
+    const expected = await call("POST", "/control/peers/web-3:drain", { reason: "kernel upgrade", dryRun: true });
+    expect(expected.status).toBe(409);
+    const { title, detail, code } = expected.body as { title: string; detail: string; code: string };
+
+    await page.locator('.cell[data-node="web-3"]').click();
+    await page.locator('#peer button[data-verb="drain"]').click();
+    const dialog = page.locator("dialog#confirm");
+    await dialog.waitFor({ state: "visible" });
+    await dialog.locator("#confirm-reason").fill("kernel upgrade");
+    await dialog.locator("#confirm-ok").click();
+    await expect.poll(text("#confirm-error .problem-title"), WAIT).toBe(title);
+    expect((await text("#confirm-error .problem-detail")()).trim()).toBe(detail);
+    await expect.poll(text("#problem .problem-title"), WAIT).toBe(title);
+    await dialog.locator("#confirm-cancel").click();
+    await dialog.waitFor({ state: "hidden" });
+
+    // The refusal is audited, and the feed brings it to the page.
+    const audit = await call("GET", "/control/audit?target=peer%2Fweb-3&action=drain");
+    const refused = (audit.body["items"] as { seq: number; outcome: string; errorCode?: string }[]).find((e) => e.outcome === "refused");
+    expect(refused?.errorCode).toBe(code);
+    await expect.poll(text(`#audit tr[data-seq="${refused!.seq}"]`), WAIT).toContain(code);
+    expect(await attr('.cell[data-node="web-3"]', "data-phase")()).toBe("active");
+  });
+
+  it("pauses and resumes a rolling upgrade from the page, each step audited with its reason", async () => {
+    const started = await call("POST", "/control/upgrade/drain", { version: "2.0", pool: "db", reason: "postgres 17", ticket: "CHG-9" });
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    const id = started.body["id"] as string;
+    const box = `.rollout[data-rollout="${id}"]`;
+    await expect.poll(attr(box, "data-state"), WAIT).toBe("running");
+
+    await page.locator(`${box} button[data-verb="pause-rollout"]`).click();
+    const dialog = page.locator("dialog#confirm");
+    await dialog.waitFor({ state: "visible" });
+    await dialog.locator("#confirm-reason").fill("hold for the backup window");
+    await dialog.locator("#confirm-ok").click();
+    await dialog.waitFor({ state: "hidden" });
+    await expect.poll(attr(box, "data-state"), WAIT).toBe("paused");
+    expect((await call("GET", `/control/upgrade?id=${id}`)).body["state"]).toBe("paused");
+
+    await page.locator(`${box} button[data-verb="resume-rollout"]`).click();
+    await dialog.waitFor({ state: "visible" });
+    await dialog.locator("#confirm-reason").fill("backup done");
+    await dialog.locator("#confirm-ticket").fill("CHG-9");
+    await dialog.locator("#confirm-ok").click();
+    await dialog.waitFor({ state: "hidden" });
+    await expect.poll(attr(box, "data-state"), WAIT).not.toBe("paused");
+
+    const audit = (await call("GET", `/control/audit?target=${encodeURIComponent(`rollout/${id}`)}`)).body["items"] as { action: string; reason?: string; ticket?: string; outcome: string }[];
+    expect(audit.filter((e) => e.action === "pauseRollout" || e.action === "resumeRollout").map((e) => [e.action, e.reason, e.ticket, e.outcome])).toEqual([
+      ["pauseRollout", "hold for the backup window", undefined, "ok"],
+      ["resumeRollout", "backup done", "CHG-9", "ok"],
+    ]);
+  });
+
+  it("saves a full-page screenshot as a test artifact, with no console or CSP errors", async () => {
+    await page.locator('.cell[data-node="web-1"]').click();
+    await page.locator("#availability svg").waitFor();
+    await mkdir(ARTIFACTS, { recursive: true });
+    const path = join(ARTIFACTS, "dashboard.png");
+    await page.screenshot({ path, fullPage: true });
+    console.log(`dashboard screenshot: ${path}`);
+    // A CSP violation (inline script or style) or a script error shows up here.
+    expect(consoleErrors.filter((e) => !/status of 40[0-9]/.test(e))).toEqual([]);
+  });
+});

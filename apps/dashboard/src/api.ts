@@ -1,0 +1,123 @@
+import type { AuditEntry, Page, Peer, Rollout, Session } from "./types.ts";
+
+/** A refused or failed request, carrying the problem+json the server sent. */
+export class ProblemError extends Error {
+  readonly status: number;
+  readonly title: string;
+  readonly detail: string;
+  readonly type: string;
+  constructor(status: number, title: string, detail: string, type: string) {
+    super(`${title}: ${detail}`);
+    this.name = "ProblemError";
+    this.status = status;
+    this.title = title;
+    this.detail = detail;
+    this.type = type;
+  }
+}
+
+/** Reason and ticket, as the CLI sends them with every mutation. */
+export interface AuditFields {
+  readonly reason?: string;
+  readonly ticket?: string;
+}
+
+export interface ControlApi {
+  session(): Promise<Session>;
+  /** Every peer (all pages) and the revision to follow the feed from. */
+  peers(): Promise<{ items: Peer[]; revision: number }>;
+  rollouts(): Promise<Rollout[]>;
+  /** The newest audit entries (up to `keep`), newest first. */
+  audit(keep: number): Promise<AuditEntry[]>;
+  /** POST a verb; resolves with the body, or rejects with a {@link ProblemError}. */
+  mutate<T>(path: string, body: Record<string, unknown>): Promise<T>;
+}
+
+async function problemOf(res: Response): Promise<ProblemError> {
+  const text = await res.text().catch(() => "");
+  try {
+    const p = JSON.parse(text) as { title?: unknown; detail?: unknown; type?: unknown };
+    return new ProblemError(res.status, typeof p.title === "string" ? p.title : res.statusText || `HTTP ${res.status}`, typeof p.detail === "string" ? p.detail : text, typeof p.type === "string" ? p.type : "about:blank");
+  } catch {
+    return new ProblemError(res.status, res.statusText || `HTTP ${res.status}`, text.slice(0, 500), "about:blank");
+  }
+}
+
+/**
+ * The control API as the page uses it, with the bearer token on every call
+ * and a fresh Idempotency-Key on every mutation (as drainctl does), so a
+ * retried click cannot act twice.
+ *
+ * @example
+ * const api = createControlApi({ baseUrl: "", token });
+ * await api.mutate("/control/peers/web-1:cordon", { reason: "kernel upgrade", ticket: "CHG-7" });
+ */
+export function createControlApi(options: { readonly baseUrl: string; readonly token: string; readonly fetch?: typeof fetch; readonly newKey?: () => string }): ControlApi {
+  const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const newKey = options.newKey ?? idempotencyKey;
+  const auth = { authorization: `Bearer ${options.token}` };
+  const get = async <T>(path: string): Promise<T> => {
+    const res = await doFetch(options.baseUrl + path, { headers: { ...auth, accept: "application/json" }, cache: "no-store" });
+    if (!res.ok) throw await problemOf(res);
+    return (await res.json()) as T;
+  };
+  return {
+    session: () => get<Session>("/ui/api/session"),
+    async peers() {
+      const items: Peer[] = [];
+      let cursor: string | undefined;
+      let revision = 0;
+      let first = true;
+      do {
+        const page = await get<Page<Peer>>(`/control/peers?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+        items.push(...page.items);
+        // The first page's revision is the safe place to follow from: later changes are replayed, none is missed.
+        if (first) revision = page.revision;
+        first = false;
+        cursor = page.nextCursor;
+      } while (cursor);
+      return { items, revision };
+    },
+    async rollouts() {
+      return [...(await get<{ items: Rollout[] }>("/control/upgrades")).items];
+    },
+    async audit(keep) {
+      const out: AuditEntry[] = [];
+      let cursor: string | undefined;
+      // Oldest first, paged by sequence: walk to the end, keep the newest.
+      for (let pages = 0; pages < 50; pages++) {
+        const page = await get<Page<AuditEntry>>(`/control/audit?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+        out.push(...page.items);
+        if (out.length > keep) out.splice(0, out.length - keep);
+        cursor = page.nextCursor;
+        if (!cursor) break;
+      }
+      return out.reverse();
+    },
+    async mutate<T>(path: string, body: Record<string, unknown>) {
+      const res = await doFetch(options.baseUrl + path, {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/json", accept: "application/json", "idempotency-key": newKey() },
+        body: JSON.stringify(body),
+      });
+      if (!res.ok) throw await problemOf(res);
+      return (await res.json()) as T;
+    },
+  };
+}
+
+/** A random Idempotency-Key; getRandomValues works on plain http too, where randomUUID does not exist. */
+export function idempotencyKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return `dashboard-${[...bytes].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+/** The request body of a verb: reason and ticket only when given (empty strings fail the server's schema). */
+export function auditBody(fields: AuditFields): Record<string, string> {
+  const out: Record<string, string> = {};
+  const reason = fields.reason?.trim();
+  const ticket = fields.ticket?.trim();
+  if (reason) out["reason"] = reason;
+  if (ticket) out["ticket"] = ticket;
+  return out;
+}

@@ -1,0 +1,241 @@
+import "./style.css";
+import { actionFor, canOperate, type Verb } from "./actions.ts";
+import { ProblemError, createControlApi, type ControlApi } from "./api.ts";
+import { auditHtml, availabilityHtml, drainsHtml, gridHtml, legendHtml, peerPanelHtml, poolsHtml, rolloutHtml } from "./render.ts";
+import { followEvents } from "./sse.ts";
+import type { Session } from "./types.ts";
+import { AUDIT_KEEP, dashboardView, initialState, reduce, type DashboardEvent, type DashboardState, type FeedChange } from "./view.ts";
+
+// The page's wiring: sign-in, snapshot + live feed into the pure view model,
+// rendering, and the confirmation dialog behind every action.
+
+const TOKEN_KEY = "drainkit.token";
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`#${id} is missing from index.html`);
+  return el as T;
+};
+
+let state: DashboardState = initialState();
+let session: Session | undefined;
+let api: ControlApi | undefined;
+let running: AbortController | undefined;
+let selected: string | undefined;
+let renderQueued = false;
+let pending: { verb: Verb; target: string } | undefined;
+
+function show(el: HTMLElement, visible: boolean): void {
+  el.hidden = !visible;
+}
+
+function problemText(e: unknown): { title: string; detail: string } {
+  if (e instanceof ProblemError) return { title: e.title, detail: e.detail };
+  return { title: "Request failed", detail: e instanceof Error ? e.message : String(e) };
+}
+
+function setProblem(el: HTMLElement, e: unknown | undefined): void {
+  if (e === undefined) {
+    el.replaceChildren();
+    show(el, false);
+    return;
+  }
+  const { title, detail } = problemText(e);
+  const t = document.createElement("strong");
+  t.className = "problem-title";
+  t.textContent = title;
+  const d = document.createElement("span");
+  d.className = "problem-detail";
+  d.textContent = ` ${detail}`;
+  el.replaceChildren(t, d);
+  show(el, true);
+}
+
+function notice(text: string): void {
+  const el = $("notice");
+  el.textContent = text;
+  show(el, true);
+}
+
+function setStatus(connected: boolean, text: string): void {
+  const el = $("status");
+  el.dataset["connected"] = String(connected);
+  el.textContent = text;
+}
+
+function dispatch(event: DashboardEvent): void {
+  state = reduce(state, event);
+  scheduleRender();
+}
+
+function scheduleRender(): void {
+  if (renderQueued) return;
+  renderQueued = true;
+  requestAnimationFrame(() => {
+    renderQueued = false;
+    render();
+  });
+}
+
+function render(): void {
+  if (!session) return;
+  const operate = canOperate(session.principal.scopes);
+  const view = dashboardView(state);
+  $("legend").innerHTML = legendHtml(view.phases);
+  $("grid").innerHTML = gridHtml(view, selected);
+  $("peer").innerHTML = peerPanelHtml(selected === undefined ? undefined : state.peers.get(selected), operate);
+  $("pools").innerHTML = poolsHtml(view);
+  $("drains").innerHTML = drainsHtml(view);
+  $("rollout").innerHTML = rolloutHtml(view.rollout, operate);
+  const chart = $("availability");
+  chart.innerHTML = availabilityHtml(view, Date.now(), Math.max(480, Math.min(1400, chart.clientWidth || 900)));
+  $("audit").innerHTML = auditHtml(view.audit);
+}
+
+async function load(signal: AbortSignal): Promise<void> {
+  if (!api || !session) return;
+  const [peers, rollouts, audit] = await Promise.all([api.peers(), api.rollouts(), api.audit(AUDIT_KEEP)]);
+  if (signal.aborted) return;
+  dispatch({ type: "snapshot", at: Date.now(), revision: peers.revision, peers: peers.items, rollouts, audit, pools: session.pools });
+  void followEvents({
+    url: "/control/events",
+    token: sessionStorage.getItem(TOKEN_KEY) ?? "",
+    lastEventId: peers.revision,
+    signal,
+    onStatus: (connected, detail) => setStatus(connected, connected ? "live" : detail),
+    onMessage: (m) => {
+      try {
+        dispatch({ type: "change", at: Date.now(), change: JSON.parse(m.data) as FeedChange });
+      } catch {
+        // A message that is not a change (a future kind) changes nothing on this page.
+      }
+    },
+    onReset: () => void load(signal).catch((e: unknown) => setProblem($("problem"), e)),
+  });
+}
+
+async function signIn(token: string): Promise<void> {
+  running?.abort();
+  const controller = new AbortController();
+  running = controller;
+  api = createControlApi({ baseUrl: "", token });
+  try {
+    session = await api.session();
+  } catch (e) {
+    session = undefined;
+    sessionStorage.removeItem(TOKEN_KEY);
+    setProblem($("sign-in-error"), e);
+    showSignIn();
+    return;
+  }
+  sessionStorage.setItem(TOKEN_KEY, token);
+  setProblem($("sign-in-error"), undefined);
+  show($("sign-in"), false);
+  show($("app"), true);
+  show($("sign-out"), true);
+  $("whoami").textContent = `${session.principal.id} (${session.principal.scopes.join(", ") || "no scopes"})${canOperate(session.principal.scopes) ? "" : " · read-only"}`;
+  setStatus(false, "loading…");
+  state = initialState();
+  try {
+    await load(controller.signal);
+  } catch (e) {
+    setProblem($("problem"), e);
+  }
+}
+
+function showSignIn(): void {
+  show($("app"), false);
+  show($("sign-out"), false);
+  show($("sign-in"), true);
+  $("whoami").textContent = "";
+  setStatus(false, "signed out");
+  $<HTMLInputElement>("token").focus();
+}
+
+function signOut(): void {
+  running?.abort();
+  running = undefined;
+  session = undefined;
+  api = undefined;
+  sessionStorage.removeItem(TOKEN_KEY);
+  state = initialState();
+  selected = undefined;
+  setProblem($("problem"), undefined);
+  show($("notice"), false);
+  showSignIn();
+}
+
+function openDialog(verb: Verb, target: string): void {
+  const action = actionFor(verb, target);
+  pending = { verb, target };
+  $("confirm-title").textContent = `${action.label} ${target}`;
+  $("confirm-question").textContent = action.question;
+  show($("reason-required"), action.reasonRequired);
+  const reason = $<HTMLInputElement>("confirm-reason");
+  reason.value = "";
+  $<HTMLInputElement>("confirm-ticket").value = "";
+  setProblem($("confirm-error"), undefined);
+  $<HTMLButtonElement>("confirm-ok").disabled = false;
+  $<HTMLDialogElement>("confirm").showModal();
+  reason.focus();
+}
+
+async function confirmAction(): Promise<void> {
+  if (!pending || !api) return;
+  const reason = $<HTMLInputElement>("confirm-reason").value;
+  const ticket = $<HTMLInputElement>("confirm-ticket").value;
+  const action = actionFor(pending.verb, pending.target, { reason, ticket });
+  if (action.reasonRequired && reason.trim() === "") {
+    setProblem($("confirm-error"), new ProblemError(400, "Reason required", `${action.label} needs a reason; it is recorded in the audit log.`, "about:blank"));
+    return;
+  }
+  const ok = $<HTMLButtonElement>("confirm-ok");
+  ok.disabled = true;
+  try {
+    await api.mutate(action.path, action.body);
+    $<HTMLDialogElement>("confirm").close();
+    setProblem($("problem"), undefined);
+    notice(`${action.label} ${pending.target}: done.`);
+    pending = undefined;
+  } catch (e) {
+    // Shown in the dialog (still open, to fix and retry) and on the page.
+    setProblem($("confirm-error"), e);
+    setProblem($("problem"), e);
+    show($("notice"), false);
+  } finally {
+    ok.disabled = false;
+  }
+}
+
+document.addEventListener("click", (ev) => {
+  const el = (ev.target as Element | null)?.closest<HTMLElement>("[data-verb], [data-node].cell");
+  if (!el) return;
+  if (el.dataset["verb"] && el.dataset["target"] !== undefined) openDialog(el.dataset["verb"] as Verb, el.dataset["target"]);
+  else if (el.dataset["node"]) {
+    selected = el.dataset["node"];
+    scheduleRender();
+  }
+});
+
+$("sign-in-form").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  const token = $<HTMLInputElement>("token").value.trim();
+  if (token !== "") void signIn(token);
+});
+$("sign-out").addEventListener("click", signOut);
+$("confirm-form").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  void confirmAction();
+});
+$("confirm-cancel").addEventListener("click", () => {
+  pending = undefined;
+  $<HTMLDialogElement>("confirm").close();
+});
+// The availability chart's time axis moves on even when nothing changes.
+setInterval(() => {
+  if (session && !document.hidden) scheduleRender();
+}, 5000);
+
+const saved = sessionStorage.getItem(TOKEN_KEY);
+if (saved) void signIn(saved);
+else showSignIn();

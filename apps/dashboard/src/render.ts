@@ -1,0 +1,133 @@
+import { escapeXml as esc, renderLineChart, renderProgressBar } from "@drainkit/charts";
+import { PEER_VERBS, actionFor } from "./actions.ts";
+import type { DashboardView, DrainRow, PoolSummary, RolloutView } from "./view.ts";
+import type { AuditEntry, Peer } from "./types.ts";
+
+/**
+ * HTML for each section of the page. Every value from the server is escaped;
+ * colours come from CSS classes (the CSP forbids inline styles), and buttons
+ * carry `data-*` attributes that one delegated click handler reads.
+ */
+
+const time = (ms: number): string => new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+const phaseClass = (phase: string): string => `phase-${phase.replace(/[^a-z-]/g, "")}`;
+
+export function legendHtml(phases: readonly string[]): string {
+  return phases.map((p) => `<span class="legend-item"><span class="swatch ${phaseClass(p)}"></span>${esc(p)}</span>`).join("") + `<span class="legend-item"><span class="swatch cordon-mark"></span>has a cordon</span>`;
+}
+
+export function gridHtml(view: DashboardView, selected: string | undefined): string {
+  if (view.groups.length === 0) return `<p class="empty">No peers registered yet.</p>`;
+  return view.groups
+    .map(
+      (g) => `<div class="pool-group" data-pool="${esc(g.pool)}"><h3>${esc(g.pool)}</h3>${g.roles
+        .map(
+          (r) => `<div class="role-row"><span class="role-name">${esc(r.role)}</span><div class="cells">${r.nodes
+            .map(
+              (n) =>
+                `<button type="button" class="cell ${phaseClass(n.phase)}${n.cordoned ? " cordon-mark" : ""}${n.id === selected ? " selected" : ""}" data-node="${esc(n.id)}" data-phase="${esc(n.phase)}" title="${esc(`${n.id} (${n.address}): ${n.phase}${n.cordoned ? ", cordoned" : ""}`)}">${esc(n.id)}</button>`,
+            )
+            .join("")}</div></div>`,
+        )
+        .join("")}</div>`,
+    )
+    .join("");
+}
+
+function poolRow(p: PoolSummary): string {
+  const bar = renderProgressBar({
+    value: p.available,
+    max: p.total,
+    width: 220,
+    label: `${p.available} / ${p.total} available`,
+    color: p.budget && !p.budget.ok ? "#d62728" : "#2ca02c",
+    ...(p.budget ? { marker: { at: p.budget.required, label: `needs ${p.budget.required}` } } : {}),
+  });
+  const budget = p.budget ? `<span class="${p.budget.ok ? "ok" : "breach"}">needs ≥ ${p.budget.required} (${esc(p.budget.text)})</span>` : `<span class="muted">no budget enforced</span>`;
+  return `<tr data-pool="${esc(p.pool)}"><th>${esc(p.pool)}</th><td>${bar}</td><td>${budget}</td></tr>`;
+}
+
+export function poolsHtml(view: DashboardView): string {
+  if (view.pools.length === 0) return `<p class="empty">No pools.</p>`;
+  return `<table class="pools"><tbody>${view.pools.map(poolRow).join("")}</tbody></table>`;
+}
+
+function drainRow(d: DrainRow): string {
+  const bar = renderProgressBar({ value: d.done, max: d.of === 0 ? 1 : d.of, width: 260, label: d.phase === "drained" ? "drained" : `${Math.round(d.progress * 100)}%`, color: d.phase === "failed" ? "#d62728" : "#1f77b4" });
+  const left = `${d.remaining.inFlight} in flight, ${d.remaining.owners} owners, ${d.remaining.children} children`;
+  return `<tr class="drain" data-peer="${esc(d.peer)}" data-phase="${esc(d.phase)}"><th>${esc(d.peer)}</th><td><span class="badge ${phaseClass(d.phase)}">${esc(d.phase)}</span></td><td class="bar" data-progress="${Math.round(d.progress * 100)}">${bar}</td><td class="remaining">${esc(left)}</td><td class="muted">epoch ${d.epoch}${d.reason ? ` · ${esc(d.reason)}` : ""}${d.ticket ? ` · ${esc(d.ticket)}` : ""}${d.deadline ? ` · deadline ${esc(time(d.deadline))}` : ""}</td></tr>`;
+}
+
+export function drainsHtml(view: DashboardView): string {
+  if (view.drains.length === 0) return `<p class="empty">No drain in progress.</p>`;
+  return `<table class="drains"><thead><tr><th>peer</th><th>phase</th><th>progress</th><th>remaining</th><th></th></tr></thead><tbody>${view.drains.map(drainRow).join("")}</tbody></table>`;
+}
+
+export function rolloutHtml(r: RolloutView | undefined, operate: boolean): string {
+  if (!r) return `<p class="empty">No rolling upgrade.</p>`;
+  const p = r.progress;
+  const bar = renderProgressBar({ value: p.done, max: p.total, width: 320, label: `${p.done} / ${p.total} done${p.failed ? `, ${p.failed} failed` : ""}`, color: p.failed ? "#ff7f0e" : "#2ca02c" });
+  const buttons = operate
+    ? `${r.canPause ? `<button type="button" data-verb="pause-rollout" data-target="${esc(r.id)}">Pause rollout</button>` : ""}${r.canResume ? `<button type="button" data-verb="resume-rollout" data-target="${esc(r.id)}">Resume rollout</button>` : ""}`
+    : "";
+  const nodes = r.nodes
+    .map((n) => `<tr data-node="${esc(n.id)}"><th>${esc(n.id)}</th><td>${n.wave !== undefined ? `wave ${n.wave}` : ""}</td><td><span class="badge step-${esc(n.step)}">${esc(n.step)}</span></td><td class="muted">${esc(n.reason ?? "")}</td></tr>`)
+    .join("");
+  return `<div class="rollout" data-rollout="${esc(r.id)}" data-state="${esc(r.state)}"><p><b>${esc(r.id)}</b> → version <b>${esc(r.version)}</b>: <span class="badge state-${esc(r.state)}">${esc(r.state)}</span>${r.stateReason ? ` <span class="muted">(${esc(r.stateReason)})</span>` : ""} <span class="muted">${esc(r.reason)}${r.ticket ? ` · ${esc(r.ticket)}` : ""}</span></p><p>${bar} <span class="muted">${p.inProgress} in progress, ${p.pending} pending${p.etaMs !== undefined ? `, about ${Math.ceil(p.etaMs / 60_000)} min left` : ""}</span> ${buttons}</p><table class="steps"><tbody>${nodes}</tbody></table></div>`;
+}
+
+export function auditHtml(entries: readonly AuditEntry[]): string {
+  if (entries.length === 0) return `<p class="empty">No audit entries.</p>`;
+  return `<table class="audit"><thead><tr><th>time</th><th>actor</th><th>action</th><th>target</th><th>outcome</th><th>reason</th><th>ticket</th></tr></thead><tbody>${entries
+    .slice(0, 100)
+    .map(
+      (e) =>
+        `<tr data-seq="${e.seq}" class="outcome-${esc(e.outcome)}"><td>${esc(time(e.at))}</td><td>${esc(e.actor)}</td><td>${esc(e.action)}</td><td>${esc(e.target)}</td><td>${esc(e.outcome)}${e.errorCode ? ` <span class="muted">${esc(e.errorCode)}</span>` : ""}</td><td>${esc(e.reason ?? "")}</td><td>${esc(e.ticket ?? "")}</td></tr>`,
+    )
+    .join("")}</tbody></table>`;
+}
+
+export function availabilityHtml(view: DashboardView, now: number, width: number): string {
+  const names = [...new Set(view.history.flatMap((s) => Object.keys(s.pools)))].sort();
+  const series = names.map((name) => {
+    const points: [number, number][] = [];
+    for (const s of view.history) if (s.pools[name] !== undefined) points.push([s.t, s.pools[name]!]);
+    // Hold the last value up to now, so the line reaches the right edge.
+    const last = points.at(-1);
+    if (last && now > last[0]) points.push([now, last[1]]);
+    return { name, points };
+  });
+  const thresholds = view.pools.filter((p) => p.budget && p.total > 0).map((p) => ({ label: `${p.pool} needs ${p.budget!.required}/${p.total}`, y: p.budget!.required / p.total }));
+  const start = view.history[0]?.t ?? now;
+  return renderLineChart({
+    title: "Pool availability (available / members)",
+    width,
+    height: 240,
+    series,
+    thresholds,
+    yMin: 0,
+    yMax: 1,
+    xMin: start,
+    xMax: Math.max(now, start + 60_000),
+    formatX: time,
+    formatY: (v) => `${Math.round(v * 100)}%`,
+  });
+}
+
+export function peerPanelHtml(peer: Peer | undefined, operate: boolean): string {
+  if (!peer) return `<p class="empty">Select a node in the grid.</p>`;
+  const cordons = Object.entries(peer.spec.cordons);
+  const rows: [string, string][] = [
+    ["address", peer.address],
+    ["phase", peer.phase],
+    ["roles", peer.roles.map((r) => `${r}: ${peer.phases[r] ?? "?"}`).join(", ")],
+    ["pools", peer.pools.join(", ") || "none"],
+    ["cordons", cordons.length === 0 ? "none" : cordons.map(([owner, c]) => `${owner} (${c.reason}${c.ticket ? `, ${c.ticket}` : ""})`).join("; ")],
+    ["drain", peer.spec.drain ? `epoch ${peer.spec.drain.epoch}: ${peer.spec.drain.reason}` : "none"],
+    ["last heartbeat", peer.status ? time(peer.status.heartbeatAt) : "never"],
+  ];
+  const buttons = operate
+    ? `<div class="actions">${PEER_VERBS.map((v) => `<button type="button" data-verb="${v}" data-target="${esc(peer.id)}">${esc(actionFor(v, peer.id).label)}</button>`).join("")}</div>`
+    : `<p class="muted">Read-only: your token has no mesh.operate scope.</p>`;
+  return `<h3>${esc(peer.id)}</h3><dl>${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join("")}</dl>${buttons}`;
+}
