@@ -287,6 +287,7 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
         again = false;
         for (const [target, d] of [...pendingDrains]) startDrain(target, d.epoch, d.deadline);
         const moves = scheduler.tick();
+        reportBlocked();
         for (const m of moves) {
           if (stopped) return;
           wait(m, timeoutMs);
@@ -309,8 +310,33 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
     return planning;
   }
 
+  /** Says once, loudly, when a drain's workloads have nowhere to go (and again when that changes). */
+  const blockedSaid = new Map<string, string>();
+  function reportBlocked(): void {
+    for (const id of phases.keys()) {
+      const st = scheduler.status(id);
+      const said = blockedSaid.get(id);
+      if (st?.status === "draining" && st.reason !== undefined) {
+        const key = `${st.record.epoch}:${st.reason}`;
+        if (said !== key) logger.warn({ peer: id, epoch: st.record.epoch, reason: st.reason, blocking: st.blocking, remaining: st.remaining }, "workloads of a draining peer have nowhere to go");
+        blockedSaid.set(id, key);
+      } else if (said !== undefined) blockedSaid.delete(id);
+    }
+  }
+
   function ownerOf(m: PlannedMove): string | undefined {
     return m.tier === "child" ? owners.get(m.workload) : undefined;
+  }
+
+  /** Deletes finished moves older than `before`, a bounded batch per transaction, until none is left. */
+  async function prune(before: number): Promise<void> {
+    // Look first, so an idle fleet does not write an audit entry a minute for nothing.
+    const due = (await registry.listMoves(principal)).some((m) => (m.state === "done" || m.state === "failed") && m.updatedAt < before);
+    if (!due) return;
+    for (let round = 0; round < 400 && !stopped; round++) {
+      const { value } = await registry.pruneMoves(principal, { before }, { reason: "finished moves past retention" });
+      if (value.deleted === 0 || value.remaining === 0) return;
+    }
   }
 
   let lastPrune = clock.now();
@@ -321,7 +347,7 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
       void plan().finally(() => {
         if (clock.now() - lastPrune >= Math.min(retainMs, 60_000)) {
           lastPrune = clock.now();
-          void registry.pruneMoves(principal, { before: clock.now() - retainMs }, { reason: "finished moves past retention" }).catch((error: unknown) => logger.warn({ err: messageOf(error) }, "could not prune finished moves"));
+          void prune(clock.now() - retainMs).catch((error: unknown) => logger.warn({ err: messageOf(error) }, "could not prune finished moves"));
         }
         loop();
       });

@@ -183,6 +183,21 @@ describe("the leader's workload move planner", () => {
     expect(new Set(moves.map((m) => m.workload)).size).toBe(on.length);
   });
 
+  it("deletes finished moves once they are past the retention, auditing each prune", async () => {
+    const registry = await fleet(["a", "b"]);
+    const hosts = new Hosts(registry, ["a", "b"]);
+    cleanups.push(() => hosts.close());
+    await hosts.place("a", ownersAndChildren("", 2, 0));
+    const moves = await startWorkloadMoves({ registry, clock: systemClock(), principal: LEADER, logger: silentLogger, term: "t1", tickMs: 20, retainMs: 200 });
+    cleanups.push(() => moves.stop());
+    await registry.drain(OPS, "a", { reason: "upgrade", deadlineMs: 60_000 });
+    await until("a to be empty", () => hosts.held.get("a")!.size, (n) => n === 0);
+    await until("the finished moves to be pruned", () => registry.listMoves(OPS), (l) => l.length === 0);
+    const audit = await registry.queryAudit(OPS, { action: "pruneMoves", limit: 100 });
+    expect(audit.items.length).toBeGreaterThan(0);
+    expect(audit.items.every((e) => e.outcome === "ok" && e.actor === "control-plane")).toBe(true);
+  });
+
   it("property: random fleets, workloads and drains; every workload stays on exactly one host and drained hosts end empty", async () => {
     await fc.assert(
       fc.asyncProperty(
