@@ -166,7 +166,20 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       const rollouts = await startRollouts({ registry, clock, principal: CONTROLLER, logger, pools: options.pools ?? [], ...(options.rollouts ?? {}) });
       // Move ids carry the term, so a later leader never reuses one of an earlier leader's ids.
       const term = `${replicaId.replace(/[^A-Za-z0-9._@-]/g, "-")}.${clock.now().toString(36)}`;
-      const moves = await startWorkloadMoves({ registry, clock, principal: CONTROLLER, logger, term, ...(options.moves ?? {}) });
+      const moves = await startWorkloadMoves({
+        registry,
+        clock,
+        principal: CONTROLLER,
+        logger,
+        term,
+        // Only the leader feeds the move series; other replicas export them at 0.
+        metrics: {
+          inFlight: (n) => metrics.workloadMovesInFlight.set(n),
+          serving: (seconds) => metrics.workloadMoveDuration.observe(seconds),
+          ended: (outcome) => metrics.workloadMoves.inc({ outcome }),
+        },
+        ...(options.moves ?? {}),
+      });
       controllers = [deadlines, expiry, rollouts, moves];
       return () => {
         for (const c of controllers) c.stop();

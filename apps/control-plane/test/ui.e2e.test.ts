@@ -67,6 +67,11 @@ describe("the dashboard at /ui", () => {
     const res = await page.goto(`${server.url}/ui`);
     expect(res?.status()).toBe(200);
     expect(res?.headers()["content-security-policy"]).toContain("default-src 'self'");
+    // A wrong token is refused with the problem's title and detail.
+    await page.locator("#token").fill("dk_not-a-valid-token");
+    await page.locator("#sign-in-form button[type=submit]").click();
+    await expect.poll(text("#sign-in-error .problem-title"), WAIT).toBe("Authentication required");
+    expect(await text("#sign-in-error .problem-detail")()).toContain("not valid");
     await page.locator("#token").fill(TOKEN);
     await page.locator("#sign-in-form button[type=submit]").click();
     await page.locator('#status[data-connected="true"]').waitFor(WAIT);

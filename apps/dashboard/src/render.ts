@@ -55,7 +55,7 @@ export function poolsHtml(view: DashboardView): string {
 function drainRow(d: DrainRow): string {
   const bar = renderProgressBar({ value: d.done, max: d.of === 0 ? 1 : d.of, width: 260, label: d.phase === "drained" ? "drained" : `${Math.round(d.progress * 100)}%`, color: d.phase === "failed" ? "#d62728" : "#1f77b4" });
   const left = `${d.remaining.inFlight} in flight, ${d.remaining.owners} owners, ${d.remaining.children} children`;
-  return `<tr class="drain" data-peer="${esc(d.peer)}" data-phase="${esc(d.phase)}"><th>${esc(d.peer)}</th><td><span class="badge ${phaseClass(d.phase)}">${esc(d.phase)}</span></td><td class="bar" data-progress="${Math.round(d.progress * 100)}">${bar}</td><td class="remaining">${esc(left)}</td><td class="muted">epoch ${d.epoch}${d.reason ? ` · ${esc(d.reason)}` : ""}${d.ticket ? ` · ${esc(d.ticket)}` : ""}${d.deadline ? ` · deadline ${esc(time(d.deadline))}` : ""}</td></tr>`;
+  return `<tr class="drain" data-peer="${esc(d.peer)}" data-phase="${esc(d.phase)}"><th>${esc(d.peer)}</th><td><span class="badge ${phaseClass(d.phase)}">${esc(d.phase)}</span></td><td class="bar" data-progress="${Math.round(d.progress * 100)}">${bar}</td><td class="remaining">${esc(left)}</td>${d.failure !== undefined ? `<td class="breach">${esc(d.failure)}</td>` : ""}<td class="muted">epoch ${d.epoch}${d.reason ? ` · ${esc(d.reason)}` : ""}${d.ticket ? ` · ${esc(d.ticket)}` : ""}${d.deadline ? ` · deadline ${esc(time(d.deadline))}` : ""}</td></tr>`;
 }
 
 export function drainsHtml(view: DashboardView): string {
@@ -88,17 +88,28 @@ export function auditHtml(entries: readonly AuditEntry[]): string {
 }
 
 export function availabilityHtml(view: DashboardView, now: number, width: number): string {
+  // The last half hour; the value a pool had when the window opens starts its line at the left edge.
+  const start = Math.max(view.history[0]?.t ?? now, now - 30 * 60_000);
   const names = [...new Set(view.history.flatMap((s) => Object.keys(s.pools)))].sort();
   const series = names.map((name) => {
     const points: [number, number][] = [];
-    for (const s of view.history) if (s.pools[name] !== undefined) points.push([s.t, s.pools[name]!]);
+    let before: number | undefined;
+    for (const s of view.history) {
+      const v = s.pools[name];
+      if (v === undefined) continue;
+      if (s.t < start) before = v;
+      else {
+        if (points.length === 0 && before !== undefined && s.t > start) points.push([start, before]);
+        points.push([s.t, v]);
+      }
+    }
+    if (points.length === 0 && before !== undefined) points.push([start, before]);
     // Hold the last value up to now, so the line reaches the right edge.
     const last = points.at(-1);
     if (last && now > last[0]) points.push([now, last[1]]);
     return { name, points };
   });
   const thresholds = view.pools.filter((p) => p.budget && p.total > 0).map((p) => ({ label: `${p.pool} needs ${p.budget!.required}/${p.total}`, y: p.budget!.required / p.total }));
-  const start = view.history[0]?.t ?? now;
   return renderLineChart({
     title: "Pool availability (available / members)",
     width,

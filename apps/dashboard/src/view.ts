@@ -195,6 +195,8 @@ export interface DrainRow {
   readonly reason?: string;
   readonly ticket?: string;
   readonly deadline?: number;
+  /** Why it failed, as the agent reported it. */
+  readonly failure?: string;
   readonly remaining: Remaining;
   /** Work done so far against the most seen: 0…1 (1 when drained). */
   readonly progress: number;
@@ -291,6 +293,7 @@ export function dashboardView(state: DashboardState): DashboardView {
       ...(d?.reason !== undefined ? { reason: d.reason } : {}),
       ...(d?.ticket !== undefined ? { ticket: d.ticket } : {}),
       ...(d?.deadline !== undefined ? { deadline: d.deadline } : {}),
+      ...(p.phase === "failed" && p.status?.reason !== undefined ? { failure: p.status.reason } : {}),
       remaining,
       progress: finished ? 1 : peak === 0 ? 0 : done / peak,
       done,

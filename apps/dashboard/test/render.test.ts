@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { auditHtml, drainsHtml, gridHtml, peerPanelHtml, rolloutHtml } from "../src/render.ts";
+import { auditHtml, availabilityHtml, drainsHtml, gridHtml, peerPanelHtml, rolloutHtml } from "../src/render.ts";
 import { dashboardView, initialState, reduce } from "../src/view.ts";
 import { auditEntry, peer, status } from "./fixtures.ts";
 
@@ -30,5 +30,24 @@ describe("the page's HTML", () => {
     const r = { id: "r1", version: "2", state: "running", reason: "x", progress: { total: 1, done: 0, failed: 0, inProgress: 1, pending: 0 }, nodes: [], canPause: true, canResume: false };
     expect(rolloutHtml(r, true)).toContain('data-verb="pause-rollout"');
     expect(rolloutHtml(r, false)).not.toContain("data-verb");
+  });
+});
+
+describe("the availability chart", () => {
+  it("draws the last half hour, starting each pool's line at its value when the window opens", () => {
+    const minute = 60_000;
+    const history = [
+      { t: 0, pools: { web: 1 } },
+      { t: 10 * minute, pools: { web: 0.5 } },
+      { t: 40 * minute, pools: { web: 0.75 } },
+    ];
+    const view = { groups: [], pools: [], drains: [], audit: [], history, phases: [] };
+    const svg = availabilityHtml(view, 45 * minute, 600);
+    const points = /<polyline[^>]* points="([^"]*)"/.exec(svg)![1]!.split(" ").map((p) => p.split(",").map(Number) as [number, number]);
+    // 15 min (0.5, from the 10 min sample) → 40 min (0.75) → 45 min (held).
+    expect(points).toHaveLength(3);
+    expect(points[0]![1]).toBeGreaterThan(points[1]![1]); // 50 % is drawn lower than 75 %
+    expect(points[1]![1]).toBe(points[2]![1]);
+    expect(points[0]![0]).toBeLessThan(points[1]![0]);
   });
 });

@@ -116,3 +116,11 @@ describe("the dashboard view model", () => {
     expect(s.audit[0]!.seq).toBe(AUDIT_KEEP + 50);
   });
 });
+
+describe("a failed drain", () => {
+  it("shows the agent's reason", () => {
+    const p = peer("web-1", { phase: "failed", phases: { edge: "failed" }, epoch: 2, status: { ...status(3, 0, 0, 2), reason: "deadline passed with 3 requests in flight" }, spec: { cordons: {}, drain: { epoch: 2, deadline: 0, roles: ["edge"], reason: "r", requestedAt: 0, requestedBy: "a" } } });
+    const s = reduce(initialState(), { type: "snapshot", at: 0, revision: 1, peers: [p], rollouts: [], audit: [], pools: [] });
+    expect(dashboardView(s).drains[0]).toMatchObject({ phase: "failed", failure: "deadline passed with 3 requests in flight", remaining: { inFlight: 3 } });
+  });
+});

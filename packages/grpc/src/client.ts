@@ -6,6 +6,9 @@ import type {
   CordonInput,
   DrainInput,
   DrainStatus,
+  MovePlan,
+  MoveQuery,
+  MoveReport,
   MutationOptions,
   MutationOutcome,
   Page,
@@ -13,11 +16,11 @@ import type {
   PeerPatch,
   PeerQuery,
   PeerRegistration,
-  RegistryChange,
   RegistryConfig,
   ResumeInput,
   StatusReport,
   UncordonInput,
+  WorkloadMove,
 } from "@drainkit/registry";
 import {
   auditFromWire,
@@ -25,10 +28,12 @@ import {
   clusterFromWire,
   configFromWire,
   drainStatusFromWire,
+  moveFromWire,
   optionsToWire,
   outcomeFromWire,
   peerFromWire,
   placementToWire,
+  type ControlChange,
   type Wire,
 } from "./convert.ts";
 import { controlErrorFrom } from "./errors.ts";
@@ -46,11 +51,27 @@ export interface ControlClientOptions {
   readonly channelOptions?: grpc.ChannelOptions;
 }
 
+export type { ControlChange } from "./convert.ts";
+
 /** What {@link ControlClient.watchEvents} resumes from and filters on. */
 export interface WatchEventsOptions {
   /** Changes after this revision; omitted: from now. After a broken stream, pass the last revision seen. */
   readonly fromRevision?: number;
-  readonly kinds?: readonly RegistryChange["kind"][];
+  /** Omitted or empty: every kind (rolling-upgrade changes are REST only). */
+  readonly kinds?: readonly ControlChange["kind"][];
+  /**
+   * Only this peer's changes and the moves from or to it (other kinds
+   * unchanged), as REST's `?peer=`. An agent may only name its own peer
+   * (`forbidden` otherwise) and always receives only its own moves.
+   */
+  readonly peer?: string;
+}
+
+/** What {@link ControlClient.pruneMoves} did. */
+export interface PruneMovesResult {
+  readonly deleted: number;
+  /** How many more are due (at most 25 go per call): call again. */
+  readonly remaining: number;
 }
 
 /**
@@ -76,12 +97,25 @@ export interface ControlClient {
   getConfig(): Promise<RegistryConfig>;
   patchConfig(patch: Readonly<Record<string, unknown>>, options?: MutationOptions): Promise<MutationOutcome<RegistryConfig>>;
   queryAudit(query?: AuditQuery): Promise<Page<AuditEntry>>;
+  /** Workload moves, oldest first; an agent sees only the moves from or to its own peer. */
+  listMoves(query?: MoveQuery): Promise<readonly WorkloadMove[]>;
+  /** Records a move in state `starting` (mesh.operate); the same id with another plan is `move-plan-conflict`. */
+  planMove(plan: MovePlan, options?: MutationOptions): Promise<MutationOutcome<WorkloadMove>>;
+  /**
+   * `serving` / `failed` (the destination's agent), `done` (the source's
+   * agent), any with mesh.operate; off the legal arrows, `move-state-conflict`.
+   * `report.reason` (required with `failed`) is the audit reason too unless
+   * `options.reason` is set. `options.ifMatch` takes the move's ETag `"<generation>"`.
+   */
+  reportMove(id: string, report: MoveReport, options?: MutationOptions): Promise<MutationOutcome<WorkloadMove>>;
+  /** Deletes done and failed moves last written before `before` (epoch ms; mesh.operate), at most 25 per call. */
+  pruneMoves(input: { readonly before: number }, options?: MutationOptions): Promise<MutationOutcome<PruneMovesResult>>;
   /**
    * History after `fromRevision`, then live changes, until `close()`. `onEnd`
    * runs once when the stream ends for any other reason (a `ControlError`, e.g.
    * `unavailable` when the server drains): reconnect with the last revision seen.
    */
-  watchEvents(options: WatchEventsOptions, onChange: (change: RegistryChange) => void, onEnd?: (error?: Error) => void): { close(): void };
+  watchEvents(options: WatchEventsOptions, onChange: (change: ControlChange) => void, onEnd?: (error?: Error) => void): { close(): void };
   /** Closes the channel. */
   close(): void;
 }
@@ -181,9 +215,24 @@ export function createControlClient(address: string, options: ControlClientOptio
       const r = await unary("ListAudit", defined({ ...query }));
       return { items: (r["items"] as Wire[]).map(auditFromWire), revision: r["revision"] as number, ...(typeof r["nextCursor"] === "string" ? { nextCursor: r["nextCursor"] } : {}) };
     },
+    async listMoves(query = {}) {
+      return ((await unary("ListMoves", defined({ ...query })))["items"] as Wire[]).map(moveFromWire);
+    },
+    async planMove(plan, opts) {
+      const r = await unary("PlanMove", defined({ ...plan, options: optionsToWire(opts) }));
+      return outcomeFromWire(moveFromWire(r["move"] as Wire), r["outcome"] as Wire);
+    },
+    async reportMove(id, report, opts) {
+      const r = await unary("ReportMove", defined({ id, state: report.state, reason: report.reason, options: optionsToWire(opts) }));
+      return outcomeFromWire(moveFromWire(r["move"] as Wire), r["outcome"] as Wire);
+    },
+    async pruneMoves(input, opts) {
+      const r = await unary("PruneMoves", { before: input.before, options: optionsToWire(opts) });
+      return outcomeFromWire({ deleted: r["deleted"] as number, remaining: r["remaining"] as number }, r["outcome"] as Wire);
+    },
     watchEvents(watch, onChange, onEnd) {
       const def = definition["WatchEvents"]!;
-      const request = defined({ fromRevision: watch.fromRevision, kinds: watch.kinds === undefined ? undefined : [...watch.kinds] });
+      const request = defined({ fromRevision: watch.fromRevision, kinds: watch.kinds === undefined ? undefined : [...watch.kinds], peer: watch.peer });
       const stream = client.makeServerStreamRequest<Wire, Wire>(
         def.path,
         def.requestSerialize as (v: Wire) => Buffer,

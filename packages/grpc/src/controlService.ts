@@ -4,16 +4,22 @@ import {
   hasScope,
   ForbiddenError,
   UnauthenticatedError,
+  ValidationError,
   type AuditQuery,
+  type MoveChange,
+  type MovePlan,
+  type MoveQuery,
+  type MoveReport,
   type MutationOptions,
   type PeerQuery,
   type Principal,
   type Registry,
   type PlacedWorkload,
   type RegistryChange,
+  type RolloutChange,
   type Scope,
 } from "@drainkit/registry";
-import { changeToWire, configToWire, optionsFromWire, outcomeToWire, peerToWire, placementFromWire, type Wire } from "./convert.ts";
+import { changeToWire, configToWire, moveToWire, optionsFromWire, outcomeToWire, peerToWire, placementFromWire, type ControlChange, type Wire } from "./convert.ts";
 import { toServiceError } from "./errors.ts";
 import { controlServiceDefinition } from "./proto.ts";
 import { fromStruct, type WireStruct } from "./struct.ts";
@@ -71,6 +77,16 @@ function withReason(options: MutationOptions, reason: unknown): MutationOptions 
 }
 
 const peerOutcome = (o: Awaited<ReturnType<Registry["cordon"]>>): Wire => ({ peer: peerToWire(o.value), outcome: outcomeToWire(o) });
+const moveOutcome = (o: Awaited<ReturnType<Registry["planMove"]>>): Wire => ({ move: moveToWire(o.value), outcome: outcomeToWire(o) });
+
+/** The plan exactly as REST hands it to the registry (the body minus reason, ticket, confirm, dryRun), so idempotency keys match across transports. */
+function movePlanOf(request: Wire): MovePlan {
+  const drain = request["drain"] as Wire | null | undefined;
+  return {
+    ...pick(request, "id", "workload", "tier", "owner", "from", "to"),
+    ...(drain === null || drain === undefined ? {} : { drain: { target: drain["target"], epoch: drain["epoch"] } }),
+  } as unknown as MovePlan;
+}
 
 /** Every unary RPC, keyed by its method name in control.proto. */
 const unaryRpcs: Readonly<Record<string, RpcDefinition>> = {
@@ -186,6 +202,28 @@ const unaryRpcs: Readonly<Record<string, RpcDefinition>> = {
       return { config: configToWire(o.value), outcome: outcomeToWire(o) };
     },
   },
+  ListMoves: {
+    action: "listMoves", anyOf: READ, target: () => "moves",
+    handle: async ({ registry, principal, request }) => ({ items: (await registry.listMoves(principal, pick(request, "peer", "state", "active") as MoveQuery)).map(moveToWire) }),
+  },
+  PlanMove: {
+    action: "planMove", anyOf: OPERATE, target: () => "moves",
+    handle: async ({ registry, principal, request, options }) => moveOutcome(await registry.planMove(principal, movePlanOf(request), options)),
+  },
+  ReportMove: {
+    action: "reportMove", anyOf: AGENT, target: (r) => `move/${idOf(r)}`,
+    // `reason` says why a move failed, so it stays in the report (and is the audit reason too, as over REST).
+    handle: async ({ registry, principal, request, options }) =>
+      moveOutcome(await registry.reportMove(principal, idOf(request), pick(request, "state", "reason") as unknown as MoveReport, withReason(options, request["reason"]))),
+  },
+  PruneMoves: {
+    action: "pruneMoves", anyOf: OPERATE, target: () => "moves",
+    handle: async ({ registry, principal, request, options }) => {
+      // An unset `before` reaches the registry as missing, which refuses it (and audits the refusal) as REST does.
+      const o = await registry.pruneMoves(principal, pick(request, "before") as { before: number }, options);
+      return { deleted: o.value.deleted, remaining: o.value.remaining, outcome: outcomeToWire(o) };
+    },
+  },
   ListAudit: {
     action: "queryAudit", anyOf: READ, target: () => "audit",
     handle: async ({ registry, principal, request }) => {
@@ -196,6 +234,26 @@ const unaryRpcs: Readonly<Record<string, RpcDefinition>> = {
 };
 
 const WATCH: RpcDefinition = { action: "watchEvents", anyOf: READ, target: () => "events", handle: async () => ({}) };
+/** What WatchEvents can carry; rolling-upgrade changes have no message here and stay REST's. */
+const WATCH_KINDS: ReadonlySet<string> = new Set<ControlChange["kind"]>(["peer", "cluster", "config", "audit", "move"]);
+
+/**
+ * Which changes one watcher receives beside its kinds, exactly as REST's
+ * `/control/events` filters them: with `peer`, peer changes of other peers
+ * and moves neither from nor to it are left out; with `movesOf` (an agent),
+ * only its own moves are sent. A pruned move names no peer, so a filtered
+ * stream skips it.
+ */
+export function passesWatchFilter(change: ControlChange, filter: { readonly peer?: string; readonly movesOf?: string }): boolean {
+  if (change.kind === "peer") return filter.peer === undefined || change.id === filter.peer;
+  if (change.kind !== "move") return true;
+  for (const p of [filter.peer, filter.movesOf]) {
+    if (p === undefined) continue;
+    const m = change.value;
+    if (m === undefined || (m.from !== p && m.to !== p)) return false;
+  }
+  return true;
+}
 const bearer = /^Bearer ([\x21-\x7e]{1,4096})$/;
 
 /**
@@ -276,17 +334,31 @@ export function addControlService(server: grpc.Server, options: ControlServiceOp
     call.on("close", () => end());
     void (async () => {
       const principal = await door(call.metadata, WATCH, call.request);
-      const kinds = new Set(call.request["kinds"] as RegistryChange["kind"][]);
+      const kinds = new Set(call.request["kinds"] as string[]);
+      const unknown = [...kinds].filter((k) => !WATCH_KINDS.has(k));
+      if (unknown.length > 0) {
+        throw new ValidationError("kinds", `${unknown.join(", ")}: expected ${[...WATCH_KINDS].join(", ")} (rolling-upgrade changes are REST only: GET /control/events?kinds=rollout)`);
+      }
+      const peer = typeof call.request["peer"] === "string" ? call.request["peer"] : undefined;
+      // An agent follows its own peer: it may narrow the feed to itself only, and sees only its own moves.
+      const agentOnly = !hasScope(principal, "mesh.operate") && !principal.scopes.includes("mesh.read");
+      if (agentOnly && peer !== undefined && peer !== principal.id) {
+        await refuse(principal, WATCH, call.request, "forbidden");
+        throw new ForbiddenError("watchEvents", "mesh.read", `an agent may only follow its own peer: set peer to "${principal.id}"`);
+      }
+      const filter = { ...(peer === undefined ? {} : { peer }), ...(agentOnly ? { movesOf: principal.id } : {}) };
       const from = typeof call.request["fromRevision"] === "number" ? call.request["fromRevision"] : (await registry.listPeers(principal, { limit: 1 })).revision;
       if (ended) return;
-      handle = registry.watch(
+      handle = registry.watchAll(
         from,
-        (change) => {
-          if (ended || (kinds.size > 0 && !kinds.has(change.kind))) return;
+        (change: RegistryChange | RolloutChange | MoveChange) => {
+          if (ended || change.kind === "rollout" || (kinds.size > 0 && !kinds.has(change.kind)) || !passesWatchFilter(change, filter)) return;
           call.write(changeToWire(change));
         },
         (error) => end(error),
       );
+      // History can be replayed synchronously and end the stream before watchAll() returns.
+      if (ended) handle.close();
     })().catch((error: unknown) => end(error));
   };
 

@@ -4,6 +4,7 @@ import type {
   Cordon,
   DrainRequest,
   DrainStatus,
+  MoveChange,
   MutationOptions,
   MutationOutcome,
   Peer,
@@ -12,6 +13,7 @@ import type {
   RegistryChange,
   RegistryConfig,
   RoleStatus,
+  WorkloadMove,
 } from "@drainkit/registry";
 import { fromStruct, toStruct, type WireStruct } from "./struct.ts";
 
@@ -82,10 +84,34 @@ export function outcomeToWire(o: MutationOutcome<unknown>): Wire {
   return { etag: o.etag, changed: o.changed, auditId: o.auditId, replayed: o.replayed === true };
 }
 
-export function changeToWire(c: RegistryChange): Wire {
+/** A move as the `WorkloadMove` message (absent `owner`, `drain`, `reason` stay unset). */
+export function moveToWire(m: WorkloadMove): Wire {
+  return {
+    id: m.id,
+    workload: m.workload,
+    tier: m.tier,
+    ...opt("owner", m.owner),
+    from: m.from,
+    to: m.to,
+    ...opt("drain", m.drain === undefined ? undefined : { target: m.drain.target, epoch: m.drain.epoch }),
+    state: m.state,
+    ...opt("reason", m.reason),
+    plannedBy: m.plannedBy,
+    createdAt: m.createdAt,
+    updatedAt: m.updatedAt,
+    generation: m.generation,
+  };
+}
+
+/** What WatchEvents carries: every registry change, plus workload moves. */
+export type ControlChange = RegistryChange | MoveChange;
+
+export function changeToWire(c: ControlChange): Wire {
   const base = { revision: c.revision, kind: c.kind, id: c.id, deleted: c.value === undefined };
   if (c.value === undefined) return base;
   switch (c.kind) {
+    case "move":
+      return { ...base, move: moveToWire(c.value) };
     case "peer":
       return { ...base, peer: peerToWire(c.value as Peer) };
     case "cluster":
@@ -204,14 +230,37 @@ export function auditFromWire(w: Wire): AuditEntry {
   };
 }
 
+export function moveFromWire(w: Wire): WorkloadMove {
+  const drain = sub(w, "drain");
+  return {
+    id: str(w, "id"),
+    workload: str(w, "workload"),
+    tier: str(w, "tier") as WorkloadMove["tier"],
+    ...opt("owner", w["owner"] as string | undefined),
+    from: str(w, "from"),
+    to: str(w, "to"),
+    ...(drain === undefined ? {} : { drain: { target: str(drain, "target"), epoch: num(drain, "epoch") } }),
+    state: str(w, "state") as WorkloadMove["state"],
+    ...opt("reason", w["reason"] as string | undefined),
+    plannedBy: str(w, "plannedBy"),
+    createdAt: num(w, "createdAt"),
+    updatedAt: num(w, "updatedAt"),
+    generation: num(w, "generation"),
+  };
+}
+
 export function outcomeFromWire<T>(value: T, w: Wire | undefined): MutationOutcome<T> {
   const o = w ?? {};
   return { value, etag: str(o, "etag"), changed: o["changed"] === true, auditId: str(o, "auditId"), ...(o["replayed"] === true ? { replayed: true } : {}) };
 }
 
-export function changeFromWire(w: Wire): RegistryChange {
-  const kind = str(w, "kind") as RegistryChange["kind"];
-  const base = { revision: num(w, "revision"), kind, id: str(w, "id") };
+export function changeFromWire(w: Wire): ControlChange {
+  const kind = str(w, "kind") as ControlChange["kind"];
+  const base = { revision: num(w, "revision"), id: str(w, "id") };
+  if (kind === "move") {
+    const move = sub(w, "move");
+    return { ...base, kind, value: move === undefined ? undefined : moveFromWire(move) };
+  }
   const peer = sub(w, "peer");
   const cluster = sub(w, "cluster");
   const config = sub(w, "config");
@@ -222,7 +271,7 @@ export function changeFromWire(w: Wire): RegistryChange {
     : config !== undefined ? configFromWire(config)
     : audit !== undefined ? auditFromWire(audit)
     : undefined;
-  return { ...base, value };
+  return { ...base, kind, value };
 }
 
 // ---------------------------------------------------------------- options

@@ -17,6 +17,15 @@ export interface PromMetrics extends Metrics {
   readonly auditWriteLatency: PromHistogram<"outcome">;
   /** `drainkit_rollout_nodes{step}`: nodes of the latest rollout per step (pending, draining, healthy, failed, …). */
   readonly rolloutNodes: PromGauge<"step">;
+  /**
+   * `drainkit_workload_moves_total{outcome}`: workload moves that ended, `done` or `failed`.
+   * Fed by the leader's move planner only: other replicas export it at 0.
+   */
+  readonly workloadMoves: PromCounter<"outcome">;
+  /** `drainkit_workload_moves_in_flight`: moves `starting` or `serving` as the leader sees them (0 on other replicas). */
+  readonly workloadMovesInFlight: PromGauge;
+  /** `drainkit_workload_move_duration_seconds`: from a move being planned to its destination serving the workload (leader only). */
+  readonly workloadMoveDuration: PromHistogram;
 }
 
 /**
@@ -61,6 +70,16 @@ export function createPromMetrics(options: { defaultMetrics?: boolean } = {}): P
     registers: [registry],
   });
   made.set("drainkit_mutations_total", mutations);
+  const workloadMoves = new PromCounter({ name: "drainkit_workload_moves_total", help: "Workload moves that ended, by outcome (done, failed); fed by the leader only", labelNames: ["outcome"] as const, registers: [registry] });
+  // Both outcomes are exported from the start, so a rate() over them has a series before the first move ends.
+  for (const outcome of ["done", "failed"]) workloadMoves.inc({ outcome }, 0);
+  const workloadMovesInFlight = new PromGauge({ name: "drainkit_workload_moves_in_flight", help: "Workload moves starting or serving, as the leader sees them (0 on other replicas)", registers: [registry] });
+  const workloadMoveDuration = new PromHistogram({
+    name: "drainkit_workload_move_duration_seconds",
+    help: "From a workload move being planned to its destination serving the workload; observed by the leader",
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [registry],
+  });
 
   const clean = (l?: Labels): Record<string, string> => ({ ...(l ?? {}) });
   return {
@@ -71,6 +90,9 @@ export function createPromMetrics(options: { defaultMetrics?: boolean } = {}): P
     poolAvailable,
     rolloutNodes,
     auditWriteLatency,
+    workloadMoves,
+    workloadMovesInFlight,
+    workloadMoveDuration,
     counter(name, help): Counter {
       const get = lazy(`drainkit_${name}`, (labelNames) => new PromCounter({ name: `drainkit_${name}`, help, labelNames, registers: [registry] }));
       return { inc: (labels, value) => get(labels).inc(clean(labels), value ?? 1) };

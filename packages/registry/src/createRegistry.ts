@@ -139,6 +139,11 @@ export interface RegistryOptions {
    * 32, which keeps a batch within etcd's default limit of 128 operations.
    */
   readonly batchLimit?: number;
+  /**
+   * How long an idempotency record counts, in ms; default 24 h. Reusing a key
+   * after that is a fresh request, and `sweepIdempotency` deletes the record.
+   */
+  readonly idempotencyTtlMs?: number;
 }
 
 const AUDIT_HEAD = "audit-head";
@@ -152,6 +157,24 @@ const PRUNE_LIMIT = 25;
 /** Marks a key deleted by an earlier mutation of the batch being planned. */
 const TOMBSTONE: unique symbol = Symbol("deleted");
 const MAX_PAGE = 1_000;
+const DEFAULT_IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+/** Records per sweep: two deletes each (record and time index) keeps a sweep well within etcd's 128 operations per transaction. */
+const SWEEP_LIMIT = 30;
+/** How far past its batch a sweep counts what is still due. */
+const SWEEP_COUNT_CAP = 1_000;
+/** Most operations in one transaction: a batch is cut before it would pass this (etcd's default limit is 128). */
+const TXN_OP_LIMIT = 120;
+/** Idempotency records by write time, so the sweep reads only what is due. */
+const IDEM_BY_TIME = "idem-by-time/";
+const idemTimeKey = (at: number, idemKey: string): string => `${IDEM_BY_TIME}${String(Math.max(0, Math.floor(at))).padStart(15, "0")}/${idemKey.slice("idem/".length)}`;
+/**
+ * Audit entries by target, written with each entry, so a `target` query reads
+ * only that target's entries. `audit-index` records the first seq indexed
+ * (entries written before the index existed are found by scanning).
+ */
+const AUDIT_INDEX = "audit-index";
+const auditTargetPrefix = (target: string): string => `audit-by-target/${encodeURIComponent(target)}/`;
+const auditTargetKey = (target: string, seq: number): string => `${auditTargetPrefix(target)}${String(seq).padStart(12, "0")}`;
 
 interface ClusterRecord {
   readonly id: string;
@@ -167,6 +190,8 @@ interface ConfigRecord {
 
 interface IdempotencyRecord {
   readonly fingerprint: string;
+  /** Wall time it was written; records without one (older releases) never replay. */
+  readonly at?: number;
   readonly outcome?: { readonly value: unknown; readonly etag: string; readonly changed: boolean; readonly auditId: string };
   readonly error?: { readonly code: string; readonly message: string; readonly retryable: boolean; readonly details: Readonly<Record<string, unknown>> };
 }
@@ -317,6 +342,9 @@ class StoreRegistry implements Registry {
   readonly #queue: Job[] = [];
   #draining = false;
   readonly #batchLimit: number;
+  readonly #idempotencyTtlMs: number;
+  /** True once `audit-index` is known to exist (every entry from then on is indexed by target). */
+  #auditIndexed = false;
   /** Writes of the batch being planned, keyed by store key; undefined outside planning. */
   #staged: Map<string, Versioned> | undefined;
   /**
@@ -340,6 +368,9 @@ class StoreRegistry implements Registry {
     this.#events = options.events ?? nullEventSink;
     this.#maxAttempts = options.maxAttempts ?? 32;
     this.#batchLimit = Math.max(1, options.batchLimit ?? 32);
+    const ttl = options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
+    if (typeof ttl !== "number" || !(ttl > 0)) throw new ValidationError("idempotencyTtlMs", "expected a duration in ms > 0");
+    this.#idempotencyTtlMs = ttl;
     this.#mutations = metrics.counter("registry_mutations_total", "Registry mutation attempts by action and outcome.");
     this.#conflicts = metrics.counter("registry_write_conflicts_total", "Registry writes retried after losing a compare-and-swap race.");
     this.#latency = metrics.histogram("registry_mutation_latency_ms", "Latency of registry mutations, audit included.");
@@ -593,7 +624,8 @@ class StoreRegistry implements Registry {
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, this.#batchLimit);
         try {
-          await this.#commitBatch(batch);
+          // Jobs that did not fit the transaction's operation limit go first in the next batch.
+          this.#queue.unshift(...(await this.#commitBatch(batch)));
         } catch (e) {
           for (const job of batch) job.reject(e);
         }
@@ -609,9 +641,10 @@ class StoreRegistry implements Registry {
    * audit head and the idempotency records in ONE transaction that compares
    * the head and every key written at the version first read. Losing the race
    * re-reads and re-plans the whole batch. Callers hear back only after the
-   * commit.
+   * commit. Jobs past the transaction's operation limit are left out and
+   * returned, to go first in the next batch.
    */
-  async #commitBatch(jobs: readonly Job[]): Promise<void> {
+  async #commitBatch(batch: readonly Job[]): Promise<readonly Job[]> {
     for (let round = 1; ; round++) {
       const staged = new Map<string, Versioned>();
       this.#staged = staged;
@@ -619,6 +652,8 @@ class StoreRegistry implements Registry {
       let compare: Compare[];
       let ops: TxnOp[];
       let entries: { entry: AuditEntry; job: Job }[];
+      let jobs: readonly Job[] = batch;
+      let indexMarker: Versioned | undefined;
       try {
         const headRead = await this.#getForWrite(AUDIT_HEAD);
         let head = (headRead?.value as AuditHead | undefined) ?? EMPTY_HEAD;
@@ -638,8 +673,23 @@ class StoreRegistry implements Registry {
           else ops.push({ type: "put", key, value });
           staged.set(key, { key, value, version: --fake });
         };
-        for (const job of jobs) {
+        if (!this.#auditIndexed) {
+          indexMarker = await this.#getForWrite(AUDIT_INDEX);
+          if (indexMarker !== undefined) this.#auditIndexed = true;
+        }
+        const firstSeq = head.seq + 1;
+        for (const [i, job] of batch.entries()) {
+          const opsBefore = ops.length;
+          const compareBefore = compare.length;
           const planned = await this.#planJob(job, head, stage);
+          // Room is kept for the audit head and the index marker.
+          if (i > 0 && ops.length + 2 > TXN_OP_LIMIT) {
+            // Undone: nothing later in this round reads what it staged.
+            ops.length = opsBefore;
+            compare.length = compareBefore;
+            jobs = batch.slice(0, i);
+            break;
+          }
           settle.push(planned.settle);
           if (planned.entry !== undefined) {
             head = { seq: planned.entry.seq, hash: planned.entry.hash };
@@ -647,12 +697,18 @@ class StoreRegistry implements Registry {
           }
         }
         if (ops.length > 0) ops.push({ type: "put", key: AUDIT_HEAD, value: head });
+        if (!this.#auditIndexed && indexMarker === undefined && entries.length > 0) {
+          // The first entries this registry indexes: older ones are found by scanning.
+          compare.push({ key: AUDIT_INDEX, version: 0 });
+          ops.push({ type: "put", key: AUDIT_INDEX, value: { since: firstSeq } });
+        }
       } finally {
         this.#staged = undefined;
       }
+      const left = batch.slice(jobs.length);
       if (ops.length === 0) {
         for (const s of settle) s();
-        return;
+        return left;
       }
       let txn: TxnResult;
       try {
@@ -662,6 +718,7 @@ class StoreRegistry implements Registry {
         throw toStoreError(e);
       }
       if (txn.ok) {
+        if (entries.length > 0) this.#auditIndexed = true;
         this.#remember(ops, txn.revision);
         for (const { entry, job } of entries) {
           this.#mutations.inc({ action: job.attempt.action, outcome: entry.outcome });
@@ -670,14 +727,14 @@ class StoreRegistry implements Registry {
           job.attempt.onCommitted?.(entry);
         }
         for (const s of settle) s();
-        return;
+        return left;
       }
       this.#written.clear();
       this.#conflicts.inc({ action: jobs.length === 1 ? jobs[0]!.attempt.action : "batch" });
       if (round >= this.#maxAttempts) {
         this.#logger.warn({ jobs: jobs.length, rounds: round }, "registry mutations gave up after losing every write race");
         for (const job of jobs) job.reject(new WriteContentionError(job.attempt.action, round));
-        return;
+        return left;
       }
       // The first retry goes at once (the rival has already committed); after that,
       // jittered, capped exponential backoff so replicas stop colliding in lockstep.
@@ -715,10 +772,16 @@ class StoreRegistry implements Registry {
     let decided: Plan<unknown> | undefined;
     let storeIdem = idemKey !== undefined;
     let idemVersion = 0;
+    /** The time index entry of an expired record this attempt replaces. */
+    let expiredIndex: string | undefined;
+    const now = this.#clock.now();
     if (idemKey !== undefined) {
       const read = await this.#getForWrite(idemKey);
-      const stored = read?.value as IdempotencyRecord | undefined;
+      const found = read?.value as IdempotencyRecord | undefined;
       idemVersion = read?.version ?? 0;
+      // A record past its TTL no longer counts: the key is free for a fresh request.
+      const stored = found !== undefined && this.#idempotencyLive(found, now) ? found : undefined;
+      if (found !== undefined && stored === undefined && typeof found.at === "number") expiredIndex = idemTimeKey(found.at, idemKey);
       if (stored !== undefined) {
         if (stored.fingerprint === fingerprint) {
           return { settle: () => this.#settleReplay(job, stored) };
@@ -769,16 +832,24 @@ class StoreRegistry implements Registry {
       for (const d of decided.deletes ?? []) stage(d.key, TOMBSTONE, d.readVersion);
     }
     stage(auditKey(entry.seq), entry, -1);
+    stage(auditTargetKey(entry.target, entry.seq), { seq: entry.seq }, -1);
     const result: MutationOutcome<unknown> | undefined =
       decided === undefined ? undefined : { value: decided.result, etag: decided.write ? decided.etagAfter : decided.etag, changed: decided.write, auditId: entry.id };
     if (idemKey !== undefined && storeIdem) {
       const record: IdempotencyRecord =
         result !== undefined
-          ? { fingerprint, outcome: { value: result.value, etag: result.etag, changed: result.changed, auditId: result.auditId } }
-          : { fingerprint, error: errorRecord(failure) };
+          ? { fingerprint, at: now, outcome: { value: result.value, etag: result.etag, changed: result.changed, auditId: result.auditId } }
+          : { fingerprint, at: now, error: errorRecord(failure) };
       stage(idemKey, record, idemVersion);
+      if (expiredIndex !== undefined && expiredIndex !== idemTimeKey(now, idemKey)) stage(expiredIndex, TOMBSTONE, -1);
+      stage(idemTimeKey(now, idemKey), { key: idemKey, at: now }, -1);
     }
     return { entry, settle: () => (result === undefined ? job.reject(failure) : job.resolve(result)) };
+  }
+
+  /** Whether a stored record still counts at `now`: written less than the TTL ago. */
+  #idempotencyLive(record: IdempotencyRecord, now: number): boolean {
+    return typeof record.at === "number" && now - record.at < this.#idempotencyTtlMs;
   }
 
   #settleReplay(job: Job, stored: IdempotencyRecord): void {

@@ -1,5 +1,5 @@
 import { DrainkitError } from "@drainkit/core";
-import type { Change, Leadership, ListResult, RegistryStore, TxnRequest, TxnResult, Versioned, WatchHandle } from "./store.ts";
+import type { Change, Leadership, ListOptions, ListResult, RegistryStore, TxnRequest, TxnResult, Versioned, WatchHandle } from "./store.ts";
 
 /** Options of {@link createMemoryStore}. */
 export interface MemoryStoreOptions {
@@ -180,11 +180,17 @@ class MemoryClient implements MemoryStore {
     return e === undefined ? undefined : { key, value: e.value, version: e.version };
   }
 
-  async list(prefix: string): Promise<ListResult> {
+  async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
     this.#open();
     const { keys, entries } = this.#data;
     const items: Versioned[] = [];
-    for (let i = lowerBound(keys, prefix); i < keys.length; i++) {
+    const { startAfter, limit = Infinity } = options;
+    let i = lowerBound(keys, prefix);
+    if (startAfter !== undefined && startAfter >= prefix) {
+      i = lowerBound(keys, startAfter);
+      if (keys[i] === startAfter) i++;
+    }
+    for (; i < keys.length && items.length < limit; i++) {
       const key = keys[i]!;
       if (!key.startsWith(prefix)) break;
       const e = entries.get(key)!;

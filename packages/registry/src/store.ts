@@ -1,4 +1,6 @@
-// Port changes: none so far (the contract below is unchanged since 9a9874f).
+// Port changes: `list` takes optional `ListOptions` (startAfter, limit) so the
+// registry reads one page of the audit log instead of all of it; a store that
+// ignores them still works (the registry trims), just slower.
 // What the registry relies on, and the conformance suite checks
 // (`runRegistryStoreConformance` from "@drainkit/registry/testing"):
 // - a get/list after a txn resolves sees that txn (linearizable reads);
@@ -54,6 +56,14 @@ export interface Change {
   readonly type: "put" | "delete";
 }
 
+/** Paging of {@link RegistryStore.list}; both optional, so `list(prefix)` still lists everything. */
+export interface ListOptions {
+  /** Only keys after this one (typically the last key of the previous page). */
+  readonly startAfter?: string;
+  /** At most this many items (a whole number >= 1); the listing stops there. */
+  readonly limit?: number;
+}
+
 export interface ListResult {
   readonly items: readonly Versioned[];
   /** Store revision the listing was read at. */
@@ -76,8 +86,12 @@ export interface RegistryStore {
   /** Human-readable kind, e.g. "memory", "sqlite", "etcd". */
   readonly kind: string;
   get(key: string): Promise<Versioned | undefined>;
-  /** Every key starting with `prefix`, in key order. */
-  list(prefix: string): Promise<ListResult>;
+  /**
+   * Keys starting with `prefix`, in key order: every one, or with `options`
+   * only those after `startAfter`, at most `limit` of them. A store must read
+   * no more than the page it returns (plus a bounded read-ahead).
+   */
+  list(prefix: string, options?: ListOptions): Promise<ListResult>;
   /** Atomic compare-and-swap over any number of keys. */
   txn(request: TxnRequest): Promise<TxnResult>;
   /** Current store revision (0 when empty). */

@@ -409,4 +409,25 @@ export interface Registry {
    * entry; `remaining` says how many more are due (call again).
    */
   pruneMoves(principal: Principal, input: { readonly before: number }, options?: MutationOptions): Promise<MutationOutcome<{ readonly deleted: number; readonly remaining: number }>>;
+  /**
+   * Deletes idempotency records written before `before` that have also
+   * outlived the registry's `idempotencyTtlMs` (a record that still counts
+   * is never deleted), oldest first, of every principal (mesh.admin): at most
+   * 30 per call, in one transaction with one audit entry. A call that finds
+   * nothing due writes nothing and is not audited (`auditId` ""). `remaining`
+   * says how many more are due (counted up to 1 000): call again while > 0.
+   *
+   * @example
+   * const { value } = await registry.sweepIdempotency(admin, { before: Date.now() });
+   * if (value.remaining > 0) await registry.sweepIdempotency(admin, { before: Date.now() });
+   */
+  sweepIdempotency(principal: Principal, input: { readonly before: number }, options?: MutationOptions): Promise<MutationOutcome<IdempotencySweep>>;
+}
+
+/** What one {@link Registry.sweepIdempotency} call did. */
+export interface IdempotencySweep {
+  /** Expired idempotency records deleted by this call. */
+  readonly deleted: number;
+  /** Expired records still due after this call (counted up to 1 000). */
+  readonly remaining: number;
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { type Clock, type TimerHandle, sleep, systemClock } from "@drainkit/core";
-import type { Change, Leadership, ListResult, RegistryStore, TxnRequest, TxnResult, Versioned, WatchHandle } from "@drainkit/registry";
+import type { Change, Leadership, ListOptions, ListResult, RegistryStore, TxnRequest, TxnResult, Versioned, WatchHandle } from "@drainkit/registry";
 import { Etcd3, type ICompare, type IKeyValue, type IRequestOp, type IWatchResponse, type Lease, type Watcher } from "etcd3";
 import { EtcdStoreError, classifyEtcdError } from "./errors.ts";
 
@@ -155,22 +155,25 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
       return kv === undefined ? undefined : decode(kv);
     },
 
-    async list(listPrefix: string): Promise<ListResult> {
+    async list(listPrefix: string, options: ListOptions = {}): Promise<ListResult> {
       const start = dataKey(listPrefix);
       const end = prefixEnd(start);
       const items: Versioned[] = [];
+      const limit = options.limit === undefined ? Infinity : Math.max(1, Math.floor(options.limit));
       // Page through large ranges, pinned to the first page's revision so the
       // listing is one snapshot.
       const pageSize = 500;
-      let from: Buffer = start;
+      let from: Buffer =
+        options.startAfter !== undefined && options.startAfter >= listPrefix ? Buffer.concat([dataKey(options.startAfter), Buffer.from([0])]) : start;
       let revision: number | undefined;
       for (;;) {
         const pinned = revision;
-        const res = await call(() => client.kv.range({ key: from, range_end: end, limit: pageSize, ...(pinned === undefined ? {} : { revision: pinned }) }));
+        const page = Math.min(pageSize, limit - items.length);
+        const res = await call(() => client.kv.range({ key: from, range_end: end, limit: page, ...(pinned === undefined ? {} : { revision: pinned }) }));
         revision ??= Number(res.header.revision);
         for (const kv of res.kvs) items.push(decode(kv));
         const last = res.kvs.at(-1);
-        if (!res.more || last === undefined) break;
+        if (!res.more || last === undefined || items.length >= limit) break;
         from = Buffer.concat([last.key, Buffer.from([0])]);
       }
       return { items, revision };

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { type Clock, type TimerHandle, sleep, systemClock } from "@drainkit/core";
-import type { Change, Leadership, ListResult, RegistryStore, TxnRequest, TxnResult, Versioned, WatchHandle } from "@drainkit/registry";
+import type { Change, Leadership, ListOptions, ListResult, RegistryStore, TxnRequest, TxnResult, Versioned, WatchHandle } from "@drainkit/registry";
 import { SqliteStoreError, classifySqliteError } from "./errors.ts";
 import { migrate } from "./schema.ts";
 
@@ -102,6 +102,9 @@ export function makeSqliteStore(options: SqliteStoreOptions): SqliteStore {
     version: db.prepare("SELECT version FROM kv WHERE key = ?"),
     listAll: db.prepare("SELECT key, value, version FROM kv ORDER BY key"),
     listRange: db.prepare("SELECT key, value, version FROM kv WHERE key >= ? AND key < ? ORDER BY key"),
+    // Pages of a listing (ListOptions): the primary key index makes each one read only its rows.
+    listPageFrom: db.prepare("SELECT key, value, version FROM kv WHERE key >= ? AND key < ? ORDER BY key LIMIT ?"),
+    listPageAfter: db.prepare("SELECT key, value, version FROM kv WHERE key > ? AND key < ? ORDER BY key LIMIT ?"),
     put: db.prepare("INSERT INTO kv (key, value, version) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version"),
     del: db.prepare("DELETE FROM kv WHERE key = ?"),
     change: db.prepare("INSERT INTO changes (revision, key, value, type) VALUES (?, ?, ?, ?)"),
@@ -243,12 +246,25 @@ export function makeSqliteStore(options: SqliteStoreOptions): SqliteStore {
       });
     },
 
-    async list(prefix: string): Promise<ListResult> {
+    async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
+      const { startAfter, limit } = options;
+      const paged = startAfter !== undefined || limit !== undefined;
+      // LIMIT -1 is SQLite's "no limit".
+      const max = limit === undefined ? -1 : Math.max(1, Math.floor(limit));
+      const upper = prefix === "" ? topCodePoint.repeat(8) : prefix + topCodePoint;
       return guard(() => {
         // One read transaction, so the items and the revision are one snapshot.
         db.exec("BEGIN");
         try {
-          const rows = (prefix === "" ? stmt.listAll.all() : stmt.listRange.all(prefix, prefix + topCodePoint)) as unknown as {
+          const rows = (
+            paged
+              ? startAfter !== undefined && startAfter >= prefix
+                ? stmt.listPageAfter.all(startAfter, upper, max)
+                : stmt.listPageFrom.all(prefix, upper, max)
+              : prefix === ""
+                ? stmt.listAll.all()
+                : stmt.listRange.all(prefix, upper)
+          ) as unknown as {
             key: string;
             value: string;
             version: number;

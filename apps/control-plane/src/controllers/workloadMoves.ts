@@ -1,5 +1,5 @@
 import { DrainScheduler, isDrainkitError, type Clock, type Logger, type MigrationEvent, type PlannedMove, type TimerHandle } from "@drainkit/core";
-import type { Peer, PlacedWorkload, Principal, Registry, WorkloadMove } from "@drainkit/registry";
+import type { MoveState, Peer, PlacedWorkload, Principal, Registry, WorkloadMove } from "@drainkit/registry";
 
 /** Settings of {@link startWorkloadMoves}. */
 export interface WorkloadMovesOptions {
@@ -20,6 +20,30 @@ export interface WorkloadMovesOptions {
   readonly retainMs?: number;
   /** A destination that failed a move takes no new one for this long, so the work goes elsewhere. Default 30 s. */
   readonly benchMs?: number;
+  /** Hooks for move metrics (e.g. Prometheus series); without them the planner tracks nothing extra. */
+  readonly metrics?: WorkloadMoveMetrics;
+}
+
+/**
+ * What the planner reports about workload moves, as its change feed shows
+ * them: every move active (`starting` or `serving`) when it started or
+ * created since, whoever planned it. Only the leader runs a planner, so only
+ * the leader feeds these; a planner that stops reports 0 in flight.
+ *
+ * @example
+ * const metrics: WorkloadMoveMetrics = {
+ *   inFlight: (n) => prom.workloadMovesInFlight.set(n),
+ *   serving: (s) => prom.workloadMoveDuration.observe(s),
+ *   ended: (outcome) => prom.workloadMoves.inc({ outcome }),
+ * };
+ */
+export interface WorkloadMoveMetrics {
+  /** Moves `starting` or `serving` now; called whenever that number may have changed. */
+  inFlight(count: number): void;
+  /** A move's destination serves the workload, `seconds` after the move was planned (the persisted timestamps). */
+  serving(seconds: number): void;
+  /** A move ended: `done` (the source stopped its copy) or `failed`. */
+  ended(outcome: "done" | "failed"): void;
 }
 
 /** The running move planner. */
@@ -75,6 +99,9 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
   /** A child workload's owner, for the persisted move. */
   const owners = new Map<string, string>();
 
+  /** Active moves by id and last state seen, only when someone listens to the metrics. */
+  const active = options.metrics === undefined ? undefined : new Map<string, MoveState>();
+
   const onEvent = (e: MigrationEvent): void => {
     if (e.type === "fleet-drain-failed") logger.warn({ peer: e.target, epoch: e.epoch, reason: e.reason, remaining: e.remaining }, "workload moves for this drain stopped");
     else if (e.type === "fleet-drain-completed") logger.info({ peer: e.target, epoch: e.epoch }, "every workload moved off");
@@ -111,6 +138,7 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
   const at = new Map<string, { node: string; owner?: string }>();
   for (const m of moves) at.set(m.workload, { node: m.state === "serving" ? m.to : m.from, ...(m.owner === undefined ? {} : { owner: m.owner }) });
   for (const m of moves) if (m.owner !== undefined) owners.set(m.workload, m.owner);
+  if (active !== undefined) for (const m of moves) active.set(m.id, m.state);
   for (const p of peers) {
     peerVersions.set(p.id, p.version);
     phases.set(p.id, p.phase);
@@ -143,6 +171,7 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
   }
   logger.info({ peers: peers.length, workloads: at.size, adopted: waiting.size, drains: scheduler.activeDrains }, "workload move planner rebuilt from the registry");
   ready = true;
+  options.metrics?.inFlight(active?.size ?? 0);
   for (const apply of buffered.splice(0)) apply();
 
   function onPeer(id: string, peer: Peer | undefined): void {
@@ -230,6 +259,7 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
     if (move === undefined) return;
     if ((moveGenerations.get(move.id) ?? -1) >= move.generation) return;
     moveGenerations.set(move.id, move.generation);
+    if (active !== undefined) observe(active, move);
     const mine = waiting.get(move.id);
     if (mine === undefined) return; // not this leader's (an older term's move that finished, or a deleted one)
     if (move.state === "serving") {
@@ -242,6 +272,22 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
       bench(move.to, move.reason ?? "move failed");
       logger.warn({ move: move.id, workload: move.workload, from: move.from, to: move.to, reason: move.reason }, "workload move failed; it stays on its source and is planned again");
     }
+  }
+
+  /** Feeds the metrics hooks from one new move generation; moves that ended before the planner started are not counted. */
+  function observe(tracked: Map<string, MoveState>, move: WorkloadMove): void {
+    const metrics = options.metrics!;
+    const before = tracked.get(move.id);
+    if (move.state === "starting" || move.state === "serving") {
+      // A missed `starting` (compacted history) still counts the serving.
+      if (move.state === "serving" && before !== "serving") metrics.serving(Math.max(0, move.updatedAt - move.createdAt) / 1000);
+      tracked.set(move.id, move.state);
+    } else {
+      if (before === undefined) return;
+      tracked.delete(move.id);
+      metrics.ended(move.state);
+    }
+    metrics.inFlight(tracked.size);
   }
 
   function wait(move: PlannedMove, ms: number): void {
@@ -367,6 +413,9 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
       benched.clear();
       if (soon !== undefined) clock.clearTimer(soon);
       for (const id of [...waiting.keys()]) settle(id);
+      // A replica that no longer leads waits on no move.
+      active?.clear();
+      options.metrics?.inFlight(0);
     },
   };
 }

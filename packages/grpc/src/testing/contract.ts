@@ -13,7 +13,8 @@ import { describe, expect, it } from "vitest";
 /** Control-API actions, named like the registry methods and the REST operationIds. */
 export type ContractAction =
   | "listPeers" | "getPeer" | "registerPeer" | "reportStatus" | "cordon" | "uncordon" | "drain" | "resume"
-  | "patchPeer" | "drainStatus" | "listClusters" | "promote" | "demote" | "getConfig" | "patchConfig" | "queryAudit";
+  | "patchPeer" | "drainStatus" | "listClusters" | "promote" | "demote" | "getConfig" | "patchConfig" | "queryAudit"
+  | "listMoves" | "planMove" | "reportMove" | "pruneMoves";
 
 /** Who calls: a test token of that scope, no token, or a token nobody issued. */
 export type ContractCaller = Scope | "anonymous" | "invalid-token";
@@ -25,11 +26,12 @@ export const CURRENT_ETAG = "<current>";
 export interface ContractCall {
   readonly action: ContractAction;
   readonly as: ContractCaller;
-  /** Peer or cluster id. */
+  /** Peer, cluster or (for `reportMove`) move id. */
   readonly id?: string;
   /**
    * The REST request body (or query, for lists): the verb's input plus
-   * `reason`, `ticket`, `confirm`, `dryRun`. For `patchConfig`: `{ values, confirm }`.
+   * `reason`, `ticket`, `confirm`, `dryRun`. For `patchConfig`: `{ values, confirm }`;
+   * for `planMove`, the plan (`id` included); for `reportMove`, `{ state, reason }`.
    */
   readonly input?: Readonly<Record<string, unknown>>;
   readonly idempotencyKey?: string;
@@ -79,6 +81,10 @@ const peer = (id: string, extra: Record<string, unknown> = {}): ContractCall => 
   action: "registerPeer", as: "mesh.admin", id, input: { address: `${id}.test:80`, pools: ["web"], roles: ["edge"], ...extra },
 });
 const three = [peer("node-a"), peer("node-b"), peer("node-c")];
+/** Move `m-1`: workload `db` from node-b to node-a (node-a is the mesh.agent token's peer, so the agent is its destination). */
+const plan = (id: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ id, workload: "db", tier: "owner", from: "node-b", to: "node-a", ...extra });
+/** Far in the future, so every ended move is due for pruning. */
+const FAR_FUTURE = 4_102_444_800_000;
 
 /** The shared cases. */
 export const contractCases: readonly ContractCase[] = [
@@ -206,6 +212,45 @@ export const contractCases: readonly ContractCase[] = [
       { call: { action: "patchConfig", as: "mesh.admin", input: { values: { "rollout.maxParallel": 2 } } }, expect: "confirmation-required", audit: 1 },
       { call: { action: "patchConfig", as: "mesh.admin", input: { values: { "no.such.key": 1 }, confirm: true } }, expect: "validation", audit: 1 },
       { call: { action: "patchConfig", as: "mesh.admin", input: { values: { "rollout.maxParallel": 2 }, confirm: true, reason: "faster" } }, expect: "ok", changed: true, audit: 1 },
+    ],
+  },
+  {
+    name: "moves: the leader plans, each agent reports only its own side, the state machine refuses other arrows",
+    setup: three,
+    steps: [
+      { call: { action: "planMove", as: "mesh.agent", input: plan("m-1") }, expect: "forbidden", audit: 1 },
+      { call: { action: "planMove", as: "mesh.operate", input: plan("m-1", { reason: "drain of node-b" }) }, expect: "ok", changed: true, audit: 1 },
+      { call: { action: "planMove", as: "mesh.operate", input: plan("m-1", { reason: "drain of node-b" }) }, expect: "ok", changed: false, audit: 1 },
+      { call: { action: "planMove", as: "mesh.operate", input: plan("m-1", { to: "node-c" }) }, expect: "move-plan-conflict", audit: 1 },
+      { call: { action: "planMove", as: "mesh.operate", input: plan("m-2", { to: "ghost" }) }, expect: "not-found", audit: 1 },
+      { call: { action: "planMove", as: "mesh.operate", input: plan("m-3", { tier: "child" }) }, expect: "validation", audit: 1 },
+      { call: { action: "listMoves", as: "mesh.read", input: { peer: "node-a", active: true } }, expect: "ok", audit: 0 },
+      { call: { action: "listMoves", as: "mesh.agent" }, expect: "ok", audit: 0 },
+      { call: { action: "listMoves", as: "mesh.read", input: { state: "stuck" } }, expect: "validation", audit: 0 },
+      { call: { action: "listMoves", as: "anonymous" }, expect: "unauthenticated", audit: 1 },
+      { call: { action: "reportMove", as: "mesh.agent", id: "m-1", input: { state: "done" } }, expect: "forbidden", audit: 1 },
+      { call: { action: "reportMove", as: "mesh.agent", id: "m-1", input: { state: "serving" } }, expect: "ok", changed: true, audit: 1 },
+      { call: { action: "reportMove", as: "mesh.agent", id: "m-1", input: { state: "serving" } }, expect: "ok", changed: false, audit: 1 },
+      { call: { action: "reportMove", as: "mesh.agent", id: "m-1", input: { state: "failed", reason: "volume full" } }, expect: "move-state-conflict", audit: 1 },
+      { call: { action: "reportMove", as: "mesh.operate", id: "m-1", input: { state: "done" } }, expect: "ok", changed: true, audit: 1 },
+      { call: { action: "reportMove", as: "mesh.operate", id: "ghost", input: { state: "serving" } }, expect: "not-found", audit: 1 },
+      { call: { action: "reportMove", as: "mesh.read", id: "m-1", input: { state: "done" } }, expect: "forbidden", audit: 1 },
+    ],
+  },
+  {
+    name: "moves: a failure needs its reason, a stale ETag is refused, a key replays, ended moves are pruned",
+    setup: [...three, { action: "planMove", as: "mesh.admin", input: plan("m-1") }],
+    steps: [
+      { call: { action: "reportMove", as: "mesh.operate", id: "m-1", input: { state: "failed" } }, expect: "validation", audit: 1 },
+      { call: { action: "reportMove", as: "mesh.operate", id: "m-1", input: { state: "failed", reason: "volume full" }, ifMatch: '"9"' }, expect: "etag-mismatch", audit: 1 },
+      { call: { action: "reportMove", as: "mesh.operate", id: "m-1", input: { state: "failed", reason: "volume full", ticket: "CHG-7" }, ifMatch: '"1"', idempotencyKey: "k-m1" }, expect: "ok", changed: true, audit: 1 },
+      { call: { action: "reportMove", as: "mesh.operate", id: "m-1", input: { state: "failed", reason: "volume full", ticket: "CHG-7" }, ifMatch: '"1"', idempotencyKey: "k-m1" }, expect: "ok", replayed: true, audit: 0 },
+      { call: { action: "pruneMoves", as: "mesh.read", input: { before: FAR_FUTURE } }, expect: "forbidden", audit: 1 },
+      { call: { action: "pruneMoves", as: "mesh.operate", input: {} }, expect: "validation", audit: 1 },
+      { call: { action: "pruneMoves", as: "mesh.operate", input: { before: FAR_FUTURE, dryRun: true } }, expect: "ok", audit: 0 },
+      { call: { action: "pruneMoves", as: "mesh.operate", input: { before: FAR_FUTURE, reason: "retention" } }, expect: "ok", changed: true, audit: 1 },
+      { call: { action: "pruneMoves", as: "mesh.operate", input: { before: FAR_FUTURE } }, expect: "ok", changed: false, audit: 1 },
+      { call: { action: "reportMove", as: "mesh.operate", id: "m-1", input: { state: "done" } }, expect: "not-found", audit: 1 },
     ],
   },
   {

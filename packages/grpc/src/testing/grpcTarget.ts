@@ -65,6 +65,16 @@ async function run(client: ControlClient, call: ContractCall): Promise<ContractR
     case "queryAudit":
       await client.queryAudit(body);
       return { ok: true };
+    case "listMoves":
+      await client.listMoves(body);
+      return { ok: true };
+    case "planMove":
+      return mutation(await client.planMove(without(body, ...COMMON) as never, options));
+    case "reportMove":
+      // As REST: the body's reason is the report's (why it failed) and the audit reason.
+      return mutation(await client.reportMove(id, without(body, "ticket", "dryRun") as never, options));
+    case "pruneMoves":
+      return mutation(await client.pruneMoves(without(body, ...COMMON) as never, options));
   }
 }
 

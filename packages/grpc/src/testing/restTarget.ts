@@ -26,6 +26,10 @@ const ROUTES: Readonly<Record<ContractCall["action"], Route>> = {
   getConfig: { method: "GET", path: () => "/control/config" },
   patchConfig: { method: "PATCH", path: () => "/control/config" },
   queryAudit: { method: "GET", path: () => "/control/audit", query: true },
+  listMoves: { method: "GET", path: () => "/control/moves", query: true },
+  planMove: { method: "POST", path: () => "/control/moves" },
+  reportMove: { method: "POST", path: (id) => `/control/moves/${id}:report` },
+  pruneMoves: { method: "POST", path: () => "/control/moves:prune" },
 };
 
 /**

@@ -135,6 +135,24 @@ export function runRegistryStoreConformance(name: string, makeStore: () => Promi
         expect((await store.list("nothing/")).items).toEqual([]);
       }), timeout);
 
+      it("lists a page: only keys after startAfter, at most limit, still within the prefix", withStore(async ({ store }) => {
+        const keys = Array.from({ length: 12 }, (_, i) => `audit/${String(i + 1).padStart(4, "0")}`);
+        await store.txn({ compare: [], ops: [...keys, "audia", "audit0", "auditx", "b"].map((key) => ({ type: "put" as const, key, value: key })) });
+        const first = await store.list("audit/", { limit: 5 });
+        expect(first.items.map((i) => i.key)).toEqual(keys.slice(0, 5));
+        expect(first.revision).toBe(await store.revision());
+        const second = await store.list("audit/", { startAfter: first.items.at(-1)!.key, limit: 5 });
+        expect(second.items.map((i) => i.key)).toEqual(keys.slice(5, 10));
+        // The last page is short and never runs past the prefix.
+        expect((await store.list("audit/", { startAfter: keys[9]!, limit: 5 })).items.map((i) => i.value)).toEqual(keys.slice(10));
+        expect((await store.list("audit/", { startAfter: keys[11]! })).items).toEqual([]);
+        // startAfter need not be a stored key; one before the prefix lists from its start.
+        expect((await store.list("audit/", { startAfter: "audit/0003x" })).items.map((i) => i.key)).toEqual(keys.slice(3));
+        expect((await store.list("audit/", { startAfter: "a", limit: 2 })).items.map((i) => i.key)).toEqual(keys.slice(0, 2));
+        expect((await store.list("", { startAfter: "auditx", limit: 3 })).items.map((i) => i.key)).toEqual(["b"]);
+        expect((await store.list("audit/")).items).toHaveLength(12);
+      }), timeout);
+
       it("advances the revision once per successful write transaction and never on a failed one", withStore(async ({ store }) => {
         const r0 = await store.revision();
         const a = await store.txn({ compare: [], ops: [{ type: "put", key: "r1", value: 1 }, { type: "put", key: "r2", value: 2 }] });

@@ -1,0 +1,89 @@
+import type { PlacedWorkload, Principal, Registry, WorkloadMove } from "@drainkit/registry";
+
+/**
+ * In-process hosts that play the agents' part of workload moves straight on a
+ * registry, the way `@drainkit/agent` does it: the destination starts the
+ * workload and reports `serving`, the source then stops its copy and reports
+ * `done`. Placement reports coalesce like the agent's (one in flight, the
+ * latest state sent next), so a burst of moves does not cost one full report
+ * each. Hosts in `refuse` fail every start they are given.
+ */
+export class InProcessHosts {
+  readonly held = new Map<string, Map<string, PlacedWorkload>>();
+  /** Moves each host carried out to the end (`done` reported), by move id. */
+  readonly finished = new Set<string>();
+  readonly #registry: Registry;
+  readonly #refuse: ReadonlySet<string>;
+  readonly #reporting = new Map<string, Promise<void>>();
+  readonly #again = new Set<string>();
+  readonly #watch: { close(): void };
+
+  constructor(registry: Registry, ids: readonly string[], options: { refuse?: ReadonlySet<string>; fromRevision?: number } = {}) {
+    this.#registry = registry;
+    this.#refuse = options.refuse ?? new Set();
+    for (const id of ids) this.held.set(id, new Map());
+    this.#watch = registry.watchAll(options.fromRevision ?? 0, (change) => {
+      if (change.kind === "move" && change.value !== undefined) void this.#onMove(change.value as WorkloadMove);
+    });
+  }
+
+  close(): void {
+    this.#watch.close();
+  }
+
+  /** Places workloads on `host` and reports its placement. */
+  async place(host: string, workloads: readonly PlacedWorkload[]): Promise<void> {
+    const held = this.held.get(host)!;
+    for (const w of workloads) held.set(w.id, w);
+    await this.report(host);
+  }
+
+  /** Reports `host`'s placement, coalescing with a report in flight. */
+  report(host: string): Promise<void> {
+    const inFlight = this.#reporting.get(host);
+    if (inFlight !== undefined) {
+      this.#again.add(host);
+      return inFlight;
+    }
+    const me: Principal = { id: host, scopes: ["mesh.agent"] };
+    const send = async (): Promise<void> => {
+      do {
+        this.#again.delete(host);
+        const peer = (await this.#registry.getPeer(me, host)).peer;
+        await this.#registry.reportStatus(me, host, { roles: {}, epoch: peer.epoch, placement: [...this.held.get(host)!.values()] });
+      } while (this.#again.has(host));
+    };
+    const p = send().finally(() => this.#reporting.delete(host));
+    this.#reporting.set(host, p);
+    return p;
+  }
+
+  /** Hosts holding `workload` now. */
+  holders(workload: string): string[] {
+    return [...this.held].filter(([, m]) => m.has(workload)).map(([h]) => h);
+  }
+
+  async #onMove(m: WorkloadMove): Promise<void> {
+    const w: PlacedWorkload = m.owner === undefined ? { id: m.workload } : { id: m.workload, owner: m.owner };
+    if (m.state === "starting") {
+      const me: Principal = { id: m.to, scopes: ["mesh.agent"] };
+      if (this.#refuse.has(m.to)) {
+        await this.#registry.reportMove(me, m.id, { state: "failed", reason: "disk full" }, { idempotencyKey: `move:${m.id}:failed` }).catch(() => {});
+        return;
+      }
+      this.held.get(m.to)?.set(w.id, w);
+      void this.report(m.to).catch(() => {});
+      await this.#registry.reportMove(me, m.id, { state: "serving" }, { idempotencyKey: `move:${m.id}:serving` }).catch(() => {});
+    } else if (m.state === "serving") {
+      const me: Principal = { id: m.from, scopes: ["mesh.agent"] };
+      this.held.get(m.from)?.delete(w.id);
+      void this.report(m.from).catch(() => {});
+      await this.#registry.reportMove(me, m.id, { state: "done" }, { idempotencyKey: `move:${m.id}:done` }).catch(() => {});
+    } else if (m.state === "done") this.finished.add(m.id);
+  }
+}
+
+/** `owners` owner workloads named `<prefix>o<i>`, each followed by `childrenPerOwner` children. */
+export function ownersAndChildren(prefix: string, owners: number, childrenPerOwner: number): PlacedWorkload[] {
+  return Array.from({ length: owners }, (_, i) => [{ id: `${prefix}o${i}` }, ...Array.from({ length: childrenPerOwner }, (_, j) => ({ id: `${prefix}o${i}c${j}`, owner: `${prefix}o${i}` }))]).flat();
+}
