@@ -1,4 +1,4 @@
-import type { AuditEntry, Page, Peer, Rollout, Session } from "./types.ts";
+import type { AuditEntry, Page, Peer, Rollout, Session, WorkloadMove } from "./types.ts";
 
 /** A refused or failed request, carrying the problem+json the server sent. */
 export class ProblemError extends Error {
@@ -27,6 +27,8 @@ export interface ControlApi {
   /** Every peer (all pages) and the revision to follow the feed from. */
   peers(): Promise<{ items: Peer[]; revision: number }>;
   rollouts(): Promise<Rollout[]>;
+  /** Workload moves the server keeps (in flight, and finished within the retention). */
+  moves(): Promise<WorkloadMove[]>;
   /** The newest audit entries (up to `keep`), newest first. */
   audit(keep: number): Promise<AuditEntry[]>;
   /** POST a verb; resolves with the body, or rejects with a {@link ProblemError}. */
@@ -77,6 +79,9 @@ export function createControlApi(options: { readonly baseUrl: string; readonly t
         cursor = page.nextCursor;
       } while (cursor);
       return { items, revision };
+    },
+    async moves() {
+      return [...(await get<{ items: WorkloadMove[] }>("/control/moves")).items];
     },
     async rollouts() {
       return [...(await get<{ items: Rollout[] }>("/control/upgrades")).items];

@@ -94,9 +94,9 @@ function render(): void {
 
 async function load(signal: AbortSignal): Promise<void> {
   if (!api || !session) return;
-  const [peers, rollouts, audit] = await Promise.all([api.peers(), api.rollouts(), api.audit(AUDIT_KEEP)]);
+  const [peers, rollouts, audit, moves] = await Promise.all([api.peers(), api.rollouts(), api.audit(AUDIT_KEEP), api.moves()]);
   if (signal.aborted) return;
-  dispatch({ type: "snapshot", at: Date.now(), revision: peers.revision, peers: peers.items, rollouts, audit, pools: session.pools });
+  dispatch({ type: "snapshot", at: Date.now(), revision: peers.revision, peers: peers.items, rollouts, audit, pools: session.pools, moves });
   void followEvents({
     url: "/control/events",
     token: sessionStorage.getItem(TOKEN_KEY) ?? "",

@@ -1,5 +1,5 @@
 import { isAvailable, resolveBudget, type PoolBudget } from "@drainkit/core";
-import type { AuditEntry, Peer, RegistryChange, Rollout, RolloutChange } from "./types.ts";
+import type { AuditEntry, MoveChange, Peer, RegistryChange, Rollout, RolloutChange, WorkloadMove } from "./types.ts";
 
 /**
  * The dashboard's view model: a pure reducer from a snapshot plus the change
@@ -29,6 +29,8 @@ export interface DashboardState {
   /** Largest remaining counts seen per draining peer (for its epoch): the 0 % mark of its progress bar. */
   readonly drainPeaks: ReadonlyMap<string, { readonly epoch: number; readonly total: number }>;
   readonly history: readonly AvailabilitySample[];
+  /** Workload moves by id: every one in flight and the latest finished ones (at most {@link MOVES_KEEP}). */
+  readonly moves: ReadonlyMap<string, WorkloadMove>;
   /** Store revision the state reflects (the feed's Last-Event-ID). */
   readonly revision: number;
   /** Wall time (epoch ms) of the last event applied. */
@@ -36,7 +38,7 @@ export interface DashboardState {
 }
 
 /** A change from `/control/events`. */
-export type FeedChange = RegistryChange | RolloutChange;
+export type FeedChange = RegistryChange | RolloutChange | MoveChange;
 
 export type DashboardEvent =
   | {
@@ -48,14 +50,17 @@ export type DashboardEvent =
       /** Any order; kept newest first. */
       readonly audit: readonly AuditEntry[];
       readonly pools: readonly PoolBudget[];
+      /** `GET /control/moves` (absent: none known). */
+      readonly moves?: readonly WorkloadMove[];
     }
   | { readonly type: "change"; readonly at: number; readonly change: FeedChange };
 
 export const AUDIT_KEEP = 200;
 export const HISTORY_KEEP = 720;
+export const MOVES_KEEP = 2000;
 
 export function initialState(): DashboardState {
-  return { peers: new Map(), rollouts: new Map(), audit: [], pools: [], drainPeaks: new Map(), history: [], revision: 0, at: 0 };
+  return { peers: new Map(), rollouts: new Map(), audit: [], pools: [], drainPeaks: new Map(), history: [], moves: new Map(), revision: 0, at: 0 };
 }
 
 /** Sum of a peer's reported in-flight units and workloads still to move. */
@@ -111,6 +116,16 @@ function sample(state: DashboardState, at: number): DashboardState {
   return { ...state, history: [...state.history, { t: at, pools }].slice(-HISTORY_KEEP) };
 }
 
+const moveActive = (m: WorkloadMove): boolean => m.state === "starting" || m.state === "serving";
+
+/** Keeps every move in flight and the newest finished ones. */
+function keepMoves(moves: Map<string, WorkloadMove>): Map<string, WorkloadMove> {
+  if (moves.size <= MOVES_KEEP) return moves;
+  const finished = [...moves.values()].filter((m) => !moveActive(m)).sort((a, b) => a.updatedAt - b.updatedAt);
+  for (const m of finished.slice(0, moves.size - MOVES_KEEP)) moves.delete(m.id);
+  return moves;
+}
+
 function addAudit(audit: readonly AuditEntry[], entries: readonly AuditEntry[]): AuditEntry[] {
   const bySeq = new Map(audit.map((e) => [e.seq, e]));
   for (const e of entries) bySeq.set(e.seq, e);
@@ -136,6 +151,7 @@ export function reduce(state: DashboardState, event: DashboardEvent): DashboardS
       audit: addAudit([], event.audit),
       pools: event.pools,
       drainPeaks: withPeaks(state.drainPeaks, peers.values()),
+      moves: keepMoves(new Map((event.moves ?? []).map((m) => [m.id, m]))),
       revision: event.revision,
       at: event.at,
     };
@@ -157,6 +173,12 @@ export function reduce(state: DashboardState, event: DashboardEvent): DashboardS
       if (c.value === undefined) rollouts.delete(c.id);
       else rollouts.set(c.id, c.value);
       return { ...base, rollouts };
+    }
+    case "move": {
+      const moves = new Map(state.moves);
+      if (c.value === undefined) moves.delete(c.id);
+      else moves.set(c.id, c.value);
+      return { ...base, moves: keepMoves(moves) };
     }
     case "audit":
       return c.value === undefined ? base : { ...base, audit: addAudit(state.audit, [c.value as AuditEntry]) };
@@ -202,6 +224,36 @@ export interface DrainRow {
   readonly progress: number;
   readonly done: number;
   readonly of: number;
+  /** The workload moves of this drain (absent when it has none). */
+  readonly moves?: MoveCounts;
+}
+
+/** Workload moves of one drain. */
+export interface MoveCounts {
+  readonly inFlight: number;
+  readonly done: number;
+  readonly failed: number;
+  /** The latest failed move: workload, destination and why. */
+  readonly lastFailure?: { readonly workload: string; readonly to: string; readonly reason: string };
+}
+
+/** Counts the moves that serve the drain of `peer` under `epoch`. */
+export function movesOfDrain(moves: Iterable<WorkloadMove>, peer: string, epoch: number): MoveCounts | undefined {
+  let inFlight = 0;
+  let done = 0;
+  let failed = 0;
+  let last: WorkloadMove | undefined;
+  for (const m of moves) {
+    if (m.drain?.target !== peer || m.drain.epoch !== epoch) continue;
+    if (moveActive(m)) inFlight++;
+    else if (m.state === "done") done++;
+    else {
+      failed++;
+      if (last === undefined || m.updatedAt >= last.updatedAt) last = m;
+    }
+  }
+  if (inFlight + done + failed === 0) return undefined;
+  return { inFlight, done, failed, ...(last === undefined ? {} : { lastFailure: { workload: last.workload, to: last.to, reason: last.reason ?? "failed" } }) };
 }
 
 export interface RolloutView {
@@ -286,6 +338,7 @@ export function dashboardView(state: DashboardState): DashboardView {
     const finished = p.phase === "drained";
     const done = finished ? peak : peak - left;
     const d = p.spec.drain;
+    const moves = movesOfDrain(state.moves.values(), p.id, p.epoch);
     drains.push({
       peer: p.id,
       phase: p.phase,
@@ -298,6 +351,7 @@ export function dashboardView(state: DashboardState): DashboardView {
       progress: finished ? 1 : peak === 0 ? 0 : done / peak,
       done,
       of: peak,
+      ...(moves === undefined ? {} : { moves }),
     });
   }
 

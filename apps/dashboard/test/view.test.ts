@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { AUDIT_KEEP, dashboardView, initialState, reduce, type DashboardState } from "../src/view.ts";
-import type { Peer } from "../src/types.ts";
+import type { Peer, WorkloadMove } from "../src/types.ts";
 import { auditEntry, peer, status } from "./fixtures.ts";
 
 const seed = Number(process.env["FC_SEED"] ?? Date.now() % 2 ** 31);
@@ -9,7 +9,7 @@ console.log(`fast-check seed ${seed} (replay with FC_SEED=${seed})`);
 
 const snapshot = (peers: Peer[], extra: Partial<Parameters<typeof reduce>[1] & { type: "snapshot" }> = {}): DashboardState =>
   reduce(initialState(), { type: "snapshot", at: 1000, revision: 10, peers, rollouts: [], audit: [], pools: [], ...extra });
-const change = (s: DashboardState, revision: number, kind: "peer" | "audit" | "rollout", id: string, value: unknown, at = 2000): DashboardState =>
+const change = (s: DashboardState, revision: number, kind: "peer" | "audit" | "rollout" | "move", id: string, value: unknown, at = 2000): DashboardState =>
   reduce(s, { type: "change", at, change: { revision, kind, id, value } as never });
 
 describe("the dashboard view model", () => {
@@ -54,6 +54,23 @@ describe("the dashboard view model", () => {
     // Resumed: no longer a drain.
     s = change(s, 14, "peer", "web-1", peer("web-1", { epoch: 1 }));
     expect(dashboardView(s).drains).toEqual([]);
+  });
+
+  it("counts the workload moves of a drain live, only those of its epoch, with the latest failure", () => {
+    const draining = peer("db-1", { phase: "draining", phases: { edge: "draining" }, epoch: 2, status: status(0, 2, 1, 2), spec: { cordons: {}, drain: { epoch: 2, deadline: 9e12, roles: ["edge"], reason: "disk", requestedAt: 0, requestedBy: "admin" } } });
+    const move = (id: string, state: WorkloadMove["state"], over: Partial<WorkloadMove> = {}): WorkloadMove => ({
+      id, workload: `w-${id}`, tier: "owner", from: "db-1", to: "db-2", drain: { target: "db-1", epoch: 2 }, state, plannedBy: "control-plane", createdAt: 0, updatedAt: 0, generation: 1, ...over,
+    });
+    let s = snapshot([draining], { moves: [move("old", "done", { drain: { target: "db-1", epoch: 1 } }), move("m1", "done")] });
+    expect(dashboardView(s).drains[0]!.moves).toEqual({ inFlight: 0, done: 1, failed: 0 });
+    s = change(s, 11, "move", "m2", move("m2", "starting"));
+    s = change(s, 12, "move", "m3", move("m3", "failed", { to: "db-3", reason: "volume full", updatedAt: 5 }));
+    expect(dashboardView(s).drains[0]!.moves).toEqual({ inFlight: 1, done: 1, failed: 1, lastFailure: { workload: "w-m3", to: "db-3", reason: "volume full" } });
+    s = change(s, 13, "move", "m2", move("m2", "done", { generation: 3 }));
+    expect(dashboardView(s).drains[0]!.moves).toMatchObject({ inFlight: 0, done: 2 });
+    // A pruned move leaves the counts.
+    s = change(s, 14, "move", "m1", undefined);
+    expect(dashboardView(s).drains[0]!.moves).toMatchObject({ done: 1 });
   });
 
   it("keeps the audit feed newest first, without duplicates, and ignores changes older than the state", () => {

@@ -20,6 +20,9 @@ describe("grpcStatusFor", () => {
     expect(grpcStatusFor("pool-depletion")).toBe(grpc.status.FAILED_PRECONDITION);
     expect(grpcStatusFor("etag-mismatch")).toBe(grpc.status.ABORTED);
     expect(grpcStatusFor("not-leader")).toBe(grpc.status.UNAVAILABLE);
+    // Workload moves: REST answers 409, so gRPC answers what it answers every 409.
+    expect(grpcStatusFor("move-state-conflict")).toBe(grpc.status.FAILED_PRECONDITION);
+    expect(grpcStatusFor("move-plan-conflict")).toBe(grpc.status.FAILED_PRECONDITION);
   });
 
   it("answers INTERNAL for a code nobody registered, UNAVAILABLE for a closed gate", () => {

@@ -73,7 +73,7 @@ import {
   type RolloutStartInput,
   type RolloutStep,
 } from "./rollouts.ts";
-import type { Compare, RegistryStore, TxnOp, TxnResult, Versioned } from "./store.ts";
+import type { Compare, ListOptions, RegistryStore, TxnOp, TxnResult, Versioned } from "./store.ts";
 import type {
   AuditAction,
   AuditEntry,
@@ -83,6 +83,7 @@ import type {
   Cluster,
   ClusterRole,
   ConfigSchema,
+  IdempotencySweep,
   CordonInput,
   DrainInput,
   DrainRecord,
@@ -386,9 +387,17 @@ class StoreRegistry implements Registry {
     }
   }
 
-  async #list(prefix: string): Promise<{ items: readonly Versioned[]; revision: number }> {
+  async #list(prefix: string, options?: ListOptions): Promise<{ items: readonly Versioned[]; revision: number }> {
     try {
-      return await this.#store.list(prefix);
+      return await (options === undefined ? this.#store.list(prefix) : this.#store.list(prefix, options));
+    } catch (e) {
+      throw toStoreError(e);
+    }
+  }
+
+  async #revision(): Promise<number> {
+    try {
+      return await this.#store.revision();
     } catch (e) {
       throw toStoreError(e);
     }
@@ -513,31 +522,59 @@ class StoreRegistry implements Registry {
     const limit = pageLimit(query.limit);
     const after = query.cursor === undefined || query.cursor === "" ? 0 : Number(query.cursor);
     if (!Number.isInteger(after) || after < 0) throw new ValidationError("cursor", "pass back the nextCursor of the previous page");
-    const { items, revision } = await this.#list("audit/");
     const out: AuditEntry[] = [];
     let nextCursor: string | undefined;
-    // Keys sort by seq, so a cursor lets us skip straight to the page.
-    let start = 0;
-    if (after > 0) {
-      const key = auditKey(after);
-      let lo = 0;
-      let hi = items.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (items[mid]!.key <= key) lo = mid + 1;
-        else hi = mid;
-      }
-      start = lo;
-    }
-    for (let i = start; i < items.length; i++) {
-      const entry = items[i]!.value as AuditEntry;
-      if (!matchesQuery(entry, query)) continue;
+    let revision: number | undefined;
+    let full = false;
+    // Reads go page by page and stop once the page is full plus one match (to know a next page exists).
+    const chunk = Math.min(MAX_PAGE, limit + 1);
+    /** Takes a candidate in seq order; true once the page is complete. */
+    const take = (entry: AuditEntry): boolean => {
+      if (!matchesQuery(entry, query)) return false;
       if (out.length === limit) {
         nextCursor = String(out[out.length - 1]!.seq);
-        break;
+        full = true;
+        return true;
       }
       out.push(entry);
+      return false;
+    };
+    /** Walks `prefix` after `startAfter` in pages of `chunk` keys; true once `visit` says the page is complete. */
+    const walk = async (prefix: string, startAfter: string, visit: (items: readonly Versioned[]) => Promise<boolean>): Promise<boolean> => {
+      for (let from = startAfter; ; ) {
+        const listed = await this.#list(prefix, { startAfter: from, limit: chunk });
+        revision ??= listed.revision;
+        // A store that ignores ListOptions hands back everything: keep what follows `from`, and stop after it.
+        const items = listed.items.filter((i) => i.key > from);
+        if (await visit(items)) return true;
+        if (items.length === 0 || listed.items.length !== chunk) return false;
+        from = items[items.length - 1]!.key;
+      }
+    };
+    /** Entries after seq `from` and before seq `until`, straight from the log. */
+    const scan = (from: number, until: number): Promise<boolean> => {
+      const end = auditKey(until);
+      return walk("audit/", auditKey(from), async (items) => {
+        for (const item of items) if (item.key >= end || take(item.value as AuditEntry)) return true;
+        return false;
+      });
+    };
+    const since = query.target === undefined ? undefined : ((await this.#get(AUDIT_INDEX))?.value as { since?: unknown } | undefined)?.since;
+    if (typeof since !== "number") {
+      await scan(after, Number.MAX_SAFE_INTEGER);
+    } else {
+      // Entries older than the target index are scanned (a bounded, shrinking share); the rest come from the index.
+      if (after + 1 < since) await scan(after, since);
+      const prefix = auditTargetPrefix(query.target!);
+      if (!full) {
+        await walk(prefix, `${prefix}${String(Math.max(after, since - 1)).padStart(12, "0")}`, async (items) => {
+          const got = await Promise.all(items.map((i) => this.#get(auditKey((i.value as { seq: number }).seq))));
+          for (const g of got) if (g !== undefined && take(g.value as AuditEntry)) return true;
+          return false;
+        });
+      }
     }
+    revision ??= await this.#revision();
     return { items: out, revision, ...(nextCursor === undefined ? {} : { nextCursor }) };
   }
 
@@ -1393,6 +1430,57 @@ class StoreRegistry implements Registry {
       const result = { deleted: now.length, remaining: due.length - now.length };
       if (now.length === 0) return { write: false, etag: '"0"', result };
       return { write: true, deletes: now.map(({ move, version }) => ({ key: moveKey(move.id), readVersion: version })), etagAfter: '"0"', result };
+    });
+  }
+
+  // ------------------------------------------------------- idempotency
+
+  /** Records written before this no longer count and may go: never one still inside its TTL. */
+  #sweepCutoff(before: number): number {
+    return Math.min(before, this.#clock.now() - this.#idempotencyTtlMs);
+  }
+
+  /** Time-index entries of records written before `cutoff`, oldest first, at most `max`: reads no further than that. */
+  async #dueIdempotency(cutoff: number, max: number): Promise<Versioned[]> {
+    const end = `${IDEM_BY_TIME}${String(Math.max(0, Math.floor(cutoff))).padStart(15, "0")}`;
+    const { items } = await this.#list(IDEM_BY_TIME, { limit: max });
+    const due: Versioned[] = [];
+    for (const item of items) {
+      if (item.key >= end || due.length === max) break;
+      due.push(item);
+    }
+    return due;
+  }
+
+  async sweepIdempotency(principal: Principal, input: { readonly before: number }, options: MutationOptions = {}): Promise<MutationOutcome<IdempotencySweep>> {
+    const before = (input as { before?: unknown } | undefined)?.before;
+    const valid = typeof before === "number" && Number.isFinite(before);
+    // Finding nothing due is housekeeping with nothing to record: no write, no audit entry.
+    if (valid && hasScope(principal, "mesh.admin") && options.dryRun !== true && (await this.#dueIdempotency(this.#sweepCutoff(before), 1)).length === 0) {
+      return { value: { deleted: 0, remaining: 0 }, etag: '"0"', changed: false, auditId: "" };
+    }
+    return this.#mutate({ principal, action: "sweepIdempotency", target: "idempotency", options, request: input }, async () => {
+      requireScope(principal, "mesh.admin", "sweepIdempotency");
+      if (!valid) throw new ValidationError("before", "expected epoch milliseconds");
+      const now = this.#clock.now();
+      const due = await this.#dueIdempotency(this.#sweepCutoff(before), SWEEP_LIMIT + SWEEP_COUNT_CAP);
+      const batch = due.slice(0, SWEEP_LIMIT);
+      const deletes: { key: string; readVersion: number }[] = [];
+      let deleted = 0;
+      for (const entry of batch) {
+        deletes.push({ key: entry.key, readVersion: entry.version });
+        const key = (entry.value as { key?: unknown } | null)?.key;
+        if (typeof key !== "string" || !key.startsWith("idem/")) continue;
+        const got = await this.#getForWrite(key);
+        const record = got?.value as IdempotencyRecord | undefined;
+        // Only the record this entry indexes, once it no longer counts: a key reused since carries a newer `at`.
+        if (got === undefined || typeof record?.at !== "number" || idemTimeKey(record.at, key) !== entry.key || this.#idempotencyLive(record, now)) continue;
+        deletes.push({ key, readVersion: got.version });
+        deleted++;
+      }
+      const result: IdempotencySweep = { deleted, remaining: due.length - batch.length };
+      if (deletes.length === 0) return { write: false, etag: '"0"', result };
+      return { write: true, deletes, etagAfter: '"0"', result };
     });
   }
 }
