@@ -48,7 +48,7 @@ export interface ControlClient {
 export interface EventsOptions {
   /** Kinds to receive (`peer`, `cluster`, `config`, `audit`, `rollout`, `move`); all by default. */
   readonly kinds?: readonly string[];
-  /** Only this peer's changes and the moves from or to it (other kinds unchanged); REST only. */
+  /** Only this peer's changes and the moves from or to it (other kinds unchanged). */
   readonly peer?: string;
   readonly since?: number;
   readonly signal: AbortSignal;
@@ -58,7 +58,7 @@ export interface EventsOptions {
 export function restRequired(what: string): CliError {
   return new CliError(
     "REST API required",
-    `${what} needs the REST API; the gRPC API (drainkit.control.v1) covers peers, clusters, config, audit and events (not rolling upgrades or workload moves).`,
+    `${what} needs the REST API; the gRPC API (drainkit.control.v1) covers peers, clusters, config, audit, workload moves and events (not rolling upgrades).`,
     EXIT.usage,
     "Pass --server <url> (or DRAINCTL_SERVER, or a context's server) as well as --grpc.",
   );

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { createControlClient, type ControlClient as TypedControlClient } from "@drainkit/grpc";
+import { ControlError, createControlClient, type ControlClient as TypedControlClient } from "@drainkit/grpc";
 import { CliError, EXIT, ProblemError } from "./errors.ts";
 import { restRequired, type ApiResponse, type CallOptions, type ControlClient, type EventsOptions, type FeedEvent } from "./client.ts";
 import { cliErrorFromGrpc } from "./grpcErrors.ts";
@@ -85,6 +85,15 @@ const ROUTES: readonly Route[] = [
   { method: "PATCH", path: /^\/control\/config$/, handle: async (c, r) => outcome(await c.patchConfig((r.body["values"] ?? {}) as Body, r.options)) },
   {
     method: "GET",
+    path: /^\/control\/moves$/,
+    handle: async (c, r) => {
+      const active = r.query["active"];
+      const query = { ...strings(r.query, "peer", "state"), ...(active === undefined ? {} : { active: String(active) === "true" }) };
+      return { body: { items: await c.listMoves(query) } };
+    },
+  },
+  {
+    method: "GET",
     path: /^\/control\/audit$/,
     handle: async (c, r) => ({ body: await c.queryAudit({ ...strings(r.query, "target", "actor", "action", "outcome", "cursor"), ...numbers(r.query, "from", "to", "limit") }) }),
   },
@@ -104,8 +113,8 @@ function mutationOptions(method: Method, body: Body, ifMatch: string | undefined
   };
 }
 
-/** Change kinds WatchEvents carries; rolling-upgrade events are REST's only. */
-const GRPC_KINDS = new Set(["peer", "cluster", "config", "audit"]);
+/** Change kinds WatchEvents carries; rolling-upgrade events are REST only. */
+const GRPC_KINDS = new Set(["peer", "cluster", "config", "audit", "move"]);
 /** Failures a watch recovers from by reconnecting from the last revision seen. */
 const TRANSIENT = new Set(["unavailable", "draining", "not-leader", "store-unavailable", "deadline-exceeded"]);
 
@@ -149,11 +158,7 @@ export class GrpcControlClient implements ControlClient {
     })[0];
     if (routed === undefined) {
       if (this.#rest !== undefined) return this.#rest.call<T>(method, path, options);
-      throw restRequired(
-        path.startsWith("/control/upgrade") ? "drainctl rollout (rolling upgrades)"
-        : path.startsWith("/control/moves") ? "drainctl moves (workload moves, REST endpoint GET /control/moves)"
-        : `${method} ${path}`,
-      );
+      throw restRequired(path.startsWith("/control/upgrade") ? "drainctl rollout (rolling upgrades)" : `${method} ${path}`);
     }
     const body = (options.body ?? {}) as Body;
     const request: Request = { id: routed.id, body, query: options.query ?? {}, options: mutationOptions(method, body, options.ifMatch) };
@@ -163,6 +168,11 @@ export class GrpcControlClient implements ControlClient {
         const answer = await routed.route.handle(this.#client, request);
         return { status: answer.status ?? 200, etag: answer.etag, body: answer.body as T, headers: {} };
       } catch (e) {
+        // A control plane from before the move RPCs: its REST API has them, so use it, or say it is needed.
+        if (e instanceof ControlError && e.code === "unimplemented" && decoded.startsWith("/control/moves")) {
+          if (this.#rest !== undefined) return this.#rest.call<T>(method, path, options);
+          throw restRequired("drainctl moves against this control plane (it predates the gRPC move RPCs; REST endpoint /control/moves)");
+        }
         const mapped = cliErrorFromGrpc(e, this.#address);
         const retry = mapped instanceof ProblemError && mapped.status === 503 && attempt < 3;
         if (!retry) throw mapped;
@@ -174,15 +184,9 @@ export class GrpcControlClient implements ControlClient {
   async *events(options: EventsOptions): AsyncGenerator<FeedEvent> {
     if (options.kinds?.some((k) => !GRPC_KINDS.has(k))) {
       if (this.#rest !== undefined) return yield* this.#rest.events(options);
-      const missing = options.kinds.filter((k) => !GRPC_KINDS.has(k));
-      throw restRequired(missing.includes("move") ? "drainctl moves watch (the move event feed, REST endpoint GET /control/events?kinds=move)" : `The ${missing.join(", ")} event feed`);
+      throw restRequired(`The ${options.kinds.filter((k) => !GRPC_KINDS.has(k)).join(", ")} event feed`);
     }
-    // WatchEvents has no per-peer filter; REST's feed has.
-    if (options.peer !== undefined) {
-      if (this.#rest !== undefined) return yield* this.#rest.events(options);
-      throw restRequired("Following one peer's changes (--peer)");
-    }
-    const kinds = options.kinds as readonly ("peer" | "cluster" | "config" | "audit")[] | undefined;
+    const kinds = options.kinds as readonly ("peer" | "cluster" | "config" | "audit" | "move")[] | undefined;
     let last = options.since;
     let failures = 0;
     while (!options.signal.aborted) {
@@ -192,7 +196,7 @@ export class GrpcControlClient implements ControlClient {
         delete stream.wake;
       };
       const watch = this.#client.watchEvents(
-        { ...(last === undefined ? {} : { fromRevision: last }), ...(kinds === undefined ? {} : { kinds }) },
+        { ...(last === undefined ? {} : { fromRevision: last }), ...(kinds === undefined ? {} : { kinds }), ...(options.peer === undefined ? {} : { peer: options.peer }) },
         (change) => {
           stream.queue.push({ id: change.revision, event: change.kind, data: change });
           notify();

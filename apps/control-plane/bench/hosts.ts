@@ -1,4 +1,4 @@
-import type { PlacedWorkload, Principal, Registry, WorkloadMove } from "@drainkit/registry";
+import type { PlacedWorkload, Principal, Registry, RegistryStore, WorkloadMove } from "@drainkit/registry";
 
 /**
  * In-process hosts that play the agents' part of workload moves straight on a
@@ -6,7 +6,9 @@ import type { PlacedWorkload, Principal, Registry, WorkloadMove } from "@drainki
  * workload and reports `serving`, the source then stops its copy and reports
  * `done`. Placement reports coalesce like the agent's (one in flight, the
  * latest state sent next), so a burst of moves does not cost one full report
- * each. Hosts in `refuse` fail every start they are given.
+ * each. Hosts in `refuse` fail every start they are given. With `store`, the
+ * hosts follow only the store's `moves/` keys, as a remote agent's filtered
+ * event stream would, instead of every registry change.
  */
 export class InProcessHosts {
   readonly held = new Map<string, Map<string, PlacedWorkload>>();
@@ -18,13 +20,19 @@ export class InProcessHosts {
   readonly #again = new Set<string>();
   readonly #watch: { close(): void };
 
-  constructor(registry: Registry, ids: readonly string[], options: { refuse?: ReadonlySet<string>; fromRevision?: number } = {}) {
+  constructor(registry: Registry, ids: readonly string[], options: { refuse?: ReadonlySet<string>; fromRevision?: number; store?: RegistryStore } = {}) {
     this.#registry = registry;
     this.#refuse = options.refuse ?? new Set();
     for (const id of ids) this.held.set(id, new Map());
-    this.#watch = registry.watchAll(options.fromRevision ?? 0, (change) => {
-      if (change.kind === "move" && change.value !== undefined) void this.#onMove(change.value as WorkloadMove);
-    });
+    const from = options.fromRevision ?? 0;
+    this.#watch =
+      options.store === undefined
+        ? registry.watchAll(from, (change) => {
+            if (change.kind === "move" && change.value !== undefined) void this.#onMove(change.value as WorkloadMove);
+          })
+        : options.store.watch("moves/", from, (change) => {
+            if (change.value !== undefined) void this.#onMove(change.value as WorkloadMove);
+          });
   }
 
   close(): void {

@@ -1,6 +1,7 @@
 // Cordon / uncordon round trips over HTTP, on SQLite and on etcd, at
 // concurrency 1 and 64, beside Fastify's bare hello-world route measured in
-// the same run. Prints figures; asserts nothing about time.
+// the same run; then the workload-move drain bench (./workloadMoves.ts).
+// Prints figures; asserts nothing about time.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -66,3 +67,6 @@ if (etcd) {
     await etcd.stop();
   }
 }
+
+// Draining a peer of 1 000 and 10 000 workloads through the leader's move planner.
+await import("./workloadMoves.ts");

@@ -7,8 +7,8 @@
 // asserts nothing about time.
 //
 //   tsx bench/workloadMoves.ts            (also run by `pnpm bench`)
-//   DRAINKIT_BENCH_MOVES=1000 tsx bench/workloadMoves.ts   (one size only)
-import { mkdtemp, rm } from "node:fs/promises";
+//   DRAINKIT_BENCH_MOVES=1000 DRAINKIT_BENCH_STORES=memory tsx bench/workloadMoves.ts   (one size, one store)
+import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -26,6 +26,7 @@ const TARGET = PEERS[0]!;
 const CHILDREN_PER_OWNER = 4;
 const BATCH = 10;
 const SIZES = (process.env["DRAINKIT_BENCH_MOVES"] ?? "1000,10000").split(",").map(Number);
+const STORES = new Set((process.env["DRAINKIT_BENCH_STORES"] ?? "memory,sqlite").split(","));
 
 /** Owners with 4 children each, `n` workloads in all. */
 const workloadsOf = (n: number): PlacedWorkload[] => ownersAndChildren("w", n / (CHILDREN_PER_OWNER + 1), CHILDREN_PER_OWNER);
@@ -60,7 +61,7 @@ async function planned(store: RegistryStore, n: number): Promise<{ ms: number }>
   const registry = createRegistry({ store, clock, pools: [{ name: "p", minAvailable: 1 }] });
   for (const id of PEERS) await registry.registerPeer(OPS, { id, address: `${id}.bench:80`, pools: ["p"], roles: ["storage"] });
   const { revision } = await registry.listPeers(OPS, { limit: 1 });
-  const hosts = new InProcessHosts(registry, PEERS, { fromRevision: revision });
+  const hosts = new InProcessHosts(registry, PEERS, { fromRevision: revision, store });
   await hosts.place(TARGET, workloadsOf(n));
   const planner = await startWorkloadMoves({ registry, clock, principal: LEADER, logger: silentLogger, term: "bench", batchSize: BATCH });
   try {
@@ -84,14 +85,26 @@ for (const n of SIZES) {
   const baseline = (n * 1000) / baselineMs;
   figure(`control-plane.workload-moves.core.n${n}`, baseline, "moves/s", { drainMs: Math.round(baselineMs * 10) / 10, workloads: n, peers: PEERS.length });
 
-  const memory = await planned(createMemoryStore(), n);
-  figure(`control-plane.workload-moves.memory.n${n}`, (n * 1000) / memory.ms, "moves/s", { baseline, drainMs: Math.round(memory.ms), workloads: n, peers: PEERS.length, batch: BATCH });
-
+  if (STORES.has("memory")) {
+    const memory = await planned(createMemoryStore(), n);
+    figure(`control-plane.workload-moves.memory.n${n}`, (n * 1000) / memory.ms, "moves/s", { baseline, drainMs: Math.round(memory.ms), workloads: n, peers: PEERS.length, batch: BATCH });
+  }
+  if (!STORES.has("sqlite")) continue;
   const dir = await mkdtemp(join(tmpdir(), "drainkit-bench-moves-"));
   const store = makeSqliteStore({ path: join(dir, "drainkit.db") });
   try {
     const sqlite = await planned(store, n);
-    figure(`control-plane.workload-moves.sqlite.n${n}`, (n * 1000) / sqlite.ms, "moves/s", { baseline, drainMs: Math.round(sqlite.ms), workloads: n, peers: PEERS.length, batch: BATCH });
+    // Every placement report is a whole peer document, kept in the change history too: the file grows with n².
+    let bytes = 0;
+    for (const f of await readdir(dir)) bytes += (await stat(join(dir, f))).size;
+    figure(`control-plane.workload-moves.sqlite.n${n}`, (n * 1000) / sqlite.ms, "moves/s", {
+      baseline,
+      drainMs: Math.round(sqlite.ms),
+      workloads: n,
+      peers: PEERS.length,
+      batch: BATCH,
+      fileMB: Math.round(bytes / 1e5) / 10,
+    });
   } finally {
     await store.close();
     await rm(dir, { recursive: true, force: true });

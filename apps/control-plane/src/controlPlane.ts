@@ -21,6 +21,7 @@ import {
 import { startControlServer, type ControlServer } from "@drainkit/grpc";
 import { startCordonExpiry } from "./controllers/cordonExpiry.ts";
 import { startDrainDeadlines } from "./controllers/drainDeadlines.ts";
+import { startIdempotencySweep } from "./controllers/idempotencySweep.ts";
 import { startRollouts } from "./controllers/rollouts.ts";
 import { startWorkloadMoves } from "./controllers/workloadMoves.ts";
 import { ELECTION, Leadership } from "./leadership.ts";
@@ -52,6 +53,8 @@ export interface ControlPlaneOptions {
   readonly clusters?: readonly DeclaredCluster[];
   /** The leader's workload move planner: moves in flight per draining peer, and how long a destination gets to serve a moved workload. */
   readonly moves?: { readonly batchSize?: number; readonly moveTimeoutMs?: number; readonly tickMs?: number };
+  /** How long an Idempotency-Key's record counts (ms); the leader deletes expired ones every minute. Default 24 h. */
+  readonly idempotencyTtlMs?: number;
   /** Timing of the leader's rollout runner (tests shorten it). */
   readonly rollouts?: { readonly pollMs?: number; readonly healthIntervalMs?: number; readonly retryDelayMs?: number };
   readonly logLevel?: string;
@@ -131,6 +134,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     events: { emit: (e) => metrics.auditWriteLatency.observe({ outcome: e.entry.outcome }, e.entry.latencyMs / 1000) },
     ...(options.pools ? { pools: options.pools } : {}),
     ...(options.clusters ? { clusters: options.clusters } : {}),
+    ...(options.idempotencyTtlMs !== undefined ? { idempotencyTtlMs: options.idempotencyTtlMs } : {}),
   });
 
   const tls = options.tls;
@@ -180,7 +184,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         },
         ...(options.moves ?? {}),
       });
-      controllers = [deadlines, expiry, rollouts, moves];
+      const idempotency = startIdempotencySweep({ registry, clock, principal: CONTROLLER, logger });
+      controllers = [deadlines, expiry, rollouts, moves, idempotency];
       return () => {
         for (const c of controllers) c.stop();
         controllers = [];

@@ -255,11 +255,13 @@ export function outcomeFromWire<T>(value: T, w: Wire | undefined): MutationOutco
 }
 
 export function changeFromWire(w: Wire): ControlChange {
+  const revision = num(w, "revision");
   const kind = str(w, "kind") as ControlChange["kind"];
-  const base = { revision: num(w, "revision"), id: str(w, "id") };
+  const id = str(w, "id");
+  // Keys in the order REST's feed writes them, so a change prints the same JSON either way.
   if (kind === "move") {
     const move = sub(w, "move");
-    return { ...base, kind, value: move === undefined ? undefined : moveFromWire(move) };
+    return { revision, kind, id, value: move === undefined ? undefined : moveFromWire(move) };
   }
   const peer = sub(w, "peer");
   const cluster = sub(w, "cluster");
@@ -271,7 +273,7 @@ export function changeFromWire(w: Wire): ControlChange {
     : config !== undefined ? configFromWire(config)
     : audit !== undefined ? auditFromWire(audit)
     : undefined;
-  return { ...base, kind, value };
+  return { revision, kind, id, value };
 }
 
 // ---------------------------------------------------------------- options

@@ -163,6 +163,8 @@ const DEFAULT_IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 const SWEEP_LIMIT = 30;
 /** How far past its batch a sweep counts what is still due. */
 const SWEEP_COUNT_CAP = 1_000;
+/** Most legacy records a sweep's one-off scan queues at a time. */
+const LEGACY_QUEUE = 5_000;
 /** Most operations in one transaction: a batch is cut before it would pass this (etcd's default limit is 128). */
 const TXN_OP_LIMIT = 120;
 /** Idempotency records by write time, so the sweep reads only what is due. */
@@ -346,6 +348,13 @@ class StoreRegistry implements Registry {
   readonly #idempotencyTtlMs: number;
   /** True once `audit-index` is known to exist (every entry from then on is indexed by target). */
   #auditIndexed = false;
+  /**
+   * Idempotency records without `at` (written before records expired), found
+   * by a one-off scan of `idem/` from the sweep, waiting to be deleted.
+   */
+  readonly #legacyIdempotency = new Set<string>();
+  /** Where that scan goes on; undefined once it reached the end. */
+  #legacyScanFrom: string | undefined = "idem/";
   /** Writes of the batch being planned, keyed by store key; undefined outside planning. */
   #staged: Map<string, Versioned> | undefined;
   /**
@@ -1435,14 +1444,14 @@ class StoreRegistry implements Registry {
 
   // ------------------------------------------------------- idempotency
 
-  /** Records written before this no longer count and may go: never one still inside its TTL. */
+  /** Records written before this may go: never one still inside its TTL (one written `ttl` ago or earlier no longer counts). */
   #sweepCutoff(before: number): number {
-    return Math.min(before, this.#clock.now() - this.#idempotencyTtlMs);
+    return Math.min(before, this.#clock.now() - this.#idempotencyTtlMs + 1);
   }
 
   /** Time-index entries of records written before `cutoff`, oldest first, at most `max`: reads no further than that. */
   async #dueIdempotency(cutoff: number, max: number): Promise<Versioned[]> {
-    const end = `${IDEM_BY_TIME}${String(Math.max(0, Math.floor(cutoff))).padStart(15, "0")}`;
+    const end = `${IDEM_BY_TIME}${String(Math.max(0, Math.ceil(cutoff))).padStart(15, "0")}`;
     const { items } = await this.#list(IDEM_BY_TIME, { limit: max });
     const due: Versioned[] = [];
     for (const item of items) {
@@ -1452,14 +1461,37 @@ class StoreRegistry implements Registry {
     return due;
   }
 
+  /**
+   * Queues records written before they carried `at` (they never replay and
+   * have no time index entry): pages through `idem/` once per registry, up
+   * to {@link LEGACY_QUEUE} at a time.
+   */
+  async #findLegacyIdempotency(): Promise<void> {
+    while (this.#legacyIdempotency.size < LEGACY_QUEUE && this.#legacyScanFrom !== undefined) {
+      const from = this.#legacyScanFrom;
+      const { items } = await this.#list("idem/", { startAfter: from, limit: 1_000 });
+      const page = items.filter((i) => i.key > from);
+      for (const item of page) if (typeof (item.value as IdempotencyRecord | null)?.at !== "number") this.#legacyIdempotency.add(item.key);
+      this.#legacyScanFrom = page.length === 0 || items.length !== 1_000 ? undefined : page[page.length - 1]!.key;
+    }
+  }
+
   async sweepIdempotency(principal: Principal, input: { readonly before: number }, options: MutationOptions = {}): Promise<MutationOutcome<IdempotencySweep>> {
     const before = (input as { before?: unknown } | undefined)?.before;
     const valid = typeof before === "number" && Number.isFinite(before);
-    // Finding nothing due is housekeeping with nothing to record: no write, no audit entry.
-    if (valid && hasScope(principal, "mesh.admin") && options.dryRun !== true && (await this.#dueIdempotency(this.#sweepCutoff(before), 1)).length === 0) {
-      return { value: { deleted: 0, remaining: 0 }, etag: '"0"', changed: false, auditId: "" };
+    if (valid && hasScope(principal, "mesh.admin") && options.dryRun !== true) {
+      await this.#findLegacyIdempotency();
+      // Finding nothing due is housekeeping with nothing to record: no write, no audit entry.
+      if (this.#legacyIdempotency.size === 0 && (await this.#dueIdempotency(this.#sweepCutoff(before), 1)).length === 0) {
+        return { value: { deleted: 0, remaining: 0 }, etag: '"0"', changed: false, auditId: "" };
+      }
     }
-    return this.#mutate({ principal, action: "sweepIdempotency", target: "idempotency", options, request: input }, async () => {
+    /** Legacy records this sweep deletes: out of the queue once committed. */
+    let taken: string[] = [];
+    const onCommitted = (): void => {
+      for (const key of taken) this.#legacyIdempotency.delete(key);
+    };
+    return this.#mutate({ principal, action: "sweepIdempotency", target: "idempotency", options, request: input, onCommitted }, async () => {
       requireScope(principal, "mesh.admin", "sweepIdempotency");
       if (!valid) throw new ValidationError("before", "expected epoch milliseconds");
       const now = this.#clock.now();
@@ -1478,8 +1510,22 @@ class StoreRegistry implements Registry {
         deletes.push({ key, readVersion: got.version });
         deleted++;
       }
-      const result: IdempotencySweep = { deleted, remaining: due.length - batch.length };
-      if (deletes.length === 0) return { write: false, etag: '"0"', result };
+      await this.#findLegacyIdempotency();
+      taken = [...this.#legacyIdempotency].slice(0, SWEEP_LIMIT - batch.length);
+      for (const key of taken) {
+        const got = await this.#getForWrite(key);
+        if (got === undefined || typeof (got.value as IdempotencyRecord).at === "number") continue;
+        deletes.push({ key, readVersion: got.version });
+        deleted++;
+      }
+      // A scan still under way may queue more: at least one more call is due then.
+      const legacyLeft = this.#legacyIdempotency.size - taken.length + (this.#legacyScanFrom === undefined ? 0 : 1);
+      const result: IdempotencySweep = { deleted, remaining: Math.min(SWEEP_COUNT_CAP, due.length - batch.length + legacyLeft) };
+      if (deletes.length === 0) {
+        // Only stale queue entries (reused or deleted since the scan): drop them.
+        if (options.dryRun !== true) onCommitted();
+        return { write: false, etag: '"0"', result };
+      }
       return { write: true, deletes, etagAfter: '"0"', result };
     });
   }

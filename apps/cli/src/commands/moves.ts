@@ -44,7 +44,7 @@ const filterQuery = (o: MoveFilter): Record<string, string | undefined> => ({
 
 /** `drainctl moves`: the workload moves the control plane plans off draining peers. */
 export function movesCommand(): Command {
-  const moves = new Command("moves").alias("move").description("List and follow the workload moves the control plane plans off draining peers (REST only)");
+  const moves = new Command("moves").alias("move").description("List and follow the workload moves the control plane plans off draining peers");
 
   moves
     .command("list")

@@ -4,7 +4,7 @@ import { describeCounts, type MoveCounts } from "./moves.ts";
 
 /** Shows drain progress as it arrives. */
 export interface DrainDisplay {
-  /** `moves` is given when the control plane reports workload moves (REST), absent otherwise (gRPC). */
+  /** `moves` is given when the control plane reports workload moves, absent otherwise (one from before them). */
   update(status: DrainStatus, moves?: MoveCounts): void;
   stop(): void;
 }

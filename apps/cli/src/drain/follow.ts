@@ -16,14 +16,14 @@ export interface FollowOptions {
   readonly pollMs?: number;
 }
 
-/** A followed drain's last status, with its workload moves when the control plane reports them (REST; not over gRPC). */
+/** A followed drain's last status, with its workload moves when the control plane reports them. */
 export type DrainProgress = DrainStatus & { readonly moves?: MoveCounts };
 
 export const isSettled = (s: DrainStatus): boolean => s.status !== "draining";
 
 /**
- * True when the moves API is not there to ask: `--grpc` without a REST URL
- * (no moves RPCs), or a control plane from before workload moves (404).
+ * True when the moves API is not there to ask: a control plane from before
+ * workload moves (404), or `--grpc` alone to one from before the move RPCs.
  * Progress then shows what it showed before, without moves.
  */
 function movesUnavailable(e: unknown): boolean {

@@ -184,28 +184,52 @@ describe("drainctl moves", () => {
     expect(watch.stdout).not.toContain("mv-src");
   });
 
-  it("says moves need the REST API over gRPC alone (exit 2), and uses REST when both are given", async () => {
-    for (const args of [["moves", "list"], ["moves", "watch"]]) {
-      const alone = await drainctl(server, ["--grpc", server.grpc!, ...args], { env: { DRAINCTL_SERVER: undefined } });
-      expect(alone.code).toBe(2);
-      expect(alone.stderr).toMatch(/^error: REST API required: drainctl moves/);
-      expect(alone.stderr).toContain("/control/");
-      expect(alone.stderr).toContain("--server");
+  it("lists and watches moves over gRPC alone with the same output and exit codes as over REST", async () => {
+    const grpcOnly = (args: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): Promise<Run> =>
+      drainctl(server, ["--grpc", server.grpc!, ...args], { env: { DRAINCTL_SERVER: undefined, ...env } });
+    const lines = (r: Run): unknown[] => r.stdout.trim().split("\n").map((l) => JSON.parse(l) as unknown);
+    for (const args of [
+      ["moves", "list", "--peer", "mv-src", "-o", "json"],
+      ["moves", "list", "--state", "failed", "--json"],
+      ["moves", "list", "--active", "-o", "json"],
+      ["moves", "list", "--peer", "mv-dst-1", "--state", "done", "-o", "yaml"],
+    ]) {
+      const [rest, grpc] = [await drainctl(server, args), await grpcOnly(args)];
+      expect({ args, code: grpc.code, stderr: grpc.stderr }).toEqual({ args, code: 0, stderr: "" });
+      if (args.includes("yaml")) expect(grpc.stdout).toBe(rest.stdout);
+      else expect(json(grpc)).toEqual(json(rest));
     }
-    const both = await drainctl(server, ["--grpc", server.grpc!, "moves", "list", "--peer", "mv-src", "-o", "json"]);
-    expect(both.code).toBe(0);
-    expect(json<{ items: Move[] }>(both).items).toHaveLength(6);
+    expect(json<{ items: Move[] }>(await grpcOnly(["moves", "list", "--peer", "mv-src", "-o", "json"])).items).toHaveLength(6);
+    const table = await grpcOnly(["moves", "list", "--state", "failed"]);
+    expect(table.stdout.trimEnd().split("\n")[1]).toMatch(/\sdb-2\s+owner\s+mv-src → mv-dst-\d\s+failed\s+\S+\s+volume full$/);
+
+    // The feed: WatchEvents with kind move and the peer filter replays the same changes SSE does.
+    const watchJson = ["moves", "watch", "--peer", "mv-src", "--since", "0", "--count", "4", "-o", "json"];
+    const [restWatch, grpcWatch] = [await drainctl(server, watchJson), await grpcOnly(watchJson)];
+    expect(grpcWatch.code).toBe(0);
+    expect(lines(grpcWatch)).toHaveLength(4);
+    expect(lines(grpcWatch)).toEqual(lines(restWatch));
+    const watchTable = ["moves", "watch", "--since", "0", "--count", "3"];
+    expect((await grpcOnly(watchTable)).stdout).toBe((await drainctl(server, watchTable)).stdout);
+
+    // Failures: the same problem and exit code.
+    const denied = { rest: await drainctl(server, ["moves", "list"], { env: { DRAINCTL_TOKEN: "dk_wrong" } }), grpc: await grpcOnly(["moves", "list"], { DRAINCTL_TOKEN: "dk_wrong" }) };
+    expect([denied.grpc.code, denied.rest.code]).toEqual([5, 5]);
+    for (const r of [denied.grpc, denied.rest]) expect(r.stderr).toMatch(/^error: Authentication required: /);
+    const down = await drainctl(undefined, ["moves", "list", "--grpc", "127.0.0.1:1"]);
+    expect(down.code).toBe(6);
+    expect(down.stderr).toContain("Server unavailable");
   });
 
-  it("keeps drain progress over gRPC alone as before, without moves; REST counts them", async () => {
-    const grpc = await drainctl(server, ["--grpc", server.grpc!, "peers", "status", "mv-src", "--wait", "-o", "json"], { env: { DRAINCTL_SERVER: undefined } });
+  it("counts a drain's workload moves over gRPC alone as over REST", async () => {
+    const args = ["peers", "status", "mv-src", "--wait", "-o", "json"];
+    const grpc = await drainctl(server, ["--grpc", server.grpc!, ...args], { env: { DRAINCTL_SERVER: undefined } });
+    const rest = await drainctl(server, args);
     expect(grpc.code, grpc.stderr).toBe(0);
-    expect(grpc.stderr).toBe("mv-src: drained (in-flight 0, workloads 0 owners / 0 children)\n");
-    expect(json<{ items: Record<string, unknown>[] }>(grpc).items[0]).not.toHaveProperty("moves");
-
-    const rest = await drainctl(server, ["peers", "status", "mv-src", "--wait", "-o", "json"]);
-    expect(rest.stderr).toContain("mv-src: moves in flight 0, done 5, failed 1 (last: db-2: volume full)");
-    expect(json<{ items: Record<string, unknown>[] }>(rest).items[0]).toMatchObject({ status: "drained", moves: { done: 5, failed: 1 } });
+    expect(grpc.stderr).toContain("mv-src: moves in flight 0, done 5, failed 1 (last: db-2: volume full)");
+    expect(grpc.stderr).toBe(rest.stderr);
+    expect(json(grpc)).toEqual(json(rest));
+    expect(json<{ items: Record<string, unknown>[] }>(grpc).items[0]).toMatchObject({ status: "drained", moves: { done: 5, failed: 1 } });
   });
 
   it("completes the new verbs and flags", async () => {

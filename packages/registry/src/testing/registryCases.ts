@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { isDrainkitError, SeededRandom, systemClock } from "@drainkit/core";
+import { SimulatedClock } from "@drainkit/core/testing";
 import { describe, expect, it } from "vitest";
 import { auditKey } from "../audit/chain.ts";
 import { createRegistry } from "../createRegistry.ts";
@@ -265,6 +266,77 @@ export function registryConformanceCases(withStore: WithStore, options: { timeou
         ),
         { numRuns: 10, ...(process.env["FC_SEED"] ? { seed: Number(process.env["FC_SEED"]) } : {}) },
       );
+    }), timeout);
+
+    it("expires idempotency records after their TTL (a reused key is a fresh request) and sweeps only expired ones, in batches", withStore(async ({ store }) => {
+      const ttl = 60_000;
+      const clock = new SimulatedClock({ start: 1_000_000 });
+      const registry = createRegistry({ store, clock, random: new SeededRandom(5), idempotencyTtlMs: ttl });
+      await registry.registerPeer(operator, makePeer({ id: "p1" }));
+      // 70 keyed attempts at once: group-committed, split to stay within the store's operation limit.
+      const old = await Promise.all(Array.from({ length: 70 }, (_, i) => registry.cordon(operator, "p1", { reason: "kernel" }, { idempotencyKey: `old-${i}` })));
+      expect(old.filter((o) => o.changed)).toHaveLength(1);
+      expect(await codeOf(registry.uncordon(operator, "p1", {}, { idempotencyKey: "old-1" }))).toBe("idempotency-conflict");
+      expect((await registry.cordon(operator, "p1", { reason: "kernel" }, { idempotencyKey: "old-2" })).replayed).toBe(true);
+
+      clock.advance(ttl);
+      // Past the TTL the same key is a new request: it runs (no replay, no conflict) and is remembered afresh.
+      const reused = await registry.uncordon(operator, "p1", {}, { idempotencyKey: "old-1" });
+      expect(reused.replayed).toBeUndefined();
+      expect(reused.changed).toBe(true);
+      expect((await registry.getPeer(reader, "p1")).peer.phase).toBe("active");
+      const fresh = await Promise.all(Array.from({ length: 5 }, (_, i) => registry.cordon(operator, "p1", { reason: "again" }, { idempotencyKey: `fresh-${i}` })));
+
+      expect(await codeOf(registry.sweepIdempotency(operator, { before: clock.now() }))).toBe("forbidden");
+      const auditBefore = (await allAudit(registry)).length;
+      const sweeps: { deleted: number; remaining: number }[] = [];
+      for (;;) {
+        const { value } = await registry.sweepIdempotency(admin, { before: clock.now() });
+        sweeps.push(value);
+        if (value.deleted === 0) break;
+      }
+      // 69 expired (old-1 was replaced), at most 30 per call; the last call finds nothing and writes nothing.
+      expect(sweeps).toEqual([{ deleted: 30, remaining: 39 }, { deleted: 30, remaining: 9 }, { deleted: 9, remaining: 0 }, { deleted: 0, remaining: 0 }]);
+      const sweepEntries = (await allAudit(registry)).slice(auditBefore);
+      expect(sweepEntries.map((e) => `${e.action}:${e.outcome}:${e.actor}`)).toEqual(Array(3).fill("sweepIdempotency:ok:admin"));
+
+      const left = (await store.list("idem/")).items.map((i) => i.key).sort();
+      expect(left).toEqual(["idem/operator/fresh-0", "idem/operator/fresh-1", "idem/operator/fresh-2", "idem/operator/fresh-3", "idem/operator/fresh-4", "idem/operator/old-1"]);
+      expect((await registry.uncordon(operator, "p1", {}, { idempotencyKey: "old-1" })).auditId).toBe(reused.auditId);
+      expect((await registry.cordon(operator, "p1", { reason: "again" }, { idempotencyKey: "fresh-3" })).auditId).toBe(fresh[3]!.auditId);
+      expect(await registry.verifyAudit()).toMatchObject({ ok: true });
+    }), Math.max(timeout, 60_000));
+
+    it("answers target queries from the audit index, paged, including entries written before the index existed", withStore(async ({ store }) => {
+      const first = registryOn(store, 11);
+      for (const id of ["a", "b", "a/b"]) await first.registerPeer(operator, makePeer({ id: id.replace("/", "-") }));
+      for (let i = 0; i < 4; i++) await first.cordon(operator, i % 2 === 0 ? "a" : "b", { reason: `r${i}` });
+      // Make this log look like one written before the index: no marker, no index entries.
+      const indexKeys = (await store.list("audit-by-target/")).items.map((i) => i.key);
+      expect(indexKeys.length).toBeGreaterThan(0);
+      await store.txn({ compare: [], ops: [...indexKeys, "audit-index"].map((key) => ({ type: "delete" as const, key })) });
+      const second = registryOn(store, 12);
+      for (let i = 0; i < 5; i++) await second.uncordon(operator, i % 2 === 0 ? "a" : "b", {}, { reason: `u${i}` });
+      await second.cordon(operator, "a-b", { reason: "x" });
+      expect(await codeOf(second.cordon(reader, "a", { reason: "no scope" }))).toBe("forbidden");
+
+      const all = await allAudit(second);
+      for (const query of [{ target: "peer/a" }, { target: "peer/b", action: "uncordon" }, { target: "peer/a-b" }, { target: "peer/none" }, { target: "peer/a", outcome: "refused" as const }]) {
+        for (const limit of [1, 2, 100]) {
+          const got: AuditEntry[] = [];
+          let cursor: string | undefined;
+          do {
+            const page = await second.queryAudit(reader, { ...query, limit, ...(cursor === undefined ? {} : { cursor }) });
+            expect(page.items.length).toBeLessThanOrEqual(limit);
+            got.push(...page.items);
+            cursor = page.nextCursor;
+          } while (cursor !== undefined);
+          const want = all.filter((e) => e.target === query.target && (query.action === undefined || e.action === query.action) && (query.outcome === undefined || e.outcome === query.outcome));
+          expect(got.map((e) => e.seq)).toEqual(want.map((e) => e.seq));
+        }
+      }
+      expect((await second.queryAudit(reader, { target: "peer/a" })).items.length).toBe(7);
+      expect(await second.verifyAudit()).toMatchObject({ ok: true });
     }), timeout);
 
     it(`lets exactly the allowed number of ${racers} racing operators drain a pool's last spare nodes; the rest get pool-depletion`, withStore(async (s) => {

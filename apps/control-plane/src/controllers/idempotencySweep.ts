@@ -1,0 +1,56 @@
+import type { Clock, Logger, TimerHandle } from "@drainkit/core";
+import type { Principal, Registry } from "@drainkit/registry";
+
+/** Settings of {@link startIdempotencySweep}. */
+export interface IdempotencySweepOptions {
+  readonly registry: Registry;
+  readonly clock: Clock;
+  /** Needs mesh.admin (the control plane's own principal). */
+  readonly principal: Principal;
+  readonly logger: Logger;
+  /** How often to sweep. Default 60 s. */
+  readonly intervalMs?: number;
+  /** Most sweep calls per round (each deletes at most 30 records), so one round never hogs the store. Default 100. */
+  readonly maxCallsPerRound?: number;
+}
+
+/**
+ * The leader's idempotency sweeper: deletes idempotency records that have
+ * outlived the registry's `idempotencyTtlMs`. Expired records already stop
+ * counting when read; the sweep keeps the store from growing. Each call
+ * deletes a small batch in one transaction, so a backlog drains over a few
+ * calls; a round with nothing due writes nothing (not even an audit entry).
+ *
+ * @example
+ * const sweeper = startIdempotencySweep({ registry, clock, principal: CONTROLLER, logger });
+ * // on losing leadership:
+ * sweeper.stop();
+ */
+export function startIdempotencySweep(options: IdempotencySweepOptions): { stop(): void } {
+  const { registry, clock, principal, logger } = options;
+  const interval = options.intervalMs ?? 60_000;
+  const maxCalls = options.maxCallsPerRound ?? 100;
+  let stopped = false;
+  let timer: TimerHandle | undefined;
+  const sweep = async (): Promise<void> => {
+    try {
+      let deleted = 0;
+      for (let call = 0; call < maxCalls && !stopped; call++) {
+        const { value } = await registry.sweepIdempotency(principal, { before: clock.now() }, { reason: "idempotency records expired" });
+        deleted += value.deleted;
+        if (value.remaining === 0) break;
+      }
+      if (deleted > 0) logger.info({ deleted }, "expired idempotency records deleted");
+    } catch (e) {
+      logger.warn({ err: e instanceof Error ? e.message : String(e) }, "idempotency sweep failed; will retry");
+    }
+    if (!stopped) timer = clock.setTimer(interval, () => void sweep());
+  };
+  timer = clock.setTimer(0, () => void sweep());
+  return {
+    stop() {
+      stopped = true;
+      if (timer !== undefined) clock.clearTimer(timer);
+    },
+  };
+}
