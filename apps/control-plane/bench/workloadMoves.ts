@@ -3,8 +3,9 @@
 // the registry (audited) and in-process hosts playing the agents, on the memory
 // store and on SQLite (a temp file), beside core's DrainScheduler doing the
 // same moves with no registry at all, measured in the same process. The ratio
-// is what persistence, audit and the agents' round trips cost. Prints figures;
-// asserts nothing about time.
+// (and `slowdown`, its inverse, which stays readable when the ratio rounds to
+// 0) is what persistence, audit and the agents' round trips cost. Prints
+// figures; asserts nothing about time.
 //
 //   tsx bench/workloadMoves.ts            (also run by `pnpm bench`)
 //   DRAINKIT_BENCH_MOVES=1000 DRAINKIT_BENCH_STORES=memory tsx bench/workloadMoves.ts   (one size, one store)
@@ -87,7 +88,7 @@ for (const n of SIZES) {
 
   if (STORES.has("memory")) {
     const memory = await planned(createMemoryStore(), n);
-    figure(`control-plane.workload-moves.memory.n${n}`, (n * 1000) / memory.ms, "moves/s", { baseline, drainMs: Math.round(memory.ms), workloads: n, peers: PEERS.length, batch: BATCH });
+    figure(`control-plane.workload-moves.memory.n${n}`, (n * 1000) / memory.ms, "moves/s", { baseline, drainMs: Math.round(memory.ms), slowdown: Math.round(memory.ms / baselineMs), workloads: n, peers: PEERS.length, batch: BATCH });
   }
   if (!STORES.has("sqlite")) continue;
   const dir = await mkdtemp(join(tmpdir(), "drainkit-bench-moves-"));
@@ -100,6 +101,7 @@ for (const n of SIZES) {
     figure(`control-plane.workload-moves.sqlite.n${n}`, (n * 1000) / sqlite.ms, "moves/s", {
       baseline,
       drainMs: Math.round(sqlite.ms),
+      slowdown: Math.round(sqlite.ms / baselineMs),
       workloads: n,
       peers: PEERS.length,
       batch: BATCH,

@@ -10,9 +10,9 @@ import { parseClusterFlag, parsePoolFlag } from "./poolFlag.ts";
 const program = new Command("drainkit").description("drainkit control plane").showHelpAfterError();
 
 const duration = (v: string): number => {
-  const m = /^(\d+)(ms|s|m)?$/.exec(v);
-  if (!m) throw new InvalidArgumentError("expected a duration such as 500ms, 30s or 2m");
-  return Number(m[1]) * (m[2] === "m" ? 60_000 : m[2] === "s" || m[2] === undefined ? 1000 : 1);
+  const m = /^(\d+)(ms|s|m|h)?$/.exec(v);
+  if (!m) throw new InvalidArgumentError("expected a duration such as 500ms, 30s, 2m or 24h");
+  return Number(m[1]) * (m[2] === "h" ? 3_600_000 : m[2] === "m" ? 60_000 : m[2] === "s" || m[2] === undefined ? 1000 : 1);
 };
 
 const wholeNumber = (v: string): number => {
@@ -46,6 +46,7 @@ program
   )
   .addOption(new Option("--drain-timeout <duration>", "on SIGTERM, how long in-flight requests may take").default(30_000, "30s").argParser(duration))
   .addOption(new Option("--leader-ttl <duration>", "leader lease TTL").default(3000, "3s").argParser(duration))
+  .addOption(new Option("--idempotency-ttl <duration>", "how long an Idempotency-Key is remembered (a retry after that is a new request)").default(86_400_000, "24h").argParser(duration))
   .addOption(new Option("--move-batch <n>", "workload moves in flight off one draining peer at once").default(10).argParser(wholeNumber))
   .addOption(new Option("--move-timeout <duration>", "how long a destination gets to serve a moved workload before the move fails and is planned elsewhere").default(60_000, "60s").argParser(duration))
   .addOption(new Option("--log-level <level>", "pino log level").default("info").env("DRAINKIT_LOG_LEVEL"))
@@ -74,6 +75,7 @@ program
       drainTimeoutMs: Number(o["drainTimeout"]),
       leaderTtlMs: Number(o["leaderTtl"]),
       moves: { batchSize: Number(o["moveBatch"]), moveTimeoutMs: Number(o["moveTimeout"]) },
+      idempotencyTtlMs: Number(o["idempotencyTtl"]),
       logLevel: String(o["logLevel"]),
       ...(str("grpc") ? { grpc: str("grpc")! } : {}),
       ...(str("tokenFile") ? { tokenFile: str("tokenFile")! } : {}),

@@ -16,7 +16,8 @@
  * store adapter stays small and one conformance suite covers them all.
  *
  * Keys are strings such as `peers/<id>`, `clusters/<id>`, `config`,
- * `idem/<key>`, `audit/<seq>`, `audit-head`, `drains/<target>`. Values are
+ * `idem/<principal>/<key>`, `idem-by-time/<at>/…`, `audit/<seq>`,
+ * `audit-by-target/<target>/<seq>`, `audit-head`, `audit-index`. Values are
  * JSON-serialisable.
  */
 export interface Versioned<T = unknown> {

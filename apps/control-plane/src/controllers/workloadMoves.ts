@@ -334,26 +334,31 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
         for (const [target, d] of [...pendingDrains]) startDrain(target, d.epoch, d.deadline);
         const moves = scheduler.tick();
         reportBlocked();
-        for (const m of moves) {
-          if (stopped) return;
-          wait(m, timeoutMs);
-          try {
-            await registry.planMove(
-              principal,
-              { id: m.id, workload: m.workload, tier: m.tier, from: m.from, to: m.to, ...(ownerOf(m) === undefined ? {} : { owner: ownerOf(m)! }), ...(m.drain === undefined ? {} : { drain: m.drain }) },
-              { idempotencyKey: `move:${m.id}`, reason: m.drain === undefined ? "balance" : `drain of ${m.drain.target} (epoch ${m.drain.epoch})` },
-            );
-          } catch (error) {
-            settle(m.id);
-            scheduler.moveFailed(m, messageOf(error));
-            logger.warn({ move: m.id, err: messageOf(error), code: isDrainkitError(error) ? error.code : undefined }, "could not record a planned move; planning it again later");
-          }
-        }
+        if (stopped) return;
+        // All at once: the registry commits the mutations queued in one tick as one transaction, so a
+        // step's moves cost one commit (one fsync on SQLite) instead of one each, in the same order.
+        await Promise.all(moves.map((m) => record(m)));
       } while (again && !stopped);
     })().finally(() => {
       planning = undefined;
     });
     return planning;
+  }
+
+  /** Persists one planned move (`planMove`, audited); a move the registry refuses is planned again later. */
+  async function record(m: PlannedMove): Promise<void> {
+    wait(m, timeoutMs);
+    try {
+      await registry.planMove(
+        principal,
+        { id: m.id, workload: m.workload, tier: m.tier, from: m.from, to: m.to, ...(ownerOf(m) === undefined ? {} : { owner: ownerOf(m)! }), ...(m.drain === undefined ? {} : { drain: m.drain }) },
+        { idempotencyKey: `move:${m.id}`, reason: m.drain === undefined ? "balance" : `drain of ${m.drain.target} (epoch ${m.drain.epoch})` },
+      );
+    } catch (error) {
+      settle(m.id);
+      scheduler.moveFailed(m, messageOf(error));
+      logger.warn({ move: m.id, err: messageOf(error), code: isDrainkitError(error) ? error.code : undefined }, "could not record a planned move; planning it again later");
+    }
   }
 
   /** Says once, loudly, when a drain's workloads have nowhere to go (and again when that changes). */
