@@ -207,11 +207,14 @@ export function applyMoveReport(move: WorkloadMove, report: MoveReport, now: num
 }
 
 /** Validates a query's filters. */
+/** The registry's id pattern: what a peer id can be. */
+const PEER_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,252}$/;
+
 export function validateMoveQuery(query: unknown): MoveQuery {
   if (query === undefined) return {};
   if (typeof query !== "object" || query === null || Array.isArray(query)) throw new ValidationError("query", "expected an object");
   const q = query as Record<string, unknown>;
-  if (q["peer"] !== undefined && typeof q["peer"] !== "string") throw new ValidationError("peer", "expected a peer id");
+  if (q["peer"] !== undefined && (typeof q["peer"] !== "string" || !PEER_ID.test(q["peer"]))) throw new ValidationError("peer", "expected a peer id (letters, digits and . _ : @ -, starting with a letter or digit)");
   if (q["state"] !== undefined && (typeof q["state"] !== "string" || !STATES.has(q["state"]))) throw new ValidationError("state", "expected starting, serving, done or failed");
   if (q["active"] !== undefined && typeof q["active"] !== "boolean") throw new ValidationError("active", "expected true or false");
   return q as MoveQuery;

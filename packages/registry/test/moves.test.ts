@@ -46,6 +46,8 @@ describe("workload moves in the registry", () => {
     const done = await registry.reportMove(principals.agent("src"), "m1", { state: "done" }, { ifMatch: '"2"' });
     expect(done.value.state).toBe("done");
     expect(await registry.listMoves(reader, { active: true })).toEqual([]);
+    // A peer filter that cannot be a peer id is a validation error, as over REST, not an empty list.
+    await expect(registry.listMoves(reader, { peer: "no spaces/allowed" })).rejects.toMatchObject({ code: "validation" });
     expect((await registry.listMoves(reader, { state: "done" })).map((m) => m.id)).toEqual(["m1"]);
     expect(await auditOf(registry, "reportMove")).toEqual(["dst:ok:", "dst:ok:", "src:ok:"]);
     const entries = (await registry.queryAudit(reader, { target: "move/m1" })).items;
