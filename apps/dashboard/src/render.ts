@@ -65,6 +65,9 @@ export function drainsHtml(view: DashboardView): string {
   return `<table class="drains"><thead><tr><th>peer</th><th>phase</th><th>progress</th><th>remaining</th><th></th></tr></thead><tbody>${view.drains.map(drainRow).join("")}</tbody></table>`;
 }
 
+/** A rollout node's steps in order; its bar fills as it moves along them. */
+const ROLLOUT_STEPS: readonly string[] = ["pending", "deferred", "cordoned", "draining", "drained", "upgrading", "resuming", "healthy"];
+
 export function rolloutHtml(r: RolloutView | undefined, operate: boolean): string {
   if (!r) return `<p class="empty">No rolling upgrade.</p>`;
   const p = r.progress;
@@ -73,7 +76,13 @@ export function rolloutHtml(r: RolloutView | undefined, operate: boolean): strin
     ? `${r.canPause ? `<button type="button" data-verb="pause-rollout" data-target="${esc(r.id)}">Pause rollout</button>` : ""}${r.canResume ? `<button type="button" data-verb="resume-rollout" data-target="${esc(r.id)}">Resume rollout</button>` : ""}`
     : "";
   const nodes = r.nodes
-    .map((n) => `<tr data-node="${esc(n.id)}"><th>${esc(n.id)}</th><td>${n.wave !== undefined ? `wave ${n.wave}` : ""}</td><td><span class="badge step-${esc(n.step)}">${esc(n.step)}</span></td><td class="muted">${esc(n.reason ?? "")}</td></tr>`)
+    .map((n) => {
+      // Each node's own bar: how far along cordon → drain → upgrade → resume → healthy it is.
+      const at = ROLLOUT_STEPS.indexOf(n.step);
+      const value = n.step === "failed" ? ROLLOUT_STEPS.length - 1 : Math.max(0, at);
+      const nodeBar = renderProgressBar({ value, max: ROLLOUT_STEPS.length - 1, width: 140, height: 12, label: "", ariaLabel: `${n.id}: ${n.step}`, color: n.step === "failed" ? "#d62728" : "#2ca02c" });
+      return `<tr data-node="${esc(n.id)}"><th>${esc(n.id)}</th><td>${n.wave !== undefined ? `wave ${n.wave}` : ""}</td><td class="bar" data-step="${esc(n.step)}">${nodeBar}</td><td><span class="badge step-${esc(n.step)}">${esc(n.step)}</span></td><td class="muted">${esc(n.reason ?? "")}</td></tr>`;
+    })
     .join("");
   return `<div class="rollout" data-rollout="${esc(r.id)}" data-state="${esc(r.state)}"><p><b>${esc(r.id)}</b> → version <b>${esc(r.version)}</b>: <span class="badge state-${esc(r.state)}">${esc(r.state)}</span>${r.stateReason ? ` <span class="muted">(${esc(r.stateReason)})</span>` : ""} <span class="muted">${esc(r.reason)}${r.ticket ? ` · ${esc(r.ticket)}` : ""}</span></p><p>${bar} <span class="muted">${p.inProgress} in progress, ${p.pending} pending${p.etaMs !== undefined ? `, about ${Math.ceil(p.etaMs / 60_000)} min left` : ""}</span> ${buttons}</p><table class="steps"><tbody>${nodes}</tbody></table></div>`;
 }

@@ -31,6 +31,19 @@ describe("the page's HTML", () => {
     expect(rolloutHtml(r, true)).toContain('data-verb="pause-rollout"');
     expect(rolloutHtml(r, false)).not.toContain("data-verb");
   });
+
+  it("gives each rollout node a bar that fills as it moves from pending to healthy", () => {
+    const nodes = ["pending", "draining", "healthy", "failed"].map((step, i) => ({ id: `n${i}`, step }));
+    const html = rolloutHtml({ id: "r1", version: "2", state: "running", reason: "x", progress: { total: 4, done: 1, failed: 1, inProgress: 1, pending: 1 }, nodes, canPause: true, canResume: false }, false);
+    const widths = nodes.map((n) => {
+      const row = new RegExp(`<tr data-node="${n.id}">.*?</tr>`).exec(html)![0];
+      return Number(/data-step="[a-z]+">.*?<rect[^>]*?width="([\d.]+)"[^>]*?fill="#(?:2ca02c|d62728)"/.exec(row)?.[1] ?? 0);
+    });
+    expect(widths[0]).toBe(0);
+    expect(widths[1]).toBeGreaterThan(0);
+    expect(widths[2]).toBeGreaterThan(widths[1]!);
+    expect(html).toContain('aria-label="n3: failed"');
+  });
 });
 
 describe("the availability chart", () => {

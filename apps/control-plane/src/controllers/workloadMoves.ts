@@ -337,7 +337,7 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
         if (stopped) return;
         // All at once: the registry commits the mutations queued in one tick as one transaction, so a
         // step's moves cost one commit (one fsync on SQLite) instead of one each, in the same order.
-        await Promise.all(moves.map((m) => record(m)));
+        for (const m of moves) await record(m);
       } while (again && !stopped);
     })().finally(() => {
       planning = undefined;
