@@ -86,6 +86,10 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
   const takesWork = (id: string): boolean => phases.get(id) === "active" && !benched.has(id);
   let stopped = false;
   let ready = false;
+  // Declared before the first await: changes buffered during the rebuild call schedule() as soon as it ends.
+  let planning: Promise<void> | undefined;
+  let again = false;
+  let soon: TimerHandle | undefined;
   const buffered: (() => void)[] = [];
   /** Moves this leader waits on, with their timeout. */
   const waiting = new Map<string, { move: PlannedMove; timer: TimerHandle }>();
@@ -311,9 +315,6 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
     }
   }
 
-  let planning: Promise<void> | undefined;
-  let again = false;
-  let soon: TimerHandle | undefined;
   function schedule(): void {
     if (stopped || soon !== undefined) return;
     soon = clock.setTimer(0, () => {
@@ -337,7 +338,7 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
         if (stopped) return;
         // All at once: the registry commits the mutations queued in one tick as one transaction, so a
         // step's moves cost one commit (one fsync on SQLite) instead of one each, in the same order.
-        for (const m of moves) await record(m);
+        await Promise.all(moves.map((m) => record(m)));
       } while (again && !stopped);
     })().finally(() => {
       planning = undefined;
