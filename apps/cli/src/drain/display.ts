@@ -56,7 +56,8 @@ export function terminalDisplay(stream: NodeJS.WritableStream & { isTTY?: boolea
   const multi = new MultiBar(
     {
       stream: stream as NodeJS.WriteStream,
-      format: "{peer} {bar} {phase} | {detail} | ETA {eta}",
+      // The ETA goes before the moves, which may be long: a narrow terminal cuts the end of the line.
+      format: "{peer} {bar} {phase} | {detail} | ETA {eta}{moves}",
       hideCursor: true,
       clearOnComplete: false,
       stopOnComplete: false,
@@ -72,19 +73,19 @@ export function terminalDisplay(stream: NodeJS.WritableStream & { isTTY?: boolea
       const remaining = remainingOf(s);
       let entry = bars.get(s.peer);
       if (entry === undefined) {
-        entry = { bar: multi.create(Math.max(remaining, 1), 0, { peer: s.peer.padEnd(width.peer), phase: s.status, detail: describe(s), eta: "-" }), total: Math.max(remaining, 1), since: Date.now(), start: widen(undefined, s) };
+        entry = { bar: multi.create(Math.max(remaining, 1), 0, { peer: s.peer.padEnd(width.peer), phase: s.status, detail: describe(s), eta: "-", moves: "" }), total: Math.max(remaining, 1), since: Date.now(), start: widen(undefined, s) };
         bars.set(s.peer, entry);
       }
       entry.start = widen(entry.start, s);
       const movesText = describeMoves(entry.start, s, moves);
-      const detail = movesText === undefined ? describe(s) : `${describe(s)} | ${movesText}`;
+      const detail = describe(s);
       // New work can arrive while draining (a workload landing late): grow the bar instead of going backwards.
       if (remaining > entry.total) {
         entry.total = remaining;
         entry.bar.setTotal(remaining);
       }
       const done = s.status === "drained" || s.status === "none" ? entry.total : entry.total - remaining;
-      entry.bar.update(done, { peer: s.peer.padEnd(width.peer), phase: s.status, detail, eta: eta(s, done, entry.total, Date.now() - entry.since) });
+      entry.bar.update(done, { peer: s.peer.padEnd(width.peer), phase: s.status, detail, eta: eta(s, done, entry.total, Date.now() - entry.since), moves: movesText === undefined ? "" : ` | ${movesText}` });
     },
     stop() {
       multi.stop();
