@@ -87,6 +87,7 @@ program
       ...(Array.isArray(o["cluster"]) ? { clusters: clusters(o["cluster"]) } : {}),
     });
     const lines = [`drainkit control plane listening on ${cp.url}`, `  store: ${String(o["store"])}   replica: ${cp.replicaId}`];
+    lines.push(`  dashboard: ${cp.url}/ui (sign in with a token)`);
     if (cp.grpcAddress) lines.push(`  gRPC (drainkit.control.v1): ${cp.grpcAddress}`);
     if (cp.createdAdminToken) {
       lines.push(`  admin token (shown once; only its hash is kept in ${cp.tokenFile}):`, `    ${cp.createdAdminToken}`);
