@@ -14,16 +14,27 @@ export class InProcessHosts {
   readonly held = new Map<string, Map<string, PlacedWorkload>>();
   /** Moves each host carried out to the end (`done` reported), by move id. */
   readonly finished = new Set<string>();
+  /** Every start and stop, in the order the hosts took them. */
+  readonly steps: HostStep[] = [];
+  /** Workloads that at some instant were held by no host (make before break keeps this empty). */
+  readonly gaps: string[] = [];
   readonly #registry: Registry;
   readonly #refuse: ReadonlySet<string>;
   readonly #reporting = new Map<string, Promise<void>>();
   readonly #again = new Set<string>();
   readonly #watch: { close(): void };
 
-  constructor(registry: Registry, ids: readonly string[], options: { refuse?: ReadonlySet<string>; fromRevision?: number; store?: RegistryStore } = {}) {
+  /**
+   * @param options.held what each host holds to begin with (hosts reconnecting after an outage).
+   */
+  constructor(
+    registry: Registry,
+    ids: readonly string[],
+    options: { refuse?: ReadonlySet<string>; fromRevision?: number; store?: RegistryStore; held?: ReadonlyMap<string, ReadonlyMap<string, PlacedWorkload>> } = {},
+  ) {
     this.#registry = registry;
     this.#refuse = options.refuse ?? new Set();
-    for (const id of ids) this.held.set(id, new Map());
+    for (const id of ids) this.held.set(id, new Map(options.held?.get(id) ?? []));
     const from = options.fromRevision ?? 0;
     this.#watch =
       options.store === undefined
@@ -80,15 +91,26 @@ export class InProcessHosts {
         return;
       }
       this.held.get(m.to)?.set(w.id, w);
+      this.steps.push({ host: m.to, workload: w.id, action: "start", tier: m.tier });
       void this.report(m.to).catch(() => {});
       await this.#registry.reportMove(me, m.id, { state: "serving" }, { idempotencyKey: `move:${m.id}:serving` }).catch(() => {});
     } else if (m.state === "serving") {
       const me: Principal = { id: m.from, scopes: ["mesh.agent"] };
       this.held.get(m.from)?.delete(w.id);
+      this.steps.push({ host: m.from, workload: w.id, action: "stop", tier: m.tier });
+      if (this.holders(w.id).length === 0) this.gaps.push(w.id);
       void this.report(m.from).catch(() => {});
       await this.#registry.reportMove(me, m.id, { state: "done" }, { idempotencyKey: `move:${m.id}:done` }).catch(() => {});
     } else if (m.state === "done") this.finished.add(m.id);
   }
+}
+
+/** One start or stop a host took. */
+export interface HostStep {
+  readonly host: string;
+  readonly workload: string;
+  readonly action: "start" | "stop";
+  readonly tier: "owner" | "child";
 }
 
 /** `owners` owner workloads named `<prefix>o<i>`, each followed by `childrenPerOwner` children. */

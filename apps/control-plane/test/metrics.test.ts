@@ -1,18 +1,11 @@
-import { setTimeout as sleep } from "node:timers/promises";
-import { silentLogger, systemClock } from "@drainkit/core";
-import { createMemoryStore, createRegistry, type Principal, type Registry } from "@drainkit/registry";
+import type { Registry } from "@drainkit/registry";
 import { createPromMetrics } from "@drainkit/http";
-import { afterEach, describe, expect, it } from "vitest";
-import { startWorkloadMoves, type WorkloadMoveMetrics, type WorkloadMoves } from "../src/controllers/workloadMoves.ts";
+import { describe, expect, it } from "vitest";
+import type { WorkloadMoveMetrics, WorkloadMoves } from "../src/controllers/workloadMoves.ts";
+import { afterThisTest, fleet, OPS, planner as startPlanner, until } from "./moveFleet.ts";
 import { InProcessHosts, ownersAndChildren } from "../bench/hosts.ts";
 
-const LEADER: Principal = { id: "control-plane", scopes: ["mesh.admin"] };
-const OPS: Principal = { id: "ops", scopes: ["mesh.operate"] };
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
 
 /** Records every hook call. */
 class Recorded implements WorkloadMoveMetrics {
@@ -33,33 +26,16 @@ class Recorded implements WorkloadMoveMetrics {
   }
 }
 
-async function fleet(ids: readonly string[]): Promise<Registry> {
-  const registry = createRegistry({ store: createMemoryStore(), clock: systemClock(), pools: [{ name: "p", minAvailable: 1 }] });
-  for (const id of ids) await registry.registerPeer(OPS, { id, address: `${id}:80`, pools: ["p"], roles: ["storage"] });
-  return registry;
-}
 
-async function planner(registry: Registry, term: string, metrics?: WorkloadMoveMetrics, extra: { moveTimeoutMs?: number } = {}): Promise<WorkloadMoves> {
-  const moves = await startWorkloadMoves({ registry, clock: systemClock(), principal: LEADER, logger: silentLogger, term, batchSize: 3, tickMs: 25, ...(metrics ? { metrics } : {}), ...extra });
-  cleanups.push(() => moves.stop());
-  return moves;
-}
+const planner = (registry: Registry, term: string, metrics?: WorkloadMoveMetrics, extra: { moveTimeoutMs?: number } = {}): Promise<WorkloadMoves> =>
+  startPlanner(registry, term, { ...(metrics ? { metrics } : {}), ...extra });
 
-async function until<T>(what: string, read: () => Promise<T> | T, done: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (done(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(v)}`);
-    await sleep(15);
-  }
-}
 
 describe("the move planner's metrics hooks", () => {
   it("count what the registry persisted: each done and failed move once, a duration per served move, nothing left in flight", async () => {
     const registry = await fleet(["a", "b", "c", "d"]);
     const hosts = new InProcessHosts(registry, ["a", "b", "c", "d"], { refuse: new Set(["b"]) });
-    cleanups.push(() => hosts.close());
+    afterThisTest(() => hosts.close());
     await hosts.place("a", ownersAndChildren("", 4, 2));
     const recorded = new Recorded();
     await planner(registry, "t1", recorded);
@@ -98,7 +74,7 @@ describe("the move planner's metrics hooks", () => {
     expect(second.counts[0]).toBe(3);
     // The hosts reconnect; they replay the move feed from before the first plan, holding what they held.
     const back = new InProcessHosts(registry, ["a", "b", "c"], { fromRevision: 0 });
-    cleanups.push(() => back.close());
+    afterThisTest(() => back.close());
     for (const w of on) back.held.get("a")!.set(w.id, w);
     await until("a to be empty", () => back.held.get("a")!.size, (n) => n === 0);
     await until("the second leader to count every move", () => second.outcomes.done, (n) => n === on.length);
@@ -112,7 +88,7 @@ describe("the move planner's metrics hooks", () => {
     const prom = createPromMetrics({ defaultMetrics: false });
     const registry = await fleet(["a", "b"]);
     const hosts = new InProcessHosts(registry, ["a", "b"]);
-    cleanups.push(() => hosts.close());
+    afterThisTest(() => hosts.close());
     await hosts.place("a", ownersAndChildren("w", 2, 1));
     await planner(registry, "t1", {
       inFlight: (n) => prom.workloadMovesInFlight.set(n),

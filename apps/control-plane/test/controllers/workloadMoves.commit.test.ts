@@ -1,38 +1,18 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { silentLogger, systemClock } from "@drainkit/core";
-import { createMemoryStore, createRegistry, type Principal, type Registry, type RegistryStore, type WorkloadMove } from "@drainkit/registry";
-import { afterEach, describe, expect, it } from "vitest";
+import { createMemoryStore, type WorkloadMove } from "@drainkit/registry";
+import { describe, expect, it } from "vitest";
+import { afterThisTest, fleet, LEADER, OPS, until } from "../moveFleet.ts";
 import { startWorkloadMoves } from "../../src/controllers/workloadMoves.ts";
 import { InProcessHosts, ownersAndChildren } from "../../bench/hosts.ts";
 
-const LEADER: Principal = { id: "control-plane", scopes: ["mesh.admin"] };
-const OPS: Principal = { id: "ops", scopes: ["mesh.operate"] };
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
 
-async function fleet(store: RegistryStore, ids: readonly string[]): Promise<Registry> {
-  const registry = createRegistry({ store, clock: systemClock(), pools: [{ name: "p", minAvailable: 1 }] });
-  for (const id of ids) await registry.registerPeer(OPS, { id, address: `${id}:80`, pools: ["p"], roles: ["storage"] });
-  return registry;
-}
 
-async function until<T>(what: string, read: () => Promise<T> | T, done: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (done(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(v)}`);
-    await sleep(15);
-  }
-}
 
 describe("the move planner's writes", () => {
   it("persists the moves of one scheduling step in one store transaction (one commit, not one per move)", async () => {
     const store = createMemoryStore();
-    const registry = await fleet(store, ["a", "b", "c"]);
+    const registry = await fleet(["a", "b", "c"], store);
     // Nobody acts on the moves: only the first step's batch is planned.
     const placing = new InProcessHosts(registry, ["a", "b", "c"]);
     await placing.place("a", ownersAndChildren("", 4, 0));
@@ -41,9 +21,9 @@ describe("the move planner's writes", () => {
     const watch = store.watch("moves/", await store.revision(), (c) => {
       if ((c.value as WorkloadMove | undefined)?.state === "starting") starts.push({ id: c.key, revision: c.revision });
     });
-    cleanups.push(() => watch.close());
+    afterThisTest(() => watch.close());
     const moves = await startWorkloadMoves({ registry, clock: systemClock(), principal: LEADER, logger: silentLogger, term: "t1", batchSize: 4, tickMs: 25 });
-    cleanups.push(() => moves.stop());
+    afterThisTest(() => moves.stop());
 
     await registry.drain(OPS, "a", { reason: "upgrade", deadlineMs: 60_000 });
     await until("four moves to be persisted", () => starts.length, (n) => n === 4);
@@ -53,15 +33,15 @@ describe("the move planner's writes", () => {
   });
 
   it("a move the registry refuses leaves the rest of its step persisted, and its workload is planned again and moved", async () => {
-    const registry = await fleet(createMemoryStore(), ["a", "b", "c"]);
+    const registry = await fleet(["a", "b", "c"], createMemoryStore());
     // Another plan already holds the id the planner will give its second move.
     await registry.planMove(OPS, { id: "t1-m2", workload: "elsewhere", tier: "owner", from: "b", to: "c" });
     const hosts = new InProcessHosts(registry, ["a", "b", "c"]);
-    cleanups.push(() => hosts.close());
+    afterThisTest(() => hosts.close());
     const on = ownersAndChildren("", 3, 1);
     await hosts.place("a", on);
     const moves = await startWorkloadMoves({ registry, clock: systemClock(), principal: LEADER, logger: silentLogger, term: "t1", batchSize: 3, tickMs: 25 });
-    cleanups.push(() => moves.stop());
+    afterThisTest(() => moves.stop());
 
     await registry.drain(OPS, "a", { reason: "upgrade", deadlineMs: 60_000 });
     await until("a to be empty", () => hosts.held.get("a")!.size, (n) => n === 0);

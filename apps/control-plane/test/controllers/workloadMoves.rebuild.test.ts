@@ -1,34 +1,18 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { silentLogger, systemClock } from "@drainkit/core";
-import { createMemoryStore, createRegistry, type Principal, type Registry } from "@drainkit/registry";
-import { afterEach, describe, expect, it } from "vitest";
+import type { Registry } from "@drainkit/registry";
+import { describe, expect, it } from "vitest";
+import { afterThisTest, fleet, LEADER, OPS, until } from "../moveFleet.ts";
 import { startWorkloadMoves } from "../../src/controllers/workloadMoves.ts";
 import { InProcessHosts, ownersAndChildren } from "../../bench/hosts.ts";
 
-const LEADER: Principal = { id: "control-plane", scopes: ["mesh.admin"] };
-const OPS: Principal = { id: "ops", scopes: ["mesh.operate"] };
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
 
-async function until<T>(what: string, read: () => Promise<T> | T, done: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (done(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(v)}`);
-    await sleep(15);
-  }
-}
 
 describe("the move planner's rebuild", () => {
   it("starts, and then moves work, when agents report while it reads the registry (changes buffered during the rebuild)", async () => {
-    const registry = createRegistry({ store: createMemoryStore(), clock: systemClock(), pools: [{ name: "p", minAvailable: 1 }] });
-    for (const id of ["a", "b", "c"]) await registry.registerPeer(OPS, { id, address: `${id}:80`, pools: ["p"], roles: ["storage"] });
+    const registry = await fleet(["a", "b", "c"]);
     const hosts = new InProcessHosts(registry, ["a", "b", "c"]);
-    cleanups.push(() => hosts.close());
+    afterThisTest(() => hosts.close());
     const on = ownersAndChildren("", 2, 1);
     // The agent of a reports its workloads just as the new leader lists the moves: after its watch opened, before it is ready.
     const racing: Registry = new Proxy(registry, {
@@ -44,7 +28,7 @@ describe("the move planner's rebuild", () => {
       },
     });
     const moves = await startWorkloadMoves({ registry: racing, clock: systemClock(), principal: LEADER, logger: silentLogger, term: "t1", batchSize: 2, tickMs: 25 });
-    cleanups.push(() => moves.stop());
+    afterThisTest(() => moves.stop());
     await until("the report to reach the planner", () => moves.placement().size, (n) => n === on.length);
 
     await registry.drain(OPS, "a", { reason: "upgrade", deadlineMs: 60_000 });

@@ -1,117 +1,22 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import fc from "fast-check";
 import { silentLogger, systemClock } from "@drainkit/core";
-import { createMemoryStore, createRegistry, type PlacedWorkload, type Principal, type Registry, type WorkloadMove } from "@drainkit/registry";
-import { afterEach, describe, expect, it } from "vitest";
-import { startWorkloadMoves, type WorkloadMoves } from "../../src/controllers/workloadMoves.ts";
+import type { PlacedWorkload, Registry } from "@drainkit/registry";
+import { describe, expect, it } from "vitest";
+import { startWorkloadMoves } from "../../src/controllers/workloadMoves.ts";
+import { InProcessHosts, ownersAndChildren } from "../../bench/hosts.ts";
+import { afterThisTest, fleet, LEADER, OPS, planner, until } from "../moveFleet.ts";
 
-const LEADER: Principal = { id: "control-plane", scopes: ["mesh.admin"] };
-const OPS: Principal = { id: "ops", scopes: ["mesh.operate"] };
+/** Hosts that play the agents (make before break); `refuse` hosts fail every start. */
+const hostsOf = (registry: Registry, ids: readonly string[], refuse: ReadonlySet<string> = new Set(), held?: InProcessHosts["held"]): InProcessHosts =>
+  new InProcessHosts(registry, ids, { refuse, ...(held === undefined ? {} : { held }) });
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-
-/** One step a host took, in the order the hosts took them. */
-type Step = { readonly host: string; readonly workload: string; readonly action: "start" | "stop"; readonly tier: "owner" | "child" };
-
-/**
- * In-process hosts that play the agent's part of a move through the registry:
- * the destination starts the workload and reports `serving`, the source then
- * stops its copy and reports `done`. `refuse` hosts fail every start.
- */
-class Hosts {
-  readonly held = new Map<string, Map<string, PlacedWorkload>>();
-  readonly steps: Step[] = [];
-  /** Workloads held by nobody at some instant (must stay empty: make before break). */
-  readonly gaps: string[] = [];
-  readonly #watch: { close(): void };
-
-  readonly registry: Registry;
-  readonly refuse: ReadonlySet<string>;
-
-  constructor(registry: Registry, ids: readonly string[], refuse: ReadonlySet<string> = new Set(), held?: ReadonlyMap<string, ReadonlyMap<string, PlacedWorkload>>) {
-    this.registry = registry;
-    this.refuse = refuse;
-    for (const id of ids) this.held.set(id, new Map(held?.get(id) ?? []));
-    this.#watch = registry.watchAll(0, (change) => {
-      if (change.kind === "move" && change.value !== undefined) void this.#onMove(change.value as WorkloadMove);
-    });
-  }
-
-  close(): void {
-    this.#watch.close();
-  }
-
-  async place(host: string, workloads: readonly PlacedWorkload[]): Promise<void> {
-    for (const w of workloads) this.held.get(host)!.set(w.id, w);
-    await this.report(host);
-  }
-
-  async report(host: string): Promise<void> {
-    const me: Principal = { id: host, scopes: ["mesh.agent"] };
-    const peer = (await this.registry.getPeer(me, host)).peer;
-    await this.registry.reportStatus(me, host, { roles: {}, epoch: peer.epoch, placement: [...this.held.get(host)!.values()] });
-  }
-
-  holders(workload: string): string[] {
-    return [...this.held].filter(([, m]) => m.has(workload)).map(([h]) => h);
-  }
-
-  async #onMove(m: WorkloadMove): Promise<void> {
-    const w: PlacedWorkload = m.owner === undefined ? { id: m.workload } : { id: m.workload, owner: m.owner };
-    if (m.state === "starting") {
-      const me: Principal = { id: m.to, scopes: ["mesh.agent"] };
-      if (this.refuse.has(m.to)) {
-        await this.registry.reportMove(me, m.id, { state: "failed", reason: "disk full" }).catch(() => {});
-        return;
-      }
-      this.held.get(m.to)!.set(w.id, w);
-      this.steps.push({ host: m.to, workload: w.id, action: "start", tier: m.tier });
-      await this.report(m.to);
-      await this.registry.reportMove(me, m.id, { state: "serving" }).catch(() => {});
-    } else if (m.state === "serving") {
-      const me: Principal = { id: m.from, scopes: ["mesh.agent"] };
-      this.held.get(m.from)!.delete(w.id);
-      this.steps.push({ host: m.from, workload: w.id, action: "stop", tier: m.tier });
-      if (this.holders(w.id).length === 0) this.gaps.push(w.id);
-      await this.report(m.from);
-      await this.registry.reportMove(me, m.id, { state: "done" }).catch(() => {});
-    }
-  }
-}
-
-async function fleet(ids: readonly string[]): Promise<Registry> {
-  const registry = createRegistry({ store: createMemoryStore(), clock: systemClock(), pools: [{ name: "p", minAvailable: 1 }] });
-  for (const id of ids) await registry.registerPeer(OPS, { id, address: `${id}:80`, pools: ["p"], roles: ["storage"] });
-  return registry;
-}
-
-async function planner(registry: Registry, term: string, extra: { moveTimeoutMs?: number } = {}): Promise<WorkloadMoves> {
-  const moves = await startWorkloadMoves({ registry, clock: systemClock(), principal: LEADER, logger: silentLogger, term, batchSize: 3, tickMs: 25, ...extra });
-  cleanups.push(() => moves.stop());
-  return moves;
-}
-
-async function until<T>(what: string, read: () => Promise<T> | T, done: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (done(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(v)}`);
-    await sleep(15);
-  }
-}
-
-const ownersAndChildren = (prefix: string, owners: number, childrenPerOwner: number): PlacedWorkload[] =>
-  Array.from({ length: owners }, (_, i) => [{ id: `${prefix}o${i}` }, ...Array.from({ length: childrenPerOwner }, (_, j) => ({ id: `${prefix}o${i}c${j}`, owner: `${prefix}o${i}` }))]).flat();
 
 describe("the leader's workload move planner", () => {
   it("moves every workload off a draining peer, owners before children, make before break, each exactly once", async () => {
     const registry = await fleet(["a", "b", "c"]);
-    const hosts = new Hosts(registry, ["a", "b", "c"]);
-    cleanups.push(() => hosts.close());
+    const hosts = hostsOf(registry, ["a", "b", "c"]);
+    afterThisTest(() => hosts.close());
     const on = ownersAndChildren("", 4, 2);
     await hosts.place("a", on);
     await hosts.place("b", [{ id: "x" }]);
@@ -142,8 +47,8 @@ describe("the leader's workload move planner", () => {
 
   it("moves nothing onto a cordoned or draining peer, and retries a failed start elsewhere", async () => {
     const registry = await fleet(["a", "b", "c", "d"]);
-    const hosts = new Hosts(registry, ["a", "b", "c", "d"], new Set(["b"]));
-    cleanups.push(() => hosts.close());
+    const hosts = hostsOf(registry, ["a", "b", "c", "d"], new Set(["b"]));
+    afterThisTest(() => hosts.close());
     await hosts.place("a", ownersAndChildren("", 3, 1));
     await registry.cordon(OPS, "c", { reason: "bad disk" });
     await planner(registry, "t1");
@@ -158,7 +63,7 @@ describe("the leader's workload move planner", () => {
 
   it("a new leader adopts the moves in flight and finishes the drain: nothing moved twice, nothing lost", async () => {
     const registry = await fleet(["a", "b", "c"]);
-    const hosts = new Hosts(registry, ["a", "b", "c"]);
+    const hosts = hostsOf(registry, ["a", "b", "c"]);
     const on = ownersAndChildren("", 3, 1);
     await hosts.place("a", on);
     // The first leader plans moves, but the hosts are cut off: nobody acts on them.
@@ -173,8 +78,8 @@ describe("the leader's workload move planner", () => {
     const second = await planner(registry, "t2");
     expect(second.inFlight().map((m) => m.id).sort()).toEqual(handedOn);
     // The hosts reconnect and replay the feed from the start: they carry out the adopted moves.
-    const back = new Hosts(registry, ["a", "b", "c"], new Set(), hosts.held);
-    cleanups.push(() => back.close());
+    const back = hostsOf(registry, ["a", "b", "c"], new Set(), hosts.held);
+    afterThisTest(() => back.close());
     await until("a to be empty", () => back.held.get("a")!.size, (n) => n === 0);
     for (const w of on) expect(back.holders(w.id)).toHaveLength(1);
     const moves = await registry.listMoves(OPS);
@@ -185,11 +90,10 @@ describe("the leader's workload move planner", () => {
 
   it("deletes finished moves once they are past the retention, auditing each prune", async () => {
     const registry = await fleet(["a", "b"]);
-    const hosts = new Hosts(registry, ["a", "b"]);
-    cleanups.push(() => hosts.close());
+    const hosts = hostsOf(registry, ["a", "b"]);
+    afterThisTest(() => hosts.close());
     await hosts.place("a", ownersAndChildren("", 2, 0));
-    const moves = await startWorkloadMoves({ registry, clock: systemClock(), principal: LEADER, logger: silentLogger, term: "t1", tickMs: 20, retainMs: 200 });
-    cleanups.push(() => moves.stop());
+    await planner(registry, "t1", { tickMs: 20, retainMs: 200 });
     await registry.drain(OPS, "a", { reason: "upgrade", deadlineMs: 60_000 });
     await until("a to be empty", () => hosts.held.get("a")!.size, (n) => n === 0);
     await until("the finished moves to be pruned", () => registry.listMoves(OPS), (l) => l.length === 0);
@@ -214,7 +118,7 @@ describe("the leader's workload move planner", () => {
           const registry = await fleet(ids);
           const target = ids[sc.drain]!;
           const refuse = sc.refuse === undefined || ids[sc.refuse] === target ? new Set<string>() : new Set([ids[sc.refuse]!]);
-          const hosts = new Hosts(registry, ids, refuse);
+          const hosts = hostsOf(registry, ids, refuse);
           const all: PlacedWorkload[] = [];
           for (const [i, [at, kids]] of sc.owners.entries()) {
             const ws = ownersAndChildren(`w${i}`, 1, kids);
