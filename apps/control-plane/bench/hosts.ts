@@ -23,18 +23,32 @@ export class InProcessHosts {
   readonly #reporting = new Map<string, Promise<void>>();
   readonly #again = new Set<string>();
   readonly #watch: { close(): void };
+  /** With `heartbeatMs`: hosts whose placement a move changed, reported on the next beat. */
+  readonly #dirty = new Set<string>();
+  readonly #beat: ReturnType<typeof setInterval> | undefined;
 
   /**
    * @param options.held what each host holds to begin with (hosts reconnecting after an outage).
+   * @param options.heartbeatMs report a move's placement change on a heartbeat of this period, as
+   *   `@drainkit/agent` does, instead of at once after each move (the worst case).
    */
   constructor(
     registry: Registry,
     ids: readonly string[],
-    options: { refuse?: ReadonlySet<string>; fromRevision?: number; store?: RegistryStore; held?: ReadonlyMap<string, ReadonlyMap<string, PlacedWorkload>> } = {},
+    options: { refuse?: ReadonlySet<string>; fromRevision?: number; store?: RegistryStore; held?: ReadonlyMap<string, ReadonlyMap<string, PlacedWorkload>>; heartbeatMs?: number } = {},
   ) {
     this.#registry = registry;
     this.#refuse = options.refuse ?? new Set();
     for (const id of ids) this.held.set(id, new Map(options.held?.get(id) ?? []));
+    this.#beat =
+      options.heartbeatMs === undefined
+        ? undefined
+        : setInterval(() => {
+            for (const host of [...this.#dirty]) {
+              this.#dirty.delete(host);
+              void this.report(host).catch(() => {});
+            }
+          }, options.heartbeatMs);
     const from = options.fromRevision ?? 0;
     this.#watch =
       options.store === undefined
@@ -48,6 +62,7 @@ export class InProcessHosts {
 
   close(): void {
     this.#watch.close();
+    if (this.#beat !== undefined) clearInterval(this.#beat);
   }
 
   /** Places workloads on `host` and reports its placement. */
@@ -82,6 +97,12 @@ export class InProcessHosts {
     return [...this.held].filter(([, m]) => m.has(workload)).map(([h]) => h);
   }
 
+  /** A move changed `host`'s placement: report it now, or on the next heartbeat. */
+  #changed(host: string): void {
+    if (this.#beat !== undefined) this.#dirty.add(host);
+    else void this.report(host).catch(() => {});
+  }
+
   async #onMove(m: WorkloadMove): Promise<void> {
     const w: PlacedWorkload = m.owner === undefined ? { id: m.workload } : { id: m.workload, owner: m.owner };
     if (m.state === "starting") {
@@ -92,14 +113,14 @@ export class InProcessHosts {
       }
       this.held.get(m.to)?.set(w.id, w);
       this.steps.push({ host: m.to, workload: w.id, action: "start", tier: m.tier });
-      void this.report(m.to).catch(() => {});
+      this.#changed(m.to);
       await this.#registry.reportMove(me, m.id, { state: "serving" }, { idempotencyKey: `move:${m.id}:serving` }).catch(() => {});
     } else if (m.state === "serving") {
       const me: Principal = { id: m.from, scopes: ["mesh.agent"] };
       this.held.get(m.from)?.delete(w.id);
       this.steps.push({ host: m.from, workload: w.id, action: "stop", tier: m.tier });
       if (this.holders(w.id).length === 0) this.gaps.push(w.id);
-      void this.report(m.from).catch(() => {});
+      this.#changed(m.from);
       await this.#registry.reportMove(me, m.id, { state: "done" }, { idempotencyKey: `move:${m.id}:done` }).catch(() => {});
     } else if (m.state === "done") this.finished.add(m.id);
   }

@@ -57,12 +57,12 @@ function raw(n: number): number {
 }
 
 /** The leader's planner on `store`: from the drain request to every move done and the target empty. */
-async function planned(store: RegistryStore, n: number): Promise<{ ms: number }> {
+async function planned(store: RegistryStore, n: number, heartbeatMs?: number): Promise<{ ms: number }> {
   const clock = systemClock();
   const registry = createRegistry({ store, clock, pools: [{ name: "p", minAvailable: 1 }] });
   for (const id of PEERS) await registry.registerPeer(OPS, { id, address: `${id}.bench:80`, pools: ["p"], roles: ["storage"] });
   const { revision } = await registry.listPeers(OPS, { limit: 1 });
-  const hosts = new InProcessHosts(registry, PEERS, { fromRevision: revision, store });
+  const hosts = new InProcessHosts(registry, PEERS, { fromRevision: revision, store, ...(heartbeatMs === undefined ? {} : { heartbeatMs }) });
   await hosts.place(TARGET, workloadsOf(n));
   const planner = await startWorkloadMoves({ registry, clock, principal: LEADER, logger: silentLogger, term: "bench", batchSize: BATCH });
   try {
@@ -91,24 +91,28 @@ for (const n of SIZES) {
     figure(`control-plane.workload-moves.memory.n${n}`, (n * 1000) / memory.ms, "moves/s", { baseline, drainMs: Math.round(memory.ms), slowdown: Math.round(memory.ms / baselineMs), workloads: n, peers: PEERS.length, batch: BATCH });
   }
   if (!STORES.has("sqlite")) continue;
-  const dir = await mkdtemp(join(tmpdir(), "drainkit-bench-moves-"));
-  const store = makeSqliteStore({ path: join(dir, "drainkit.db") });
-  try {
-    const sqlite = await planned(store, n);
-    // Every placement report is a whole peer document, kept in the change history too: the file grows with n².
-    let bytes = 0;
-    for (const f of await readdir(dir)) bytes += (await stat(join(dir, f))).size;
-    figure(`control-plane.workload-moves.sqlite.n${n}`, (n * 1000) / sqlite.ms, "moves/s", {
-      baseline,
-      drainMs: Math.round(sqlite.ms),
-      slowdown: Math.round(sqlite.ms / baselineMs),
-      workloads: n,
-      peers: PEERS.length,
-      batch: BATCH,
-      fileMB: Math.round(bytes / 1e5) / 10,
-    });
-  } finally {
-    await store.close();
-    await rm(dir, { recursive: true, force: true });
+  // Hosts reporting their placement after every move (the worst case), then as the agent does: a move's change rides on a 1 s heartbeat.
+  for (const heartbeatMs of [undefined, 1000]) {
+    const dir = await mkdtemp(join(tmpdir(), "drainkit-bench-moves-"));
+    const store = makeSqliteStore({ path: join(dir, "drainkit.db") });
+    try {
+      const sqlite = await planned(store, n, heartbeatMs);
+      // Every placement report is a whole peer document, kept in the change history too: reported per move, the file grows with n².
+      let bytes = 0;
+      for (const f of await readdir(dir)) bytes += (await stat(join(dir, f))).size;
+      figure(`control-plane.workload-moves.sqlite${heartbeatMs === undefined ? "" : ".heartbeat"}.n${n}`, (n * 1000) / sqlite.ms, "moves/s", {
+        baseline,
+        drainMs: Math.round(sqlite.ms),
+        slowdown: Math.round(sqlite.ms / baselineMs),
+        workloads: n,
+        peers: PEERS.length,
+        batch: BATCH,
+        reports: heartbeatMs === undefined ? "after every move" : `every ${heartbeatMs} ms`,
+        fileMB: Math.round(bytes / 1e5) / 10,
+      });
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 }

@@ -172,7 +172,10 @@ export class DrainAgent {
     const workloads = options.workloads;
     this.#workloadSet = workloads instanceof WorkloadSet ? workloads : undefined;
     this.#workloads = workloads instanceof WorkloadSet ? () => workloads.counts() : (workloads ?? (() => ({ owners: 0, children: 0 })));
-    this.#workloadSet?.onChange(() => void this.reportNow());
+    // A move's own changes reach the control plane through the move; the next heartbeat carries the placement.
+    this.#workloadSet?.onChange((cause) => {
+      if (cause === "host") void this.reportNow();
+    });
     this.#heartbeatMs = options.heartbeatMs ?? 5_000;
     this.#drainReportMs = options.drainReportMs ?? 1_000;
     this.#pollMs = options.pollMs ?? 2_000;
@@ -453,7 +456,7 @@ export class DrainAgent {
           await set.handlers.start(workload, move, signal);
         } catch (error) {
           if (signal.aborted) return;
-          set.delete(workload.id);
+          set.delete(workload.id, "move");
           this.#started.delete(move.id);
           const reason = `destination ${self} could not start it: ${messageOf(error)}`;
           this.#emitMove(move, "failed", reason);
@@ -471,7 +474,7 @@ export class DrainAgent {
       task = async () => {
         if (set.has(workload.id)) {
           await set.handlers.stop(workload, move, signal);
-          set.delete(workload.id);
+          set.delete(workload.id, "move");
         }
         this.#emitMove(move, "stopped");
         await this.#reportMove(move, "done", undefined, signal);
@@ -494,7 +497,7 @@ export class DrainAgent {
     this.#started.delete(move.id);
     if (!set.has(workload.id)) return;
     await set.handlers.stop(workload, move, signal);
-    set.delete(workload.id);
+    set.delete(workload.id, "move");
     this.#emitMove(move, "cleaned-up", move.reason);
   }
 

@@ -18,5 +18,5 @@ export {
 } from "./client.ts";
 export { ControlPlaneError, HistoryLostError } from "./errors.ts";
 export { createSseParser, type SseMessage } from "./sse.ts";
-export { WorkloadSet, WorkloadError, type WorkloadHandlers } from "./workloads.ts";
+export { WorkloadSet, WorkloadError, type WorkloadChangeCause, type WorkloadHandlers } from "./workloads.ts";
 export { upgradeRoutes, type UpgradeRoutesOptions, type UpgradeState } from "./upgradeRoutes.ts";

@@ -12,6 +12,9 @@ export interface WorkloadHandlers {
   stop(workload: PlacedWorkload, move: WorkloadMove | undefined, signal: AbortSignal): Promise<void>;
 }
 
+/** Why the set changed: the host placed or stopped a workload itself, or a move brought or took it. */
+export type WorkloadChangeCause = "host" | "move";
+
 /** A workload was offered to a host that does not hold it, or twice. */
 export class WorkloadError extends DrainkitError {
   constructor(code: "workload-unknown" | "workload-duplicate", workload: string, message: string) {
@@ -44,7 +47,7 @@ export class WorkloadSet implements DrainParticipant {
   readonly handlers: WorkloadHandlers;
   readonly #held = new Map<string, PlacedWorkload>();
   readonly #idle = new Set<() => void>();
-  readonly #changed = new Set<() => void>();
+  readonly #changed = new Set<(cause: WorkloadChangeCause) => void>();
   #open = true;
 
   constructor(handlers: WorkloadHandlers, initial: readonly PlacedWorkload[] = [], options: { readonly name?: string; readonly roles?: readonly string[] } = {}) {
@@ -77,29 +80,37 @@ export class WorkloadSet implements DrainParticipant {
 
   /** The host placed a workload here itself. Refused while draining ({@link GateClosedError}). */
   add(w: PlacedWorkload): void {
+    this.#add(w, "host");
+  }
+
+  #add(w: PlacedWorkload, cause: WorkloadChangeCause): void {
     if (this.#held.has(w.id)) throw new WorkloadError("workload-duplicate", w.id, `Workload "${w.id}" is already on this host.`);
     this.#held.set(w.id, w.owner === undefined ? { id: w.id } : { id: w.id, owner: w.owner });
-    this.#notify();
+    this.#notify(cause);
   }
 
   /** A workload a move brings here; unlike {@link add}, refused while draining. */
   accept(w: PlacedWorkload): void {
     if (!this.#open) throw new GateClosedError(this.name);
-    if (!this.#held.has(w.id)) this.add(w);
+    if (!this.#held.has(w.id)) this.#add(w, "move");
   }
 
-  /** The workload left this host (stopped, or moved away). */
-  delete(id: string): boolean {
+  /** The workload left this host: `cause` "host" when the host stopped it itself, "move" when a move took it away. */
+  delete(id: string, cause: WorkloadChangeCause = "host"): boolean {
     const had = this.#held.delete(id);
     if (had) {
-      this.#notify();
+      this.#notify(cause);
       if (this.#held.size === 0) for (const fn of [...this.#idle]) fn();
     }
     return had;
   }
 
-  /** Calls `listener` whenever the set changes (the agent reports the new placement). */
-  onChange(listener: () => void): () => void {
+  /**
+   * Calls `listener` whenever the set changes, with why. The agent reports a
+   * host's own change at once; a move's changes ride on the next heartbeat,
+   * since the control plane already knows them from the move itself.
+   */
+  onChange(listener: (cause: WorkloadChangeCause) => void): () => void {
     this.#changed.add(listener);
     return () => this.#changed.delete(listener);
   }
@@ -123,7 +134,7 @@ export class WorkloadSet implements DrainParticipant {
     this.#open = true;
   }
 
-  #notify(): void {
-    for (const fn of [...this.#changed]) fn();
+  #notify(cause: WorkloadChangeCause): void {
+    for (const fn of [...this.#changed]) fn(cause);
   }
 }
