@@ -465,8 +465,10 @@ export class DrainAgent {
         }
         this.#emitMove(move, "started");
         const accepted = await this.#reportMove(move, "serving", undefined, signal);
+        // Serving is final for this side: the move can no longer fail, so nothing is left to clean up.
+        if (accepted) this.#started.delete(move.id);
         // The leader gave up on the move first: this copy must not serve.
-        if (!accepted && !signal.aborted) await this.#cleanUp(move, workload, signal);
+        else if (!signal.aborted) await this.#cleanUp(move, workload, signal);
       };
     } else if (move.to === self && move.state === "failed" && this.#started.has(move.id)) {
       task = () => this.#cleanUp(move, workload, signal);
