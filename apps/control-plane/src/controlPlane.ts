@@ -23,7 +23,7 @@ import { startCordonExpiry } from "./controllers/cordonExpiry.ts";
 import { startDrainDeadlines } from "./controllers/drainDeadlines.ts";
 import { startIdempotencySweep } from "./controllers/idempotencySweep.ts";
 import { startRollouts } from "./controllers/rollouts.ts";
-import { startWorkloadMoves } from "./controllers/workloadMoves.ts";
+import { superviseWorkloadMoves } from "./controllers/workloadMoves.ts";
 import { ELECTION, Leadership } from "./leadership.ts";
 import { openStore, parseStoreUrl } from "./storeUrl.ts";
 import { registerDashboard } from "./ui.ts";
@@ -170,7 +170,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       const rollouts = await startRollouts({ registry, clock, principal: CONTROLLER, logger, pools: options.pools ?? [], ...(options.rollouts ?? {}) });
       // Move ids carry the term, so a later leader never reuses one of an earlier leader's ids.
       const term = `${replicaId.replace(/[^A-Za-z0-9._@-]/g, "-")}.${clock.now().toString(36)}`;
-      const moves = await startWorkloadMoves({
+      const moves = await superviseWorkloadMoves({
         registry,
         clock,
         principal: CONTROLLER,

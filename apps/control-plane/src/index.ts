@@ -10,5 +10,5 @@ export { startDrainDeadlines, type DrainDeadlines, type DrainDeadlinesOptions } 
 export { startCordonExpiry, type CordonExpiryOptions } from "./controllers/cordonExpiry.ts";
 export { startRollouts, type RolloutRunner, type RolloutRunnerOptions } from "./controllers/rollouts.ts";
 export { parsePoolFlag } from "./poolFlag.ts";
-export { startWorkloadMoves, type WorkloadMoveMetrics, type WorkloadMoves, type WorkloadMovesOptions } from "./controllers/workloadMoves.ts";
+export { startWorkloadMoves, superviseWorkloadMoves, type WorkloadMoveMetrics, type WorkloadMoves, type WorkloadMovesOptions } from "./controllers/workloadMoves.ts";
 export { registerDashboard, dashboardDistDir, DASHBOARD_CSP, type DashboardOptions } from "./ui.ts";

@@ -22,6 +22,8 @@ export interface WorkloadMovesOptions {
   readonly benchMs?: number;
   /** Hooks for move metrics (e.g. Prometheus series); without them the planner tracks nothing extra. */
   readonly metrics?: WorkloadMoveMetrics;
+  /** Called when the change feed ends with an error: this planner is blind from then on (see {@link superviseWorkloadMoves}). */
+  readonly onFeedLost?: (error: Error) => void;
 }
 
 /**
@@ -126,7 +128,10 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
       if (ready) apply();
       else buffered.push(apply);
     },
-    (error) => logger.error({ err: error.message }, "workload move planner lost the change feed"),
+    (error) => {
+      logger.error({ err: error.message }, "workload move planner lost the change feed");
+      if (!stopped) options.onFeedLost?.(error);
+    },
   );
 
   const peers: Peer[] = [];
@@ -432,4 +437,57 @@ function plannedOf(m: WorkloadMove): PlannedMove {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * {@link startWorkloadMoves}, restarted from the store whenever its change
+ * feed ends with an error (history compacted past it, the store connection
+ * lost): the new incarnation rebuilds from the persisted drains and moves and
+ * adopts the moves in flight, exactly as after a leader failover. Each
+ * incarnation plans under its own term (`<term>.<n>`), so move ids never clash.
+ */
+export async function superviseWorkloadMoves(options: WorkloadMovesOptions & { readonly restartDelayMs?: number }): Promise<WorkloadMoves> {
+  const { clock, logger } = options;
+  const delay = options.restartDelayMs ?? 1000;
+  let current: WorkloadMoves | undefined;
+  let stopped = false;
+  let timer: TimerHandle | undefined;
+  let incarnation = 0;
+  const retry = (): void => {
+    if (stopped || timer !== undefined) return;
+    timer = clock.setTimer(delay, () => {
+      timer = undefined;
+      start().catch((error: unknown) => {
+        logger.error({ err: messageOf(error) }, "could not restart the workload move planner; retrying");
+        retry();
+      });
+    });
+  };
+  const start = async (): Promise<void> => {
+    const mine = ++incarnation;
+    const next = await startWorkloadMoves({
+      ...options,
+      term: `${options.term}.${mine}`,
+      onFeedLost: (error) => {
+        options.onFeedLost?.(error);
+        if (stopped || mine !== incarnation) return;
+        logger.warn({ err: error.message, incarnation: mine }, "restarting the workload move planner from the store");
+        current?.stop();
+        current = undefined;
+        retry();
+      },
+    });
+    if (stopped || mine !== incarnation) next.stop();
+    else current = next;
+  };
+  await start();
+  return {
+    inFlight: () => current?.inFlight() ?? [],
+    placement: () => current?.placement() ?? new Map(),
+    stop() {
+      stopped = true;
+      if (timer !== undefined) clock.clearTimer(timer);
+      current?.stop();
+    },
+  };
 }

@@ -2,7 +2,7 @@ import { silentLogger, systemClock } from "@drainkit/core";
 import type { Registry } from "@drainkit/registry";
 import { describe, expect, it } from "vitest";
 import { afterThisTest, fleet, LEADER, OPS, until } from "../moveFleet.ts";
-import { startWorkloadMoves } from "../../src/controllers/workloadMoves.ts";
+import { startWorkloadMoves, superviseWorkloadMoves } from "../../src/controllers/workloadMoves.ts";
 import { InProcessHosts, ownersAndChildren } from "../../bench/hosts.ts";
 
 
@@ -34,5 +34,48 @@ describe("the move planner's rebuild", () => {
     await registry.drain(OPS, "a", { reason: "upgrade", deadlineMs: 60_000 });
     await until("a to be empty", () => hosts.held.get("a")!.size, (n) => n === 0);
     for (const w of on) expect(hosts.holders(w.id)).toHaveLength(1);
+  });
+
+  it("is restarted from the store when its change feed breaks, adopts its own moves in flight, and finishes the drain", async () => {
+    const registry = await fleet(["a", "b", "c"]);
+    const placing = new InProcessHosts(registry, ["a", "b", "c"]);
+    const on = ownersAndChildren("", 3, 1);
+    await placing.place("a", on);
+    // The hosts are cut off for now: the first moves stay in flight.
+    placing.close();
+    // The first feed the planner opens breaks while those moves are in flight, as a compacted history would.
+    let feeds = 0;
+    let breakFeed: ((e: Error) => void) | undefined;
+    const flaky: Registry = new Proxy(registry, {
+      get(target, key, receiver) {
+        if (key === "watchAll") {
+          return (from: number, onChange: Parameters<Registry["watchAll"]>[1], onError?: (e: Error) => void) => {
+            if (++feeds === 1) breakFeed = onError;
+            return target.watchAll(from, onChange, onError);
+          };
+        }
+        const v = Reflect.get(target, key, receiver) as unknown;
+        return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const warnings: string[] = [];
+    const logger = { ...silentLogger, warn: (_f: unknown, msg?: string) => void warnings.push(msg ?? ""), error: () => {} };
+    const moves = await superviseWorkloadMoves({ registry: flaky, clock: systemClock(), principal: LEADER, logger, term: "t1", batchSize: 2, tickMs: 25, restartDelayMs: 20 });
+    afterThisTest(() => moves.stop());
+    await registry.drain(OPS, "a", { reason: "upgrade", deadlineMs: 60_000 });
+    const first = await until("the first moves", () => registry.listMoves(OPS, { state: "starting" }), (l) => l.length === 2);
+    breakFeed!(new Error("history compacted"));
+    // The next incarnation reads the store again and adopts both moves.
+    await until("the planner to restart", () => moves.inFlight().map((m) => m.id).sort(), (ids) => feeds >= 2 && ids.join() === first.map((m) => m.id).sort().join());
+    expect(warnings).toContain("restarting the workload move planner from the store");
+
+    const hosts = new InProcessHosts(registry, ["a", "b", "c"], { held: placing.held });
+    afterThisTest(() => hosts.close());
+    await until("a to be empty", () => hosts.held.get("a")!.size, (n) => n === 0);
+    for (const w of on) expect(hosts.holders(w.id)).toHaveLength(1);
+    const all = await registry.listMoves(OPS);
+    expect(all.filter((m) => m.state === "done")).toHaveLength(on.length);
+    expect(new Set(all.map((m) => m.workload)).size).toBe(on.length);
+    expect(all.filter((m) => m.state === "failed")).toEqual([]);
   });
 });
