@@ -23,6 +23,7 @@ import { startCordonExpiry } from "./controllers/cordonExpiry.ts";
 import { startDrainDeadlines } from "./controllers/drainDeadlines.ts";
 import { startIdempotencySweep } from "./controllers/idempotencySweep.ts";
 import { startRollouts } from "./controllers/rollouts.ts";
+import { supervise } from "./controllers/supervise.ts";
 import { superviseWorkloadMoves } from "./controllers/workloadMoves.ts";
 import { ELECTION, Leadership } from "./leadership.ts";
 import { openStore, parseStoreUrl } from "./storeUrl.ts";
@@ -165,9 +166,12 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     candidate: replicaId,
     ...(options.leaderTtlMs !== undefined ? { ttlMs: options.leaderTtlMs } : {}),
     work: async () => {
-      const deadlines = await startDrainDeadlines({ registry, clock, principal: CONTROLLER, logger });
+      // Controllers that follow the change feed are restarted from the store if it breaks (see supervise.ts).
+      const deadlines = await supervise("drain deadlines", { clock, logger }, (_n, onFeedLost) => startDrainDeadlines({ registry, clock, principal: CONTROLLER, logger, onFeedLost }));
       const expiry = startCordonExpiry({ registry, clock, principal: CONTROLLER, logger });
-      const rollouts = await startRollouts({ registry, clock, principal: CONTROLLER, logger, pools: options.pools ?? [], ...(options.rollouts ?? {}) });
+      const rollouts = await supervise("rollouts", { clock, logger }, (_n, onFeedLost) =>
+        startRollouts({ registry, clock, principal: CONTROLLER, logger, pools: options.pools ?? [], ...(options.rollouts ?? {}), onFeedLost }),
+      );
       // Move ids carry the term, so a later leader never reuses one of an earlier leader's ids.
       const term = `${replicaId.replace(/[^A-Za-z0-9._@-]/g, "-")}.${clock.now().toString(36)}`;
       const moves = await superviseWorkloadMoves({

@@ -10,6 +10,8 @@ export interface DrainDeadlinesOptions {
   readonly logger: Logger;
   /** Told how many drains are being tracked, after every change. */
   readonly onTracked?: (count: number) => void;
+  /** Called when the change feed ends with an error; the controller is blind from then on (restart it). */
+  readonly onFeedLost?: (error: Error) => void;
 }
 
 /** A running deadline controller. */
@@ -90,9 +92,16 @@ export async function startDrainDeadlines(options: DrainDeadlinesOptions): Promi
 
   // Watch first, then rebuild: a drain requested between the two is seen by one or the other.
   const { revision } = await registry.listPeers(principal, { limit: 1 });
-  const watch = registry.watch(revision, (change) => {
-    if (change.kind === "peer" && !stopped) observe(change.value as Peer | undefined, change.id);
-  });
+  const watch = registry.watch(
+    revision,
+    (change) => {
+      if (change.kind === "peer" && !stopped) observe(change.value as Peer | undefined, change.id);
+    },
+    (error) => {
+      logger.error({ err: error.message }, "drain deadline controller lost the change feed");
+      if (!stopped) options.onFeedLost?.(error);
+    },
+  );
   for (const record of await registry.drainRecords()) {
     if (record.status === "draining") track(record.peer, record.request.epoch, record.request.deadline);
   }

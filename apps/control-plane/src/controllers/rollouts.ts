@@ -16,6 +16,8 @@ export interface RolloutRunnerOptions {
   readonly healthIntervalMs?: number;
   /** Wait before re-planning when no node can be admitted now. Default 5 s. */
   readonly retryDelayMs?: number;
+  /** Called when the change feed ends with an error: operator verbs would go unseen (restart the runner). */
+  readonly onFeedLost?: (error: Error) => void;
 }
 
 /** The leader's rollout runner. */
@@ -335,7 +337,10 @@ export async function startRollouts(options: RolloutRunnerOptions): Promise<Roll
       if (change.kind === "peer") for (const l of [...(listeners.get(change.id) ?? [])]) l();
       else if (change.kind === "rollout" && change.value !== undefined) void observe(change.value as Rollout);
     },
-    (error) => logger.warn({ err: error.message }, "rollout runner lost the change feed; waiting steps fall back to polling"),
+    (error) => {
+      logger.warn({ err: error.message }, "rollout runner lost the change feed; waiting steps fall back to polling");
+      if (!stopped) options.onFeedLost?.(error);
+    },
   );
   let resumed = 0;
   for (const r of await registry.listRollouts(principal)) {

@@ -1,5 +1,6 @@
 import { DrainScheduler, isDrainkitError, type Clock, type Logger, type MigrationEvent, type PlannedMove, type TimerHandle } from "@drainkit/core";
 import type { MoveState, Peer, PlacedWorkload, Principal, Registry, WorkloadMove } from "@drainkit/registry";
+import { supervise } from "./supervise.ts";
 
 /** Settings of {@link startWorkloadMoves}. */
 export interface WorkloadMovesOptions {
@@ -441,53 +442,25 @@ function messageOf(error: unknown): string {
 
 /**
  * {@link startWorkloadMoves}, restarted from the store whenever its change
- * feed ends with an error (history compacted past it, the store connection
- * lost): the new incarnation rebuilds from the persisted drains and moves and
- * adopts the moves in flight, exactly as after a leader failover. Each
- * incarnation plans under its own term (`<term>.<n>`), so move ids never clash.
+ * feed ends with an error (see {@link supervise}): the new incarnation
+ * rebuilds from the persisted drains and moves and adopts the moves in
+ * flight, exactly as after a leader failover. Each incarnation plans under
+ * its own term (`<term>.<n>`), so move ids never clash.
  */
 export async function superviseWorkloadMoves(options: WorkloadMovesOptions & { readonly restartDelayMs?: number }): Promise<WorkloadMoves> {
-  const { clock, logger } = options;
-  const delay = options.restartDelayMs ?? 1000;
-  let current: WorkloadMoves | undefined;
-  let stopped = false;
-  let timer: TimerHandle | undefined;
-  let incarnation = 0;
-  const retry = (): void => {
-    if (stopped || timer !== undefined) return;
-    timer = clock.setTimer(delay, () => {
-      timer = undefined;
-      start().catch((error: unknown) => {
-        logger.error({ err: messageOf(error) }, "could not restart the workload move planner; retrying");
-        retry();
-      });
-    });
-  };
-  const start = async (): Promise<void> => {
-    const mine = ++incarnation;
-    const next = await startWorkloadMoves({
+  const supervised = await supervise("workload moves", options, (n, onFeedLost) =>
+    startWorkloadMoves({
       ...options,
-      term: `${options.term}.${mine}`,
+      term: `${options.term}.${n}`,
       onFeedLost: (error) => {
         options.onFeedLost?.(error);
-        if (stopped || mine !== incarnation) return;
-        logger.warn({ err: error.message, incarnation: mine }, "restarting the workload move planner from the store");
-        current?.stop();
-        current = undefined;
-        retry();
+        onFeedLost(error);
       },
-    });
-    if (stopped || mine !== incarnation) next.stop();
-    else current = next;
-  };
-  await start();
+    }),
+  );
   return {
-    inFlight: () => current?.inFlight() ?? [],
-    placement: () => current?.placement() ?? new Map(),
-    stop() {
-      stopped = true;
-      if (timer !== undefined) clock.clearTimer(timer);
-      current?.stop();
-    },
+    inFlight: () => supervised.current()?.inFlight() ?? [],
+    placement: () => supervised.current()?.placement() ?? new Map(),
+    stop: () => supervised.stop(),
   };
 }

@@ -67,7 +67,7 @@ describe("the move planner's rebuild", () => {
     breakFeed!(new Error("history compacted"));
     // The next incarnation reads the store again and adopts both moves.
     await until("the planner to restart", () => moves.inFlight().map((m) => m.id).sort(), (ids) => feeds >= 2 && ids.join() === first.map((m) => m.id).sort().join());
-    expect(warnings).toContain("restarting the workload move planner from the store");
+    expect(warnings).toContain("controller lost its change feed; restarting it from the store");
 
     const hosts = new InProcessHosts(registry, ["a", "b", "c"], { held: placing.held });
     afterThisTest(() => hosts.close());
