@@ -37,7 +37,7 @@ export interface GuardPort {
 /** What the simulator needs of a drain scheduler: core's `DrainScheduler`, or a wrapper around it. */
 export type SchedulerPort = Pick<
   DrainScheduler,
-  "startDrain" | "tick" | "moveCommitted" | "moveFailed" | "nodeCrashed" | "nodeRecovered" | "reportProgress" | "failDrain" | "resumeNode" | "setSchedulable" | "activeDrains"
+  "startDrain" | "tick" | "moveCommitted" | "moveFailed" | "nodeCrashed" | "nodeRecovered" | "reportProgress" | "failDrain" | "resumeNode" | "setSchedulable" | "activeDrains" | "adoptMove"
 >;
 
 /** Options of {@link Simulation}. */
@@ -1053,11 +1053,20 @@ export class Simulation {
 
   #failoverUp(): void {
     // The new leader has nothing in memory: it rebuilds from the persisted drain
-    // records and the placement the hosts report.
+    // records and the placement the hosts report, and adopts the moves still in
+    // flight (the control plane persists each move before a host acts on it),
+    // so none is planned twice and each still commits when its host reports.
     this.#scheduler = this.#makeScheduler([...this.#persisted.values()]);
+    const inFlight = [...this.#moves];
     this.#moves.clear();
+    let adopted = 0;
+    for (const [id, move] of inFlight) {
+      if (!this.#scheduler.adoptMove(move)) continue;
+      this.#moves.set(id, move);
+      adopted++;
+    }
     this.#controlPlaneUp = true;
-    this.#trace("failover", { term: this.#schedulerTerm, records: this.#persisted.size });
+    this.#trace("failover", { term: this.#schedulerTerm, records: this.#persisted.size, adopted });
     for (let node = 0; node < this.fleet.size; node++) {
       const d = this.#drains[node];
       if (d !== undefined && !d.settled && this.#coordinators[node]?.snapshot().status === "drained") this.engine.schedule(this.#delay(), this.#K.cpIdle!, node, d.epoch);

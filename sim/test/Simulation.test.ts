@@ -57,6 +57,31 @@ describe("Simulation over the real core", () => {
     expect(chaos.lostRequests).toBe(0);
   });
 
+  it("a new leader adopts the moves in flight at a failover: each still commits once, none is planned twice, nothing is lost", async () => {
+    const scenario = validateScenario({
+      name: "failover-mid-move",
+      durationMs: 3_600_000,
+      fleet: { nodes: 30, pools: 1, ownersPerNode: 4, childrenPerOwner: 2 },
+      budget: { maxUnavailable: "20%" },
+      traffic: { ratePerNode: 5, serviceMs: 200, tickMs: 500 },
+      drain: { deadlineMs: 600_000, moveMs: { min: 4_000, max: 8_000 } },
+      actions: [{ type: "concurrent-drains", at: 0, operators: 3, drainsPerOperator: 2, holdMs: 5_000 }],
+      // Moves take 4–8 s, so the control plane goes down with moves in flight.
+      faults: [{ type: "coordinator-failover", at: 3_000, downMs: 2_000 }],
+    });
+    const trace: TraceRecord[] = [];
+    const r = await new Simulation(scenario, { seed: 5, trace: (t) => trace.push(t) }).run();
+    expect(r.invariantViolations).toEqual([]);
+    expect(r.lostWorkloads).toBe(0);
+    const failover = trace.find((t) => t.type === "failover") as (TraceRecord & { adopted: number }) | undefined;
+    expect(failover?.adopted).toBeGreaterThan(0);
+    // Adopted moves were not planned again: no workload left the same node twice.
+    const moves = (trace as (TraceRecord & { workload?: string; from?: string })[]).filter((t) => t.type === "move").map((t) => `${t.workload} from ${t.from}`);
+    expect(moves.length).toBeGreaterThan(failover!.adopted);
+    expect(moves.length - new Set(moves).size).toBe(0);
+    expect(r.drains.completed).toBe(6);
+  });
+
   it("refuses drains that would break a pool and counts them", async () => {
     const scenario = validateScenario({
       name: "tight",
