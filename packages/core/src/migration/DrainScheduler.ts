@@ -47,6 +47,12 @@ export interface DrainSchedulerOptions {
   readonly balance?: BalanceOptions;
   /** Prefix of move ids, so ids from an earlier incarnation never match (e.g. the leader term). */
   readonly movePrefix?: string;
+  /**
+   * Where a workload may go. Default `"same-pool"`: only to a node sharing a
+   * pool with the node it leaves (a node in no pool may send anywhere), so a
+   * database shard never lands on a web server. `"any"`: any schedulable node.
+   */
+  readonly destinations?: "same-pool" | "any";
   readonly events?: EventSink<MigrationEvent>;
 }
 
@@ -62,6 +68,7 @@ interface NodeSlot {
   readonly id: string;
   readonly order: number;
   readonly scope: string;
+  readonly pools: readonly string[];
   schedulable: boolean;
   up: boolean;
   readonly owners: Set<string>;
@@ -125,8 +132,14 @@ export class DrainScheduler {
   readonly #moves = new Map<string, PlannedMove>();
   readonly #active = new Set<DrainState>();
   readonly #least = new LoadHeap();
+  /** Least loaded eligible node per pool (same-pool destinations). */
+  readonly #leastByPool = new Map<string, LoadHeap>();
+  readonly #samePool: boolean;
   readonly #most = new LoadHeap();
   #eligible = 0;
+  /** Entries pushed into the per-pool heaps since the last rebuild, and pool memberships of all nodes. */
+  #pooled = 0;
+  #memberships = 0;
   #balanceInFlight = 0;
   #seq = 0;
 
@@ -144,6 +157,7 @@ export class DrainScheduler {
       threshold: Math.max(2, options.balance?.threshold ?? 2),
     };
     this.#prefix = options.movePrefix ?? "";
+    this.#samePool = (options.destinations ?? "same-pool") === "same-pool";
     for (const node of options.fleet.nodes) this.addNode(node);
     for (const w of options.fleet.workloads ?? []) this.addWorkload(w);
     for (const record of options.records ?? []) this.#restore(record);
@@ -159,6 +173,7 @@ export class DrainScheduler {
       id: node.id,
       order: this.#byOrder.length,
       scope: node.scope ?? DEFAULT_SCOPE,
+      pools: [...new Set(node.pools)],
       schedulable: node.schedulable ?? (node.phase === "active" && up),
       up,
       owners: new Set(),
@@ -170,6 +185,7 @@ export class DrainScheduler {
     };
     this.#nodes.set(node.id, slot);
     this.#byOrder.push(slot);
+    this.#memberships += slot.pools.length;
     if (this.#isEligible(slot)) this.#eligible++;
     this.#touch(slot);
   }
@@ -504,7 +520,7 @@ export class DrainScheduler {
       if (room <= 0) break;
       const w = this.#workloads.get(id)!;
       if (w.move !== undefined) continue;
-      const to = this.#follow(w) ?? this.#leastLoaded();
+      const to = this.#follow(w, node) ?? this.#leastLoaded(node);
       if (to === undefined) {
         d.blocking.push(id);
         d.reason = "no schedulable node can take the remaining workloads";
@@ -516,18 +532,24 @@ export class DrainScheduler {
   }
 
   /** A child follows its owner when the owner's node takes placements. */
-  #follow(w: WorkloadSlot): NodeSlot | undefined {
+  #follow(w: WorkloadSlot, from: NodeSlot): NodeSlot | undefined {
     if (w.owner === undefined) return undefined;
     const owner = this.#workloads.get(w.owner);
     const n = owner === undefined ? undefined : this.#nodes.get(owner.node);
-    return n !== undefined && this.#isEligible(n) ? n : undefined;
+    return n !== undefined && this.#isEligible(n) && this.#mayTake(from, n) ? n : undefined;
   }
+
+  /** Whether `to` may take work leaving `from` (see `destinations`). */
+  #mayTake(from: NodeSlot, to: NodeSlot): boolean {
+    return !this.#samePool || from.pools.length === 0 || from.pools.some((p) => to.pools.includes(p));
+  }
+
 
   #planBalance(out: PlannedMove[]): void {
     const skipped: NodeSlot[] = [];
     while (this.#balanceInFlight < this.#balance.batchSize) {
       const src = this.#mostLoaded();
-      const dst = this.#leastLoaded();
+      const dst = this.#leastLoaded(src);
       if (src === undefined || dst === undefined || src === dst || load(src) - load(dst) < this.#balance.threshold) break;
       const w = firstIdle(this.#workloads, src.children) ?? firstIdle(this.#workloads, src.owners);
       if (w === undefined) {
@@ -575,14 +597,33 @@ export class DrainScheduler {
     if (m.drain === undefined) this.#balanceInFlight--;
   }
 
-  #leastLoaded(): NodeSlot | undefined {
+  /** The least loaded node that may take work from `from` (see `destinations`). */
+  #leastLoaded(from?: NodeSlot): NodeSlot | undefined {
+    if (!this.#samePool || from === undefined || from.pools.length === 0) return this.#validTop(this.#least);
+    let best: NodeSlot | undefined;
+    for (const pool of from.pools) {
+      const heap = this.#leastByPool.get(pool);
+      const n = heap === undefined ? undefined : this.#validTop(heap);
+      if (n !== undefined && (best === undefined || load(n) < load(best) || (load(n) === load(best) && n.order < best.order))) best = n;
+    }
+    return best;
+  }
+
+  /** The heap's least loaded eligible node, dropping stale entries on the way. */
+  #validTop(heap: LoadHeap): NodeSlot | undefined {
     for (;;) {
-      const top = this.#least.peek();
+      const top = heap.peek();
       if (top === undefined) return undefined;
       const n = this.#byOrder[top.order]!;
       if (this.#isEligible(n) && load(n) === top.key) return n;
-      this.#least.pop();
+      heap.pop();
     }
+  }
+
+  #poolHeap(pool: string): LoadHeap {
+    let heap = this.#leastByPool.get(pool);
+    if (heap === undefined) this.#leastByPool.set(pool, (heap = new LoadHeap()));
+    return heap;
   }
 
   #mostLoaded(): NodeSlot | undefined {
@@ -598,18 +639,28 @@ export class DrainScheduler {
   /** Records a node's current load in the heaps; stale entries are dropped lazily. */
   #touch(n: NodeSlot): void {
     const l = load(n);
-    if (this.#isEligible(n)) this.#least.push(l, n.order);
+    if (this.#isEligible(n)) {
+      this.#least.push(l, n.order);
+      if (this.#samePool) for (const pool of n.pools) this.#poolHeap(pool).push(l, n.order);
+      this.#pooled += this.#samePool ? n.pools.length : 0;
+    }
     if (this.#balance.enabled && n.up && n.drain === undefined) this.#most.push(-l, n.order);
     // Stale entries pile up under churn; rebuild from the live loads now and then.
-    if (this.#least.size + this.#most.size > 8 * this.#byOrder.length + 1024) this.#rebuildHeaps();
+    if (this.#least.size + this.#most.size + this.#pooled > 8 * (this.#byOrder.length + this.#memberships) + 1024) this.#rebuildHeaps();
   }
 
   #rebuildHeaps(): void {
     this.#least.clear();
     this.#most.clear();
+    for (const heap of this.#leastByPool.values()) heap.clear();
+    this.#pooled = 0;
     for (const n of this.#byOrder) {
       const l = load(n);
-      if (this.#isEligible(n)) this.#least.push(l, n.order);
+      if (this.#isEligible(n)) {
+        this.#least.push(l, n.order);
+        if (this.#samePool) for (const pool of n.pools) this.#poolHeap(pool).push(l, n.order);
+        this.#pooled += this.#samePool ? n.pools.length : 0;
+      }
       if (this.#balance.enabled && n.up && n.drain === undefined) this.#most.push(-l, n.order);
     }
   }

@@ -100,6 +100,8 @@ describe("DrainScheduler properties (random fleets, concurrent drains, fc.schedu
             expect(up.get(m.to)).toBe(true);
             expect(sched.isSchedulable(m.to)).toBe(true);
             expect(m.to).not.toBe(m.from);
+            // Never to another pool's node.
+            expect(sc.nodePool[ids.indexOf(m.to)]).toBe(sc.nodePool[ids.indexOf(m.from)]);
             if (m.drain !== undefined) {
               if (m.tier === "child") expect(sched.loadOf(m.drain.target).owners).toBe(0);
             } else {
@@ -167,7 +169,9 @@ describe("DrainScheduler properties (random fleets, concurrent drains, fc.schedu
         }
         clock.advance(1_000_001);
         pump();
-        const anySpare = (target: string): boolean => ids.some((id) => id !== target && up.get(id) && sched.status(id) === undefined);
+        // Workloads only go to a node sharing a pool with the one they leave.
+        const poolOf = (id: string): number => sc.nodePool[ids.indexOf(id)]!;
+        const anySpare = (target: string): boolean => ids.some((id) => id !== target && up.get(id) && sched.status(id) === undefined && poolOf(id) === poolOf(target));
         for (const target of started) {
           const st = sched.status(target)!;
           expect(st.status).not.toBe("draining");

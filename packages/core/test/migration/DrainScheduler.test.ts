@@ -151,6 +151,28 @@ describe("DrainScheduler", () => {
     expect(rebuilt.placement().filter((w) => w.node === "a")).toEqual([]);
   });
 
+  it("moves work only to a node sharing a pool with the one it leaves, unless told any node will do", () => {
+    const clock = new SimulatedClock();
+    const nodes = [node("db-1", { pools: ["db"] }), node("db-2", { pools: ["db", "ops"] }), node("web-1", { pools: ["web"] }), node("web-2", { pools: ["web"] })];
+    const workloads = [...owners(3, "db-1"), { id: "c0", node: "db-1", owner: "o0" }];
+    const s = new DrainScheduler({ clock, fleet: { nodes, workloads }, awaitIdleReport: false });
+    s.startDrain({ target: "db-1", deadline: 60_000 });
+    // web-1 and web-2 are emptier, but only db-2 shares a pool with db-1.
+    expect(drainAll(s).every((m) => m.to === "db-2")).toBe(true);
+    expect(s.status("db-1")?.status).toBe("drained");
+
+    // No other node of its pool: blocked, and says why.
+    const alone = new DrainScheduler({ clock, fleet: { nodes: [node("db-1", { pools: ["db"] }), node("web-1", { pools: ["web"] })], workloads: owners(1, "db-1") }, awaitIdleReport: false });
+    alone.startDrain({ target: "db-1", deadline: 60_000 });
+    expect(alone.tick()).toEqual([]);
+    expect(alone.status("db-1")).toMatchObject({ status: "draining", blocking: ["o0"] });
+
+    // destinations: "any" restores fleet-wide placement.
+    const any = new DrainScheduler({ clock, fleet: { nodes: [node("db-1", { pools: ["db"] }), node("web-1", { pools: ["web"] })], workloads: owners(1, "db-1") }, awaitIdleReport: false, destinations: "any" });
+    any.startDrain({ target: "db-1", deadline: 60_000 });
+    expect(any.tick().map((m) => m.to)).toEqual(["web-1"]);
+  });
+
   it("a rebuilt scheduler adopts the old incarnation's moves in flight: none planned twice, each still commits", () => {
     const clock = new SimulatedClock();
     const nodes = [node("a"), node("b"), node("c")];

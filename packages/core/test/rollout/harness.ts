@@ -23,7 +23,8 @@ export class MemoryFleet {
   constructor(nodes: readonly FleetNode[], workloads: readonly Workload[], batchSize = 3) {
     for (const n of nodes) this.nodes.set(n.id, { ...n });
     // A rollout wave drains its nodes together, so the scope allows as many drains as the wave holds.
-    this.scheduler = new DrainScheduler({ clock: this.clock, fleet: { nodes, workloads }, batchSize, maxDrainsPerScope: 1_000 });
+    // Nodes here may be alone in their pool: the rollout is under test, not placement, so work may go to any node.
+    this.scheduler = new DrainScheduler({ clock: this.clock, fleet: { nodes, workloads }, batchSize, maxDrainsPerScope: 1_000, destinations: "any" });
   }
 
   view = (): FleetView => ({ nodes: [...this.nodes.values()], workloads: this.scheduler.placement() });
