@@ -189,6 +189,25 @@ describe("the dashboard at /ui", () => {
     ]);
   });
 
+  it("shows the workload moves of a drain live, as the leader plans them and the agents carry them out", async () => {
+    for (const id of ["cache-1", "cache-2"]) expect((await call("PUT", `/control/peers/${id}`, { address: `${id}:6379`, pools: ["cache"], roles: ["storage"] })).status).toBe(200);
+    await report("cache-1", { roles: { storage: { phase: "active", epoch: 0 } }, epoch: 0, placement: [{ id: "k1" }, { id: "k2" }] });
+    expect((await call("POST", "/control/peers/cache-1:drain", { reason: "resize", deadlineMs: 600_000 })).status).toBe(202);
+
+    type Move = { id: string; state: string };
+    const moves = async (): Promise<Move[]> => (await call("GET", "/control/moves?peer=cache-1")).body["items"] as Move[];
+    await expect.poll(async () => (await moves()).filter((m) => m.state === "starting").length, WAIT).toBe(2);
+    const row = 'tr.drain[data-peer="cache-1"]';
+    await expect.poll(text(`${row} .remaining`), WAIT).toContain("moves: 2 in flight, 0 done");
+
+    // The agents: cache-2 serves both, then cache-1 stops its copies and is empty.
+    for (const m of await moves()) expect((await call("POST", `/control/moves/${m.id}:report`, { state: "serving" })).status).toBe(200);
+    for (const m of await moves()) expect((await call("POST", `/control/moves/${m.id}:report`, { state: "done" })).status).toBe(200);
+    await expect.poll(text(`${row} .remaining`), WAIT).toContain("moves: 0 in flight, 2 done");
+    await report("cache-1", { roles: { storage: { phase: "drained", epoch: 1 } }, epoch: 1, placement: [] });
+    await expect.poll(attr(row, "data-phase"), WAIT).toBe("drained");
+  });
+
   it("saves a full-page screenshot as a test artifact, with no console or CSP errors", async () => {
     await page.locator('.cell[data-node="web-1"]').click();
     await page.locator("#availability svg").waitFor();
