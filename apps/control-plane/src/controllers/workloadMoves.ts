@@ -197,6 +197,7 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
     peerVersions.set(id, peer.version);
     phases.set(id, peer.phase);
     if (!known) scheduler.addNode({ id, pools: peer.pools, phase: peer.phase, schedulable: takesWork(id) });
+    else scheduler.setPools(id, peer.pools);
     syncDrain(peer);
     syncPlacement(peer);
   }

@@ -68,7 +68,7 @@ interface NodeSlot {
   readonly id: string;
   readonly order: number;
   readonly scope: string;
-  readonly pools: readonly string[];
+  pools: readonly string[];
   schedulable: boolean;
   up: boolean;
   readonly owners: Set<string>;
@@ -239,6 +239,16 @@ export class DrainScheduler {
     this.#touch(from);
     this.#touch(to);
     return true;
+  }
+
+  /** The node's pools changed (it re-registered): work leaving it, or coming to it, follows the new pools. */
+  setPools(id: string, pools: readonly string[]): void {
+    const node = this.#node(id);
+    const next = [...new Set(pools)];
+    if (next.length === node.pools.length && next.every((p) => node.pools.includes(p))) return;
+    this.#memberships += next.length - node.pools.length;
+    node.pools = next;
+    this.#touch(node);
   }
 
   /** Cordon (`false`) or uncordon (`true`) a node: whether it takes new placements. */
@@ -603,19 +613,19 @@ export class DrainScheduler {
     let best: NodeSlot | undefined;
     for (const pool of from.pools) {
       const heap = this.#leastByPool.get(pool);
-      const n = heap === undefined ? undefined : this.#validTop(heap);
+      const n = heap === undefined ? undefined : this.#validTop(heap, pool);
       if (n !== undefined && (best === undefined || load(n) < load(best) || (load(n) === load(best) && n.order < best.order))) best = n;
     }
     return best;
   }
 
-  /** The heap's least loaded eligible node, dropping stale entries on the way. */
-  #validTop(heap: LoadHeap): NodeSlot | undefined {
+  /** The heap's least loaded eligible node (still in `pool`, for a pool's heap), dropping stale entries on the way. */
+  #validTop(heap: LoadHeap, pool?: string): NodeSlot | undefined {
     for (;;) {
       const top = heap.peek();
       if (top === undefined) return undefined;
       const n = this.#byOrder[top.order]!;
-      if (this.#isEligible(n) && load(n) === top.key) return n;
+      if (this.#isEligible(n) && load(n) === top.key && (pool === undefined || n.pools.includes(pool))) return n;
       heap.pop();
     }
   }

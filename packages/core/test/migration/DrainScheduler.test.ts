@@ -167,6 +167,15 @@ describe("DrainScheduler", () => {
     expect(alone.tick()).toEqual([]);
     expect(alone.status("db-1")).toMatchObject({ status: "draining", blocking: ["o0"] });
 
+    // A node that joins the pool (re-registered with new pools) takes the blocked work.
+    alone.setPools("web-1", ["web", "db"]);
+    expect(alone.tick().map((m) => m.to)).toEqual(["web-1"]);
+    // And one that leaves it takes no more.
+    const left = new DrainScheduler({ clock, fleet: { nodes: [node("db-1", { pools: ["db"] }), node("db-2", { pools: ["db"] })], workloads: owners(1, "db-1") }, awaitIdleReport: false });
+    left.setPools("db-2", ["web"]);
+    left.startDrain({ target: "db-1", deadline: 60_000 });
+    expect(left.tick()).toEqual([]);
+
     // destinations: "any" restores fleet-wide placement.
     const any = new DrainScheduler({ clock, fleet: { nodes: [node("db-1", { pools: ["db"] }), node("web-1", { pools: ["web"] })], workloads: owners(1, "db-1") }, awaitIdleReport: false, destinations: "any" });
     any.startDrain({ target: "db-1", deadline: 60_000 });
