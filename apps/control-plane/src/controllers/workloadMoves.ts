@@ -142,11 +142,21 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
     peers.push(...page.items);
     cursor = page.nextCursor;
   } while (cursor !== undefined);
-  const moves = await registry.listMoves(principal, { active: true });
+  const allMoves = await registry.listMoves(principal);
+  const moves = allMoves.filter((m) => m.state === "starting" || m.state === "serving");
 
-  // Where each workload is: persisted moves first (a `serving` move already owns it at its destination), then the reports.
+  // Where each workload is. Agents report placement on a heartbeat, so a report
+  // may predate the workload's latest move: a move newer than a peer's report
+  // wins over it (`serving` / `done`: at its destination; `starting` /
+  // `failed`: at its source), or a workload that just moved would be moved
+  // again off its old host and run twice.
+  const latest = new Map<string, WorkloadMove>();
+  for (const m of allMoves) {
+    const seen = latest.get(m.workload);
+    if (seen === undefined || m.updatedAt > seen.updatedAt || (m.updatedAt === seen.updatedAt && m.generation > seen.generation)) latest.set(m.workload, m);
+  }
   const at = new Map<string, { node: string; owner?: string }>();
-  for (const m of moves) at.set(m.workload, { node: m.state === "serving" ? m.to : m.from, ...(m.owner === undefined ? {} : { owner: m.owner }) });
+  for (const m of latest.values()) if (m.state === "starting" || m.state === "serving") at.set(m.workload, { node: m.state === "serving" ? m.to : m.from, ...(m.owner === undefined ? {} : { owner: m.owner }) });
   for (const m of moves) if (m.owner !== undefined) owners.set(m.workload, m.owner);
   if (active !== undefined) for (const m of moves) active.set(m.id, m.state);
   for (const p of peers) {
@@ -154,9 +164,15 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
     phases.set(p.id, p.phase);
     const held = p.status?.placement ?? [];
     reported.set(p.id, new Set(held.map((w) => w.id)));
+    const reportedAt = p.status?.heartbeatAt ?? 0;
     for (const w of held) {
       if (w.owner !== undefined) owners.set(w.id, w.owner);
-      if (!at.has(w.id)) at.set(w.id, { node: p.id, ...(w.owner === undefined ? {} : { owner: w.owner }) });
+      if (at.has(w.id)) continue;
+      const m = latest.get(w.id);
+      const movedSince = m !== undefined && m.updatedAt >= reportedAt;
+      const there = m === undefined ? p.id : m.state === "done" || m.state === "serving" ? m.to : m.from;
+      // A stale report of a workload that has since moved elsewhere places it where the move put it.
+      at.set(w.id, { node: movedSince ? there : p.id, ...(w.owner === undefined ? {} : { owner: w.owner }) });
     }
   }
   const scheduler = new DrainScheduler({

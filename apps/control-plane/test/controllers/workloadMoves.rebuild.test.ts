@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { silentLogger, systemClock } from "@drainkit/core";
 import type { Registry } from "@drainkit/registry";
 import { describe, expect, it } from "vitest";
@@ -77,5 +78,28 @@ describe("the move planner's rebuild", () => {
     expect(all.filter((m) => m.state === "done")).toHaveLength(on.length);
     expect(new Set(all.map((m) => m.workload)).size).toBe(on.length);
     expect(all.filter((m) => m.state === "failed")).toEqual([]);
+  });
+
+  it("a new leader trusts a move newer than a host's last report: a workload that just moved is not moved again", async () => {
+    const registry = await fleet(["a", "b", "c"]);
+    // Hosts report moves' placement changes only on a (long) heartbeat, as agents do: a's report still lists everything.
+    const hosts = new InProcessHosts(registry, ["a", "b", "c"], { heartbeatMs: 600_000 });
+    afterThisTest(() => hosts.close());
+    const on = ownersAndChildren("", 2, 1);
+    await hosts.place("a", on);
+    const first = await startWorkloadMoves({ registry, clock: systemClock(), principal: LEADER, logger: silentLogger, term: "t1", batchSize: 2, tickMs: 25 });
+    await registry.drain(OPS, "a", { reason: "upgrade", deadlineMs: 60_000 });
+    await until("every move done", () => registry.listMoves(OPS, { state: "done" }), (l) => l.length === on.length);
+    first.stop();
+    expect((await registry.getPeer(OPS, "a")).peer.status?.placement).toHaveLength(on.length);
+
+    const second = await startWorkloadMoves({ registry, clock: systemClock(), principal: LEADER, logger: silentLogger, term: "t2", batchSize: 2, tickMs: 25 });
+    afterThisTest(() => second.stop());
+    // The new leader places each workload where its move put it, not on a.
+    await until("the rebuilt placement", () => second.placement(), (p) => p.size === on.length);
+    for (const w of on) expect(second.placement().get(w.id)).not.toBe("a");
+    await sleep(200);
+    expect(await registry.listMoves(OPS)).toHaveLength(on.length);
+    for (const w of on) expect(hosts.holders(w.id)).toHaveLength(1);
   });
 });
