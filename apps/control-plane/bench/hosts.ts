@@ -31,11 +31,13 @@ export class InProcessHosts {
    * @param options.held what each host holds to begin with (hosts reconnecting after an outage).
    * @param options.heartbeatMs report a move's placement change on a heartbeat of this period, as
    *   `@drainkit/agent` does, instead of at once after each move (the worst case).
+   * @param options.everyBeat with `heartbeatMs`: every host reports its whole placement on every
+   *   beat, changed or not, as the agent's heartbeat does (the registry stores only changed lists).
    */
   constructor(
     registry: Registry,
     ids: readonly string[],
-    options: { refuse?: ReadonlySet<string>; fromRevision?: number; store?: RegistryStore; held?: ReadonlyMap<string, ReadonlyMap<string, PlacedWorkload>>; heartbeatMs?: number } = {},
+    options: { refuse?: ReadonlySet<string>; fromRevision?: number; store?: RegistryStore; held?: ReadonlyMap<string, ReadonlyMap<string, PlacedWorkload>>; heartbeatMs?: number; everyBeat?: boolean } = {},
   ) {
     this.#registry = registry;
     this.#refuse = options.refuse ?? new Set();
@@ -44,7 +46,7 @@ export class InProcessHosts {
       options.heartbeatMs === undefined
         ? undefined
         : setInterval(() => {
-            for (const host of [...this.#dirty]) {
+            for (const host of options.everyBeat === true ? ids : [...this.#dirty]) {
               this.#dirty.delete(host);
               void this.report(host).catch(() => {});
             }

@@ -4,7 +4,9 @@
 // store and on SQLite (a temp file), beside core's DrainScheduler doing the
 // same moves with no registry at all, measured in the same process. The ratio
 // (and `slowdown`, its inverse, which stays readable when the ratio rounds to
-// 0) is what persistence, audit and the agents' round trips cost. Prints
+// 0) is what persistence, audit and the agents' round trips cost. On SQLite it
+// also measures what one heartbeat of an unchanged N-workload placement adds to
+// the file (the registry stores a placement only when it changed). Prints
 // figures; asserts nothing about time.
 //
 //   tsx bench/workloadMoves.ts            (also run by `pnpm bench`)
@@ -57,12 +59,12 @@ function raw(n: number): number {
 }
 
 /** The leader's planner on `store`: from the drain request to every move done and the target empty. */
-async function planned(store: RegistryStore, n: number, heartbeatMs?: number): Promise<{ ms: number }> {
+async function planned(store: RegistryStore, n: number, heartbeatMs?: number, everyBeat = false): Promise<{ ms: number }> {
   const clock = systemClock();
   const registry = createRegistry({ store, clock, pools: [{ name: "p", minAvailable: 1 }] });
   for (const id of PEERS) await registry.registerPeer(OPS, { id, address: `${id}.bench:80`, pools: ["p"], roles: ["storage"] });
   const { revision } = await registry.listPeers(OPS, { limit: 1 });
-  const hosts = new InProcessHosts(registry, PEERS, { fromRevision: revision, store, ...(heartbeatMs === undefined ? {} : { heartbeatMs }) });
+  const hosts = new InProcessHosts(registry, PEERS, { fromRevision: revision, store, everyBeat, ...(heartbeatMs === undefined ? {} : { heartbeatMs }) });
   await hosts.place(TARGET, workloadsOf(n));
   const planner = await startWorkloadMoves({ registry, clock, principal: LEADER, logger: silentLogger, term: "bench", batchSize: BATCH });
   try {
@@ -80,6 +82,36 @@ async function planned(store: RegistryStore, n: number, heartbeatMs?: number): P
   }
 }
 
+const dirBytes = async (dir: string): Promise<number> => {
+  let bytes = 0;
+  for (const f of await readdir(dir)) bytes += (await stat(join(dir, f))).size;
+  return bytes;
+};
+
+/**
+ * A host holding `n` workloads heartbeating its unchanged placement `beats`
+ * times: what each beat adds to the SQLite file. The registry writes the list
+ * only when it changed, so a beat costs the small peer status; `listKB` is
+ * what a beat cost when the list rode in the peer document.
+ */
+async function steadyBeats(n: number, beats: number): Promise<{ bytesPerBeat: number; listKB: number }> {
+  const dir = await mkdtemp(join(tmpdir(), "drainkit-bench-beats-"));
+  const store = makeSqliteStore({ path: join(dir, "drainkit.db") });
+  try {
+    const registry = createRegistry({ store, clock: systemClock() });
+    await registry.registerPeer(OPS, { id: TARGET, address: `${TARGET}.bench:80`, pools: ["p"], roles: ["storage"] });
+    const me: Principal = { id: TARGET, scopes: ["mesh.agent"] };
+    const placement = workloadsOf(n);
+    await registry.reportStatus(me, TARGET, { roles: {}, epoch: 0, placement });
+    const before = await dirBytes(dir);
+    for (let i = 0; i < beats; i++) await registry.reportStatus(me, TARGET, { roles: {}, epoch: 0, placement });
+    return { bytesPerBeat: Math.max(0, (await dirBytes(dir)) - before) / beats, listKB: Math.round(JSON.stringify(placement).length / 100) / 10 };
+  } finally {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 for (const n of SIZES) {
   raw(n); // warm-up
   const baselineMs = Math.min(raw(n), raw(n));
@@ -91,23 +123,31 @@ for (const n of SIZES) {
     figure(`control-plane.workload-moves.memory.n${n}`, (n * 1000) / memory.ms, "moves/s", { baseline, drainMs: Math.round(memory.ms), slowdown: Math.round(memory.ms / baselineMs), workloads: n, peers: PEERS.length, batch: BATCH });
   }
   if (!STORES.has("sqlite")) continue;
-  // Hosts reporting their placement after every move (the worst case), then as the agent does: a move's change rides on a 1 s heartbeat.
-  for (const heartbeatMs of [undefined, 1000]) {
+  const beats = await steadyBeats(n, 200);
+  figure(`control-plane.placement-heartbeat.sqlite.n${n}`, Math.round(beats.bytesPerBeat), "bytes/beat", { workloads: n, beats: 200, listKB: beats.listKB });
+  // Hosts reporting their placement after every move (the worst case); as the agent does, a move's change riding on a 1 s
+  // heartbeat; and every host reporting its whole placement on every beat, changed or not (the agent's heartbeat).
+  const modes = [
+    { name: "sqlite", reports: "after every move" },
+    { name: "sqlite.heartbeat", heartbeatMs: 1000, reports: "changed placements every 1000 ms" },
+    { name: "sqlite.every-beat", heartbeatMs: 1000, everyBeat: true, reports: "every host every 1000 ms" },
+  ] as const;
+  for (const mode of modes) {
+    const heartbeatMs = "heartbeatMs" in mode ? mode.heartbeatMs : undefined;
     const dir = await mkdtemp(join(tmpdir(), "drainkit-bench-moves-"));
     const store = makeSqliteStore({ path: join(dir, "drainkit.db") });
     try {
-      const sqlite = await planned(store, n, heartbeatMs);
-      // Every placement report is a whole peer document, kept in the change history too: reported per move, the file grows with n².
-      let bytes = 0;
-      for (const f of await readdir(dir)) bytes += (await stat(join(dir, f))).size;
-      figure(`control-plane.workload-moves.sqlite${heartbeatMs === undefined ? "" : ".heartbeat"}.n${n}`, (n * 1000) / sqlite.ms, "moves/s", {
+      const sqlite = await planned(store, n, heartbeatMs, "everyBeat" in mode && mode.everyBeat);
+      // A placement is written (under placement/<peer>, kept in the change history too) only when it changed; reported per move, the file still grows with n².
+      const bytes = await dirBytes(dir);
+      figure(`control-plane.workload-moves.${mode.name}.n${n}`, (n * 1000) / sqlite.ms, "moves/s", {
         baseline,
         drainMs: Math.round(sqlite.ms),
         slowdown: Math.round(sqlite.ms / baselineMs),
         workloads: n,
         peers: PEERS.length,
         batch: BATCH,
-        reports: heartbeatMs === undefined ? "after every move" : `every ${heartbeatMs} ms`,
+        reports: mode.reports,
         fileMB: Math.round(bytes / 1e5) / 10,
       });
     } finally {

@@ -8,6 +8,7 @@ import type {
   Page,
   Peer,
   PeerRegistration,
+  Placement,
   RegistryChange,
   ResumeInput,
   RolloutChange,
@@ -73,6 +74,8 @@ export interface ControlPlaneClient {
   listPeers(query?: { readonly limit?: number; readonly cursor?: string; readonly role?: string; readonly pool?: string }): Promise<Page<Peer>>;
   drain(id: string, input: DrainInput, options?: { readonly idempotencyKey?: string }): Promise<DrainStatus>;
   drainStatus(id: string): Promise<DrainStatus>;
+  /** The workloads peer `id` holds, as last reported (`GET /control/peers/{id}/placement`; version 0 when never reported). */
+  getPlacement(id: string): Promise<Placement>;
   resume(id: string, input?: ResumeInput, options?: { readonly idempotencyKey?: string }): Promise<Peer>;
   /** Workload moves (`GET /control/moves`); an agent's token sees only the moves from or to its own peer. */
   listMoves(query?: MoveQuery): Promise<readonly WorkloadMove[]>;
@@ -243,6 +246,7 @@ export function createControlPlaneClient(options: ControlPlaneClientOptions): Co
     listPeers,
     drain: async (id, input, o) => (await call("POST", `/control/peers/${enc(id)}:drain`, input, keyed(o))) as unknown as DrainStatus,
     drainStatus: async (id) => (await call("GET", `/control/peers/${enc(id)}/drain`)) as unknown as DrainStatus,
+    getPlacement: async (id) => (await call("GET", `/control/peers/${enc(id)}/placement`)) as unknown as Placement,
     resume: async (id, input = {}, o) => (await call("POST", `/control/peers/${enc(id)}:resume`, input, keyed(o))) as unknown as Peer,
     listMoves: async (query = {}) => {
       const qs = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]): [string, string] => [k, String(v)])).toString();

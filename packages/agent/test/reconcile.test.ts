@@ -30,6 +30,7 @@ function fakeControlPlane(clock: SimulatedClock) {
     listPeers: async () => ({ items: [], revision }),
     drain: async () => { throw new Error("not used"); },
     drainStatus: async () => { throw new Error("not used"); },
+    getPlacement: async () => { throw new Error("not used"); },
     resume: async () => { throw new Error("not used"); },
     listMoves: async () => [],
     reportMove: async () => { throw new Error("not used"); },

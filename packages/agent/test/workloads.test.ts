@@ -97,7 +97,9 @@ describe("workload moves through drainkit serve and real agents", () => {
   it("reports each host's workloads as its placement", async () => {
     await settled("db-1's placement", async () => {
       const peer = await ops.getPeer("db-1");
-      expect(peer.status?.placement?.map((w) => w.id).sort()).toEqual(placed.map((w) => w.id).sort());
+      const placement = await ops.getPlacement("db-1");
+      expect(placement.items.map((w) => w.id).sort()).toEqual(placed.map((w) => w.id).sort());
+      expect(peer.status?.placementVersion).toBe(placement.version);
       expect(peer.status?.workloads).toEqual({ owners: 3, children: 5 });
     });
   });

@@ -6,6 +6,7 @@ import type {
   CordonInput,
   DrainInput,
   DrainStatus,
+  Placement,
   MovePlan,
   MoveQuery,
   MoveReport,
@@ -32,6 +33,7 @@ import {
   optionsToWire,
   outcomeFromWire,
   peerFromWire,
+  peerPlacementFromWire,
   placementToWire,
   type ControlChange,
   type Wire,
@@ -91,6 +93,8 @@ export interface ControlClient {
   /** Needs `ifMatch` (the ETag from `getPeer`). */
   patchPeer(id: string, patch: PeerPatch, options: MutationOptions): Promise<MutationOutcome<Peer>>;
   drainStatus(id: string): Promise<DrainStatus>;
+  /** The workloads peer `id` holds, as its agent last reported them (version 0 when never reported). */
+  getPlacement(id: string): Promise<Placement>;
   listClusters(): Promise<readonly Cluster[]>;
   promote(clusterId: string, options?: MutationOptions): Promise<MutationOutcome<Cluster>>;
   demote(clusterId: string, options?: MutationOptions): Promise<MutationOutcome<Cluster>>;
@@ -192,6 +196,9 @@ export function createControlClient(address: string, options: ControlClientOptio
       })),
     async drainStatus(id) {
       return drainStatusFromWire(await unary("GetDrainStatus", { id }));
+    },
+    async getPlacement(id) {
+      return peerPlacementFromWire(await unary("GetPlacement", { id }));
     },
     async listClusters() {
       return ((await unary("ListClusters", {}))["items"] as Wire[]).map(clusterFromWire);

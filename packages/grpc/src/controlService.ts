@@ -15,11 +15,12 @@ import {
   type Principal,
   type Registry,
   type PlacedWorkload,
+  type PlacementChange,
   type RegistryChange,
   type RolloutChange,
   type Scope,
 } from "@drainkit/registry";
-import { changeToWire, configToWire, moveToWire, optionsFromWire, outcomeToWire, peerToWire, placementFromWire, type ControlChange, type Wire } from "./convert.ts";
+import { changeToWire, configToWire, moveToWire, optionsFromWire, outcomeToWire, peerPlacementToWire, peerToWire, placementFromWire, type ControlChange, type Wire } from "./convert.ts";
 import { toServiceError } from "./errors.ts";
 import { controlServiceDefinition } from "./proto.ts";
 import { fromStruct, type WireStruct } from "./struct.ts";
@@ -172,6 +173,10 @@ const unaryRpcs: Readonly<Record<string, RpcDefinition>> = {
   GetDrainStatus: {
     action: "drainStatus", anyOf: READ, target: peerTarget,
     handle: async ({ registry, principal, request }) => ({ ...(await registry.drainStatus(principal, idOf(request))) }),
+  },
+  GetPlacement: {
+    action: "getPlacement", anyOf: READ, target: peerTarget,
+    handle: async ({ registry, principal, request }) => peerPlacementToWire(await registry.getPlacement(principal, idOf(request))),
   },
   ListClusters: {
     action: "listClusters", anyOf: READ, target: () => "clusters",
@@ -351,8 +356,9 @@ export function addControlService(server: grpc.Server, options: ControlServiceOp
       if (ended) return;
       handle = registry.watchAll(
         from,
-        (change: RegistryChange | RolloutChange | MoveChange) => {
-          if (ended || change.kind === "rollout" || (kinds.size > 0 && !kinds.has(change.kind)) || !passesWatchFilter(change, filter)) return;
+        (change: RegistryChange | RolloutChange | MoveChange | PlacementChange) => {
+          // Placements (up to 10 000 entries each) are read with GetPlacement, not streamed.
+          if (ended || change.kind === "rollout" || change.kind === "placement" || (kinds.size > 0 && !kinds.has(change.kind)) || !passesWatchFilter(change, filter)) return;
           call.write(changeToWire(change));
         },
         (error) => end(error),

@@ -10,6 +10,7 @@ import type {
   Peer,
   PeerStatus,
   PlacedWorkload,
+  Placement,
   RegistryChange,
   RegistryConfig,
   RoleStatus,
@@ -60,8 +61,17 @@ export function peerToWire(p: Peer): Wire {
 }
 
 function statusToWire(s: PeerStatus): Wire {
-  const { placement, ...rest } = s;
-  return { ...rest, ...(placement === undefined ? {} : { placement: placementToWire(placement) }) };
+  return { ...s };
+}
+
+/** A peer's placement as the `PeerPlacement` message. */
+export function peerPlacementToWire(p: Placement): Wire {
+  return { peer: p.peer, items: placementToWire(p.items)["items"], version: p.version, updatedAt: p.updatedAt };
+}
+
+/** The `PeerPlacement` message back to the registry's {@link Placement}. */
+export function peerPlacementFromWire(w: Wire): Placement {
+  return { peer: str(w, "peer"), items: placementFromWire({ items: w["items"] }) ?? [], version: num(w, "version"), updatedAt: num(w, "updatedAt") };
 }
 
 /** `placement` as the wrapped `Placement` message (unset = not reported). */
@@ -157,7 +167,7 @@ function statusFromWire(w: Wire): PeerStatus {
     heartbeatAt: num(w, "heartbeatAt"),
     epoch: num(w, "epoch"),
     ...opt("reason", w["reason"] as string | undefined),
-    ...opt("placement", placementFromWire(w["placement"])),
+    ...opt("placementVersion", w["placementVersion"] as number | undefined),
   };
 }
 

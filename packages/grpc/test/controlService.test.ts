@@ -38,13 +38,17 @@ describe("control service: every RPC over a real socket", () => {
 
     const reported = await agent.reportStatus("node-a", { roles: { edge: { phase: "active", epoch: 0 } }, inFlight: { grpc: 3 }, workloads: { owners: 1, children: 2 }, epoch: 0 });
     expect(reported.value.status).toMatchObject({ inFlight: { grpc: 3 }, workloads: { owners: 1, children: 2 }, epoch: 0 });
-    expect(reported.value.status?.placement).toBeUndefined();
+    expect(reported.value.status?.placementVersion).toBeUndefined();
+    expect(await ops.getPlacement("node-a")).toEqual({ peer: "node-a", items: [], version: 0, updatedAt: 0 });
     const placement = [{ id: "db" }, { id: "db-1", owner: "db" }];
     const placed = await agent.reportStatus("node-a", { roles: { edge: { phase: "active", epoch: 0 } }, placement, epoch: 0 });
-    expect(placed.value.status).toMatchObject({ placement, workloads: { owners: 1, children: 1 } });
-    expect((await ops.getPeer("node-a")).peer.status?.placement).toEqual(placement);
+    expect(placed.value.status).toMatchObject({ placementVersion: 1, workloads: { owners: 1, children: 1 } });
+    expect((await ops.getPeer("node-a")).peer.status).not.toHaveProperty("placement");
+    expect(await agent.getPlacement("node-a")).toMatchObject({ peer: "node-a", items: placement, version: 1 });
     const empty = await agent.reportStatus("node-a", { roles: { edge: { phase: "active", epoch: 0 } }, placement: [], epoch: 0 });
-    expect(empty.value.status?.placement).toEqual([]);
+    expect(empty.value.status?.placementVersion).toBe(2);
+    expect(await ops.getPlacement("node-a")).toMatchObject({ items: [], version: 2 });
+    await expect(ops.getPlacement("ghost")).rejects.toMatchObject({ code: "not-found" });
     await expect(agent.reportStatus("node-a", { roles: {}, placement: [{ id: "a", owner: "a" }], epoch: 0 })).rejects.toMatchObject({ code: "validation" });
 
     const cordoned = await ops.cordon("node-a", { reason: "kernel", ticket: "CHG-1" });

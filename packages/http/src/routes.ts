@@ -183,6 +183,14 @@ export const routes: readonly RouteDefinition[] = [
     },
   },
   {
+    method: "GET", url: "/control/peers/:id/placement", path: "/control/peers/{id}/placement", operationId: "getPlacement",
+    summary: "The workloads a peer holds, as its agent last reported them (version 0 when never reported)",
+    action: "getPlacement", mutation: false, anyOf: READ, target: peerTarget,
+    schema: { params: s.idParams },
+    responses: { 200: { description: "The placement", schema: s.placementSchema } },
+    handle: async ({ registry, principal, params }) => ({ kind: "read", body: await registry.getPlacement(principal, params["id"]!) }),
+  },
+  {
     method: "GET", url: "/control/clusters", path: "/control/clusters", operationId: "listClusters", summary: "Clusters and their roles",
     action: "listClusters", mutation: false, anyOf: READ, target: () => "clusters",
     schema: {},

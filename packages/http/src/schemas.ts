@@ -32,7 +32,7 @@ const phase = { type: "string", enum: ["active", "cordoned", "draining", "draine
 const WORKLOAD = "^[A-Za-z0-9][A-Za-z0-9._:@-]{0,252}$";
 const workloadId = { type: "string", pattern: WORKLOAD } as const;
 
-/** Which workloads a peer holds (`status.placement`). */
+/** Which workloads a peer holds, as a status report carries it (stored under its own key, `GET /control/peers/{id}/placement`). */
 const placement = {
   type: "array",
   maxItems: 10_000,
@@ -410,7 +410,7 @@ export const peerSchema = {
         roles: { type: "object" },
         inFlight: { type: "object", additionalProperties: { type: "integer" } },
         workloads: { type: "object", properties: { owners: { type: "integer" }, children: { type: "integer" } } },
-        placement,
+        placementVersion: { type: "integer", description: "Version of the peer's placement (GET /control/peers/{id}/placement); absent until its agent reports one." },
         heartbeatAt: { type: "integer" },
         epoch: { type: "integer" },
         reason: { type: "string" },
@@ -422,6 +422,21 @@ export const peerSchema = {
     version: { type: "integer" },
     createdAt: { type: "integer" },
     updatedAt: { type: "integer" },
+  },
+} as const;
+
+/** `GET /control/peers/{id}/placement`: the workloads a peer holds, as last reported. */
+export const placementSchema = {
+  type: "object",
+  required: ["peer", "items", "version", "updatedAt"],
+  properties: {
+    peer: { type: "string" },
+    items: {
+      type: "array",
+      items: { type: "object", required: ["id"], properties: { id: { type: "string" }, owner: { type: "string" } } },
+    },
+    version: { type: "integer", minimum: 0, description: "Bumped each time the list changes; 0 when never reported." },
+    updatedAt: { type: "integer", description: "Epoch ms of the report that changed it; 0 when never reported." },
   },
 } as const;
 

@@ -1,5 +1,5 @@
 import type { ServerResponse } from "node:http";
-import type { MoveChange, Registry, RegistryChange, RolloutChange } from "@drainkit/registry";
+import type { MoveChange, PlacementChange, Registry, RegistryChange, RolloutChange } from "@drainkit/registry";
 
 /** One change `/control/events` can carry. */
 export type FeedChange = RegistryChange | RolloutChange | MoveChange;
@@ -146,7 +146,9 @@ export function createEventFeed(registry: Pick<Registry, "watch"> & Partial<Pick
 
         const watch = watchAll(
           fromRevision,
-          (change) => {
+          (change: FeedChange | PlacementChange) => {
+            // A placement can be hundreds of KB and changes with every move: readers fetch it (GET /control/peers/{id}/placement) instead.
+            if (change.kind === "placement") return;
             if (kinds && !kinds.has(change.kind)) return;
             if (!passesFilter(change, filter)) return;
             write(sseMessage({ id: change.revision, event: change.kind, data: change }), change.revision);

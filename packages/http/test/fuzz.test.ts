@@ -34,6 +34,7 @@ const paths = fc.oneof(
   ids.map((id) => `/control/peers/${id}`),
   ids.map((id) => `/control/peers/${id}/status`),
   ids.map((id) => `/control/peers/${id}/drain`),
+  ids.map((id) => `/control/peers/${id}/placement`),
   fc.tuple(ids, verbs).map(([id, v]) => `/control/peers/${id}:${v}`),
   fc.tuple(ids, verbs).map(([id, v]) => `/control/clusters/${id}:${v}`),
 );

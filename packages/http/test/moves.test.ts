@@ -95,13 +95,25 @@ describe("/control/moves", () => {
 });
 
 describe("placement in status reports", () => {
-  it("accepts the workloads a peer holds, shows them on the peer and derives the counts", async () => {
+  it("accepts the workloads a peer holds, serves them at /placement and keeps only counts and a version on the peer", async () => {
     await fleet();
+    const never = await call(api, "GET", "/control/peers/node-a/placement", "mesh.read");
+    expect(never).toMatchObject({ status: 200, body: { peer: "node-a", items: [], version: 0, updatedAt: 0 } });
     const placement = [{ id: "db" }, { id: "db-1", owner: "db" }, { id: "ns:cache" }];
     const r = await call(api, "PUT", "/control/peers/node-a/status", "mesh.agent", { roles: { edge: { phase: "active", epoch: 0 } }, epoch: 0, placement });
     expect(r.status).toBe(200);
     const peer = await call(api, "GET", "/control/peers/node-a", "mesh.read");
-    expect(peer.body["status"]).toMatchObject({ placement, workloads: { owners: 2, children: 1 } });
+    expect(peer.body["status"]).toMatchObject({ placementVersion: 1, workloads: { owners: 2, children: 1 } });
+    expect(peer.body["status"]).not.toHaveProperty("placement");
+    const held = await call(api, "GET", "/control/peers/node-a/placement", "mesh.agent");
+    expect(held).toMatchObject({ status: 200, body: { peer: "node-a", items: placement, version: 1 } });
+    // The same list again (a heartbeat) keeps the version; a changed one bumps it.
+    await call(api, "PUT", "/control/peers/node-a/status", "mesh.agent", { roles: {}, epoch: 0, placement });
+    expect((await call(api, "GET", "/control/peers/node-a/placement", "mesh.read")).body["version"]).toBe(1);
+    await call(api, "PUT", "/control/peers/node-a/status", "mesh.agent", { roles: {}, epoch: 0, placement: placement.slice(1) });
+    expect((await call(api, "GET", "/control/peers/node-a/placement", "mesh.read")).body).toMatchObject({ version: 2, items: placement.slice(1) });
+    expect(await call(api, "GET", "/control/peers/ghost/placement", "mesh.read")).toMatchObject({ status: 404, body: { type: `${PROBLEM}not-found` } });
+    expect(await call(api, "GET", "/control/peers/node-a/placement", null)).toMatchObject({ status: 401 });
   });
 
   it("refuses a malformed placement with field errors and changes nothing", async () => {

@@ -248,7 +248,7 @@ describe("health, metrics, OpenAPI", () => {
     const ops = Object.values(doc.paths).flatMap((p) => Object.values(p).map((o) => o.operationId)).sort();
     expect(ops).toEqual(
       [
-        "abortUpgrade", "cordon", "demote", "drain", "drainStatus", "events", "getConfig", "getPeer", "getUpgrade", "healthz", "listClusters", "listMoves", "listPeers", "listUpgrades", "metrics", "planMove", "pruneMoves", "reportMove",
+        "abortUpgrade", "cordon", "demote", "drain", "drainStatus", "events", "getConfig", "getPeer", "getPlacement", "getUpgrade", "healthz", "listClusters", "listMoves", "listPeers", "listUpgrades", "metrics", "planMove", "pruneMoves", "reportMove",
         "patchConfig", "patchPeer", "pauseUpgrade", "promote", "queryAudit", "readyz", "registerPeer", "reportStatus", "resume", "resumeUpgrade", "startUpgrade", "uncordon",
       ].sort(),
     );

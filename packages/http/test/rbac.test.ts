@@ -42,6 +42,7 @@ const cases: readonly Case[] = [
   { name: "resume", method: "POST", path: "/control/peers/node-b:resume", body: {}, ok: 200, allowed: OPERATE },
   { name: "patchPeer", method: "PATCH", path: "/control/peers/node-b", body: { labels: { a: "b" } }, headers: { "if-match": '"1"' }, ok: 200, allowed: OPERATE },
   { name: "drainStatus", method: "GET", path: "/control/peers/node-b/drain", ok: 200, allowed: ALL },
+  { name: "getPlacement", method: "GET", path: "/control/peers/node-b/placement", ok: 200, allowed: ALL },
   { name: "listClusters", method: "GET", path: "/control/clusters", ok: 200, allowed: ALL },
   { name: "promote", method: "POST", path: "/control/clusters/west:promote", body: { reason: "r" }, ok: 200, allowed: ADMIN },
   { name: "demote", method: "POST", path: "/control/clusters/east:demote", body: { reason: "r", confirm: true }, ok: 200, allowed: ADMIN },

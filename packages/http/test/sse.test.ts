@@ -154,6 +154,22 @@ describe("/control/events for workload moves and one peer", () => {
     expect(withAudit.filter((c) => c.kind === "peer").every((c) => c.id === "node-a")).toBe(true);
   });
 
+  it("leaves placement lists out of the feed: the peer change carries only placementVersion", async () => {
+    api = await startTestControlApi();
+    await register(api, "node-a");
+    const placement = Array.from({ length: 500 }, (_, i) => ({ id: `w${i}` }));
+    expect((await call(api, "PUT", "/control/peers/node-a/status", "mesh.agent", { roles: {}, epoch: 0, placement })).status).toBe(200);
+    expect((await call(api, "PUT", "/control/peers/node-a/status", "mesh.agent", { roles: {}, epoch: 0, placement })).status).toBe(200);
+    await call(api, "POST", "/control/peers/node-a:cordon", "mesh.operate", { reason: "marker" });
+    const all = await replay("", "mesh.read");
+    expect(all.some((c) => c.kind === "placement")).toBe(false);
+    const reports = all.filter((c) => c.kind === "peer" && c.id === "node-a" && (c.value as { status?: unknown } | undefined)?.status !== undefined);
+    // Two reports and the cordon, each a small peer document; the list was written once and is not streamed.
+    expect(reports).toHaveLength(3);
+    expect((reports[0]!.value as { status: Record<string, unknown> }).status).toMatchObject({ placementVersion: 1, workloads: { owners: 500, children: 0 } });
+    expect((reports[0]!.value as { status: Record<string, unknown> }).status).not.toHaveProperty("placement");
+  });
+
   it("shows an agent only its own moves even without ?peer=, and refuses ?peer= of another peer", async () => {
     await fleetWithMoves();
     const agent = await replay("kinds=peer,move", "mesh.agent");

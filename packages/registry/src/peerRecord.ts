@@ -19,6 +19,8 @@ export interface PeerRecord {
   readonly cordonInfo: Readonly<Record<string, { readonly at: number; readonly ticket?: string }>>;
   readonly drain?: DrainRequest;
   readonly status?: PeerStatus;
+  /** sha256 of the canonical JSON of the stored placement's items: a heartbeat repeating it writes no `placement/` key. */
+  readonly placementHash?: string;
   /** Bumped on every write: the ETag. */
   readonly generation: number;
   readonly createdAt: number;
@@ -26,6 +28,14 @@ export interface PeerRecord {
 }
 
 export const peerKey = (id: string): string => `peers/${id}`;
+export const placementKey = (id: string): string => `placement/${id}`;
+
+/** The status as the public view shows it: records written before placement had its own key embedded the list. */
+function publicStatus(status: PeerStatus): PeerStatus {
+  if (!("placement" in status)) return status;
+  const { placement: _legacy, ...rest } = status as PeerStatus & { placement?: unknown };
+  return rest;
+}
 
 export function etagOf(generation: number): string {
   return `"${generation}"`;
@@ -70,7 +80,7 @@ export function toPeer(record: PeerRecord, now: number): Peer {
     labels: record.labels,
     metadata: record.metadata,
     spec: { cordons, ...(drainHeld && record.drain !== undefined ? { drain: record.drain } : {}) },
-    ...(record.status === undefined ? {} : { status: record.status }),
+    ...(record.status === undefined ? {} : { status: publicStatus(record.status) }),
     phases,
     phase: nodePhase(node),
     epoch: node.epoch,

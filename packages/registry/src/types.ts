@@ -82,14 +82,46 @@ export interface PlacedWorkload {
   readonly owner?: string;
 }
 
+/**
+ * Which workloads a peer holds, as its agent last reported them. Stored under
+ * its own key (`placement/<peer>`) and rewritten only when the list changes,
+ * so a heartbeat repeating the same placement writes nothing but the peer's
+ * small status.
+ *
+ * @example
+ * const { items, version } = await registry.getPlacement(reader, "node-a");
+ */
+export interface Placement {
+  readonly peer: string;
+  /** As reported, in report order. */
+  readonly items: readonly PlacedWorkload[];
+  /** Bumped each time the list changes; 0 when never reported. */
+  readonly version: number;
+  /** Epoch ms of the report that changed it (registry clock); 0 when never reported. */
+  readonly updatedAt: number;
+}
+
+/** One entry of `watchAll` for a peer's placement (`kind: "placement"`); `value` is undefined once deleted. */
+export interface PlacementChange {
+  readonly revision: number;
+  readonly kind: "placement";
+  /** The peer id. */
+  readonly id: string;
+  readonly value: Placement | undefined;
+}
+
 /** Observed state, reported by the host's agent. */
 export interface PeerStatus {
   readonly roles: Readonly<Record<string, RoleStatus>>;
   /** In-flight units per drain participant. */
   readonly inFlight: Readonly<Record<string, number>>;
   readonly workloads: { readonly owners: number; readonly children: number };
-  /** Which workloads the peer holds, as last reported (absent when the agent does not report placement). */
-  readonly placement?: readonly PlacedWorkload[];
+  /**
+   * Version of the peer's {@link Placement} (`placement/<id>`, read with
+   * `getPlacement`); absent until the agent first reports placement. The list
+   * itself is kept out of the peer document so a heartbeat stays small.
+   */
+  readonly placementVersion?: number;
   /** Epoch ms of the report, as stamped by the registry's clock. */
   readonly heartbeatAt: number;
   /** The drain epoch the agent last acted on. */
@@ -253,8 +285,9 @@ export interface StatusReport {
   readonly workloads?: { readonly owners: number; readonly children: number };
   /**
    * The workloads the peer holds (at most 10,000, ids unique, an entry never
-   * its own owner). Stored as reported; when `workloads` is absent the counts
-   * are derived from it (owners: entries without `owner`).
+   * its own owner). Stored as reported under `placement/<id>` (written only
+   * when it differs from the stored list); when `workloads` is absent the
+   * counts are derived from it (owners: entries without `owner`).
    */
   readonly placement?: readonly PlacedWorkload[];
   /** The drain epoch the agent acted on; reports from an older epoch are ignored. */
@@ -370,8 +403,19 @@ export interface Registry {
   recordRefusal(principal: Principal | undefined, action: AuditAction, target: string, error: { readonly code: string }, options?: MutationOptions): Promise<AuditEntry>;
   /** Every peer with a drain request, for controllers rebuilding after failover. */
   drainRecords(): Promise<readonly DrainRecord[]>;
-  /** Like {@link watch}, plus `kind: "rollout"` (rolling upgrades) and `kind: "move"` (workload moves) changes. */
-  watchAll(fromRevision: number, onChange: (change: RegistryChange | RolloutChange | MoveChange) => void, onError?: (error: Error) => void): { close(): void };
+  /**
+   * Like {@link watch}, plus `kind: "rollout"` (rolling upgrades), `kind: "move"`
+   * (workload moves) and `kind: "placement"` (a peer's placement changed) changes.
+   */
+  watchAll(fromRevision: number, onChange: (change: RegistryChange | RolloutChange | MoveChange | PlacementChange) => void, onError?: (error: Error) => void): { close(): void };
+  /**
+   * The workloads peer `id` holds, as last reported (mesh.read, or the peer's
+   * own agent). `not-found` for an unknown peer; version 0 with no items when
+   * its agent never reported placement.
+   */
+  getPlacement(principal: Principal, id: string): Promise<Placement>;
+  /** Every reported placement (mesh.read), by peer id; peers that never reported have none. */
+  listPlacements(principal: Principal): Promise<readonly Placement[]>;
   /** A rollout by id, or the latest one; `not-found` when there is none. */
   getRollout(principal: Principal, id?: string): Promise<Rollout>;
   /** Every rollout, oldest first. */

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { isDrainkitError } from "@drainkit/core";
 import { SeededRandom, SimulatedClock } from "@drainkit/core/testing";
 import { describe, expect, it } from "vitest";
-import { createMemoryStore, createRegistry, type MoveChange, type MovePlan, type MoveState, type Principal, type Registry, type RegistryChange, type RolloutChange } from "../src/index.ts";
+import { createMemoryStore, createRegistry, type MoveChange, type MovePlan, type PlacementChange, type MoveState, type Principal, type Registry, type RegistryChange, type RolloutChange } from "../src/index.ts";
 import { makePeer, principals } from "../src/testing/index.ts";
 
 const { operator, reader, admin } = principals;
@@ -134,7 +134,7 @@ describe("workload moves in the registry", () => {
 
   it("feeds move changes (and their deletion) through watchAll only", async () => {
     const { registry, clock } = await setup();
-    const all: (RegistryChange | RolloutChange | MoveChange)[] = [];
+    const all: (RegistryChange | RolloutChange | MoveChange | PlacementChange)[] = [];
     const plain: RegistryChange[] = [];
     const a = registry.watchAll(0, (c) => all.push(c));
     const b = registry.watch(0, (c) => plain.push(c));
@@ -183,16 +183,74 @@ describe("workload moves in the registry", () => {
 });
 
 describe("placement in status reports", () => {
-  it("stores the placement as reported and derives the workload counts from it when they are not given", async () => {
-    const { registry } = await setup();
+  it("stores the placement under its own key and derives the workload counts from it when they are not given", async () => {
+    const { registry, clock } = await setup();
     const agent = principals.agent("src");
     const placement = [{ id: "db" }, { id: "db-shard-1", owner: "db" }, { id: "db-shard-2", owner: "db" }, { id: "cache" }];
+    expect(await registry.getPlacement(reader, "src")).toEqual({ peer: "src", items: [], version: 0, updatedAt: 0 });
     const { value } = await registry.reportStatus(agent, "src", { roles: {}, epoch: 0, placement });
-    expect(value.status).toMatchObject({ placement, workloads: { owners: 2, children: 2 } });
+    expect(value.status).toMatchObject({ placementVersion: 1, workloads: { owners: 2, children: 2 } });
+    expect(value.status).not.toHaveProperty("placement");
+    expect(await registry.getPlacement(reader, "src")).toEqual({ peer: "src", items: placement, version: 1, updatedAt: clock.now() });
     const explicit = await registry.reportStatus(agent, "src", { roles: {}, epoch: 0, placement, workloads: { owners: 9, children: 9 } });
     expect(explicit.value.status?.workloads).toEqual({ owners: 9, children: 9 });
+    // A report without placement leaves the stored one (and its version) as it was.
     const none = await registry.reportStatus(agent, "src", { roles: {}, epoch: 0 });
-    expect(none.value.status?.placement).toBeUndefined();
+    expect(none.value.status?.placementVersion).toBe(1);
+    expect((await registry.getPlacement(reader, "src")).items).toEqual(placement);
+    const emptied = await registry.reportStatus(agent, "src", { roles: {}, epoch: 0, placement: [] });
+    expect(emptied.value.status).toMatchObject({ placementVersion: 2, workloads: { owners: 0, children: 0 } });
+    expect(await registry.listPlacements(reader)).toEqual([{ peer: "src", items: [], version: 2, updatedAt: clock.now() }]);
+  });
+
+  it("writes the placement key only when the list changes (one change per real change, none per heartbeat)", async () => {
+    const { registry, store } = await setup();
+    const agent = principals.agent("src");
+    const seen: (RegistryChange | RolloutChange | MoveChange | PlacementChange)[] = [];
+    const handle = registry.watchAll(await store.revision(), (c) => seen.push(c));
+    try {
+      const items = Array.from({ length: 1_000 }, (_, i) => ({ id: `w${i}` }));
+      await registry.reportStatus(agent, "src", { roles: {}, epoch: 0, placement: items });
+      for (let i = 0; i < 5; i++) await registry.reportStatus(agent, "src", { roles: {}, epoch: 0, placement: items });
+      await registry.reportStatus(agent, "src", { roles: {}, epoch: 0, placement: [...items, { id: "new" }] });
+      await registry.reportStatus(agent, "src", { roles: {}, epoch: 0, placement: [...items, { id: "new" }] });
+      const placements = seen.filter((c): c is PlacementChange => c.kind === "placement");
+      expect(placements.map((c) => c.value?.version)).toEqual([1, 2]);
+      expect(placements[1]!.value?.items.at(-1)).toEqual({ id: "new" });
+      const peers = seen.filter((c) => c.kind === "peer");
+      expect(peers).toHaveLength(8);
+      for (const p of peers) expect(JSON.stringify(p.value).length).toBeLessThan(2_000);
+      // Plain watch (peers, clusters, config, audit) does not carry placements.
+      const plain: RegistryChange[] = [];
+      registry.watch(0, (c) => plain.push(c)).close();
+      expect(plain.some((c) => (c.kind as string) === "placement")).toBe(false);
+    } finally {
+      handle.close();
+    }
+  });
+
+  it("hides a list embedded by an older release and moves it to its own key on the next report", async () => {
+    const { registry, store } = await setup();
+    const got = (await store.get("peers/src"))!;
+    const record = got.value as { status?: unknown };
+    const legacy = [{ id: "db" }];
+    const status = { roles: {}, inFlight: {}, workloads: { owners: 1, children: 0 }, placement: legacy, heartbeatAt: 1, epoch: 0 };
+    expect((await store.txn({ compare: [{ key: "peers/src", version: got.version }], ops: [{ type: "put", key: "peers/src", value: { ...record, status } }] })).ok).toBe(true);
+    expect((await registry.getPeer(reader, "src")).peer.status).not.toHaveProperty("placement");
+    const { value } = await registry.reportStatus(principals.agent("src"), "src", { roles: {}, epoch: 0, placement: legacy });
+    expect(value.status).toMatchObject({ placementVersion: 1 });
+    expect((await registry.getPlacement(reader, "src")).items).toEqual(legacy);
+  });
+
+  it("lets mesh.read (an agent holds it too) read a placement; no scope is forbidden, an unknown peer not-found", async () => {
+    const { registry } = await setup();
+    await registry.reportStatus(principals.agent("src"), "src", { roles: {}, epoch: 0, placement: [{ id: "db" }] });
+    expect((await registry.getPlacement(principals.agent("src"), "src")).items).toEqual([{ id: "db" }]);
+    expect((await registry.getPlacement(operator, "src")).version).toBe(1);
+    expect(await codeOf(registry.getPlacement(principals.agent("dst"), "other"))).toBe("ok");
+    expect(await codeOf(registry.getPlacement({ id: "nobody", scopes: [] }, "src"))).toBe("forbidden");
+    expect(await codeOf(registry.getPlacement(reader, "ghost"))).toBe("not-found");
+    expect(await codeOf(registry.listPlacements({ id: "nobody", scopes: [] }))).toBe("forbidden");
   });
 
   it("refuses a bad placement with a validation error naming the entry, and changes nothing", async () => {

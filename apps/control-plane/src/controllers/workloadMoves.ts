@@ -1,5 +1,5 @@
 import { DrainScheduler, isDrainkitError, type Clock, type Logger, type MigrationEvent, type PlannedMove, type TimerHandle } from "@drainkit/core";
-import type { MoveState, Peer, PlacedWorkload, Principal, Registry, WorkloadMove } from "@drainkit/registry";
+import type { MoveState, Peer, Placement, Principal, Registry, WorkloadMove } from "@drainkit/registry";
 import { supervise } from "./supervise.ts";
 
 /** Settings of {@link startWorkloadMoves}. */
@@ -61,7 +61,7 @@ export interface WorkloadMoves {
 /**
  * The leader's drain scheduler: it runs core's {@link DrainScheduler} over the
  * fleet as the registry knows it (peers, their phases, and the workloads each
- * agent reports in `status.placement`) and moves workloads off every
+ * agent reports as its placement, `placement/<peer>`) and moves workloads off every
  * draining peer, owners first and then their children, a batch at a time, to
  * the least loaded schedulable peer.
  *
@@ -101,6 +101,9 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
   const moveGenerations = new Map<string, number>();
   /** What each peer last reported it holds. */
   const reported = new Map<string, ReadonlySet<string>>();
+  /** Each peer's latest placement seen, and the version the scheduler has applied: replays never move it back. */
+  const placements = new Map<string, Placement>();
+  const appliedPlacement = new Map<string, number>();
   /** Drains the scheduler refused for now (e.g. no other schedulable peer): retried on each tick. */
   const pendingDrains = new Map<string, { epoch: number; deadline: number }>();
   /** A child workload's owner, for the persisted move. */
@@ -123,6 +126,7 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
       const apply = (): void => {
         if (change.kind === "peer") onPeer(change.id, change.value as Peer | undefined);
         else if (change.kind === "move") onMove(change.value as WorkloadMove | undefined);
+        else if (change.kind === "placement") onPlacement(change.id, change.value);
         else return;
         schedule();
       };
@@ -142,6 +146,8 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
     peers.push(...page.items);
     cursor = page.nextCursor;
   } while (cursor !== undefined);
+  // Read after the peers: a placement of a peer registered since is applied once its peer change arrives.
+  for (const p of await registry.listPlacements(principal)) placements.set(p.peer, p);
   const allMoves = await registry.listMoves(principal);
   const moves = allMoves.filter((m) => m.state === "starting" || m.state === "serving");
 
@@ -162,9 +168,12 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
   for (const p of peers) {
     peerVersions.set(p.id, p.version);
     phases.set(p.id, p.phase);
-    const held = p.status?.placement ?? [];
+    const placement = placements.get(p.id);
+    const held = placement?.items ?? [];
     reported.set(p.id, new Set(held.map((w) => w.id)));
-    const reportedAt = p.status?.heartbeatAt ?? 0;
+    appliedPlacement.set(p.id, placement?.version ?? 0);
+    // The list was last rewritten then (a heartbeat repeating it writes nothing): any move since is newer news.
+    const reportedAt = placement?.updatedAt ?? 0;
     for (const w of held) {
       if (w.owner !== undefined) owners.set(w.id, w.owner);
       if (at.has(w.id)) continue;
@@ -215,7 +224,14 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
     if (!known) scheduler.addNode({ id, pools: peer.pools, phase: peer.phase, schedulable: takesWork(id) });
     else scheduler.setPools(id, peer.pools);
     syncDrain(peer);
-    syncPlacement(peer);
+    // A placement that arrived before its peer was known is applied now.
+    syncPlacement(id);
+  }
+
+  function onPlacement(id: string, placement: Placement | undefined): void {
+    if (placement === undefined || (placements.get(id)?.version ?? -1) >= placement.version) return;
+    placements.set(id, placement);
+    if (peerVersions.has(id)) syncPlacement(id);
   }
 
   function syncDrain(peer: Peer): void {
@@ -263,19 +279,21 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
   }
 
   /** New workloads a peer reports join the plan; ones it stopped reporting (and that are not moving) leave it. */
-  function syncPlacement(peer: Peer): void {
-    const held: readonly PlacedWorkload[] | undefined = peer.status?.placement;
-    if (held === undefined) return;
-    const before = reported.get(peer.id) ?? new Set<string>();
+  function syncPlacement(peerId: string): void {
+    const placement = placements.get(peerId);
+    if (placement === undefined || (appliedPlacement.get(peerId) ?? -1) >= placement.version) return;
+    appliedPlacement.set(peerId, placement.version);
+    const held = placement.items;
+    const before = reported.get(peerId) ?? new Set<string>();
     const now = new Set(held.map((w) => w.id));
-    reported.set(peer.id, now);
+    reported.set(peerId, now);
     for (const w of held) {
       if (scheduler.ownerOf(w.id) !== undefined) continue;
       if (w.owner !== undefined) owners.set(w.id, w.owner);
-      scheduler.addWorkload({ id: w.id, node: peer.id, ...(w.owner === undefined ? {} : { owner: w.owner }) });
+      scheduler.addWorkload({ id: w.id, node: peerId, ...(w.owner === undefined ? {} : { owner: w.owner }) });
     }
     for (const id of before) {
-      if (now.has(id) || scheduler.ownerOf(id) !== peer.id) continue;
+      if (now.has(id) || scheduler.ownerOf(id) !== peerId) continue;
       if ([...waiting.values()].some((w) => w.move.workload === id)) continue;
       scheduler.removeWorkload(id);
       owners.delete(id);

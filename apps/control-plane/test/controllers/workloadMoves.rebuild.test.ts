@@ -91,7 +91,7 @@ describe("the move planner's rebuild", () => {
     await registry.drain(OPS, "a", { reason: "upgrade", deadlineMs: 60_000 });
     await until("every move done", () => registry.listMoves(OPS, { state: "done" }), (l) => l.length === on.length);
     first.stop();
-    expect((await registry.getPeer(OPS, "a")).peer.status?.placement).toHaveLength(on.length);
+    expect((await registry.getPlacement(OPS, "a")).items).toHaveLength(on.length);
 
     const second = await startWorkloadMoves({ registry, clock: systemClock(), principal: LEADER, logger: silentLogger, term: "t2", batchSize: 2, tickMs: 25 });
     afterThisTest(() => second.stop());

@@ -13,7 +13,7 @@ import { describe, expect, it } from "vitest";
 /** Control-API actions, named like the registry methods and the REST operationIds. */
 export type ContractAction =
   | "listPeers" | "getPeer" | "registerPeer" | "reportStatus" | "cordon" | "uncordon" | "drain" | "resume"
-  | "patchPeer" | "drainStatus" | "listClusters" | "promote" | "demote" | "getConfig" | "patchConfig" | "queryAudit"
+  | "patchPeer" | "drainStatus" | "getPlacement" | "listClusters" | "promote" | "demote" | "getConfig" | "patchConfig" | "queryAudit"
   | "listMoves" | "planMove" | "reportMove" | "pruneMoves";
 
 /** Who calls: a test token of that scope, no token, or a token nobody issued. */
@@ -117,6 +117,10 @@ export const contractCases: readonly ContractCase[] = [
       { call: { action: "reportStatus", as: "mesh.agent", id: "node-a", input: { roles: {}, epoch: 0, placement: [{ id: "db" }, { id: "db" }] } }, expect: "validation", audit: 1 },
       { call: { action: "reportStatus", as: "mesh.agent", id: "node-a", input: { roles: {}, epoch: 0, placement: [{ id: "db", owner: "db" }] } }, expect: "validation", audit: 1 },
       { call: { action: "reportStatus", as: "mesh.agent", id: "node-a", input: { roles: {}, epoch: 0, placement: [{ id: "not an id" }] } }, expect: "validation", audit: 1 },
+      { call: { action: "getPlacement", as: "mesh.read", id: "node-a" }, expect: "ok", audit: 0 },
+      { call: { action: "getPlacement", as: "mesh.agent", id: "node-a" }, expect: "ok", audit: 0 },
+      { call: { action: "getPlacement", as: "mesh.read", id: "ghost" }, expect: "not-found", audit: 0 },
+      { call: { action: "getPlacement", as: "anonymous", id: "node-a" }, expect: "unauthenticated", audit: 1 },
     ],
   },
   {

@@ -50,6 +50,9 @@ async function run(client: ControlClient, call: ContractCall): Promise<ContractR
     case "drainStatus":
       await client.drainStatus(id);
       return { ok: true };
+    case "getPlacement":
+      await client.getPlacement(id);
+      return { ok: true };
     case "listClusters":
       await client.listClusters();
       return { ok: true };

@@ -20,6 +20,7 @@ const ROUTES: Readonly<Record<ContractCall["action"], Route>> = {
   resume: { method: "POST", path: (id) => `/control/peers/${id}:resume` },
   patchPeer: { method: "PATCH", path: (id) => `/control/peers/${id}` },
   drainStatus: { method: "GET", path: (id) => `/control/peers/${id}/drain` },
+  getPlacement: { method: "GET", path: (id) => `/control/peers/${id}/placement` },
   listClusters: { method: "GET", path: () => "/control/clusters" },
   promote: { method: "POST", path: (id) => `/control/clusters/${id}:promote` },
   demote: { method: "POST", path: (id) => `/control/clusters/${id}:demote` },

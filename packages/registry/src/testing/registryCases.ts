@@ -7,7 +7,7 @@ import { createRegistry } from "../createRegistry.ts";
 import type { RegistryStore } from "../store.ts";
 import type { MoveChange, MoveState } from "../moves.ts";
 import type { RolloutChange } from "../rollouts.ts";
-import type { AuditEntry, Principal, Registry, RegistryChange } from "../types.ts";
+import type { AuditEntry, PlacementChange, Principal, Registry, RegistryChange } from "../types.ts";
 import type { StoreUnderTest } from "./conformance.ts";
 import { makePeer, principals } from "./fixtures.ts";
 
@@ -198,7 +198,7 @@ export function registryConformanceCases(withStore: WithStore, options: { timeou
       let registry = registryOn(s.store);
       for (const id of ["src", "dst"]) await registry.registerPeer(operator, makePeer({ id }));
       const from = await s.store.revision();
-      const seen: (RegistryChange | RolloutChange | MoveChange)[] = [];
+      const seen: (RegistryChange | RolloutChange | MoveChange | PlacementChange)[] = [];
       const handle = registry.watchAll(from, (c) => seen.push(c));
       try {
         const move = { id: "mv-1", workload: "db", tier: "owner", from: "src", to: "dst", drain: { target: "src", epoch: 1 } } as const;
@@ -236,6 +236,46 @@ export function registryConformanceCases(withStore: WithStore, options: { timeou
       const actions = (await allAudit(registry)).filter((e) => e.target.startsWith("move")).map((e) => `${e.action}:${e.outcome}`);
       expect(actions).toEqual(["planMove:ok", "planMove:ok", "reportMove:ok", "reportMove:refused", "reportMove:refused", "reportMove:ok", "reportMove:ok", "pruneMoves:ok"]);
       expect(await registry.verifyAudit()).toMatchObject({ ok: true });
+      if (store !== s.store) await store.close();
+    }), timeout);
+
+    it("stores a peer's placement under its own key, rewritten only when it changes, readable after the store is reopened", withStore(async (s) => {
+      let registry = registryOn(s.store);
+      await registry.registerPeer(operator, makePeer({ id: "host" }));
+      const agent = principals.agent("host");
+      const from = await s.store.revision();
+      const seen: (RegistryChange | RolloutChange | MoveChange | PlacementChange)[] = [];
+      const handle = registry.watchAll(from, (c) => seen.push(c));
+      const items = Array.from({ length: 2_000 }, (_, i) => ({ id: `w${i}`, ...(i % 4 === 0 ? {} : { owner: `w${i - (i % 4)}` }) }));
+      try {
+        const first = await registry.reportStatus(agent, "host", { roles: {}, epoch: 0, placement: items });
+        expect(first.value.status).toMatchObject({ workloads: { owners: 500, children: 1_500 }, placementVersion: 1 });
+        // Heartbeats repeating the list: the peer record changes, the placement does not.
+        for (let i = 0; i < 3; i++) await registry.reportStatus(agent, "host", { roles: {}, epoch: 0, placement: items });
+        const changed = await registry.reportStatus(agent, "host", { roles: {}, epoch: 0, placement: items.slice(1) });
+        expect(changed.value.status?.placementVersion).toBe(2);
+        const peerWrites = (): number => seen.filter((c) => c.kind === "peer").length;
+        const until = performance.now() + 10_000;
+        while (peerWrites() < 5 && performance.now() < until) await new Promise((r) => setTimeout(r, 5));
+        expect(peerWrites()).toBe(5);
+        const placements = seen.filter((c): c is PlacementChange => c.kind === "placement");
+        expect(placements.map((c) => [c.id, c.value?.version, c.value?.items.length])).toEqual([["host", 1, 2_000], ["host", 2, 1_999]]);
+        // The peer document stays small: the list is not in it.
+        const peerChange = seen.filter((c) => c.kind === "peer").at(-1)!;
+        expect(JSON.stringify(peerChange.value).length).toBeLessThan(2_000);
+      } finally {
+        handle.close();
+      }
+      let store = s.store;
+      if (s.connect !== undefined) {
+        await s.store.close();
+        store = await s.connect();
+      }
+      registry = registryOn(store, 2);
+      const read = await registry.getPlacement(reader, "host");
+      expect(read).toMatchObject({ peer: "host", version: 2 });
+      expect(read.items).toEqual(items.slice(1));
+      expect((await registry.listPlacements(reader)).map((p) => [p.peer, p.version])).toEqual([["host", 2]]);
       if (store !== s.store) await store.close();
     }), timeout);
 
