@@ -57,7 +57,7 @@ function drainRow(d: DrainRow): string {
   const m = d.moves;
   const moves = m === undefined ? "" : `; moves: ${m.inFlight} in flight, ${m.done} done${m.failed > 0 ? `, ${m.failed} failed (last: ${m.lastFailure!.workload} → ${m.lastFailure!.to}: ${m.lastFailure!.reason})` : ""}`;
   const left = `${d.remaining.inFlight} in flight, ${d.remaining.owners} owners, ${d.remaining.children} children${moves}`;
-  return `<tr class="drain" data-peer="${esc(d.peer)}" data-phase="${esc(d.phase)}"><th>${esc(d.peer)}</th><td><span class="badge ${phaseClass(d.phase)}">${esc(d.phase)}</span></td><td class="bar" data-progress="${Math.round(d.progress * 100)}">${bar}</td><td class="remaining">${esc(left)}</td>${d.failure !== undefined ? `<td class="breach">${esc(d.failure)}</td>` : ""}<td class="muted">epoch ${d.epoch}${d.reason ? ` · ${esc(d.reason)}` : ""}${d.ticket ? ` · ${esc(d.ticket)}` : ""}${d.deadline ? ` · deadline ${esc(time(d.deadline))}` : ""}</td></tr>`;
+  return `<tr class="drain" data-peer="${esc(d.peer)}" data-phase="${esc(d.phase)}"><th>${esc(d.peer)}</th><td><span class="badge ${phaseClass(d.phase)}">${esc(d.phase)}</span></td><td class="bar" data-progress="${Math.round(d.progress * 100)}">${bar}</td><td class="remaining">${esc(left)}</td>${d.failure !== undefined ? `<td class="breach">${esc(d.failure)}</td>` : ""}${d.stalled !== undefined ? `<td class="breach stalled">stalled: ${esc(d.stalled)}</td>` : ""}<td class="muted">epoch ${d.epoch}${d.reason ? ` · ${esc(d.reason)}` : ""}${d.ticket ? ` · ${esc(d.ticket)}` : ""}${d.deadline ? ` · deadline ${esc(time(d.deadline))}` : ""}</td></tr>`;
 }
 
 export function drainsHtml(view: DashboardView): string {

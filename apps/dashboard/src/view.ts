@@ -219,6 +219,8 @@ export interface DrainRow {
   readonly deadline?: number;
   /** Why it failed, as the agent reported it. */
   readonly failure?: string;
+  /** Why it makes no progress now (e.g. its workloads have nowhere to go), as the control plane recorded it. */
+  readonly stalled?: string;
   readonly remaining: Remaining;
   /** Work done so far against the most seen: 0…1 (1 when drained). */
   readonly progress: number;
@@ -347,6 +349,7 @@ export function dashboardView(state: DashboardState): DashboardView {
       ...(d?.ticket !== undefined ? { ticket: d.ticket } : {}),
       ...(d?.deadline !== undefined ? { deadline: d.deadline } : {}),
       ...(p.phase === "failed" && p.status?.reason !== undefined ? { failure: p.status.reason } : {}),
+      ...(p.phase === "draining" && d?.stalled !== undefined ? { stalled: `${d.stalled.reason}${d.stalled.workloads.length > 0 ? ` (${d.stalled.workloads.join(", ")})` : ""}` } : {}),
       remaining,
       progress: finished ? 1 : peak === 0 ? 0 : done / peak,
       done,

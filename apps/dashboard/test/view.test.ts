@@ -73,6 +73,14 @@ describe("the dashboard view model", () => {
     expect(dashboardView(s).drains[0]!.moves).toMatchObject({ done: 1 });
   });
 
+  it("shows why a drain is stalled while the control plane says so", () => {
+    const drain = { epoch: 1, deadline: 9e12, roles: ["edge"], reason: "disk", requestedAt: 0, requestedBy: "admin" };
+    let s = snapshot([peer("db-1", { phase: "draining", phases: { edge: "draining" }, epoch: 1, status: status(0, 2, 0), spec: { cordons: {}, drain: { ...drain, stalled: { reason: "no schedulable node in pool db can take the remaining workloads", workloads: ["s1"], since: 0 } } } })]);
+    expect(dashboardView(s).drains[0]!.stalled).toBe("no schedulable node in pool db can take the remaining workloads (s1)");
+    s = change(s, 11, "peer", "db-1", peer("db-1", { phase: "draining", phases: { edge: "draining" }, epoch: 1, status: status(0, 2, 0), spec: { cordons: {}, drain } }));
+    expect(dashboardView(s).drains[0]!.stalled).toBeUndefined();
+  });
+
   it("keeps the audit feed newest first, without duplicates, and ignores changes older than the state", () => {
     let s = snapshot([peer("web-1")], { audit: [auditEntry(1), auditEntry(3), auditEntry(2)] });
     s = change(s, 11, "audit", "a4", auditEntry(4));

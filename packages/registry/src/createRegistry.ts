@@ -86,6 +86,9 @@ import type {
   IdempotencySweep,
   CordonInput,
   DrainInput,
+  DrainRequest,
+  DrainStall,
+  DrainStallReport,
   DrainRecord,
   DrainStatus,
   MutationOptions,
@@ -1201,6 +1204,24 @@ class StoreRegistry implements Registry {
       const stillHeld = Object.values(t.state.roles).some((r) => r.drain !== undefined && r.drain.epoch === record.drain?.epoch);
       const base: PeerRecord = stillHeld ? record : rest;
       return this.#writePeer(record, version, { ...base, node: t.state, cordonInfo: {}, generation: record.generation + 1, updatedAt: now });
+    });
+  }
+
+  reportDrainStalled(principal: Principal, id: string, report: DrainStallReport, options: MutationOptions = {}): Promise<MutationOutcome<Peer>> {
+    return this.#peerMutation(principal, "drainStalled", id, report, options, () => requireScope(principal, "mesh.operate", "drainStalled"), (record, version) => {
+      const r = validateObject("report", report) as unknown as DrainStallReport;
+      if (!Number.isInteger(r.epoch) || r.epoch < 0) throw new ValidationError("epoch", "expected the drain's epoch, a whole number");
+      const drain = record.drain;
+      if (drain === undefined || drain.epoch !== r.epoch) return this.#keepPeer(record);
+      const now = this.#clock.now();
+      const workloads = r.workloads === undefined ? [] : validateStrings("workloads", r.workloads).slice(0, 20);
+      const reason = r.reason === undefined ? undefined : validateReason(r.reason);
+      const stalled: DrainStall | undefined =
+        reason === undefined ? undefined : { reason, workloads, since: drain.stalled?.reason === reason ? drain.stalled.since : now };
+      if (stalled?.reason === drain.stalled?.reason && same(stalled?.workloads, drain.stalled?.workloads)) return this.#keepPeer(record);
+      const { stalled: _was, ...rest } = drain;
+      const next: DrainRequest = stalled === undefined ? rest : { ...rest, stalled };
+      return this.#writePeer(record, version, { ...record, drain: next, generation: record.generation + 1, updatedAt: now });
     });
   }
 

@@ -61,6 +61,28 @@ export interface DrainRequest {
   readonly requestedBy: string;
   /** True when an admin forced it past a pool budget. */
   readonly forced?: boolean;
+  /**
+   * Set by the control plane's move planner while the drain cannot progress
+   * (e.g. no peer of its pools can take its workloads), cleared once it can.
+   */
+  readonly stalled?: DrainStall;
+}
+
+/** Why a drain makes no progress now, and since when. */
+export interface DrainStall {
+  readonly reason: string;
+  /** Up to 20 of the workloads that have nowhere to go. */
+  readonly workloads: readonly string[];
+  /** Epoch ms since the drain has been stalled for this reason. */
+  readonly since: number;
+}
+
+/** Input of {@link Registry.reportDrainStalled}: a reason sets the stall, none clears it. */
+export interface DrainStallReport {
+  /** The drain it is about; a report for another epoch changes nothing. */
+  readonly epoch: number;
+  readonly reason?: string;
+  readonly workloads?: readonly string[];
 }
 
 /** Desired state, written by operators and the control plane. */
@@ -379,6 +401,12 @@ export interface Registry {
   uncordon(principal: Principal, id: string, input?: UncordonInput, options?: MutationOptions): Promise<MutationOutcome<Peer>>;
   drain(principal: Principal, id: string, input: DrainInput, options?: MutationOptions): Promise<MutationOutcome<DrainStatus>>;
   resume(principal: Principal, id: string, input?: ResumeInput, options?: MutationOptions): Promise<MutationOutcome<Peer>>;
+  /**
+   * The control plane says why a drain makes no progress (mesh.operate): shown
+   * as the drain's `reason` and `blocking` until cleared (no `reason`). A
+   * report for another epoch than the current drain's changes nothing.
+   */
+  reportDrainStalled(principal: Principal, id: string, report: DrainStallReport, options?: MutationOptions): Promise<MutationOutcome<Peer>>;
   /** Labels / metadata merge patch; If-Match is required. */
   patchPeer(principal: Principal, id: string, patch: PeerPatch, options: MutationOptions): Promise<MutationOutcome<Peer>>;
   getPeer(principal: Principal, id: string): Promise<{ readonly peer: Peer; readonly etag: string }>;

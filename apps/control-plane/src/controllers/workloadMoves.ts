@@ -403,17 +403,36 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
     }
   }
 
-  /** Says once, loudly, when a drain's workloads have nowhere to go (and again when that changes). */
-  const blockedSaid = new Map<string, string>();
+  /**
+   * Says once, loudly, when a drain's workloads have nowhere to go, and records
+   * it on the drain (`spec.drain.stalled`, shown as the drain's reason and
+   * blocking workloads to operators), clearing it once the work moves again.
+   */
+  const blockedSaid = new Map<string, { epoch: number; key: string }>();
   function reportBlocked(): void {
     for (const id of phases.keys()) {
       const st = scheduler.status(id);
       const said = blockedSaid.get(id);
       if (st?.status === "draining" && st.reason !== undefined) {
-        const key = `${st.record.epoch}:${st.reason}`;
-        if (said !== key) logger.warn({ peer: id, epoch: st.record.epoch, reason: st.reason, blocking: st.blocking, remaining: st.remaining }, "workloads of a draining peer have nowhere to go");
-        blockedSaid.set(id, key);
-      } else if (said !== undefined) blockedSaid.delete(id);
+        const key = `${st.reason}\u0000${(st.blocking ?? []).join(",")}`;
+        if (said?.key === key && said.epoch === st.record.epoch) continue;
+        if (said === undefined) logger.warn({ peer: id, epoch: st.record.epoch, reason: st.reason, blocking: st.blocking, remaining: st.remaining }, "workloads of a draining peer have nowhere to go");
+        blockedSaid.set(id, { epoch: st.record.epoch, key });
+        void recordStall(id, st.record.epoch, st.reason, st.blocking ?? []);
+      } else if (said !== undefined) {
+        blockedSaid.delete(id);
+        if (st?.status === "draining") logger.info({ peer: id, epoch: said.epoch }, "workloads of a draining peer can move again");
+        void recordStall(id, said.epoch, undefined, []);
+      }
+    }
+  }
+
+  async function recordStall(id: string, epoch: number, reason: string | undefined, workloads: readonly string[]): Promise<void> {
+    if (stopped) return;
+    try {
+      await registry.reportDrainStalled(principal, id, { epoch, ...(reason === undefined ? {} : { reason, workloads }) }, { reason: reason ?? "workloads move again" });
+    } catch (error) {
+      logger.warn({ peer: id, epoch, err: messageOf(error) }, "could not record why the drain is stalled");
     }
   }
 

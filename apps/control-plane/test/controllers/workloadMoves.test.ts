@@ -88,6 +88,30 @@ describe("the leader's workload move planner", () => {
     expect(new Set(moves.map((m) => m.workload)).size).toBe(on.length);
   });
 
+  it("records a drain whose workloads have nowhere to go as stalled, with the reason and the workloads, and clears it once they can move", async () => {
+    const registry = await fleet(["db-1"]);
+    await registry.registerPeer(OPS, { id: "web-1", address: "web-1:80", pools: ["web"], roles: ["storage"] });
+    const hosts = hostsOf(registry, ["db-1", "db-2", "web-1"]);
+    afterThisTest(() => hosts.close());
+    await hosts.place("db-1", ownersAndChildren("", 2, 0));
+    await planner(registry, "t1");
+    // db-1 is its pool's only member: only a forced drain (an admin's, with a reason) takes it.
+    await registry.drain(LEADER, "db-1", { reason: "disk", deadlineMs: 60_000, force: true }, { confirm: true });
+    // web-1 is emptier, but in another pool: nothing moves, and the drain says why.
+    const stalled = await until("the drain to read as stalled", () => registry.drainStatus(OPS, "db-1"), (d) => d.reason !== undefined);
+    expect(stalled).toMatchObject({ status: "draining", reason: "no schedulable node in pool p can take the remaining workloads" });
+    expect(stalled.blocking).toContain("workload:o0");
+    expect(await registry.listMoves(OPS)).toEqual([]);
+
+    // A peer of the pool joins: the workloads move, and the stall is cleared.
+    await registry.registerPeer(OPS, { id: "db-2", address: "db-2:80", pools: ["p"], roles: ["storage"] });
+    await until("db-1 to be empty", () => hosts.held.get("db-1")!.size, (n) => n === 0);
+    expect(hosts.held.get("db-2")!.size).toBe(2);
+    await until("the stall to clear", () => registry.drainStatus(OPS, "db-1"), (d) => d.reason === undefined);
+    const audit = await registry.queryAudit(OPS, { action: "drainStalled", limit: 100 });
+    expect(audit.items.map((e) => [e.actor, e.outcome])).toEqual([["control-plane", "ok"], ["control-plane", "ok"]]);
+  });
+
   it("deletes finished moves once they are past the retention, auditing each prune", async () => {
     const registry = await fleet(["a", "b"]);
     const hosts = hostsOf(registry, ["a", "b"]);

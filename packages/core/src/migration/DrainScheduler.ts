@@ -533,7 +533,7 @@ export class DrainScheduler {
       const to = this.#follow(w, node) ?? this.#leastLoaded(node);
       if (to === undefined) {
         d.blocking.push(id);
-        d.reason = "no schedulable node can take the remaining workloads";
+        d.reason = this.#samePool && node.pools.length > 0 ? `no schedulable node in pool ${node.pools.join(" or ")} can take the remaining workloads` : "no schedulable node can take the remaining workloads";
         break;
       }
       out.push(this.#plan(w, node, to, { target: node.id, epoch: d.record.epoch }));
