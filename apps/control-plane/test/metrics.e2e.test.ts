@@ -1,26 +1,10 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { api, serve, type Served } from "./e2e/serve.ts";
+import { describe, expect, it } from "vitest";
+import { api, serversPerTest } from "./e2e/serve.ts";
 
 const TOKEN = "metrics-e2e-admin-token-0123456789";
 
-let dir: string;
-const running: Served[] = [];
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "drainkit-metrics-"));
-});
-afterEach(async () => {
-  for (const s of running.splice(0)) {
-    if (s.proc.exitCode === null && s.proc.signalCode === null) {
-      s.proc.kill("SIGKILL");
-      await s.exited;
-    }
-  }
-  await rm(dir, { recursive: true, force: true });
-});
+const servers = serversPerTest("drainkit-metrics-");
 
 /** One sample of the text exposition, e.g. `sample(text, 'drainkit_workload_moves_total{outcome="done"}')`; undefined when absent. */
 function sample(text: string, series: string): number | undefined {
@@ -53,8 +37,7 @@ interface Move {
 
 describe("/metrics of drainkit serve", () => {
   it("counts the leader's workload moves: done and failed, none left in flight, one duration per served move", async () => {
-    const s = await serve(["--store", `sqlite:${join(dir, "drainkit.db")}`, "--move-batch", "2"], { DRAINKIT_ADMIN_TOKEN: TOKEN });
-    running.push(s);
+    const s = await servers.start(["--move-batch", "2"], { DRAINKIT_ADMIN_TOKEN: TOKEN });
     const scrape = async (): Promise<string> => (await fetch(`${s.url}/metrics`)).text();
     const call = async (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> => {
       const r = await api(s.url, TOKEN, method, path, body);

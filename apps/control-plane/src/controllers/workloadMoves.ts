@@ -106,6 +106,10 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
   const appliedPlacement = new Map<string, number>();
   /** Drains the scheduler refused for now (e.g. no other schedulable peer): retried on each tick. */
   const pendingDrains = new Map<string, { epoch: number; deadline: number }>();
+  /** Peers the scheduler holds a drain for (until resumed). */
+  const draining = new Set<string>();
+  /** Drains said to be stalled, with what was said (declared before the rebuild: buffered changes may touch it). */
+  const blockedSaid = new Map<string, { epoch: number; key: string }>();
   /** A child workload's owner, for the persisted move. */
   const owners = new Map<string, string>();
 
@@ -214,6 +218,8 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
       // A peer that left keeps nothing: its moves in flight fail and its workloads are no longer tracked.
       peerVersions.delete(id);
       phases.delete(id);
+      draining.delete(id);
+      blockedSaid.delete(id);
       if (scheduler.isSchedulable(id)) scheduler.setSchedulable(id, false);
       return;
     }
@@ -245,7 +251,10 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
       const current = scheduler.status(peer.id);
       if (drain !== undefined && peer.phase === "failed" && current?.status === "draining") scheduler.failDrain(peer.id, current.record.epoch, peer.status?.reason ?? "the drain failed");
       // Resumed (or the drain ended without one): the peer takes placements again if it is active.
-      if (drain === undefined && scheduler.status(peer.id) !== undefined) scheduler.resumeNode(peer.id);
+      if (drain === undefined && scheduler.status(peer.id) !== undefined) {
+        scheduler.resumeNode(peer.id);
+        draining.delete(peer.id);
+      }
     }
     scheduler.setSchedulable(peer.id, takesWork(peer.id));
   }
@@ -271,6 +280,7 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
     try {
       const started = scheduler.startDrain({ target, epoch, deadline });
       pendingDrains.delete(target);
+      draining.add(target);
       if (started.outcome === "started") logger.info({ peer: target, epoch, workloads: scheduler.loadOf(target) }, "moving workloads off a draining peer");
     } catch (error) {
       if (!pendingDrains.has(target)) logger.warn({ peer: target, epoch, err: messageOf(error) }, "cannot move workloads off this peer yet; retrying");
@@ -292,9 +302,11 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
       if (w.owner !== undefined) owners.set(w.id, w.owner);
       scheduler.addWorkload({ id: w.id, node: peerId, ...(w.owner === undefined ? {} : { owner: w.owner }) });
     }
+    let moving: Set<string> | undefined;
     for (const id of before) {
       if (now.has(id) || scheduler.ownerOf(id) !== peerId) continue;
-      if ([...waiting.values()].some((w) => w.move.workload === id)) continue;
+      moving ??= new Set([...waiting.values()].map((w) => w.move.workload));
+      if (moving.has(id)) continue;
       scheduler.removeWorkload(id);
       owners.delete(id);
     }
@@ -408,9 +420,9 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
    * it on the drain (`spec.drain.stalled`, shown as the drain's reason and
    * blocking workloads to operators), clearing it once the work moves again.
    */
-  const blockedSaid = new Map<string, { epoch: number; key: string }>();
   function reportBlocked(): void {
-    for (const id of phases.keys()) {
+    // Only peers with a drain can be stalled: runs on every step, so it must not walk the whole fleet.
+    for (const id of new Set([...draining, ...blockedSaid.keys()])) {
       const st = scheduler.status(id);
       const said = blockedSaid.get(id);
       if (st?.status === "draining" && st.reason !== undefined) {

@@ -1,10 +1,8 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { fakeAgents as startAgents, type PeerBody } from "./agents.ts";
-import { api, serve, type Served } from "./serve.ts";
+import { api, serve, serversPerTest } from "./serve.ts";
 
 interface RolloutBody {
   id: string;
@@ -13,26 +11,15 @@ interface RolloutBody {
   progress: { total: number; done: number; failed: number; inProgress: number; pending: number };
 }
 
-let dir: string;
 const fakeAgents = (url: string, token: string, ids: readonly string[]): AbortController => {
   const stop = startAgents(url, token, ids);
   agents.push(stop);
   return stop;
 };
-const running: Served[] = [];
 const agents: AbortController[] = [];
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "drainkit-rollout-"));
-});
-afterEach(async () => {
+const servers = serversPerTest("drainkit-rollout-");
+afterEach(() => {
   for (const a of agents.splice(0)) a.abort();
-  for (const s of running.splice(0)) {
-    if (s.proc.exitCode === null && s.proc.signalCode === null) {
-      s.proc.kill("SIGKILL");
-      await s.exited;
-    }
-  }
-  await rm(dir, { recursive: true, force: true });
 });
 
 /** Reads `event: rollout` data from an SSE response until `stop` aborts. */
@@ -66,8 +53,7 @@ async function until<T>(read: () => Promise<T>, done: (v: T) => boolean): Promis
 
 describe("rolling upgrade end to end (drainkit serve on SQLite)", () => {
   it("upgrades every selected peer one by one (the pool allows one down) through cordon, drain, upgrade, resume and healthy, streamed and audited", async () => {
-    const s = await serve(["--store", `sqlite:${join(dir, "drainkit.db")}`, "--pool", "web:maxUnavailable=1"]);
-    running.push(s);
+    const s = await servers.start(["--pool", "web:maxUnavailable=1"]);
     const token = s.adminToken!;
     const ids = ["web-1", "web-2", "web-3"];
     for (const id of ids) {
@@ -126,9 +112,8 @@ describe("rolling upgrade end to end (drainkit serve on SQLite)", () => {
   });
 
   it("stays paused across a leader crash, and the next leader continues the rollout where it stood on resume", async () => {
-    const store = `sqlite:${join(dir, "drainkit.db")}`;
-    const first = await serve(["--store", store]);
-    running.push(first);
+    const store = `sqlite:${join(servers.dir(), "drainkit.db")}`;
+    const first = servers.track(await serve(["--store", store]));
     const token = first.adminToken!;
     const ids = ["web-1", "web-2", "web-3"];
     for (const id of ids) await api(first.url, token, "PUT", `/control/peers/${id}`, { address: `${id}:80`, pools: ["web"], roles: ["edge"], metadata: { version: "1.0.0" } });
@@ -143,8 +128,7 @@ describe("rolling upgrade end to end (drainkit serve on SQLite)", () => {
     agentsOfFirst.abort();
     first.proc.kill("SIGKILL");
     await first.exited;
-    const second = await serve(["--store", store]);
-    running.push(second);
+    const second = servers.track(await serve(["--store", store]));
     await second.waitForLog((l) => l["msg"] === "continuing rollout where the last leader left it");
     fakeAgents(second.url, token, ids);
     expect((await api(second.url, token, "GET", "/control/upgrade")).body["state"]).toBe("paused");
@@ -161,8 +145,7 @@ describe("rolling upgrade end to end (drainkit serve on SQLite)", () => {
   });
 
   it("aborts between steps: the node whose drain was under way stays drained for an operator, the others are never touched", async () => {
-    const s = await serve(["--store", `sqlite:${join(dir, "drainkit.db")}`]);
-    running.push(s);
+    const s = await servers.start();
     const token = s.adminToken!;
     const ids = ["web-1", "web-2", "web-3"];
     for (const id of ids) await api(s.url, token, "PUT", `/control/peers/${id}`, { address: `${id}:80`, pools: ["web"], roles: ["edge"] });

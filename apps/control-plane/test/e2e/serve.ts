@@ -1,4 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach } from "vitest";
 import { fileURLToPath } from "node:url";
 
 const MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
@@ -89,4 +93,42 @@ export async function api(url: string, token: string, method: string, path: stri
   });
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+/**
+ * A fresh temporary directory for each test, and every server started through
+ * `start` (a SQLite store in that directory) or handed to `track` killed
+ * (SIGKILL) after the test, the directory removed. Call at module level.
+ */
+export function serversPerTest(prefix: string): {
+  /** This test's directory. */
+  readonly dir: () => string;
+  /** `drainkit serve` on `sqlite:<dir>/drainkit.db` with `args`, killed after the test. */
+  start(args?: readonly string[], env?: Record<string, string>): Promise<Served>;
+  /** Kills `s` after the test. */
+  track(s: Served): Served;
+} {
+  let dir = "";
+  const running: Served[] = [];
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), prefix));
+  });
+  afterEach(async () => {
+    for (const s of running.splice(0)) {
+      if (s.proc.exitCode === null && s.proc.signalCode === null) {
+        s.proc.kill("SIGKILL");
+        await s.exited;
+      }
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+  const track = (s: Served): Served => {
+    running.push(s);
+    return s;
+  };
+  return {
+    dir: () => dir,
+    track,
+    start: async (args = [], env = {}) => track(await serve(["--store", `sqlite:${join(dir, "drainkit.db")}`, ...args], env)),
+  };
 }

@@ -1,30 +1,12 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { api, serve, type Served } from "./serve.ts";
+import { describe, expect, it } from "vitest";
+import { api, serversPerTest, type Served } from "./serve.ts";
 
-let dir: string;
-const running: Served[] = [];
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "drainkit-cp-"));
-});
-afterEach(async () => {
-  for (const s of running.splice(0)) {
-    if (s.proc.exitCode === null && s.proc.signalCode === null) {
-      s.proc.kill("SIGKILL");
-      await s.exited;
-    }
-  }
-  await rm(dir, { recursive: true, force: true });
-});
+const servers = serversPerTest("drainkit-cp-");
 
-async function start(args: string[] = [], env: Record<string, string> = {}): Promise<Served> {
-  const s = await serve(["--store", `sqlite:${join(dir, "drainkit.db")}`, ...args], env);
-  running.push(s);
-  return s;
-}
+const start = (args: string[] = [], env: Record<string, string> = {}): Promise<Served> => servers.start(args, env);
 
 describe("drainkit serve on SQLite", () => {
   it("prints the URL and a fresh admin token once, serves the API, and keeps state and tokens across restarts", async () => {
@@ -85,8 +67,8 @@ describe("drainkit serve on SQLite", () => {
 
   it("accepts JWTs signed by a key in --jwks from --jwt-issuer, scopes from the scope claim", async () => {
     const { privateKey, publicKey } = await generateKeyPair("ES256");
-    await writeFile(join(dir, "jwks.json"), JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: "k1", alg: "ES256" }] }));
-    const s = await start(["--jwks", join(dir, "jwks.json"), "--jwt-issuer", "https://idp.test"]);
+    await writeFile(join(servers.dir(), "jwks.json"), JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: "k1", alg: "ES256" }] }));
+    const s = await start(["--jwks", join(servers.dir(), "jwks.json"), "--jwt-issuer", "https://idp.test"]);
     const jwt = await new SignJWT({ scope: "mesh.read" }).setProtectedHeader({ alg: "ES256", kid: "k1" }).setIssuer("https://idp.test").setSubject("carol").setExpirationTime("5m").sign(privateKey);
     expect((await api(s.url, jwt, "GET", "/control/peers")).status).toBe(200);
     const refused = await api(s.url, jwt, "POST", "/control/peers/web-1:cordon", { reason: "x" });
