@@ -136,14 +136,16 @@ export const controlApi: FastifyPluginAsync<ControlApiOptions> = async (app, opt
     const config = request.routeOptions.config as RouteConfig;
     const def = config.definition;
     const client = request.ip;
-    const wait = limiter.blockedFor(client);
-    if (wait > 0) {
-      return sendProblem(reply, problem("rate-limited", `Too many failed authentication attempts from ${client}; wait ${wait} s.`), { "retry-after": String(wait) });
-    }
     const header = request.headers.authorization;
     const match = typeof header === "string" ? bearer.exec(header) : null;
     const principal = match ? await authenticator.authenticate(match[1]!) : header === undefined ? certificatePrincipal(request) : undefined;
     if (!principal) {
+      // Only failures are limited: agents behind one NAT share an address, and a
+      // guesser next to them must never lock their valid tokens out.
+      const wait = limiter.blockedFor(client);
+      if (wait > 0) {
+        return sendProblem(reply, problem("rate-limited", `Too many failed authentication attempts from ${client}; wait ${wait} s, then retry with a valid token.`), { "retry-after": String(wait) });
+      }
       limiter.fail(client);
       await audit(undefined, def, request.params, "unauthenticated");
       if (def?.mutation) metrics?.mutations.inc({ action: def.action, outcome: "unauthenticated" });

@@ -199,6 +199,14 @@ describe("auth and audit", () => {
     expectProblem(limited, 429, "rate-limited");
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
   });
+
+  it("never blocks a valid token from an address that a guesser shares (agents behind one NAT)", async () => {
+    await api.close();
+    api = await startTestControlApi({ failureLimiter: { maxFailures: 3, windowMs: 60_000 } });
+    for (let i = 0; i < 5; i++) await call(api, "GET", "/control/peers", null, undefined, { authorization: "Bearer guess" });
+    expectProblem(await call(api, "GET", "/control/peers", null, undefined, { authorization: "Bearer guess" }), 429, "rate-limited");
+    expect((await call(api, "GET", "/control/peers", "mesh.read")).status).toBe(200);
+  });
 });
 
 describe("store failures", () => {
