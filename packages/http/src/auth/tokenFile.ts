@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { DrainkitError } from "@drainkit/core";
 import type { Principal, Scope } from "@drainkit/registry";
@@ -104,16 +104,57 @@ export async function openTokenFile(options: { path: string; adminToken?: string
       tokens = [...tokens.filter((t) => t.id !== "admin"), { id: "admin", sha256, scopes: ["mesh.admin"], createdAt: now().toISOString() }];
       await writeTokenFile(options.path, { version: 1, tokens });
     }
-  } else if (contents === undefined) {
+  } else if (!tokens.some((t) => t.scopes.includes("mesh.admin"))) {
+    // A first start, or a file that holds only agent tokens: without this the
+    // operator would have no way in at all.
     createdAdminToken = generateToken();
-    tokens = [{ id: "admin", sha256: hashToken(createdAdminToken), scopes: ["mesh.admin"], createdAt: now().toISOString() }];
+    const id = tokens.some((t) => t.id === "admin") ? `admin-${now().getTime()}` : "admin";
+    tokens = [...tokens, { id, sha256: hashToken(createdAdminToken), scopes: ["mesh.admin"], createdAt: now().toISOString() }];
     await writeTokenFile(options.path, { version: 1, tokens });
   }
   return {
-    authenticator: tokenAuthenticator(tokens),
+    authenticator: reloadingTokenAuthenticator(options.path, tokens),
     tokens,
     adminFromEnvironment: options.adminToken !== undefined,
     ...(createdAdminToken !== undefined ? { createdAdminToken } : {}),
+  };
+}
+
+/**
+ * Authenticates against the token file at `path` and follows its changes, so
+ * `drainkit token add` (or a removal) takes effect without a restart. The file
+ * is stat'ed at most once per `checkEveryMs` (default 1 s), on any request;
+ * a file that cannot be read or parsed keeps the last good set, so a bad edit
+ * never locks everyone out.
+ */
+export function reloadingTokenAuthenticator(path: string, initial: readonly TokenRecord[], checkEveryMs = 1000): Authenticator {
+  let current = tokenAuthenticator(initial);
+  let lastCheck = Date.now();
+  let seen: string | undefined;
+  let pending: Promise<void> | undefined;
+  const refresh = async (): Promise<void> => {
+    try {
+      const s = await stat(path);
+      const version = `${s.mtimeMs}:${s.size}:${s.ino}`;
+      if (seen === undefined) seen = version;
+      else if (version !== seen) {
+        current = tokenAuthenticator(parseTokenFile(await readFile(path, "utf8"), path).tokens);
+        seen = version;
+      }
+    } catch {
+      // Keep the last good set (see above).
+    }
+  };
+  void stat(path).then((s) => (seen ??= `${s.mtimeMs}:${s.size}:${s.ino}`), () => undefined);
+  return {
+    async authenticate(token) {
+      if (Date.now() - lastCheck >= checkEveryMs) {
+        lastCheck = Date.now();
+        pending ??= refresh().finally(() => (pending = undefined));
+      }
+      if (pending) await pending;
+      return current.authenticate(token);
+    },
   };
 }
 

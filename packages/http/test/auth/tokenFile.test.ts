@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { addToken, hashToken, openTokenFile } from "../../src/auth/tokenFile.ts";
+import { addToken, hashToken, openTokenFile, reloadingTokenAuthenticator } from "../../src/auth/tokenFile.ts";
 
 let dir: string;
 beforeEach(async () => {
@@ -43,9 +43,31 @@ describe("token file", () => {
     const path = join(dir, "tokens.json");
     const ci = await addToken(path, "ci", ["mesh.operate"]);
     const opened = await openTokenFile({ path });
-    expect(opened.createdAdminToken).toBeUndefined();
     expect(await opened.authenticator.authenticate(ci)).toEqual({ id: "ci", scopes: ["mesh.operate"] });
     await writeFile(path, JSON.stringify({ tokens: [{ id: "x", sha256: "nothex", scopes: ["mesh.read"] }] }));
     await expect(openTokenFile({ path })).rejects.toThrow(/malformed entry/);
+  });
+
+  it("gives the operator an admin token on a first start with a file that holds only agent tokens", async () => {
+    const path = join(dir, "tokens.json");
+    const agent = await addToken(path, "agent-web-1", ["mesh.agent"]);
+    const opened = await openTokenFile({ path });
+    expect(opened.createdAdminToken).toMatch(/^dk_/);
+    expect(await opened.authenticator.authenticate(opened.createdAdminToken!)).toEqual({ id: "admin", scopes: ["mesh.admin"] });
+    expect(await opened.authenticator.authenticate(agent)).toEqual({ id: "agent-web-1", scopes: ["mesh.agent"] });
+    expect((await openTokenFile({ path })).createdAdminToken).toBeUndefined();
+  });
+
+  it("follows the file: a token added or removed while the server runs takes effect without a restart", async () => {
+    const path = join(dir, "tokens.json");
+    const opened = await openTokenFile({ path });
+    const auth = reloadingTokenAuthenticator(path, opened.tokens, 0);
+    await auth.authenticate("dk_prime"); // the first look records the file's version
+    const ci = await addToken(path, "ci", ["mesh.operate"]);
+    expect(await auth.authenticate(ci)).toEqual({ id: "ci", scopes: ["mesh.operate"] });
+    await addToken(path, "ci", ["mesh.operate"]); // re-minting replaces (revokes) the old one
+    expect(await auth.authenticate(ci)).toBeUndefined();
+    await writeFile(path, "{ not json");
+    expect(await auth.authenticate(opened.createdAdminToken!)).toEqual({ id: "admin", scopes: ["mesh.admin"] });
   });
 });
