@@ -16,6 +16,16 @@ export function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
+/**
+ * The machine's own tools, as a user's shell finds them: no workspace
+ * node_modules/.bin (whose `node` is the pinned 24) on PATH.
+ */
+export function machineEnv(): NodeJS.ProcessEnv {
+  const env = userEnv();
+  env["PATH"] = (process.env["PATH"] ?? "").split(":").filter((d) => d !== "" && !d.includes("node_modules") && d !== dirname(NODE)).join(":");
+  return env;
+}
+
 export interface Ran {
   readonly status: number | null;
   readonly stdout: string;

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { TestProject } from "vitest/node";
 import { run, userEnv } from "./run.ts";
-import { publicPackages, tarballName } from "./workspace.ts";
+import { publicPackages, tarballName, WORKSPACE } from "./workspace.ts";
 
 export interface PackedPackage {
   readonly name: string;
@@ -39,16 +39,17 @@ export default function setup(project: TestProject): () => void {
   mkdirSync(tarballs);
   mkdirSync(app);
 
-  const packed: PackedPackage[] = publicPackages().map((pkg) => {
-    // pnpm pack applies publishConfig (dist exports, bins) and turns workspace:* into versions.
-    run("npx", ["-y", "pnpm@10.34.9", "pack", "--pack-destination", tarballs], { cwd: pkg.dir, env: { ...process.env } });
+  const packages = publicPackages();
+  // pnpm pack applies publishConfig (dist exports, bins) and turns workspace:* into versions.
+  run("npx", ["-y", "pnpm@10.34.9", "-r", ...packages.flatMap((p) => ["--filter", p.dir]), "pack", "--pack-destination", tarballs], { cwd: WORKSPACE, env: { ...process.env } });
+  const packed: PackedPackage[] = packages.map((pkg) => {
     const tarball = join(tarballs, tarballName(pkg.name, String(pkg.manifest["version"])));
     return { name: pkg.name, dir: pkg.dir, tarball, bytes: statSync(tarball).size };
   });
   const packedAt = performance.now();
 
   writeFileSync(join(app, "package.json"), `${JSON.stringify({ name: "drainkit-consumer", private: true, type: "module" }, null, 2)}\n`);
-  run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", `--node-version=${process.versions.node}`, ...packed.map((p) => p.tarball), ...CONSUMER_EXTRAS], {
+  run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", ...packed.map((p) => p.tarball), ...CONSUMER_EXTRAS], {
     cwd: app,
     env: userEnv(),
     timeoutMs: 540_000,
