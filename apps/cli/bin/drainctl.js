@@ -1,7 +1,4 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources through tsx's loader, so the same file works from
-// the workspace and from an installed package (Node will not strip types under node_modules).
-import { register } from "tsx/esm/api";
-
-register();
+// Workspace launcher: Node 24 runs the TypeScript sources as they are (they live outside
+// node_modules). The published package's `drainctl` is the compiled dist/main.js instead.
 await import("../src/main.ts");

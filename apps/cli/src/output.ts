@@ -6,11 +6,6 @@ export type OutputFormat = "table" | "json" | "yaml";
 
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ["table", "json", "yaml"];
 
-export function parseOutputFormat(v: string): OutputFormat {
-  if ((OUTPUT_FORMATS as readonly string[]).includes(v)) return v as OutputFormat;
-  throw usageError(`-o ${v}: expected one of ${OUTPUT_FORMATS.join(", ")}`);
-}
-
 /** Columns and rows of a table view; json and yaml print the resource itself. */
 export interface TableView {
   readonly head: readonly string[];

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, extname, join, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { Clock, PoolBudget } from "@drainkit/core";
 import { createFailureLimiter, PROBLEM_BASE, PROBLEM_CONTENT_TYPE, problem, type Authenticator, type Problem } from "@drainkit/http";
@@ -54,10 +55,20 @@ const TYPES: Readonly<Record<string, string>> = {
 
 const BUILD_HINT = "npx -y pnpm@10.34.9 turbo run build --filter=@drainkit/dashboard";
 
-/** Where `@drainkit/dashboard` writes its build. */
+/**
+ * Where the dashboard's files are: installed, the package build copied them to
+ * `dist/dashboard/` beside this module; in the workspace they are the `dist/`
+ * of the private `@drainkit/dashboard` package, which is not installed with us.
+ */
 export function dashboardDistDir(): string {
-  const require = createRequire(import.meta.url);
-  return join(dirname(require.resolve("@drainkit/dashboard/package.json")), "dist");
+  const bundled = fileURLToPath(new URL("./dashboard/", import.meta.url));
+  if (existsSync(join(bundled, "index.html"))) return bundled;
+  try {
+    const require = createRequire(import.meta.url);
+    return join(dirname(require.resolve("@drainkit/dashboard/package.json")), "dist");
+  } catch {
+    return bundled;
+  }
 }
 
 function notBuilt(dist: string): Problem {

@@ -2,7 +2,7 @@
 // registry's own types (type-only imports: nothing of the registry is bundled).
 import type { PoolBudget } from "@drainkit/registry";
 
-export type { AuditEntry, DrainStatus, MoveChange, NodePhase, Page, Peer, PoolBudget, Principal, RegistryChange, Rollout, RolloutChange, Scope, WorkloadMove } from "@drainkit/registry";
+export type { AuditEntry, MoveChange, Page, Peer, PoolBudget, RegistryChange, Rollout, RolloutChange, WorkloadMove } from "@drainkit/registry";
 
 /** What `GET /ui/api/session` answers: who the token is, and the pool budgets the server enforces. */
 export interface Session {

@@ -17,7 +17,7 @@ import type { PeerSource, RoutingChange, RoutingPeer } from "./source.ts";
 import { consistentHash, type ConsistentHashOptions } from "./strategies/consistentHash.ts";
 import { leastInFlight } from "./strategies/leastInFlight.ts";
 import { roundRobin } from "./strategies/roundRobin.ts";
-import type { Balancer, RoleView, RouteChange, RouteLease, RouteMember, RouterEvent, Strategy, StrategyName } from "./types.ts";
+import type { Balancer, RoleView, RouteChange, RouteLease, RouteMember, RouterEvent, Strategy } from "./types.ts";
 
 /** Options of {@link startRouter}: ports first, then settings. */
 export interface RouterOptions {
@@ -424,5 +424,3 @@ export async function startRouter(options: RouterOptions): Promise<Router> {
   await router.load();
   return router;
 }
-
-export type { StrategyName };

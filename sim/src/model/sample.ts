@@ -1,11 +1,6 @@
 import type { Random } from "@drainkit/core";
 import type { Span } from "../scenario/types.ts";
 
-/** A draw from an exponential distribution with the given mean. */
-export function exponential(random: Random, mean: number): number {
-  return -Math.log(1 - random.next()) * mean;
-}
-
 function normal(random: Random): number {
   const u1 = 1 - random.next();
   const u2 = random.next();

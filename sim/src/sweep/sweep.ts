@@ -4,6 +4,10 @@ import type { InvariantViolation } from "../model/invariants.ts";
 import type { Scenario } from "../scenario/types.ts";
 import { Simulation, type SimReport } from "../Simulation.ts";
 
+// Installed, this file is dist/sweep/sweep.js and its worker plain JavaScript; in the
+// workspace the worker is TypeScript and gets tsx, as the sources always have.
+const COMPILED = import.meta.url.endsWith(".js");
+
 /** What a sweep keeps of one seed's run. */
 export interface SeedResult {
   readonly seed: number;
@@ -99,9 +103,9 @@ export async function sweep(
     await Promise.all(
       Array.from({ length: workers }, () =>
         new Promise<void>((resolve, reject) => {
-          const worker = new Worker(new URL("./worker.ts", import.meta.url), {
+          const worker = new Worker(new URL(COMPILED ? "./worker.js" : "./worker.ts", import.meta.url), {
             workerData: { scenario, nodes: options.nodes },
-            execArgv: ["--import", "tsx"],
+            ...(COMPILED ? {} : { execArgv: ["--import", "tsx"] }),
           });
           const next = (): void => {
             const seed = queue.shift();

@@ -1,0 +1,66 @@
+// Packs every public package and installs the tarballs into a fresh project in
+// the system temp dir, far from the workspace's node_modules, as a user would:
+// npm, the tarball files, and their registry dependencies from the registry.
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import type { TestProject } from "vitest/node";
+import { run, userEnv } from "./run.ts";
+import { publicPackages, tarballName, WORKSPACE } from "./workspace.ts";
+
+export interface PackedPackage {
+  readonly name: string;
+  readonly dir: string;
+  readonly tarball: string;
+  readonly bytes: number;
+}
+
+export interface Consumer {
+  /** The installed project (has node_modules/@drainkit/*). */
+  readonly project: string;
+  readonly packed: readonly PackedPackage[];
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    consumer: Consumer;
+  }
+}
+
+/** Registry packages the consumer adds itself: the optional peers the `/testing` subpaths use. */
+const CONSUMER_EXTRAS = ["vitest@^5.1.1", "fast-check@^4.10.2", "@types/node@^24"];
+
+export default function setup(project: TestProject): () => void {
+  const started = performance.now();
+  const root = mkdtempSync(join(tmpdir(), "drainkit-consumer-"));
+  const tarballs = join(root, "tarballs");
+  const app = join(root, "app");
+  mkdirSync(tarballs);
+  mkdirSync(app);
+
+  const packages = publicPackages();
+  // pnpm pack applies publishConfig (dist exports, bins) and turns workspace:* into versions.
+  run("npx", ["-y", "pnpm@10.34.9", "-r", ...packages.flatMap((p) => ["--filter", p.dir]), "pack", "--pack-destination", tarballs], { cwd: WORKSPACE, env: { ...process.env } });
+  const packed: PackedPackage[] = packages.map((pkg) => {
+    const tarball = join(tarballs, tarballName(pkg.name, String(pkg.manifest["version"])));
+    return { name: pkg.name, dir: pkg.dir, tarball, bytes: statSync(tarball).size };
+  });
+  const packedAt = performance.now();
+
+  writeFileSync(join(app, "package.json"), `${JSON.stringify({ name: "drainkit-consumer", private: true, type: "module" }, null, 2)}\n`);
+  run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", ...packed.map((p) => p.tarball), ...CONSUMER_EXTRAS], {
+    cwd: app,
+    env: userEnv(),
+    timeoutMs: 540_000,
+  });
+  const installedAt = performance.now();
+
+  console.log(`consumer: packed ${packed.length} packages in ${((packedAt - started) / 1000).toFixed(1)} s, installed in ${((installedAt - packedAt) / 1000).toFixed(1)} s (${app})`);
+  project.provide("consumer", { project: app, packed });
+
+  return () => {
+    console.log(`consumer test: ${((performance.now() - started) / 1000).toFixed(1)} s in all`);
+    if (process.env["DRAINKIT_KEEP_CONSUMER"] === undefined) rmSync(root, { recursive: true, force: true });
+  };
+}
