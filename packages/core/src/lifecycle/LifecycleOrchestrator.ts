@@ -1,4 +1,4 @@
-import { isDrainkitError } from "../errors.ts";
+import { isDrainkitError } from "../errors/DrainkitError.ts";
 import type { Clock } from "../ports/clock.ts";
 import { nullEventSink, type EventSink } from "../ports/events.ts";
 import { silentLogger, type Logger } from "../ports/logger.ts";

@@ -1,7 +1,7 @@
 import type { Clock } from "../ports/clock.ts";
 import type { EventSink } from "../ports/events.ts";
 import { nullEventSink } from "../ports/events.ts";
-import { DrainLimitError, NodeNotInFleetError, OnlySchedulableNodeError } from "./errors.ts";
+import { DrainLimitError, NodeNotInFleetError, LastSchedulableNodeError } from "./errors.ts";
 import { LoadHeap } from "./LoadHeap.ts";
 import type {
   DrainRemaining,
@@ -282,7 +282,7 @@ export class DrainScheduler {
   /**
    * Starts draining `target`. Refused with {@link DrainLimitError} when its
    * scope already drains `maxDrainsPerScope` targets, and with
-   * {@link OnlySchedulableNodeError} when no other node could take its work.
+   * {@link LastSchedulableNodeError} when no other node could take its work.
    * A newer epoch replaces the current drain; an older one is ignored.
    */
   startDrain(request: FleetDrainRequest): DrainStart {
@@ -296,7 +296,7 @@ export class DrainScheduler {
     const busy: string[] = [];
     for (const d of this.#active) if (d.record.scope === node.scope && d.record.target !== node.id) busy.push(d.record.target);
     if (busy.length >= this.#maxDrainsPerScope) throw new DrainLimitError(node.id, node.scope, busy, this.#maxDrainsPerScope);
-    if (this.#eligible - (this.#isEligible(node) ? 1 : 0) <= 0) throw new OnlySchedulableNodeError(node.id);
+    if (this.#eligible - (this.#isEligible(node) ? 1 : 0) <= 0) throw new LastSchedulableNodeError(node.id);
     const record: FleetDrainRecord = {
       target: node.id,
       epoch: request.epoch ?? node.lastEpoch + 1,

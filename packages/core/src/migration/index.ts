@@ -9,5 +9,5 @@ export type {
   PlannedMove,
   Workload,
 } from "./types.ts";
-export { DrainLimitError, NodeNotInFleetError, OnlySchedulableNodeError } from "./errors.ts";
+export { DrainLimitError, NodeNotInFleetError, LastSchedulableNodeError } from "./errors.ts";
 export { DrainScheduler, type BalanceOptions, type DrainSchedulerOptions, type DrainStart } from "./DrainScheduler.ts";
