@@ -104,6 +104,7 @@ export const NEXT_BY_CODE: Readonly<Partial<Record<ErrorCode, string>>> = {
   "forbidden": "Use a token that carries the scope named above (drainkit token add <id> --scope <scope> on the server).",
   "confirmation-required": "Run it again and confirm at the prompt, or pass --yes.",
   "invalid-transition": "See where the peer is: drainctl peers get <peer>",
+  "rollout-invalid-transition": "See where the rollout is: drainctl rollout status",
   "pool-depletion": "Wait for other members of the pool to come back (drainctl peers list --pool <pool>), or have an admin pass --force with a --reason.",
   "only-schedulable-node": "Bring another node of that role back first: drainctl peers resume <other-peer>",
   "last-active-cluster": "Promote another cluster first: drainctl clusters promote <cluster>",

@@ -32,7 +32,7 @@ describe("rollouts in the registry", () => {
     const ended = await registry.recordRolloutStep(admin, r.id, { state: "completed" });
     expect(ended.value).toMatchObject({ state: "completed", finishedAt: clock.now() });
     expect((await registry.recordRolloutStep(admin, r.id, { state: "running" })).changed).toBe(false);
-    await expect(registry.pauseRollout(operator, undefined)).rejects.toMatchObject({ code: "invalid-transition" });
+    await expect(registry.pauseRollout(operator, undefined)).rejects.toMatchObject({ code: "rollout-invalid-transition" });
     expect((await registry.getRollout(reader)).state).toBe("completed");
   });
 
