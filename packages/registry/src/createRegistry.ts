@@ -84,7 +84,7 @@ import type {
   IdempotencySweep,
   CordonInput,
   DrainInput,
-  DrainRequest,
+  DrainSpec,
   DrainStall,
   DrainStallReport,
   DrainRecord,
@@ -1219,7 +1219,7 @@ class StoreRegistry implements Registry {
         reason === undefined ? undefined : { reason, workloads, since: drain.stalled?.reason === reason ? drain.stalled.since : now };
       if (stalled?.reason === drain.stalled?.reason && same(stalled?.workloads, drain.stalled?.workloads)) return this.#keepPeer(record);
       const { stalled: _was, ...rest } = drain;
-      const next: DrainRequest = stalled === undefined ? rest : { ...rest, stalled };
+      const next: DrainSpec = stalled === undefined ? rest : { ...rest, stalled };
       return this.#writePeer(record, version, { ...record, drain: next, generation: record.generation + 1, updatedAt: now });
     });
   }

@@ -39,7 +39,7 @@ export interface FleetView {
  * What is persisted for one drain: the target, its epoch, when it started and
  * its deadline (epoch milliseconds). A scheduler rebuilt from these records and
  * the observed placement continues every drain where it stood. (The Fleet
- * issue's `DrainRecord`; named apart from the role machine's drain record.)
+ * issue's `DrainRecord`; named apart from the role machine's `RoleDrain`.)
  */
 export interface FleetDrainRecord {
   readonly target: string;

@@ -2,7 +2,7 @@ export { type RolePhase, type NodePhase, ROLE_PHASES, PREDEFINED_ROLES, derivePh
 export { type RoleEvent, type RoleEventType } from "./RoleEvent.ts";
 export {
   type Cordon,
-  type DrainRecord,
+  type RoleDrain,
   type RoleState,
   type RoleEffect,
   type Transition,

@@ -11,7 +11,7 @@ export interface Cordon {
 }
 
 /** The drain a role is in (present while draining, drained or failed). */
-export interface DrainRecord {
+export interface RoleDrain {
   readonly epoch: number;
   readonly reason: string;
   /** Epoch milliseconds by which in-flight work must be finished, or the drain fails. */
@@ -32,7 +32,7 @@ export interface RoleState {
   /** Held cordons, at most one per owner. */
   readonly cordons: readonly Cordon[];
   /** Present exactly when `phase` is draining, drained or failed. */
-  readonly drain?: DrainRecord;
+  readonly drain?: RoleDrain;
 }
 
 
@@ -170,7 +170,7 @@ function uncordon(state: RoleState, owner: string): Transition<RoleState> {
 }
 
 function startDrain(state: RoleState, event: Extract<RoleEvent, { type: "drain" }>, epoch: number): RoleState {
-  let drain: DrainRecord = { epoch, reason: event.reason, deadline: event.deadline };
+  let drain: RoleDrain = { epoch, reason: event.reason, deadline: event.deadline };
   if (event.owner !== undefined) drain = { ...drain, owner: event.owner };
   if (event.expiresAt !== undefined) drain = { ...drain, expiresAt: event.expiresAt };
   return { role: state.role, phase: "draining", epoch, cordons: state.cordons, drain };
