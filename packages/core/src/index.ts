@@ -6,7 +6,7 @@ export * from "./ports/index.ts";
 export * from "./errors/index.ts";
 export * from "./budget/index.ts";
 export * from "./state/index.ts";
-export * from "./migration/index.ts";
+export * from "./scheduler/index.ts";
 export * from "./drain/index.ts";
 export * from "./lifecycle/index.ts";
 export * from "./rollout/index.ts";

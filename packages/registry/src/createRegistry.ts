@@ -1597,11 +1597,11 @@ function errorRecord(error: unknown): NonNullable<IdempotencyRecord["error"]> {
  * can run it on virtual time.
  *
  * @example
- * import { createMemoryStore, createRegistry } from "@drainkit/registry";
+ * import { makeMemoryStore, createRegistry } from "@drainkit/registry";
  * import { systemClock } from "@drainkit/core";
  *
  * const registry = createRegistry({
- *   store: createMemoryStore(),
+ *   store: makeMemoryStore(),
  *   clock: systemClock(),
  *   pools: [{ name: "web", minAvailable: 2 }],
  * });

@@ -109,7 +109,7 @@ export function drainStatusOf(peer: Peer): DrainStatus {
     ...drain.roles.filter((r) => peer.phases[r] === "draining").map((r) => `role:${r}`),
     ...Object.entries(inFlightBy).filter(([, n]) => n > 0).map(([p]) => `participant:${p}`),
   ];
-  // The control plane's move planner says when the drain cannot progress (e.g. its workloads have nowhere to go).
+  // The control plane's drain scheduler says when the drain cannot progress (e.g. its workloads have nowhere to go).
   const stalled = !failed && !drained ? drain.stalled : undefined;
   if (stalled !== undefined) blocking.push(...stalled.workloads.map((w) => `workload:${w}`));
   const reason = failed ? (status?.reason ?? "the drain missed its deadline or a participant failed") : stalled?.reason;

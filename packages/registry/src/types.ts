@@ -62,7 +62,7 @@ export interface DrainSpec {
   /** True when an admin forced it past a pool budget. */
   readonly forced?: boolean;
   /**
-   * Set by the control plane's move planner while the drain cannot progress
+   * Set by the control plane's drain scheduler while the drain cannot progress
    * (e.g. no peer of its pools can take its workloads), cleared once it can.
    */
   readonly stalled?: DrainStall;

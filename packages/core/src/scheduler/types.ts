@@ -94,7 +94,7 @@ export interface FleetDrainStatus {
 }
 
 /** Events the scheduler emits. */
-export type MigrationEvent =
+export type DrainSchedulerEvent =
   | { readonly type: "fleet-drain-started"; readonly record: FleetDrainRecord }
   | { readonly type: "fleet-drain-progress"; readonly target: string; readonly epoch: number; readonly remaining: DrainRemaining }
   | { readonly type: "fleet-drain-completed"; readonly target: string; readonly epoch: number }

@@ -10,7 +10,7 @@ import type {
   FleetDrainStatus,
   FleetNode,
   FleetView,
-  MigrationEvent,
+  DrainSchedulerEvent,
   PlannedMove,
   Workload,
 } from "./types.ts";
@@ -53,7 +53,7 @@ export interface DrainSchedulerOptions {
    * database shard never lands on a web server. `"any"`: any schedulable node.
    */
   readonly destinations?: "same-pool" | "any";
-  readonly events?: EventSink<MigrationEvent>;
+  readonly events?: EventSink<DrainSchedulerEvent>;
 }
 
 /** The answer to {@link DrainScheduler.startDrain}. */
@@ -120,7 +120,7 @@ const DEFAULT_SCOPE = "default";
  */
 export class DrainScheduler {
   readonly #clock: Clock;
-  readonly #events: EventSink<MigrationEvent>;
+  readonly #events: EventSink<DrainSchedulerEvent>;
   readonly #batchSize: number;
   readonly #maxDrainsPerScope: number;
   readonly #awaitIdle: boolean;

@@ -5,7 +5,7 @@ export type {
   FleetDrainStatus,
   FleetNode,
   FleetView,
-  MigrationEvent,
+  DrainSchedulerEvent,
   PlannedMove,
   Workload,
 } from "./types.ts";
