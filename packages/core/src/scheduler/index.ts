@@ -10,4 +10,5 @@ export type {
   Workload,
 } from "./types.ts";
 export { DrainLimitError, NodeNotInFleetError, LastSchedulableNodeError } from "./errors.ts";
-export { DrainScheduler, type BalanceOptions, type DrainSchedulerOptions, type DrainStart } from "./DrainScheduler.ts";
+export { DrainScheduler } from "./DrainScheduler.ts";
+export type { BalanceOptions, DrainSchedulerOptions, DrainStart } from "./DrainSchedulerOptions.ts";
