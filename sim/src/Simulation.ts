@@ -13,7 +13,7 @@ import {
   type DrainSchedulerOptions,
   type FleetDrainRecord,
   type GuardFleetView,
-  type MigrationEvent,
+  type DrainSchedulerEvent,
   type NodeEvent,
   type PlannedMove,
   type PoolBudget,
@@ -198,7 +198,7 @@ export class Simulation {
   readonly #upGen: Int32Array;
   #controlPlaneUp = true;
   readonly #deferred: [number, number, number][] = [];
-  readonly #schedulerEvents: MigrationEvent[] = [];
+  readonly #schedulerEvents: DrainSchedulerEvent[] = [];
   readonly #tail: TraceRecord[] = [];
   readonly #hash = createHash("sha256");
   readonly #samples: Sample[] = [];

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CapacityGuard, DrainScheduler, type DrainSchedulerOptions, type MigrationEvent } from "@drainkit/core";
+import { CapacityGuard, DrainScheduler, type DrainSchedulerOptions, type DrainSchedulerEvent } from "@drainkit/core";
 import { scenarioToYaml, validateScenario } from "../src/scenario/load.ts";
 import { Simulation, type GuardPort, type SimulationOptions } from "../src/Simulation.ts";
 import { humanSummary, jsonReport } from "../src/report/summary.ts";
@@ -25,7 +25,7 @@ const earlyScheduler = (options: DrainSchedulerOptions): DrainScheduler => {
   return new DrainScheduler({
     ...options,
     events: {
-      emit: (e: MigrationEvent) => {
+      emit: (e: DrainSchedulerEvent) => {
         sink.emit(e);
         if (e.type === "fleet-drain-started") sink.emit({ type: "fleet-drain-completed", target: e.record.target, epoch: e.record.epoch });
       },

@@ -1,3 +1,5 @@
+import { httpStatusFor, isErrorCode, type ErrorCode } from "@drainkit/core";
+
 /**
  * Exit codes by class, so scripts can branch on what went wrong without
  * parsing text: usage 2, not found 3, conflict or precondition 4, auth 5,
@@ -47,33 +49,70 @@ export interface Problem {
   readonly details?: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * The exit class of every HTTP status core's error catalogue uses (the
+ * catalogue gives each code its status; `test/errorMappings.test.ts` fails
+ * when a code's status is missing here).
+ */
+export const EXIT_BY_STATUS: Readonly<Record<number, ExitCode>> = {
+  400: EXIT.usage,
+  401: EXIT.auth,
+  403: EXIT.auth,
+  404: EXIT.notFound,
+  409: EXIT.conflict,
+  410: EXIT.usage,
+  412: EXIT.conflict,
+  413: EXIT.usage,
+  415: EXIT.usage,
+  428: EXIT.conflict,
+  // 429 only answers repeated bad tokens, so it is an auth problem to the user.
+  429: EXIT.auth,
+  500: EXIT.unavailable,
+  501: EXIT.unavailable,
+  503: EXIT.unavailable,
+  504: EXIT.unavailable,
+  507: EXIT.unavailable,
+};
+
 /** Maps an HTTP status to the exit-code class a user scripts against. */
 export function exitCodeForStatus(status: number): ExitCode {
-  if (status === 401 || status === 403) return EXIT.auth;
-  if (status === 404) return EXIT.notFound;
-  if (status === 409 || status === 412 || status === 428) return EXIT.conflict;
-  // 429 only answers repeated bad tokens, so it is an auth problem to the user.
-  if (status === 429) return EXIT.auth;
+  const known = EXIT_BY_STATUS[status];
+  if (known !== undefined) return known;
+  // A status no catalogue code uses (a proxy's, say): classify by its class.
   if (status >= 400 && status < 500) return EXIT.usage;
   return EXIT.unavailable;
+}
+
+/**
+ * The exit class for an error code, through the HTTP status core's catalogue
+ * gives it (`unavailable` for a code it does not know).
+ *
+ * @example
+ * exitCodeForCode("etag-mismatch"); // EXIT.conflict (HTTP 412)
+ */
+export function exitCodeForCode(code: string): ExitCode {
+  return exitCodeForStatus(httpStatusFor(code));
 }
 
 /**
  * The server's `next` speaks HTTP ("GET /control/peers"); an operator at a
  * shell wants the drainctl command that does it.
  */
-const NEXT_BY_CODE: Readonly<Record<string, string>> = {
+export const NEXT_BY_CODE: Readonly<Partial<Record<ErrorCode, string>>> = {
   "not-found": "Check the id: drainctl peers list (or drainctl clusters list).",
   "unauthenticated": "Pass --token, set DRAINCTL_TOKEN, or save one: drainctl context set <name> --server <url> --token <token> --use",
   "forbidden": "Use a token that carries the scope named above (drainkit token add <id> --scope <scope> on the server).",
   "confirmation-required": "Run it again and confirm at the prompt, or pass --yes.",
   "invalid-transition": "See where the peer is: drainctl peers get <peer>",
+  "rollout-invalid-transition": "See where the rollout is: drainctl rollout status",
   "pool-depletion": "Wait for other members of the pool to come back (drainctl peers list --pool <pool>), or have an admin pass --force with a --reason.",
   "only-schedulable-node": "Bring another node of that role back first: drainctl peers resume <other-peer>",
   "last-active-cluster": "Promote another cluster first: drainctl clusters promote <cluster>",
   "etag-mismatch": "Someone changed it meanwhile; run the command again.",
   "rate-limited": "Wait a little, then use a valid token.",
   "rollout-in-progress": "Follow it with drainctl rollout status --wait, or stop it with drainctl rollout abort.",
+  "move-state-conflict": "See where the move is: drainctl moves list --peer <peer>",
+  "move-plan-conflict": "Plan the move under a new id; drainctl moves list shows the existing one.",
 };
 
 /** A problem+json answer from the server. */
@@ -84,7 +123,7 @@ export class ProblemError extends CliError {
   constructor(status: number, problem: Problem) {
     const fields = (problem.errors ?? []).map((e) => `${e.field ?? "?"}: ${e.message ?? "invalid"}`);
     const detail = [problem.detail ?? `HTTP ${status}`, ...fields.map((f) => `  ${f}`)].join("\n");
-    super(problem.title ?? `HTTP ${status}`, detail, exitCodeForStatus(status), (problem.code !== undefined ? NEXT_BY_CODE[problem.code] : undefined) ?? problem.next);
+    super(problem.title ?? `HTTP ${status}`, detail, exitCodeForStatus(status), (problem.code !== undefined && isErrorCode(problem.code) ? NEXT_BY_CODE[problem.code] : undefined) ?? problem.next);
     this.name = "ProblemError";
     this.problem = problem;
     this.status = status;

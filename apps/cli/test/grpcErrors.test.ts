@@ -1,14 +1,15 @@
+import { catalogue } from "@drainkit/core";
 import { problem } from "@drainkit/http";
 import { ControlError } from "@drainkit/grpc";
 import { describe, expect, it } from "vitest";
 import { EXIT, ProblemError } from "../src/errors.ts";
-import { cliErrorFromGrpc, REST_CAUSES } from "../src/grpcErrors.ts";
+import { cliErrorFromGrpc } from "../src/grpcErrors.ts";
 
 describe("cliErrorFromGrpc", () => {
   it("knows every code with the status, title and next step the REST API answers", () => {
-    for (const [code, cause] of Object.entries(REST_CAUSES)) {
+    for (const [code, { status, title, next }] of Object.entries(catalogue)) {
       const rest = problem(code, "x");
-      expect({ code, ...cause }).toEqual({ code, status: rest.status, title: rest.title, next: rest.next });
+      expect({ code, status, title, next }).toEqual({ code, status: rest.status, title: rest.title, next: rest.next });
     }
   });
 

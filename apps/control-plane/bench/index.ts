@@ -68,5 +68,5 @@ if (etcd) {
   }
 }
 
-// Draining a peer of 1 000 and 10 000 workloads through the leader's move planner.
+// Draining a peer of 1 000 and 10 000 workloads through the leader's drain scheduler.
 await import("./workloadMoves.ts");

@@ -1,5 +1,5 @@
 // Drains one peer holding N workloads (owners and their children) across a
-// fleet of 10 peers: the leader's move planner persisting every move through
+// fleet of 10 peers: the leader's drain scheduler persisting every move through
 // the registry (audited) and in-process hosts playing the agents, on the memory
 // store and on SQLite (a temp file), beside core's DrainScheduler doing the
 // same moves with no registry at all, measured in the same process. The ratio
@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DrainScheduler, silentLogger, systemClock } from "@drainkit/core";
-import { createMemoryStore, createRegistry, type PlacedWorkload, type Principal, type RegistryStore } from "@drainkit/registry";
+import { makeMemoryStore, createRegistry, type PlacedWorkload, type Principal, type RegistryStore } from "@drainkit/registry";
 import { makeSqliteStore } from "@drainkit/store-sqlite";
 import { figure } from "@drainkit/bench";
 import { startWorkloadMoves } from "../src/controllers/workloadMoves.ts";
@@ -119,7 +119,7 @@ for (const n of SIZES) {
   figure(`control-plane.workload-moves.core.n${n}`, baseline, "moves/s", { drainMs: Math.round(baselineMs * 10) / 10, workloads: n, peers: PEERS.length });
 
   if (STORES.has("memory")) {
-    const memory = await planned(createMemoryStore(), n);
+    const memory = await planned(makeMemoryStore(), n);
     figure(`control-plane.workload-moves.memory.n${n}`, (n * 1000) / memory.ms, "moves/s", { baseline, drainMs: Math.round(memory.ms), slowdown: Math.round(memory.ms / baselineMs), workloads: n, peers: PEERS.length, batch: BATCH });
   }
   if (!STORES.has("sqlite")) continue;

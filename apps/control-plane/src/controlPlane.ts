@@ -52,7 +52,7 @@ export interface ControlPlaneOptions {
   readonly pools?: readonly PoolBudget[];
   /** Clusters known from configuration (`--cluster east:active`); stored on the first write. */
   readonly clusters?: readonly DeclaredCluster[];
-  /** The leader's workload move planner: moves in flight per draining peer, and how long a destination gets to serve a moved workload. */
+  /** The leader's drain scheduler: moves in flight per draining peer, and how long a destination gets to serve a moved workload. */
   readonly moves?: { readonly batchSize?: number; readonly moveTimeoutMs?: number; readonly tickMs?: number };
   /** How long an Idempotency-Key's record counts (ms); the leader deletes expired ones every minute. Default 24 h. */
   readonly idempotencyTtlMs?: number;

@@ -31,7 +31,7 @@ const planner = (registry: Registry, term: string, metrics?: WorkloadMoveMetrics
   startPlanner(registry, term, { ...(metrics ? { metrics } : {}), ...extra });
 
 
-describe("the move planner's metrics hooks", () => {
+describe("the drain scheduler's metrics hooks", () => {
   it("count what the registry persisted: each done and failed move once, a duration per served move, nothing left in flight", async () => {
     const registry = await fleet(["a", "b", "c", "d"]);
     const hosts = new InProcessHosts(registry, ["a", "b", "c", "d"], { refuse: new Set(["b"]) });

@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { silentLogger, systemClock } from "@drainkit/core";
-import { createMemoryStore, createRegistry, type Principal, type Registry, type RegistryStore } from "@drainkit/registry";
+import { makeMemoryStore, createRegistry, type Principal, type Registry, type RegistryStore } from "@drainkit/registry";
 import { afterEach } from "vitest";
 import { startWorkloadMoves, type WorkloadMoves, type WorkloadMovesOptions } from "../src/controllers/workloadMoves.ts";
 
-// What the workload-move planner tests share: a registry with a fleet, the
+// What the drain scheduler tests share: a registry with a fleet, the
 // leader's planner (stopped after each test) and a wait for a condition.
 // The hosts that play the agents are `InProcessHosts` in ../bench/hosts.ts.
 
@@ -22,7 +22,7 @@ export function afterThisTest(fn: () => void): void {
 }
 
 /** A registry (pool `p`, at least one member available) with the peers `ids` registered. */
-export async function fleet(ids: readonly string[], store: RegistryStore = createMemoryStore()): Promise<Registry> {
+export async function fleet(ids: readonly string[], store: RegistryStore = makeMemoryStore()): Promise<Registry> {
   const registry = createRegistry({ store, clock: systemClock(), pools: [{ name: "p", minAvailable: 1 }] });
   for (const id of ids) await registry.registerPeer(OPS, { id, address: `${id}:80`, pools: ["p"], roles: ["storage"] });
   return registry;

@@ -12,7 +12,7 @@ import { DrainkitError } from "@drainkit/core";
  *   throw e;
  * });
  */
-export class ControlPlaneError extends DrainkitError {
+export class ControlPlaneError extends DrainkitError<string> {
   readonly status: number;
   constructor(status: number, code: string, message: string, options: { retryable: boolean; details?: Record<string, unknown>; cause?: unknown }) {
     super(code, message, options);

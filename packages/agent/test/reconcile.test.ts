@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createCountingParticipant, NodeDrainCoordinator } from "@drainkit/core";
 import { flushMicrotasks, SeededRandom, SimulatedClock } from "@drainkit/core/testing";
-import type { DrainRequest, Peer, RegistryChange, StatusReport } from "@drainkit/registry";
+import type { DrainSpec, Peer, RegistryChange, StatusReport } from "@drainkit/registry";
 import { DrainAgent, type AgentEvent, type ControlPlaneClient, type StreamState } from "../src/index.ts";
 
 // The reconcile rules and the polling fallback on virtual time, with an
@@ -49,7 +49,7 @@ function fakeControlPlane(clock: SimulatedClock) {
     polls,
     stream,
     /** Writes a new spec: pushed on the stream when `push`, else only visible to polls. */
-    setSpec(drain: DrainRequest | undefined, push = true): void {
+    setSpec(drain: DrainSpec | undefined, push = true): void {
       version++;
       peer = { ...peer, version, spec: { cordons: {}, ...(drain === undefined ? {} : { drain }) } };
       if (push) stream.onChange?.({ revision: ++revision, kind: "peer", id: "web-1", value: peer });
@@ -57,7 +57,7 @@ function fakeControlPlane(clock: SimulatedClock) {
   };
 }
 
-const drainAt = (epoch: number, deadline: number): DrainRequest => ({ epoch, deadline, roles: ["edge"], reason: `upgrade ${epoch}`, requestedAt: 0, requestedBy: "ops" });
+const drainAt = (epoch: number, deadline: number): DrainSpec => ({ epoch, deadline, roles: ["edge"], reason: `upgrade ${epoch}`, requestedAt: 0, requestedBy: "ops" });
 
 async function setup(seed: number) {
   const clock = new SimulatedClock({ start: Date.UTC(2026, 0, 1) });

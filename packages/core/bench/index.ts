@@ -4,5 +4,5 @@ import "./lifecycle.ts";
 import "./state.ts";
 import "./drain.ts";
 import "./budget.ts";
-import "./migration.ts";
+import "./scheduler.ts";
 import "./rollout.ts";

@@ -3,10 +3,10 @@
  * randomness arrive through the Clock and Random ports.
  */
 export * from "./ports/index.ts";
-export { DrainkitError, isDrainkitError, type DrainkitErrorOptions } from "./errors.ts";
+export * from "./errors/index.ts";
 export * from "./budget/index.ts";
 export * from "./state/index.ts";
-export * from "./migration/index.ts";
+export * from "./scheduler/index.ts";
 export * from "./drain/index.ts";
 export * from "./lifecycle/index.ts";
 export * from "./rollout/index.ts";

@@ -35,7 +35,7 @@ import {
   peerFromWire,
   peerPlacementFromWire,
   placementToWire,
-  type ControlChange,
+  type WatchEventsChange,
   type Wire,
 } from "./convert.ts";
 import { controlErrorFrom } from "./errors.ts";
@@ -53,14 +53,14 @@ export interface ControlClientOptions {
   readonly channelOptions?: grpc.ChannelOptions;
 }
 
-export type { ControlChange } from "./convert.ts";
+export type { WatchEventsChange } from "./convert.ts";
 
 /** What {@link ControlClient.watchEvents} resumes from and filters on. */
 export interface WatchEventsOptions {
   /** Changes after this revision; omitted: from now. After a broken stream, pass the last revision seen. */
   readonly fromRevision?: number;
   /** Omitted or empty: every kind (rolling-upgrade changes are REST only). */
-  readonly kinds?: readonly ControlChange["kind"][];
+  readonly kinds?: readonly WatchEventsChange["kind"][];
   /**
    * Only this peer's changes and the moves from or to it (other kinds
    * unchanged), as REST's `?peer=`. An agent may only name its own peer
@@ -119,7 +119,7 @@ export interface ControlClient {
    * runs once when the stream ends for any other reason (a `ControlError`, e.g.
    * `unavailable` when the server drains): reconnect with the last revision seen.
    */
-  watchEvents(options: WatchEventsOptions, onChange: (change: ControlChange) => void, onEnd?: (error?: Error) => void): { close(): void };
+  watchEvents(options: WatchEventsOptions, onChange: (change: WatchEventsChange) => void, onEnd?: (error?: Error) => void): { close(): void };
   /** Closes the channel. */
   close(): void;
 }

@@ -20,7 +20,7 @@ import {
   type RolloutChange,
   type Scope,
 } from "@drainkit/registry";
-import { changeToWire, configToWire, moveToWire, optionsFromWire, outcomeToWire, peerPlacementToWire, peerToWire, placementFromWire, type ControlChange, type Wire } from "./convert.ts";
+import { changeToWire, configToWire, moveToWire, optionsFromWire, outcomeToWire, peerPlacementToWire, peerToWire, placementFromWire, type WatchEventsChange, type Wire } from "./convert.ts";
 import { toServiceError } from "./errors.ts";
 import { controlServiceDefinition } from "./proto.ts";
 import { fromStruct, type WireStruct } from "./struct.ts";
@@ -240,7 +240,7 @@ const unaryRpcs: Readonly<Record<string, RpcDefinition>> = {
 
 const WATCH: RpcDefinition = { action: "watchEvents", anyOf: READ, target: () => "events", handle: async () => ({}) };
 /** What WatchEvents can carry; rolling-upgrade changes have no message here and stay REST's. */
-const WATCH_KINDS: ReadonlySet<string> = new Set<ControlChange["kind"]>(["peer", "cluster", "config", "audit", "move"]);
+const WATCH_KINDS: ReadonlySet<string> = new Set<WatchEventsChange["kind"]>(["peer", "cluster", "config", "audit", "move"]);
 
 /**
  * Which changes one watcher receives beside its kinds, exactly as REST's
@@ -249,7 +249,7 @@ const WATCH_KINDS: ReadonlySet<string> = new Set<ControlChange["kind"]>(["peer",
  * only its own moves are sent. A pruned move names no peer, so a filtered
  * stream skips it.
  */
-export function passesWatchFilter(change: ControlChange, filter: { readonly peer?: string; readonly movesOf?: string }): boolean {
+export function passesWatchFilter(change: WatchEventsChange, filter: { readonly peer?: string; readonly movesOf?: string }): boolean {
   if (change.kind === "peer") return filter.peer === undefined || change.id === filter.peer;
   if (change.kind !== "move") return true;
   for (const p of [filter.peer, filter.movesOf]) {

@@ -2,7 +2,7 @@ import type {
   AuditEntry,
   Cluster,
   Cordon,
-  DrainRequest,
+  DrainSpec,
   DrainStatus,
   MoveChange,
   MutationOptions,
@@ -114,9 +114,9 @@ export function moveToWire(m: WorkloadMove): Wire {
 }
 
 /** What WatchEvents carries: every registry change, plus workload moves. */
-export type ControlChange = RegistryChange | MoveChange;
+export type WatchEventsChange = RegistryChange | MoveChange;
 
-export function changeToWire(c: ControlChange): Wire {
+export function changeToWire(c: WatchEventsChange): Wire {
   const base = { revision: c.revision, kind: c.kind, id: c.id, deleted: c.value === undefined };
   if (c.value === undefined) return base;
   switch (c.kind) {
@@ -139,7 +139,7 @@ function cordonFromWire(w: Wire): Cordon {
   return { reason: str(w, "reason"), at: num(w, "at"), ...opt("ticket", w["ticket"] as string | undefined), ...opt("expiresAt", w["expiresAt"] as number | undefined) };
 }
 
-function drainRequestFromWire(w: Wire): DrainRequest {
+function drainRequestFromWire(w: Wire): DrainSpec {
   return {
     epoch: num(w, "epoch"),
     deadline: num(w, "deadline"),
@@ -264,9 +264,9 @@ export function outcomeFromWire<T>(value: T, w: Wire | undefined): MutationOutco
   return { value, etag: str(o, "etag"), changed: o["changed"] === true, auditId: str(o, "auditId"), ...(o["replayed"] === true ? { replayed: true } : {}) };
 }
 
-export function changeFromWire(w: Wire): ControlChange {
+export function changeFromWire(w: Wire): WatchEventsChange {
   const revision = num(w, "revision");
-  const kind = str(w, "kind") as ControlChange["kind"];
+  const kind = str(w, "kind") as WatchEventsChange["kind"];
   const id = str(w, "id");
   // Keys in the order REST's feed writes them, so a change prints the same JSON either way.
   if (kind === "move") {

@@ -1,6 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
-import { DrainkitError, isDrainkitError } from "@drainkit/core";
-import { httpStatusFor } from "@drainkit/registry";
+import { DrainkitError, httpStatusFor, isDrainkitError } from "@drainkit/core";
 import { statusPackage } from "./proto.ts";
 
 /** Trailer naming the drainkit error code (the suffix of the REST problem type). */
@@ -10,8 +9,12 @@ export const ERROR_DOMAIN = "drainkit.dev";
 const PROBLEM_BASE = "https://drainkit.dev/problems/";
 const ERROR_INFO_TYPE = "type.googleapis.com/google.rpc.ErrorInfo";
 
-/** The same HTTP status the REST API answers, turned into its gRPC status code. */
-const BY_HTTP: Readonly<Record<number, grpc.status>> = {
+/**
+ * Each HTTP status of core's error catalogue, turned into its gRPC status
+ * code. `test/errors.test.ts` fails when the catalogue gains a status this
+ * table lacks.
+ */
+export const GRPC_STATUS_BY_HTTP: Readonly<Record<number, grpc.status>> = {
   400: grpc.status.INVALID_ARGUMENT,
   401: grpc.status.UNAUTHENTICATED,
   403: grpc.status.PERMISSION_DENIED,
@@ -19,23 +22,27 @@ const BY_HTTP: Readonly<Record<number, grpc.status>> = {
   409: grpc.status.FAILED_PRECONDITION,
   410: grpc.status.OUT_OF_RANGE,
   412: grpc.status.ABORTED,
+  413: grpc.status.RESOURCE_EXHAUSTED,
+  415: grpc.status.INVALID_ARGUMENT,
   428: grpc.status.FAILED_PRECONDITION,
   429: grpc.status.RESOURCE_EXHAUSTED,
+  500: grpc.status.INTERNAL,
+  501: grpc.status.UNIMPLEMENTED,
   503: grpc.status.UNAVAILABLE,
+  504: grpc.status.DEADLINE_EXCEEDED,
   507: grpc.status.RESOURCE_EXHAUSTED,
 };
 
 /**
- * The gRPC status code for a drainkit error code. It goes through the
- * registry's `httpStatusFor`, so REST and gRPC cannot disagree about which
- * class of failure a code is.
+ * The gRPC status code for a drainkit error code, derived from the HTTP
+ * status core's `catalogue` gives it, so REST and gRPC cannot disagree about
+ * which class of failure a code is.
  *
  * @example
  * grpcStatusFor("etag-mismatch"); // grpc.status.ABORTED (REST: 412)
  */
 export function grpcStatusFor(code: string): grpc.status {
-  if (code === "gate-closed" || code === "draining") return grpc.status.UNAVAILABLE;
-  return BY_HTTP[httpStatusFor(code)] ?? grpc.status.INTERNAL;
+  return GRPC_STATUS_BY_HTTP[httpStatusFor(code)] ?? grpc.status.INTERNAL;
 }
 
 type ErrorInfoType = { serialize: (v: object) => Buffer; deserialize: (b: Buffer) => { reason?: string; domain?: string; metadata?: Record<string, string> } };
@@ -74,7 +81,7 @@ export function toServiceError(error: unknown): Partial<grpc.StatusObject> {
  * @example
  * await client.cordon("web-1", { reason: "x" }).catch((e) => e instanceof ControlError && e.code); // "forbidden"
  */
-export class ControlError extends DrainkitError {
+export class ControlError extends DrainkitError<string> {
   readonly grpcCode: grpc.status;
   constructor(code: string, message: string, grpcCode: grpc.status, options: { retryable: boolean; details: Readonly<Record<string, unknown>>; cause?: unknown }) {
     super(code, message, options);

@@ -1,5 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
-import type { ControlChange } from "../src/index.ts";
+import type { WatchEventsChange } from "../src/index.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ControlError, controlServiceDefinition, createControlClient, ERROR_CODE_METADATA, startControlServer } from "../src/index.ts";
 import { startTestControlServer, staticTokens, testPrincipals, testToken, type TestControlServer } from "../src/testing/index.ts";
@@ -15,7 +15,7 @@ afterEach(async () => {
 });
 
 /** Resolves once `predicate` holds for the changes seen so far. */
-function until(changes: ControlChange[], predicate: (seen: ControlChange[]) => boolean): Promise<void> {
+function until(changes: WatchEventsChange[], predicate: (seen: WatchEventsChange[]) => boolean): Promise<void> {
   return new Promise((resolve) => {
     const check = (): void => {
       if (predicate(changes)) resolve();
@@ -150,7 +150,7 @@ describe("control service: every RPC over a real socket", () => {
     const ops = api.client("mesh.operate");
     const start = (await ops.listPeers()).revision;
     await ops.registerPeer({ id: "web-1", address: "a", pools: ["web"], roles: ["edge"] });
-    const seen: ControlChange[] = [];
+    const seen: WatchEventsChange[] = [];
     const watch = ops.watchEvents({ fromRevision: start, kinds: ["peer"] }, (c) => seen.push(c));
     await until(seen, (s) => s.some((c) => c.id === "web-1"));
     await ops.cordon("web-1", { reason: "live" });
@@ -160,7 +160,7 @@ describe("control service: every RPC over a real socket", () => {
     const last = seen[seen.length - 1]!.revision;
 
     await ops.uncordon("web-1");
-    const resumed: ControlChange[] = [];
+    const resumed: WatchEventsChange[] = [];
     const again = ops.watchEvents({ fromRevision: last }, (c) => resumed.push(c));
     await until(resumed, (s) => s.some((c) => c.kind === "peer" && (c.value as { phase?: string } | undefined)?.phase === "active"));
     again.close();

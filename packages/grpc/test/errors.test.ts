@@ -1,7 +1,8 @@
 import * as grpc from "@grpc/grpc-js";
-import { httpStatusByCode } from "@drainkit/registry";
+import { catalogue } from "@drainkit/core";
 import { describe, expect, it } from "vitest";
 import { grpcStatusFor } from "../src/index.ts";
+import { GRPC_STATUS_BY_HTTP } from "../src/errors.ts";
 
 describe("grpcStatusFor", () => {
   it("maps every registry error code by its REST status class", () => {
@@ -9,7 +10,15 @@ describe("grpcStatusFor", () => {
       400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND", 409: "FAILED_PRECONDITION",
       410: "OUT_OF_RANGE", 412: "ABORTED", 428: "FAILED_PRECONDITION", 503: "UNAVAILABLE", 507: "RESOURCE_EXHAUSTED",
     };
-    for (const [code, http] of Object.entries(httpStatusByCode)) expect(grpc.status[grpcStatusFor(code)], code).toBe(byHttp[http]);
+    for (const [code, { status }] of Object.entries(catalogue)) if (status in byHttp) expect(grpc.status[grpcStatusFor(code)], code).toBe(byHttp[status]);
+  });
+
+  it("has a gRPC status for the HTTP status of every code in the catalogue", () => {
+    const missing = Object.entries(catalogue).filter(([, { status }]) => GRPC_STATUS_BY_HTTP[status] === undefined).map(([code, { status }]) => `${code} (${status})`);
+    expect(missing).toEqual([]);
+    // Only a 500 may answer INTERNAL: any other class needs a gRPC status that says what it is.
+    const internal = Object.entries(catalogue).filter(([code, { status }]) => status !== 500 && grpcStatusFor(code) === grpc.status.INTERNAL).map(([code]) => code);
+    expect(internal).toEqual([]);
   });
 
   it("gives the codes the issue names their gRPC status", () => {

@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { passesWatchFilter } from "../src/controlService.ts";
 import { moveFromWire, moveToWire } from "../src/convert.ts";
-import { ControlError, controlServiceDefinition, ERROR_CODE_METADATA, type ControlChange } from "../src/index.ts";
+import { ControlError, controlServiceDefinition, ERROR_CODE_METADATA, type WatchEventsChange } from "../src/index.ts";
 import { startTestControlServer, testToken, type TestControlServer } from "../src/testing/index.ts";
 
 let api: TestControlServer;
@@ -21,14 +21,14 @@ afterEach(async () => {
 });
 
 /** Resolves once `predicate` holds for the changes seen so far. */
-function until(changes: ControlChange[], predicate: (seen: ControlChange[]) => boolean): Promise<void> {
+function until(changes: WatchEventsChange[], predicate: (seen: WatchEventsChange[]) => boolean): Promise<void> {
   return new Promise((resolve) => {
     const check = (): void => (predicate(changes) ? resolve() : void setImmediate(check));
     check();
   });
 }
 
-const moveStates = (changes: readonly ControlChange[]): string[] =>
+const moveStates = (changes: readonly WatchEventsChange[]): string[] =>
   changes.filter((c): c is MoveChange => c.kind === "move").map((c) => `${c.id}:${c.value?.state ?? "pruned"}`);
 
 describe("workload moves over gRPC", () => {
@@ -103,9 +103,9 @@ describe("workload moves over gRPC", () => {
   it("streams move changes through WatchEvents, filtered by peer as REST's feed is", async () => {
     const ops = api.client("mesh.operate");
     const from = (await ops.listPeers()).revision;
-    const all: ControlChange[] = [];
-    const ofA: ControlChange[] = [];
-    const moves: ControlChange[] = [];
+    const all: WatchEventsChange[] = [];
+    const ofA: WatchEventsChange[] = [];
+    const moves: WatchEventsChange[] = [];
     const watches = [
       ops.watchEvents({ fromRevision: from }, (c) => all.push(c)),
       ops.watchEvents({ fromRevision: from, peer: "node-a" }, (c) => ofA.push(c)),
@@ -140,7 +140,7 @@ describe("workload moves over gRPC", () => {
     expect(refused).toMatchObject({ code: "forbidden", grpcCode: grpc.status.PERMISSION_DENIED });
     expect((await ops.queryAudit({ action: "watchEvents", outcome: "refused" })).items).toEqual([expect.objectContaining({ actor: "node-a", errorCode: "forbidden", target: "events" })]);
 
-    const seen: ControlChange[] = [];
+    const seen: WatchEventsChange[] = [];
     const watch = agent.watchEvents({ fromRevision: from, kinds: ["move"] }, (c) => seen.push(c));
     await ops.planMove({ id: "m-other", workload: "cache", tier: "owner", from: "node-b", to: "node-c" });
     await ops.planMove({ id: "m-mine", workload: "db", tier: "owner", from: "node-b", to: "node-a" });
@@ -190,7 +190,7 @@ describe("move wire format", () => {
       fc.property(change, filter, (c, f) => {
         const touches = (p: string | undefined): boolean => p === undefined || (c.kind === "move" && c.value !== undefined && (c.value.from === p || c.value.to === p));
         const expected = c.kind === "peer" ? f.peer === undefined || c.id === f.peer : c.kind !== "move" || (touches(f.peer) && touches(f.movesOf));
-        expect(passesWatchFilter(c as ControlChange, f)).toBe(expected);
+        expect(passesWatchFilter(c as WatchEventsChange, f)).toBe(expected);
       }),
       { verbose: true },
     );

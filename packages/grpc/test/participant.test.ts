@@ -5,7 +5,7 @@ import { SimulatedClock } from "@drainkit/core/testing";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { addControlService, CONTROL_SERVICE_NAME, ControlError, createControlClient, createGrpcDrainParticipant, createHealthService, DRAINING_METADATA, PROTO_DIR, type GrpcDrainParticipant, type GrpcDrainParticipantOptions } from "../src/index.ts";
-import { createMemoryStore, createRegistry } from "@drainkit/registry";
+import { makeMemoryStore, createRegistry } from "@drainkit/registry";
 import { staticTokens, testPrincipals } from "../src/testing/index.ts";
 import { createEchoClient, ECHO_SERVICE_NAME, echoServiceDefinition, type EchoClient } from "../src/testing/index.ts";
 
@@ -206,7 +206,7 @@ describe("gRPC drain participant", () => {
     server.addService(echoServiceDefinition(), {
       Say: (call: grpc.ServerUnaryCall<{ text: string }, { text: string }>, cb: grpc.sendUnaryData<{ text: string }>) => cb(null, { text: call.request.text }),
     });
-    const registry = createRegistry({ store: createMemoryStore(), clock: systemClock() });
+    const registry = createRegistry({ store: makeMemoryStore(), clock: systemClock() });
     addControlService(server, { registry, authenticate: staticTokens({ t: testPrincipals["mesh.read"] }) });
     const edge = createGrpcDrainParticipant(server, { name: "grpc-edge", roles: ["edge"], services: [ECHO_SERVICE_NAME], health });
     const ingest = createGrpcDrainParticipant(server, { name: "grpc-ingest", roles: ["ingest"], services: [CONTROL_SERVICE_NAME], health });

@@ -1,4 +1,4 @@
-import type { ControlChange } from "../src/index.ts";
+import type { WatchEventsChange } from "../src/index.ts";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
@@ -38,7 +38,7 @@ describe("control service in a child process", () => {
     const client = createControlClient(address, { token: testToken("mesh.operate") });
     try {
       const from = (await client.listPeers()).revision;
-      const seen: ControlChange[] = [];
+      const seen: WatchEventsChange[] = [];
       const watch = client.watchEvents({ fromRevision: from, kinds: ["peer"] }, (c) => seen.push(c));
       await client.registerPeer({ id: "web-1", address: "a:80", pools: ["web"], roles: ["edge"] });
       await client.cordon("web-1", { reason: "cross-process" });

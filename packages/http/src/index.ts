@@ -6,7 +6,7 @@
 export { controlApi, registerControlApi, problemFrameworkErrors, type ControlApiOptions, type ReadinessChecks } from "./plugin.ts";
 export { routes, type RouteDefinition, type RouteContext, type RouteResult } from "./routes.ts";
 export { buildOpenApi } from "./openapi.ts";
-export { problem, problemFromError, statusForCode, fieldErrors, PROBLEM_BASE, PROBLEM_CONTENT_TYPE, type Problem, type FieldError } from "./problem.ts";
+export { problem, problemFromError, fieldErrors, PROBLEM_BASE, PROBLEM_CONTENT_TYPE, type Problem, type FieldError } from "./problem.ts";
 export { SCOPES, isScope, chainAuthenticators, type Authenticator } from "./auth/principal.ts";
 export { openTokenFile, addToken, tokenAuthenticator, hashToken, generateToken, type TokenRecord, type TokenFileContents, type OpenedTokenFile } from "./auth/tokenFile.ts";
 export { jwtAuthenticator, jwtAuthenticatorFromFile, type JwtOptions } from "./auth/jwt.ts";

@@ -19,7 +19,7 @@ export interface PromMetrics extends Metrics {
   readonly rolloutNodes: PromGauge<"step">;
   /**
    * `drainkit_workload_moves_total{outcome}`: workload moves that ended, `done` or `failed`.
-   * Fed by the leader's move planner only: other replicas export it at 0.
+   * Fed by the leader's drain scheduler only: other replicas export it at 0.
    */
   readonly workloadMoves: PromCounter<"outcome">;
   /** `drainkit_workload_moves_in_flight`: moves `starting` or `serving` as the leader sees them (0 on other replicas). */

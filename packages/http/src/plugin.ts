@@ -1,7 +1,7 @@
 import { Ajv } from "ajv";
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { systemClock, type Clock, type Logger } from "@drainkit/core";
-import { hasScope, httpStatusByCode, type MutationOptions, type Principal, type Registry, type Scope } from "@drainkit/registry";
+import { hasScope, type MutationOptions, type Principal, type Registry, type Scope } from "@drainkit/registry";
 import type { TLSSocket } from "node:tls";
 import { createFailureLimiter, type FailureLimiter, type FailureLimiterOptions } from "./auth/failureLimiter.ts";
 import type { Authenticator } from "./auth/principal.ts";
@@ -91,7 +91,6 @@ export const controlApi: FastifyPluginAsync<ControlApiOptions> = async (app, opt
   // preClose, not onClose: the server waits for open connections, and SSE streams never end on their own.
   app.addHook("preClose", async () => feed.closeAll("server-closed"));
 
-  const statusFor = (code: string): number | undefined => httpStatusByCode[code];
   app.setValidatorCompiler(validatorCompiler());
   app.setSchemaErrorFormatter((errors, dataVar) => Object.assign(new Error(`${dataVar} is invalid`), { validation: errors, validationContext: dataVar }));
   // RFC 7396 bodies are JSON too.
@@ -163,7 +162,7 @@ export const controlApi: FastifyPluginAsync<ControlApiOptions> = async (app, opt
   };
 
   app.setErrorHandler(async (error, request, reply) => {
-    const p = problemFromError(error, statusFor);
+    const p = problemFromError(error);
     const def = (request.routeOptions.config as RouteConfig | undefined)?.definition;
     if (p.status >= 500) request.log.error({ err: error }, "request failed");
     // A request refused at the schema never reached the registry, so it is audited here.

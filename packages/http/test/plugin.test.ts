@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createMemoryStore, StoreUnavailableError, type RegistryStore } from "@drainkit/registry";
+import { makeMemoryStore, StoreUnavailableError, type RegistryStore } from "@drainkit/registry";
 import { startTestControlApi, type TestControlApi } from "../src/testing/index.ts";
 import { call, register, type Answer } from "./client.ts";
 
@@ -213,7 +213,7 @@ describe("store failures", () => {
   it("answers 503 store-unavailable with Retry-After when the store fails, and /readyz says so", async () => {
     await api.close();
     let down = false;
-    const inner = createMemoryStore();
+    const inner = makeMemoryStore();
     const store = new Proxy(inner, {
       get(target, prop, receiver) {
         const v = Reflect.get(target, prop, receiver) as unknown;

@@ -102,7 +102,7 @@ describe("rolling upgrade: /control/upgrade", () => {
     const aborted = await call(api, "POST", "/control/upgrade:abort", "mesh.operate", { reason: "stop", confirm: true });
     expect(aborted.status).toBe(200);
     expect(aborted.body).toMatchObject({ state: "aborting" });
-    expectProblem(await call(api, "POST", "/control/upgrade/resume", "mesh.operate", {}), 409, "invalid-transition");
+    expectProblem(await call(api, "POST", "/control/upgrade/resume", "mesh.operate", {}), 409, "rollout-invalid-transition");
 
     const actions = ((await call(api, "GET", "/control/audit?target=" + encodeURIComponent(`rollout/${String(aborted.body["id"])}`), "mesh.read")).body["items"] as { action: string; outcome: string }[]).map(
       (e) => `${e.action}:${e.outcome}`,

@@ -4,11 +4,11 @@
 // log (the way every query worked before the index). Prints figures only.
 import { figure } from "@drainkit/bench";
 import { systemClock } from "@drainkit/core";
-import { createMemoryStore, createRegistry, type Registry, type RegistryStore } from "../src/index.ts";
+import { makeMemoryStore, createRegistry, type Registry, type RegistryStore } from "../src/index.ts";
 import { measureThroughput, principals } from "../src/testing/index.ts";
 
 for (const concurrency of [1, 64]) {
-  const t = await measureThroughput(createMemoryStore(), { concurrency, ms: 1_000 });
+  const t = await measureThroughput(makeMemoryStore(), { concurrency, ms: 1_000 });
   figure(`registry.memory.mutations_with_audit.c${concurrency}`, t.mutationsPerSec, "ops/s", {
     baseline: t.rawTxnPerSec,
     baselineName: "memory store raw txn",
@@ -29,7 +29,7 @@ async function queriesPerSec(registry: Registry, ms: number): Promise<number> {
   return (n * 1000) / (performance.now() - start);
 }
 
-const store: RegistryStore = createMemoryStore();
+const store: RegistryStore = makeMemoryStore();
 const writer = createRegistry({ store, clock: systemClock() });
 const ids = Array.from({ length: 200 }, (_, i) => `p-${i}`);
 await Promise.all(ids.map((id) => writer.registerPeer(principals.operator, { id, address: `${id}:80`, pools: ["web"], roles: ["edge"] })));

@@ -1,6 +1,7 @@
 import {
   CapacityGuard,
   DrainkitError,
+  httpStatusFor,
   isDrainkitError,
   noopMetrics,
   nullEventSink,
@@ -36,7 +37,6 @@ import {
   StoreUnavailableError,
   ValidationError,
   WriteContentionError,
-  httpStatusFor,
 } from "./errors.ts";
 import { mergePatch } from "./mergePatch.ts";
 import { currentNode, drainStatusOf, etagOf, peerKey, placementKey, reshapeNode, toPeer, type PeerRecord } from "./peerRecord.ts";
@@ -44,7 +44,6 @@ import {
   applyMoveReport,
   authorizeMoveReport,
   matchesMoveQuery,
-  MoveNotFoundError,
   MovePlanConflictError,
   moveKey,
   newMove,
@@ -65,7 +64,6 @@ import {
   applyRolloutVerb,
   planNewRollout,
   RolloutInProgressError,
-  RolloutNotFoundError,
   rolloutActive,
   rolloutKey,
   type Rollout,
@@ -86,7 +84,7 @@ import type {
   IdempotencySweep,
   CordonInput,
   DrainInput,
-  DrainRequest,
+  DrainSpec,
   DrainStall,
   DrainStallReport,
   DrainRecord,
@@ -925,14 +923,15 @@ class StoreRegistry implements Registry {
 
   #replay<T>(stored: IdempotencyRecord): MutationOutcome<T> {
     if (stored.error !== undefined) {
-      throw new DrainkitError(stored.error.code, stored.error.message, { retryable: stored.error.retryable, details: { ...stored.error.details, replayed: true } });
+      // A stored record may come from another version: its code is not checked against this catalogue.
+      throw new DrainkitError<string>(stored.error.code, stored.error.message, { retryable: stored.error.retryable, details: { ...stored.error.details, replayed: true } });
     }
     const o = stored.outcome!;
     return { value: o.value as T, etag: o.etag, changed: o.changed, auditId: o.auditId, replayed: true };
   }
 
   async recordRefusal(principal: Principal | undefined, action: AuditAction, target: string, error: { readonly code: string }, options: MutationOptions = {}): Promise<AuditEntry> {
-    const refusal = new DrainkitError(error.code, "Refused before it reached the registry.");
+    const refusal = new DrainkitError<string>(error.code, "Refused before it reached the registry.");
     let entry: AuditEntry | undefined;
     const attempt: Attempt = { principal, action, target, options: { ...options, dryRun: false }, request: null, remember: false, onCommitted: (e) => (entry = e) };
     try {
@@ -1220,7 +1219,7 @@ class StoreRegistry implements Registry {
         reason === undefined ? undefined : { reason, workloads, since: drain.stalled?.reason === reason ? drain.stalled.since : now };
       if (stalled?.reason === drain.stalled?.reason && same(stalled?.workloads, drain.stalled?.workloads)) return this.#keepPeer(record);
       const { stalled: _was, ...rest } = drain;
-      const next: DrainRequest = stalled === undefined ? rest : { ...rest, stalled };
+      const next: DrainSpec = stalled === undefined ? rest : { ...rest, stalled };
       return this.#writePeer(record, version, { ...record, drain: next, generation: record.generation + 1, updatedAt: now });
     });
   }
@@ -1307,12 +1306,12 @@ class StoreRegistry implements Registry {
     requireScope(principal, "mesh.read", "getRollout");
     if (id !== undefined) {
       const got = ID_PATTERN.test(id) ? await this.#get(rolloutKey(id)) : undefined;
-      if (got === undefined) throw new RolloutNotFoundError(id);
+      if (got === undefined) throw new NotFoundError("rollout", id);
       return got.value as Rollout;
     }
     const all = await this.#rollouts();
     const latest = all.at(-1);
-    if (latest === undefined) throw new RolloutNotFoundError();
+    if (latest === undefined) throw new NotFoundError("rollout");
     return latest.rollout;
   }
 
@@ -1356,9 +1355,9 @@ class StoreRegistry implements Registry {
     return this.#resolveRolloutId(id).then((resolved) =>
       this.#mutate({ principal, action, target: `rollout/${resolved ?? id ?? "latest"}`, options, request, etagBefore: () => before }, async () => {
         authorize();
-        if (resolved === undefined) throw new RolloutNotFoundError(id);
+        if (resolved === undefined) throw new NotFoundError("rollout", id);
         const got = await this.#getForWrite(rolloutKey(resolved));
-        if (got === undefined) throw new RolloutNotFoundError(resolved);
+        if (got === undefined) throw new NotFoundError("rollout", resolved);
         const current = got.value as Rollout;
         before = etagOf(current.generation);
         this.#checkIfMatch(`rollout/${resolved}`, options, current.generation);
@@ -1474,7 +1473,7 @@ class StoreRegistry implements Registry {
       if (!hasScope(principal, "mesh.operate")) requireScope(principal, "mesh.agent", "reportMove");
       const r = validateMoveReport(report);
       const got = ID_PATTERN.test(id) ? await this.#getForWrite(moveKey(id)) : undefined;
-      if (got === undefined) throw new MoveNotFoundError(id);
+      if (got === undefined) throw new NotFoundError("move", id);
       const move = got.value as WorkloadMove;
       before = etagOf(move.generation);
       authorizeMoveReport(principal, move, r.state);
@@ -1598,11 +1597,11 @@ function errorRecord(error: unknown): NonNullable<IdempotencyRecord["error"]> {
  * can run it on virtual time.
  *
  * @example
- * import { createMemoryStore, createRegistry } from "@drainkit/registry";
+ * import { makeMemoryStore, createRegistry } from "@drainkit/registry";
  * import { systemClock } from "@drainkit/core";
  *
  * const registry = createRegistry({
- *   store: createMemoryStore(),
+ *   store: makeMemoryStore(),
  *   clock: systemClock(),
  *   pools: [{ name: "web", minAvailable: 2 }],
  * });

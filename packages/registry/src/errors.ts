@@ -2,18 +2,37 @@ import { DrainkitError } from "@drainkit/core";
 import type { Scope } from "./types.ts";
 
 /**
- * Typed errors of the registry. Each `code` is stable and becomes the
- * problem+json `type`; {@link httpStatusFor} maps it to a status code so REST
- * and gRPC share one table. `invalid-transition` and `pool-depletion` come from
- * `@drainkit/core` (state machine and capacity guard) and pass through as is.
+ * Typed errors of the registry. Each `code` is stable, has its row (HTTP
+ * status, title, retryable, next step) in `@drainkit/core`'s `catalogue`
+ * and becomes the problem+json `type`. `invalid-transition` and
+ * `pool-depletion` come from `@drainkit/core` (state machine and capacity
+ * guard) and pass through as is.
  */
 
-/** The peer, cluster or setting does not exist. */
+/** What a {@link NotFoundError} looked for. */
+export type NotFoundKind = "peer" | "cluster" | "setting" | "move" | "rollout";
+
+/**
+ * The peer, cluster, setting, move or rollout does not exist (`id` left out:
+ * no rollout was ever started).
+ *
+ * @example
+ * throw new NotFoundError("move", "m-1"); // 404 not-found, details { kind: "move", id: "m-1" }
+ */
 export class NotFoundError extends DrainkitError {
-  constructor(kind: "peer" | "cluster" | "setting", id: string) {
-    super("not-found", `No ${kind} "${id}" is registered; list them to check the id, or register it first.`, {
-      details: { kind, id },
-    });
+  constructor(kind: NotFoundKind, id?: string) {
+    super("not-found", notFoundMessage(kind, id), { details: { kind, ...(id === undefined ? {} : { id }) } });
+  }
+}
+
+function notFoundMessage(kind: NotFoundKind, id: string | undefined): string {
+  switch (kind) {
+    case "move":
+      return `No move "${id}"; GET /control/moves lists them (ended moves may have been pruned).`;
+    case "rollout":
+      return id === undefined ? "No rolling upgrade has been started yet; start one with POST /control/upgrade/drain." : `No rollout "${id}"; GET /control/upgrade shows the latest.`;
+    default:
+      return `No ${kind} "${id}" is registered; list them to check the id, or register it first.`;
   }
 }
 
@@ -124,41 +143,4 @@ export class NotLeaderError extends DrainkitError {
       ...(leader === undefined ? {} : { details: { leader } }),
     });
   }
-}
-
-/** Error codes and their HTTP status, shared by REST and gRPC. */
-export const httpStatusByCode: Readonly<Record<string, number>> = {
-  validation: 400,
-  "confirmation-required": 400,
-  "unknown-role": 400,
-  unauthenticated: 401,
-  forbidden: 403,
-  "not-found": 404,
-  "invalid-transition": 409,
-  "pool-depletion": 409,
-  "only-schedulable-node": 409,
-  "last-active-cluster": 409,
-  "rollout-in-progress": 409,
-  "move-state-conflict": 409,
-  "move-plan-conflict": 409,
-  "idempotency-conflict": 409,
-  "etag-mismatch": 412,
-  "history-compacted": 410,
-  "precondition-required": 428,
-  "store-unavailable": 503,
-  "store-busy": 503,
-  "store-closed": 503,
-  "store-full": 507,
-  "write-contention": 503,
-  "not-leader": 503,
-};
-
-/**
- * The HTTP status for an error code; 500 for codes it does not know.
- *
- * @example
- * reply.status(httpStatusFor(err.code)).send(problem(err));
- */
-export function httpStatusFor(code: string): number {
-  return httpStatusByCode[code] ?? 500;
 }

@@ -8,7 +8,7 @@ export type {
 } from "./store.ts";
 export type * from "./types.ts";
 export * from "./errors.ts";
-export { createMemoryStore, CompactedError, StoreClosedError, type MemoryStore, type MemoryStoreOptions } from "./memoryStore.ts";
+export { makeMemoryStore, CompactedError, StoreClosedError, type MemoryStore, type MemoryStoreOptions } from "./memoryStore.ts";
 export { createRegistry, type RegistryOptions, type DeclaredCluster, type RegistryEvent } from "./createRegistry.ts";
 export { hasScope } from "./rbac.ts";
 export { defaultConfigSchema } from "./config.ts";
@@ -23,7 +23,6 @@ export {
   rolloutActive,
   selects,
   RolloutInProgressError,
-  RolloutNotFoundError,
   RolloutTransitionError,
   type Rollout,
   type RolloutChange,
@@ -41,7 +40,6 @@ export {
   authorizeMoveReport,
   matchesMoveQuery,
   moveActive,
-  MoveNotFoundError,
   MovePlanConflictError,
   MoveStateConflictError,
   type MoveChange,

@@ -1,7 +1,7 @@
 import { DrainkitError } from "@drainkit/core";
 import type { Change, Leadership, ListOptions, ListResult, RegistryStore, TxnRequest, TxnResult, Versioned, WatchHandle } from "./store.ts";
 
-/** Options of {@link createMemoryStore}. */
+/** Options of {@link makeMemoryStore}. */
 export interface MemoryStoreOptions {
   /** At least this many recent changes stay available to `watch` from an older revision; older ones are compacted. Default 100 000. */
   readonly historyLimit?: number;
@@ -327,10 +327,10 @@ class MemoryClient implements MemoryStore {
  * JSON copies; watch replays the kept history then follows live changes.
  *
  * @example
- * const store = createMemoryStore();
+ * const store = makeMemoryStore();
  * await store.txn({ compare: [{ key: "a", version: 0 }], ops: [{ type: "put", key: "a", value: 1 }] });
  * (await store.get("a"))?.version; // 1
  */
-export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
+export function makeMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   return new MemoryClient(new MemoryData(options.historyLimit ?? 100_000));
 }

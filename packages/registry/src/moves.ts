@@ -120,13 +120,6 @@ export class MovePlanConflictError extends DrainkitError {
   }
 }
 
-/** No move with that id. */
-export class MoveNotFoundError extends DrainkitError {
-  constructor(id: string) {
-    super("not-found", `No move "${id}"; GET /control/moves lists them (ended moves may have been pruned).`, { details: { kind: "move", id } });
-  }
-}
-
 /** Validates and normalises a plan; `checkId` applies the registry's id rule. */
 export function validateMovePlan(plan: unknown, checkId: (field: string, v: unknown) => string): MovePlan {
   if (typeof plan !== "object" || plan === null || Array.isArray(plan)) throw new ValidationError("plan", "expected an object");

@@ -1,5 +1,5 @@
 import { createRoleState, expireNode, nodePhase, type NodeState, type RolePhase } from "@drainkit/core";
-import type { Cordon, DrainRequest, DrainStatus, Peer, PeerStatus } from "./types.ts";
+import type { Cordon, DrainSpec, DrainStatus, Peer, PeerStatus } from "./types.ts";
 
 /**
  * What the store holds under `peers/<id>`. The node's role machines are core's
@@ -17,7 +17,7 @@ export interface PeerRecord {
   readonly node: NodeState;
   /** Ticket and time of each owner's cordon (core keeps owner, reason, expiry). */
   readonly cordonInfo: Readonly<Record<string, { readonly at: number; readonly ticket?: string }>>;
-  readonly drain?: DrainRequest;
+  readonly drain?: DrainSpec;
   readonly status?: PeerStatus;
   /** sha256 of the canonical JSON of the stored placement's items: a heartbeat repeating it writes no `placement/` key. */
   readonly placementHash?: string;
@@ -109,7 +109,7 @@ export function drainStatusOf(peer: Peer): DrainStatus {
     ...drain.roles.filter((r) => peer.phases[r] === "draining").map((r) => `role:${r}`),
     ...Object.entries(inFlightBy).filter(([, n]) => n > 0).map(([p]) => `participant:${p}`),
   ];
-  // The control plane's move planner says when the drain cannot progress (e.g. its workloads have nowhere to go).
+  // The control plane's drain scheduler says when the drain cannot progress (e.g. its workloads have nowhere to go).
   const stalled = !failed && !drained ? drain.stalled : undefined;
   if (stalled !== undefined) blocking.push(...stalled.workloads.map((w) => `workload:${w}`));
   const reason = failed ? (status?.reason ?? "the drain missed its deadline or a participant failed") : stalled?.reason;

@@ -136,17 +136,8 @@ export class RolloutInProgressError extends DrainkitError {
 /** The verb does not apply to the rollout's state. */
 export class RolloutTransitionError extends DrainkitError {
   constructor(id: string, verb: string, state: RolloutState, allowed: readonly string[]) {
-    super("invalid-transition", `Cannot ${verb} rollout "${id}" while it is ${state}. Allowed now: ${allowed.length === 0 ? "nothing (it has ended)" : allowed.join(", ")}.`, {
+    super("rollout-invalid-transition", `Cannot ${verb} rollout "${id}" while it is ${state}. Allowed now: ${allowed.length === 0 ? "nothing (it has ended)" : allowed.join(", ")}.`, {
       details: { rollout: id, from: state, event: verb, allowed: [...allowed] },
-    });
-  }
-}
-
-/** No rollout with that id, or none at all. */
-export class RolloutNotFoundError extends DrainkitError {
-  constructor(id?: string) {
-    super("not-found", id === undefined ? "No rolling upgrade has been started yet; start one with POST /control/upgrade/drain." : `No rollout "${id}"; GET /control/upgrade shows the latest.`, {
-      details: { kind: "rollout", ...(id === undefined ? {} : { id }) },
     });
   }
 }

@@ -49,7 +49,7 @@ export interface Cordon {
 }
 
 /** The desired drain, as the host's agent sees it in its spec. */
-export interface DrainRequest {
+export interface DrainSpec {
   /** Monotonic per peer; stale reports from older epochs are ignored. */
   readonly epoch: number;
   /** Epoch ms by which the drain must finish, or it fails. */
@@ -62,7 +62,7 @@ export interface DrainRequest {
   /** True when an admin forced it past a pool budget. */
   readonly forced?: boolean;
   /**
-   * Set by the control plane's move planner while the drain cannot progress
+   * Set by the control plane's drain scheduler while the drain cannot progress
    * (e.g. no peer of its pools can take its workloads), cleared once it can.
    */
   readonly stalled?: DrainStall;
@@ -89,7 +89,7 @@ export interface DrainStallReport {
 export interface PeerSpec {
   /** Cordons keyed by owner (a principal, a controller, a rollout). */
   readonly cordons: Readonly<Record<string, Cordon>>;
-  readonly drain?: DrainRequest;
+  readonly drain?: DrainSpec;
 }
 
 export interface RoleStatus {
@@ -213,7 +213,7 @@ export interface DrainStatus {
 /** A drain in the registry, for controllers rebuilding their view after failover. */
 export interface DrainRecord {
   readonly peer: string;
-  readonly request: DrainRequest;
+  readonly request: DrainSpec;
   readonly status: DrainStatus["status"];
 }
 

@@ -1,14 +1,14 @@
 import fc from "fast-check";
 import { SeededRandom, SimulatedClock } from "@drainkit/core/testing";
 import { describe, expect, it } from "vitest";
-import { createMemoryStore, createRegistry, type AuditEntry, type AuditQuery, type ListOptions, type RegistryStore } from "../src/index.ts";
+import { makeMemoryStore, createRegistry, type AuditEntry, type AuditQuery, type ListOptions, type RegistryStore } from "../src/index.ts";
 import { makePeer, principals } from "../src/testing/index.ts";
 
 const { operator, reader } = principals;
 
 /** A memory store that counts the items its listings hand out, per prefix family. */
 function countingStore(options: { ignoreListOptions?: boolean } = {}) {
-  const inner = createMemoryStore();
+  const inner = makeMemoryStore();
   const read = { audit: 0, index: 0, gets: 0 };
   const store: RegistryStore = {
     kind: inner.kind,

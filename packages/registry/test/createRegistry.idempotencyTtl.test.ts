@@ -2,13 +2,13 @@ import fc from "fast-check";
 import { isDrainkitError } from "@drainkit/core";
 import { SeededRandom, SimulatedClock } from "@drainkit/core/testing";
 import { describe, expect, it } from "vitest";
-import { createMemoryStore, createRegistry, type RegistryStore, type TxnRequest } from "../src/index.ts";
+import { makeMemoryStore, createRegistry, type RegistryStore, type TxnRequest } from "../src/index.ts";
 import { makePeer, principals } from "../src/testing/index.ts";
 
 const { operator, admin, reader } = principals;
 const TTL = 10_000;
 
-function setup(store: RegistryStore = createMemoryStore()) {
+function setup(store: RegistryStore = makeMemoryStore()) {
   const clock = new SimulatedClock({ start: 5_000_000 });
   const registry = createRegistry({ store, clock, random: new SeededRandom(3), idempotencyTtlMs: TTL });
   return { clock, store, registry };
@@ -125,7 +125,7 @@ describe("idempotency records expire after idempotencyTtlMs", () => {
 
 describe("group commit stays within the store's operation limit", () => {
   it("splits a burst of keyed mutations over several transactions of at most 120 operations, all committed and audited", async () => {
-    const inner = createMemoryStore();
+    const inner = makeMemoryStore();
     const sizes: number[] = [];
     const store: RegistryStore = {
       kind: inner.kind,

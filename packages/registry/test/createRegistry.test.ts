@@ -2,14 +2,14 @@ import fc from "fast-check";
 import { isDrainkitError, type PoolBudget } from "@drainkit/core";
 import { MemoryMetrics, RecordingEventSink, SeededRandom, SimulatedClock } from "@drainkit/core/testing";
 import { describe, expect, it } from "vitest";
-import { createMemoryStore, createRegistry, type MemoryStore, type Registry, type RegistryEvent } from "../src/index.ts";
+import { makeMemoryStore, createRegistry, type MemoryStore, type Registry, type RegistryEvent } from "../src/index.ts";
 import { makePeer, principals } from "../src/testing/index.ts";
 
 const { operator, admin, reader, nobody } = principals;
 
 function setup(options: { pools?: readonly PoolBudget[]; peers?: number; pool?: string; roles?: readonly string[] } = {}) {
   const clock = new SimulatedClock({ start: 1_000_000 });
-  const store: MemoryStore = createMemoryStore();
+  const store: MemoryStore = makeMemoryStore();
   const events = new RecordingEventSink<RegistryEvent>();
   const metrics = new MemoryMetrics();
   const registry = createRegistry({
@@ -325,7 +325,7 @@ describe("createRegistry replicas under any interleaving of store calls", () => 
   it("lets exactly the spare count of racing drains through, whatever order the store sees them in", async () => {
     await fc.assert(
       fc.asyncProperty(fc.scheduler(), fc.integer({ min: 2, max: 4 }), fc.integer({ min: 0, max: 2 }), async (s, racers, spare) => {
-        const shared = createMemoryStore();
+        const shared = makeMemoryStore();
         const pools = [{ name: "web", minAvailable: racers + 1 - spare }];
         const setupRegistry = createRegistry({ store: shared, clock: instantClock, random: new SeededRandom(1), pools });
         for (let i = 0; i <= racers; i++) await setupRegistry.registerPeer(operator, makePeer({ id: `web-${i}`, pools: ["web"] }));

@@ -1,14 +1,14 @@
 import { isDrainkitError } from "@drainkit/core";
 import { SeededRandom, SimulatedClock } from "@drainkit/core/testing";
 import { describe, expect, it } from "vitest";
-import { createMemoryStore, createRegistry } from "../src/index.ts";
+import { makeMemoryStore, createRegistry } from "../src/index.ts";
 import { makePeer, principals } from "../src/testing/index.ts";
 
 const { operator, reader } = principals;
 
 async function setup() {
   const clock = new SimulatedClock({ start: 1_000_000 });
-  const registry = createRegistry({ store: createMemoryStore(), clock, random: new SeededRandom(5) });
+  const registry = createRegistry({ store: makeMemoryStore(), clock, random: new SeededRandom(5) });
   for (const id of ["a", "b"]) await registry.registerPeer(operator, makePeer({ id }));
   await registry.drain(operator, "a", { reason: "disk", deadlineMs: 600_000 });
   return { clock, registry };

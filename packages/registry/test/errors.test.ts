@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { EtagMismatchError, ForbiddenError, httpStatusFor, StoreUnavailableError, WriteContentionError } from "../src/index.ts";
+import { httpStatusFor } from "@drainkit/core";
+import { EtagMismatchError, ForbiddenError, StoreUnavailableError, WriteContentionError } from "../src/index.ts";
 
 describe("httpStatusFor", () => {
   it("maps each registry error code to the status the control-plane API documents", () => {

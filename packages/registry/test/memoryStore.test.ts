@@ -1,14 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { createMemoryStore } from "../src/index.ts";
+import { makeMemoryStore } from "../src/index.ts";
 import { runRegistryStoreConformance } from "../src/testing/index.ts";
 
 runRegistryStoreConformance("memory", async () => {
-  const store = createMemoryStore();
+  const store = makeMemoryStore();
   return { store, cleanup: () => store.close(), connect: async () => store.connect() };
 });
 
-describe("createMemoryStore against a Map model", () => {
+describe("makeMemoryStore against a Map model", () => {
   const keyArb = fc.constantFrom("a", "b", "c", "peers/x", "peers/y");
   const opArb = fc.oneof(
     fc.record({ type: fc.constant("put" as const), key: keyArb, value: fc.integer() }),
@@ -22,7 +22,7 @@ describe("createMemoryStore against a Map model", () => {
   it("applies each transaction wholly or not at all and versions keys by revision", async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(txnArb, { maxLength: 25 }), async (txns) => {
-        const store = createMemoryStore();
+        const store = makeMemoryStore();
         const model = new Map<string, { value: number; version: number }>();
         let revision = 0;
         for (const t of txns) {
@@ -46,7 +46,7 @@ describe("createMemoryStore against a Map model", () => {
   });
 
   it("hands out frozen copies, so a caller cannot change what the store holds", async () => {
-    const store = createMemoryStore();
+    const store = makeMemoryStore();
     const value = { nested: { n: 1 } };
     await store.txn({ compare: [], ops: [{ type: "put", key: "k", value }] });
     value.nested.n = 2;
@@ -56,7 +56,7 @@ describe("createMemoryStore against a Map model", () => {
   });
 
   it("reports compaction when watching from before the kept history", async () => {
-    const store = createMemoryStore({ historyLimit: 2 });
+    const store = makeMemoryStore({ historyLimit: 2 });
     for (let i = 0; i < 5; i++) await store.txn({ compare: [], ops: [{ type: "put", key: `k${i}`, value: i }] });
     const error = await new Promise<Error>((resolve) => store.watch("", 0, () => {}, resolve));
     expect(error).toMatchObject({ code: "history-compacted" });

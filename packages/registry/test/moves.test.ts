@@ -2,14 +2,14 @@ import fc from "fast-check";
 import { isDrainkitError } from "@drainkit/core";
 import { SeededRandom, SimulatedClock } from "@drainkit/core/testing";
 import { describe, expect, it } from "vitest";
-import { createMemoryStore, createRegistry, type MoveChange, type MovePlan, type PlacementChange, type MoveState, type Principal, type Registry, type RegistryChange, type RolloutChange } from "../src/index.ts";
+import { makeMemoryStore, createRegistry, type MoveChange, type MovePlan, type PlacementChange, type MoveState, type Principal, type Registry, type RegistryChange, type RolloutChange } from "../src/index.ts";
 import { makePeer, principals } from "../src/testing/index.ts";
 
 const { operator, reader, admin } = principals;
 
 async function setup() {
   const clock = new SimulatedClock({ start: 1_000_000 });
-  const store = createMemoryStore();
+  const store = makeMemoryStore();
   const registry = createRegistry({ store, clock, random: new SeededRandom(3) });
   for (const id of ["src", "dst", "other"]) await registry.registerPeer(operator, makePeer({ id }));
   return { clock, store, registry };

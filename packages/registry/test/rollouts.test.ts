@@ -1,13 +1,13 @@
 import { SeededRandom, SimulatedClock } from "@drainkit/core/testing";
 import { describe, expect, it } from "vitest";
-import { createMemoryStore, createRegistry, type MoveChange, type PlacementChange, type RegistryChange, type RolloutChange } from "../src/index.ts";
+import { makeMemoryStore, createRegistry, type MoveChange, type PlacementChange, type RegistryChange, type RolloutChange } from "../src/index.ts";
 import { makePeer, principals } from "../src/testing/index.ts";
 
 const { operator, reader, admin } = principals;
 
 async function setup() {
   const clock = new SimulatedClock({ start: 1_000_000 });
-  const registry = createRegistry({ store: createMemoryStore(), clock, random: new SeededRandom(7), pools: [{ name: "web", maxUnavailable: 1 }] });
+  const registry = createRegistry({ store: makeMemoryStore(), clock, random: new SeededRandom(7), pools: [{ name: "web", maxUnavailable: 1 }] });
   for (const id of ["web-1", "web-2", "web-3"]) await registry.registerPeer(operator, makePeer({ id, pools: ["web"], metadata: { version: id === "web-3" ? "2.0.0" : "1.0.0" } }));
   return { clock, registry };
 }
@@ -32,7 +32,7 @@ describe("rollouts in the registry", () => {
     const ended = await registry.recordRolloutStep(admin, r.id, { state: "completed" });
     expect(ended.value).toMatchObject({ state: "completed", finishedAt: clock.now() });
     expect((await registry.recordRolloutStep(admin, r.id, { state: "running" })).changed).toBe(false);
-    await expect(registry.pauseRollout(operator, undefined)).rejects.toMatchObject({ code: "invalid-transition" });
+    await expect(registry.pauseRollout(operator, undefined)).rejects.toMatchObject({ code: "rollout-invalid-transition" });
     expect((await registry.getRollout(reader)).state).toBe("completed");
   });
 

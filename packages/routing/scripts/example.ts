@@ -4,11 +4,11 @@ import { once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { systemClock } from "@drainkit/core";
-import { createMemoryStore, createRegistry } from "@drainkit/registry";
+import { makeMemoryStore, createRegistry } from "@drainkit/registry";
 import { createRoleProxy, registrySource, startRouter } from "@drainkit/routing";
 
 const clock = systemClock();
-const store = createMemoryStore();
+const store = makeMemoryStore();
 const registry = createRegistry({ store, clock });
 const ops = { id: "alice", scopes: ["mesh.operate"] } as const;
 

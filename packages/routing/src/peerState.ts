@@ -1,4 +1,4 @@
-import { expireNode, isAvailable, nextExpiry, type Cordon, type DrainRecord, type NodeState, type RolePhase, type RoleState } from "@drainkit/core";
+import { expireNode, isAvailable, nextExpiry, type Cordon, type RoleDrain, type NodeState, type RolePhase, type RoleState } from "@drainkit/core";
 import type { RoutingPeer } from "./source.ts";
 
 /**
@@ -15,7 +15,7 @@ export function nodeStateOf(peer: RoutingPeer): NodeState {
   for (const role of peer.roles) {
     const phase: RolePhase = peer.phases[role] ?? "active";
     const held = drain !== undefined && drain.roles.includes(role) && (phase === "draining" || phase === "drained" || phase === "failed");
-    let record: DrainRecord | undefined;
+    let record: RoleDrain | undefined;
     if (held) {
       record = { epoch: drain.epoch, reason: drain.reason, deadline: drain.deadline };
       if (drain.expiresAt !== undefined) record = { ...record, expiresAt: drain.expiresAt };

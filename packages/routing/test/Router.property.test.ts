@@ -1,6 +1,6 @@
 import { isDrainkitError, type RolePhase } from "@drainkit/core";
 import { SimulatedClock } from "@drainkit/core/testing";
-import { createMemoryStore, createRegistry, type Registry } from "@drainkit/registry";
+import { makeMemoryStore, createRegistry, type Registry } from "@drainkit/registry";
 import { makePeer, principals } from "@drainkit/registry/testing";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -88,7 +88,7 @@ describe("Router routable sets (property)", () => {
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 40 }), fc.boolean(), async (ops, expireStale) => {
         const clock = new SimulatedClock({ start: 1_700_000_000_000 });
-        const store = createMemoryStore();
+        const store = makeMemoryStore();
         const registry = createRegistry({ store, clock });
         for (const id of PEERS) await registry.registerPeer(principals.operator, makePeer({ id, roles: [...ROLES] }));
         const router = await startRouter({ source: registrySource(registry, principals.reader), clock, expireStale });

@@ -1,4 +1,4 @@
-import { createMemoryStore, createRegistry, type Registry } from "@drainkit/registry";
+import { makeMemoryStore, createRegistry, type Registry } from "@drainkit/registry";
 import { makePeer, principals } from "@drainkit/registry/testing";
 import { MemoryMetrics, RecordingEventSink, SimulatedClock, flushMicrotasks } from "@drainkit/core/testing";
 import { afterEach, describe, expect, it } from "vitest";
@@ -13,7 +13,7 @@ afterEach(() => {
 
 async function setup(count = 3, roles = ["edge", "ingest"], expireStale = false) {
   const clock = new SimulatedClock({ start: 1_700_000_000_000 });
-  const store = createMemoryStore();
+  const store = makeMemoryStore();
   const registry: Registry = createRegistry({ store, clock });
   for (let i = 0; i < count; i++) await registry.registerPeer(op, makePeer({ id: `n${i}`, roles }));
   const events = new RecordingEventSink<RouterEvent>();

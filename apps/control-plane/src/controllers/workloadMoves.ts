@@ -1,4 +1,4 @@
-import { DrainScheduler, isDrainkitError, type Clock, type Logger, type MigrationEvent, type PlannedMove, type TimerHandle } from "@drainkit/core";
+import { DrainScheduler, isDrainkitError, type Clock, type Logger, type DrainSchedulerEvent, type PlannedMove, type TimerHandle } from "@drainkit/core";
 import type { MoveState, Peer, Placement, Principal, Registry, WorkloadMove } from "@drainkit/registry";
 import { supervise } from "./supervise.ts";
 
@@ -49,7 +49,7 @@ export interface WorkloadMoveMetrics {
   ended(outcome: "done" | "failed"): void;
 }
 
-/** The running move planner. */
+/** The running drain scheduler. */
 export interface WorkloadMoves {
   /** Moves this leader waits on (`starting`, planned or adopted). */
   inFlight(): readonly PlannedMove[];
@@ -116,7 +116,7 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
   /** Active moves by id and last state seen, only when someone listens to the metrics. */
   const active = options.metrics === undefined ? undefined : new Map<string, MoveState>();
 
-  const onEvent = (e: MigrationEvent): void => {
+  const onEvent = (e: DrainSchedulerEvent): void => {
     if (e.type === "fleet-drain-failed") logger.warn({ peer: e.target, epoch: e.epoch, reason: e.reason, remaining: e.remaining }, "workload moves for this drain stopped");
     else if (e.type === "fleet-drain-completed") logger.info({ peer: e.target, epoch: e.epoch }, "every workload moved off");
   };
@@ -138,7 +138,7 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
       else buffered.push(apply);
     },
     (error) => {
-      logger.error({ err: error.message }, "workload move planner lost the change feed");
+      logger.error({ err: error.message }, "drain scheduler lost the change feed");
       if (!stopped) options.onFeedLost?.(error);
     },
   );
@@ -208,7 +208,7 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
     if (scheduler.adoptMove(plannedOf(m))) wait(plannedOf(m), Math.max(0, m.createdAt + timeoutMs - clock.now()));
     else void failMove(m.id, "its workload or peers changed before a new leader could adopt it");
   }
-  logger.info({ peers: peers.length, workloads: at.size, adopted: waiting.size, drains: scheduler.activeDrains }, "workload move planner rebuilt from the registry");
+  logger.info({ peers: peers.length, workloads: at.size, adopted: waiting.size, drains: scheduler.activeDrains }, "drain scheduler rebuilt from the registry");
   ready = true;
   options.metrics?.inFlight(active?.size ?? 0);
   for (const apply of buffered.splice(0)) apply();

@@ -1,6 +1,6 @@
 import { silentLogger } from "@drainkit/core";
 import { SeededRandom, SimulatedClock } from "@drainkit/core/testing";
-import { createMemoryStore, createRegistry, type Principal } from "@drainkit/registry";
+import { makeMemoryStore, createRegistry, type Principal } from "@drainkit/registry";
 import { describe, expect, it } from "vitest";
 import { startIdempotencySweep } from "../../src/controllers/idempotencySweep.ts";
 
@@ -21,7 +21,7 @@ async function until(predicate: () => Promise<boolean>, what: string): Promise<v
 describe("startIdempotencySweep", () => {
   it("deletes every expired idempotency record in batches, keeps live ones, and audits each batch once", async () => {
     const clock = new SimulatedClock({ start: 10_000 });
-    const store = createMemoryStore();
+    const store = makeMemoryStore();
     const registry = createRegistry({ store, clock, random: new SeededRandom(1), idempotencyTtlMs: TTL });
     await registry.registerPeer(OPS, { id: "web-1", address: "web-1:80", pools: ["web"], roles: ["edge"] });
     await Promise.all(Array.from({ length: 65 }, (_, i) => registry.cordon(OPS, "web-1", { reason: "kernel" }, { idempotencyKey: `old-${i}` })));

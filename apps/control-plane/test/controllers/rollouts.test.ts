@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { silentLogger, systemClock } from "@drainkit/core";
-import { createMemoryStore, createRegistry, type Peer, type Principal, type Registry, type Rollout } from "@drainkit/registry";
+import { makeMemoryStore, createRegistry, type Peer, type Principal, type Registry, type Rollout } from "@drainkit/registry";
 import { afterEach, describe, expect, it } from "vitest";
 import { startRollouts, type RolloutRunner } from "../../src/controllers/rollouts.ts";
 
@@ -14,7 +14,7 @@ afterEach(() => {
 });
 
 async function fleet(): Promise<Registry> {
-  const registry = createRegistry({ store: createMemoryStore(), clock: systemClock(), pools: POOLS });
+  const registry = createRegistry({ store: makeMemoryStore(), clock: systemClock(), pools: POOLS });
   for (const id of ["web-1", "web-2", "web-3"]) await registry.registerPeer(OPS, { id, address: `${id}:80`, pools: ["web"], roles: ["edge"] });
   return registry;
 }

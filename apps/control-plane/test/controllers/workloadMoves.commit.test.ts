@@ -1,5 +1,5 @@
 import { silentLogger, systemClock } from "@drainkit/core";
-import { createMemoryStore, type WorkloadMove } from "@drainkit/registry";
+import { makeMemoryStore, type WorkloadMove } from "@drainkit/registry";
 import { describe, expect, it } from "vitest";
 import { afterThisTest, fleet, LEADER, OPS, until } from "../moveFleet.ts";
 import { startWorkloadMoves } from "../../src/controllers/workloadMoves.ts";
@@ -9,9 +9,9 @@ import { InProcessHosts, ownersAndChildren } from "../../bench/hosts.ts";
 
 
 
-describe("the move planner's writes", () => {
+describe("the drain scheduler's writes", () => {
   it("persists the moves of one scheduling step in one store transaction (one commit, not one per move)", async () => {
-    const store = createMemoryStore();
+    const store = makeMemoryStore();
     const registry = await fleet(["a", "b", "c"], store);
     // Nobody acts on the moves: only the first step's batch is planned.
     const placing = new InProcessHosts(registry, ["a", "b", "c"]);
@@ -33,7 +33,7 @@ describe("the move planner's writes", () => {
   });
 
   it("a move the registry refuses leaves the rest of its step persisted, and its workload is planned again and moved", async () => {
-    const registry = await fleet(["a", "b", "c"], createMemoryStore());
+    const registry = await fleet(["a", "b", "c"], makeMemoryStore());
     // Another plan already holds the id the planner will give its second move.
     await registry.planMove(OPS, { id: "t1-m2", workload: "elsewhere", tier: "owner", from: "b", to: "c" });
     const hosts = new InProcessHosts(registry, ["a", "b", "c"]);

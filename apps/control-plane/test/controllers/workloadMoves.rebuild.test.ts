@@ -9,7 +9,7 @@ import { InProcessHosts, ownersAndChildren } from "../../bench/hosts.ts";
 
 
 
-describe("the move planner's rebuild", () => {
+describe("the drain scheduler's rebuild", () => {
   it("starts, and then moves work, when agents report while it reads the registry (changes buffered during the rebuild)", async () => {
     const registry = await fleet(["a", "b", "c"]);
     const hosts = new InProcessHosts(registry, ["a", "b", "c"]);

@@ -12,7 +12,7 @@ const hostsOf = (registry: Registry, ids: readonly string[], refuse: ReadonlySet
   new InProcessHosts(registry, ids, { refuse, ...(held === undefined ? {} : { held }) });
 
 
-describe("the leader's workload move planner", () => {
+describe("the leader's drain scheduler", () => {
   it("moves every workload off a draining peer, owners before children, make before break, each exactly once", async () => {
     const registry = await fleet(["a", "b", "c"]);
     const hosts = hostsOf(registry, ["a", "b", "c"]);

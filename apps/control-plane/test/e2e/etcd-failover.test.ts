@@ -151,7 +151,7 @@ describe("drainkit serve on a 3-member etcd cluster", () => {
     leader.proc.kill("SIGKILL");
     await leader.exited;
     const next = await Promise.race(followers.map((r) => r.waitForLog(elected).then(() => r)));
-    const rebuilt = await next.waitForLog((l) => l["msg"] === "workload move planner rebuilt from the registry");
+    const rebuilt = await next.waitForLog((l) => l["msg"] === "drain scheduler rebuilt from the registry");
     expect(rebuilt["adopted"]).toBe(3);
 
     // Now the hosts act, make before break, through a surviving replica.

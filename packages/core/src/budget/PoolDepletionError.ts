@@ -1,4 +1,4 @@
-import { DrainkitError } from "../errors.ts";
+import { DrainkitError } from "../errors/DrainkitError.ts";
 
 /** The numbers a `pool-depletion` refusal carries. */
 export type PoolDepletionDetails = {

@@ -9,7 +9,7 @@ import { DrainConfigError, DrainStoppedError, ResumeFailedError, StaleEpochError
 import type { DrainParticipant } from "./participant.ts";
 
 /** Where the coordinator is: no drain, one in progress, or the outcome of the latest. */
-export type DrainStatus = "idle" | "draining" | "drained" | "failed";
+export type CoordinatorStatus = "idle" | "draining" | "drained" | "failed";
 
 /**
  * One participant as the coordinator sees it: `open` (serving), `closing`
@@ -64,7 +64,7 @@ export type DrainResult =
     };
 
 export interface DrainSnapshot {
-  readonly status: DrainStatus;
+  readonly status: CoordinatorStatus;
   /** Highest drain epoch this node has accepted (0 = never drained); a new drain needs a higher one. */
   readonly epoch: number;
   readonly phase: NodePhase;

@@ -1,4 +1,4 @@
-import { DrainkitError } from "../errors.ts";
+import { DrainkitError } from "../errors/DrainkitError.ts";
 
 /**
  * A drain request names an epoch this node has already used: it comes from an

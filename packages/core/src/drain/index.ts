@@ -5,7 +5,7 @@ export {
   type DrainRequest,
   type DrainResult,
   type DrainSnapshot,
-  type DrainStatus,
+  type CoordinatorStatus,
   type DrainFailureCause,
   type DrainCoordinatorEvent,
   type ParticipantSnapshot,

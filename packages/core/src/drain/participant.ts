@@ -1,4 +1,4 @@
-import { DrainkitError } from "../errors.ts";
+import { DrainkitError } from "../errors/DrainkitError.ts";
 
 /**
  * Anything on a node that takes work and can stop taking it: an HTTP server,

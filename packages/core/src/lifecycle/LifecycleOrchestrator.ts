@@ -1,4 +1,4 @@
-import { isDrainkitError } from "../errors.ts";
+import { isDrainkitError } from "../errors/DrainkitError.ts";
 import type { Clock } from "../ports/clock.ts";
 import { nullEventSink, type EventSink } from "../ports/events.ts";
 import { silentLogger, type Logger } from "../ports/logger.ts";
@@ -15,6 +15,7 @@ import {
   type LifecycleFailure,
   type LifecyclePhase,
 } from "./errors.ts";
+import { CancelScope } from "./CancelScope.ts";
 import { planLifecycle, type LifecyclePlan } from "./plan.ts";
 import { resolveRetryPolicy, runWithRetry, type ResolvedRetryPolicy } from "./retry.ts";
 import type {
@@ -57,48 +58,6 @@ interface Entry {
   /** start() was called, so stop() is owed even if the start never finished. */
   stopOwed: boolean;
   disposed: boolean;
-}
-
-// One abort fanned out to every in-flight operation through a set, rather than
-// one listener per operation on a shared AbortSignal: thousands of listeners
-// on one EventTarget trip Node's leak warning and cost O(n) to remove.
-class CancelScope {
-  readonly #children = new Set<AbortController>();
-  #aborted = false;
-  #reason: unknown;
-
-  get aborted(): boolean {
-    return this.#aborted;
-  }
-  get reason(): unknown {
-    return this.#reason;
-  }
-  abort(reason: unknown): void {
-    if (this.#aborted) return;
-    this.#aborted = true;
-    this.#reason = reason;
-    for (const child of this.#children) child.abort(reason);
-    this.#children.clear();
-  }
-  open(): AbortController {
-    const child = new AbortController();
-    if (this.#aborted) child.abort(this.#reason);
-    else this.#children.add(child);
-    return child;
-  }
-  close(child: AbortController): void {
-    this.#children.delete(child);
-  }
-  follow(signal: AbortSignal | undefined): () => void {
-    if (signal === undefined) return () => {};
-    if (signal.aborted) {
-      this.abort(signal.reason);
-      return () => {};
-    }
-    const onAbort = (): void => this.abort(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    return () => signal.removeEventListener("abort", onAbort);
-  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { DrainkitError } from "../errors.ts";
+import { DrainkitError } from "../errors/DrainkitError.ts";
 import type { LifecycleStatus } from "./types.ts";
 
 /**

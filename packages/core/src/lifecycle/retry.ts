@@ -6,7 +6,7 @@
 // retry would wait on real time and replays would not repeat. The few lines
 // below do the same job (attempts, capped exponential backoff with jitter,
 // per-attempt timeout, abort) on the injected Clock and Random.
-import { isDrainkitError } from "../errors.ts";
+import { isDrainkitError } from "../errors/DrainkitError.ts";
 import { sleep, type Clock, type TimerHandle } from "../ports/clock.ts";
 import type { Random } from "../ports/random.ts";
 import { InvalidRetryPolicyError } from "./errors.ts";

@@ -1,6 +1,6 @@
 import { CapacityGuard } from "../budget/CapacityGuard.ts";
 import type { PoolBudget } from "../budget/types.ts";
-import type { FleetNode, FleetView } from "../migration/types.ts";
+import type { FleetNode, FleetView } from "../scheduler/types.ts";
 import { sleep, type Clock } from "../ports/clock.ts";
 import type { EventSink } from "../ports/events.ts";
 import { nullEventSink } from "../ports/events.ts";

@@ -1,6 +1,6 @@
 import { isAvailable, resolveBudget } from "../budget/admit.ts";
 import type { PoolBudget } from "../budget/types.ts";
-import type { FleetNode, FleetView } from "../migration/types.ts";
+import type { FleetNode, FleetView } from "../scheduler/types.ts";
 
 /** What a rollout upgrades: every node not on `version`, or only `nodes` when given. */
 export interface RolloutTarget {

@@ -1,10 +1,9 @@
 export { type RolePhase, type NodePhase, ROLE_PHASES, PREDEFINED_ROLES, derivePhase } from "./phase.ts";
+export { type RoleEvent, type RoleEventType } from "./RoleEvent.ts";
 export {
   type Cordon,
-  type DrainRecord,
+  type RoleDrain,
   type RoleState,
-  type RoleEvent,
-  type RoleEventType,
   type RoleEffect,
   type Transition,
   ALLOWED_EVENTS,

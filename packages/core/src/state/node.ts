@@ -1,6 +1,7 @@
 import { UnknownRoleError, type InvalidTransitionError } from "./errors.ts";
 import { derivePhase, PREDEFINED_ROLES, type NodePhase } from "./phase.ts";
-import { createRoleState, expireRole, step, type RoleEffect, type RoleEvent, type RoleState, type Transition } from "./transition.ts";
+import type { RoleEvent } from "./RoleEvent.ts";
+import { createRoleState, expireRole, step, type RoleEffect, type RoleState, type Transition } from "./transition.ts";
 
 /**
  * One node: a role machine per role and the node's drain epoch (the highest

@@ -1,5 +1,6 @@
 import { InvalidTransitionError } from "./errors.ts";
 import type { RolePhase } from "./phase.ts";
+import type { RoleEvent, RoleEventType } from "./RoleEvent.ts";
 
 /** A cordon held by one owner. The role stays cordoned while any owner holds one. */
 export interface Cordon {
@@ -10,7 +11,7 @@ export interface Cordon {
 }
 
 /** The drain a role is in (present while draining, drained or failed). */
-export interface DrainRecord {
+export interface RoleDrain {
   readonly epoch: number;
   readonly reason: string;
   /** Epoch milliseconds by which in-flight work must be finished, or the drain fails. */
@@ -31,31 +32,9 @@ export interface RoleState {
   /** Held cordons, at most one per owner. */
   readonly cordons: readonly Cordon[];
   /** Present exactly when `phase` is draining, drained or failed. */
-  readonly drain?: DrainRecord;
+  readonly drain?: RoleDrain;
 }
 
-/**
- * Events the role machine accepts. `drained` and `fail` carry the epoch they
- * report on: one older than the role's current drain is stale and ignored (a
- * no-op), so a late report from an earlier drain can never move a newer one.
- */
-export type RoleEvent =
-  | { readonly type: "cordon"; readonly owner: string; readonly reason: string; readonly expiresAt?: number }
-  | { readonly type: "uncordon"; readonly owner: string }
-  | {
-      readonly type: "drain";
-      readonly reason: string;
-      readonly deadline: number;
-      /** Omit to take the next epoch; an epoch not above the role's latest is stale and ignored. */
-      readonly epoch?: number;
-      readonly owner?: string;
-      readonly expiresAt?: number;
-    }
-  | { readonly type: "drained"; readonly epoch?: number }
-  | { readonly type: "fail"; readonly reason: string; readonly epoch?: number }
-  | { readonly type: "resume" };
-
-export type RoleEventType = RoleEvent["type"];
 
 /**
  * Work the interpreter (the coordinator, the agent, the simulator) carries out
@@ -191,7 +170,7 @@ function uncordon(state: RoleState, owner: string): Transition<RoleState> {
 }
 
 function startDrain(state: RoleState, event: Extract<RoleEvent, { type: "drain" }>, epoch: number): RoleState {
-  let drain: DrainRecord = { epoch, reason: event.reason, deadline: event.deadline };
+  let drain: RoleDrain = { epoch, reason: event.reason, deadline: event.deadline };
   if (event.owner !== undefined) drain = { ...drain, owner: event.owner };
   if (event.expiresAt !== undefined) drain = { ...drain, expiresAt: event.expiresAt };
   return { role: state.role, phase: "draining", epoch, cordons: state.cordons, drain };

@@ -163,7 +163,7 @@ describe("LifecycleOrchestrator retries", () => {
       name: "db",
       start: () => {
         calls++;
-        throw new DrainkitError("bad-config", "fix the config", { retryable: false });
+        throw new DrainkitError<string>("bad-config", "fix the config", { retryable: false });
       },
       retry: { start: { attempts: 5 } },
     });

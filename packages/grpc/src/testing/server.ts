@@ -1,6 +1,6 @@
 import type * as grpc from "@grpc/grpc-js";
 import { systemClock, type Clock } from "@drainkit/core";
-import { createMemoryStore, createRegistry, type PoolBudget, type Principal, type Registry, type RegistryStore, type Scope } from "@drainkit/registry";
+import { makeMemoryStore, createRegistry, type PoolBudget, type Principal, type Registry, type RegistryStore, type Scope } from "@drainkit/registry";
 import { createControlClient, type ControlClient } from "../client.ts";
 import type { Authenticate } from "../controlService.ts";
 import type { HealthService } from "../health.ts";
@@ -60,7 +60,7 @@ export interface TestControlServer {
  * await api.close();
  */
 export async function startTestControlServer(options: TestControlServerOptions = {}): Promise<TestControlServer> {
-  const store = options.store ?? createMemoryStore();
+  const store = options.store ?? makeMemoryStore();
   const registry = createRegistry({
     store,
     clock: options.clock ?? systemClock(),

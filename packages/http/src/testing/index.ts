@@ -10,7 +10,7 @@
  */
 import Fastify, { type FastifyInstance } from "fastify";
 import { systemClock, type Clock } from "@drainkit/core";
-import { createMemoryStore, createRegistry, type PoolBudget, type Principal, type Registry, type RegistryStore, type Scope } from "@drainkit/registry";
+import { makeMemoryStore, createRegistry, type PoolBudget, type Principal, type Registry, type RegistryStore, type Scope } from "@drainkit/registry";
 import { hashToken, tokenAuthenticator, type TokenRecord } from "../auth/tokenFile.ts";
 import type { FailureLimiterOptions } from "../auth/failureLimiter.ts";
 import { createPromMetrics, type PromMetrics } from "../metrics.ts";
@@ -57,7 +57,7 @@ export interface TestControlApiOptions {
 
 /** Starts the control API on 127.0.0.1 with a random port. */
 export async function startTestControlApi(options: TestControlApiOptions = {}): Promise<TestControlApi> {
-  const store = options.store ?? createMemoryStore();
+  const store = options.store ?? makeMemoryStore();
   const clock = options.clock ?? systemClock();
   const registry = createRegistry({ store, clock, ...(options.pools ? { pools: options.pools } : {}), clusters: [{ id: "east", role: "active" }, { id: "west", role: "backup" }] });
   const tokens = {} as Record<Scope, string>;

@@ -32,7 +32,7 @@ async function rate(concurrency: number, ms: number, fn: (worker: number) => Pro
  * the numbers.
  *
  * @example
- * const t = await measureThroughput(createMemoryStore(), { concurrency: 64 });
+ * const t = await measureThroughput(makeMemoryStore(), { concurrency: 64 });
  * figure("registry.memory.c64", t.mutationsPerSec, "ops/s", { baseline: t.rawTxnPerSec });
  */
 export async function measureThroughput(store: RegistryStore, options: { readonly concurrency: number; readonly ms?: number }): Promise<Throughput> {

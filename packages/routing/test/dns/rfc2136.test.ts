@@ -1,5 +1,5 @@
 import { SimulatedClock, RecordingEventSink } from "@drainkit/core/testing";
-import { createMemoryStore, createRegistry } from "@drainkit/registry";
+import { makeMemoryStore, createRegistry } from "@drainkit/registry";
 import { makePeer, principals } from "@drainkit/registry/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DnsUpdateError, makeRfc2136Provider, registrySource, startDnsPoolSync, startRouter, type DnsPoolSyncEvent } from "../../src/index.ts";
@@ -54,7 +54,7 @@ describe("RFC 2136 provider against BIND 9", () => {
 
   it("follows drains and resumes from a real registry into the pooled name", async () => {
     const clock = new SimulatedClock({ start: 1_700_000_000_000 });
-    const store = createMemoryStore();
+    const store = makeMemoryStore();
     const registry = createRegistry({ store, clock });
     const ips = ["10.0.0.1", "10.0.0.2", "10.0.0.3"];
     for (const [i, ip] of ips.entries()) await registry.registerPeer(principals.operator, makePeer({ id: `n${i}`, roles: ["edge"], labels: { ip } }));

@@ -139,7 +139,7 @@ describe("DrainScheduler properties (random fleets, concurrent drains, fc.schedu
                 reportIdle(target, r.record.epoch);
               }
             } catch (e) {
-              if (!isDrainkitError(e) || !["drain-limit-reached", "only-schedulable-node"].includes(e.code)) throw e;
+              if (!isDrainkitError(e) || !["drain-limit-reached", "last-schedulable-node"].includes(e.code)) throw e;
             }
           });
         }

@@ -1,100 +1,10 @@
+import { nullEventSink, type EventSink } from "../ports/events.ts";
 import type { Clock } from "../ports/clock.ts";
-import type { EventSink } from "../ports/events.ts";
-import { nullEventSink } from "../ports/events.ts";
-import { DrainLimitError, NodeNotInFleetError, OnlySchedulableNodeError } from "./errors.ts";
-import { LoadHeap } from "./LoadHeap.ts";
-import type {
-  DrainRemaining,
-  FleetDrainRecord,
-  FleetDrainRequest,
-  FleetDrainStatus,
-  FleetNode,
-  FleetView,
-  MigrationEvent,
-  PlannedMove,
-  Workload,
-} from "./types.ts";
-
-/** Balancing between nodes, always below draining in priority. */
-export interface BalanceOptions {
-  /** Default false: the scheduler only drains. */
-  readonly enabled?: boolean;
-  /** Default true: no balance move is planned while any drain is active. When false, balance still never touches a draining node. */
-  readonly pauseWhileDraining?: boolean;
-  /** Balance moves in flight at once (default: the drain `batchSize`). */
-  readonly batchSize?: number;
-  /** Move only when the most and least loaded nodes differ by at least this (default and minimum 2). */
-  readonly threshold?: number;
-}
-
-/** Options of {@link DrainScheduler}: the clock, the fleet and settings. */
-export interface DrainSchedulerOptions {
-  readonly clock: Clock;
-  /** The observed fleet: nodes and where each workload sits now. */
-  readonly fleet: FleetView;
-  /**
-   * Persisted drains to continue (a scheduler rebuilt after a failover). Each
-   * resumes as draining; with `awaitIdleReport` it completes only after a fresh
-   * progress report, so agents re-report their in-flight count to a new leader.
-   */
-  readonly records?: readonly FleetDrainRecord[];
-  /** Moves in flight off one draining node at once (default 10). */
-  readonly batchSize?: number;
-  /** Targets draining at once per scope (default 1). */
-  readonly maxDrainsPerScope?: number;
-  /** Default true: a drain completes only after its participants reported 0 in flight ({@link DrainScheduler.reportProgress}). */
-  readonly awaitIdleReport?: boolean;
-  readonly balance?: BalanceOptions;
-  /** Prefix of move ids, so ids from an earlier incarnation never match (e.g. the leader term). */
-  readonly movePrefix?: string;
-  /**
-   * Where a workload may go. Default `"same-pool"`: only to a node sharing a
-   * pool with the node it leaves (a node in no pool may send anywhere), so a
-   * database shard never lands on a web server. `"any"`: any schedulable node.
-   */
-  readonly destinations?: "same-pool" | "any";
-  readonly events?: EventSink<MigrationEvent>;
-}
-
-/** The answer to {@link DrainScheduler.startDrain}. */
-export type DrainStart =
-  | { readonly outcome: "started"; readonly record: FleetDrainRecord }
-  /** The target already drains under this epoch or a newer one: nothing changed. */
-  | { readonly outcome: "unchanged"; readonly record: FleetDrainRecord }
-  /** The epoch is older than one the target has already seen: ignored. */
-  | { readonly outcome: "stale"; readonly epoch: number };
-
-interface NodeSlot {
-  readonly id: string;
-  readonly order: number;
-  readonly scope: string;
-  pools: readonly string[];
-  schedulable: boolean;
-  up: boolean;
-  readonly owners: Set<string>;
-  readonly children: Set<string>;
-  /** Ids of moves in flight onto this node. */
-  readonly incoming: Set<string>;
-  outgoing: number;
-  drain: DrainState | undefined;
-  lastEpoch: number;
-}
-
-interface WorkloadSlot {
-  readonly id: string;
-  readonly owner: string | undefined;
-  node: string;
-  move: PlannedMove | undefined;
-}
-
-interface DrainState {
-  readonly record: FleetDrainRecord;
-  status: "draining" | "drained" | "failed";
-  inFlight: number | undefined;
-  reason: string | undefined;
-  blocking: string[];
-  lastReport: string;
-}
+import { DrainLimitError, NodeNotInFleetError, LastSchedulableNodeError } from "./errors.ts";
+import { schedulerSettings, type BalanceOptions, type DrainSchedulerOptions, type DrainStart } from "./DrainSchedulerOptions.ts";
+import { LoadIndex } from "./LoadIndex.ts";
+import { firstIdle, isComplete, isEligible, load, remainingOf, type DrainState, type NodeSlot, type WorkloadSlot } from "./NodeSlot.ts";
+import type { DrainSchedulerEvent, FleetDrainRecord, FleetDrainRequest, FleetDrainStatus, FleetNode, PlannedMove, Workload } from "./types.ts";
 
 const DEFAULT_SCOPE = "default";
 
@@ -120,7 +30,7 @@ const DEFAULT_SCOPE = "default";
  */
 export class DrainScheduler {
   readonly #clock: Clock;
-  readonly #events: EventSink<MigrationEvent>;
+  readonly #events: EventSink<DrainSchedulerEvent>;
   readonly #batchSize: number;
   readonly #maxDrainsPerScope: number;
   readonly #awaitIdle: boolean;
@@ -131,33 +41,21 @@ export class DrainScheduler {
   readonly #workloads = new Map<string, WorkloadSlot>();
   readonly #moves = new Map<string, PlannedMove>();
   readonly #active = new Set<DrainState>();
-  readonly #least = new LoadHeap();
-  /** Least loaded eligible node per pool (same-pool destinations). */
-  readonly #leastByPool = new Map<string, LoadHeap>();
-  readonly #samePool: boolean;
-  readonly #most = new LoadHeap();
+  readonly #index: LoadIndex;
   #eligible = 0;
-  /** Entries pushed into the per-pool heaps since the last rebuild, and pool memberships of all nodes. */
-  #pooled = 0;
-  #memberships = 0;
   #balanceInFlight = 0;
   #seq = 0;
 
   constructor(options: DrainSchedulerOptions) {
     this.#clock = options.clock;
     this.#events = options.events ?? nullEventSink;
-    this.#batchSize = positive(options.batchSize ?? 10, "batchSize");
-    this.#maxDrainsPerScope = positive(options.maxDrainsPerScope ?? 1, "maxDrainsPerScope");
-    this.#awaitIdle = options.awaitIdleReport ?? true;
-    this.#balance = {
-      enabled: options.balance?.enabled ?? false,
-      pauseWhileDraining: options.balance?.pauseWhileDraining ?? true,
-      batchSize: positive(options.balance?.batchSize ?? this.#batchSize, "balance.batchSize"),
-      // Below 2 a move just swaps which node is heavier, and balance would never settle.
-      threshold: Math.max(2, options.balance?.threshold ?? 2),
-    };
-    this.#prefix = options.movePrefix ?? "";
-    this.#samePool = (options.destinations ?? "same-pool") === "same-pool";
+    const settings = schedulerSettings(options);
+    this.#batchSize = settings.batchSize;
+    this.#maxDrainsPerScope = settings.maxDrainsPerScope;
+    this.#awaitIdle = settings.awaitIdle;
+    this.#balance = settings.balance;
+    this.#prefix = settings.prefix;
+    this.#index = new LoadIndex(this.#byOrder, { samePool: settings.samePool, trackMost: settings.balance.enabled });
     for (const node of options.fleet.nodes) this.addNode(node);
     for (const w of options.fleet.workloads ?? []) this.addWorkload(w);
     for (const record of options.records ?? []) this.#restore(record);
@@ -185,9 +83,9 @@ export class DrainScheduler {
     };
     this.#nodes.set(node.id, slot);
     this.#byOrder.push(slot);
-    this.#memberships += slot.pools.length;
-    if (this.#isEligible(slot)) this.#eligible++;
-    this.#touch(slot);
+    this.#index.membershipsChanged(slot.pools.length);
+    if (isEligible(slot)) this.#eligible++;
+    this.#index.touch(slot);
   }
 
   /** Places a workload (owner when `owner` is absent, else a child of it). */
@@ -197,7 +95,7 @@ export class DrainScheduler {
     if (existing !== undefined) return;
     this.#workloads.set(w.id, { id: w.id, owner: w.owner, node: w.node, move: undefined });
     (w.owner === undefined ? node.owners : node.children).add(w.id);
-    this.#touch(node);
+    this.#index.touch(node);
   }
 
   /**
@@ -213,8 +111,8 @@ export class DrainScheduler {
     const node = this.#nodes.get(w.node)!;
     (w.owner === undefined ? node.owners : node.children).delete(id);
     this.#workloads.delete(id);
-    this.#touch(node);
-    if (move !== undefined) this.#touch(this.#nodes.get(move.to)!);
+    this.#index.touch(node);
+    if (move !== undefined) this.#index.touch(this.#nodes.get(move.to)!);
     return move;
   }
 
@@ -236,8 +134,8 @@ export class DrainScheduler {
     from.outgoing++;
     to.incoming.add(adopted.id);
     if (adopted.drain === undefined) this.#balanceInFlight++;
-    this.#touch(from);
-    this.#touch(to);
+    this.#index.touch(from);
+    this.#index.touch(to);
     return true;
   }
 
@@ -246,9 +144,9 @@ export class DrainScheduler {
     const node = this.#node(id);
     const next = [...new Set(pools)];
     if (next.length === node.pools.length && next.every((p) => node.pools.includes(p))) return;
-    this.#memberships += next.length - node.pools.length;
+    this.#index.membershipsChanged(next.length - node.pools.length);
     node.pools = next;
-    this.#touch(node);
+    this.#index.touch(node);
   }
 
   /** Cordon (`false`) or uncordon (`true`) a node: whether it takes new placements. */
@@ -282,7 +180,7 @@ export class DrainScheduler {
   /**
    * Starts draining `target`. Refused with {@link DrainLimitError} when its
    * scope already drains `maxDrainsPerScope` targets, and with
-   * {@link OnlySchedulableNodeError} when no other node could take its work.
+   * {@link LastSchedulableNodeError} when no other node could take its work.
    * A newer epoch replaces the current drain; an older one is ignored.
    */
   startDrain(request: FleetDrainRequest): DrainStart {
@@ -296,7 +194,7 @@ export class DrainScheduler {
     const busy: string[] = [];
     for (const d of this.#active) if (d.record.scope === node.scope && d.record.target !== node.id) busy.push(d.record.target);
     if (busy.length >= this.#maxDrainsPerScope) throw new DrainLimitError(node.id, node.scope, busy, this.#maxDrainsPerScope);
-    if (this.#eligible - (this.#isEligible(node) ? 1 : 0) <= 0) throw new OnlySchedulableNodeError(node.id);
+    if (this.#eligible - (isEligible(node) ? 1 : 0) <= 0) throw new LastSchedulableNodeError(node.id);
     const record: FleetDrainRecord = {
       target: node.id,
       epoch: request.epoch ?? node.lastEpoch + 1,
@@ -356,7 +254,7 @@ export class DrainScheduler {
     const out: PlannedMove[] = [];
     for (const d of [...this.#active]) {
       const node = this.#nodes.get(d.record.target)!;
-      if (this.#isComplete(node, d)) {
+      if (isComplete(node, d)) {
         d.status = "drained";
         d.reason = undefined;
         d.blocking = [];
@@ -369,7 +267,7 @@ export class DrainScheduler {
         continue;
       }
       this.#planDrain(node, d, out);
-      const remaining = this.#remaining(node, d);
+      const remaining = remainingOf(node, d);
       const key = `${remaining.owners}/${remaining.children}/${remaining.movesInFlight}/${remaining.inFlight}`;
       if (key !== d.lastReport) {
         d.lastReport = key;
@@ -391,8 +289,8 @@ export class DrainScheduler {
     (w.owner === undefined ? from.owners : from.children).delete(w.id);
     (w.owner === undefined ? to.owners : to.children).add(w.id);
     w.node = to.id;
-    this.#touch(from);
-    this.#touch(to);
+    this.#index.touch(from);
+    this.#index.touch(to);
     return true;
   }
 
@@ -404,8 +302,8 @@ export class DrainScheduler {
     const from = this.#nodes.get(m.from)!;
     const to = this.#nodes.get(m.to)!;
     this.#settle(m, w, from, to);
-    this.#touch(from);
-    this.#touch(to);
+    this.#index.touch(from);
+    this.#index.touch(to);
     this.#events.emit({ type: "fleet-move-failed", move: m, reason });
     return true;
   }
@@ -417,7 +315,7 @@ export class DrainScheduler {
     const node = this.#nodes.get(target);
     const d = node?.drain;
     if (node === undefined || d === undefined) return undefined;
-    const base = { record: d.record, status: d.status, remaining: this.#remaining(node, d) };
+    const base = { record: d.record, status: d.status, remaining: remainingOf(node, d) };
     return {
       ...base,
       ...(d.reason === undefined ? {} : { reason: d.reason }),
@@ -463,7 +361,7 @@ export class DrainScheduler {
   /** Whether `node` would take a new placement now. */
   isSchedulable(node: string): boolean {
     const n = this.#nodes.get(node);
-    return n !== undefined && this.#isEligible(n);
+    return n !== undefined && isEligible(n);
   }
 
   // ---- internals -----------------------------------------------------------
@@ -474,16 +372,12 @@ export class DrainScheduler {
     return n;
   }
 
-  #isEligible(n: NodeSlot): boolean {
-    return n.up && n.schedulable && n.drain === undefined;
-  }
-
   #update(n: NodeSlot, change: (n: NodeSlot) => void): void {
-    const before = this.#isEligible(n);
+    const before = isEligible(n);
     change(n);
-    const after = this.#isEligible(n);
+    const after = isEligible(n);
     if (before !== after) this.#eligible += after ? 1 : -1;
-    this.#touch(n);
+    this.#index.touch(n);
   }
 
   #begin(node: NodeSlot, record: FleetDrainRecord): void {
@@ -508,15 +402,7 @@ export class DrainScheduler {
     d.reason = reason;
     this.#active.delete(d);
     const node = this.#nodes.get(d.record.target)!;
-    this.#events.emit({ type: "fleet-drain-failed", target: node.id, epoch: d.record.epoch, reason, remaining: this.#remaining(node, d) });
-  }
-
-  #isComplete(node: NodeSlot, d: DrainState): boolean {
-    return node.owners.size === 0 && node.children.size === 0 && node.outgoing === 0 && node.incoming.size === 0 && d.inFlight === 0;
-  }
-
-  #remaining(node: NodeSlot, d: DrainState): DrainRemaining {
-    return { owners: node.owners.size, children: node.children.size, movesInFlight: node.outgoing + node.incoming.size, inFlight: d.inFlight };
+    this.#events.emit({ type: "fleet-drain-failed", target: node.id, epoch: d.record.epoch, reason, remaining: remainingOf(node, d) });
   }
 
   #planDrain(node: NodeSlot, d: DrainState, out: PlannedMove[]): void {
@@ -530,10 +416,10 @@ export class DrainScheduler {
       if (room <= 0) break;
       const w = this.#workloads.get(id)!;
       if (w.move !== undefined) continue;
-      const to = this.#follow(w, node) ?? this.#leastLoaded(node);
+      const to = this.#follow(w, node) ?? this.#index.leastLoaded(node);
       if (to === undefined) {
         d.blocking.push(id);
-        d.reason = this.#samePool && node.pools.length > 0 ? `no schedulable node in pool ${node.pools.join(" or ")} can take the remaining workloads` : "no schedulable node can take the remaining workloads";
+        d.reason = this.#index.samePool && node.pools.length > 0 ? `no schedulable node in pool ${node.pools.join(" or ")} can take the remaining workloads` : "no schedulable node can take the remaining workloads";
         break;
       }
       out.push(this.#plan(w, node, to, { target: node.id, epoch: d.record.epoch }));
@@ -546,31 +432,27 @@ export class DrainScheduler {
     if (w.owner === undefined) return undefined;
     const owner = this.#workloads.get(w.owner);
     const n = owner === undefined ? undefined : this.#nodes.get(owner.node);
-    return n !== undefined && this.#isEligible(n) && this.#mayTake(from, n) ? n : undefined;
+    return n !== undefined && isEligible(n) && this.#index.mayTake(from, n) ? n : undefined;
   }
 
-  /** Whether `to` may take work leaving `from` (see `destinations`). */
-  #mayTake(from: NodeSlot, to: NodeSlot): boolean {
-    return !this.#samePool || from.pools.length === 0 || from.pools.some((p) => to.pools.includes(p));
-  }
 
 
   #planBalance(out: PlannedMove[]): void {
     const skipped: NodeSlot[] = [];
     while (this.#balanceInFlight < this.#balance.batchSize) {
-      const src = this.#mostLoaded();
-      const dst = this.#leastLoaded(src);
+      const src = this.#index.mostLoaded();
+      const dst = this.#index.leastLoaded(src);
       if (src === undefined || dst === undefined || src === dst || load(src) - load(dst) < this.#balance.threshold) break;
       const w = firstIdle(this.#workloads, src.children) ?? firstIdle(this.#workloads, src.owners);
       if (w === undefined) {
         // Everything on it is already moving; set it aside for this step.
-        this.#most.pop();
+        this.#index.setAsideMost();
         skipped.push(src);
         continue;
       }
       out.push(this.#plan(w, src, dst, undefined));
     }
-    for (const n of skipped) this.#touch(n);
+    for (const n of skipped) this.#index.touch(n);
   }
 
   #plan(w: WorkloadSlot, from: NodeSlot, to: NodeSlot, drain: PlannedMove["drain"]): PlannedMove {
@@ -587,8 +469,8 @@ export class DrainScheduler {
     from.outgoing++;
     to.incoming.add(move.id);
     if (drain === undefined) this.#balanceInFlight++;
-    this.#touch(from);
-    this.#touch(to);
+    this.#index.touch(from);
+    this.#index.touch(to);
     return move;
   }
 
@@ -606,90 +488,4 @@ export class DrainScheduler {
     to.incoming.delete(m.id);
     if (m.drain === undefined) this.#balanceInFlight--;
   }
-
-  /** The least loaded node that may take work from `from` (see `destinations`). */
-  #leastLoaded(from?: NodeSlot): NodeSlot | undefined {
-    if (!this.#samePool || from === undefined || from.pools.length === 0) return this.#validTop(this.#least);
-    let best: NodeSlot | undefined;
-    for (const pool of from.pools) {
-      const heap = this.#leastByPool.get(pool);
-      const n = heap === undefined ? undefined : this.#validTop(heap, pool);
-      if (n !== undefined && (best === undefined || load(n) < load(best) || (load(n) === load(best) && n.order < best.order))) best = n;
-    }
-    return best;
-  }
-
-  /** The heap's least loaded eligible node (still in `pool`, for a pool's heap), dropping stale entries on the way. */
-  #validTop(heap: LoadHeap, pool?: string): NodeSlot | undefined {
-    for (;;) {
-      const top = heap.peek();
-      if (top === undefined) return undefined;
-      const n = this.#byOrder[top.order]!;
-      if (this.#isEligible(n) && load(n) === top.key && (pool === undefined || n.pools.includes(pool))) return n;
-      heap.pop();
-    }
-  }
-
-  #poolHeap(pool: string): LoadHeap {
-    let heap = this.#leastByPool.get(pool);
-    if (heap === undefined) this.#leastByPool.set(pool, (heap = new LoadHeap()));
-    return heap;
-  }
-
-  #mostLoaded(): NodeSlot | undefined {
-    for (;;) {
-      const top = this.#most.peek();
-      if (top === undefined) return undefined;
-      const n = this.#byOrder[top.order]!;
-      if (n.up && n.drain === undefined && load(n) === -top.key) return n;
-      this.#most.pop();
-    }
-  }
-
-  /** Records a node's current load in the heaps; stale entries are dropped lazily. */
-  #touch(n: NodeSlot): void {
-    const l = load(n);
-    if (this.#isEligible(n)) {
-      this.#least.push(l, n.order);
-      if (this.#samePool) for (const pool of n.pools) this.#poolHeap(pool).push(l, n.order);
-      this.#pooled += this.#samePool ? n.pools.length : 0;
-    }
-    if (this.#balance.enabled && n.up && n.drain === undefined) this.#most.push(-l, n.order);
-    // Stale entries pile up under churn; rebuild from the live loads now and then.
-    if (this.#least.size + this.#most.size + this.#pooled > 8 * (this.#byOrder.length + this.#memberships) + 1024) this.#rebuildHeaps();
-  }
-
-  #rebuildHeaps(): void {
-    this.#least.clear();
-    this.#most.clear();
-    for (const heap of this.#leastByPool.values()) heap.clear();
-    this.#pooled = 0;
-    for (const n of this.#byOrder) {
-      const l = load(n);
-      if (this.#isEligible(n)) {
-        this.#least.push(l, n.order);
-        if (this.#samePool) for (const pool of n.pools) this.#poolHeap(pool).push(l, n.order);
-        this.#pooled += this.#samePool ? n.pools.length : 0;
-      }
-      if (this.#balance.enabled && n.up && n.drain === undefined) this.#most.push(-l, n.order);
-    }
-  }
-}
-
-/** Projected load: what the node will hold once the moves in flight settle. */
-function load(n: NodeSlot): number {
-  return n.owners.size + n.children.size + n.incoming.size - n.outgoing;
-}
-
-function firstIdle(workloads: ReadonlyMap<string, WorkloadSlot>, ids: ReadonlySet<string>): WorkloadSlot | undefined {
-  for (const id of ids) {
-    const w = workloads.get(id)!;
-    if (w.move === undefined) return w;
-  }
-  return undefined;
-}
-
-function positive(n: number, what: string): number {
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`${what} ${n}: must be a whole number >= 1`);
-  return n;
 }

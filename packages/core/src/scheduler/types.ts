@@ -39,7 +39,7 @@ export interface FleetView {
  * What is persisted for one drain: the target, its epoch, when it started and
  * its deadline (epoch milliseconds). A scheduler rebuilt from these records and
  * the observed placement continues every drain where it stood. (The Fleet
- * issue's `DrainRecord`; named apart from the role machine's drain record.)
+ * issue's `DrainRecord`; named apart from the role machine's `RoleDrain`.)
  */
 export interface FleetDrainRecord {
   readonly target: string;
@@ -94,7 +94,7 @@ export interface FleetDrainStatus {
 }
 
 /** Events the scheduler emits. */
-export type MigrationEvent =
+export type DrainSchedulerEvent =
   | { readonly type: "fleet-drain-started"; readonly record: FleetDrainRecord }
   | { readonly type: "fleet-drain-progress"; readonly target: string; readonly epoch: number; readonly remaining: DrainRemaining }
   | { readonly type: "fleet-drain-completed"; readonly target: string; readonly epoch: number }

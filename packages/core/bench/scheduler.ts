@@ -1,4 +1,4 @@
-// Scheduling the migration of 100,000 workloads: 10 drains of 10,000 workloads
+// Scheduling the moves of 100,000 workloads: 10 drains of 10,000 workloads
 // each (1 owner : 4 children) across a 10,000-node fleet, run to completion with
 // every move committed at once. Figures: wall time and moves planned per second.
 import { figure } from "@drainkit/bench";
@@ -32,5 +32,5 @@ for (let planned = scheduler.tick(); planned.length > 0; planned = scheduler.tic
 }
 const ms = performance.now() - start;
 const done = Array.from({ length: TARGETS }, (_, t) => scheduler.status(`n${t}`)?.status).every((s) => s === "drained");
-figure("core.migration.schedule_100k_workloads", ms, "ms", { workloads: moves, ticks, nodes: NODES, drained: done, buildMs: Math.round(buildMs) });
-figure("core.migration.moves_per_second", (moves * 1000) / ms, "moves/s", { batchSize: 100 });
+figure("core.scheduler.schedule_100k_workloads", ms, "ms", { workloads: moves, ticks, nodes: NODES, drained: done, buildMs: Math.round(buildMs) });
+figure("core.scheduler.moves_per_second", (moves * 1000) / ms, "moves/s", { batchSize: 100 });

@@ -1,18 +1,19 @@
-import { DrainkitError } from "../errors.ts";
+import { DrainkitError } from "../errors/DrainkitError.ts";
 
 /**
- * Draining the target would leave no schedulable node for its workloads (the
- * Drain Capture plan's elector rule). Retryable once another node is
- * schedulable again.
+ * Draining the target would leave no schedulable node in the whole fleet for
+ * its workloads (the Drain Capture plan's elector rule). Retryable once
+ * another node is schedulable again. Not the registry's
+ * `OnlySchedulableNodeError`, which is per role and final.
  *
  * @example
  * try { scheduler.startDrain({ target: "n1", deadline }); }
- * catch (e) { if (e instanceof OnlySchedulableNodeError) console.log(e.details.target); }
+ * catch (e) { if (e instanceof LastSchedulableNodeError) console.log(e.details.target); }
  */
-export class OnlySchedulableNodeError extends DrainkitError {
+export class LastSchedulableNodeError extends DrainkitError {
   constructor(target: string) {
     super(
-      "only-schedulable-node",
+      "last-schedulable-node",
       `Node "${target}" is the only schedulable node left; draining it would strand its workloads. ` +
         `Uncordon or add another node first, then retry the drain.`,
       { retryable: true, details: { target } },

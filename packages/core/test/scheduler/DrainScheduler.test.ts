@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   DrainLimitError,
   DrainScheduler,
-  OnlySchedulableNodeError,
+  LastSchedulableNodeError,
   type FleetNode,
   type PlannedMove,
   type Workload,
@@ -88,11 +88,11 @@ describe("DrainScheduler", () => {
   it("refuses to drain the only schedulable node", () => {
     const clock = new SimulatedClock();
     const s = new DrainScheduler({ clock, fleet: { nodes: [node("a"), node("b", { phase: "cordoned" })] } });
-    expect(() => s.startDrain({ target: "a", deadline: 1 })).toThrow(OnlySchedulableNodeError);
+    expect(() => s.startDrain({ target: "a", deadline: 1 })).toThrow(LastSchedulableNodeError);
     try {
       s.startDrain({ target: "a", deadline: 1 });
     } catch (e) {
-      expect((e as OnlySchedulableNodeError).code).toBe("only-schedulable-node");
+      expect((e as LastSchedulableNodeError).code).toBe("last-schedulable-node");
     }
   });
 

@@ -1,0 +1,2 @@
+export { DrainkitError, isDrainkitError, type DrainkitErrorOptions } from "./DrainkitError.ts";
+export { catalogue, errorEntry, httpStatusFor, isErrorCode, type ErrorCode, type ErrorEntry } from "./catalogue.ts";
