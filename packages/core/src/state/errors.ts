@@ -1,6 +1,6 @@
 import { DrainkitError } from "../errors.ts";
 import type { RolePhase } from "./phase.ts";
-import type { RoleEventType } from "./transition.ts";
+import type { RoleEventType } from "./roleEvent.ts";
 
 /**
  * An event the state machine refuses in the current phase (a ✗ in the table
