@@ -1,5 +1,5 @@
 import { ValidationError } from "./errors.ts";
-import type { ConfigSchema, SettingSchema } from "./types.ts";
+import type { ConfigSchema, SettingSchema } from "./types/config.ts";
 
 export type SettingValue = string | number | boolean;
 

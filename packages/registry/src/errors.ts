@@ -1,5 +1,5 @@
 import { DrainkitError } from "@drainkit/core";
-import type { Scope } from "./types.ts";
+import type { Scope } from "./types/principal.ts";
 
 /**
  * Typed errors of the registry. Each `code` is stable, has its row (HTTP

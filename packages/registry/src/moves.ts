@@ -2,7 +2,7 @@ import { DrainkitError } from "@drainkit/core";
 import { canonicalJson } from "./audit/canonicalJson.ts";
 import { ForbiddenError, ValidationError } from "./errors.ts";
 import { hasScope } from "./rbac.ts";
-import type { Principal } from "./types.ts";
+import type { Principal } from "./types/principal.ts";
 
 /**
  * Workload moves as the registry persists them under `moves/<id>`. The
@@ -80,8 +80,6 @@ export interface MoveChange {
   readonly id: string;
   readonly value: WorkloadMove | undefined;
 }
-
-export const moveKey = (id: string): string => `moves/${id}`;
 
 /** The legal arrows of the move state machine. */
 const ARROWS: Readonly<Record<MoveState, readonly MoveState[]>> = {

@@ -1,5 +1,6 @@
 import { createRoleState, expireNode, nodePhase, type NodeState, type RolePhase } from "@drainkit/core";
-import type { Cordon, DrainSpec, DrainStatus, Peer, PeerStatus } from "./types.ts";
+import type { Cordon, Peer, PeerStatus } from "./types/peer.ts";
+import type { DrainSpec, DrainStatus } from "./types/drain.ts";
 
 /**
  * What the store holds under `peers/<id>`. The node's role machines are core's
@@ -26,9 +27,6 @@ export interface PeerRecord {
   readonly createdAt: number;
   readonly updatedAt: number;
 }
-
-export const peerKey = (id: string): string => `peers/${id}`;
-export const placementKey = (id: string): string => `placement/${id}`;
 
 /** The status as the public view shows it: records written before placement had its own key embedded the list. */
 function publicStatus(status: PeerStatus): PeerStatus {

@@ -1,5 +1,5 @@
 import { ForbiddenError } from "./errors.ts";
-import type { Principal, Scope } from "./types.ts";
+import type { Principal, Scope } from "./types/principal.ts";
 
 /** Each scope and the scopes it implies. */
 const IMPLIES: Readonly<Record<Scope, readonly Scope[]>> = {

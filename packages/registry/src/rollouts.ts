@@ -1,6 +1,6 @@
 import { DrainkitError, planRollout, type BlockedNode, type FleetNode, type PoolBudget, type RolloutNodePhase } from "@drainkit/core";
 import { ValidationError } from "./errors.ts";
-import type { Peer } from "./types.ts";
+import type { Peer } from "./types/peer.ts";
 
 /**
  * Rolling upgrades as the registry persists them under `rollouts/<id>`: the
@@ -113,8 +113,6 @@ export interface RolloutChange {
   readonly id: string;
   readonly value: Rollout | undefined;
 }
-
-export const rolloutKey = (id: string): string => `rollouts/${id}`;
 
 const ACTIVE_STATES: ReadonlySet<RolloutState> = new Set(["running", "paused", "aborting"]);
 const IN_PROGRESS: ReadonlySet<RolloutNodeStep> = new Set(["cordoned", "draining", "drained", "upgrading", "resuming"]);

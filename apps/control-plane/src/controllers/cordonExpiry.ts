@@ -1,9 +1,10 @@
 import type { Clock, Logger, TimerHandle } from "@drainkit/core";
-import type { Principal, Registry } from "@drainkit/registry";
+import type { DrainWriter, PeerReader, Principal } from "@drainkit/registry";
 
 /** Settings of {@link startCordonExpiry}. */
 export interface CordonExpiryOptions {
-  readonly registry: Registry;
+  /** Reads peers to find expired cordons and lifts them: nothing else of the registry. */
+  readonly registry: PeerReader & DrainWriter;
   readonly clock: Clock;
   readonly principal: Principal;
   readonly logger: Logger;

@@ -1,9 +1,10 @@
 import type { Clock, Logger, TimerHandle } from "@drainkit/core";
-import type { Peer, Principal, Registry } from "@drainkit/registry";
+import type { ChangeFeed, DrainReader, Peer, PeerReader, PeerWriter, Principal } from "@drainkit/registry";
 
 /** Settings of {@link startDrainDeadlines}. */
 export interface DrainDeadlinesOptions {
-  readonly registry: Registry;
+  /** Watches peers and drains, and reports a drain past its deadline as failed. */
+  readonly registry: PeerReader & PeerWriter & DrainReader & ChangeFeed;
   readonly clock: Clock;
   /** The control plane's own principal (needs mesh.operate). */
   readonly principal: Principal;

@@ -1,9 +1,10 @@
 import type { Clock, Logger, TimerHandle } from "@drainkit/core";
-import type { Principal, Registry } from "@drainkit/registry";
+import type { IdempotencySweeper, Principal } from "@drainkit/registry";
 
 /** Settings of {@link startIdempotencySweep}. */
 export interface IdempotencySweepOptions {
-  readonly registry: Registry;
+  /** Only sweeps idempotency records. */
+  readonly registry: IdempotencySweeper;
   readonly clock: Clock;
   /** Needs mesh.admin (the control plane's own principal). */
   readonly principal: Principal;

@@ -1,9 +1,10 @@
 import { RolloutController, type Clock, type Logger, type PoolBudget, type RolloutDrainResult, type RolloutEvent, type RolloutHooks, type TimerHandle } from "@drainkit/core";
-import { fleetNodeOf, peerVersion, rolloutActive, type Peer, type Principal, type Registry, type Rollout, type RolloutNodeStep, type RolloutStep } from "@drainkit/registry";
+import { type ChangeFeed, type ConfigStore, type DrainReader, type DrainWriter, fleetNodeOf, type Peer, type PeerReader, peerVersion, type Principal, type Rollout, rolloutActive, type RolloutNodeStep, type RolloutStep, type RolloutStore } from "@drainkit/registry";
 
 /** Settings of {@link startRollouts}. */
 export interface RolloutRunnerOptions {
-  readonly registry: Registry;
+  /** Reads peers and the heartbeat setting, cordons, drains and resumes nodes, records each rollout step, follows the change feed. */
+  readonly registry: PeerReader & ConfigStore & DrainReader & DrainWriter & RolloutStore & ChangeFeed;
   readonly clock: Clock;
   /** The control plane's own principal (needs mesh.operate). */
   readonly principal: Principal;

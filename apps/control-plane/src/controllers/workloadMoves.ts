@@ -1,10 +1,16 @@
 import { DrainScheduler, isDrainkitError, type Clock, type Logger, type DrainSchedulerEvent, type PlannedMove, type TimerHandle } from "@drainkit/core";
-import type { MoveState, Peer, Placement, Principal, Registry, WorkloadMove } from "@drainkit/registry";
+import type { ChangeFeed, DrainWriter, MoveLedger, Peer, PeerReader, Placement, PlacementReader, Principal, WorkloadMove } from "@drainkit/registry";
 import { supervise } from "./supervise.ts";
+import { messageOf, MovePlannerState, type StallReport } from "./workloadMoves/MovePlannerState.ts";
+import { plannedOf, rebuildFleet } from "./workloadMoves/rebuildFleet.ts";
+import type { WorkloadMoveMetrics } from "./workloadMoves/WorkloadMoveMetrics.ts";
+
+export type { WorkloadMoveMetrics };
 
 /** Settings of {@link startWorkloadMoves}. */
 export interface WorkloadMovesOptions {
-  readonly registry: Registry;
+  /** Reads peers and placements, plans and fails moves, says why a drain is stalled, follows the change feed. */
+  readonly registry: PeerReader & PlacementReader & MoveLedger & DrainWriter & ChangeFeed;
   readonly clock: Clock;
   /** The control plane's own principal (needs mesh.operate). */
   readonly principal: Principal;
@@ -27,29 +33,7 @@ export interface WorkloadMovesOptions {
   readonly onFeedLost?: (error: Error) => void;
 }
 
-/**
- * What the planner reports about workload moves, as its change feed shows
- * them: every move active (`starting` or `serving`) when it started or
- * created since, whoever planned it. Only the leader runs a planner, so only
- * the leader feeds these; a planner that stops reports 0 in flight.
- *
- * @example
- * const metrics: WorkloadMoveMetrics = {
- *   inFlight: (n) => prom.workloadMovesInFlight.set(n),
- *   serving: (s) => prom.workloadMoveDuration.observe(s),
- *   ended: (outcome) => prom.workloadMoves.inc({ outcome }),
- * };
- */
-export interface WorkloadMoveMetrics {
-  /** Moves `starting` or `serving` now; called whenever that number may have changed. */
-  inFlight(count: number): void;
-  /** A move's destination serves the workload, `seconds` after the move was planned (the persisted timestamps). */
-  serving(seconds: number): void;
-  /** A move ended: `done` (the source stopped its copy) or `failed`. */
-  ended(outcome: "done" | "failed"): void;
-}
-
-/** The running drain scheduler. */
+/** The running move planner. */
 export interface WorkloadMoves {
   /** Moves this leader waits on (`starting`, planned or adopted). */
   inFlight(): readonly PlannedMove[];
@@ -81,12 +65,6 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
   const timeoutMs = options.moveTimeoutMs ?? 60_000;
   const tickMs = options.tickMs ?? 1000;
   const retainMs = options.retainMs ?? 3_600_000;
-  const benchMs = options.benchMs ?? 30_000;
-  /** Peers set aside after a failed move, until the timer runs out. */
-  const benched = new Map<string, TimerHandle>();
-  /** Each peer's last known phase. */
-  const phases = new Map<string, string>();
-  const takesWork = (id: string): boolean => phases.get(id) === "active" && !benched.has(id);
   let stopped = false;
   let ready = false;
   // Declared before the first await: changes buffered during the rebuild call schedule() as soon as it ends.
@@ -94,27 +72,6 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
   let again = false;
   let soon: TimerHandle | undefined;
   const buffered: (() => void)[] = [];
-  /** Moves this leader waits on, with their timeout. */
-  const waiting = new Map<string, { move: PlannedMove; timer: TimerHandle }>();
-  /** Last peer version and move generation applied: replayed history never moves state back. */
-  const peerVersions = new Map<string, number>();
-  const moveGenerations = new Map<string, number>();
-  /** What each peer last reported it holds. */
-  const reported = new Map<string, ReadonlySet<string>>();
-  /** Each peer's latest placement seen, and the version the scheduler has applied: replays never move it back. */
-  const placements = new Map<string, Placement>();
-  const appliedPlacement = new Map<string, number>();
-  /** Drains the scheduler refused for now (e.g. no other schedulable peer): retried on each tick. */
-  const pendingDrains = new Map<string, { epoch: number; deadline: number }>();
-  /** Peers the scheduler holds a drain for (until resumed). */
-  const draining = new Set<string>();
-  /** Drains said to be stalled, with what was said (declared before the rebuild: buffered changes may touch it). */
-  const blockedSaid = new Map<string, { epoch: number; key: string }>();
-  /** A child workload's owner, for the persisted move. */
-  const owners = new Map<string, string>();
-
-  /** Active moves by id and last state seen, only when someone listens to the metrics. */
-  const active = options.metrics === undefined ? undefined : new Map<string, MoveState>();
 
   const onEvent = (e: DrainSchedulerEvent): void => {
     if (e.type === "fleet-drain-failed") logger.warn({ peer: e.target, epoch: e.epoch, reason: e.reason, remaining: e.remaining }, "workload moves for this drain stopped");
@@ -128,9 +85,9 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
     (change) => {
       if (stopped) return;
       const apply = (): void => {
-        if (change.kind === "peer") onPeer(change.id, change.value as Peer | undefined);
-        else if (change.kind === "move") onMove(change.value as WorkloadMove | undefined);
-        else if (change.kind === "placement") onPlacement(change.id, change.value);
+        if (change.kind === "peer") state.onPeer(change.id, change.value as Peer | undefined);
+        else if (change.kind === "move") state.onMove(change.value as WorkloadMove | undefined);
+        else if (change.kind === "placement") state.onPlacement(change.id, change.value);
         else return;
         schedule();
       };
@@ -138,7 +95,7 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
       else buffered.push(apply);
     },
     (error) => {
-      logger.error({ err: error.message }, "drain scheduler lost the change feed");
+      logger.error({ err: error.message }, "workload move planner lost the change feed");
       if (!stopped) options.onFeedLost?.(error);
     },
   );
@@ -151,48 +108,17 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
     cursor = page.nextCursor;
   } while (cursor !== undefined);
   // Read after the peers: a placement of a peer registered since is applied once its peer change arrives.
+  const placements = new Map<string, Placement>();
   for (const p of await registry.listPlacements(principal)) placements.set(p.peer, p);
   const allMoves = await registry.listMoves(principal);
   const moves = allMoves.filter((m) => m.state === "starting" || m.state === "serving");
-
-  // Where each workload is. Agents report placement on a heartbeat, so a report
-  // may predate the workload's latest move: a move newer than a peer's report
-  // wins over it (`serving` / `done`: at its destination; `starting` /
-  // `failed`: at its source), or a workload that just moved would be moved
-  // again off its old host and run twice.
-  const latest = new Map<string, WorkloadMove>();
-  for (const m of allMoves) {
-    const seen = latest.get(m.workload);
-    if (seen === undefined || m.updatedAt > seen.updatedAt || (m.updatedAt === seen.updatedAt && m.generation > seen.generation)) latest.set(m.workload, m);
-  }
-  const at = new Map<string, { node: string; owner?: string }>();
-  for (const m of latest.values()) if (m.state === "starting" || m.state === "serving") at.set(m.workload, { node: m.state === "serving" ? m.to : m.from, ...(m.owner === undefined ? {} : { owner: m.owner }) });
-  for (const m of moves) if (m.owner !== undefined) owners.set(m.workload, m.owner);
-  if (active !== undefined) for (const m of moves) active.set(m.id, m.state);
-  for (const p of peers) {
-    peerVersions.set(p.id, p.version);
-    phases.set(p.id, p.phase);
-    const placement = placements.get(p.id);
-    const held = placement?.items ?? [];
-    reported.set(p.id, new Set(held.map((w) => w.id)));
-    appliedPlacement.set(p.id, placement?.version ?? 0);
-    // The list was last rewritten then (a heartbeat repeating it writes nothing): any move since is newer news.
-    const reportedAt = placement?.updatedAt ?? 0;
-    for (const w of held) {
-      if (w.owner !== undefined) owners.set(w.id, w.owner);
-      if (at.has(w.id)) continue;
-      const m = latest.get(w.id);
-      const movedSince = m !== undefined && m.updatedAt >= reportedAt;
-      const there = m === undefined ? p.id : m.state === "done" || m.state === "serving" ? m.to : m.from;
-      // A stale report of a workload that has since moved elsewhere places it where the move put it.
-      at.set(w.id, { node: movedSince ? there : p.id, ...(w.owner === undefined ? {} : { owner: w.owner }) });
-    }
-  }
+  const fleet = rebuildFleet(peers, placements, allMoves);
   const scheduler = new DrainScheduler({
     clock,
     fleet: {
-      nodes: peers.map((p) => ({ id: p.id, pools: p.pools, phase: p.phase, schedulable: takesWork(p.id) })),
-      workloads: [...at].filter(([, w]) => peerVersions.has(w.node)).map(([id, w]) => ({ id, node: w.node, ...(w.owner === undefined ? {} : { owner: w.owner }) })),
+      // Nothing is benched yet: a peer takes work when active.
+      nodes: peers.map((p) => ({ id: p.id, pools: p.pools, phase: p.phase, schedulable: fleet.phases.get(p.id) === "active" })),
+      workloads: [...fleet.at].filter(([, w]) => fleet.peerVersions.has(w.node)).map(([id, w]) => ({ id, node: w.node, ...(w.owner === undefined ? {} : { owner: w.owner }) })),
     },
     batchSize: options.batchSize ?? 10,
     // The registry's capacity guard already admitted every drain; the planner does not limit them again.
@@ -201,162 +127,32 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
     movePrefix: `${options.term}-`,
     events: { emit: onEvent },
   });
-  for (const p of peers) syncDrain(p);
+  // Changes reach it only once the rebuild is done (`ready`); until then they are buffered.
+  const state = new MovePlannerState(
+    {
+      scheduler,
+      clock,
+      logger,
+      timeoutMs,
+      benchMs: options.benchMs ?? 30_000,
+      metrics: options.metrics,
+      hooks: { failMove: (id, reason) => void failMove(id, reason), schedule: () => schedule(), stopped: () => stopped },
+    },
+    fleet,
+    placements,
+  );
+  for (const m of moves) state.track(m);
+  for (const p of peers) state.syncDrain(p);
   for (const m of moves) {
-    moveGenerations.set(m.id, m.generation);
+    state.seenMove(m);
     if (m.state !== "starting") continue;
-    if (scheduler.adoptMove(plannedOf(m))) wait(plannedOf(m), Math.max(0, m.createdAt + timeoutMs - clock.now()));
+    if (scheduler.adoptMove(plannedOf(m))) state.wait(plannedOf(m), Math.max(0, m.createdAt + timeoutMs - clock.now()));
     else void failMove(m.id, "its workload or peers changed before a new leader could adopt it");
   }
-  logger.info({ peers: peers.length, workloads: at.size, adopted: waiting.size, drains: scheduler.activeDrains }, "drain scheduler rebuilt from the registry");
+  logger.info({ peers: peers.length, workloads: fleet.at.size, adopted: state.waitingCount, drains: scheduler.activeDrains }, "workload move planner rebuilt from the registry");
   ready = true;
-  options.metrics?.inFlight(active?.size ?? 0);
+  options.metrics?.inFlight(state.activeCount());
   for (const apply of buffered.splice(0)) apply();
-
-  function onPeer(id: string, peer: Peer | undefined): void {
-    if (peer === undefined) {
-      // A peer that left keeps nothing: its moves in flight fail and its workloads are no longer tracked.
-      peerVersions.delete(id);
-      phases.delete(id);
-      draining.delete(id);
-      blockedSaid.delete(id);
-      if (scheduler.isSchedulable(id)) scheduler.setSchedulable(id, false);
-      return;
-    }
-    if ((peerVersions.get(id) ?? -1) >= peer.version) return;
-    const known = peerVersions.has(id);
-    peerVersions.set(id, peer.version);
-    phases.set(id, peer.phase);
-    if (!known) scheduler.addNode({ id, pools: peer.pools, phase: peer.phase, schedulable: takesWork(id) });
-    else scheduler.setPools(id, peer.pools);
-    syncDrain(peer);
-    // A placement that arrived before its peer was known is applied now.
-    syncPlacement(id);
-  }
-
-  function onPlacement(id: string, placement: Placement | undefined): void {
-    if (placement === undefined || (placements.get(id)?.version ?? -1) >= placement.version) return;
-    placements.set(id, placement);
-    if (peerVersions.has(id)) syncPlacement(id);
-  }
-
-  function syncDrain(peer: Peer): void {
-    const drain = peer.spec.drain;
-    if (drain !== undefined && peer.phase === "draining") {
-      const current = scheduler.status(peer.id);
-      if (current?.record.epoch !== drain.epoch) startDrain(peer.id, drain.epoch, drain.deadline);
-    } else {
-      pendingDrains.delete(peer.id);
-      // The registry failed the drain (deadline, agent failure): stop moving work off it; the peer stays quiesced.
-      const current = scheduler.status(peer.id);
-      if (drain !== undefined && peer.phase === "failed" && current?.status === "draining") scheduler.failDrain(peer.id, current.record.epoch, peer.status?.reason ?? "the drain failed");
-      // Resumed (or the drain ended without one): the peer takes placements again if it is active.
-      if (drain === undefined && scheduler.status(peer.id) !== undefined) {
-        scheduler.resumeNode(peer.id);
-        draining.delete(peer.id);
-      }
-    }
-    scheduler.setSchedulable(peer.id, takesWork(peer.id));
-  }
-
-  /** Sets a destination that failed a move aside for a while. */
-  function bench(id: string, reason: string): void {
-    if (stopped || !phases.has(id)) return;
-    const current = benched.get(id);
-    if (current !== undefined) clock.clearTimer(current);
-    else logger.warn({ peer: id, forMs: benchMs, reason }, "peer failed a workload move; no new moves onto it for a while");
-    benched.set(
-      id,
-      clock.setTimer(benchMs, () => {
-        benched.delete(id);
-        if (phases.has(id)) scheduler.setSchedulable(id, takesWork(id));
-        schedule();
-      }),
-    );
-    scheduler.setSchedulable(id, false);
-  }
-
-  function startDrain(target: string, epoch: number, deadline: number): void {
-    try {
-      const started = scheduler.startDrain({ target, epoch, deadline });
-      pendingDrains.delete(target);
-      draining.add(target);
-      if (started.outcome === "started") logger.info({ peer: target, epoch, workloads: scheduler.loadOf(target) }, "moving workloads off a draining peer");
-    } catch (error) {
-      if (!pendingDrains.has(target)) logger.warn({ peer: target, epoch, err: messageOf(error) }, "cannot move workloads off this peer yet; retrying");
-      pendingDrains.set(target, { epoch, deadline });
-    }
-  }
-
-  /** New workloads a peer reports join the plan; ones it stopped reporting (and that are not moving) leave it. */
-  function syncPlacement(peerId: string): void {
-    const placement = placements.get(peerId);
-    if (placement === undefined || (appliedPlacement.get(peerId) ?? -1) >= placement.version) return;
-    appliedPlacement.set(peerId, placement.version);
-    const held = placement.items;
-    const before = reported.get(peerId) ?? new Set<string>();
-    const now = new Set(held.map((w) => w.id));
-    reported.set(peerId, now);
-    for (const w of held) {
-      if (scheduler.ownerOf(w.id) !== undefined) continue;
-      if (w.owner !== undefined) owners.set(w.id, w.owner);
-      scheduler.addWorkload({ id: w.id, node: peerId, ...(w.owner === undefined ? {} : { owner: w.owner }) });
-    }
-    let moving: Set<string> | undefined;
-    for (const id of before) {
-      if (now.has(id) || scheduler.ownerOf(id) !== peerId) continue;
-      moving ??= new Set([...waiting.values()].map((w) => w.move.workload));
-      if (moving.has(id)) continue;
-      scheduler.removeWorkload(id);
-      owners.delete(id);
-    }
-  }
-
-  function onMove(move: WorkloadMove | undefined): void {
-    if (move === undefined) return;
-    if ((moveGenerations.get(move.id) ?? -1) >= move.generation) return;
-    moveGenerations.set(move.id, move.generation);
-    if (active !== undefined) observe(active, move);
-    const mine = waiting.get(move.id);
-    if (mine === undefined) return; // not this leader's (an older term's move that finished, or a deleted one)
-    if (move.state === "serving") {
-      settle(move.id);
-      scheduler.moveCommitted(mine.move);
-      logger.info({ move: move.id, workload: move.workload, from: move.from, to: move.to }, "workload serves on its destination");
-    } else if (move.state === "failed") {
-      settle(move.id);
-      scheduler.moveFailed(mine.move, move.reason ?? "move failed");
-      bench(move.to, move.reason ?? "move failed");
-      logger.warn({ move: move.id, workload: move.workload, from: move.from, to: move.to, reason: move.reason }, "workload move failed; it stays on its source and is planned again");
-    }
-  }
-
-  /** Feeds the metrics hooks from one new move generation; moves that ended before the planner started are not counted. */
-  function observe(tracked: Map<string, MoveState>, move: WorkloadMove): void {
-    const metrics = options.metrics!;
-    const before = tracked.get(move.id);
-    if (move.state === "starting" || move.state === "serving") {
-      // A missed `starting` (compacted history) still counts the serving.
-      if (move.state === "serving" && before !== "serving") metrics.serving(Math.max(0, move.updatedAt - move.createdAt) / 1000);
-      tracked.set(move.id, move.state);
-    } else {
-      if (before === undefined) return;
-      tracked.delete(move.id);
-      metrics.ended(move.state);
-    }
-    metrics.inFlight(tracked.size);
-  }
-
-  function wait(move: PlannedMove, ms: number): void {
-    const timer = clock.setTimer(ms, () => void failMove(move.id, `destination ${move.to} did not serve it within ${timeoutMs} ms`));
-    waiting.set(move.id, { move, timer });
-  }
-
-  function settle(id: string): void {
-    const w = waiting.get(id);
-    if (w !== undefined) clock.clearTimer(w.timer);
-    waiting.delete(id);
-  }
 
   async function failMove(id: string, reason: string): Promise<void> {
     if (stopped) return;
@@ -385,9 +181,9 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
     planning = (async () => {
       do {
         again = false;
-        for (const [target, d] of [...pendingDrains]) startDrain(target, d.epoch, d.deadline);
+        state.retryPendingDrains();
         const moves = scheduler.tick();
-        reportBlocked();
+        for (const r of state.stallReports()) void recordStall(r);
         if (stopped) return;
         // All at once: the registry commits the mutations queued in one tick as one transaction, so a
         // step's moves cost one commit (one fsync on SQLite) instead of one each, in the same order.
@@ -401,55 +197,29 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
 
   /** Persists one planned move (`planMove`, audited); a move the registry refuses is planned again later. */
   async function record(m: PlannedMove): Promise<void> {
-    wait(m, timeoutMs);
+    state.wait(m, timeoutMs);
     try {
+      const owner = state.ownerOf(m);
       await registry.planMove(
         principal,
-        { id: m.id, workload: m.workload, tier: m.tier, from: m.from, to: m.to, ...(ownerOf(m) === undefined ? {} : { owner: ownerOf(m)! }), ...(m.drain === undefined ? {} : { drain: m.drain }) },
+        { id: m.id, workload: m.workload, tier: m.tier, from: m.from, to: m.to, ...(owner === undefined ? {} : { owner }), ...(m.drain === undefined ? {} : { drain: m.drain }) },
         { idempotencyKey: `move:${m.id}`, reason: m.drain === undefined ? "balance" : `drain of ${m.drain.target} (epoch ${m.drain.epoch})` },
       );
     } catch (error) {
-      settle(m.id);
+      state.settle(m.id);
       scheduler.moveFailed(m, messageOf(error));
       logger.warn({ move: m.id, err: messageOf(error), code: isDrainkitError(error) ? error.code : undefined }, "could not record a planned move; planning it again later");
     }
   }
 
-  /**
-   * Says once, loudly, when a drain's workloads have nowhere to go, and records
-   * it on the drain (`spec.drain.stalled`, shown as the drain's reason and
-   * blocking workloads to operators), clearing it once the work moves again.
-   */
-  function reportBlocked(): void {
-    // Only peers with a drain can be stalled: runs on every step, so it must not walk the whole fleet.
-    for (const id of new Set([...draining, ...blockedSaid.keys()])) {
-      const st = scheduler.status(id);
-      const said = blockedSaid.get(id);
-      if (st?.status === "draining" && st.reason !== undefined) {
-        const key = `${st.reason}\u0000${(st.blocking ?? []).join(",")}`;
-        if (said?.key === key && said.epoch === st.record.epoch) continue;
-        if (said === undefined) logger.warn({ peer: id, epoch: st.record.epoch, reason: st.reason, blocking: st.blocking, remaining: st.remaining }, "workloads of a draining peer have nowhere to go");
-        blockedSaid.set(id, { epoch: st.record.epoch, key });
-        void recordStall(id, st.record.epoch, st.reason, st.blocking ?? []);
-      } else if (said !== undefined) {
-        blockedSaid.delete(id);
-        if (st?.status === "draining") logger.info({ peer: id, epoch: said.epoch }, "workloads of a draining peer can move again");
-        void recordStall(id, said.epoch, undefined, []);
-      }
-    }
-  }
-
-  async function recordStall(id: string, epoch: number, reason: string | undefined, workloads: readonly string[]): Promise<void> {
+  /** Records on the drain why it makes no progress (or that it moves again). */
+  async function recordStall({ id, epoch, reason, workloads }: StallReport): Promise<void> {
     if (stopped) return;
     try {
       await registry.reportDrainStalled(principal, id, { epoch, ...(reason === undefined ? {} : { reason, workloads }) }, { reason: reason ?? "workloads move again" });
     } catch (error) {
       logger.warn({ peer: id, epoch, err: messageOf(error) }, "could not record why the drain is stalled");
     }
-  }
-
-  function ownerOf(m: PlannedMove): string | undefined {
-    return m.tier === "child" ? owners.get(m.workload) : undefined;
   }
 
   /** Deletes finished moves older than `before`, a bounded batch per transaction, until none is left. */
@@ -481,29 +251,16 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
   schedule();
 
   return {
-    inFlight: () => [...waiting.values()].map((w) => w.move),
+    inFlight: () => state.waiting(),
     placement: () => new Map(scheduler.placement().map((w) => [w.id, w.node])),
     stop() {
       stopped = true;
       watch.close();
       if (ticker !== undefined) clock.clearTimer(ticker);
-      for (const t of benched.values()) clock.clearTimer(t);
-      benched.clear();
       if (soon !== undefined) clock.clearTimer(soon);
-      for (const id of [...waiting.keys()]) settle(id);
-      // A replica that no longer leads waits on no move.
-      active?.clear();
-      options.metrics?.inFlight(0);
+      state.stop();
     },
   };
-}
-
-function plannedOf(m: WorkloadMove): PlannedMove {
-  return { id: m.id, workload: m.workload, tier: m.tier, from: m.from, to: m.to, ...(m.drain === undefined ? {} : { drain: m.drain }) };
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**

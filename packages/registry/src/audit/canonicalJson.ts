@@ -13,3 +13,8 @@ export function canonicalJson(value: unknown): string {
   }
   return `{${parts.join(",")}}`;
 }
+
+/** Equal as JSON, whatever the key order: how a mutation tells a no-op from a change. */
+export function sameJson(a: unknown, b: unknown): boolean {
+  return canonicalJson(a) === canonicalJson(b);
+}

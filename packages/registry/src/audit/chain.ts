@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { AuditEntry, AuditQuery, AuditVerification } from "../types.ts";
+import type { AuditEntry, AuditQuery, AuditVerification } from "../types/audit.ts";
 import { canonicalJson } from "./canonicalJson.ts";
 
 /** prevHash of the first entry. */
@@ -12,11 +12,6 @@ export interface AuditHead {
 }
 
 export const EMPTY_HEAD: AuditHead = { seq: 0, hash: GENESIS_HASH };
-
-/** Store key of entry `seq`; zero-padded so key order is seq order. */
-export function auditKey(seq: number): string {
-  return `audit/${String(seq).padStart(12, "0")}`;
-}
 
 /** sha256 over the entry's content (everything but `hash`), which includes `prevHash`. */
 export function hashEntry(entry: Omit<AuditEntry, "hash"> & { readonly hash?: string }): string {

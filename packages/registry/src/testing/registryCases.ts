@@ -2,13 +2,13 @@ import fc from "fast-check";
 import { isDrainkitError, SeededRandom, systemClock } from "@drainkit/core";
 import { SimulatedClock } from "@drainkit/core/testing";
 import { describe, expect, it } from "vitest";
-import { auditKey } from "../audit/chain.ts";
+import { auditKey } from "../keys.ts";
 import { createRegistry } from "../createRegistry.ts";
 import type { RegistryStore } from "../store.ts";
 import type { MoveChange, MoveState } from "../moves.ts";
 import type { RolloutChange } from "../rollouts.ts";
 import type { AuditEntry, PlacementChange, Principal, Registry, RegistryChange } from "../types.ts";
-import type { StoreUnderTest } from "./conformance.ts";
+import type { StoreUnderTest } from "./StoreUnderTest.ts";
 import { makePeer, principals } from "./fixtures.ts";
 
 type WithStore = (body: (s: StoreUnderTest) => Promise<void>) => () => Promise<void>;

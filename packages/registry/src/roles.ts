@@ -1,0 +1,199 @@
+import type { MoveChange, MovePlan, MoveQuery, MoveReport, WorkloadMove } from "./moves.ts";
+import type { Rollout, RolloutChange, RolloutStartInput, RolloutStep } from "./rollouts.ts";
+import type { AuditAction, AuditEntry, AuditQuery, AuditVerification } from "./types/audit.ts";
+import type { RegistryChange } from "./types/change.ts";
+import type { Cluster } from "./types/cluster.ts";
+import type { RegistryConfig } from "./types/config.ts";
+import type { CordonInput, DrainInput, DrainRecord, DrainStallReport, DrainStatus, ResumeInput, UncordonInput } from "./types/drain.ts";
+import type { MutationOptions, MutationOutcome, Page } from "./types/mutation.ts";
+import type { Peer, PeerPatch, PeerQuery, PeerRegistration, StatusReport } from "./types/peer.ts";
+import type { Placement, PlacementChange } from "./types/placement.ts";
+import type { Principal } from "./types/principal.ts";
+
+/**
+ * The registry seen by role: each controller, transport or test asks only for
+ * the roles it uses (as Nomad's drainer takes a `RaftApplier` and a
+ * `NodeTracker`, not the whole state store), so its options say what it reads
+ * and writes, and a test double implements a handful of methods, not 36.
+ *
+ * @example
+ * interface DeadlineOptions { readonly drains: DrainReader & DrainWriter; readonly feed: ChangeFeed }
+ */
+
+/** Reads peers: one with its ETag, or a filtered page. */
+export interface PeerReader {
+  getPeer(principal: Principal, id: string): Promise<{ readonly peer: Peer; readonly etag: string }>;
+  listPeers(principal: Principal, query?: PeerQuery): Promise<Page<Peer>>;
+}
+
+/** What a host's agent (or an operator) writes about a peer: identity, observed status, labels. */
+export interface PeerWriter {
+  /** Register or refresh a peer's identity (mesh.agent for itself, or mesh.operate). */
+  registerPeer(principal: Principal, input: PeerRegistration, options?: MutationOptions): Promise<MutationOutcome<Peer>>;
+  /** The agent's observed status; feeds `drained` / `fail` into the state machine. */
+  reportStatus(principal: Principal, id: string, report: StatusReport, options?: MutationOptions): Promise<MutationOutcome<Peer>>;
+  /** Labels / metadata merge patch; If-Match is required. */
+  patchPeer(principal: Principal, id: string, patch: PeerPatch, options: MutationOptions): Promise<MutationOutcome<Peer>>;
+}
+
+/** Reads drains: one peer's progress, or every drain for a controller rebuilding after failover. */
+export interface DrainReader {
+  drainStatus(principal: Principal, id: string): Promise<DrainStatus>;
+  /** Every peer with a drain request, for controllers rebuilding after failover. */
+  drainRecords(): Promise<readonly DrainRecord[]>;
+}
+
+/** The maintenance verbs on a peer: cordon, drain, resume, and why a drain is stalled. */
+export interface DrainWriter {
+  cordon(principal: Principal, id: string, input: CordonInput, options?: MutationOptions): Promise<MutationOutcome<Peer>>;
+  uncordon(principal: Principal, id: string, input?: UncordonInput, options?: MutationOptions): Promise<MutationOutcome<Peer>>;
+  drain(principal: Principal, id: string, input: DrainInput, options?: MutationOptions): Promise<MutationOutcome<DrainStatus>>;
+  resume(principal: Principal, id: string, input?: ResumeInput, options?: MutationOptions): Promise<MutationOutcome<Peer>>;
+  /**
+   * The control plane says why a drain makes no progress (mesh.operate): shown
+   * as the drain's `reason` and `blocking` until cleared (no `reason`). A
+   * report for another epoch than the current drain's changes nothing.
+   */
+  reportDrainStalled(principal: Principal, id: string, report: DrainStallReport, options?: MutationOptions): Promise<MutationOutcome<Peer>>;
+}
+
+/** Which cluster is active. */
+export interface ClusterAdmin {
+  listClusters(principal: Principal): Promise<readonly Cluster[]>;
+  promote(principal: Principal, clusterId: string, options?: MutationOptions): Promise<MutationOutcome<Cluster>>;
+  /** Needs `confirm`; never demotes the last active cluster. */
+  demote(principal: Principal, clusterId: string, options?: MutationOptions): Promise<MutationOutcome<Cluster>>;
+}
+
+/** The allow-listed runtime settings. */
+export interface ConfigStore {
+  getConfig(principal: Principal): Promise<RegistryConfig>;
+  /** Allow-listed keys only; needs mesh.admin and `confirm`; `null` resets to the default. */
+  patchConfig(principal: Principal, patch: Readonly<Record<string, unknown>>, options?: MutationOptions): Promise<MutationOutcome<RegistryConfig>>;
+}
+
+/** The tamper-evident audit log: query it, verify its chain, record a refusal made before a mutation. */
+export interface AuditLog {
+  queryAudit(principal: Principal, query?: AuditQuery): Promise<Page<AuditEntry>>;
+  /** Walks the hash chain; names the first entry that does not match. */
+  verifyAudit(): Promise<AuditVerification>;
+  /**
+   * Audits an attempt refused before it reached a mutation (401, 403, 400 at
+   * the transport). Writes one entry with outcome "refused".
+   */
+  recordRefusal(principal: Principal | undefined, action: AuditAction, target: string, error: { readonly code: string }, options?: MutationOptions): Promise<AuditEntry>;
+}
+
+/** Revision-ordered changes, history first, then live. */
+export interface ChangeFeed {
+  /** Revision-ordered changes after `fromRevision`: history first, then live. */
+  watch(fromRevision: number, onChange: (change: RegistryChange) => void, onError?: (error: Error) => void): { close(): void };
+  /**
+   * Like {@link watch}, plus `kind: "rollout"` (rolling upgrades), `kind: "move"`
+   * (workload moves) and `kind: "placement"` (a peer's placement changed) changes.
+   */
+  watchAll(fromRevision: number, onChange: (change: RegistryChange | RolloutChange | MoveChange | PlacementChange) => void, onError?: (error: Error) => void): { close(): void };
+}
+
+/** Which workloads each peer holds, as its agent last reported them. */
+export interface PlacementReader {
+  /**
+   * The workloads peer `id` holds, as last reported (mesh.read, or the peer's
+   * own agent). `not-found` for an unknown peer; version 0 with no items when
+   * its agent never reported placement.
+   */
+  getPlacement(principal: Principal, id: string): Promise<Placement>;
+  /** Every reported placement (mesh.read), by peer id; peers that never reported have none. */
+  listPlacements(principal: Principal): Promise<readonly Placement[]>;
+}
+
+/** Rolling upgrades: planned and steered by operators, stepped by the leader's runner. */
+export interface RolloutStore {
+  /** A rollout by id, or the latest one; `not-found` when there is none. */
+  getRollout(principal: Principal, id?: string): Promise<Rollout>;
+  /** Every rollout, oldest first. */
+  listRollouts(principal: Principal): Promise<readonly Rollout[]>;
+  /**
+   * Plans and records a rolling upgrade (mesh.operate); the leader runs it.
+   * `dryRun` returns the plan, with every node that cannot drain now and why,
+   * writing nothing. One rollout at a time (`rollout-in-progress`).
+   */
+  startRollout(principal: Principal, input: RolloutStartInput, options?: MutationOptions): Promise<MutationOutcome<Rollout>>;
+  /** Pause / resume / abort (abort needs `confirm`) the rollout `id`, or the latest one. */
+  pauseRollout(principal: Principal, id: string | undefined, options?: MutationOptions): Promise<MutationOutcome<Rollout>>;
+  resumeRollout(principal: Principal, id: string | undefined, options?: MutationOptions): Promise<MutationOutcome<Rollout>>;
+  abortRollout(principal: Principal, id: string | undefined, options?: MutationOptions): Promise<MutationOutcome<Rollout>>;
+  /** The leader's rollout runner records each node's step (mesh.operate). */
+  recordRolloutStep(principal: Principal, id: string, step: RolloutStep, options?: MutationOptions): Promise<MutationOutcome<Rollout>>;
+}
+
+/** Workload moves: planned by the leader, moved along by the agents at both ends. */
+export interface MoveLedger {
+  /**
+   * Records a workload move in state `starting` (mesh.operate; the leader).
+   * `from` and `to` must be registered peers and differ. The same id with the
+   * same plan is a no-op; with another plan, `move-plan-conflict`.
+   */
+  planMove(principal: Principal, plan: MovePlan, options?: MutationOptions): Promise<MutationOutcome<WorkloadMove>>;
+  /**
+   * Moves a move along its state machine: `serving` and `failed` from the
+   * destination's agent, `done` from the source's agent, any of them with
+   * mesh.operate. Repeating the current state is a no-op; any other arrow is
+   * `move-state-conflict` (409).
+   */
+  reportMove(principal: Principal, id: string, report: MoveReport, options?: MutationOptions): Promise<MutationOutcome<WorkloadMove>>;
+  /** Moves, oldest first. mesh.read sees all; an agent only the moves from or to its own peer. */
+  listMoves(principal: Principal, query?: MoveQuery): Promise<readonly WorkloadMove[]>;
+  /**
+   * Deletes ended (`done` / `failed`) moves last written before `before`
+   * (mesh.operate): at most 25 per call, in one transaction with one audit
+   * entry; `remaining` says how many more are due (call again).
+   */
+  pruneMoves(principal: Principal, input: { readonly before: number }, options?: MutationOptions): Promise<MutationOutcome<{ readonly deleted: number; readonly remaining: number }>>;
+}
+
+/** Deletes idempotency records that no longer count. */
+export interface IdempotencySweeper {
+  /**
+   * Deletes idempotency records written before `before` that have also
+   * outlived the registry's `idempotencyTtlMs` (a record that still counts
+   * is never deleted), oldest first, of every principal (mesh.admin): at most
+   * 30 per call, in one transaction with one audit entry. A call that finds
+   * nothing due writes nothing and is not audited (`auditId` ""). `remaining`
+   * says how many more are due (counted up to 1 000): call again while > 0.
+   *
+   * @example
+   * const { value } = await registry.sweepIdempotency(admin, { before: Date.now() });
+   * if (value.remaining > 0) await registry.sweepIdempotency(admin, { before: Date.now() });
+   */
+  sweepIdempotency(principal: Principal, input: { readonly before: number }, options?: MutationOptions): Promise<MutationOutcome<IdempotencySweep>>;
+}
+
+/**
+ * Peers, clusters and config with RBAC, idempotency, If-Match and a
+ * tamper-evident audit log. Built by `createRegistry`. Every mutation,
+ * allowed or refused, writes exactly one audit entry (a refusal in its own
+ * transaction); a replay of an Idempotency-Key returns the stored outcome and
+ * writes nothing.
+ */
+export interface Registry
+  extends PeerReader,
+    PeerWriter,
+    DrainReader,
+    DrainWriter,
+    ClusterAdmin,
+    ConfigStore,
+    AuditLog,
+    ChangeFeed,
+    PlacementReader,
+    RolloutStore,
+    MoveLedger,
+    IdempotencySweeper {}
+
+/** What one {@link Registry.sweepIdempotency} call did. */
+export interface IdempotencySweep {
+  /** Expired idempotency records deleted by this call. */
+  readonly deleted: number;
+  /** Expired records still due after this call (counted up to 1 000). */
+  readonly remaining: number;
+}

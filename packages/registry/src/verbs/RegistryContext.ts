@@ -1,0 +1,14 @@
+import type { Clock, Random } from "@drainkit/core";
+import type { Mutate } from "../plan.ts";
+import type { StoreView } from "../StoreView.ts";
+import type { ConfigSchema } from "../types/config.ts";
+
+/** What every verb family shares: time, randomness, reads of the store, and the one writer. */
+export interface RegistryContext {
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly view: StoreView;
+  /** The group-commit writer: every mutation goes through it, audited. */
+  readonly mutate: Mutate;
+  readonly schema: ConfigSchema;
+}
