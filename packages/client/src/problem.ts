@@ -6,7 +6,7 @@ import { ControlPlaneError } from "./errors.ts";
  * status says (5xx and 429 are worth retrying).
  */
 export function problemError(status: number, text: string, what: string): ControlPlaneError {
-  let parsed: Record<string, unknown> = {};
+  let parsed: Record<string, unknown>;
   try {
     const value: unknown = text === "" ? {} : JSON.parse(text);
     parsed = typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : { detail: text };
