@@ -1,5 +1,6 @@
 import type { Clock, Random } from "@drainkit/core";
 import { DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.ts";
+import { ownedTransport } from "#transport";
 import { defaultClock, defaultRandom } from "./defaults.ts";
 import { streamEvents, type StreamState, type WatchFilter } from "./eventStream.ts";
 import { readAll } from "./pages.ts";
@@ -12,7 +13,7 @@ export interface ControlPlaneClientOptions {
   readonly url: string;
   /** Bearer token: `mesh.agent` for an agent (its principal id must be the peer id), `mesh.read` for a router. */
   readonly token: string;
-  /** The fetch to call; default the platform's. Pass one bound to an undici dispatcher to choose connection settings in Node. */
+  /** The fetch to call; default one the client owns (in Node, on its own connection pool, which `close()` ends). */
   readonly fetch?: typeof fetch;
   /** Per-request timeout for REST calls, ms. Default 10 000. */
   readonly timeoutMs?: number;
@@ -66,7 +67,7 @@ export interface ControlPlaneClient {
    * again), or a non-retryable error (401, 403); the watch then stops.
    */
   watch<K extends ChangeKind = ChangeKind>(fromRevision: number, onChange: (change: ChangeOf<K>) => void, onError?: (error: Error) => void, options?: WatchOptions<K>): { close(): void };
-  /** Closes what the client holds open (its watches). */
+  /** Closes what the client holds open: its watches and, when it owns them, its connections. */
   close(): Promise<void>;
 }
 
@@ -85,7 +86,8 @@ type Method = "GET" | "POST" | "PUT";
  */
 export function createControlPlaneClient(options: ControlPlaneClientOptions): ControlPlaneClient {
   const base = options.url.replace(/\/+$/, "");
-  const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const owned = options.fetch === undefined ? ownedTransport() : undefined;
+  const doFetch = options.fetch ?? owned!.fetch;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const clock = options.clock ?? defaultClock();
   const random = options.random ?? defaultRandom();
@@ -180,6 +182,7 @@ export function createControlPlaneClient(options: ControlPlaneClientOptions): Co
     watch,
     close: async () => {
       for (const w of watches) w.abort();
+      await owned?.close();
     },
   };
 }
