@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { ControlError, createControlClient, type ControlClient as TypedControlClient } from "@drainkit/grpc";
 import { CliError, EXIT, ProblemError } from "./errors.ts";
-import { restRequired, type ApiResponse, type CallOptions, type ControlClient, type EventsOptions, type FeedEvent } from "./client.ts";
+import { backoff } from "@drainkit/client";
+import { systemClock, systemRandom } from "@drainkit/core";
+import { FEED_GIVE_UP_AFTER, FEED_RETRY, NOT_LEADER_RETRY, restRequired, type ApiResponse, type CallOptions, type ControlClient, type EventsOptions, type FeedEvent } from "./client.ts";
 import { cliErrorFromGrpc } from "./grpcErrors.ts";
 
 type Body = Record<string, unknown>;
@@ -142,6 +144,8 @@ export class GrpcControlClient implements ControlClient {
   readonly #address: string;
   readonly #client: TypedControlClient;
   readonly #rest: ControlClient | undefined;
+  readonly #clock = systemClock();
+  readonly #random = systemRandom();
 
   constructor(connection: GrpcConnection) {
     this.#address = connection.address;
@@ -176,7 +180,7 @@ export class GrpcControlClient implements ControlClient {
         const mapped = cliErrorFromGrpc(e, this.#address);
         const retry = mapped instanceof ProblemError && mapped.status === 503 && attempt < 3;
         if (!retry) throw mapped;
-        await new Promise((r) => setTimeout(r, 250 * attempt));
+        await backoff(attempt, NOT_LEADER_RETRY, { clock: this.#clock, random: this.#random, signal: options.signal });
       }
     }
   }
@@ -230,12 +234,16 @@ export class GrpcControlClient implements ControlClient {
         throw new CliError("Event history lost", error?.message ?? "The server no longer holds the history to resume from.", EXIT.unavailable, "Run the command again to start from the current state.");
       }
       if (error !== undefined && !(typeof code === "string" && TRANSIENT.has(code))) throw cliErrorFromGrpc(error, this.#address);
-      if (++failures > 5) {
+      if (++failures > FEED_GIVE_UP_AFTER) {
         throw error !== undefined
           ? cliErrorFromGrpc(error, this.#address)
           : new CliError("Server unavailable", `The event stream from ${this.server} kept ending.`, EXIT.unavailable, "Check that `drainkit serve --grpc` is running, then run the command again.");
       }
-      await new Promise((r) => setTimeout(r, 200 * failures));
+      try {
+        await backoff(failures, FEED_RETRY, { clock: this.#clock, random: this.#random, signal: options.signal });
+      } catch {
+        return;
+      }
     }
   }
 

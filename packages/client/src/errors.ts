@@ -21,9 +21,13 @@ export class ControlPlaneError extends DrainkitError {
   }
 }
 
-/** The event stream cannot resume from the revision asked for: re-read, then follow from a fresh revision. */
+/**
+ * The event stream cannot resume from the revision asked for: re-read, then
+ * follow from a fresh revision. `details.reset` is the server's `reset`
+ * event data as sent.
+ */
 export class HistoryLostError extends DrainkitError {
   constructor(detail: string) {
-    super("history-lost", `The control plane no longer has the changes after the last revision seen: ${detail}`, { retryable: true });
+    super("history-lost", `The control plane no longer has the changes after the last revision seen: ${detail}`, { retryable: true, details: { reset: detail } });
   }
 }
