@@ -14,7 +14,7 @@ const peers: Peer[] = Array.from({ length: 1000 }, (_, i) => ({
   roles: ["edge", "ingest"],
   labels: { zone: `z${i % 3}` },
   spec: { cordons: {} },
-  status: { inFlight: { http: i % 7 }, workloads: { owners: 2, children: 4 }, heartbeatAt: 0 },
+  status: { roles: {}, inFlight: { http: i % 7 }, workloads: { owners: 2, children: 4 }, epoch: 0, heartbeatAt: 0 },
   phase: "active",
   epoch: 0,
   version: 1,

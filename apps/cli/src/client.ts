@@ -1,58 +1,29 @@
 import { randomUUID } from "node:crypto";
+import { systemClock, systemRandom } from "@drainkit/core";
+import { backoff, ControlPlaneError, HistoryLostError, streamEvents, type ApiResponse, type CallOptions, type ControlClient as ControlTransport, type EventsOptions, type FeedEvent } from "@drainkit/client";
 import { request, type Dispatcher } from "undici";
 import { CliError, EXIT, ProblemError, type Problem } from "./errors.ts";
 import type { Connection } from "./contexts.ts";
 
-/** An answer of the control API: status, the ETag when sent, the parsed body. */
-export interface ApiResponse<T> {
-  readonly status: number;
-  readonly etag: string | undefined;
-  readonly body: T;
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-}
+export type { ApiResponse, CallOptions, EventsOptions, FeedEvent };
 
-export interface CallOptions {
-  readonly query?: Readonly<Record<string, string | number | undefined>>;
-  readonly body?: unknown;
-  readonly ifMatch?: string;
-  readonly contentType?: string;
-  readonly signal?: AbortSignal;
-}
-
-/** One Server-Sent Event of `/control/events`. */
-export interface FeedEvent {
-  readonly id: number | undefined;
-  readonly event: string;
-  readonly data: unknown;
-}
+/** A 503 from a replica that is not the leader (or is draining) is asked again, at most twice, after about 250 ms, then 500 ms. */
+export const NOT_LEADER_RETRY = { initialMs: 250, maxMs: 500 };
+/** The change feed waits 0.5 s doubling to 4 s between failed connections, and gives up after five in a row. */
+export const FEED_RETRY = { initialMs: 500, maxMs: 4_000 };
+export const FEED_GIVE_UP_AFTER = 5;
 
 /**
- * The control API as drainctl's verbs use it, whatever carries it: a call is
- * named by its REST resource path (`POST /control/peers/web-1:drain`), and the
- * change feed is one async stream. {@link RestControlClient} sends the path as
- * HTTP; `GrpcControlClient` (`grpcClient.ts`) turns it into the matching
- * `drainkit.control.v1` RPC. Commands hold this type and never branch on the transport.
+ * The control API as drainctl's verbs use it, whatever carries it: the
+ * transport-neutral interface of @drainkit/client. {@link RestControlClient}
+ * sends the path as HTTP; `GrpcControlClient` (`grpcClient.ts`) turns it into
+ * the matching `drainkit.control.v1` RPC. Commands hold this type and never
+ * branch on the transport.
  *
  * @example
  * const { body } = await session.client.call<{ items: Peer[] }>("GET", "/control/peers", { query: { pool: "web" } });
  */
-export interface ControlClient {
-  /** Where the answers come from, for messages: the REST URL or `grpc://host:port`. */
-  readonly server: string;
-  call<T>(method: "GET" | "POST" | "PUT" | "PATCH", path: string, options?: CallOptions): Promise<ApiResponse<T>>;
-  /** The change feed from `since` (exclusive), resumed across reconnects, until `signal` aborts. */
-  events(options: EventsOptions): AsyncGenerator<FeedEvent>;
-}
-
-/** Which part of the change feed to follow. */
-export interface EventsOptions {
-  /** Kinds to receive (`peer`, `cluster`, `config`, `audit`, `rollout`, `move`); all by default. */
-  readonly kinds?: readonly string[];
-  /** Only this peer's changes and the moves from or to it (other kinds unchanged). */
-  readonly peer?: string;
-  readonly since?: number;
-  readonly signal: AbortSignal;
-}
+export type ControlClient = ControlTransport;
 
 /** A verb of the REST API only (rolling upgrades, a host's own endpoints) run with `--grpc` and no `--server`. */
 export function restRequired(what: string): CliError {
@@ -94,6 +65,8 @@ async function readJson(body: Dispatcher.ResponseData["body"]): Promise<unknown>
 export class RestControlClient implements ControlClient {
   readonly server: string;
   readonly #token: string | undefined;
+  readonly #clock = systemClock();
+  readonly #random = systemRandom();
 
   constructor(connection: Connection) {
     // With --grpc the default URL is a guess nobody made; a verb that needs REST says so instead of calling it.
@@ -139,7 +112,7 @@ export class RestControlClient implements ControlClient {
       const problem: Problem = typeof body === "object" && body !== null ? (body as Problem) : { title: `HTTP ${res.statusCode}`, detail: String(body ?? "") };
       // Another replica will answer a not-leader / draining 503; the Idempotency-Key makes the retry safe.
       if (res.statusCode === 503 && attempt < 3) {
-        await new Promise((r) => setTimeout(r, 250 * attempt));
+        await backoff(attempt, NOT_LEADER_RETRY, { clock: this.#clock, random: this.#random, signal: options.signal });
         continue;
       }
       throw new ProblemError(res.statusCode, problem);
@@ -151,82 +124,48 @@ export class RestControlClient implements ControlClient {
    * Last-Event-ID when a replica goes away, until `signal` aborts.
    */
   async *events(options: EventsOptions): AsyncGenerator<FeedEvent> {
-    let lastId: number | undefined = options.since;
-    let failures = 0;
-    while (!options.signal.aborted) {
-      let res: Dispatcher.ResponseData;
-      try {
-        res = await request(this.url("/control/events", { kinds: options.kinds?.join(","), peer: options.peer, ...(lastId === undefined ? {} : { since: lastId }) }), {
-          method: "GET",
-          headers: this.#headers({ accept: "text/event-stream" }),
-          signal: options.signal,
-        });
-      } catch (e) {
-        if (options.signal.aborted) return;
-        if (++failures > 5) throw unreachable(this.server, e);
-        await new Promise((r) => setTimeout(r, 500 * failures));
-        continue;
-      }
-      if (res.statusCode >= 400) {
-        const body = await readJson(res.body);
-        throw new ProblemError(res.statusCode, (body ?? {}) as Problem);
-      }
-      failures = 0;
-      let buffer = "";
-      let reconnect = false;
-      try {
-        for await (const chunk of res.body) {
-          buffer += (chunk as Buffer).toString("utf8");
-          let end: number;
-          while ((end = buffer.indexOf("\n\n")) >= 0) {
-            const block = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            const ev = parseSse(block);
-            if (ev === undefined) continue;
-            if (ev.event === "reconnect") {
-              reconnect = true;
-              continue;
-            }
-            if (ev.event === "reset") {
-              const d = ev.data as { detail?: string };
-              throw new CliError("Event history lost", d?.detail ?? "The server no longer holds the history to resume from.", EXIT.unavailable, "Run the command again to start from the current state.");
-            }
-            if (ev.id !== undefined) lastId = ev.id;
-            yield ev;
-          }
+    const feed = streamEvents({
+      url: this.server,
+      token: this.#token,
+      lastEventId: options.since,
+      ...(options.kinds === undefined ? {} : { kinds: options.kinds }),
+      ...(options.peer === undefined ? {} : { peer: options.peer }),
+      signal: options.signal,
+      headers: { "user-agent": "drainctl" },
+      backoff: FEED_RETRY,
+      giveUpAfter: FEED_GIVE_UP_AFTER,
+      clock: this.#clock,
+      random: this.#random,
+    });
+    try {
+      for await (const m of feed) {
+        let data: unknown;
+        try {
+          data = JSON.parse(m.data);
+        } catch {
+          data = m.data;
         }
-      } catch (e) {
-        if (options.signal.aborted) return;
-        if (e instanceof CliError) throw e;
+        yield { id: m.id === undefined ? undefined : Number(m.id), event: m.event, data };
       }
-      if (!reconnect && options.signal.aborted) return;
-      await new Promise((r) => setTimeout(r, 200));
+    } catch (e) {
+      if (options.signal.aborted) return;
+      if (e instanceof HistoryLostError) {
+        const reset = parseJson(String(e.details["reset"] ?? "")) as { detail?: string } | undefined;
+        throw new CliError("Event history lost", reset?.detail ?? "The server no longer holds the history to resume from.", EXIT.unavailable, "Run the command again to start from the current state.");
+      }
+      if (e instanceof ControlPlaneError) throw e.status === 0 ? unreachable(this.server, e.cause) : new ProblemError(e.status, e.details as Problem);
+      throw e;
     }
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }
 
 /** The REST client under its first name, so `new ControlClient(connection)` keeps talking HTTP. */
 export const ControlClient = RestControlClient;
-
-function parseSse(block: string): FeedEvent | undefined {
-  let id: number | undefined;
-  let event = "message";
-  const data: string[] = [];
-  for (const line of block.split("\n")) {
-    if (line === "" || line.startsWith(":")) continue;
-    const i = line.indexOf(":");
-    const field = i < 0 ? line : line.slice(0, i);
-    const value = i < 0 ? "" : line.slice(i + 1).replace(/^ /, "");
-    if (field === "id") id = Number(value);
-    else if (field === "event") event = value;
-    else if (field === "data") data.push(value);
-  }
-  if (data.length === 0) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(data.join("\n"));
-  } catch {
-    parsed = data.join("\n");
-  }
-  return { id, event, data: parsed };
-}

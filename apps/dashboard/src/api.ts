@@ -1,3 +1,4 @@
+import { pages, readAll } from "@drainkit/client";
 import type { AuditEntry, Page, Peer, Rollout, Session, WorkloadMove } from "./types.ts";
 
 /** A refused or failed request, carrying the problem+json the server sent. */
@@ -66,19 +67,8 @@ export function createControlApi(options: { readonly baseUrl: string; readonly t
   return {
     session: () => get<Session>("/ui/api/session"),
     async peers() {
-      const items: Peer[] = [];
-      let cursor: string | undefined;
-      let revision = 0;
-      let first = true;
-      do {
-        const page = await get<Page<Peer>>(`/control/peers?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
-        items.push(...page.items);
-        // The first page's revision is the safe place to follow from: later changes are replayed, none is missed.
-        if (first) revision = page.revision;
-        first = false;
-        cursor = page.nextCursor;
-      } while (cursor);
-      return { items, revision };
+      // The first page's revision is the safe place to follow from: later changes are replayed, none is missed.
+      return readAll((cursor) => get<Page<Peer>>(`/control/peers?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`));
     },
     async moves() {
       return [...(await get<{ items: WorkloadMove[] }>("/control/moves")).items];
@@ -88,14 +78,12 @@ export function createControlApi(options: { readonly baseUrl: string; readonly t
     },
     async audit(keep) {
       const out: AuditEntry[] = [];
-      let cursor: string | undefined;
+      let read = 0;
       // Oldest first, paged by sequence: walk to the end, keep the newest.
-      for (let pages = 0; pages < 50; pages++) {
-        const page = await get<Page<AuditEntry>>(`/control/audit?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+      for await (const page of pages((cursor) => get<Page<AuditEntry>>(`/control/audit?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`))) {
         out.push(...page.items);
         if (out.length > keep) out.splice(0, out.length - keep);
-        cursor = page.nextCursor;
-        if (!cursor) break;
+        if (++read === 50) break;
       }
       return out.reverse();
     },

@@ -2,7 +2,7 @@ import "./style.css";
 import { actionFor, canOperate, type Verb } from "./actions.ts";
 import { ProblemError, createControlApi, type ControlApi } from "./api.ts";
 import { auditHtml, availabilityHtml, drainsHtml, gridHtml, legendHtml, peerPanelHtml, poolsHtml, rolloutHtml } from "./render.ts";
-import { followEvents } from "./sse.ts";
+import { ControlPlaneError, HistoryLostError, streamEvents } from "@drainkit/client";
 import type { Session } from "./types.ts";
 import { AUDIT_KEEP, dashboardView, initialState, reduce, type DashboardEvent, type DashboardState, type FeedChange } from "./view.ts";
 
@@ -97,21 +97,35 @@ async function load(signal: AbortSignal): Promise<void> {
   const [peers, rollouts, audit, moves] = await Promise.all([api.peers(), api.rollouts(), api.audit(AUDIT_KEEP), api.moves()]);
   if (signal.aborted) return;
   dispatch({ type: "snapshot", at: Date.now(), revision: peers.revision, peers: peers.items, rollouts, audit, pools: session.pools, moves });
-  void followEvents({
-    url: "/control/events",
+  void follow(peers.revision, signal);
+}
+
+/** Follows the event feed from `revision` until `signal` aborts; re-lists when the server lost the history. */
+async function follow(revision: number, signal: AbortSignal): Promise<void> {
+  const events = streamEvents({
+    url: "",
     token: sessionStorage.getItem(TOKEN_KEY) ?? "",
-    lastEventId: peers.revision,
+    lastEventId: revision,
     signal,
-    onStatus: (connected, detail) => setStatus(connected, connected ? "live" : detail),
-    onMessage: (m) => {
+    backoff: { initialMs: 1_000, maxMs: 10_000 },
+    onState: (s, error) => setStatus(s === "streaming", s === "streaming" ? "live" : `reconnecting (${error instanceof Error ? error.message : "stream ended"})`),
+  });
+  try {
+    for await (const m of events) {
       try {
         dispatch({ type: "change", at: Date.now(), change: JSON.parse(m.data) as FeedChange });
       } catch {
         // A message that is not a change (a future kind) changes nothing on this page.
       }
-    },
-    onReset: () => void load(signal).catch((e: unknown) => setProblem($("problem"), e)),
-  });
+    }
+  } catch (e) {
+    if (signal.aborted) return;
+    if (e instanceof HistoryLostError) {
+      setStatus(false, "history lost; reloading");
+      void load(signal).catch((error: unknown) => setProblem($("problem"), error));
+    } else if (e instanceof ControlPlaneError && (e.status === 401 || e.status === 403)) setStatus(false, `HTTP ${e.status}: the token was refused`);
+    else setStatus(false, e instanceof Error ? e.message : String(e));
+  }
 }
 
 async function signIn(token: string): Promise<void> {

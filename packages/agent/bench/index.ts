@@ -1,7 +1,7 @@
 // How fast the agent's SSE parser reads the change feed, beside a bare split
 // on blank lines over the same bytes. Prints figures only.
 import { figure } from "@drainkit/bench";
-import { createSseParser } from "../src/index.ts";
+import { createSseParser } from "@drainkit/client";
 
 const change = (i: number): string => `id: ${i}\nevent: peer\ndata: ${JSON.stringify({ revision: i, kind: "peer", id: `web-${i % 100}`, value: { id: `web-${i % 100}`, version: i, phases: { edge: "active" } } })}\n\n`;
 const N = 100_000;

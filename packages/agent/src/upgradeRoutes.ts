@@ -1,7 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { isDrainkitError, systemClock, type Clock, type DrainSnapshot, type NodeDrainCoordinator } from "@drainkit/core";
-import type { AgentSnapshot, DrainAgent } from "./Agent.ts";
+import type { AgentSnapshot, DrainAgent } from "./DrainAgent.ts";
 
 /** Settings of {@link upgradeRoutes}. */
 export interface UpgradeRoutesOptions {

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { createCountingParticipant, NodeDrainCoordinator } from "@drainkit/core";
 import { flushMicrotasks, SeededRandom, SimulatedClock } from "@drainkit/core/testing";
 import type { DrainSpec, Peer, RegistryChange, StatusReport } from "@drainkit/registry";
-import { DrainAgent, type AgentEvent, type ControlPlaneClient, type StreamState } from "../src/index.ts";
+import type { ControlPlaneClient, StreamState } from "@drainkit/client";
+import { DrainAgent, type AgentEvent } from "../src/index.ts";
 
 // The reconcile rules and the polling fallback on virtual time, with an
 // in-memory control plane that records what the agent sends.

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCountingParticipant, GateClosedError, NodeDrainCoordinator, systemClock } from "@drainkit/core";
 import type { PlacedWorkload, WorkloadMove } from "@drainkit/registry";
-import { createControlPlaneClient, DrainAgent, WorkloadSet, type AgentEvent, type ControlPlaneClient } from "../src/index.ts";
+import { createControlPlaneClient, type ControlPlaneClient } from "@drainkit/client";
+import { DrainAgent, WorkloadSet, type AgentEvent } from "../src/index.ts";
 import { eventually, startControlPlane, type ControlPlaneProcess } from "./controlPlane.ts";
 
 /** Retries `check` (which throws until it holds) until it passes. */

@@ -1,6 +1,6 @@
 import { afterAll, expect, it } from "vitest";
 import autocannon, { type Result } from "autocannon";
-import { createControlPlaneClient, type ControlPlaneClient } from "@drainkit/agent";
+import { createControlPlaneClient, type ControlPlaneClient } from "@drainkit/client";
 import { systemClock } from "@drainkit/core";
 import { startRouter, type Router } from "@drainkit/routing";
 import { request } from "undici";

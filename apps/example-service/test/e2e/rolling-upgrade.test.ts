@@ -1,6 +1,6 @@
 import { afterAll, expect, it } from "vitest";
 import autocannon, { type Result } from "autocannon";
-import { createControlPlaneClient, type ControlPlaneClient } from "@drainkit/agent";
+import { createControlPlaneClient, type ControlPlaneClient } from "@drainkit/client";
 import { systemClock } from "@drainkit/core";
 import type { AuditEntry, Page } from "@drainkit/registry";
 import { createGrpcBalancer, startRouter, type Router } from "@drainkit/routing";

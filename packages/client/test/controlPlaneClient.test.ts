@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { MoveChange, RegistryChange } from "@drainkit/registry";
+import type { MoveChange, RegistryChange } from "../src/index.ts";
 import { startTestControlApi } from "@drainkit/http/testing";
-import { ControlPlaneError, createControlPlaneClient, HistoryLostError, type ControlChange, type StreamState } from "../src/index.ts";
+import { ControlPlaneError, createControlPlaneClient, HistoryLostError, pages, readAll, type ControlChange, type StreamState } from "../src/index.ts";
 
 // The client's event-stream follower against a scripted SSE server on a real socket.
 let server: Server | undefined;
@@ -127,6 +127,29 @@ describe("ControlPlaneClient workload moves against a real control API", () => {
     } finally {
       w.close();
       await agent.close();
+      await api.close();
+    }
+  });
+});
+
+describe("paging over nextCursor against a real control API", () => {
+  it("reads every peer once, in order, page by page, and keeps the first page's revision", async () => {
+    const api = await startTestControlApi();
+    const ops = createControlPlaneClient({ url: api.url, token: api.tokens["mesh.operate"] });
+    try {
+      const ids = Array.from({ length: 7 }, (_, i) => `node-${i}`);
+      for (const id of ids) await ops.registerPeer({ id, address: `${id}:80`, pools: ["web"], roles: ["edge"] });
+      const first = await ops.listPeers({ limit: 1 });
+      const sizes: number[] = [];
+      for await (const page of pages((cursor) => ops.listPeers({ limit: 3, ...(cursor === undefined ? {} : { cursor }) }))) sizes.push(page.items.length);
+      // 7 peers, 3 a page: the iterator stops at the page without a cursor.
+      expect(sizes).toEqual([3, 3, 1]);
+      const all = await readAll((cursor) => ops.listPeers({ limit: 2, ...(cursor === undefined ? {} : { cursor }) }));
+      expect(all.items.map((p) => p.id)).toEqual(ids);
+      expect(all.revision).toBe(first.revision);
+      expect((await ops.snapshot()).peers.map((p) => p.id)).toEqual(ids);
+    } finally {
+      await ops.close();
       await api.close();
     }
   });

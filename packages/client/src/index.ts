@@ -1,0 +1,16 @@
+/**
+ * @drainkit/client: the typed client of the drainkit control plane, for
+ * Node and the browser alike (fetch, Web Streams, Web Crypto; no node-only
+ * module): the API's wire types, the REST client, the resumable event
+ * stream with its watch filter, paging over `nextCursor`, one jittered
+ * backoff on the injected Clock/Random, and the transport-neutral
+ * {@link ControlClient} interface that REST and gRPC transports implement.
+ */
+export type * from "./types.ts";
+export { ControlPlaneError, HistoryLostError } from "./errors.ts";
+export { backoff, backoffDelay, jitter, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.ts";
+export { pages, readAll, type PageOf } from "./pages.ts";
+export { createSseParser, type SseMessage, type SseParserOptions } from "./sse.ts";
+export { streamEvents, type EventStreamOptions, type StreamState, type WatchFilter } from "./eventStream.ts";
+export { createControlPlaneClient, type ControlPlaneClient, type ControlPlaneClientOptions, type WatchOptions } from "./controlPlaneClient.ts";
+export type { ApiResponse, CallOptions, ControlClient, EventsOptions, FeedEvent } from "./ControlClient.ts";

@@ -1,0 +1,5 @@
+/** How a client sends its requests, and how it lets go of its connections. */
+export interface Transport {
+  readonly fetch: typeof fetch;
+  close(): Promise<void>;
+}

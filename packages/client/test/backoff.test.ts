@@ -1,0 +1,58 @@
+import { SeededRandom, SimulatedClock } from "@drainkit/core/testing";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { backoff, backoffDelay, DEFAULT_BACKOFF, jitter } from "../src/index.ts";
+import { seed } from "./seed.ts";
+
+const policy = fc.record({ initialMs: fc.integer({ min: 1, max: 10_000 }), maxMs: fc.integer({ min: 1, max: 600_000 }) });
+
+describe("backoffDelay", () => {
+  it("waits in [step/2, step) where step doubles from initialMs and never passes maxMs", () => {
+    fc.assert(
+      fc.property(policy, fc.integer({ min: 1, max: 2_000 }), fc.integer(), (p, attempt, randomSeed) => {
+        // The step from first principles: initialMs · 2^(attempt-1), capped.
+        let step = p.initialMs;
+        for (let i = 1; i < attempt && step < p.maxMs; i++) step *= 2;
+        step = Math.min(step, p.maxMs);
+        const ms = backoffDelay(attempt, p, new SeededRandom(randomSeed));
+        expect(ms).toBeGreaterThanOrEqual(Math.floor(step / 2));
+        expect(ms).toBeLessThanOrEqual(step);
+        expect(ms).toBeLessThanOrEqual(p.maxMs);
+        expect(Number.isInteger(ms)).toBe(true);
+      }),
+      { seed, numRuns: 500 },
+    );
+  });
+
+  it("waits nothing before a first attempt, and spreads clients that failed together", () => {
+    const random = new SeededRandom(seed);
+    expect(backoffDelay(0, DEFAULT_BACKOFF, random)).toBe(0);
+    const waits = new Set(Array.from({ length: 50 }, () => jitter(4_000, random)));
+    expect(waits.size).toBeGreaterThan(10);
+  });
+});
+
+describe("backoff on a SimulatedClock", () => {
+  it("resolves exactly when the clock reaches the drawn delay, and rejects when aborted", async () => {
+    await fc.assert(
+      fc.asyncProperty(policy, fc.integer({ min: 1, max: 30 }), fc.integer(), async (p, attempt, randomSeed) => {
+        const clock = new SimulatedClock();
+        const expected = backoffDelay(attempt, p, new SeededRandom(randomSeed));
+        let done = false;
+        const wait = backoff(attempt, p, { clock, random: new SeededRandom(randomSeed) }).then(() => (done = true));
+        if (expected > 0) {
+          await clock.advanceAsync(expected - 1);
+          expect(done).toBe(false);
+        }
+        await clock.advanceAsync(1);
+        await wait;
+        expect(clock.now()).toBe(Math.max(expected, 1));
+        const aborted = new AbortController();
+        const pending = backoff(attempt, p, { clock, random: new SeededRandom(randomSeed), signal: aborted.signal });
+        aborted.abort(new Error("stop"));
+        await expect(pending).rejects.toThrow("stop");
+      }),
+      { seed, numRuns: 100 },
+    );
+  });
+});
