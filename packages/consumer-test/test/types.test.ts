@@ -18,7 +18,7 @@ const consumer = `
 import { createServer } from "node:http";
 import { NodeDrainCoordinator, systemClock, type DrainParticipant } from "@drainkit/core";
 import { SimulatedClock } from "@drainkit/core/testing";
-import { createMemoryStore, createRegistry, type Registry } from "@drainkit/registry";
+import { makeMemoryStore, createRegistry, type Registry } from "@drainkit/registry";
 import { makeSqliteStore } from "@drainkit/store-sqlite";
 import { createHttpDrainParticipant } from "@drainkit/http";
 import { DrainAgent } from "@drainkit/agent";
@@ -27,7 +27,7 @@ import { Simulation } from "@drainkit/sim";
 ${packed.map((p, i) => `import * as ns${i} from "${p.name}";`).join("\n")}
 
 const clock = systemClock();
-const registry: Registry = createRegistry({ store: createMemoryStore(), clock, pools: [{ name: "web", minAvailable: 1 }] });
+const registry: Registry = createRegistry({ store: makeMemoryStore(), clock, pools: [{ name: "web", minAvailable: 1 }] });
 const server = createServer((_req, res) => res.end("ok"));
 const http: DrainParticipant = createHttpDrainParticipant(server);
 const coordinator = new NodeDrainCoordinator({ clock, participants: [http], roles: ["edge"], node: "web-1" });
