@@ -151,6 +151,7 @@ export const httpStatusByCode: Readonly<Record<string, number>> = {
   "store-full": 507,
   "write-contention": 503,
   "not-leader": 503,
+  fenced: 503,
 };
 
 /**

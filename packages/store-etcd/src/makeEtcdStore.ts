@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { type Clock, type TimerHandle, sleep, systemClock } from "@drainkit/core";
-import type { Change, Leadership, ListOptions, ListResult, RegistryStore, TxnRequest, TxnResult, Versioned, WatchHandle } from "@drainkit/registry";
+import type { Change, Fence, Leadership, ListOptions, ListResult, RegistryStore, TxnRequest, TxnResult, Versioned, WatchHandle } from "@drainkit/registry";
 import { Etcd3, type ICompare, type IKeyValue, type IRequestOp, type IWatchResponse, type Lease, type Watcher } from "etcd3";
 import { EtcdStoreError, classifyEtcdError } from "./errors.ts";
 
@@ -120,7 +120,7 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
         return await fn();
       } catch (error) {
         const typed = closed ? new EtcdStoreError("store-closed", "The etcd store was closed; open a new one with makeEtcdStore.", { cause: error }) : classifyEtcdError(error, hostsText);
-        if (!(typed instanceof EtcdStoreError) || !typed.retryable || attempt >= attempts) throw typed;
+        if (!(typed instanceof EtcdStoreError) || typed.code !== "store-unavailable" || attempt >= attempts) throw typed;
         await sleep(clock, Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)));
       }
     }
@@ -198,6 +198,13 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
       );
       // On failure, read the compared keys back so the caller learns which differed.
       const failure: IRequestOp[] = request.compare.map((c) => ({ request_range: { key: dataKey(c.key), keys_only: true } }));
+      const fence = request.fence;
+      if (fence !== undefined) {
+        // The campaign's election key still exists with the create revision it had when it won: the writer still leads.
+        const holder = Buffer.from(fence.holder);
+        compare.push({ key: holder, target: "Create", result: "Equal", create_revision: fence.revision });
+        failure.push({ request_range: { key: holder, keys_only: true } });
+      }
       if (compare.length === 0) {
         const res = await call(() => client.kv.txn({ compare, success, failure }));
         return { ok: true, revision: Number(res.header.revision) };
@@ -213,8 +220,15 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
         const res = await call(() => client.kv.txn({ compare, success, failure }));
         const revision = Number(res.header.revision);
         if (res.succeeded) return { ok: true, revision };
-        const mark = res.responses[request.compare.length]?.response_range.kvs[0];
+        const mark = res.responses[compare.length]?.response_range.kvs[0];
         if (mark !== undefined && mark.value.equals(attemptId)) return { ok: true, revision: Number(mark.mod_revision) };
+        if (fence !== undefined && Number(res.responses[request.compare.length]?.response_range.kvs[0]?.create_revision ?? 0) !== fence.revision) {
+          throw new EtcdStoreError(
+            "fenced",
+            `This replica no longer leads "${fence.election}" (its campaign of revision ${fence.revision} is gone), so etcd refused its write; the current leader decides now.`,
+            { details: { election: fence.election, revision: fence.revision } },
+          );
+        }
         const conflicts = request.compare
           .filter((c, i) => Number(res.responses[i]?.response_range.kvs[0]?.mod_revision ?? 0) !== c.version)
           .map((c) => c.key);
@@ -300,11 +314,21 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
       const lease = client.lease(ttlSeconds);
       const controller = new AbortController();
       let expiry: TimerHandle | undefined;
+      let retired: Promise<void> | undefined;
+      // A lease this process no longer counts as its own must not live on:
+      // etcd3 would keep it alive once etcd answers again, its key would stay
+      // at the head of the election and nobody would ever be elected (the
+      // wedge of issue #23). Keep-alives stop at once (revoke() releases the
+      // lease first); the revoke itself is best effort, and if it never
+      // arrives the lease expires one TTL after etcd is back.
+      const retire = (): Promise<void> => (retired ??= call(() => lease.revoke()).catch(() => undefined));
       const lost = (reason: Error): void => {
         leases.delete(lease);
         if (expiry !== undefined) clock.clearTimer(expiry);
         expiry = undefined;
+        lease.release();
         if (!controller.signal.aborted) controller.abort(reason);
+        void retire();
       };
       // etcd3 keeps retrying keep-alives through a partition and only reports
       // the loss once it reaches etcd again, by when another candidate may
@@ -326,6 +350,7 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
       };
       lease.on("keepaliveSucceeded", (res) => armExpiry(Number(res.TTL) || 0));
       leases.set(lease, lost);
+      let fence: Fence | undefined;
       lease.on("lost", (error) =>
         lost(new EtcdStoreError("leadership-lost", `The lease behind "${election}" was lost (${error.message}); campaign again.`, { cause: error, details: { election, candidate } })),
       );
@@ -333,13 +358,15 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
         leases.delete(lease);
         if (expiry !== undefined) clock.clearTimer(expiry);
         expiry = undefined;
-        await lease.revoke().catch(() => undefined);
+        await retire();
       };
       try {
         const id = await call(() => lease.grant());
         armExpiry();
         const ownKey = Buffer.concat([electionPrefix(election), Buffer.from(BigInt(id).toString(16))]);
-        await call(() => client.kv.put({ key: ownKey, value: Buffer.from(candidate), lease: id }));
+        const put = await call(() => client.kv.put({ key: ownKey, value: Buffer.from(candidate), lease: id }));
+        // The key is new (its name is the fresh lease id), so the put's revision is its create revision: the fencing token.
+        fence = { election, holder: ownKey.toString(), revision: Number(put.header.revision) };
         // The oldest key under the election leads; everyone else waits for a key to go.
         for (;;) {
           signal?.throwIfAborted();
@@ -373,9 +400,10 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
       return {
         signal: controller.signal,
         candidate,
+        ...(fence === undefined ? {} : { fence }),
         resign: async () => {
           lost(new EtcdStoreError("leadership-lost", `Resigned leadership of "${election}".`, { details: { election, candidate, resigned: true } }));
-          await call(() => lease.revoke()).catch(() => undefined);
+          await retire();
         },
       };
     },
