@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type Clock, type TimerHandle, sleep, systemClock } from "@drainkit/core";
 import type { Change, Fence, Leadership, ListOptions, ListResult, RegistryStore, TxnRequest, TxnResult, Versioned, WatchHandle } from "@drainkit/registry";
-import { Etcd3, type ICompare, type IKeyValue, type IRequestOp, type IWatchResponse, type Lease, type Watcher } from "etcd3";
+import { Etcd3, EtcdLeaseInvalidError, type ICompare, type IKeyValue, type IRequestOp, type IWatchResponse, type Lease, type Watcher } from "etcd3";
 import { EtcdStoreError, classifyEtcdError } from "./errors.ts";
 
 /** How transient failures (`store-unavailable`) are retried before they reach the caller. */
@@ -30,6 +30,15 @@ export interface EtcdStoreOptions {
   readonly requestTimeoutMs?: number;
   /** Retry of transient failures; `false` surfaces them at once. */
   readonly retry?: EtcdRetryOptions | false;
+  /**
+   * Bound on one store operation, retries included: past it the operation
+   * fails with `store-unavailable` (a write may still commit; the caller
+   * retries it under its idempotency key). A server sets it below its
+   * clients' timeouts so they get a 503 rather than a hung request when etcd
+   * loses its quorum. Default: none (only `requestTimeoutMs` per attempt and
+   * the retry budget).
+   */
+  readonly deadlineMs?: number;
   /** Backoff timers; defaults to the system clock. */
   readonly clock?: Clock;
 }
@@ -42,6 +51,9 @@ export interface EtcdStore extends RegistryStore {
 }
 
 const decoder = new TextDecoder();
+
+/** How long the txn markers of a replica that died without closing its store outlive it. */
+const MARKER_TTL_SECONDS = 60;
 
 /** The smallest key greater than every key starting with `prefix` (etcd's range_end for a prefix). */
 function prefixEnd(prefix: Buffer): Buffer {
@@ -87,6 +99,8 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
   const attempts = Math.max(1, retry.attempts ?? 8);
   const baseDelayMs = retry.baseDelayMs ?? 50;
   const maxDelayMs = retry.maxDelayMs ?? 1000;
+  const deadlineMs = options.deadlineMs;
+  if (deadlineMs !== undefined && !(deadlineMs > 0)) throw new TypeError(`deadlineMs must be positive, not ${deadlineMs}`);
 
   const client = new Etcd3({
     hosts,
@@ -112,8 +126,32 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
     if (closed) throw new EtcdStoreError("store-closed", "The etcd store was closed; open a new one with makeEtcdStore.");
   };
 
-  /** Runs one etcd call, retrying transient failures with exponential backoff. */
-  const call = async <T>(fn: () => Promise<T>): Promise<T> => {
+  /** Runs one etcd call within `deadlineMs` (when set), retrying transient failures with exponential backoff. */
+  const call = <T>(fn: () => Promise<T>, onDeadline?: () => void): Promise<T> => {
+    if (deadlineMs === undefined) return attemptAll(fn);
+    return new Promise<T>((resolve, reject) => {
+      const timer = clock.setTimer(deadlineMs, () => {
+        onDeadline?.();
+        reject(
+          new EtcdStoreError("store-unavailable", `etcd at ${hostsText} did not answer within ${deadlineMs} ms; retry shortly (a write may have been applied: retry it with the same Idempotency-Key), and check that a quorum of members is up.`, {
+            details: { hosts: hostsText, deadlineMs },
+          }),
+        );
+      });
+      attemptAll(fn).then(
+        (value) => {
+          clock.clearTimer(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clock.clearTimer(timer);
+          reject(error as Error);
+        },
+      );
+    });
+  };
+
+  const attemptAll = async <T>(fn: () => Promise<T>): Promise<T> => {
     for (let attempt = 1; ; attempt++) {
       ensureOpen();
       try {
@@ -136,6 +174,27 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
   const freeSlots: number[] = [];
   let slotCount = 0;
   const takeSlot = (): number => freeSlots.pop() ?? slotCount++;
+  // Markers hang on a lease of this process, so those of a replica that dies
+  // without closing its store vanish with the lease instead of piling up
+  // under txn/ forever. A lost lease (a long partition) is granted anew.
+  let markerLease: { readonly lease: Lease; readonly id: Promise<string> } | undefined;
+  const markerLeaseId = (): Promise<string> => {
+    if (markerLease === undefined) {
+      const lease = client.lease(MARKER_TTL_SECONDS);
+      const entry = { lease, id: lease.grant() };
+      const forget = (): void => {
+        if (markerLease === entry) markerLease = undefined;
+      };
+      lease.on("lost", forget);
+      entry.id.catch(forget);
+      markerLease = entry;
+    }
+    return markerLease.id;
+  };
+  const forgetMarkerLease = (): void => {
+    markerLease?.lease.release();
+    markerLease = undefined;
+  };
 
   const decode = (kv: IKeyValue): Versioned => ({ key: userKey(kv.key), value: JSON.parse(decoder.decode(kv.value)) as unknown, version: Number(kv.mod_revision) });
 
@@ -210,14 +269,34 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
         return { ok: true, revision: Number(res.header.revision) };
       }
       const slot = takeSlot();
+      // A txn abandoned at the deadline may still commit later and write this
+      // slot's marker, so the slot is not handed to another txn.
+      let abandoned = false;
       try {
         const marker = Buffer.from(`${markerRoot}${slot}`);
         const attemptId = Buffer.from(randomUUID());
         success.push({ request_put: { key: marker, value: attemptId } });
         failure.push({ request_range: { key: marker } });
+        const markerPut = success.at(-1)!.request_put!;
         // Retries happen here and inside etcd3; either way only this attempt's
         // own commit can have left its id in the marker.
-        const res = await call(() => client.kv.txn({ compare, success, failure }));
+        const res = await call(
+          async () => {
+            markerPut.lease = await markerLeaseId();
+            try {
+              return await client.kv.txn({ compare, success, failure });
+            } catch (error) {
+              // etcd refuses the whole txn when the marker's lease expired: take a new lease and send it again.
+              if (!(error instanceof EtcdLeaseInvalidError)) throw error;
+              forgetMarkerLease();
+              markerPut.lease = await markerLeaseId();
+              return await client.kv.txn({ compare, success, failure });
+            }
+          },
+          () => {
+            abandoned = true;
+          },
+        );
         const revision = Number(res.header.revision);
         if (res.succeeded) return { ok: true, revision };
         const mark = res.responses[compare.length]?.response_range.kvs[0];
@@ -234,7 +313,7 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
           .map((c) => c.key);
         return { ok: false, revision, conflicts };
       } finally {
-        freeSlots.push(slot);
+        if (!abandoned) freeSlots.push(slot);
       }
     },
 
@@ -432,6 +511,7 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
       for (const [, lost] of held) lost(new EtcdStoreError("leadership-lost", "The store holding this leadership was closed.", {}));
       await Promise.all(held.map(([l]) => l.revoke({ deadline: Date.now() + 1000 }).catch(() => undefined)));
       leases.clear();
+      if (markerLease !== undefined) await markerLease.lease.revoke({ deadline: Date.now() + 1000 }).catch(() => undefined);
       if (slotCount > 0) {
         const root = Buffer.from(markerRoot);
         await client.kv.deleteRange({ key: root, range_end: prefixEnd(root) }, { deadline: Date.now() + 1000 }).catch(() => undefined);
