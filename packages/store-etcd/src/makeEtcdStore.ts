@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { type Clock, type TimerHandle, sleep, systemClock } from "@drainkit/core";
+import { type Clock, type TimerHandle, systemClock } from "@drainkit/core";
 import type { Change, Fence, Leadership, ListOptions, ListResult, RegistryStore, TxnRequest, TxnResult, Versioned, WatchHandle } from "@drainkit/registry";
 import { Etcd3, EtcdLeaseInvalidError, type ICompare, type IKeyValue, type IRequestOp, type IWatchResponse, type Lease, type Watcher } from "etcd3";
 import { EtcdStoreError, classifyEtcdError } from "./errors.ts";
+import { makeCaller } from "./caller.ts";
 
 /** How transient failures (`store-unavailable`) are retried before they reach the caller. */
 export interface EtcdRetryOptions {
@@ -126,43 +127,16 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
     if (closed) throw new EtcdStoreError("store-closed", "The etcd store was closed; open a new one with makeEtcdStore.");
   };
 
-  /** Runs one etcd call within `deadlineMs` (when set), retrying transient failures with exponential backoff. */
-  const call = <T>(fn: () => Promise<T>, onDeadline?: () => void): Promise<T> => {
-    if (deadlineMs === undefined) return attemptAll(fn);
-    return new Promise<T>((resolve, reject) => {
-      const timer = clock.setTimer(deadlineMs, () => {
-        onDeadline?.();
-        reject(
-          new EtcdStoreError("store-unavailable", `etcd at ${hostsText} did not answer within ${deadlineMs} ms; retry shortly (a write may have been applied: retry it with the same Idempotency-Key), and check that a quorum of members is up.`, {
-            details: { hosts: hostsText, deadlineMs },
-          }),
-        );
-      });
-      attemptAll(fn).then(
-        (value) => {
-          clock.clearTimer(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clock.clearTimer(timer);
-          reject(error as Error);
-        },
-      );
-    });
-  };
-
-  const attemptAll = async <T>(fn: () => Promise<T>): Promise<T> => {
-    for (let attempt = 1; ; attempt++) {
-      ensureOpen();
-      try {
-        return await fn();
-      } catch (error) {
-        const typed = closed ? new EtcdStoreError("store-closed", "The etcd store was closed; open a new one with makeEtcdStore.", { cause: error }) : classifyEtcdError(error, hostsText);
-        if (!(typed instanceof EtcdStoreError) || typed.code !== "store-unavailable" || attempt >= attempts) throw typed;
-        await sleep(clock, Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)));
-      }
-    }
-  };
+  const call = makeCaller({
+    clock,
+    hosts: hostsText,
+    attempts,
+    baseDelayMs,
+    maxDelayMs,
+    ...(deadlineMs === undefined ? {} : { deadlineMs }),
+    ensureOpen,
+    closed: () => closed,
+  });
 
   // A conditional txn whose answer was lost (a timeout, a member dying after
   // commit) and that is then retried fails its own compares. To tell that
