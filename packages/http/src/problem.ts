@@ -55,6 +55,9 @@ const CAUSES: Readonly<Record<string, Cause>> = {
   "write-contention": { status: 503, title: "Write contention", next: "Retry with the same Idempotency-Key; nothing was written." },
   "store-unavailable": { status: 503, title: "Store unavailable", next: "Retry after a short wait; check the store's health." },
   "not-leader": { status: 503, title: "Not the leader", next: "Retry; another replica leads and will answer." },
+  "no-leader": { status: 503, title: "No leader known", next: "Retry shortly; if no replica leads for long, check that the control-plane replicas run and reach the store (GET /readyz on each)." },
+  "fenced": { status: 503, title: "Leadership ended", next: "Retry; the write came from a replica whose leadership had ended, and the current leader decides now." },
+  "store-full": { status: 507, title: "Store full", next: "Free space in the store (SQLite: disk space on its volume; etcd: compact, defragment and disarm the NOSPACE alarm, or raise --quota-backend-bytes), then retry with the same Idempotency-Key." },
   "draining": { status: 503, title: "Server draining", next: "Retry against another replica, after Retry-After seconds." },
 };
 
