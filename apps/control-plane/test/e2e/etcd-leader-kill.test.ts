@@ -18,7 +18,7 @@ const ROUNDS = 20;
 const TTL_MS = 2000;
 const DOWN_MS = 4500;
 const POLL_MS = 100;
-const NODES = Array.from({ length: 12 }, (_, i) => `web-${i + 1}`);
+const NODES = Array.from({ length: 20 }, (_, i) => `web-${i + 1}`);
 
 let etcd: EtcdCluster;
 let dir: string;
@@ -98,7 +98,7 @@ describe("a 3-member etcd whose leader member is killed and restarted during a r
     for (const id of NODES) {
       expect((await api(url, ADMIN, "PUT", `/control/peers/${id}`, { address: `${id}:80`, pools: ["web"], roles: ["edge"], metadata: { version: "1.0.0" } })).status).toBe(200);
     }
-    slowAgents(replicas.map((r) => r.url), 2500);
+    slowAgents(replicas.map((r) => r.url), 3000);
     const started = await api(url, ADMIN, "POST", "/control/upgrade/drain", { version: "2.0.0", pool: "web", maxParallel: 1, reason: "release 2.0.0" });
     expect(started.status).toBe(202);
 
