@@ -4,7 +4,7 @@ import { hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import Fastify, { type FastifyInstance } from "fastify";
 import { pino, type Logger as PinoLogger } from "pino";
-import { LifecycleOrchestrator, systemClock, systemRandom, type Clock } from "@drainkit/core";
+import { LifecycleOrchestrator, systemClock, systemRandom, type Clock, type EventSink } from "@drainkit/core";
 import { createRegistry, type DeclaredCluster, type PoolBudget, type Principal, type Registry, type RegistryStore } from "@drainkit/registry";
 import {
   chainAuthenticators,
@@ -25,7 +25,10 @@ import { startIdempotencySweep } from "./controllers/idempotencySweep.ts";
 import { startRollouts } from "./controllers/rollouts.ts";
 import { supervise } from "./controllers/supervise.ts";
 import { superviseWorkloadMoves } from "./controllers/workloadMoves.ts";
+import { fencedStore } from "./fencedStore.ts";
 import { ELECTION, Leadership } from "./leadership.ts";
+import { observeLeader, type LeaderlessEvent } from "./leaderObserver.ts";
+import { watchStoreWrites } from "./storeHealth.ts";
 import { openStore, parseStoreUrl } from "./storeUrl.ts";
 import { registerDashboard } from "./ui.ts";
 
@@ -49,6 +52,16 @@ export interface ControlPlaneOptions {
   readonly drainTimeoutMs?: number;
   /** Lease TTL of the leader. Default 3 s. */
   readonly leaderTtlMs?: number;
+  /** No replica leading for longer than this is logged as an error and raised as a `no-leader` event. Default 10 s. */
+  readonly noLeaderAfterMs?: number;
+  /** Where `no-leader` / `leader-restored` events go (beside the log line and `drainkit_leaderless_alarms_total`). */
+  readonly leaderEvents?: EventSink<LeaderlessEvent>;
+  /**
+   * Bound on each store operation of an API request, retries included, so a
+   * store without quorum answers 503 before clients time out. Default 1500 ms
+   * (etcd; SQLite answers or fails at once).
+   */
+  readonly storeDeadlineMs?: number;
   readonly pools?: readonly PoolBudget[];
   /** Clusters known from configuration (`--cluster east:active`); stored on the first write. */
   readonly clusters?: readonly DeclaredCluster[];
@@ -125,18 +138,25 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   if (options.jwt) authenticators.push(await jwtAuthenticatorFromFile(options.jwt.jwksFile, options.jwt.issuer, options.jwt.audience));
 
   const metrics = createPromMetrics();
-  const store = openStore(location);
-  const registry = createRegistry({
-    store,
-    clock,
-    random,
-    logger,
-    metrics,
-    events: { emit: (e) => metrics.auditWriteLatency.observe({ outcome: e.entry.outcome }, e.entry.latencyMs / 1000) },
-    ...(options.pools ? { pools: options.pools } : {}),
-    ...(options.clusters ? { clusters: options.clusters } : {}),
-    ...(options.idempotencyTtlMs !== undefined ? { idempotencyTtlMs: options.idempotencyTtlMs } : {}),
-  });
+  // The API's store answers within a deadline; the leader's controllers get
+  // their own connection that rides out an etcd election instead of failing
+  // a rollout step on it. Both note failing writes for /readyz.
+  const watched = watchStoreWrites(openStore(location, { deadlineMs: options.storeDeadlineMs ?? 1500 }), { clock, probeKey: `health/${replicaId}` });
+  const store = watched.store;
+  const leaderStore = location.kind === "etcd" ? openStore(location) : store;
+  const registryOn = (on: RegistryStore): Registry =>
+    createRegistry({
+      store: on,
+      clock,
+      random,
+      logger,
+      metrics,
+      events: { emit: (e) => metrics.auditWriteLatency.observe({ outcome: e.entry.outcome }, e.entry.latencyMs / 1000) },
+      ...(options.pools ? { pools: options.pools } : {}),
+      ...(options.clusters ? { clusters: options.clusters } : {}),
+      ...(options.idempotencyTtlMs !== undefined ? { idempotencyTtlMs: options.idempotencyTtlMs } : {}),
+    });
+  const registry = registryOn(store);
 
   const tls = options.tls;
   const app = Fastify({
@@ -159,13 +179,20 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const participant = createHttpDrainParticipant(app, { retryAfterSeconds: 2 });
 
   let controllers: { stop(): void }[] = [];
+  const leaderlessAlarms = metrics.counter("leaderless_alarms_total", "Times this replica saw no control-plane leader for longer than the threshold");
+  leaderlessAlarms.inc({}, 0);
+  let observer: ReturnType<typeof observeLeader> | undefined;
   const leadership = new Leadership({
-    store,
+    store: leaderStore,
     clock,
     logger,
+    metrics,
     candidate: replicaId,
+    onElected: () => observer?.elected(),
     ...(options.leaderTtlMs !== undefined ? { ttlMs: options.leaderTtlMs } : {}),
-    work: async () => {
+    work: async (_signal, leaderTerm) => {
+      // Every write of this term carries its fence: once the term is over the store refuses them.
+      const registry = registryOn(fencedStore(leaderStore, leaderTerm.fence));
       // Controllers that follow the change feed are restarted from the store if it breaks (see supervise.ts).
       const deadlines = await supervise("drain deadlines", { clock, logger }, (_n, onFeedLost) => startDrainDeadlines({ registry, clock, principal: CONTROLLER, logger, onFeedLost }));
       const expiry = startCordonExpiry({ registry, clock, principal: CONTROLLER, logger });
@@ -207,9 +234,19 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     logger,
     ...(tls?.clientCa ? { clientCertificates: { scopes: ["mesh.agent"] } } : {}),
     readiness: async () => {
-      const reachable = await store.ping().catch(() => false);
-      const leader = reachable ? await store.leader(ELECTION).catch(() => undefined) : undefined;
-      return { store: reachable, leader: leader !== undefined };
+      const storeStatus = await watched.status();
+      const reachable = storeStatus.status !== "unreachable";
+      const head = reachable ? await store.leader(ELECTION).catch(() => undefined) : undefined;
+      const leading = leadership.leading;
+      // The election's head names this replica between two of its terms too: only a running term counts.
+      const leader = leading ? replicaId : head === replicaId ? undefined : head;
+      const role = leading ? "leader" : leader !== undefined ? "follower" : "no leader known";
+      return {
+        checks: { store: reachable, "store-writes": storeStatus.status === "ok", leader: leader !== undefined },
+        role,
+        ...(leader === undefined ? {} : { leader }),
+        store: storeStatus,
+      };
     },
   });
   // The operator dashboard (/ui): static files plus the session endpoint, same tokens as the API.
@@ -221,7 +258,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     start: async () => {
       if (!(await store.ping())) throw new Error(`store ${options.store} does not answer`);
     },
-    stop: () => store.close(),
+    stop: async () => {
+      await store.close();
+      if (leaderStore !== store) await leaderStore.close();
+    },
     retry: { start: { attempts: 20, initialDelayMs: 250, maxDelayMs: 2000, timeoutMs: 5000 } },
   });
   lifecycle.register({
@@ -253,8 +293,29 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   lifecycle.register({
     name: "leadership",
     dependsOn: ["store"],
-    start: () => leadership.start(),
-    stop: () => leadership.stop(),
+    start: () => {
+      observer = observeLeader({
+        store,
+        clock,
+        logger,
+        election: ELECTION,
+        replica: replicaId,
+        leading: () => leadership.leading,
+        metrics,
+        ...(options.noLeaderAfterMs !== undefined ? { noLeaderAfterMs: options.noLeaderAfterMs } : {}),
+        events: {
+          emit: (e) => {
+            if (e.type === "no-leader") leaderlessAlarms.inc();
+            options.leaderEvents?.emit(e);
+          },
+        },
+      });
+      leadership.start();
+    },
+    stop: async () => {
+      observer?.stop();
+      await leadership.stop();
+    },
   });
   await lifecycle.start();
 

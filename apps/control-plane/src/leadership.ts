@@ -1,11 +1,19 @@
-import { sleep, type Clock, type Logger } from "@drainkit/core";
-import type { RegistryStore } from "@drainkit/registry";
+import { noopMetrics, sleep, type Clock, type Logger, type Metrics } from "@drainkit/core";
+import type { Fence, Leadership as HeldLeadership, RegistryStore } from "@drainkit/registry";
 
 /** The election every control-plane replica of one store campaigns in. */
 export const ELECTION = "control-plane";
 
+/** One term of this replica as leader. */
+export interface LeaderTerm {
+  /** Aborted when the term ends (lease lost, resigned, replica stopping). */
+  readonly signal: AbortSignal;
+  /** Pass with every leader write (see `TxnRequest.fence`), so a stale leader's writes are refused. */
+  readonly fence?: Fence;
+}
+
 /** What runs only while this replica leads; stopped when leadership is lost. */
-export type LeaderWork = (signal: AbortSignal) => Promise<() => void | Promise<void>>;
+export type LeaderWork = (signal: AbortSignal, term: LeaderTerm) => Promise<() => void | Promise<void>>;
 
 /** Settings of {@link Leadership}. */
 export interface LeadershipOptions {
@@ -16,22 +24,36 @@ export interface LeadershipOptions {
   /** Lease TTL: how long a dead leader keeps the lead. Default 3 s. */
   readonly ttlMs?: number;
   readonly work: LeaderWork;
+  /** `drainkit_leader{replica}` (1 while leading) and `drainkit_leader_terms_total{replica,event}`. */
+  readonly metrics?: Metrics;
+  /** Told each time this replica starts leading (the leader observer counts it as a change). */
+  readonly onElected?: () => void;
 }
 
 /**
  * Campaigns for leadership in the background and runs the fleet controllers
- * while leading. Losing the lease (store partition, expiry) stops them at
- * once and campaigns again; the next leader rebuilds from the store.
+ * while leading. Losing the lease (store partition, expiry) ends the term: the
+ * lease is handed back first (keep-alives stop, the lease is revoked as far as
+ * the store answers), so no key of this replica can keep heading the
+ * election, then the controllers stop, then it campaigns afresh. Writes the
+ * controllers made after the loss are refused by the store's fence.
  */
 export class Leadership {
   readonly #options: LeadershipOptions;
   readonly #stop = new AbortController();
+  readonly #gauge;
+  readonly #terms;
   #leading = false;
   #loop: Promise<void> | undefined;
-  #resign: (() => Promise<void>) | undefined;
 
   constructor(options: LeadershipOptions) {
     this.#options = options;
+    const metrics = options.metrics ?? noopMetrics;
+    this.#gauge = metrics.gauge("leader", "1 while this replica leads the control plane and runs the fleet controllers, else 0");
+    this.#terms = metrics.counter("leader_terms_total", "Terms of this replica as leader, by event: started or ended");
+    // Exported from the start, so a follower reports 0 rather than nothing.
+    this.#gauge.set(0, { replica: options.candidate });
+    for (const event of ["started", "ended"]) this.#terms.inc({ replica: options.candidate, event }, 0);
   }
 
   /** True while this replica holds the lease. */
@@ -45,39 +67,77 @@ export class Leadership {
 
   async stop(): Promise<void> {
     this.#stop.abort(new Error("control plane stopping"));
-    await this.#resign?.().catch(() => {});
     await this.#loop;
   }
 
   async #run(): Promise<void> {
     const { store, clock, logger, candidate } = this.#options;
     const stop = this.#stop.signal;
+    const ttlMs = this.#options.ttlMs ?? 3000;
     while (!stop.aborted) {
+      let lead: HeldLeadership;
       try {
-        const lead = await store.campaign(ELECTION, candidate, { ttlMs: this.#options.ttlMs ?? 3000, signal: stop });
-        this.#leading = true;
-        this.#resign = () => lead.resign();
-        logger.info({ candidate }, "elected leader; starting fleet controllers");
-        const both = AbortSignal.any([lead.signal, stop]);
-        let stopWork: (() => void | Promise<void>) | undefined;
-        try {
-          stopWork = await this.#options.work(both);
-          if (!both.aborted) await new Promise<void>((resolve) => both.addEventListener("abort", () => resolve(), { once: true }));
-        } catch (e) {
-          // Holding the lease without running the controllers would stall the fleet: hand it on.
-          await lead.resign().catch(() => {});
-          throw e;
-        } finally {
-          await stopWork?.();
-          this.#leading = false;
-          this.#resign = undefined;
-          if (!stop.aborted) logger.warn({ candidate, reason: String(lead.signal.reason ?? "") }, "leadership lost; controllers stopped, campaigning again");
-        }
+        lead = await store.campaign(ELECTION, candidate, { ttlMs, signal: stop });
       } catch (e) {
         if (stop.aborted) break;
         logger.warn({ err: e instanceof Error ? e.message : String(e) }, "campaign failed; retrying");
         await sleep(clock, 500, stop).catch(() => {});
+        continue;
+      }
+      const term = AbortSignal.any([lead.signal, stop]);
+      this.#begin();
+      logger.info({ candidate, fence: lead.fence?.revision }, "elected leader; starting fleet controllers");
+      let stopWork: (() => void | Promise<void>) | undefined;
+      let failure: unknown;
+      try {
+        stopWork = await this.#options.work(term, { signal: term, ...(lead.fence === undefined ? {} : { fence: lead.fence }) });
+        if (!term.aborted) await new Promise<void>((resolve) => term.addEventListener("abort", () => resolve(), { once: true }));
+      } catch (e) {
+        // Holding the lease without running the controllers would stall the fleet: hand it on.
+        failure = e;
+      }
+      this.#end();
+      // Hand the lease back before anything else, so the next campaign (ours
+      // or another replica's) never queues behind a key of this replica.
+      await this.#resign(lead, ttlMs);
+      try {
+        await stopWork?.();
+      } catch (e) {
+        logger.warn({ err: e instanceof Error ? e.message : String(e) }, "fleet controllers did not stop cleanly");
+      }
+      if (failure !== undefined) {
+        logger.warn({ err: failure instanceof Error ? failure.message : String(failure) }, "fleet controllers failed to start; leadership handed on");
+        await sleep(clock, 500, stop).catch(() => {});
+      } else if (!stop.aborted) {
+        logger.warn({ candidate, reason: String(lead.signal.reason ?? "") }, "leadership lost; lease handed back, controllers stopped, campaigning again");
       }
     }
+  }
+
+  #begin(): void {
+    this.#leading = true;
+    this.#gauge.set(1, { replica: this.#options.candidate });
+    this.#terms.inc({ replica: this.#options.candidate, event: "started" });
+    this.#options.onElected?.();
+  }
+
+  #end(): void {
+    this.#leading = false;
+    this.#gauge.set(0, { replica: this.#options.candidate });
+    this.#terms.inc({ replica: this.#options.candidate, event: "ended" });
+  }
+
+  /** Best effort and bounded: a store that does not answer lets the lease expire instead. */
+  async #resign(lead: HeldLeadership, ttlMs: number): Promise<void> {
+    const { clock, logger, candidate } = this.#options;
+    const timedOut = Symbol("timed out");
+    const done = new AbortController();
+    const outcome = await Promise.race([
+      lead.resign().then(() => undefined, (e: unknown) => e),
+      sleep(clock, ttlMs, done.signal).then(() => timedOut, () => undefined),
+    ]);
+    done.abort();
+    if (outcome === timedOut) logger.warn({ candidate, waitedMs: ttlMs }, "resign got no answer from the store; the lease expires on its own");
+    else if (outcome !== undefined) logger.warn({ candidate, err: outcome instanceof Error ? outcome.message : String(outcome) }, "resign failed; the lease expires on its own");
   }
 }

@@ -46,6 +46,8 @@ program
   )
   .addOption(new Option("--drain-timeout <duration>", "on SIGTERM, how long in-flight requests may take").default(30_000, "30s").argParser(duration))
   .addOption(new Option("--leader-ttl <duration>", "leader lease TTL").default(3000, "3s").argParser(duration))
+  .addOption(new Option("--leaderless-after <duration>", "log an error (and count an alarm) when no replica has led for this long").default(10_000, "10s").argParser(duration))
+  .addOption(new Option("--store-deadline <duration>", "bound on each store operation of an API request, retries included (a 503 before clients time out)").default(1500, "1.5s").argParser(duration))
   .addOption(new Option("--idempotency-ttl <duration>", "how long an Idempotency-Key is remembered (a retry after that is a new request)").default(86_400_000, "24h").argParser(duration))
   .addOption(new Option("--move-batch <n>", "workload moves in flight off one draining peer at once").default(10).argParser(wholeNumber))
   .addOption(new Option("--move-timeout <duration>", "how long a destination gets to serve a moved workload before the move fails and is planned elsewhere").default(60_000, "60s").argParser(duration))
@@ -74,6 +76,8 @@ program
       listen: String(o["listen"]),
       drainTimeoutMs: Number(o["drainTimeout"]),
       leaderTtlMs: Number(o["leaderTtl"]),
+      noLeaderAfterMs: Number(o["leaderlessAfter"]),
+      storeDeadlineMs: Number(o["storeDeadline"]),
       moves: { batchSize: Number(o["moveBatch"]), moveTimeoutMs: Number(o["moveTimeout"]) },
       idempotencyTtlMs: Number(o["idempotencyTtl"]),
       logLevel: String(o["logLevel"]),

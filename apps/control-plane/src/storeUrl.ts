@@ -37,11 +37,17 @@ export function parseStoreUrl(url: string): StoreLocation {
   throw new DrainkitError("validation", `--store ${url}: use sqlite:<path> or etcd://host:port[,…]`);
 }
 
-/** Opens the store a location names; the SQLite directory is created when missing. */
-export function openStore(location: StoreLocation): RegistryStore {
+/**
+ * Opens the store a location names; the SQLite directory is created when
+ * missing. `deadlineMs` bounds each etcd operation, retries included (the
+ * API's store: a 503 before the client gives up); without it an operation
+ * retries through an etcd election (the leader's controllers' store).
+ */
+export function openStore(location: StoreLocation, options: { readonly deadlineMs?: number } = {}): RegistryStore {
   if (location.kind === "sqlite") {
     if (location.path !== ":memory:") mkdirSync(dirname(location.path), { recursive: true });
     return makeSqliteStore({ path: location.path });
   }
-  return makeEtcdStore({ hosts: [...location.hosts], prefix: location.prefix });
+  const deadline = options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs, requestTimeoutMs: Math.min(5000, options.deadlineMs) };
+  return makeEtcdStore({ hosts: [...location.hosts], prefix: location.prefix, ...deadline });
 }

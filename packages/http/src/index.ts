@@ -3,7 +3,7 @@
  * metrics, OpenAPI), bearer-token and JWT authentication, and an HTTP drain
  * participant for node:http, https, http2 and Fastify servers.
  */
-export { controlApi, registerControlApi, problemFrameworkErrors, type ControlApiOptions, type ReadinessChecks } from "./plugin.ts";
+export { controlApi, registerControlApi, problemFrameworkErrors, type ControlApiOptions, type ReadinessChecks, type ReadinessReport } from "./plugin.ts";
 export { routes, type RouteDefinition, type RouteContext, type RouteResult } from "./routes.ts";
 export { buildOpenApi } from "./openapi.ts";
 export { problem, problemFromError, fieldErrors, PROBLEM_BASE, PROBLEM_CONTENT_TYPE, type Problem, type FieldError } from "./problem.ts";

@@ -16,6 +16,17 @@ import { createEventFeed, type EventFeed, type EventFeedOptions, type EventKind,
 /** One readiness check's answer; `/readyz` is 200 only when all pass. */
 export type ReadinessChecks = Readonly<Record<string, boolean>>;
 
+/**
+ * Checks plus what they found, shown in the `/readyz` body either way (e.g.
+ * `role: "follower"`, `leader: "r2"`, `store: { status: "writes-failing" }`).
+ * The failing check decides the problem type: `store` / `store-writes` give
+ * `store-unavailable`, `leader` gives `no-leader`.
+ */
+export interface ReadinessReport {
+  readonly checks: ReadinessChecks;
+  readonly [finding: string]: unknown;
+}
+
 /** Options of {@link controlApi}. */
 export interface ControlApiOptions {
   readonly registry: Registry;
@@ -25,7 +36,7 @@ export interface ControlApiOptions {
   /** When set, `/metrics` renders it and every request is measured. */
   readonly metrics?: PromMetrics;
   /** Store reachable, leader known, ...; `/readyz` answers 503 naming what fails. */
-  readonly readiness?: () => Promise<ReadinessChecks>;
+  readonly readiness?: () => Promise<ReadinessChecks | ReadinessReport>;
   /** Auth-failure rate limiting (429 after repeated failures from one address). */
   readonly failureLimiter?: FailureLimiter | Omit<FailureLimiterOptions, "clock">;
   /** Settings of `/control/events`. */
@@ -54,6 +65,10 @@ declare module "fastify" {
 interface RouteConfig {
   readonly definition?: RouteDefinition;
   readonly guard?: "read";
+}
+
+function isReport(answer: ReadinessChecks | ReadinessReport): answer is ReadinessReport {
+  return typeof (answer as { checks?: unknown }).checks === "object" && (answer as { checks?: unknown }).checks !== null;
 }
 
 function sendProblem(reply: FastifyReply, p: Problem, headers: Record<string, string> = {}): FastifyReply {
@@ -259,8 +274,14 @@ export const controlApi: FastifyPluginAsync<ControlApiOptions> = async (app, opt
 
   app.get("/readyz", async (_request, reply) => {
     let checks: ReadinessChecks;
+    let findings: Record<string, unknown> = {};
     try {
-      checks = options.readiness ? await options.readiness() : {};
+      const answer = options.readiness ? await options.readiness() : {};
+      if (isReport(answer)) {
+        ({ checks, ...findings } = answer);
+      } else {
+        checks = answer;
+      }
     } catch (e) {
       checks = { readiness: false };
       options.logger?.warn({ err: e instanceof Error ? e.message : String(e) }, "readiness check failed");
@@ -268,10 +289,17 @@ export const controlApi: FastifyPluginAsync<ControlApiOptions> = async (app, opt
     if (options.participant?.draining) checks = { ...checks, "not-draining": false };
     const failing = Object.entries(checks).filter(([, ok]) => !ok).map(([k]) => k);
     if (failing.length > 0) {
-      const code = failing.includes("leader") ? "not-leader" : failing.includes("not-draining") ? "draining" : "store-unavailable";
-      return sendProblem(reply, problem(code, `Not ready: ${failing.join(", ")} failing.`, { checks }), { "retry-after": "1" });
+      // A store outage is named as such even though no leader can be known without the store.
+      const code = failing.includes("not-draining")
+        ? "draining"
+        : failing.some((f) => f === "store" || f === "store-writes" || f === "readiness")
+          ? "store-unavailable"
+          : failing.includes("leader")
+            ? "no-leader"
+            : "store-unavailable";
+      return sendProblem(reply, problem(code, `Not ready: ${failing.join(", ")} failing.`, { checks, ...findings }), { "retry-after": "1" });
     }
-    return reply.send({ status: "ready", checks });
+    return reply.send({ status: "ready", checks, ...findings });
   });
 
   if (metrics) {

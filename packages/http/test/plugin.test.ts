@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DrainkitError } from "@drainkit/core";
 import { makeMemoryStore, StoreUnavailableError, type RegistryStore } from "@drainkit/registry";
 import { startTestControlApi, type TestControlApi } from "../src/testing/index.ts";
 import { call, register, type Answer } from "./client.ts";
@@ -236,6 +237,61 @@ describe("store failures", () => {
     expectProblem(await call(api, "GET", "/readyz", null), 503, "store-unavailable");
     down = false;
     expect((await call(api, "GET", "/readyz", null)).status).toBe(200);
+  });
+});
+
+describe("store full", () => {
+  it("answers 507 store-full, retryable, with a next that says what to free; nothing is pinned to the Idempotency-Key", async () => {
+    await api.close();
+    let full = false;
+    const inner = makeMemoryStore();
+    const store = new Proxy(inner, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof v !== "function") return v;
+        return (...args: unknown[]) => {
+          if (full && prop === "txn") return Promise.reject(new DrainkitError("store-full", "SQLite database /var/lib/drainkit/drainkit.db cannot grow (database or disk is full); free disk space on its volume, then retry.", { retryable: true, details: { path: "/var/lib/drainkit/drainkit.db" } }));
+          return (v as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    }) as RegistryStore;
+    api = await startTestControlApi({ store });
+    await register(api, "web-1");
+    full = true;
+    const failed = await call(api, "POST", "/control/peers/web-1:cordon", "mesh.operate", { reason: "x" }, { "idempotency-key": "cordon-web-1" });
+    expectProblem(failed, 507, "store-full");
+    expect(failed.body).toMatchObject({ retryable: true, details: { path: "/var/lib/drainkit/drainkit.db" } });
+    expect(String(failed.body["next"])).toMatch(/free space/i);
+    expect(String(failed.body["next"])).toMatch(/quota-backend-bytes/);
+    full = false;
+    expect((await call(api, "POST", "/control/peers/web-1:cordon", "mesh.operate", { reason: "x" }, { "idempotency-key": "cordon-web-1" })).status).toBe(200);
+  });
+});
+
+describe("/readyz", () => {
+  const withReadiness = async (report: Record<string, unknown>): Promise<Answer> => {
+    await api.close();
+    api = await startTestControlApi({ readiness: async () => report as never });
+    return call(api, "GET", "/readyz", null);
+  };
+
+  it("names a store outage store-unavailable even though no leader can be known without the store", async () => {
+    const a = await withReadiness({ checks: { store: false, "store-writes": false, leader: false }, role: "no leader known", store: { status: "unreachable" } });
+    expectProblem(a, 503, "store-unavailable");
+    expect(a.body).toMatchObject({ role: "no leader known", store: { status: "unreachable" } });
+  });
+
+  it("fails while writes fail though the store answers reads", async () => {
+    const a = await withReadiness({ checks: { store: true, "store-writes": false, leader: true }, role: "leader", leader: "r1", store: { status: "writes-failing", error: "store-full" } });
+    expectProblem(a, 503, "store-unavailable");
+    expect(a.body).toMatchObject({ role: "leader", store: { error: "store-full" } });
+  });
+
+  it("says no-leader when the store is fine and nobody leads, and reports role and leader when ready", async () => {
+    expectProblem(await withReadiness({ checks: { store: true, "store-writes": true, leader: false }, role: "no leader known", store: { status: "ok" } }), 503, "no-leader");
+    const ok = await withReadiness({ checks: { store: true, "store-writes": true, leader: true }, role: "follower", leader: "r2", store: { status: "ok" } });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ status: "ready", role: "follower", leader: "r2", store: { status: "ok" } });
   });
 });
 

@@ -4,7 +4,7 @@
  * {@link RegistryStore} port.
  */
 export type {
-  Versioned, Compare, TxnOp, TxnRequest, TxnResult, Change, ListOptions, ListResult, WatchHandle, Leadership, RegistryStore,
+  Versioned, Compare, TxnOp, TxnRequest, TxnResult, Change, ListOptions, ListResult, WatchHandle, Leadership, Fence, RegistryStore,
 } from "./store.ts";
 export type * from "./types.ts";
 export * from "./errors.ts";

@@ -37,11 +37,29 @@ export type TxnOp =
   | { readonly type: "put"; readonly key: string; readonly value: unknown }
   | { readonly type: "delete"; readonly key: string };
 
+/**
+ * Proof that a write comes from the current holder of a leadership: the
+ * {@link Leadership.fence} of a campaign. A store that supports fencing
+ * rejects a fenced txn once that leadership is gone (expired, revoked,
+ * resigned) with a `fenced` error, so a leader that lost its lease without
+ * noticing cannot overwrite what its successor wrote. A store with a single
+ * writer (memory, SQLite) may ignore it.
+ */
+export interface Fence {
+  readonly election: string;
+  /** Store-specific identity of the campaign (for etcd: its election key). */
+  readonly holder: string;
+  /** Store-specific term of the campaign (for etcd: the election key's create revision). */
+  readonly revision: number;
+}
+
 export interface TxnRequest {
   /** Every compare must hold, or nothing is written. */
   readonly compare: readonly Compare[];
   /** Applied atomically, in order, when every compare holds. */
   readonly ops: readonly TxnOp[];
+  /** Leader writes: applied only while this leadership still holds; see {@link Fence}. */
+  readonly fence?: Fence;
 }
 
 export type TxnResult =
@@ -80,6 +98,8 @@ export interface Leadership {
   /** Aborted when leadership is lost (lease expired, store unreachable, resigned). */
   readonly signal: AbortSignal;
   readonly candidate: string;
+  /** Set by stores that fence leader writes: pass it with every txn the leader decides. */
+  readonly fence?: Fence;
   resign(): Promise<void>;
 }
 

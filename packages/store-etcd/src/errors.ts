@@ -12,10 +12,11 @@ import {
  * Why an etcd operation failed, as a stable code:
  * - `store-unavailable`: no quorum, no reachable member, a leader change or a timeout (retryable);
  * - `store-forbidden`: etcd refused the credentials or the key range;
- * - `store-full`: etcd raised its space quota alarm;
+ * - `store-full`: etcd raised its space quota alarm (retryable once space is freed);
  * - `store-closed`: the store was closed;
  * - `history-compacted`: a watch asked for revisions etcd already compacted;
  * - `leadership-lost`: the abort reason of a lost `Leadership` (its lease expired or was revoked);
+ * - `fenced`: a leader write (a txn with a `fence`) arrived after that leadership was gone;
  * - `store-error`: anything else (a bug or a misconfigured cluster: report it).
  */
 export type EtcdStoreErrorCode =
@@ -25,6 +26,7 @@ export type EtcdStoreErrorCode =
   | "store-closed"
   | "history-compacted"
   | "leadership-lost"
+  | "fenced"
   | "store-error";
 
 /**
@@ -38,7 +40,8 @@ export type EtcdStoreErrorCode =
 export class EtcdStoreError extends DrainkitError {
   declare readonly code: EtcdStoreErrorCode;
   constructor(code: EtcdStoreErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
-    super(code, message, { retryable: code === "store-unavailable", ...options });
+    // A full store is retryable for the caller (it clears once space is freed), never by blind retries inside the store.
+    super(code, message, { retryable: code === "store-unavailable" || code === "store-full", ...options });
   }
 }
 
@@ -69,7 +72,7 @@ export function classifyEtcdError(error: unknown, hosts: string): Error {
     return new EtcdStoreError("history-compacted", `etcd already compacted the requested revisions (${text}); reload with list() and watch from its revision.`, { cause: error });
   }
   if (/space exceeded|NOSPACE/i.test(text)) {
-    return new EtcdStoreError("store-full", `etcd at ${hosts} is out of space (${text}); compact and defragment it, then disarm the alarm.`, { cause: error, details: { hosts } });
+    return new EtcdStoreError("store-full", `etcd at ${hosts} is out of space (${text}); free space (etcdctl compact, then defrag on every member, then etcdctl alarm disarm) or raise --quota-backend-bytes, then retry.`, { cause: error, details: { hosts } });
   }
   if ((error instanceof Error && isRecoverableError(error)) || name === "BrokenCircuitError" || (error as object | null)?.constructor?.name === "BrokenCircuitError" || transientMessage.test(text)) {
     return new EtcdStoreError("store-unavailable", `etcd at ${hosts} is unavailable (${text}); retry shortly, and check that a quorum of members is up.`, { cause: error, details: { hosts } });

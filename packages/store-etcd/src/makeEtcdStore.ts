@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { type Clock, type TimerHandle, sleep, systemClock } from "@drainkit/core";
-import type { Change, Leadership, ListOptions, ListResult, RegistryStore, TxnRequest, TxnResult, Versioned, WatchHandle } from "@drainkit/registry";
-import { Etcd3, type ICompare, type IKeyValue, type IRequestOp, type IWatchResponse, type Lease, type Watcher } from "etcd3";
+import { type Clock, type TimerHandle, systemClock } from "@drainkit/core";
+import type { Change, Fence, Leadership, ListOptions, ListResult, RegistryStore, TxnRequest, TxnResult, Versioned, WatchHandle } from "@drainkit/registry";
+import { Etcd3, EtcdLeaseInvalidError, type ICompare, type IKeyValue, type IRequestOp, type IWatchResponse, type Lease, type Watcher } from "etcd3";
 import { EtcdStoreError, classifyEtcdError } from "./errors.ts";
+import { makeCaller } from "./caller.ts";
 
 /** How transient failures (`store-unavailable`) are retried before they reach the caller. */
 export interface EtcdRetryOptions {
@@ -30,6 +31,15 @@ export interface EtcdStoreOptions {
   readonly requestTimeoutMs?: number;
   /** Retry of transient failures; `false` surfaces them at once. */
   readonly retry?: EtcdRetryOptions | false;
+  /**
+   * Bound on one store operation, retries included: past it the operation
+   * fails with `store-unavailable` (a write may still commit; the caller
+   * retries it under its idempotency key). A server sets it below its
+   * clients' timeouts so they get a 503 rather than a hung request when etcd
+   * loses its quorum. Default: none (only `requestTimeoutMs` per attempt and
+   * the retry budget).
+   */
+  readonly deadlineMs?: number;
   /** Backoff timers; defaults to the system clock. */
   readonly clock?: Clock;
 }
@@ -42,6 +52,9 @@ export interface EtcdStore extends RegistryStore {
 }
 
 const decoder = new TextDecoder();
+
+/** How long the txn markers of a replica that died without closing its store outlive it. */
+const MARKER_TTL_SECONDS = 60;
 
 /** The smallest key greater than every key starting with `prefix` (etcd's range_end for a prefix). */
 function prefixEnd(prefix: Buffer): Buffer {
@@ -87,6 +100,8 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
   const attempts = Math.max(1, retry.attempts ?? 8);
   const baseDelayMs = retry.baseDelayMs ?? 50;
   const maxDelayMs = retry.maxDelayMs ?? 1000;
+  const deadlineMs = options.deadlineMs;
+  if (deadlineMs !== undefined && !(deadlineMs > 0)) throw new TypeError(`deadlineMs must be positive, not ${deadlineMs}`);
 
   const client = new Etcd3({
     hosts,
@@ -112,19 +127,16 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
     if (closed) throw new EtcdStoreError("store-closed", "The etcd store was closed; open a new one with makeEtcdStore.");
   };
 
-  /** Runs one etcd call, retrying transient failures with exponential backoff. */
-  const call = async <T>(fn: () => Promise<T>): Promise<T> => {
-    for (let attempt = 1; ; attempt++) {
-      ensureOpen();
-      try {
-        return await fn();
-      } catch (error) {
-        const typed = closed ? new EtcdStoreError("store-closed", "The etcd store was closed; open a new one with makeEtcdStore.", { cause: error }) : classifyEtcdError(error, hostsText);
-        if (!(typed instanceof EtcdStoreError) || !typed.retryable || attempt >= attempts) throw typed;
-        await sleep(clock, Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)));
-      }
-    }
-  };
+  const call = makeCaller({
+    clock,
+    hosts: hostsText,
+    attempts,
+    baseDelayMs,
+    maxDelayMs,
+    ...(deadlineMs === undefined ? {} : { deadlineMs }),
+    ensureOpen,
+    closed: () => closed,
+  });
 
   // A conditional txn whose answer was lost (a timeout, a member dying after
   // commit) and that is then retried fails its own compares. To tell that
@@ -136,6 +148,27 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
   const freeSlots: number[] = [];
   let slotCount = 0;
   const takeSlot = (): number => freeSlots.pop() ?? slotCount++;
+  // Markers hang on a lease of this process, so those of a replica that dies
+  // without closing its store vanish with the lease instead of piling up
+  // under txn/ forever. A lost lease (a long partition) is granted anew.
+  let markerLease: { readonly lease: Lease; readonly id: Promise<string> } | undefined;
+  const markerLeaseId = (): Promise<string> => {
+    if (markerLease === undefined) {
+      const lease = client.lease(MARKER_TTL_SECONDS);
+      const entry = { lease, id: lease.grant() };
+      const forget = (): void => {
+        if (markerLease === entry) markerLease = undefined;
+      };
+      lease.on("lost", forget);
+      entry.id.catch(forget);
+      markerLease = entry;
+    }
+    return markerLease.id;
+  };
+  const forgetMarkerLease = (): void => {
+    markerLease?.lease.release();
+    markerLease = undefined;
+  };
 
   const decode = (kv: IKeyValue): Versioned => ({ key: userKey(kv.key), value: JSON.parse(decoder.decode(kv.value)) as unknown, version: Number(kv.mod_revision) });
 
@@ -198,29 +231,63 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
       );
       // On failure, read the compared keys back so the caller learns which differed.
       const failure: IRequestOp[] = request.compare.map((c) => ({ request_range: { key: dataKey(c.key), keys_only: true } }));
+      const fence = request.fence;
+      if (fence !== undefined) {
+        // The campaign's election key still exists with the create revision it had when it won: the writer still leads.
+        const holder = Buffer.from(fence.holder);
+        compare.push({ key: holder, target: "Create", result: "Equal", create_revision: fence.revision });
+        failure.push({ request_range: { key: holder, keys_only: true } });
+      }
       if (compare.length === 0) {
         const res = await call(() => client.kv.txn({ compare, success, failure }));
         return { ok: true, revision: Number(res.header.revision) };
       }
       const slot = takeSlot();
+      // A txn abandoned at the deadline may still commit later and write this
+      // slot's marker, so the slot is not handed to another txn.
+      let abandoned = false;
       try {
         const marker = Buffer.from(`${markerRoot}${slot}`);
         const attemptId = Buffer.from(randomUUID());
         success.push({ request_put: { key: marker, value: attemptId } });
         failure.push({ request_range: { key: marker } });
+        const markerPut = success.at(-1)!.request_put!;
         // Retries happen here and inside etcd3; either way only this attempt's
         // own commit can have left its id in the marker.
-        const res = await call(() => client.kv.txn({ compare, success, failure }));
+        const res = await call(
+          async () => {
+            markerPut.lease = await markerLeaseId();
+            try {
+              return await client.kv.txn({ compare, success, failure });
+            } catch (error) {
+              // etcd refuses the whole txn when the marker's lease expired: take a new lease and send it again.
+              if (!(error instanceof EtcdLeaseInvalidError)) throw error;
+              forgetMarkerLease();
+              markerPut.lease = await markerLeaseId();
+              return await client.kv.txn({ compare, success, failure });
+            }
+          },
+          () => {
+            abandoned = true;
+          },
+        );
         const revision = Number(res.header.revision);
         if (res.succeeded) return { ok: true, revision };
-        const mark = res.responses[request.compare.length]?.response_range.kvs[0];
+        const mark = res.responses[compare.length]?.response_range.kvs[0];
         if (mark !== undefined && mark.value.equals(attemptId)) return { ok: true, revision: Number(mark.mod_revision) };
+        if (fence !== undefined && Number(res.responses[request.compare.length]?.response_range.kvs[0]?.create_revision ?? 0) !== fence.revision) {
+          throw new EtcdStoreError(
+            "fenced",
+            `This replica no longer leads "${fence.election}" (its campaign of revision ${fence.revision} is gone), so etcd refused its write; the current leader decides now.`,
+            { details: { election: fence.election, revision: fence.revision } },
+          );
+        }
         const conflicts = request.compare
           .filter((c, i) => Number(res.responses[i]?.response_range.kvs[0]?.mod_revision ?? 0) !== c.version)
           .map((c) => c.key);
         return { ok: false, revision, conflicts };
       } finally {
-        freeSlots.push(slot);
+        if (!abandoned) freeSlots.push(slot);
       }
     },
 
@@ -300,11 +367,21 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
       const lease = client.lease(ttlSeconds);
       const controller = new AbortController();
       let expiry: TimerHandle | undefined;
+      let retired: Promise<void> | undefined;
+      // A lease this process no longer counts as its own must not live on:
+      // etcd3 would keep it alive once etcd answers again, its key would stay
+      // at the head of the election and nobody would ever be elected (the
+      // wedge of issue #23). Keep-alives stop at once (revoke() releases the
+      // lease first); the revoke itself is best effort, and if it never
+      // arrives the lease expires one TTL after etcd is back.
+      const retire = (): Promise<void> => (retired ??= call(() => lease.revoke()).catch(() => undefined));
       const lost = (reason: Error): void => {
         leases.delete(lease);
         if (expiry !== undefined) clock.clearTimer(expiry);
         expiry = undefined;
+        lease.release();
         if (!controller.signal.aborted) controller.abort(reason);
+        void retire();
       };
       // etcd3 keeps retrying keep-alives through a partition and only reports
       // the loss once it reaches etcd again, by when another candidate may
@@ -326,6 +403,7 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
       };
       lease.on("keepaliveSucceeded", (res) => armExpiry(Number(res.TTL) || 0));
       leases.set(lease, lost);
+      let fence: Fence | undefined;
       lease.on("lost", (error) =>
         lost(new EtcdStoreError("leadership-lost", `The lease behind "${election}" was lost (${error.message}); campaign again.`, { cause: error, details: { election, candidate } })),
       );
@@ -333,13 +411,15 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
         leases.delete(lease);
         if (expiry !== undefined) clock.clearTimer(expiry);
         expiry = undefined;
-        await lease.revoke().catch(() => undefined);
+        await retire();
       };
       try {
         const id = await call(() => lease.grant());
         armExpiry();
         const ownKey = Buffer.concat([electionPrefix(election), Buffer.from(BigInt(id).toString(16))]);
-        await call(() => client.kv.put({ key: ownKey, value: Buffer.from(candidate), lease: id }));
+        const put = await call(() => client.kv.put({ key: ownKey, value: Buffer.from(candidate), lease: id }));
+        // The key is new (its name is the fresh lease id), so the put's revision is its create revision: the fencing token.
+        fence = { election, holder: ownKey.toString(), revision: Number(put.header.revision) };
         // The oldest key under the election leads; everyone else waits for a key to go.
         for (;;) {
           signal?.throwIfAborted();
@@ -373,9 +453,10 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
       return {
         signal: controller.signal,
         candidate,
+        ...(fence === undefined ? {} : { fence }),
         resign: async () => {
           lost(new EtcdStoreError("leadership-lost", `Resigned leadership of "${election}".`, { details: { election, candidate, resigned: true } }));
-          await call(() => lease.revoke()).catch(() => undefined);
+          await retire();
         },
       };
     },
@@ -404,6 +485,7 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
       for (const [, lost] of held) lost(new EtcdStoreError("leadership-lost", "The store holding this leadership was closed.", {}));
       await Promise.all(held.map(([l]) => l.revoke({ deadline: Date.now() + 1000 }).catch(() => undefined)));
       leases.clear();
+      if (markerLease !== undefined) await markerLease.lease.revoke({ deadline: Date.now() + 1000 }).catch(() => undefined);
       if (slotCount > 0) {
         const root = Buffer.from(markerRoot);
         await client.kv.deleteRange({ key: root, range_end: prefixEnd(root) }, { deadline: Date.now() + 1000 }).catch(() => undefined);

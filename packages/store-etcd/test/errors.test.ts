@@ -12,7 +12,7 @@ describe("classifyEtcdError", () => {
     [new EtcdError("etcdserver: leader changed"), "store-unavailable", true],
     [new EtcdError("etcdserver: request timed out"), "store-unavailable", true],
     [new EtcdPermissionDeniedError("etcdserver: permission denied"), "store-forbidden", false],
-    [new EtcdError("etcdserver: mvcc: database space exceeded"), "store-full", false],
+    [new EtcdError("etcdserver: mvcc: database space exceeded"), "store-full", true],
     [new EtcdError("etcdserver: mvcc: required revision has been compacted"), "history-compacted", false],
     [new ClientClosedError("KV"), "store-closed", false],
     [new EtcdError("etcdserver: too many operations in txn request"), "store-error", false],

@@ -5,7 +5,7 @@ import { DrainkitError } from "@drainkit/core";
  * - `store-busy`: another process held the write lock past `busyTimeoutMs` (retryable);
  * - `store-unavailable`: the file could not be opened, read or written (retryable);
  * - `store-corrupt`: the file is damaged or is not a drainkit database;
- * - `store-full`: the disk or the database is full;
+ * - `store-full`: the disk or the database is full (retryable once space is freed);
  * - `store-schema-newer`: a newer drainkit migrated this file;
  * - `store-closed`: the store was closed;
  * - `history-compacted`: a watch asked for changes older than the kept history;
@@ -23,7 +23,7 @@ export type SqliteStoreErrorCode =
   | "leadership-lost"
   | "store-error";
 
-const retryableCodes: ReadonlySet<SqliteStoreErrorCode> = new Set(["store-busy", "store-unavailable"]);
+const retryableCodes: ReadonlySet<SqliteStoreErrorCode> = new Set(["store-busy", "store-unavailable", "store-full"]);
 
 /**
  * A typed failure of the SQLite store. `details.sqlite` carries the driver's
@@ -73,7 +73,7 @@ export function classifySqliteError(error: unknown, path: string): Error {
     case SQLITE_NOTADB:
       return new SqliteStoreError("store-corrupt", `SQLite database ${path} is damaged or not a drainkit database (${text}); restore it from a backup or point the store at another file.`, { cause: error, details });
     case SQLITE_FULL:
-      return new SqliteStoreError("store-full", `SQLite database ${path} cannot grow (${text}); free disk space, then retry.`, { cause: error, details });
+      return new SqliteStoreError("store-full", `SQLite database ${path} cannot grow (${text}); free disk space on the volume holding ${path} (or move it to a larger one), then retry.`, { cause: error, details });
     case SQLITE_PERM:
     case SQLITE_READONLY:
     case SQLITE_IOERR:

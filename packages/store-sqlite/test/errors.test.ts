@@ -13,7 +13,7 @@ describe("classifySqliteError", () => {
     [6, "database table is locked", "store-busy", true],
     [11, "database disk image is malformed", "store-corrupt", false],
     [26, "file is not a database", "store-corrupt", false],
-    [13, "database or disk is full", "store-full", false],
+    [13, "database or disk is full", "store-full", true],
     [14, "unable to open database file", "store-unavailable", true],
     [10 | (3 << 8), "disk I/O error", "store-unavailable", true],
     [1, "SQL logic error", "store-error", false],

@@ -15,7 +15,7 @@ import { hashToken, tokenAuthenticator, type TokenRecord } from "../auth/tokenFi
 import type { FailureLimiterOptions } from "../auth/failureLimiter.ts";
 import { createPromMetrics, type PromMetrics } from "../metrics.ts";
 import { createHttpDrainParticipant, type HttpDrainParticipant } from "../participant.ts";
-import { controlApi, problemFrameworkErrors, type ReadinessChecks } from "../plugin.ts";
+import { controlApi, problemFrameworkErrors, type ReadinessChecks, type ReadinessReport } from "../plugin.ts";
 import { createEventFeed, type EventFeed, type EventFeedOptions } from "../sse.ts";
 
 /** Principal of each scope's test token; the agent is the agent of peer `node-a`. */
@@ -50,7 +50,7 @@ export interface TestControlApiOptions {
   readonly pools?: readonly PoolBudget[];
   readonly events?: EventFeedOptions;
   readonly failureLimiter?: Omit<FailureLimiterOptions, "clock">;
-  readonly readiness?: () => Promise<ReadinessChecks>;
+  readonly readiness?: () => Promise<ReadinessChecks | ReadinessReport>;
   /** Extra routes registered beside the API (e.g. a slow route for drain tests). */
   readonly extraRoutes?: (app: FastifyInstance) => void;
 }

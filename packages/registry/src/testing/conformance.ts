@@ -230,6 +230,17 @@ export function runRegistryStoreConformance(name: string, makeStore: () => Promi
         await a.resign();
       }), timeout);
 
+      it("applies a leader's fenced writes while it leads; a store that fences refuses them with `fenced` after it resigned", withStore(async ({ store }) => {
+        const a = await store.campaign("conf-fence", "a", { ttlMs });
+        const fenced = (value: number) => store.txn({ compare: [], ops: [{ type: "put", key: "fenced", value }], ...(a.fence === undefined ? {} : { fence: a.fence }) });
+        expect((await fenced(1)).ok).toBe(true);
+        expect((await store.get("fenced"))?.value).toBe(1);
+        await a.resign();
+        if (a.fence === undefined) return;
+        await expect(fenced(2)).rejects.toMatchObject({ code: "fenced" });
+        expect((await store.get("fenced"))?.value).toBe(1);
+      }), timeout);
+
       it("moves leadership to another replica when the leader's client goes away (lease expiry)", withStore(async (s) => {
         if (s.connect === undefined) return;
         const replica = await s.connect();

@@ -39,8 +39,35 @@ export interface EtcdCluster {
   stopMember(i: number, options?: { kill?: boolean }): Promise<void>;
   /** Starts a stopped member `i` again on its data dir and waits until it is healthy. */
   restartMember(i: number): Promise<void>;
+  /**
+   * Index of the member that leads the raft group now, waiting out an
+   * election in progress (up to `timeoutMs`, default 10000): the member a
+   * fault test kills to force an election.
+   */
+  leaderMember(timeoutMs?: number): Promise<number>;
   /** Stops every member and removes the data dirs. Idempotent. */
   stop(): Promise<void>;
+}
+
+/** Asks each member whether it leads the raft group; see {@link EtcdCluster.leaderMember}. */
+async function findLeaderMember(endpoints: readonly string[], timeoutMs = 10_000): Promise<number> {
+  const { Etcd3 } = await import("etcd3");
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    for (let i = 0; i < endpoints.length; i++) {
+      const client = new Etcd3({ hosts: endpoints[i]!, dialTimeout: 500 });
+      try {
+        const status = await client.maintenance.status({ deadline: Date.now() + 1000 });
+        if (status.leader === status.header.member_id) return i;
+      } catch {
+        // a member that does not answer does not lead
+      } finally {
+        client.close();
+      }
+    }
+    if (performance.now() > deadline) throw new Error(`no etcd member of ${endpoints.join(", ")} reported itself as raft leader within ${timeoutMs} ms`);
+    await delay(50);
+  }
 }
 
 const defaultImage = "quay.io/coreos/etcd:v3.4.23";
@@ -306,6 +333,8 @@ async function startProcessCluster(options: StartEtcdOptions, size: number): Pro
       launch(m, binary, root);
       await waitHealthy([m.clientUrl], timeoutMs, deadMember([m]));
     },
+    // A stopped member refuses the connection at once, so asking all of them costs nothing.
+    leaderMember: (timeout) => findLeaderMember(members.map((m) => m.clientUrl), timeout),
     stop,
   };
 }
@@ -393,6 +422,7 @@ async function startContainerCluster(options: StartEtcdOptions, size: number): P
       refresh();
       await waitHealthy([endpoints[i]!], timeoutMs, () => undefined);
     },
+    leaderMember: (timeout) => findLeaderMember(endpoints, timeout),
     stop,
   };
 }
