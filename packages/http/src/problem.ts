@@ -41,6 +41,7 @@ const CAUSES: Readonly<Record<string, Cause>> = {
   "invalid-transition": { status: 409, title: "Invalid transition", next: "Read the peer's state; `details.allowed` names the events it accepts now." },
   "pool-depletion": { status: 409, title: "Pool would be depleted", next: "Wait for other nodes in the pool to come back, or have an admin force it with a reason." },
   "only-schedulable-node": { status: 409, title: "Only schedulable node", next: "Bring another node of this role back first." },
+  "future-epoch": { status: 409, title: "Report for a drain epoch never issued", next: "Re-read the peer's spec (GET /control/peers/{id}) and report for the epoch in `details.current`." },
   "last-active-cluster": { status: 409, title: "Last active cluster", next: "Promote another cluster first." },
   "rollout-in-progress": { status: 409, title: "Rollout in progress", next: "Wait for the rollout to finish (GET /control/upgrade), or abort it first." },
   "move-state-conflict": { status: 409, title: "Move state conflict", next: "GET /control/moves to read the move's state; `details.allowed` names the states it can take now." },

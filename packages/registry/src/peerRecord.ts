@@ -110,7 +110,7 @@ export function drainStatusOf(peer: Peer): DrainStatus {
   // The control plane's move planner says when the drain cannot progress (e.g. its workloads have nowhere to go).
   const stalled = !failed && !drained ? drain.stalled : undefined;
   if (stalled !== undefined) blocking.push(...stalled.workloads.map((w) => `workload:${w}`));
-  const reason = failed ? (status?.reason ?? "the drain missed its deadline or a participant failed") : stalled?.reason;
+  const reason = failed ? (drain.failure?.reason ?? status?.reason ?? "the drain missed its deadline or a participant failed") : stalled?.reason;
   return {
     peer: peer.id,
     epoch: drain.epoch,
