@@ -35,6 +35,7 @@ describe("control service: every RPC over a real socket", () => {
     expect(reg.etag).toBe('"1"');
     expect(reg.auditId).not.toBe("");
     await ops.registerPeer({ id: "node-b", address: "b:80", pools: ["web"], roles: ["edge"] });
+    await ops.reportStatus("node-b", { roles: {}, epoch: 0 }); // live, so node-a is not the only schedulable node
 
     const reported = await agent.reportStatus("node-a", { roles: { edge: { phase: "active", epoch: 0 } }, inFlight: { grpc: 3 }, workloads: { owners: 1, children: 2 }, epoch: 0 });
     expect(reported.value.status).toMatchObject({ inFlight: { grpc: 3 }, workloads: { owners: 1, children: 2 }, epoch: 0 });

@@ -129,7 +129,7 @@ export const routes: readonly RouteDefinition[] = [
     responses: { 200: { description: "The peer", schema: s.peerSchema } },
     handle: async ({ registry, principal, params, body, options }) => ({
       kind: "mutation",
-      outcome: await registry.cordon(principal, params["id"]!, { ...drop(body, "dryRun"), reason: String(body["reason"]) } as Parameters<Registry["cordon"]>[2], options),
+      outcome: await registry.cordon(principal, params["id"]!, { ...drop(body, "confirm", "dryRun"), reason: String(body["reason"]) } as Parameters<Registry["cordon"]>[2], options),
     }),
   },
   {

@@ -103,7 +103,15 @@ export const cordonBody = {
   type: "object",
   required: ["reason"],
   additionalProperties: false,
-  properties: { owner: name, reason, ticket, expiresAt: epochMs, dryRun },
+  properties: {
+    owner: name,
+    reason,
+    ticket,
+    expiresAt: epochMs,
+    force: { type: "boolean", description: "Past the only-schedulable rule and pool budgets: needs mesh.admin, a reason and confirm." },
+    confirm,
+    dryRun,
+  },
 } as const;
 
 export const uncordonBody = {

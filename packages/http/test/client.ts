@@ -34,3 +34,10 @@ export async function call(api: TestControlApi, method: string, path: string, sc
 export async function register(api: TestControlApi, id: string, extra: Record<string, unknown> = {}): Promise<Answer> {
   return call(api, "PUT", `/control/peers/${id}`, "mesh.operate", { address: `${id}.test:80`, pools: ["web"], roles: ["edge"], ...extra });
 }
+
+/** Registers `id` and reports one heartbeat, as its agent does on start (a peer that never reported is unknown). */
+export async function registerLive(api: TestControlApi, id: string, extra: Record<string, unknown> = {}): Promise<Answer> {
+  const answer = await register(api, id, extra);
+  await call(api, "PUT", `/control/peers/${id}/status`, "mesh.operate", { roles: {}, epoch: 0 });
+  return answer;
+}

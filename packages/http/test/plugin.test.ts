@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DrainkitError } from "@drainkit/core";
 import { makeMemoryStore, StoreUnavailableError, type RegistryStore } from "@drainkit/registry";
 import { startTestControlApi, type TestControlApi } from "../src/testing/index.ts";
-import { call, register, type Answer } from "./client.ts";
+import { call, register, registerLive, type Answer } from "./client.ts";
 
 function expectProblem(a: Answer, status: number, code: string): void {
   expect(a.status).toBe(status);
@@ -75,8 +75,8 @@ describe("peers", () => {
 
 describe("cordon, drain, resume", () => {
   beforeEach(async () => {
-    await register(api, "web-1");
-    await register(api, "web-2");
+    await registerLive(api, "web-1");
+    await registerLive(api, "web-2");
   });
 
   it("cordons idempotently: the same Idempotency-Key replays, a different request with it is 409", async () => {
@@ -129,6 +129,23 @@ describe("cordon, drain, resume", () => {
   it("refuses to drain the only schedulable node (409)", async () => {
     await call(api, "POST", "/control/peers/web-1:drain", "mesh.operate", { reason: "upgrade" });
     expectProblem(await call(api, "POST", "/control/peers/web-2:drain", "mesh.operate", { reason: "upgrade" }), 409, "only-schedulable-node");
+  });
+
+  it("refuses cordon-then-drain exactly where a drain is refused: one guard for every way down", async () => {
+    await call(api, "POST", "/control/peers/web-1:drain", "mesh.operate", { reason: "upgrade" });
+    expectProblem(await call(api, "POST", "/control/peers/web-2:cordon", "mesh.operate", { reason: "upgrade" }), 409, "only-schedulable-node");
+    const forced = await call(api, "POST", "/control/peers/web-2:cordon", "mesh.admin", { reason: "disk swap", force: true, confirm: true });
+    expect(forced.status).toBe(200);
+    expectProblem(await call(api, "POST", "/control/peers/web-2:drain", "mesh.operate", { reason: "upgrade" }), 409, "only-schedulable-node");
+  });
+
+  it("never reads drained while work remains on the host", async () => {
+    await call(api, "POST", "/control/peers/web-1:drain", "mesh.operate", { reason: "upgrade" });
+    await call(api, "PUT", "/control/peers/web-1/status", "mesh.operate", { roles: { edge: { phase: "drained", epoch: 1 } }, epoch: 1, inFlight: { http: 5 }, workloads: { owners: 1, children: 2 } });
+    const status = await call(api, "GET", "/control/peers/web-1/drain", "mesh.read");
+    expect(status.status).toBe(202);
+    expect(status.body).toMatchObject({ status: "draining", remaining: { inFlight: 5, owners: 1, children: 2 } });
+    expectProblem(await call(api, "PUT", "/control/peers/web-1/status", "mesh.operate", { roles: {}, epoch: 7 }), 409, "future-epoch");
   });
 
   it("uncordons with and without a body", async () => {

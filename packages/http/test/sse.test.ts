@@ -157,6 +157,9 @@ describe("/control/events for workload moves and one peer", () => {
   it("leaves placement lists out of the feed: the peer change carries only placementVersion", async () => {
     api = await startTestControlApi();
     await register(api, "node-a");
+    // A second live node of the role, so node-a may be cordoned.
+    await register(api, "node-b");
+    await call(api, "PUT", "/control/peers/node-b/status", "mesh.operate", { roles: {}, epoch: 0 });
     const placement = Array.from({ length: 500 }, (_, i) => ({ id: `w${i}` }));
     expect((await call(api, "PUT", "/control/peers/node-a/status", "mesh.agent", { roles: {}, epoch: 0, placement })).status).toBe(200);
     expect((await call(api, "PUT", "/control/peers/node-a/status", "mesh.agent", { roles: {}, epoch: 0, placement })).status).toBe(200);

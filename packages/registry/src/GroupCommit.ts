@@ -159,7 +159,7 @@ export class GroupCommit {
             entries.push({ entry: planned.entry, job });
           }
         }
-        if (ops.length > 0) ops.push({ type: "put", key: AUDIT_HEAD, value: head });
+        if (entries.length > 0) ops.push({ type: "put", key: AUDIT_HEAD, value: head });
         if (!this.#auditIndexed && indexMarker === undefined && entries.length > 0) {
           // The first entries this registry indexes: older ones are found by scanning.
           compare.push({ key: AUDIT_INDEX, version: 0 });
@@ -203,6 +203,33 @@ export class GroupCommit {
       // jittered, capped exponential backoff so replicas stop colliding in lockstep.
       if (round > 1) await sleep(clock, random.int(0, Math.min(50, 2 ** Math.min(round, 6))));
     }
+  }
+
+  /** An accepted unaudited attempt (observed state): its writes and idempotency record, no audit entry. */
+  #planUnaudited(
+    job: Job,
+    decided: Plan<unknown>,
+    stage: Stage,
+    idemKey: string | undefined,
+    storeIdem: boolean,
+    fingerprint: string,
+    idemVersion: number,
+    expiredIndex: string | undefined,
+    now: number,
+  ): { readonly settle: () => void } {
+    stageWrites(decided, stage);
+    const result: MutationOutcome<unknown> = { value: decided.result, etag: decided.write ? decided.etagAfter : decided.etag, changed: decided.write, auditId: "" };
+    if (idemKey !== undefined && storeIdem) {
+      stage(idemKey, { fingerprint, at: now, outcome: result } satisfies IdempotencyRecord, idemVersion);
+      if (expiredIndex !== undefined && expiredIndex !== idemTimeKey(now, idemKey)) stage(expiredIndex, TOMBSTONE, -1);
+      stage(idemTimeKey(now, idemKey), { key: idemKey, at: now }, -1);
+    }
+    return {
+      settle: () => {
+        this.#mutations.inc({ action: job.attempt.action, outcome: "ok" });
+        job.resolve(result);
+      },
+    };
   }
 
   #auditId(): string {
@@ -266,6 +293,7 @@ export class GroupCommit {
       };
     }
     if (failure !== undefined && !pinsFailure(failure)) storeIdem = false;
+    if (attempt.audited === false && failure === undefined && decided !== undefined) return this.#planUnaudited(job, decided, stage, idemKey, storeIdem, fingerprint, idemVersion, expiredIndex, now);
 
     const outcome: AuditOutcome = failure === undefined ? "ok" : outcomeOf(failure);
     const etagBefore = decided === undefined ? attempt.etagBefore?.() : decided.write ? decided.etagBefore : decided.etag;
@@ -286,11 +314,7 @@ export class GroupCommit {
       ...(etagBefore === undefined ? {} : { etagBefore }),
       ...(etagAfter === undefined ? {} : { etagAfter }),
     });
-    if (decided?.write === true) {
-      if (decided.key !== undefined) stage(decided.key, decided.record, decided.readVersion ?? 0);
-      for (const p of decided.puts ?? []) stage(p.key, p.record, p.readVersion);
-      for (const d of decided.deletes ?? []) stage(d.key, TOMBSTONE, d.readVersion);
-    }
+    if (decided !== undefined) stageWrites(decided, stage);
     stage(auditKey(entry.seq), entry, -1);
     stage(auditTargetKey(entry.target, entry.seq), { seq: entry.seq }, -1);
     const result: MutationOutcome<unknown> | undefined =
@@ -306,6 +330,13 @@ export class GroupCommit {
     }
     return { entry, settle: () => (result === undefined ? job.reject(failure) : job.resolve(result)) };
   }
+}
+
+function stageWrites(decided: Plan<unknown>, stage: Stage): void {
+  if (decided.write !== true) return;
+  if (decided.key !== undefined) stage(decided.key, decided.record, decided.readVersion ?? 0);
+  for (const p of decided.puts ?? []) stage(p.key, p.record, p.readVersion);
+  for (const d of decided.deletes ?? []) stage(d.key, TOMBSTONE, d.readVersion);
 }
 
 function settleReplay(job: Job, stored: IdempotencyRecord): void {

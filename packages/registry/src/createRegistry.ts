@@ -93,7 +93,8 @@ export function createRegistry(options: RegistryOptions): Registry {
     idempotencyTtlMs: ttl,
   });
   const mutate = writer.mutate.bind(writer) as RegistryContext["mutate"];
-  const ctx: RegistryContext = { clock, random, view, mutate, schema };
+  const staleReports = metrics.counter("registry_stale_status_reports_total", "Agent status reports dropped because they were about an older drain epoch.");
+  const ctx: RegistryContext = { clock, random, view, mutate, schema, staleReports };
   return {
     ...peerVerbs(ctx),
     ...drainVerbs(ctx, guard),

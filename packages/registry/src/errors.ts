@@ -144,3 +144,18 @@ export class NotLeaderError extends DrainkitError {
     });
   }
 }
+
+/**
+ * An agent reported acting on a drain epoch the control plane has not issued:
+ * its view of the spec is ahead of (or unrelated to) the stored one. It must
+ * re-read its spec (GET /control/peers/{id}) and act on the epoch there.
+ */
+export class FutureEpochError extends DrainkitError {
+  constructor(peer: string, reported: number, current: number) {
+    super(
+      "future-epoch",
+      `Peer "${peer}" reported drain epoch ${reported}, but the current epoch is ${current}; re-read the spec (GET /control/peers/${peer}) and report for epoch ${current}.`,
+      { details: { peer, reported, current } },
+    );
+  }
+}

@@ -110,7 +110,9 @@ export function drainStatusOf(peer: Peer): DrainStatus {
   // The control plane's drain scheduler says when the drain cannot progress (e.g. its workloads have nowhere to go).
   const stalled = !failed && !drained ? drain.stalled : undefined;
   if (stalled !== undefined) blocking.push(...stalled.workloads.map((w) => `workload:${w}`));
-  const reason = failed ? (status?.reason ?? "the drain missed its deadline or a participant failed") : stalled?.reason;
+  // The host's own account of its failure is the most specific; the leader's (deadline) comes next.
+  const agentSays = status !== undefined && status.epoch === drain.epoch ? status.reason : undefined;
+  const reason = failed ? (agentSays ?? drain.failure?.reason ?? status?.reason ?? "the drain missed its deadline or a participant failed") : stalled?.reason;
   return {
     peer: peer.id,
     epoch: drain.epoch,

@@ -37,6 +37,12 @@ export interface Attempt {
   readonly onCommitted?: (entry: AuditEntry) => void;
   /** False to audit the key without pinning an outcome to it (transport refusals). */
   readonly remember?: boolean;
+  /**
+   * False for observed state (agent status reports): a successful attempt is
+   * written without an audit entry, so heartbeats never drown operator actions
+   * in the chain. A refused attempt is still audited.
+   */
+  readonly audited?: boolean;
 }
 
 /** Queues an attempt and its planner; resolves once the batch holding it committed. */

@@ -4,7 +4,7 @@ import type { AuditAction, AuditEntry, AuditQuery, AuditVerification } from "./t
 import type { RegistryChange } from "./types/change.ts";
 import type { Cluster } from "./types/cluster.ts";
 import type { RegistryConfig } from "./types/config.ts";
-import type { CordonInput, DrainInput, DrainRecord, DrainStallReport, DrainStatus, ResumeInput, UncordonInput } from "./types/drain.ts";
+import type { CordonInput, DrainInput, DrainRecord, DrainStallReport, DrainStatus, ResumeInput, UncordonInput, DrainFailure } from "./types/drain.ts";
 import type { MutationOptions, MutationOutcome, Page } from "./types/mutation.ts";
 import type { Peer, PeerPatch, PeerQuery, PeerRegistration, StatusReport } from "./types/peer.ts";
 import type { Placement, PlacementChange } from "./types/placement.ts";
@@ -55,6 +55,12 @@ export interface DrainWriter {
    * report for another epoch than the current drain's changes nothing.
    */
   reportDrainStalled(principal: Principal, id: string, report: DrainStallReport, options?: MutationOptions): Promise<MutationOutcome<Peer>>;
+  /**
+   * The leader persists a failed drain (mesh.operate): the roles still
+   * draining in `epoch` become `failed` with `reason`, audited and streamed.
+   * A drain already ended, or another epoch, changes nothing.
+   */
+  failDrain(principal: Principal, id: string, failure: DrainFailure, options?: MutationOptions): Promise<MutationOutcome<Peer>>;
 }
 
 /** Which cluster is active. */

@@ -3,7 +3,7 @@ import { isDrainkitError, type PoolBudget } from "@drainkit/core";
 import { MemoryMetrics, RecordingEventSink, SeededRandom, SimulatedClock } from "@drainkit/core/testing";
 import { describe, expect, it } from "vitest";
 import { makeMemoryStore, createRegistry, type MemoryStore, type Registry, type RegistryEvent } from "../src/index.ts";
-import { makePeer, principals } from "../src/testing/index.ts";
+import { makePeer, principals, registerLive } from "../src/testing/index.ts";
 
 const { operator, admin, reader, nobody } = principals;
 
@@ -24,8 +24,13 @@ function setup(options: { pools?: readonly PoolBudget[]; peers?: number; pool?: 
   return { clock, store, registry, events, metrics };
 }
 
-async function register(registry: Registry, n: number, pool = "web", roles: readonly string[] = ["edge"]): Promise<void> {
-  for (let i = 0; i < n; i++) await registry.registerPeer(operator, makePeer({ id: `${pool}-${i}`, pools: [pool], roles }));
+/** Registers `n` peers; live ones (the default) also report a heartbeat, as their agents do. */
+async function register(registry: Registry, n: number, pool = "web", roles: readonly string[] = ["edge"], live = true): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const peer = makePeer({ id: `${pool}-${i}`, pools: [pool], roles });
+    if (live) await registerLive(registry, peer);
+    else await registry.registerPeer(operator, peer);
+  }
 }
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
@@ -111,7 +116,7 @@ describe("createRegistry", () => {
 
     it("holds a cordon per owner until the last owner releases it, and lets cordons expire", async () => {
       const { registry, clock } = setup();
-      await register(registry, 1);
+      await register(registry, 2);
       await registry.cordon(operator, "web-0", { reason: "disk", ticket: "T-9" });
       await registry.cordon(operator, "web-0", { owner: "rollout", reason: "wave 1", expiresAt: clock.now() + 1_000 });
       const { peer } = await registry.getPeer(reader, "web-0");
@@ -142,10 +147,37 @@ describe("createRegistry", () => {
 
     it("never drains the only schedulable node of a role unless forced", async () => {
       const { registry } = setup();
-      await registry.registerPeer(operator, makePeer({ id: "solo", roles: ["storage"] }));
+      await registerLive(registry, makePeer({ id: "solo", roles: ["storage"] }));
       const err = await registry.drain(operator, "solo", { reason: "x" }).catch((e: unknown) => e);
       expect(err).toMatchObject({ code: "only-schedulable-node", details: { peer: "solo", role: "storage" } });
       expect(await codeOf(registry.drain(admin, "solo", { reason: "decommission", force: true }, { confirm: true }))).toBe("ok");
+    });
+
+    it("applies the same rule to every way down: cordon, and cordon then drain, are refused where a drain is", async () => {
+      const { registry } = setup();
+      await registerLive(registry, makePeer({ id: "solo", roles: ["storage"] }));
+      expect(await registry.cordon(operator, "solo", { reason: "x" }).catch((e: unknown) => e)).toMatchObject({ code: "only-schedulable-node", details: { peer: "solo", role: "storage" } });
+      expect(await codeOf(registry.cordon(operator, "solo", { reason: "x", force: true }, { confirm: true }))).toBe("forbidden");
+      expect(await codeOf(registry.cordon(admin, "solo", { reason: "x", force: true }))).toBe("confirmation-required");
+      expect(await codeOf(registry.cordon(admin, "solo", { reason: "disk swap", force: true }, { confirm: true }))).toBe("ok");
+      // Cordoned by force, it still serves traffic: draining it is the same refusal.
+      expect(await codeOf(registry.drain(operator, "solo", { reason: "x" }))).toBe("only-schedulable-node");
+      // With a second live node of the role, both are allowed.
+      await registerLive(registry, makePeer({ id: "spare", roles: ["storage"] }));
+      expect(await codeOf(registry.drain(operator, "solo", { reason: "x" }))).toBe("ok");
+      expect(await codeOf(registry.cordon(operator, "spare", { reason: "x" }))).toBe("only-schedulable-node");
+    });
+
+    it("counts a peer whose agent never reported, or went silent, as unknown: never available, and taking it down takes nothing away", async () => {
+      const { registry, clock } = setup({ pools: [{ name: "web", minAvailable: 1 }] });
+      await register(registry, 2, "web", ["edge"], false);
+      // Neither has reported: the pool has 0 available, so no drain of a live node could be admitted,
+      // but draining an unknown node takes no known capacity away.
+      expect(await codeOf(registry.drain(operator, "web-0", { reason: "x" }))).toBe("ok");
+      await registry.reportStatus(operator, "web-1", { roles: {}, epoch: 0 });
+      expect(await codeOf(registry.drain(operator, "web-1", { reason: "x" }))).toBe("only-schedulable-node");
+      clock.advance(31_000); // past heartbeat.staleAfterMs (30 s): web-1 is unknown again
+      expect(await codeOf(registry.drain(operator, "web-1", { reason: "x" }))).toBe("ok");
     });
 
     it("never demotes the last active cluster; demote needs confirm", async () => {
@@ -224,8 +256,8 @@ describe("createRegistry", () => {
   describe("reads", () => {
     it("lists peers by role, pool, label and phase, paged by cursor", async () => {
       const { registry } = setup();
-      await register(registry, 5, "web", ["edge"]);
-      await register(registry, 2, "db", ["storage"]);
+      await register(registry, 5, "web", ["edge"], false);
+      await register(registry, 2, "db", ["storage"], false);
       await registry.patchPeer(operator, "web-3", { labels: { zone: "b" } }, { ifMatch: '"1"' });
       await registry.cordon(operator, "web-4", { reason: "x" });
       expect((await registry.listPeers(reader, { role: "storage" })).items.map((p) => p.id)).toEqual(["db-0", "db-1"]);
@@ -243,7 +275,7 @@ describe("createRegistry", () => {
 
     it("queries the audit log by actor and time range, paged", async () => {
       const { registry, clock, events } = setup();
-      await register(registry, 3);
+      await register(registry, 4);
       const t = clock.now();
       clock.advance(10);
       await registry.cordon(principals.operatorNamed("alice"), "web-0", { reason: "x" });
@@ -254,8 +286,9 @@ describe("createRegistry", () => {
       const second = await registry.queryAudit(reader, { actor: "alice", from: t + 1, limit: 2, cursor: first.nextCursor! });
       expect(second.items.map((e) => e.target)).toEqual(["peer/web-2"]);
       expect(second.nextCursor).toBeUndefined();
-      expect((await registry.queryAudit(reader, { to: t + 1 })).items).toHaveLength(3);
-      expect(events.ofType("audit-appended")).toHaveLength(6);
+      // Four registrations and three cordons; the heartbeats are observed state, not audit entries.
+      expect((await registry.queryAudit(reader, { to: t + 1 })).items).toHaveLength(4);
+      expect(events.ofType("audit-appended")).toHaveLength(7);
     });
 
     it("answers not-found for an unknown or malformed peer id", async () => {
@@ -286,12 +319,13 @@ describe("createRegistry under random operator and agent traffic", () => {
             clock.advance(60_000);
             continue;
           }
-          attempts++;
+          // Agent reports are observed state: only operator attempts are audit entries.
+          if (o.kind !== "drained" && o.kind !== "failed") attempts++;
           const epoch = epochs.get(id) ?? 0;
           // Available as the guard counts it: serving, and not silent past heartbeat.staleAfterMs (30 s).
           const availableNow = async () => {
             const peers = (await registry.listPeers(reader, { pool: "web" })).items;
-            const fresh = (p: (typeof peers)[number]) => p.status === undefined || clock.now() - p.status.heartbeatAt <= 30_000;
+            const fresh = (p: (typeof peers)[number]) => p.status !== undefined && clock.now() - p.status.heartbeatAt <= 30_000;
             return { peers, available: peers.filter((p) => (p.phase === "active" || p.phase === "cordoned") && fresh(p)).length };
           };
           const before = (await availableNow()).available;
@@ -328,7 +362,7 @@ describe("createRegistry replicas under any interleaving of store calls", () => 
         const shared = makeMemoryStore();
         const pools = [{ name: "web", minAvailable: racers + 1 - spare }];
         const setupRegistry = createRegistry({ store: shared, clock: instantClock, random: new SeededRandom(1), pools });
-        for (let i = 0; i <= racers; i++) await setupRegistry.registerPeer(operator, makePeer({ id: `web-${i}`, pools: ["web"] }));
+        for (let i = 0; i <= racers; i++) await registerLive(setupRegistry, makePeer({ id: `web-${i}`, pools: ["web"] }));
         // Each replica's store calls are released by the scheduler in an order fast-check picks.
         const replicas = Array.from({ length: racers }, (_, i) => {
           const client = shared.connect();

@@ -1,10 +1,10 @@
 import type { Clock, Logger, TimerHandle } from "@drainkit/core";
-import type { ChangeFeed, DrainReader, Peer, PeerReader, PeerWriter, Principal } from "@drainkit/registry";
+import type { ChangeFeed, DrainReader, DrainWriter, Peer, PeerReader, Principal } from "@drainkit/registry";
 
 /** Settings of {@link startDrainDeadlines}. */
 export interface DrainDeadlinesOptions {
   /** Watches peers and drains, and reports a drain past its deadline as failed. */
-  readonly registry: PeerReader & PeerWriter & DrainReader & ChangeFeed;
+  readonly registry: PeerReader & DrainReader & DrainWriter & ChangeFeed;
   readonly clock: Clock;
   /** The control plane's own principal (needs mesh.operate). */
   readonly principal: Principal;
@@ -55,21 +55,19 @@ export async function startDrainDeadlines(options: DrainDeadlinesOptions): Promi
     if (stopped) return;
     try {
       const status = await registry.drainStatus(principal, peer);
-      if (status.epoch !== epoch) return;
-      if (status.status === "failed") {
-        // The registry already reads a drain past its deadline as failed; say so loudly once.
-        logger.warn({ peer, epoch, remaining: status.remaining }, "drain missed its deadline; failed it");
-        untrack(peer);
-        options.onTracked?.(timers.size);
-        return;
-      }
-      if (status.status !== "draining") return;
-      const roles = Object.fromEntries(status.roles.map((r) => [r, { phase: "failed" as const, epoch }]));
-      await registry.reportStatus(principal, peer, { roles, epoch, reason: `drain deadline passed with ${status.remaining.inFlight} in flight, ${status.remaining.owners} owners, ${status.remaining.children} children left` }, {
-        idempotencyKey: `drain-deadline:${peer}:${epoch}`,
-        reason: "drain deadline passed",
-      });
-      logger.warn({ peer, epoch, remaining: status.remaining }, "drain missed its deadline; failed it");
+      if (status.epoch !== epoch || status.status === "drained" || status.status === "none") return;
+      // Reads show a drain past its deadline as failed already; this write makes it so in the
+      // store, with the real reason, audited and on the event feed, once (the key is per epoch).
+      const { peer: current } = await registry.getPeer(principal, peer);
+      const requestedAt = current.spec.drain?.requestedAt ?? 0;
+      const heard = current.status !== undefined && current.status.heartbeatAt >= requestedAt;
+      const { inFlight, owners, children } = status.remaining;
+      const blocking = status.blocking?.length ? ` (blocking: ${status.blocking.join(", ")})` : "";
+      const reason = heard
+        ? `drain deadline passed with ${inFlight} in flight, ${owners} owners, ${children} children left${blocking}`
+        : "agent-unreachable: the drain deadline passed with no report from the host's agent since the drain started";
+      await registry.failDrain(principal, peer, { epoch, reason }, { idempotencyKey: `drain-deadline:${peer}:${epoch}`, reason: "drain deadline passed" });
+      logger.warn({ peer, epoch, remaining: status.remaining, reason }, "drain missed its deadline; failed it");
     } catch (e) {
       logger.error({ peer, epoch, err: e instanceof Error ? e.message : String(e) }, "could not fail an expired drain; retrying");
       if (!stopped) {
@@ -104,7 +102,8 @@ export async function startDrainDeadlines(options: DrainDeadlinesOptions): Promi
     },
   );
   for (const record of await registry.drainRecords()) {
-    if (record.status === "draining") track(record.peer, record.request.epoch, record.request.deadline);
+    // A drain read as failed but never written so (the old leader died at its deadline) is failed here.
+    if (record.status === "draining" || (record.status === "failed" && record.request.failure === undefined)) track(record.peer, record.request.epoch, record.request.deadline);
   }
   logger.info({ drains: timers.size }, "drain deadlines rebuilt from the persisted drain records");
   options.onTracked?.(timers.size);

@@ -80,7 +80,10 @@ export const contractEnvironment: { readonly pools: readonly PoolBudget[] } = { 
 const peer = (id: string, extra: Record<string, unknown> = {}): ContractCall => ({
   action: "registerPeer", as: "mesh.admin", id, input: { address: `${id}.test:80`, pools: ["web"], roles: ["edge"], ...extra },
 });
-const three = [peer("node-a"), peer("node-b"), peer("node-c")];
+/** One heartbeat, as the peer's agent sends on start: a peer that never reported is unknown and never available. */
+const heartbeat = (id: string): ContractCall => ({ action: "reportStatus", as: "mesh.admin", id, input: { roles: {}, epoch: 0 } });
+const live = (id: string): ContractCall[] => [peer(id), heartbeat(id)];
+const three = [...live("node-a"), ...live("node-b"), ...live("node-c")];
 /** Move `m-1`: workload `db` from node-b to node-a (node-a is the mesh.agent token's peer, so the agent is its destination). */
 const plan = (id: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ id, workload: "db", tier: "owner", from: "node-b", to: "node-a", ...extra });
 /** Far in the future, so every ended move is due for pruning. */
@@ -103,7 +106,7 @@ export const contractCases: readonly ContractCase[] = [
     steps: [
       { call: { action: "registerPeer", as: "mesh.agent", id: "node-a", input: { address: "a:80", pools: ["web"], roles: ["edge"] } }, expect: "ok", changed: true, audit: 1 },
       { call: { action: "registerPeer", as: "mesh.agent", id: "node-b", input: { address: "b:80", pools: ["web"], roles: ["edge"] } }, expect: "forbidden", audit: 1 },
-      { call: { action: "reportStatus", as: "mesh.agent", id: "node-a", input: { roles: { edge: { phase: "active", epoch: 0 } }, epoch: 0 } }, expect: "ok", audit: 1 },
+      { call: { action: "reportStatus", as: "mesh.agent", id: "node-a", input: { roles: { edge: { phase: "active", epoch: 0 } }, epoch: 0 } }, expect: "ok", audit: 0 },
       { call: { action: "reportStatus", as: "mesh.agent", id: "node-b", input: { roles: { edge: { phase: "active", epoch: 0 } }, epoch: 0 } }, expect: "forbidden", audit: 1 },
       { call: { action: "cordon", as: "mesh.agent", id: "node-a", input: { reason: "self" } }, expect: "forbidden", audit: 1 },
     ],
@@ -112,8 +115,9 @@ export const contractCases: readonly ContractCase[] = [
     name: "an agent reports the workloads it holds; a malformed placement is a validation error",
     setup: [peer("node-a")],
     steps: [
-      { call: { action: "reportStatus", as: "mesh.agent", id: "node-a", input: { roles: {}, epoch: 0, placement: [{ id: "db" }, { id: "db-1", owner: "db" }] } }, expect: "ok", changed: true, audit: 1 },
-      { call: { action: "reportStatus", as: "mesh.agent", id: "node-a", input: { roles: {}, epoch: 0, placement: [] } }, expect: "ok", audit: 1 },
+      { call: { action: "reportStatus", as: "mesh.agent", id: "node-a", input: { roles: {}, epoch: 0, placement: [{ id: "db" }, { id: "db-1", owner: "db" }] } }, expect: "ok", changed: true, audit: 0 },
+      { call: { action: "reportStatus", as: "mesh.agent", id: "node-a", input: { roles: {}, epoch: 0, placement: [] } }, expect: "ok", audit: 0 },
+      { call: { action: "reportStatus", as: "mesh.agent", id: "node-a", input: { roles: {}, epoch: 4 } }, expect: "future-epoch", audit: 1 },
       { call: { action: "reportStatus", as: "mesh.agent", id: "node-a", input: { roles: {}, epoch: 0, placement: [{ id: "db" }, { id: "db" }] } }, expect: "validation", audit: 1 },
       { call: { action: "reportStatus", as: "mesh.agent", id: "node-a", input: { roles: {}, epoch: 0, placement: [{ id: "db", owner: "db" }] } }, expect: "validation", audit: 1 },
       { call: { action: "reportStatus", as: "mesh.agent", id: "node-a", input: { roles: {}, epoch: 0, placement: [{ id: "not an id" }] } }, expect: "validation", audit: 1 },

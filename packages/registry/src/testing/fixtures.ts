@@ -34,3 +34,22 @@ export function makePeer(overrides: Partial<PeerRegistration> & { readonly id: s
     ...overrides,
   };
 }
+
+/** What {@link registerLive} needs of a registry. */
+interface Registers {
+  registerPeer(principal: Principal, input: PeerRegistration): Promise<unknown>;
+  reportStatus(principal: Principal, id: string, report: { readonly roles: Record<string, never>; readonly epoch: number }): Promise<unknown>;
+}
+
+/**
+ * Registers a peer and reports one heartbeat for it, as its agent does on
+ * start: a peer that never reported is `unknown` and never counts as
+ * available, so tests of budgets need live peers.
+ *
+ * @example
+ * await registerLive(registry, makePeer({ id: "web-1", pools: ["web"] }));
+ */
+export async function registerLive(registry: Registers, peer: PeerRegistration, principal: Principal = principals.operator): Promise<void> {
+  await registry.registerPeer(principal, peer);
+  await registry.reportStatus(principal, peer.id, { roles: {}, epoch: 0 });
+}

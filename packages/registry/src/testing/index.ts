@@ -6,5 +6,5 @@
  * import { runRegistryStoreConformance, principals, makePeer } from "@drainkit/registry/testing";
  */
 export { runRegistryStoreConformance, type StoreUnderTest, type ConformanceOptions } from "./conformance.ts";
-export { principals, makePeer } from "./fixtures.ts";
+export { principals, makePeer, registerLive } from "./fixtures.ts";
 export { measureThroughput, type Throughput } from "./throughput.ts";

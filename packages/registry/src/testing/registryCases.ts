@@ -9,7 +9,7 @@ import type { MoveChange, MoveState } from "../moves.ts";
 import type { RolloutChange } from "../rollouts.ts";
 import type { AuditEntry, PlacementChange, Principal, Registry, RegistryChange } from "../types.ts";
 import type { StoreUnderTest } from "./StoreUnderTest.ts";
-import { makePeer, principals } from "./fixtures.ts";
+import { makePeer, principals, registerLive } from "./fixtures.ts";
 
 type WithStore = (body: (s: StoreUnderTest) => Promise<void>) => () => Promise<void>;
 
@@ -383,7 +383,7 @@ export function registryConformanceCases(withStore: WithStore, options: { timeou
       const spare = 3;
       const pools = [{ name: "web", minAvailable: racers - spare }];
       const setup = registryOn(s.store, 7, pools);
-      for (let i = 0; i < racers; i++) await setup.registerPeer(operator, makePeer({ id: `web-${i}`, pools: ["web"] }));
+      for (let i = 0; i < racers; i++) await registerLive(setup, makePeer({ id: `web-${i}`, pools: ["web"] }));
       const auditBefore = (await allAudit(setup)).length;
       // Several control-plane replicas, each its own registry, on clients of the same data.
       const replicas: RegistryStore[] = [s.store];

@@ -15,6 +15,7 @@ export type AuditAction =
   | "promote"
   | "demote"
   | "patchConfig"
+  | "failDrain"
   | (string & {});
 
 /** One attempt, allowed or refused. Hash-chained: `hash = sha256(content, prevHash)`. */

@@ -18,6 +18,14 @@ export interface DrainSpec {
    * (e.g. no peer of its pools can take its workloads), cleared once it can.
    */
   readonly stalled?: DrainStall;
+  /** Written by the leader when the drain failed (e.g. missed its deadline): why, and when. */
+  readonly failure?: { readonly reason: string; readonly at: number };
+}
+
+/** The leader fails a drain that missed its deadline, naming what was left. */
+export interface DrainFailure {
+  readonly epoch: number;
+  readonly reason: string;
 }
 
 /** Why a drain makes no progress now, and since when. */
@@ -63,6 +71,8 @@ export interface CordonInput {
   readonly reason: string;
   readonly ticket?: string;
   readonly expiresAt?: number;
+  /** Past the only-schedulable rule and pool budgets (mesh.admin, with `confirm`). */
+  readonly force?: boolean;
 }
 
 export interface UncordonInput {

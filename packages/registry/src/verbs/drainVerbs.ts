@@ -5,7 +5,7 @@ import { PEERS, peerKey } from "../keys.ts";
 import { drainStatusOf, etagOf, toPeer, type PeerRecord } from "../peerRecord.ts";
 import { requireScope } from "../rbac.ts";
 import type { DrainReader, DrainWriter } from "../roles.ts";
-import type { CordonInput, DrainInput, DrainRecord, DrainSpec, DrainStall, DrainStallReport, DrainStatus, ResumeInput, UncordonInput } from "../types/drain.ts";
+import type { CordonInput, DrainFailure, DrainInput, DrainRecord, DrainSpec, DrainStall, DrainStallReport, DrainStatus, ResumeInput, UncordonInput } from "../types/drain.ts";
 import type { MutationOptions, MutationOutcome } from "../types/mutation.ts";
 import type { Peer } from "../types/peer.ts";
 import type { Principal } from "../types/principal.ts";
@@ -21,17 +21,26 @@ async function fleetOf(ctx: RegistryContext, now: number, override: PeerRecord):
   for (const item of (await ctx.view.listForWrite(PEERS)).items) {
     const record = item.value as PeerRecord;
     const peer = toPeer(record.id === override.id ? override : record, now);
-    const stale = peer.status !== undefined && now - peer.status.heartbeatAt > staleAfter;
+    // Liveness: a host that never reported, or not within the window, is unknown and never counts as available.
+    const stale = peer.status === undefined || now - peer.status.heartbeatAt > staleAfter;
     members.push({ id: peer.id, pools: peer.pools, phase: peer.phase, roles: peer.phases, ...(stale ? { healthy: false } : {}) });
   }
   return members;
 }
 
-/** Refuses to take away the last node that still accepts new work for a role. */
-function refuseOnlySchedulable(id: string, roles: readonly string[], fleet: readonly PoolMember[]): void {
+/**
+ * Refuses to take away the last node that still takes work for a role. One
+ * rule for every way down: a cordon takes an `active` node out of scheduling;
+ * a drain also takes a `cordoned` one off traffic, so cordon-then-drain is
+ * refused exactly where a drain is.
+ */
+function refuseOnlySchedulable(id: string, roles: readonly string[], fleet: readonly PoolMember[], kind: "cordon" | "drain"): void {
   for (const role of roles) {
     const self = fleet.find((m) => m.id === id);
-    if (self?.roles?.[role] !== "active") continue;
+    const phase = self?.roles?.[role];
+    // Taking down a host whose agent is silent takes no known capacity away.
+    if (self?.healthy === false) continue;
+    if (phase !== "active" && !(kind === "drain" && phase === "cordoned")) continue;
     const others = fleet.some((m) => m.id !== id && m.healthy !== false && m.roles?.[role] === "active");
     if (!others) throw new OnlySchedulableNodeError(id, role);
   }
@@ -59,7 +68,12 @@ export function drainVerbs(ctx: RegistryContext, guard: CapacityGuard): DrainRea
     },
 
     cordon(principal: Principal, id: string, input: CordonInput, options: MutationOptions = {}): Promise<MutationOutcome<Peer>> {
-      return peerMutation(ctx, principal, "cordon", id, input, options, () => requireScope(principal, "mesh.operate", "cordon"), async (record, version) => {
+      const force = input?.force === true;
+      const authorize = (): void => {
+        requireScope(principal, force ? "mesh.admin" : "mesh.operate", force ? "forced cordon" : "cordon");
+        if (force && options.confirm !== true) throw new ConfirmationRequiredError("forced cordon");
+      };
+      return peerMutation(ctx, principal, "cordon", id, input, options, authorize, async (record, version) => {
         const reason = validateReason(input?.reason ?? options.reason);
         const owner = input.owner ?? principal.id;
         if (input.expiresAt !== undefined && typeof input.expiresAt !== "number") throw new ValidationError("expiresAt", "expected epoch milliseconds");
@@ -67,9 +81,10 @@ export function drainVerbs(ctx: RegistryContext, guard: CapacityGuard): DrainRea
         const t = transitionNode(record.node, { type: "cordon", owner, reason, ...(input.expiresAt === undefined ? {} : { expiresAt: input.expiresAt }) }, now);
         if (!t.ok) throw t.error;
         if (!t.changed) return keepPeer(ctx, record);
-        // Only a budget on one of its pools can refuse a cordon; skip reading the fleet otherwise.
+        const fleet = await fleetOf(ctx, now, record);
+        if (!force) refuseOnlySchedulable(id, record.roles, fleet, "cordon");
         if (guard.poolsOf(record).length > 0) {
-          const decision = guard.admit({ nodes: await fleetOf(ctx, now, record) }, { kind: "cordon", node: id });
+          const decision = guard.admit({ nodes: fleet }, { kind: "cordon", node: id, ...(force ? { force: { reason } } : {}) });
           if (decision.outcome !== "allowed") throw decision.error;
         }
         const ticket = input.ticket ?? options.ticket;
@@ -121,7 +136,7 @@ export function drainVerbs(ctx: RegistryContext, guard: CapacityGuard): DrainRea
           let forced = false;
           if (starts) {
             const fleet = await fleetOf(ctx, now, record);
-            if (!force) refuseOnlySchedulable(id, roles, fleet);
+            if (!force) refuseOnlySchedulable(id, roles, fleet, "drain");
             const decision = guard.admit({ nodes: fleet }, { kind: "drain", node: id, ...(force ? { force: { reason } } : {}) });
             if (decision.outcome !== "allowed") throw decision.error;
             forced = decision.forced;
@@ -155,6 +170,25 @@ export function drainVerbs(ctx: RegistryContext, guard: CapacityGuard): DrainRea
         const stillHeld = Object.values(t.state.roles).some((r) => r.drain !== undefined && r.drain.epoch === record.drain?.epoch);
         const base: PeerRecord = stillHeld ? record : rest;
         return writePeer(ctx, record, version, { ...base, node: t.state, cordonInfo: {}, generation: record.generation + 1, updatedAt: now });
+      });
+    },
+
+    failDrain(principal: Principal, id: string, failure: DrainFailure, options: MutationOptions = {}): Promise<MutationOutcome<Peer>> {
+      return peerMutation(ctx, principal, "failDrain", id, failure, options, () => requireScope(principal, "mesh.operate", "failDrain"), (record, version) => {
+        const f = validateObject("failure", failure) as unknown as DrainFailure;
+        if (!Number.isInteger(f.epoch) || f.epoch < 0) throw new ValidationError("epoch", "expected the drain's epoch, a whole number");
+        const reason = validateReason(f.reason);
+        const drain = record.drain;
+        if (drain === undefined || drain.epoch !== f.epoch || drain.failure !== undefined) return keepPeer(ctx, record);
+        // The stored machine, not the one read at `now`: reads already show a drain past its deadline
+        // as failed, and this is the write that makes that true for everyone.
+        const roles = drain.roles.filter((r) => record.node.roles[r]?.phase === "draining");
+        if (roles.length === 0) return keepPeer(ctx, record);
+        const now = clock.now();
+        const t = transitionNode(record.node, { type: "fail", epoch: f.epoch, reason, roles }, now);
+        if (!t.ok) throw t.error;
+        const next: PeerRecord = { ...record, node: t.state, drain: { ...drain, failure: { reason, at: now } }, generation: record.generation + 1, updatedAt: now };
+        return writePeer(ctx, record, version, next);
       });
     },
 

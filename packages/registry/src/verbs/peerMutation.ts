@@ -1,7 +1,7 @@
 import { NotFoundError } from "../errors.ts";
 import { peerKey } from "../keys.ts";
 import { etagOf, toPeer, type PeerRecord } from "../peerRecord.ts";
-import type { Plan } from "../plan.ts";
+import type { Attempt, Plan } from "../plan.ts";
 import type { AuditAction } from "../types/audit.ts";
 import type { MutationOptions, MutationOutcome } from "../types/mutation.ts";
 import type { Peer } from "../types/peer.ts";
@@ -45,9 +45,10 @@ export function peerMutation<T>(
   options: MutationOptions,
   authorize: () => void,
   decide: (record: PeerRecord, version: number) => Promise<Plan<T>> | Plan<T>,
+  attempt: Pick<Attempt, "audited"> = {},
 ): Promise<MutationOutcome<T>> {
   let before: string | undefined;
-  return ctx.mutate({ principal, action, target: `peer/${id}`, options, request, etagBefore: () => before }, async () => {
+  return ctx.mutate({ principal, action, target: `peer/${id}`, options, request, etagBefore: () => before, ...attempt }, async () => {
     authorize();
     validateId("id", id);
     const { record, version } = await readPeerRecord(ctx, id, true);

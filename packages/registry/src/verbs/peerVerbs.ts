@@ -1,6 +1,6 @@
 import { createNodeState, transitionNode, type NodeEvent, type NodeState } from "@drainkit/core";
 import { sameJson } from "../audit/canonicalJson.ts";
-import { PreconditionRequiredError, ValidationError } from "../errors.ts";
+import { FutureEpochError, PreconditionRequiredError, ValidationError } from "../errors.ts";
 import { PEERS, peerKey, placementKey } from "../keys.ts";
 import { mergePatch } from "../mergePatch.ts";
 import { decodeCursor, encodeCursor, pageLimit } from "../paging.ts";
@@ -112,12 +112,25 @@ export function peerVerbs(ctx: RegistryContext): PeerReader & PeerWriter {
         const roles = validateObject("status.roles", r.roles ?? {}) as StatusReport["roles"];
         const now = clock.now();
         let node: NodeState = currentNode(record, now);
-        // The agent's word moves a drain on only for the epoch it reports; older reports are ignored by the machine itself.
+        // Epoch discipline: a report about an older drain says nothing about this one (not even that
+        // the host is alive and idle), so it is dropped whole; one about a drain never issued is refused.
+        if (r.epoch < node.epoch) {
+          ctx.staleReports?.inc({ peer: id });
+          return keepPeer(ctx, record);
+        }
+        if (r.epoch > node.epoch) throw new FutureEpochError(id, r.epoch, node.epoch);
+        const inFlight = r.inFlight ?? {};
+        const placement = r.placement === undefined ? undefined : validatePlacement(r.placement);
+        const workloads = r.workloads ?? (placement === undefined ? { owners: 0, children: 0 } : countPlacement(placement));
+        // Completion you can trust: "drained" is taken only with nothing left on the host.
+        const empty = Object.values(inFlight).every((n) => n === 0) && workloads.owners === 0 && workloads.children === 0;
         for (const [role, s] of Object.entries(roles)) {
           if (node.roles[role] === undefined || typeof s !== "object" || s === null) continue;
           const event: NodeEvent | undefined =
             s.phase === "drained"
-              ? { type: "drained", epoch: s.epoch, roles: [role] }
+              ? empty
+                ? { type: "drained", epoch: s.epoch, roles: [role] }
+                : undefined
               : s.phase === "failed"
                 ? { type: "fail", epoch: s.epoch, reason: r.reason ?? "reported failed by the agent", roles: [role] }
                 : undefined;
@@ -125,7 +138,6 @@ export function peerVerbs(ctx: RegistryContext): PeerReader & PeerWriter {
           const t = transitionNode(node, event, now);
           if (t.ok) node = t.state;
         }
-        const placement = r.placement === undefined ? undefined : validatePlacement(r.placement);
         // The list lives under its own key, rewritten only when it changed: a heartbeat repeating it stays small in the store's history.
         // validatePlacement builds every entry as { id, owner? } in that order, so plain JSON is canonical here (and 7x cheaper on 10 000 entries).
         const hash = placement === undefined ? undefined : sha256(JSON.stringify(placement));
@@ -134,8 +146,8 @@ export function peerVerbs(ctx: RegistryContext): PeerReader & PeerWriter {
         const placementVersion = placementChanged ? (previousVersion ?? 0) + 1 : previousVersion;
         const status = {
           roles,
-          inFlight: r.inFlight ?? {},
-          workloads: r.workloads ?? (placement === undefined ? { owners: 0, children: 0 } : countPlacement(placement)),
+          inFlight,
+          workloads,
           ...(placementVersion === undefined ? {} : { placementVersion }),
           heartbeatAt: now,
           epoch: r.epoch,
@@ -147,7 +159,7 @@ export function peerVerbs(ctx: RegistryContext): PeerReader & PeerWriter {
         // Not compared on its own: it is only ever written together with the peer record, which is.
         const stored: Placement = { peer: id, items: placement!, version: placementVersion!, updatedAt: now };
         return { ...plan, puts: [{ key: placementKey(id), record: stored, readVersion: -1 }] };
-      });
+      }, { audited: false });
     },
 
     patchPeer(principal: Principal, id: string, patch: PeerPatch, options: MutationOptions): Promise<MutationOutcome<Peer>> {
