@@ -156,7 +156,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         }
       : {}),
   }) as unknown as FastifyInstance;
-  const participant = createHttpDrainParticipant(app, { retryAfterSeconds: 2 });
+  const participant = createHttpDrainParticipant(app, { retryAfterSeconds: 2, deregistrationDelayMs: 0 });
 
   let controllers: { stop(): void }[] = [];
   const leadership = new Leadership({

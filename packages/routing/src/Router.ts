@@ -163,6 +163,7 @@ class FollowingRouter implements Router {
   #resyncTimer: TimerHandle | undefined;
   #closed = false;
   #staleOpen = 0;
+  #narrowedViews = 0;
 
   constructor(options: RouterOptions) {
     this.#source = options.source;
@@ -238,13 +239,30 @@ class FollowingRouter implements Router {
       if (m === undefined) throw new NoRoutableMemberError(role, view.all.size);
       return m;
     };
+    // A view without the avoided members; its version is new on every use, so a strategy's cache (a hash ring) never mistakes it for the full view.
+    const narrowed = (avoid: (id: string) => boolean): RoleView => {
+      const members = view.members().filter((m) => !avoid(m.id));
+      const version = -++this.#narrowedViews;
+      return { role, members: () => members, version: () => version, lookup: (id) => (avoid(id) ? undefined : view.lookup(id)), inFlight: (id) => view.inFlight(id) };
+    };
+    const pickAvoiding = (key: string | undefined, avoid: (id: string) => boolean): RouteMember => {
+      const first = pick(key);
+      if (!avoid(first.id)) return first;
+      const m = strategy.pick(narrowed(avoid), key);
+      if (m === undefined) throw new NoRoutableMemberError(role, view.all.size);
+      return m;
+    };
     return {
       role,
       strategy: strategy.name,
       pick,
       tryPick,
-      acquire: (key?: string): RouteLease => {
-        const member = pick(key);
+      members: () => {
+        this.#open();
+        return view.members();
+      },
+      acquire: (key?: string, avoid?: (id: string) => boolean): RouteLease => {
+        const member = avoid === undefined ? pick(key) : pickAvoiding(key, avoid);
         view.load.set(member.id, view.inFlight(member.id) + 1);
         let done = false;
         return {
