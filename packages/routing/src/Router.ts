@@ -240,14 +240,18 @@ class FollowingRouter implements Router {
       return m;
     };
     // A view without the avoided members; its version is new on every use, so a strategy's cache (a hash ring) never mistakes it for the full view.
-    const narrowed = (avoid: (id: string) => boolean): RoleView => {
-      const members = view.members().filter((m) => !avoid(m.id));
+    const narrowed = (avoid: (member: RouteMember) => boolean): RoleView => {
+      const members = view.members().filter((m) => !avoid(m));
       const version = -++this.#narrowedViews;
-      return { role, members: () => members, version: () => version, lookup: (id) => (avoid(id) ? undefined : view.lookup(id)), inFlight: (id) => view.inFlight(id) };
+      const lookup = (id: string): RouteMember | undefined => {
+        const m = view.lookup(id);
+        return m === undefined || avoid(m) ? undefined : m;
+      };
+      return { role, members: () => members, version: () => version, lookup, inFlight: (id) => view.inFlight(id) };
     };
-    const pickAvoiding = (key: string | undefined, avoid: (id: string) => boolean): RouteMember => {
+    const pickAvoiding = (key: string | undefined, avoid: (member: RouteMember) => boolean): RouteMember => {
       const first = pick(key);
-      if (!avoid(first.id)) return first;
+      if (!avoid(first)) return first;
       const m = strategy.pick(narrowed(avoid), key);
       if (m === undefined) throw new NoRoutableMemberError(role, view.all.size);
       return m;
@@ -261,7 +265,7 @@ class FollowingRouter implements Router {
         this.#open();
         return view.members();
       },
-      acquire: (key?: string, avoid?: (id: string) => boolean): RouteLease => {
+      acquire: (key?: string, avoid?: (member: RouteMember) => boolean): RouteLease => {
         const member = avoid === undefined ? pick(key) : pickAvoiding(key, avoid);
         view.load.set(member.id, view.inFlight(member.id) + 1);
         let done = false;

@@ -72,7 +72,7 @@ export interface Balancer {
    * by a retry, ejected outliers); when it rules out every routable member
    * the role has none to offer and this throws `no-routable-member`.
    */
-  acquire(key?: string, avoid?: (id: string) => boolean): RouteLease;
+  acquire(key?: string, avoid?: (member: RouteMember) => boolean): RouteLease;
   /** Members taking new traffic now, sorted by id (health checks probe these). */
   members(): readonly RouteMember[];
   /** Ends a sticky session so its key may land elsewhere next time. */
