@@ -22,3 +22,6 @@ export { IDEMPOTENT_METHODS, type RetryOptions, type RetryReason } from "./proxy
 export type { OutlierOptions } from "./proxy/outliers.ts";
 export type { HealthCheckOptions } from "./proxy/healthChecks.ts";
 export { createGrpcBalancer, type GrpcBalancer, type GrpcBalancerOptions, type ClosableClient } from "./grpc/createGrpcBalancer.ts";
+export { controlPlaneSource, ControlPlaneReadError, type ControlPlaneSourceOptions } from "./remote/controlPlaneSource.ts";
+export { startRoute, type RouteOptions, type RouteTls, type RunningRoute } from "./route/startRoute.ts";
+export { runRoute, parseRouteArgs, RouteUsageError, ROUTE_HELP, type RouteIo } from "./route/runRoute.ts";

@@ -1,0 +1,184 @@
+import { readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { silentLogger, systemClock, type Clock, type Logger } from "@drainkit/core";
+import { Agent } from "undici";
+import { createRoleProxy, type RoleProxy, type RoleProxyEvent } from "../proxy/createRoleProxy.ts";
+import type { HealthCheckOptions } from "../proxy/healthChecks.ts";
+import type { OutlierOptions } from "../proxy/outliers.ts";
+import type { RetryOptions } from "../proxy/retryPolicy.ts";
+import { controlPlaneSource } from "../remote/controlPlaneSource.ts";
+import { startRouter, type Router } from "../Router.ts";
+import type { RouterEvent } from "../types.ts";
+import { promMetrics } from "./promMetrics.ts";
+
+/** TLS towards the control plane (and the upstreams, with `upstreamTls`). */
+export interface RouteTls {
+  /** PEM file of the CA that signed the server's certificate. */
+  readonly caFile?: string;
+  /** Client certificate and key (PEM files), for mutual TLS. */
+  readonly certFile?: string;
+  readonly keyFile?: string;
+  /** Accept any server certificate. For tests only. */
+  readonly insecure?: boolean;
+}
+
+/** Settings of {@link startRoute}. */
+export interface RouteOptions {
+  /** Base URL of `drainkit serve`. */
+  readonly controlPlane: string;
+  /** Bearer token with `mesh.read`. */
+  readonly token: string;
+  /** Role whose routable members get the traffic. */
+  readonly role: string;
+  /** Only members of this pool. */
+  readonly pool?: string;
+  /** `host:port` to serve on. Port 0 picks one. */
+  readonly listen: string;
+  /** `host:port` for `/metrics` and `/healthz` of the front door itself; none unless given. */
+  readonly adminListen?: string;
+  readonly strategy?: "round-robin" | "least-in-flight";
+  readonly retry?: RetryOptions | false;
+  readonly outliers?: OutlierOptions | false;
+  readonly healthCheck?: HealthCheckOptions;
+  readonly tls?: RouteTls;
+  /** Upstreams speak HTTPS (`https://<address>`) with these settings. */
+  readonly upstreamTls?: RouteTls;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** Router and proxy events (members added and removed, ejections, health changes). */
+  readonly onEvent?: (event: RouterEvent | RoleProxyEvent) => void;
+}
+
+/** A running front door. */
+export interface RunningRoute {
+  /** `http://host:port` clients send to. */
+  readonly url: string;
+  /** `http://host:port` of `/metrics` and `/healthz`, when `adminListen` was given. */
+  readonly adminUrl: string | undefined;
+  readonly router: Router;
+  readonly proxy: RoleProxy;
+  /** Stops taking connections, lets requests in flight finish (up to `graceMs`, default 10 000), then closes everything. */
+  close(graceMs?: number): Promise<void>;
+}
+
+function connectOptions(tls: RouteTls | undefined): Record<string, unknown> {
+  if (tls === undefined) return {};
+  return {
+    ...(tls.caFile === undefined ? {} : { ca: readFileSync(tls.caFile) }),
+    ...(tls.certFile === undefined ? {} : { cert: readFileSync(tls.certFile) }),
+    ...(tls.keyFile === undefined ? {} : { key: readFileSync(tls.keyFile) }),
+    ...(tls.insecure === true ? { rejectUnauthorized: false } : {}),
+  };
+}
+
+function hostPort(value: string, what: string): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(value);
+  if (m === null || Number(m[2]) > 65_535) throw new RangeError(`${what} must be host:port, e.g. 127.0.0.1:8080 (got "${value}")`);
+  return { host: m[1]!.replace(/^\[|\]$/g, ""), port: Number(m[2]) };
+}
+
+async function listenOn(server: Server, at: { host: string; port: number }): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(at.port, at.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const a = server.address() as AddressInfo;
+  return `http://${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}`;
+}
+
+/**
+ * Starts a front door for one role: a router following the control plane's
+ * peers (REST snapshot + SSE), a {@link createRoleProxy} in front of the
+ * role's routable members with retries, outlier ejection and optional
+ * health checks, and, with `adminListen`, `/metrics` (Prometheus) and
+ * `/healthz`. What `drainkit route` runs.
+ *
+ * @example
+ * const route = await startRoute({ controlPlane: "http://127.0.0.1:7400", token, role: "edge", listen: "127.0.0.1:8080", healthCheck: { path: "/readyz" } });
+ * console.log(route.url);
+ * await route.close();
+ */
+export async function startRoute(options: RouteOptions): Promise<RunningRoute> {
+  const clock = options.clock ?? systemClock();
+  const logger = options.logger ?? silentLogger;
+  const listen = hostPort(options.listen, "--listen");
+  const admin = options.adminListen === undefined ? undefined : hostPort(options.adminListen, "--admin-listen");
+  const metrics = promMetrics();
+  const cpDispatcher = new Agent({ keepAliveTimeout: 4_000, connect: connectOptions(options.tls) });
+  const upstreams = new Agent({ connect: connectOptions(options.upstreamTls) });
+  const emit = options.onEvent ?? (() => {});
+  let router: Router;
+  try {
+    router = await startRouter({
+      source: controlPlaneSource({ url: options.controlPlane, token: options.token, dispatcher: cpDispatcher, clock, ...(options.pool === undefined ? {} : { pool: options.pool }) }),
+      clock,
+      logger,
+      metrics,
+      events: { emit },
+    });
+  } catch (e) {
+    await Promise.all([cpDispatcher.close(), upstreams.close()]);
+    throw e;
+  }
+  const proxy = createRoleProxy({
+    balancer: router.balancer(options.role, { strategy: options.strategy ?? "round-robin" }),
+    dispatcher: upstreams,
+    ...(options.upstreamTls === undefined ? {} : { originOf: (m) => `https://${m.address}` }),
+    ...(options.retry === undefined ? {} : { retry: options.retry }),
+    ...(options.outliers === undefined ? {} : { outliers: options.outliers }),
+    ...(options.healthCheck === undefined ? {} : { healthCheck: options.healthCheck }),
+    clock,
+    logger,
+    metrics,
+    events: { emit },
+  });
+  const server = createServer(proxy.handle);
+  // Clients' keep-alive sockets outlive any one upstream; a short idle timeout keeps shutdown quick.
+  server.keepAliveTimeout = 5_000;
+  const adminServer =
+    admin === undefined
+      ? undefined
+      : createServer((req, res) => {
+          if (req.url === "/metrics") {
+            void metrics.registry.metrics().then((text) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(text));
+          } else if (req.url === "/healthz") {
+            const members = router.members(options.role).length;
+            res.writeHead(members > 0 ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify({ role: options.role, members, outOfRotation: proxy.outOfRotation(), stats: proxy.stats() }));
+          } else res.writeHead(404).end();
+        });
+  let url: string;
+  let adminUrl: string | undefined;
+  try {
+    url = await listenOn(server, listen);
+    adminUrl = adminServer === undefined || admin === undefined ? undefined : await listenOn(adminServer, admin);
+  } catch (e) {
+    router.close();
+    await proxy.close();
+    await Promise.all([cpDispatcher.close(), upstreams.close()]);
+    server.close();
+    adminServer?.close();
+    throw e;
+  }
+  return {
+    url,
+    adminUrl,
+    router,
+    proxy,
+    close: async (graceMs = 10_000) => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const force = setTimeout(() => server.closeAllConnections(), graceMs);
+      await closed;
+      clearTimeout(force);
+      adminServer?.closeAllConnections();
+      await new Promise<void>((resolve) => (adminServer === undefined ? resolve() : adminServer.close(() => resolve())));
+      router.close();
+      await proxy.close();
+      await Promise.all([cpDispatcher.close(), upstreams.close()]);
+    },
+  };
+}
