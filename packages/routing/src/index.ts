@@ -25,3 +25,5 @@ export { createGrpcBalancer, type GrpcBalancer, type GrpcBalancerOptions, type C
 export { controlPlaneSource, ControlPlaneReadError, type ControlPlaneSourceOptions } from "./remote/controlPlaneSource.ts";
 export { startRoute, type RouteOptions, type RouteTls, type RunningRoute } from "./route/startRoute.ts";
 export { runRoute, parseRouteArgs, RouteUsageError, ROUTE_HELP, type RouteIo } from "./route/runRoute.ts";
+export { haproxyRuntimeApi, HaproxyCommandError, type HaproxyRuntimeApi, type HaproxyServer } from "./haproxy/runtimeApi.ts";
+export { startHaproxySync, haproxyStateOf, type HaproxySync, type HaproxySyncOptions, type HaproxySyncEvent, type HaproxyServerState } from "./haproxy/HaproxySync.ts";
