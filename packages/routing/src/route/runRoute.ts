@@ -23,10 +23,15 @@ Control plane:
 
 Serving:
   --role <role>               role whose members get the traffic (required)
-  --listen <host:port>        where to serve HTTP (default 127.0.0.1:8080)
+  --listen <host:port>        where to serve HTTP (default 127.0.0.1:8080; "none" with --haproxy-socket)
   --admin-listen <host:port>  /metrics (Prometheus) and /healthz of the front door
   --strategy <name>           round-robin (default) or least-in-flight
   --upstream-tls              upstreams speak HTTPS (uses --ca/--cert/--key/--insecure too)
+
+HAProxy (keep a real HAProxy's backend in step, through its Runtime API):
+  --haproxy-socket <path>     admin socket (stats socket <path> level admin)
+  --haproxy-backend <name>    the backend drainkit owns: declare it with no servers
+  --haproxy-server-args <s>   appended to "add server", e.g. "check inter 1s"
 
 Retries:
   --retry-attempts <n>        attempts per request, the first included (default 3; 1 = none)
@@ -105,6 +110,9 @@ export function parseRouteArgs(argv: readonly string[], env: Readonly<Record<str
         "ejection-ms": { type: "string" },
         "max-ejected-percent": { type: "string" },
         "health-path": { type: "string" },
+        "haproxy-socket": { type: "string" },
+        "haproxy-backend": { type: "string" },
+        "haproxy-server-args": { type: "string" },
         "health-interval-ms": { type: "string" },
         "health-timeout-ms": { type: "string" },
         "unhealthy-threshold": { type: "string" },
@@ -141,9 +149,15 @@ export function parseRouteArgs(argv: readonly string[], env: Readonly<Record<str
     const stray = healthFlags.find((f) => values[f] !== undefined);
     if (stray !== undefined) throw new RouteUsageError(`--${stray} needs --health-path <path> (e.g. --health-path /readyz)`);
   } else if (!values["health-path"].startsWith("/")) throw new RouteUsageError(`--health-path must start with / (got "${values["health-path"]}")`);
+  if ((values["haproxy-socket"] === undefined) !== (values["haproxy-backend"] === undefined)) throw new RouteUsageError("--haproxy-socket and --haproxy-backend go together");
+  if (values["haproxy-server-args"] !== undefined && values["haproxy-socket"] === undefined) throw new RouteUsageError("--haproxy-server-args needs --haproxy-socket and --haproxy-backend");
+  if (values.listen === "none" && values["haproxy-socket"] === undefined) throw new RouteUsageError("--listen none serves nothing: give --haproxy-socket and --haproxy-backend, or an address to listen on");
   return {
     controlPlane,
     token,
+    ...(values["haproxy-socket"] === undefined
+      ? {}
+      : { haproxy: { socket: values["haproxy-socket"], backend: values["haproxy-backend"]!, ...(values["haproxy-server-args"] === undefined ? {} : { serverArgs: values["haproxy-server-args"] }) } }),
     role: values.role,
     listen: values.listen ?? "127.0.0.1:8080",
     strategy,
@@ -218,7 +232,7 @@ export async function runRoute(argv: readonly string[], io?: RouteIo): Promise<n
       ...options,
       logger,
       onEvent: (e) => {
-        if (e.type === "route-member-added" || e.type === "route-member-removed") logger.info({ ...e }, e.type);
+        if (e.type === "route-member-added" || e.type === "route-member-removed" || e.type === "haproxy-server-set" || e.type === "haproxy-server-deleted") logger.info({ ...e }, e.type);
       },
     });
   } catch (e) {
@@ -226,7 +240,7 @@ export async function runRoute(argv: readonly string[], io?: RouteIo): Promise<n
     err(`drainkit route: could not start${code}: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
   }
-  out(`${JSON.stringify({ event: "listening", url: route.url, admin: route.adminUrl ?? null, role: options.role, pool: options.pool ?? null, members: route.router.members(options.role).map((m) => m.id) })}\n`);
+  out(`${JSON.stringify({ event: "listening", url: route.url ?? null, haproxy: options.haproxy?.backend ?? null, admin: route.adminUrl ?? null, role: options.role, pool: options.pool ?? null, members: route.router.members(options.role).map((m) => m.id) })}\n`);
   const stopped =
     io?.stopped ??
     new Promise<string>((resolve) => {

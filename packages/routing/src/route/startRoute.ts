@@ -7,6 +7,8 @@ import { createRoleProxy, type RoleProxy, type RoleProxyEvent } from "../proxy/c
 import type { HealthCheckOptions } from "../proxy/healthChecks.ts";
 import type { OutlierOptions } from "../proxy/outliers.ts";
 import type { RetryOptions } from "../proxy/retryPolicy.ts";
+import { startHaproxySync, type HaproxySync, type HaproxySyncEvent } from "../haproxy/HaproxySync.ts";
+import { haproxyRuntimeApi } from "../haproxy/runtimeApi.ts";
 import { controlPlaneSource } from "../remote/controlPlaneSource.ts";
 import { startRouter, type Router } from "../Router.ts";
 import type { RouterEvent } from "../types.ts";
@@ -33,8 +35,10 @@ export interface RouteOptions {
   readonly role: string;
   /** Only members of this pool. */
   readonly pool?: string;
-  /** `host:port` to serve on. Port 0 picks one. */
+  /** `host:port` to serve on. Port 0 picks one; `none` serves nothing (an HAProxy does, see `haproxy`). */
   readonly listen: string;
+  /** Also keep an HAProxy backend in step through its Runtime API (see {@link startHaproxySync}). */
+  readonly haproxy?: { readonly socket: string; readonly backend: string; readonly serverArgs?: string };
   /** `host:port` for `/metrics` and `/healthz` of the front door itself; none unless given. */
   readonly adminListen?: string;
   readonly strategy?: "round-robin" | "least-in-flight";
@@ -47,17 +51,18 @@ export interface RouteOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
   /** Router and proxy events (members added and removed, ejections, health changes). */
-  readonly onEvent?: (event: RouterEvent | RoleProxyEvent) => void;
+  readonly onEvent?: (event: RouterEvent | RoleProxyEvent | HaproxySyncEvent) => void;
 }
 
 /** A running front door. */
 export interface RunningRoute {
-  /** `http://host:port` clients send to. */
-  readonly url: string;
+  /** `http://host:port` clients send to; undefined with `listen: "none"`. */
+  readonly url: string | undefined;
   /** `http://host:port` of `/metrics` and `/healthz`, when `adminListen` was given. */
   readonly adminUrl: string | undefined;
   readonly router: Router;
   readonly proxy: RoleProxy;
+  readonly haproxy: HaproxySync | undefined;
   /** Stops taking connections, lets requests in flight finish (up to `graceMs`, default 10 000), then closes everything. */
   close(graceMs?: number): Promise<void>;
 }
@@ -105,7 +110,7 @@ async function listenOn(server: Server, at: { host: string; port: number }): Pro
 export async function startRoute(options: RouteOptions): Promise<RunningRoute> {
   const clock = options.clock ?? systemClock();
   const logger = options.logger ?? silentLogger;
-  const listen = hostPort(options.listen, "--listen");
+  const listen = options.listen === "none" ? undefined : hostPort(options.listen, "--listen");
   const admin = options.adminListen === undefined ? undefined : hostPort(options.adminListen, "--admin-listen");
   const metrics = promMetrics();
   const cpDispatcher = new Agent({ keepAliveTimeout: 4_000, connect: connectOptions(options.tls) });
@@ -150,12 +155,27 @@ export async function startRoute(options: RouteOptions): Promise<RunningRoute> {
             res.writeHead(members > 0 ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify({ role: options.role, members, outOfRotation: proxy.outOfRotation(), stats: proxy.stats() }));
           } else res.writeHead(404).end();
         });
-  let url: string;
+  let url: string | undefined;
   let adminUrl: string | undefined;
+  let haproxy: HaproxySync | undefined;
   try {
-    url = await listenOn(server, listen);
+    if (options.haproxy !== undefined) {
+      haproxy = await startHaproxySync({
+        router,
+        role: options.role,
+        backend: options.haproxy.backend,
+        api: haproxyRuntimeApi(options.haproxy.socket),
+        clock,
+        logger,
+        events: { emit },
+        ...(options.pool === undefined ? {} : { pool: options.pool }),
+        ...(options.haproxy.serverArgs === undefined ? {} : { serverArgs: options.haproxy.serverArgs }),
+      });
+    }
+    url = listen === undefined ? undefined : await listenOn(server, listen);
     adminUrl = adminServer === undefined || admin === undefined ? undefined : await listenOn(adminServer, admin);
   } catch (e) {
+    haproxy?.close();
     router.close();
     await proxy.close();
     await Promise.all([cpDispatcher.close(), upstreams.close()]);
@@ -168,8 +188,10 @@ export async function startRoute(options: RouteOptions): Promise<RunningRoute> {
     adminUrl,
     router,
     proxy,
+    haproxy,
     close: async (graceMs = 10_000) => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      haproxy?.close();
+      const closed = new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
       server.closeIdleConnections();
       const force = setTimeout(() => server.closeAllConnections(), graceMs);
       await closed;

@@ -5,6 +5,7 @@ import { startTestControlApi, type TestControlApi } from "@drainkit/http/testing
 import { afterEach, describe, expect, it } from "vitest";
 import { request } from "undici";
 import { parseRouteArgs, runRoute, startRoute, type RunningRoute } from "../../src/index.ts";
+import { startHaproxy } from "../../src/testing/index.ts";
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -48,12 +49,12 @@ describe("startRoute (what drainkit route runs)", () => {
     cleanup.push(() => route.close());
     expect(route.router.members("edge").map((m) => m.id)).toEqual(["web-1", "web-2"]);
     const seen = new Set<string>();
-    for (let i = 0; i < 4; i++) seen.add(await body(route.url));
+    for (let i = 0; i < 4; i++) seen.add(await body(route.url!));
     expect([...seen].sort()).toEqual(["web-1", "web-2"]);
 
     await api.registry.drain(operator, "web-1", { reason: "kernel", deadlineMs: 60_000 });
     await until(() => route.router.members("edge").length === 1, "web-1 out of rotation");
-    for (let i = 0; i < 4; i++) expect(await body(route.url)).toBe("web-2");
+    for (let i = 0; i < 4; i++) expect(await body(route.url!)).toBe("web-2");
     await api.registry.resume(operator, "web-1", { reason: "done" });
     await until(() => route.router.members("edge").length === 2, "web-1 back");
 
@@ -109,5 +110,30 @@ describe("startRoute (what drainkit route runs)", () => {
     stop("SIGTERM");
     expect(await running).toBe(0);
     expect(JSON.parse(lines.at(-1)!)).toMatchObject({ event: "stopped", signal: "SIGTERM", stats: { requests: 1 } });
+  });
+
+  it("keeps an HAProxy backend in step with --haproxy-socket, serving nothing itself with --listen none", async () => {
+    const hp = await startHaproxy({ backend: "web" });
+    cleanup.push(() => hp.stop());
+    const api = await controlPlaneWith({ "web-1": { address: await upstream("web-1"), pools: ["web"] }, "web-2": { address: await upstream("web-2"), pools: ["web"] } });
+    const lines: string[] = [];
+    let stop!: (signal: string) => void;
+    const stopped = new Promise<string>((resolve) => (stop = resolve));
+    const running = runRoute(["--control-plane", api.url, "--token", api.tokens["mesh.read"], "--role", "edge", "--listen", "none", "--haproxy-socket", hp.socket, "--haproxy-backend", "web"], {
+      stdout: (t) => void lines.push(t),
+      stderr: () => {},
+      stopped,
+    });
+    await until(() => lines.some((l) => l.includes('"listening"')), "listening line");
+    expect(JSON.parse(lines[0]!)).toMatchObject({ url: null, haproxy: "web" });
+    const seen = new Set<string>();
+    for (let i = 0; i < 6; i++) seen.add(await body(hp.url));
+    expect([...seen].sort()).toEqual(["web-1", "web-2"]);
+    await api.registry.drain(operator, "web-2", { reason: "kernel", deadlineMs: 60_000 });
+    await until(async () => ((await hp.api.servers("web")).find((s) => s.name === "web-2")!.adminState & 0x08) === 0x08, "web-2 draining in HAProxy");
+    for (let i = 0; i < 4; i++) expect(await body(hp.url)).toBe("web-1");
+    stop("SIGTERM");
+    expect(await running).toBe(0);
+    expect(() => parseRouteArgs(["--control-plane", "http://h:1", "--token", "t", "--role", "edge", "--listen", "none"])).toThrow(/--haproxy-socket/);
   });
 });
