@@ -12,6 +12,7 @@ import { Agent, request } from "undici";
 
 const SERVE = join(dirname(fileURLToPath(import.meta.resolve("@drainkit/control-plane/package.json"))), "src", "main.ts");
 const SERVICE = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
+const ROUTE = join(dirname(fileURLToPath(import.meta.resolve("@drainkit/routing/package.json"))), "src", "route", "main.ts");
 
 async function freePort(): Promise<number> {
   const server = createNetServer();
@@ -52,6 +53,8 @@ export interface ControlPlane {
   readonly url: string;
   readonly adminToken: string;
   readonly agentTokens: Readonly<Record<string, string>>;
+  /** A mesh.read token, for routers. */
+  readonly readToken: string;
   dispose(): Promise<void>;
 }
 
@@ -61,6 +64,7 @@ export async function startControlPlane(agents: readonly string[]): Promise<Cont
   const adminToken = `dk_admin_${process.pid}_${Date.now()}`;
   const agentTokens: Record<string, string> = {};
   for (const id of agents) agentTokens[id] = await addToken(tokenFile, id, ["mesh.agent"]);
+  const readToken = await addToken(tokenFile, "router", ["mesh.read"]);
   const port = await freePort();
   const c = child([SERVE, "serve", "--store", `sqlite:${join(dir, "drainkit.db")}`, "--token-file", tokenFile, "--listen", `127.0.0.1:${port}`, "--log-level", "warn"], {
     DRAINKIT_ADMIN_TOKEN: adminToken,
@@ -70,6 +74,7 @@ export async function startControlPlane(agents: readonly string[]): Promise<Cont
     url: `http://127.0.0.1:${port}`,
     adminToken,
     agentTokens,
+    readToken,
     dispose: async () => {
       if (c.proc.exitCode === null) {
         c.proc.kill("SIGTERM");
@@ -90,11 +95,14 @@ export interface Replica {
   readonly pid: number;
   /** SIGTERM (it drains, then stops); resolves with the exit code. */
   stop(): Promise<number | null>;
+  /** SIGKILL: no drain, no goodbye. Resolves once the process is gone. */
+  kill(): Promise<void>;
 }
 
-export async function startReplica(options: { id: string; version: string; controlPlane: ControlPlane; latencyMs?: number; jobs?: readonly string[] }): Promise<Replica> {
+export async function startReplica(options: { id: string; version: string; controlPlane: ControlPlane; latencyMs?: number; jobs?: readonly string[]; deregistrationDelayMs?: number }): Promise<Replica> {
   const jobs = options.jobs === undefined || options.jobs.length === 0 ? [] : ["--jobs", options.jobs.join(",")];
-  const c = child([SERVICE, "--id", options.id, "--version", options.version, "--control-plane", options.controlPlane.url, "--latency-ms", String(options.latencyMs ?? 50), "--heartbeat-ms", "500", ...jobs], {
+  const delay = options.deregistrationDelayMs === undefined ? [] : ["--deregistration-delay-ms", String(options.deregistrationDelayMs)];
+  const c = child([SERVICE, "--id", options.id, "--version", options.version, "--control-plane", options.controlPlane.url, "--latency-ms", String(options.latencyMs ?? 50), "--heartbeat-ms", "500", ...jobs, ...delay], {
     DRAINKIT_TOKEN: options.controlPlane.agentTokens[options.id]!,
   });
   const line = JSON.parse(await firstLine(c, (l) => l.includes('"listening"'), `replica ${options.id}`)) as { http: string; grpc: string; admin: string; pid: number };
@@ -106,8 +114,41 @@ export async function startReplica(options: { id: string; version: string; contr
     admin: line.admin,
     pid: line.pid,
     stop: async () => {
-      if (c.proc.exitCode === null) c.proc.kill("SIGTERM");
+      if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill("SIGTERM");
       return c.exited;
+    },
+    kill: async () => {
+      if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill("SIGKILL");
+      await c.exited;
+    },
+  };
+}
+
+/** A `drainkit-route` child process (the shipped front door). */
+export interface FrontDoor {
+  /** Where it serves HTTP. */
+  readonly url: string;
+  /** Its `/metrics` and `/healthz`. */
+  readonly admin: string;
+  /** `/healthz`: members, members out of rotation, and the proxy's counts. */
+  health(): Promise<{ members: number; outOfRotation: string[]; stats: { requests: number; retries: { draining: number; connect: number }; failed: number; noMember: number; ejections: number; budgetExhausted: number } }>;
+  /** SIGTERM; resolves with the exit code and what it printed last. */
+  stop(): Promise<{ code: number | null; last: string }>;
+}
+
+export async function startFrontDoor(controlPlane: ControlPlane, args: readonly string[]): Promise<FrontDoor> {
+  const c = child([ROUTE, "--control-plane", controlPlane.url, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", ...args], { DRAINKIT_TOKEN: controlPlane.readToken });
+  let out = "";
+  c.proc.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
+  const line = JSON.parse(await firstLine(c, (l) => l.includes('"listening"'), "drainkit-route")) as { url: string | null; admin: string };
+  return {
+    url: line.url ?? "",
+    admin: line.admin,
+    health: async () => (await (await request(`${line.admin}/healthz`)).body.json()) as Awaited<ReturnType<FrontDoor["health"]>>,
+    stop: async () => {
+      if (c.proc.exitCode === null) c.proc.kill("SIGTERM");
+      const code = await c.exited;
+      return { code, last: out.trim().split("\n").at(-1) ?? "" };
     },
   };
 }

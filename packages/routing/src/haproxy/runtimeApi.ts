@@ -23,6 +23,8 @@ export interface HaproxyServer {
   readonly port: number;
   /** `srv_admin_state` bits: 1 forced maintenance, 8 forced drain, … */
   readonly adminState: number;
+  /** `srv_op_state`: 0 down (health checks failing), 2 running, … */
+  readonly opState: number;
   readonly weight: number;
 }
 
@@ -78,7 +80,7 @@ export function haproxyRuntimeApi(socket: string, options: { readonly timeoutMs?
       for (const line of lines) {
         if (line.startsWith("#") || line.trim() === "" || /^\d+$/.test(line.trim())) continue;
         const f = line.trim().split(/\s+/);
-        out.push({ name: f[at("srv_name")]!, address: f[at("srv_addr")]!, port: Number(f[at("srv_port")]), adminState: Number(f[at("srv_admin_state")]), weight: Number(f[at("srv_uweight")]) });
+        out.push({ name: f[at("srv_name")]!, address: f[at("srv_addr")]!, port: Number(f[at("srv_port")]), adminState: Number(f[at("srv_admin_state")]), opState: Number(f[at("srv_op_state")]), weight: Number(f[at("srv_uweight")]) });
       }
       return out;
     },

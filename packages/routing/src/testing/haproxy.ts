@@ -117,7 +117,7 @@ export async function startHaproxy(options: HaproxyOptions = {}): Promise<Haprox
     } catch (e) {
       if (Date.now() > deadline) {
         await stop();
-        throw new Error(`haproxy did not open its admin socket in time: ${e instanceof Error ? e.message : String(e)}\n${output}`);
+        throw new Error(`haproxy did not open its admin socket in time: ${e instanceof Error ? e.message : String(e)}\n${output}`, { cause: e });
       }
       await new Promise((r) => setTimeout(r, 50));
     }
