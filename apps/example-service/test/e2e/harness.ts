@@ -1,14 +1,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type Server } from "node:http";
 import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { addToken } from "@drainkit/http";
-import type { Router } from "@drainkit/routing";
-import { Agent, request } from "undici";
+import { createRoleProxy, type RoleProxy, type Router } from "@drainkit/routing";
+import { request } from "undici";
 
 const SERVE = join(dirname(fileURLToPath(import.meta.resolve("@drainkit/control-plane/package.json"))), "src", "main.ts");
 const SERVICE = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
@@ -153,97 +152,53 @@ export async function startFrontDoor(controlPlane: ControlPlane, args: readonly 
   };
 }
 
-/** What the balancer saw. */
+/** What the front door's clients saw. */
 export interface BalancerStats {
   /** Requests answered 2xx to the client. */
   served: number;
-  /** 503s from a replica: whether they carried Retry-After, and where the request went next. */
-  readonly refused: { member: string; retryAfter: string | undefined; retriedOn: string | undefined; retryStatus: number | undefined }[];
-  /** Connection-level failures talking to a replica (refused, reset, closed before the response). */
+  /** 502 `upstream-failed` answers: a replica failed at the socket and no retry was left. */
   readonly socketErrors: { member: string; error: string }[];
-  /** Responses that started but did not finish (body cut off mid-flight). */
-  readonly cutOff: { member: string; error: string }[];
-  /** Non-2xx answers other than a 503 that was retried. */
+  /** Non-2xx answers a replica gave that reached the client. */
   readonly otherStatus: { member: string; status: number }[];
-  /** Answered to the client with no member left to try. */
+  /** 503 `no-routable-member` from the proxy itself. */
   exhausted: number;
-  /** Requests whose client hung up before the answer was through (the load generator stopping). */
-  clientGone: number;
   /** Latency of each served request (ms) and the phase of the rollout when it started. */
   readonly latencies: { ms: number; phase: string }[];
 }
 
 /**
- * A client-side balancer in front of the replicas: each request goes to a
- * member of the role that the router says takes new traffic (it follows the
- * registry's routable set over the control plane's event stream). A 503 from
- * a replica (its gate closed before the router heard of the drain) is retried
- * on another member. Every upstream request uses its own connection
- * (`reset`), so a draining replica closing idle keep-alive sockets cannot
- * race a new request onto one: any socket error counted here is real.
+ * The shipped front door in process: `createRoleProxy` with its defaults
+ * (keep-alive upstream connections, retries of a drain's 503 and of
+ * connection failures, outlier ejection) on the router, with a recorder of
+ * what clients got. `proxy.stats()` has the retries and the responses cut
+ * off mid-flight (`failed`).
  */
-export async function startBalancer(router: Router, role: string, phase: () => string): Promise<{ url: string; stats: BalancerStats; close(): Promise<void> }> {
-  const dispatcher = new Agent({ pipelining: 0 });
-  const balancer = router.balancer(role, { strategy: "round-robin" });
-  const stats: BalancerStats = { served: 0, refused: [], socketErrors: [], cutOff: [], otherStatus: [], exhausted: 0, clientGone: 0, latencies: [] };
-
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+export async function startBalancer(router: Router, role: string, phase: () => string): Promise<{ url: string; stats: BalancerStats; proxy: RoleProxy; close(): Promise<void> }> {
+  const proxy = createRoleProxy({ balancer: router.balancer(role, { strategy: "round-robin" }) });
+  const stats: BalancerStats = { served: 0, socketErrors: [], otherStatus: [], exhausted: 0, latencies: [] };
+  const server: Server = createServer((req, res) => {
     const started = performance.now();
     const startedIn = phase();
-    const tried = new Set<string>();
-    let lastRefusal: BalancerStats["refused"][number] | undefined;
-    for (let attempt = 0; attempt < 6; attempt++) {
-      let member = balancer.tryPick();
-      for (let k = 0; member !== undefined && tried.has(member.id) && k < 8; k++) member = balancer.tryPick();
-      if (member === undefined || tried.has(member.id)) break;
-      tried.add(member.id);
-      if (lastRefusal !== undefined) lastRefusal.retriedOn = member.id;
-      let upstream;
-      try {
-        upstream = await request(`http://${member.address}${req.url ?? "/"}`, { method: "GET", dispatcher, reset: true });
-      } catch (e) {
-        stats.socketErrors.push({ member: member.id, error: e instanceof Error ? e.message : String(e) });
-        res.writeHead(502).end();
-        return;
-      }
-      if (lastRefusal !== undefined) lastRefusal.retryStatus = upstream.statusCode;
-      if (upstream.statusCode === 503) {
-        const retryAfter = upstream.headers["retry-after"];
-        lastRefusal = { member: member.id, retryAfter: typeof retryAfter === "string" ? retryAfter : undefined, retriedOn: undefined, retryStatus: undefined };
-        stats.refused.push(lastRefusal);
-        await upstream.body.dump();
-        continue;
-      }
-      if (upstream.statusCode < 200 || upstream.statusCode >= 300) stats.otherStatus.push({ member: member.id, status: upstream.statusCode });
-      res.writeHead(upstream.statusCode, { "content-type": String(upstream.headers["content-type"] ?? "application/octet-stream"), "x-member": member.id });
-      let upstreamFailed: Error | undefined;
-      upstream.body.once("error", (e: Error) => (upstreamFailed = e));
-      try {
-        await pipeline(upstream.body, res);
-        if (upstream.statusCode >= 200 && upstream.statusCode < 300) {
-          stats.served++;
-          stats.latencies.push({ ms: performance.now() - started, phase: startedIn });
-        }
-      } catch (e) {
-        // The load generator hanging up at the end is not the replica cutting a response short.
-        if (upstreamFailed !== undefined || !req.destroyed) stats.cutOff.push({ member: member.id, error: (upstreamFailed ?? e) instanceof Error ? String((upstreamFailed ?? (e as Error)).message) : String(e) });
-        else stats.clientGone++;
-      }
-      return;
-    }
-    stats.exhausted++;
-    res.writeHead(503, { "retry-after": "1" }).end();
-  };
-
-  const server: Server = createServer((req, res) => void handle(req, res));
+    res.once("finish", () => {
+      const member = res.getHeader("x-drainkit-member");
+      if (res.statusCode >= 200 && res.statusCode < 300) {
+        stats.served++;
+        stats.latencies.push({ ms: performance.now() - started, phase: startedIn });
+      } else if (member === undefined && res.statusCode === 503) stats.exhausted++;
+      else if (member === undefined && res.statusCode === 502) stats.socketErrors.push({ member: "", error: "502 upstream-failed" });
+      else stats.otherStatus.push({ member: String(member ?? ""), status: res.statusCode });
+    });
+    proxy.handle(req, res);
+  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
     stats,
+    proxy,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await dispatcher.close();
+      await proxy.close();
     },
   };
 }
