@@ -17,7 +17,8 @@ const VERSIONS = LONG ? ["2.0.0", "3.0.0", "4.0.0"] : ["2.0.0"];
 const CONNECTIONS = LONG ? 16 : 6; // per front door
 const DEREGISTRATION_DELAY_MS = LONG ? 2_000 : 600;
 const EJECT_AFTER = 5;
-const DEADLINE_MS = 15_000;
+// A rolling upgrade's drain spans the old process stopping and the new one starting and reporting drained.
+const DEADLINE_MS = 60_000;
 
 let cp: ControlPlane | undefined;
 let ops: ControlPlaneClient | undefined;
@@ -123,7 +124,9 @@ it(
         await eventually(async () => {
           const p = await ops!.getPeer(id);
           return p.labels["version"] === version && p.address === next.http.replace("http://", "") && p.status?.roles["edge"]?.phase === "drained";
-        }, `${id} ${version} reporting drained`);
+        }, `${id} ${version} reporting drained`, DEADLINE_MS).catch(async (e: unknown) => {
+          throw new Error(`${e instanceof Error ? e.message : String(e)}; peer now: ${JSON.stringify(await ops!.getPeer(id))}`, { cause: e });
+        });
         await ops.resume(id, { reason: `${version} is up`, ticket: "ISSUE-25" }, { idempotencyKey: `upgrade-${version}-${id}-resume` });
         await backInRotation(id, next.http.replace("http://", ""));
       }
