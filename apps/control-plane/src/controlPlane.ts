@@ -280,7 +280,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     shutdown(reason) {
       stopping ??= (async () => {
         logger.info({ reason, inFlight: participant.inFlight() }, "draining before shutdown");
-        participant.drain();
+        await participant.drain();
         try {
           await participant.whenIdle(AbortSignal.timeout(options.drainTimeoutMs ?? 30_000));
           logger.info({}, "drained: nothing in flight");

@@ -124,14 +124,15 @@ export function parseRouteArgs(argv: readonly string[], env: Readonly<Record<str
     throw new RouteUsageError(e instanceof Error ? e.message : String(e));
   }
   if (values.help === true) return "help";
-  const controlPlane = values["control-plane"] ?? env["DRAINKIT_URL"];
+  const fromEnv = (name: string): string | undefined => (env[name] === "" ? undefined : env[name]);
+  const controlPlane = values["control-plane"] ?? fromEnv("DRAINKIT_URL");
   if (controlPlane === undefined) throw new RouteUsageError("--control-plane <url> is required (or set DRAINKIT_URL), e.g. --control-plane http://127.0.0.1:7400");
   try {
     new URL(controlPlane);
   } catch {
     throw new RouteUsageError(`--control-plane must be a URL such as http://127.0.0.1:7400 (got "${controlPlane}")`);
   }
-  const token = values.token ?? env["DRAINKIT_TOKEN"];
+  const token = values.token ?? fromEnv("DRAINKIT_TOKEN");
   if (token === undefined) throw new RouteUsageError("a token with mesh.read is required: --token <token> or DRAINKIT_TOKEN (mint one with: drainkit token add router --scope mesh.read)");
   if (values.role === undefined) throw new RouteUsageError("--role <role> is required: the role whose members get the traffic, e.g. --role edge");
   const strategy = values.strategy ?? "round-robin";
