@@ -152,29 +152,34 @@ describe("createRoleProxy active health checks", () => {
     const a = await upstream("a", (req, res) => (req.url === "/readyz" ? res.writeHead(ready ? 200 : 503).end() : res.end("a")));
     const b = await upstream("b", (req, res) => res.end(req.url === "/readyz" ? "" : "b"));
     const clock = new SimulatedClock({ start: 0 });
-    const { proxy, call } = await front([peerAt("a", a.address), peerAt("b", b.address)], { clock, healthCheck: { path: "/readyz", intervalMs: 1_000, unhealthyThreshold: 2, healthyThreshold: 2 } });
+    const { proxy, call } = await front([peerAt("a", a.address), peerAt("b", b.address)], { clock, healthCheck: { path: "/readyz", intervalMs: 1_000, timeoutMs: 60_000, unhealthyThreshold: 2, healthyThreshold: 2 } });
     const probesOf = (u: { seen: string[] }): number => u.seen.filter((s) => s.startsWith("GET /readyz")).length;
-    /** Runs due probe rounds until `a` has answered `n` probes in all. */
-    const roundsUntil = async (n: number): Promise<void> => {
-      while (probesOf(a) < n) {
-        clock.advance(1_000);
-        await new Promise((r) => setTimeout(r, 5));
-      }
-      // Let the round's bookkeeping finish before looking.
-      while (probesOf(b) < n) await new Promise((r) => setTimeout(r, 5));
-      await new Promise((r) => setTimeout(r, 5));
+    // While a round runs only its probes' 60 s timeouts are pending; once it is done, the next round is due in 1 s.
+    const idle = (): boolean => (clock.nextTimerAt() ?? Infinity) <= clock.now() + 1_000;
+    const settle = async (): Promise<void> => {
+      while (!idle()) await new Promise((r) => setTimeout(r, 2));
     };
-    await roundsUntil(1);
+    /** Runs exactly one round of probes, to the end. */
+    const round = async (): Promise<void> => {
+      await settle();
+      clock.advanceTo(clock.nextTimerAt()!);
+      await settle();
+    };
+    await round();
+    expect([probesOf(a), probesOf(b)]).toEqual([1, 1]);
     expect(proxy.outOfRotation()).toEqual([]);
     ready = false;
-    await roundsUntil(2);
+    await round();
     expect(proxy.outOfRotation()).toEqual([]); // one failure is below the threshold
-    await roundsUntil(3);
+    await round();
     expect(proxy.outOfRotation()).toEqual(["a"]);
     const served = [await call(), await call(), await call()];
     expect(served.map((r) => r.body)).toEqual(["b", "b", "b"]);
     ready = true;
-    await roundsUntil(5);
+    await round();
+    expect(proxy.outOfRotation()).toEqual(["a"]); // one success is below the threshold
+    await round();
     expect(proxy.outOfRotation()).toEqual([]);
+    expect(probesOf(a)).toBe(5);
   });
 });
