@@ -18,6 +18,7 @@ export type { DnsServer } from "./dns/transport.ts";
 export type { TsigKey } from "./dns/wire.ts";
 export { startDnsPoolSync, type DnsPoolSync, type DnsPoolSyncOptions, type DnsPoolSyncEvent } from "./dns/DnsPoolSync.ts";
 export { createRoleProxy, DRAINING_HEADER, type RoleProxy, type RoleProxyOptions, type RoleProxyEvent, type RoleProxyStats } from "./proxy/createRoleProxy.ts";
+export { createGrpcProxy, type GrpcProxy, type GrpcProxyOptions } from "./proxy/createGrpcProxy.ts";
 export { IDEMPOTENT_METHODS, type RetryOptions, type RetryReason } from "./proxy/retryPolicy.ts";
 export type { OutlierOptions } from "./proxy/outliers.ts";
 export type { HealthCheckOptions } from "./proxy/healthChecks.ts";

@@ -24,6 +24,8 @@ Control plane:
 Serving:
   --role <role>               role whose members get the traffic (required)
   --listen <host:port>        where to serve HTTP (default 127.0.0.1:8080; "none" with --haproxy-socket)
+  --grpc-listen <host:port>   also serve gRPC (HTTP/2 cleartext, any service, passed through)
+  --grpc-address-label <l>    label holding a member's gRPC host:port (example service: grpc)
   --admin-listen <host:port>  /metrics (Prometheus) and /healthz of the front door
   --strategy <name>           round-robin (default) or least-in-flight
   --upstream-tls              upstreams speak HTTPS (uses --ca/--cert/--key/--insecure too)
@@ -100,6 +102,8 @@ export function parseRouteArgs(argv: readonly string[], env: Readonly<Record<str
         role: { type: "string" },
         listen: { type: "string" },
         "admin-listen": { type: "string" },
+        "grpc-listen": { type: "string" },
+        "grpc-address-label": { type: "string" },
         strategy: { type: "string" },
         "upstream-tls": { type: "boolean" },
         "retry-attempts": { type: "string" },
@@ -152,6 +156,7 @@ export function parseRouteArgs(argv: readonly string[], env: Readonly<Record<str
   } else if (!values["health-path"].startsWith("/")) throw new RouteUsageError(`--health-path must start with / (got "${values["health-path"]}")`);
   if ((values["haproxy-socket"] === undefined) !== (values["haproxy-backend"] === undefined)) throw new RouteUsageError("--haproxy-socket and --haproxy-backend go together");
   if (values["haproxy-server-args"] !== undefined && values["haproxy-socket"] === undefined) throw new RouteUsageError("--haproxy-server-args needs --haproxy-socket and --haproxy-backend");
+  if (values["grpc-address-label"] !== undefined && values["grpc-listen"] === undefined) throw new RouteUsageError("--grpc-address-label needs --grpc-listen <host:port>");
   if (values.listen === "none" && values["haproxy-socket"] === undefined) throw new RouteUsageError("--listen none serves nothing: give --haproxy-socket and --haproxy-backend, or an address to listen on");
   return {
     controlPlane,
@@ -164,6 +169,8 @@ export function parseRouteArgs(argv: readonly string[], env: Readonly<Record<str
     strategy,
     ...(values.pool === undefined ? {} : { pool: values.pool }),
     ...(values["admin-listen"] === undefined ? {} : { adminListen: values["admin-listen"] }),
+    ...(values["grpc-listen"] === undefined ? {} : { grpcListen: values["grpc-listen"] }),
+    ...(values["grpc-address-label"] === undefined ? {} : { grpcAddressLabel: values["grpc-address-label"] }),
     ...(tls === undefined ? {} : { tls }),
     ...(values["upstream-tls"] === true ? { upstreamTls: tls ?? {} } : {}),
     retry:
@@ -241,7 +248,7 @@ export async function runRoute(argv: readonly string[], io?: RouteIo): Promise<n
     err(`drainkit route: could not start${code}: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
   }
-  out(`${JSON.stringify({ event: "listening", url: route.url ?? null, haproxy: options.haproxy?.backend ?? null, admin: route.adminUrl ?? null, role: options.role, pool: options.pool ?? null, members: route.router.members(options.role).map((m) => m.id) })}\n`);
+  out(`${JSON.stringify({ event: "listening", url: route.url ?? null, grpc: route.grpcAddress ?? null, haproxy: options.haproxy?.backend ?? null, admin: route.adminUrl ?? null, role: options.role, pool: options.pool ?? null, members: route.router.members(options.role).map((m) => m.id) })}\n`);
   const stopped =
     io?.stopped ??
     new Promise<string>((resolve) => {

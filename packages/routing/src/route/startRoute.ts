@@ -1,8 +1,10 @@
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { createServer as createH2Server, type Http2Server, type ServerHttp2Session } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { silentLogger, systemClock, type Clock, type Logger } from "@drainkit/core";
 import { Agent } from "undici";
+import { createGrpcProxy, type GrpcProxy } from "../proxy/createGrpcProxy.ts";
 import { createRoleProxy, type RoleProxy, type RoleProxyEvent } from "../proxy/createRoleProxy.ts";
 import type { HealthCheckOptions } from "../proxy/healthChecks.ts";
 import type { OutlierOptions } from "../proxy/outliers.ts";
@@ -39,6 +41,10 @@ export interface RouteOptions {
   readonly listen: string;
   /** Also keep an HAProxy backend in step through its Runtime API (see {@link startHaproxySync}). */
   readonly haproxy?: { readonly socket: string; readonly backend: string; readonly serverArgs?: string };
+  /** `host:port` to serve gRPC on (HTTP/2 cleartext, any service, passed through); none unless given. */
+  readonly grpcListen?: string;
+  /** The label holding a member's gRPC `host:port` (the example service's is `grpc`). Default: its address. */
+  readonly grpcAddressLabel?: string;
   /** `host:port` for `/metrics` and `/healthz` of the front door itself; none unless given. */
   readonly adminListen?: string;
   readonly strategy?: "round-robin" | "least-in-flight";
@@ -58,6 +64,9 @@ export interface RouteOptions {
 export interface RunningRoute {
   /** `http://host:port` clients send to; undefined with `listen: "none"`. */
   readonly url: string | undefined;
+  /** `host:port` clients send gRPC calls to, when `grpcListen` was given. */
+  readonly grpcAddress: string | undefined;
+  readonly grpcProxy: GrpcProxy | undefined;
   /** `http://host:port` of `/metrics` and `/healthz`, when `adminListen` was given. */
   readonly adminUrl: string | undefined;
   readonly router: Router;
@@ -83,7 +92,7 @@ function hostPort(value: string, what: string): { host: string; port: number } {
   return { host: m[1]!.replace(/^\[|\]$/g, ""), port: Number(m[2]) };
 }
 
-async function listenOn(server: Server, at: { host: string; port: number }): Promise<string> {
+async function listenOn(server: Server | Http2Server, at: { host: string; port: number }): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(at.port, at.host, () => {
@@ -142,6 +151,18 @@ export async function startRoute(options: RouteOptions): Promise<RunningRoute> {
     events: { emit },
   });
   const server = createServer(proxy.handle);
+  const grpcAt = options.grpcListen === undefined ? undefined : hostPort(options.grpcListen, "--grpc-listen");
+  const label = options.grpcAddressLabel;
+  const grpcProxy =
+    grpcAt === undefined
+      ? undefined
+      : createGrpcProxy({ balancer: router.balancer(options.role, { strategy: options.strategy ?? "round-robin" }), metrics, ...(label === undefined ? {} : { addressOf: (m) => m.labels[label] ?? m.address }) });
+  const grpcServer = grpcProxy === undefined ? undefined : createH2Server().on("stream", grpcProxy.handle);
+  const grpcSessions = new Set<ServerHttp2Session>();
+  grpcServer?.on("session", (s) => {
+    grpcSessions.add(s);
+    s.once("close", () => grpcSessions.delete(s));
+  });
   // Clients' keep-alive sockets outlive any one upstream; a short idle timeout keeps shutdown quick.
   server.keepAliveTimeout = 5_000;
   const adminServer =
@@ -157,6 +178,7 @@ export async function startRoute(options: RouteOptions): Promise<RunningRoute> {
         });
   let url: string | undefined;
   let adminUrl: string | undefined;
+  let grpcAddress: string | undefined;
   let haproxy: HaproxySync | undefined;
   try {
     if (options.haproxy !== undefined) {
@@ -174,7 +196,10 @@ export async function startRoute(options: RouteOptions): Promise<RunningRoute> {
     }
     url = listen === undefined ? undefined : await listenOn(server, listen);
     adminUrl = adminServer === undefined || admin === undefined ? undefined : await listenOn(adminServer, admin);
+    grpcAddress = grpcServer === undefined || grpcAt === undefined ? undefined : (await listenOn(grpcServer, grpcAt)).replace("http://", "");
   } catch (e) {
+    grpcProxy?.close();
+    grpcServer?.close();
     haproxy?.close();
     router.close();
     await proxy.close();
@@ -186,15 +211,25 @@ export async function startRoute(options: RouteOptions): Promise<RunningRoute> {
   return {
     url,
     adminUrl,
+    grpcAddress,
+    grpcProxy,
     router,
     proxy,
     haproxy,
     close: async (graceMs = 10_000) => {
       haproxy?.close();
+      const grpcClosed = new Promise<void>((resolve) => (grpcServer?.listening === true ? grpcServer.close(() => resolve()) : resolve()));
+      // GOAWAY: clients open no new calls here, calls in flight finish.
+      for (const s of grpcSessions) s.close();
+      grpcProxy?.close();
       const closed = new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
       server.closeIdleConnections();
-      const force = setTimeout(() => server.closeAllConnections(), graceMs);
+      const force = setTimeout(() => {
+        server.closeAllConnections();
+        for (const s of grpcSessions) s.destroy();
+      }, graceMs);
       await closed;
+      await grpcClosed;
       clearTimeout(force);
       adminServer?.closeAllConnections();
       await new Promise<void>((resolve) => (adminServer === undefined ? resolve() : adminServer.close(() => resolve())));

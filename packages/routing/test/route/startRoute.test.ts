@@ -6,6 +6,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { request } from "undici";
 import { parseRouteArgs, runRoute, startRoute, type RunningRoute } from "../../src/index.ts";
 import { startHaproxy } from "../../src/testing/index.ts";
+import * as grpc from "@grpc/grpc-js";
+import { createEchoClient, echoServiceDefinition } from "@drainkit/grpc/testing";
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -135,5 +137,31 @@ describe("startRoute (what drainkit route runs)", () => {
     stop("SIGTERM");
     expect(await running).toBe(0);
     expect(() => parseRouteArgs(["--control-plane", "http://h:1", "--token", "t", "--role", "edge", "--listen", "none"])).toThrow(/--haproxy-socket/);
+  });
+
+  it("serves gRPC on --grpc-listen, to each member's address from --grpc-address-label", async () => {
+    const servers: string[] = [];
+    for (const name of ["g1", "g2"]) {
+      const server = new grpc.Server();
+      server.addService(echoServiceDefinition(), {
+        Say: (call: grpc.ServerUnaryCall<{ text: string }, { text: string }>, cb: grpc.sendUnaryData<{ text: string }>) => cb(null, { text: `${name}:${call.request.text}` }),
+        Ticks: (call: grpc.ServerWritableStream<unknown, { n: number }>) => call.end(),
+      });
+      const port = await new Promise<number>((resolve, reject) => server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+      cleanup.push(() => void server.forceShutdown());
+      servers.push(`127.0.0.1:${port}`);
+    }
+    const api = await startTestControlApi();
+    cleanup.push(() => api.close());
+    for (const [i, id] of ["web-1", "web-2"].entries()) await api.registry.registerPeer(operator, { id, address: await upstream(id), pools: ["web"], roles: ["edge"], labels: { grpc: servers[i]! } });
+    const options = parseRouteArgs(["--control-plane", api.url, "--token", api.tokens["mesh.read"], "--role", "edge", "--listen", "127.0.0.1:0", "--grpc-listen", "127.0.0.1:0", "--grpc-address-label", "grpc"]);
+    if (options === "help") throw new Error("unexpected help");
+    const route = await startRoute(options);
+    cleanup.push(() => route.close());
+    const client = createEchoClient(route.grpcAddress!);
+    cleanup.push(() => client.close());
+    const replies = [await client.say("x"), await client.say("y")];
+    expect(replies.map((r) => r.split(":")[0]).sort()).toEqual(["g1", "g2"]);
+    expect(await body(route.url!)).toMatch(/^web-/);
   });
 });
