@@ -127,6 +127,8 @@ export async function startReplica(options: { id: string; version: string; contr
 export interface FrontDoor {
   /** Where it serves HTTP. */
   readonly url: string;
+  /** Where it serves gRPC (`host:port`), when started with `--grpc-listen`. */
+  readonly grpc: string | undefined;
   /** Its `/metrics` and `/healthz`. */
   readonly admin: string;
   /** `/healthz`: members, members out of rotation, and the proxy's counts. */
@@ -139,9 +141,10 @@ export async function startFrontDoor(controlPlane: ControlPlane, args: readonly 
   const c = child([ROUTE, "--control-plane", controlPlane.url, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", ...args], { DRAINKIT_TOKEN: controlPlane.readToken });
   let out = "";
   c.proc.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
-  const line = JSON.parse(await firstLine(c, (l) => l.includes('"listening"'), "drainkit-route")) as { url: string | null; admin: string };
+  const line = JSON.parse(await firstLine(c, (l) => l.includes('"listening"'), "drainkit-route")) as { url: string | null; grpc: string | null; admin: string };
   return {
     url: line.url ?? "",
+    grpc: line.grpc ?? undefined,
     admin: line.admin,
     health: async () => (await (await request(`${line.admin}/healthz`)).body.json()) as Awaited<ReturnType<FrontDoor["health"]>>,
     stop: async () => {

@@ -2,11 +2,13 @@ import { afterAll, expect, it } from "vitest";
 import autocannon, { type Result } from "autocannon";
 import { createControlPlaneClient, type ControlPlaneClient } from "@drainkit/agent";
 import { startHaproxy, type Haproxy } from "@drainkit/routing/testing";
+import * as grpc from "@grpc/grpc-js";
+import { exampleGrpcClient } from "../../src/index.ts";
 import { eventually, startControlPlane, startFrontDoor, startReplica, type ControlPlane, type FrontDoor, type Replica } from "./harness.ts";
 
 // The no-drop test of issue #25, through the two front doors users run: the
-// shipped `drainkit-route` process and a real HAProxy it drives over the
-// Runtime API. Counts, not timings. `pnpm test` runs a short version;
+// shipped `drainkit-route` process (HTTP and gRPC) and a real HAProxy it
+// drives over the Runtime API. Counts, not timings. `pnpm test` runs a short version;
 // `DRAINKIT_E2E_LONG=1 pnpm --filter @drainkit/example-service exec vitest run
 // test/e2e/no-drop.test.ts` the issue's 50 drain/resume cycles and 3 rolling
 // upgrades, and prints figures.
@@ -58,6 +60,32 @@ function load(url: string): Load {
   };
 }
 
+type SlowClient = grpc.Client & { slow(req: object, cb: (e: grpc.ServiceError | null) => void): void };
+
+/** Unary gRPC calls in a loop through the front door's gRPC listener; every error is counted. */
+function grpcLoad(address: string, workers: number) {
+  const client = new (exampleGrpcClient())(address, grpc.credentials.createInsecure()) as unknown as SlowClient;
+  const state = { ok: 0, errors: [] as string[], stopped: false };
+  const done = Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (!state.stopped) {
+        const error = await new Promise<grpc.ServiceError | null>((resolve) => client.slow({ ms: 20 }, resolve));
+        if (error === null) state.ok++;
+        else state.errors.push(`${error.code} ${error.details}`);
+      }
+    }),
+  );
+  return {
+    state,
+    stop: async () => {
+      state.stopped = true;
+      await done;
+      client.close();
+      return state;
+    },
+  };
+}
+
 const counts = (r: Result) => ({ non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts, resets: r.resets });
 
 async function haproxyServer(id: string) {
@@ -85,6 +113,7 @@ it(
     hp = await startHaproxy({ backend: "example", backendLines: ["  retries 3", "  option redispatch 1", "  retry-on conn-failure empty-response 503", "  option httpchk GET /readyz"] });
     front = await startFrontDoor(cp, [
       "--role", "edge", "--pool", "example",
+      "--grpc-listen", "127.0.0.1:0", "--grpc-address-label", "grpc",
       "--health-path", "/readyz", "--health-interval-ms", "300",
       "--eject-after", String(EJECT_AFTER),
       "--haproxy-socket", hp.socket, "--haproxy-backend", hp.backend, "--haproxy-server-args", "check inter 300 fall 2 rise 1",
@@ -93,7 +122,8 @@ it(
 
     const viaRoute = load(front.url);
     const viaHaproxy = load(hp.url);
-    await eventually(() => viaRoute.responses() >= CONNECTIONS * 4 && viaHaproxy.responses() >= CONNECTIONS * 4, "load flowing through both front doors");
+    const viaRouteGrpc = grpcLoad(front.grpc!, LONG ? 4 : 2);
+    await eventually(() => viaRoute.responses() >= CONNECTIONS * 4 && viaHaproxy.responses() >= CONNECTIONS * 4 && viaRouteGrpc.state.ok > 0, "load flowing through both front doors");
     const baseline = { route: viaRoute.responses(), haproxy: viaHaproxy.responses() };
 
     let drains = 0;
@@ -134,11 +164,13 @@ it(
 
     const route = await viaRoute.stop();
     const haproxy = await viaHaproxy.stop();
+    const rpc = await viaRouteGrpc.stop();
     const routeStats = (await front.health()).stats;
     const figures = {
       drains,
       route: { requests: route.requests.total, "2xx": route["2xx"], ...counts(route), retries: routeStats.retries, retriesPerDrain: (routeStats.retries.draining + routeStats.retries.connect) / drains, ejections: routeStats.ejections },
       haproxy: { requests: haproxy.requests.total, "2xx": haproxy["2xx"], ...counts(haproxy) },
+      grpcThroughRoute: { ok: rpc.ok, errors: rpc.errors.length },
       beforeFirstDrain: baseline,
     };
     if (LONG) console.log(JSON.stringify(figures, null, 2));
@@ -148,6 +180,8 @@ it(
     expect(route["2xx"]).toBeGreaterThan(baseline.route);
     expect(haproxy["2xx"]).toBeGreaterThan(baseline.haproxy);
     expect(routeStats.failed).toBe(0);
+    expect(rpc.errors, "gRPC through drainkit route").toEqual([]);
+    expect(rpc.ok).toBeGreaterThan(0);
 
     // SIGKILL one replica under load: the control plane still lists it active, so each front door must take it out itself.
     const killed = IDS[1]!;
