@@ -10,6 +10,7 @@ requirements=(
   "etcd-server etcd"                  # store-etcd and control-plane tests start real etcd
   "bind9       named /usr/sbin/named" # routing's DNS tests start a real BIND 9
   "chromium    /usr/bin/chromium"     # the dashboard test drives Debian's chromium (playwright-core, no download)
+  "haproxy     haproxy /usr/sbin/haproxy" # routing's HAProxy adapter and the no-drop e2e drive a real haproxy
 )
 
 present() {

@@ -176,7 +176,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         }
       : {}),
   }) as unknown as FastifyInstance;
-  const participant = createHttpDrainParticipant(app, { retryAfterSeconds: 2 });
+  const participant = createHttpDrainParticipant(app, { retryAfterSeconds: 2, deregistrationDelayMs: 0 });
 
   let controllers: { stop(): void }[] = [];
   const leaderlessAlarms = metrics.counter("leaderless_alarms_total", "Times this replica saw no control-plane leader for longer than the threshold");
@@ -341,7 +341,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     shutdown(reason) {
       stopping ??= (async () => {
         logger.info({ reason, inFlight: participant.inFlight() }, "draining before shutdown");
-        participant.drain();
+        await participant.drain();
         try {
           await participant.whenIdle(AbortSignal.timeout(options.drainTimeoutMs ?? 30_000));
           logger.info({}, "drained: nothing in flight");

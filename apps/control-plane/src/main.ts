@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // `drainkit`: the control-plane binary. `drainkit serve` starts the server;
-// `drainkit token add` mints another bearer token into the token file.
+// `drainkit token add` mints another bearer token into the token file;
+// `drainkit route` runs the front door of @drainkit/routing (see its --help).
 import { Command, InvalidArgumentError, Option } from "commander";
 import { addToken, isScope } from "@drainkit/http";
 import type { Scope } from "@drainkit/registry";
+import { runRoute } from "@drainkit/routing";
 import { startControlPlane } from "./controlPlane.ts";
 import { parseClusterFlag, parsePoolFlag } from "./poolFlag.ts";
 
@@ -125,6 +127,17 @@ token
     if (bad.length > 0) program.error(`unknown scope ${bad.join(", ")}; use mesh.read, mesh.agent, mesh.operate or mesh.admin`);
     const t = await addToken(o.tokenFile, id, o.scope as Scope[]);
     process.stdout.write(`${t}\n`);
+  });
+
+program
+  .command("route")
+  .description("Serve HTTP for one role's routable members, fed by a control plane (drainkit route --help)")
+  .helpOption(false)
+  .allowUnknownOption()
+  .allowExcessArguments()
+  .argument("[options...]")
+  .action(async (args: string[]) => {
+    process.exit(await runRoute(args));
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {

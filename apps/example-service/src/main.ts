@@ -19,6 +19,7 @@ const { values } = parseArgs({
     roles: { type: "string", default: "edge" },
     "heartbeat-ms": { type: "string" },
     "drain-timeout-ms": { type: "string", default: "30000" },
+    "deregistration-delay-ms": { type: "string", default: "2000" },
     jobs: { type: "string", default: "" },
   },
 });
@@ -49,6 +50,7 @@ const svc = await startExampleService({
   pools: list(values.pools),
   roles: list(values.roles),
   drainTimeoutMs: Number(values["drain-timeout-ms"]),
+  deregistrationDelayMs: Number(values["deregistration-delay-ms"]),
   jobs: list(values.jobs),
   ...(values["heartbeat-ms"] === undefined ? {} : { heartbeatMs: Number(values["heartbeat-ms"]) }),
   ...(url === undefined ? {} : { controlPlane: { url, token: token! } }),

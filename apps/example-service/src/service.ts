@@ -50,6 +50,12 @@ export interface ExampleServiceOptions {
   readonly drainTimeoutMs?: number;
   /** How long gRPC streams may run once a drain starts. Default 5 000. */
   readonly grpcGraceMs?: number;
+  /**
+   * How long a drain keeps serving new HTTP requests and gRPC calls after
+   * readiness (`/readyz`, gRPC health) failed, so routers stop sending here
+   * before anything is refused. 0 refuses at once. Default 2 000.
+   */
+  readonly deregistrationDelayMs?: number;
   readonly clock?: Clock;
   readonly random?: Random;
   readonly logger?: Logger;
@@ -97,7 +103,7 @@ export function exampleGrpcClient(): grpc.ServiceClientConstructor {
   return ((loadProto()["example"] as grpc.GrpcObject)["v1"] as grpc.GrpcObject)["Example"] as grpc.ServiceClientConstructor;
 }
 
-function httpApp(options: { id: string; version: string; latencyMs: number; clock: Clock; ready: () => boolean }): FastifyInstance {
+function httpApp(options: { id: string; version: string; latencyMs: number; clock: Clock; ready: () => boolean; draining: () => boolean }): FastifyInstance {
   const app = Fastify({ logger: false });
   const { id, version, clock } = options;
   app.get("/", async () => ({ id, version }));
@@ -120,6 +126,11 @@ function httpApp(options: { id: string; version: string; latencyMs: number; cloc
     return reply.type("text/plain; charset=utf-8").send(Readable.from(ticks()));
   });
   app.get("/healthz", async (_request, reply) => reply.code(options.ready() ? 200 : 503).send({ ready: options.ready() }));
+  // Fails as soon as a drain starts, while requests are still served: load balancers that probe take the host out first.
+  app.get("/readyz", async (_request, reply) => {
+    const ready = options.ready() && !options.draining();
+    return reply.code(ready ? 200 : 503).send({ ready, draining: options.draining() });
+  });
   return app;
 }
 
@@ -150,7 +161,7 @@ function grpcServer(options: { id: string; version: string; latencyMs: number; c
 
 /**
  * Starts the example service: a Fastify HTTP server (`/`, `/slow?ms=`,
- * `/stream?chunks=&intervalMs=`), a gRPC server (`example.v1.Example`:
+ * `/stream?chunks=&intervalMs=`, `/healthz`, `/readyz`), a gRPC server (`example.v1.Example`:
  * `Slow`, `Ticks`, plus `grpc.health.v1`), an admin listener with the
  * host's `/control/upgrade` routes, and the drainkit agent, all under one
  * `LifecycleOrchestrator`. Both servers are drain participants of one
@@ -171,12 +182,13 @@ export async function startExampleService(options: ExampleServiceOptions): Promi
   const { id, version } = options;
 
   // The closures below run only once the listeners are up, after `lifecycle` is assigned.
-  const app = httpApp({ id, version, latencyMs, clock, ready: () => lifecycle.ready() });
-  const http = createHttpDrainParticipant(app, { name: "http", retryAfterSeconds: 1 });
+  const deregistrationDelayMs = options.deregistrationDelayMs ?? 2_000;
+  const app = httpApp({ id, version, latencyMs, clock, ready: () => lifecycle.ready(), draining: () => http.draining });
+  const http = createHttpDrainParticipant(app, { name: "http", retryAfterSeconds: 1, deregistrationDelayMs, clock });
   const server = grpcServer({ id, version, latencyMs, clock });
   const health = createHealthService({ "": "SERVING", [EXAMPLE_GRPC_SERVICE]: "SERVING" });
   health.addTo(server);
-  const rpc = createGrpcDrainParticipant(server, { services: [EXAMPLE_GRPC_SERVICE], health, graceMs: options.grpcGraceMs ?? 5_000, clock });
+  const rpc = createGrpcDrainParticipant(server, { services: [EXAMPLE_GRPC_SERVICE], health, graceMs: options.grpcGraceMs ?? 5_000, deregistrationDelayMs, clock });
   // Background jobs: a ticker each. They move between replicas through the control plane.
   const tickers = new Map<string, { ticks: number; timer: TimerHandle | undefined }>();
   const jobHistory: JobEvent[] = [];

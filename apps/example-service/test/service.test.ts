@@ -29,7 +29,7 @@ const ticks = (count: number, intervalMs: number) =>
   });
 
 beforeAll(async () => {
-  svc = await startExampleService({ id: "svc-local", version: "1.2.3", latencyMs: 20, adminToken: "admin-secret", grpcGraceMs: 10_000 });
+  svc = await startExampleService({ id: "svc-local", version: "1.2.3", latencyMs: 20, adminToken: "admin-secret", grpcGraceMs: 10_000, deregistrationDelayMs: 0 });
   const Ctor = exampleGrpcClient();
   client = new Ctor(svc.grpcAddress, grpc.credentials.createInsecure()) as unknown as ExampleClient;
 });
@@ -103,9 +103,31 @@ describe("example service drained through its own /control/upgrade routes", () =
   });
 });
 
+describe("ordered drain", () => {
+  it("fails /readyz first and keeps serving, with Connection: close, until the deregistration delay ends", async () => {
+    const other = await startExampleService({ id: "svc-ordered", version: "1", latencyMs: 5, deregistrationDelayMs: 600_000 });
+    try {
+      expect((await request(`${other.httpUrl}/readyz`)).statusCode).toBe(200);
+      const drained = other.coordinator.drain({ deadline: Date.now() + 900_000, reason: "ordered" });
+      const ready = await request(`${other.httpUrl}/readyz`);
+      expect(ready.statusCode).toBe(503);
+      expect(await ready.body.json()).toEqual({ ready: false, draining: true });
+      const served = await request(`${other.httpUrl}/slow?ms=1`);
+      expect(served.statusCode).toBe(200);
+      expect(served.headers["connection"]).toBe("close");
+      await served.body.dump();
+      await other.coordinator.resume();
+      expect((await drained).status).not.toBe("drained");
+      expect((await request(`${other.httpUrl}/readyz`)).statusCode).toBe(200);
+    } finally {
+      await other.stop(AbortSignal.timeout(1_000)).catch(() => {});
+    }
+  });
+});
+
 describe("stopping the process", () => {
   it("drains first: a request in flight when stop() is called still gets its answer", async () => {
-    const other = await startExampleService({ id: "svc-stop", version: "1", latencyMs: 20 });
+    const other = await startExampleService({ id: "svc-stop", version: "1", latencyMs: 20, deregistrationDelayMs: 0 });
     const inFlight = request(`${other.httpUrl}/slow?ms=300`).then(async (r) => ({ status: r.statusCode, body: await r.body.json() }));
     while (other.coordinator.snapshot().participants.find((p) => p.name === "http")!.inFlight === 0) await new Promise((r) => setImmediate(r));
     await other.stop();

@@ -17,6 +17,13 @@ export interface GrpcDrainParticipantOptions {
   readonly roles?: readonly string[];
   /** For the grace timer; default the system clock. */
   readonly clock?: Clock;
+  /**
+   * How long a drain keeps accepting new calls after health turned
+   * NOT_SERVING, so clients and load balancers watching health move away
+   * before any call is refused. `deregistered()` ends it early; 0 refuses at
+   * once. Default 3 000.
+   */
+  readonly deregistrationDelayMs?: number;
 }
 
 /** A {@link DrainParticipant} for a grpc-js server. */
@@ -25,6 +32,8 @@ export interface GrpcDrainParticipant extends DrainParticipant {
   readonly draining: boolean;
   /** Resolves once the server has shut down (only with `afterDrain: "shutdown"`). */
   readonly shutdown: Promise<void>;
+  /** Clients acknowledged the host is out: refuse new calls now instead of waiting out the delay. */
+  deregistered(): void;
 }
 
 /** Trailer set on calls refused or cut because the server drains, so a client can tell it from an outage. */
@@ -49,7 +58,9 @@ function drainingStatus(details: string): Partial<grpc.StatusObject> & { code: g
 
 /**
  * Lets a grpc-js server take part in drains. On `drain`: the health service
- * reports NOT_SERVING for `services`; new calls to them are refused with
+ * reports NOT_SERVING for `services` at once; new calls are still accepted
+ * for `deregistrationDelayMs` (clients watching health move away first);
+ * then new calls to them are refused with
  * UNAVAILABLE (clients retry elsewhere); unary calls in flight complete;
  * streaming calls in flight keep running for `graceMs`, then end with
  * UNAVAILABLE and the `drainkit-draining` trailer (a resumable stream
@@ -73,7 +84,11 @@ export function createGrpcDrainParticipant(server: grpc.Server, options: GrpcDra
   const gated = new Set(options.services);
   const calls = new Set<TrackedCall>();
   const idleListeners = new Set<() => void>();
+  const delayMs = Math.max(0, options.deregistrationDelayMs ?? 3_000);
+  // `open` is the gate (new calls accepted); `draining` starts earlier, when health fails.
   let open = true;
+  let draining = false;
+  let delay: { timer: TimerHandle | undefined; done: () => void } | undefined;
   let grace: TimerHandle | undefined;
   let shuttingDown = false;
   let resolveShutdown!: () => void;
@@ -139,6 +154,17 @@ export function createGrpcDrainParticipant(server: grpc.Server, options: GrpcDra
   // First, so a draining server refuses before any other interceptor (auth, logging) does work.
   internals.interceptors.unshift(interceptor);
 
+  const closeGate = (): void => {
+    if (!open) return;
+    if (delay?.timer !== undefined) clock.clearTimer(delay.timer);
+    const finish = delay?.done;
+    delay = undefined;
+    open = false;
+    if ([...calls].some((c) => c.streaming)) grace = clock.setTimer(graceMs, cutStreams);
+    maybeShutDown();
+    finish?.();
+  };
+
   const cutStreams = (): void => {
     grace = undefined;
     for (const call of [...calls]) if (call.streaming) call.cut();
@@ -148,15 +174,34 @@ export function createGrpcDrainParticipant(server: grpc.Server, options: GrpcDra
     name,
     ...(options.roles === undefined ? {} : { roles: options.roles }),
     get draining() {
-      return !open;
+      return draining;
     },
     shutdown,
-    drain() {
+    drain(signal) {
       if (!open) return;
-      open = false;
-      for (const service of gated) options.health?.setStatus(service, "NOT_SERVING");
-      if ([...calls].some((c) => c.streaming)) grace = clock.setTimer(graceMs, cutStreams);
-      maybeShutDown();
+      if (!draining) {
+        draining = true;
+        for (const service of gated) options.health?.setStatus(service, "NOT_SERVING");
+      }
+      if (delayMs === 0) {
+        closeGate();
+        return;
+      }
+      return new Promise<void>((resolve) => {
+        signal?.addEventListener("abort", () => resolve(), { once: true });
+        if (delay !== undefined) {
+          const before = delay.done;
+          delay.done = () => {
+            before();
+            resolve();
+          };
+          return;
+        }
+        delay = { timer: clock.setTimer(delayMs, closeGate), done: resolve };
+      });
+    },
+    deregistered() {
+      if (draining) closeGate();
     },
     inFlight: () => calls.size,
     onIdle(listener) {
@@ -166,7 +211,12 @@ export function createGrpcDrainParticipant(server: grpc.Server, options: GrpcDra
     resume() {
       if (grace !== undefined) clock.clearTimer(grace);
       grace = undefined;
+      if (delay?.timer !== undefined) clock.clearTimer(delay.timer);
+      const finish = delay?.done;
+      delay = undefined;
+      finish?.();
       open = true;
+      draining = false;
       for (const service of gated) options.health?.setStatus(service, "SERVING");
     },
   };

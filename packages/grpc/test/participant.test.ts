@@ -59,7 +59,7 @@ async function rig(options: Partial<GrpcDrainParticipantOptions> = {}): Promise<
       call.write({ n: 0 });
     },
   });
-  const participant = createGrpcDrainParticipant(server, { services: [ECHO_SERVICE_NAME], health, graceMs: 60_000, ...options });
+  const participant = createGrpcDrainParticipant(server, { services: [ECHO_SERVICE_NAME], health, graceMs: 60_000, deregistrationDelayMs: 0, ...options });
   const port = await new Promise<number>((resolve, reject) => server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
   const address = `127.0.0.1:${port}`;
   const r: Rig = {
@@ -208,8 +208,8 @@ describe("gRPC drain participant", () => {
     });
     const registry = createRegistry({ store: makeMemoryStore(), clock: systemClock() });
     addControlService(server, { registry, authenticate: staticTokens({ t: testPrincipals["mesh.read"] }) });
-    const edge = createGrpcDrainParticipant(server, { name: "grpc-edge", roles: ["edge"], services: [ECHO_SERVICE_NAME], health });
-    const ingest = createGrpcDrainParticipant(server, { name: "grpc-ingest", roles: ["ingest"], services: [CONTROL_SERVICE_NAME], health });
+    const edge = createGrpcDrainParticipant(server, { name: "grpc-edge", roles: ["edge"], services: [ECHO_SERVICE_NAME], health, deregistrationDelayMs: 0 });
+    const ingest = createGrpcDrainParticipant(server, { name: "grpc-ingest", roles: ["ingest"], services: [CONTROL_SERVICE_NAME], health, deregistrationDelayMs: 0 });
     const coordinator = new NodeDrainCoordinator({ clock: systemClock(), participants: [edge, ingest], roles: ["edge", "ingest"] });
     const port = await new Promise<number>((resolve, reject) => server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
     const echo = createEchoClient(`127.0.0.1:${port}`);
@@ -230,5 +230,38 @@ describe("gRPC drain participant", () => {
       control.close();
       server.forceShutdown();
     }
+  });
+});
+
+describe("gRPC drain participant, ordered drain", () => {
+  it("turns health NOT_SERVING first, keeps accepting calls for the deregistration delay, then refuses them", async () => {
+    const clock = new SimulatedClock({ start: 0 });
+    const r = await rig({ deregistrationDelayMs: 5_000, clock });
+    let gateClosed = false;
+    const closing = Promise.resolve(r.participant.drain(new AbortController().signal)).then(() => (gateClosed = true));
+    expect(r.participant.draining).toBe(true);
+    const check = await new Promise<string | undefined>((resolve) => r.health.Check({ service: ECHO_SERVICE_NAME }, (_e, m) => resolve(m?.status)));
+    expect(check).toBe("NOT_SERVING");
+    expect(await r.echo.say("during the delay")).toBe("during the delay");
+    expect(gateClosed).toBe(false);
+    clock.advance(5_000);
+    await closing;
+    const refused = await r.echo.say("after").catch((e: grpc.ServiceError) => e);
+    expect(typeof refused).not.toBe("string");
+    expect((refused as grpc.ServiceError).code).toBe(grpc.status.UNAVAILABLE);
+    expect((refused as grpc.ServiceError).metadata.get(DRAINING_METADATA)[0]).toBe("true");
+    r.participant.resume();
+    expect(await r.echo.say("resumed")).toBe("resumed");
+  });
+
+  it("refuses at once when clients acknowledge with deregistered()", async () => {
+    const clock = new SimulatedClock({ start: 0 });
+    const r = await rig({ deregistrationDelayMs: 60_000, clock });
+    const closing = r.participant.drain(new AbortController().signal);
+    r.participant.deregistered();
+    await closing;
+    expect(clock.pendingTimers).toBe(0);
+    const refused = await r.echo.say("x").catch((e: grpc.ServiceError) => e);
+    expect((refused as grpc.ServiceError).code).toBe(grpc.status.UNAVAILABLE);
   });
 });

@@ -13,4 +13,4 @@ export { jwtAuthenticator, jwtAuthenticatorFromFile, type JwtOptions } from "./a
 export { createFailureLimiter, type FailureLimiter, type FailureLimiterOptions } from "./auth/failureLimiter.ts";
 export { createPromMetrics, type PromMetrics } from "./metrics.ts";
 export { createEventFeed, passesFilter, sseMessage, type EventFeed, type EventFeedOptions, type StreamEnd, type EventKind, type FeedChange, type FeedFilter } from "./sse.ts";
-export { createHttpDrainParticipant, type HttpDrainParticipant, type HttpDrainParticipantOptions, type GateableServer } from "./participant.ts";
+export { createHttpDrainParticipant, DRAINING_HEADER, type HttpDrainParticipant, type HttpDrainParticipantOptions, type HttpDrainPhase, type GateableServer } from "./participant.ts";

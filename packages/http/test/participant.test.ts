@@ -43,7 +43,7 @@ function get(p: number, agent?: Agent): Promise<{ status: number; headers: Incom
 describe("HTTP drain participant (node:http)", () => {
   it("counts in-flight requests exactly, answers new ones 503 + Retry-After + Connection: close, and lets the old ones finish", async () => {
     const { server, arrived, release } = heldServer();
-    const participant = createHttpDrainParticipant(server, { retryAfterSeconds: 7 });
+    const participant = createHttpDrainParticipant(server, { retryAfterSeconds: 7, deregistrationDelayMs: 0 });
     server.listen(0, "127.0.0.1");
     await once(server, "listening");
     closers.push(() => new Promise((r) => server.close(() => r())));
@@ -92,7 +92,7 @@ describe("HTTP drain participant (node:http)", () => {
 
   it("closes idle keep-alive sockets when the drain starts", async () => {
     const server = createServer((_req, res) => res.end("ok"));
-    const participant = createHttpDrainParticipant(server);
+    const participant = createHttpDrainParticipant(server, { deregistrationDelayMs: 0 });
     server.listen(0, "127.0.0.1");
     await once(server, "listening");
     closers.push(() => new Promise((r) => server.close(() => r())));
@@ -117,7 +117,7 @@ describe("HTTP drain participant (node:http)", () => {
       started.shift()?.();
       // "/hang" never answers: only the client's abort ends it.
     });
-    const participant = createHttpDrainParticipant(server);
+    const participant = createHttpDrainParticipant(server, { deregistrationDelayMs: 0 });
     server.listen(0, "127.0.0.1");
     await once(server, "listening");
     closers.push(async () => {
@@ -154,7 +154,7 @@ describe("HTTP drain participant (HTTP/2)", () => {
       releaseStream = () => res.end("h2 done");
       arrived.shift()?.();
     });
-    const participant = createHttpDrainParticipant(server);
+    const participant = createHttpDrainParticipant(server, { deregistrationDelayMs: 0 });
     server.listen(0, "127.0.0.1");
     await once(server, "listening");
     closers.push(() => new Promise((r) => server.close(() => r())));
@@ -200,7 +200,7 @@ describe("HTTP drain participant (Fastify)", () => {
       await new Promise<void>((r) => (release = r));
       return { ok: true };
     });
-    const participant = createHttpDrainParticipant(app);
+    const participant = createHttpDrainParticipant(app, { deregistrationDelayMs: 0 });
     await app.listen({ host: "127.0.0.1", port: 0 });
     closers.push(() => app.close());
     const base = `http://127.0.0.1:${port(app.server)}`;

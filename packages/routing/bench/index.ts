@@ -59,3 +59,6 @@ figure(
 );
 router.close();
 if (sink === "never") console.log(sink);
+
+// Requests, retries and drops per drain (real sockets; prints counts).
+await import("./drains.ts");

@@ -163,6 +163,7 @@ class FollowingRouter implements Router {
   #resyncTimer: TimerHandle | undefined;
   #closed = false;
   #staleOpen = 0;
+  #narrowedViews = 0;
 
   constructor(options: RouterOptions) {
     this.#source = options.source;
@@ -238,13 +239,34 @@ class FollowingRouter implements Router {
       if (m === undefined) throw new NoRoutableMemberError(role, view.all.size);
       return m;
     };
+    // A view without the avoided members; its version is new on every use, so a strategy's cache (a hash ring) never mistakes it for the full view.
+    const narrowed = (avoid: (member: RouteMember) => boolean): RoleView => {
+      const members = view.members().filter((m) => !avoid(m));
+      const version = -++this.#narrowedViews;
+      const lookup = (id: string): RouteMember | undefined => {
+        const m = view.lookup(id);
+        return m === undefined || avoid(m) ? undefined : m;
+      };
+      return { role, members: () => members, version: () => version, lookup, inFlight: (id) => view.inFlight(id) };
+    };
+    const pickAvoiding = (key: string | undefined, avoid: (member: RouteMember) => boolean): RouteMember => {
+      const first = pick(key);
+      if (!avoid(first)) return first;
+      const m = strategy.pick(narrowed(avoid), key);
+      if (m === undefined) throw new NoRoutableMemberError(role, view.all.size);
+      return m;
+    };
     return {
       role,
       strategy: strategy.name,
       pick,
       tryPick,
-      acquire: (key?: string): RouteLease => {
-        const member = pick(key);
+      members: () => {
+        this.#open();
+        return view.members();
+      },
+      acquire: (key?: string, avoid?: (member: RouteMember) => boolean): RouteLease => {
+        const member = avoid === undefined ? pick(key) : pickAvoiding(key, avoid);
         view.load.set(member.id, view.inFlight(member.id) + 1);
         let done = false;
         return {

@@ -66,8 +66,15 @@ export interface Balancer {
   pick(key?: string): RouteMember;
   /** Like {@link pick}, or undefined instead of throwing. */
   tryPick(key?: string): RouteMember | undefined;
-  /** {@link pick}, counted in flight on the member until `release()`. */
-  acquire(key?: string): RouteLease;
+  /**
+   * {@link pick}, counted in flight on the member until `release()`. With
+   * `avoid`, members it returns true for are skipped (members already tried
+   * by a retry, ejected outliers); when it rules out every routable member
+   * the role has none to offer and this throws `no-routable-member`.
+   */
+  acquire(key?: string, avoid?: (member: RouteMember) => boolean): RouteLease;
+  /** Members taking new traffic now, sorted by id (health checks probe these). */
+  members(): readonly RouteMember[];
   /** Ends a sticky session so its key may land elsewhere next time. */
   endSession(key: string): void;
 }

@@ -1,17 +1,17 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type Server } from "node:http";
 import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { addToken } from "@drainkit/http";
-import type { Router } from "@drainkit/routing";
-import { Agent, request } from "undici";
+import { createRoleProxy, type RoleProxy, type Router } from "@drainkit/routing";
+import { request } from "undici";
 
 const SERVE = join(dirname(fileURLToPath(import.meta.resolve("@drainkit/control-plane/package.json"))), "src", "main.ts");
 const SERVICE = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
+const ROUTE = join(dirname(fileURLToPath(import.meta.resolve("@drainkit/routing/package.json"))), "src", "route", "main.ts");
 
 async function freePort(): Promise<number> {
   const server = createNetServer();
@@ -52,6 +52,8 @@ export interface ControlPlane {
   readonly url: string;
   readonly adminToken: string;
   readonly agentTokens: Readonly<Record<string, string>>;
+  /** A mesh.read token, for routers. */
+  readonly readToken: string;
   dispose(): Promise<void>;
 }
 
@@ -61,6 +63,7 @@ export async function startControlPlane(agents: readonly string[]): Promise<Cont
   const adminToken = `dk_admin_${process.pid}_${Date.now()}`;
   const agentTokens: Record<string, string> = {};
   for (const id of agents) agentTokens[id] = await addToken(tokenFile, id, ["mesh.agent"]);
+  const readToken = await addToken(tokenFile, "router", ["mesh.read"]);
   const port = await freePort();
   const c = child([SERVE, "serve", "--store", `sqlite:${join(dir, "drainkit.db")}`, "--token-file", tokenFile, "--listen", `127.0.0.1:${port}`, "--log-level", "warn"], {
     DRAINKIT_ADMIN_TOKEN: adminToken,
@@ -70,6 +73,7 @@ export async function startControlPlane(agents: readonly string[]): Promise<Cont
     url: `http://127.0.0.1:${port}`,
     adminToken,
     agentTokens,
+    readToken,
     dispose: async () => {
       if (c.proc.exitCode === null) {
         c.proc.kill("SIGTERM");
@@ -90,11 +94,14 @@ export interface Replica {
   readonly pid: number;
   /** SIGTERM (it drains, then stops); resolves with the exit code. */
   stop(): Promise<number | null>;
+  /** SIGKILL: no drain, no goodbye. Resolves once the process is gone. */
+  kill(): Promise<void>;
 }
 
-export async function startReplica(options: { id: string; version: string; controlPlane: ControlPlane; latencyMs?: number; jobs?: readonly string[] }): Promise<Replica> {
+export async function startReplica(options: { id: string; version: string; controlPlane: ControlPlane; latencyMs?: number; jobs?: readonly string[]; deregistrationDelayMs?: number }): Promise<Replica> {
   const jobs = options.jobs === undefined || options.jobs.length === 0 ? [] : ["--jobs", options.jobs.join(",")];
-  const c = child([SERVICE, "--id", options.id, "--version", options.version, "--control-plane", options.controlPlane.url, "--latency-ms", String(options.latencyMs ?? 50), "--heartbeat-ms", "500", ...jobs], {
+  const delay = options.deregistrationDelayMs === undefined ? [] : ["--deregistration-delay-ms", String(options.deregistrationDelayMs)];
+  const c = child([SERVICE, "--id", options.id, "--version", options.version, "--control-plane", options.controlPlane.url, "--latency-ms", String(options.latencyMs ?? 50), "--heartbeat-ms", "500", ...jobs, ...delay], {
     DRAINKIT_TOKEN: options.controlPlane.agentTokens[options.id]!,
   });
   const line = JSON.parse(await firstLine(c, (l) => l.includes('"listening"'), `replica ${options.id}`)) as { http: string; grpc: string; admin: string; pid: number };
@@ -106,103 +113,95 @@ export async function startReplica(options: { id: string; version: string; contr
     admin: line.admin,
     pid: line.pid,
     stop: async () => {
-      if (c.proc.exitCode === null) c.proc.kill("SIGTERM");
+      if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill("SIGTERM");
       return c.exited;
+    },
+    kill: async () => {
+      if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill("SIGKILL");
+      await c.exited;
     },
   };
 }
 
-/** What the balancer saw. */
+/** A `drainkit-route` child process (the shipped front door). */
+export interface FrontDoor {
+  /** Where it serves HTTP. */
+  readonly url: string;
+  /** Where it serves gRPC (`host:port`), when started with `--grpc-listen`. */
+  readonly grpc: string | undefined;
+  /** Its `/metrics` and `/healthz`. */
+  readonly admin: string;
+  /** `/healthz`: members, members out of rotation, and the proxy's counts. */
+  health(): Promise<{ members: number; outOfRotation: string[]; stats: { requests: number; retries: { draining: number; connect: number }; failed: number; noMember: number; ejections: number; budgetExhausted: number } }>;
+  /** SIGTERM; resolves with the exit code and what it printed last. */
+  stop(): Promise<{ code: number | null; last: string }>;
+}
+
+export async function startFrontDoor(controlPlane: ControlPlane, args: readonly string[]): Promise<FrontDoor> {
+  const c = child([ROUTE, "--control-plane", controlPlane.url, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", ...args], { DRAINKIT_TOKEN: controlPlane.readToken });
+  let out = "";
+  c.proc.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
+  const line = JSON.parse(await firstLine(c, (l) => l.includes('"listening"'), "drainkit-route")) as { url: string | null; grpc: string | null; admin: string };
+  return {
+    url: line.url ?? "",
+    grpc: line.grpc ?? undefined,
+    admin: line.admin,
+    health: async () => (await (await request(`${line.admin}/healthz`)).body.json()) as Awaited<ReturnType<FrontDoor["health"]>>,
+    stop: async () => {
+      if (c.proc.exitCode === null) c.proc.kill("SIGTERM");
+      const code = await c.exited;
+      return { code, last: out.trim().split("\n").at(-1) ?? "" };
+    },
+  };
+}
+
+/** What the front door's clients saw. */
 export interface BalancerStats {
   /** Requests answered 2xx to the client. */
   served: number;
-  /** 503s from a replica: whether they carried Retry-After, and where the request went next. */
-  readonly refused: { member: string; retryAfter: string | undefined; retriedOn: string | undefined; retryStatus: number | undefined }[];
-  /** Connection-level failures talking to a replica (refused, reset, closed before the response). */
+  /** 502 `upstream-failed` answers: a replica failed at the socket and no retry was left. */
   readonly socketErrors: { member: string; error: string }[];
-  /** Responses that started but did not finish (body cut off mid-flight). */
-  readonly cutOff: { member: string; error: string }[];
-  /** Non-2xx answers other than a 503 that was retried. */
+  /** Non-2xx answers a replica gave that reached the client. */
   readonly otherStatus: { member: string; status: number }[];
-  /** Answered to the client with no member left to try. */
+  /** 503 `no-routable-member` from the proxy itself. */
   exhausted: number;
-  /** Requests whose client hung up before the answer was through (the load generator stopping). */
-  clientGone: number;
   /** Latency of each served request (ms) and the phase of the rollout when it started. */
   readonly latencies: { ms: number; phase: string }[];
 }
 
 /**
- * A client-side balancer in front of the replicas: each request goes to a
- * member of the role that the router says takes new traffic (it follows the
- * registry's routable set over the control plane's event stream). A 503 from
- * a replica (its gate closed before the router heard of the drain) is retried
- * on another member. Every upstream request uses its own connection
- * (`reset`), so a draining replica closing idle keep-alive sockets cannot
- * race a new request onto one: any socket error counted here is real.
+ * The shipped front door in process: `createRoleProxy` with its defaults
+ * (keep-alive upstream connections, retries of a drain's 503 and of
+ * connection failures, outlier ejection) on the router, with a recorder of
+ * what clients got. `proxy.stats()` has the retries and the responses cut
+ * off mid-flight (`failed`).
  */
-export async function startBalancer(router: Router, role: string, phase: () => string): Promise<{ url: string; stats: BalancerStats; close(): Promise<void> }> {
-  const dispatcher = new Agent({ pipelining: 0 });
-  const balancer = router.balancer(role, { strategy: "round-robin" });
-  const stats: BalancerStats = { served: 0, refused: [], socketErrors: [], cutOff: [], otherStatus: [], exhausted: 0, clientGone: 0, latencies: [] };
-
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+export async function startBalancer(router: Router, role: string, phase: () => string): Promise<{ url: string; stats: BalancerStats; proxy: RoleProxy; close(): Promise<void> }> {
+  const proxy = createRoleProxy({ balancer: router.balancer(role, { strategy: "round-robin" }) });
+  const stats: BalancerStats = { served: 0, socketErrors: [], otherStatus: [], exhausted: 0, latencies: [] };
+  const server: Server = createServer((req, res) => {
     const started = performance.now();
     const startedIn = phase();
-    const tried = new Set<string>();
-    let lastRefusal: BalancerStats["refused"][number] | undefined;
-    for (let attempt = 0; attempt < 6; attempt++) {
-      let member = balancer.tryPick();
-      for (let k = 0; member !== undefined && tried.has(member.id) && k < 8; k++) member = balancer.tryPick();
-      if (member === undefined || tried.has(member.id)) break;
-      tried.add(member.id);
-      if (lastRefusal !== undefined) lastRefusal.retriedOn = member.id;
-      let upstream;
-      try {
-        upstream = await request(`http://${member.address}${req.url ?? "/"}`, { method: "GET", dispatcher, reset: true });
-      } catch (e) {
-        stats.socketErrors.push({ member: member.id, error: e instanceof Error ? e.message : String(e) });
-        res.writeHead(502).end();
-        return;
-      }
-      if (lastRefusal !== undefined) lastRefusal.retryStatus = upstream.statusCode;
-      if (upstream.statusCode === 503) {
-        const retryAfter = upstream.headers["retry-after"];
-        lastRefusal = { member: member.id, retryAfter: typeof retryAfter === "string" ? retryAfter : undefined, retriedOn: undefined, retryStatus: undefined };
-        stats.refused.push(lastRefusal);
-        await upstream.body.dump();
-        continue;
-      }
-      if (upstream.statusCode < 200 || upstream.statusCode >= 300) stats.otherStatus.push({ member: member.id, status: upstream.statusCode });
-      res.writeHead(upstream.statusCode, { "content-type": String(upstream.headers["content-type"] ?? "application/octet-stream"), "x-member": member.id });
-      let upstreamFailed: Error | undefined;
-      upstream.body.once("error", (e: Error) => (upstreamFailed = e));
-      try {
-        await pipeline(upstream.body, res);
-        if (upstream.statusCode >= 200 && upstream.statusCode < 300) {
-          stats.served++;
-          stats.latencies.push({ ms: performance.now() - started, phase: startedIn });
-        }
-      } catch (e) {
-        // The load generator hanging up at the end is not the replica cutting a response short.
-        if (upstreamFailed !== undefined || !req.destroyed) stats.cutOff.push({ member: member.id, error: (upstreamFailed ?? e) instanceof Error ? String((upstreamFailed ?? (e as Error)).message) : String(e) });
-        else stats.clientGone++;
-      }
-      return;
-    }
-    stats.exhausted++;
-    res.writeHead(503, { "retry-after": "1" }).end();
-  };
-
-  const server: Server = createServer((req, res) => void handle(req, res));
+    res.once("finish", () => {
+      const member = res.getHeader("x-drainkit-member");
+      if (res.statusCode >= 200 && res.statusCode < 300) {
+        stats.served++;
+        stats.latencies.push({ ms: performance.now() - started, phase: startedIn });
+      } else if (member === undefined && res.statusCode === 503) stats.exhausted++;
+      else if (member === undefined && res.statusCode === 502) stats.socketErrors.push({ member: "", error: "502 upstream-failed" });
+      else stats.otherStatus.push({ member: String(member ?? ""), status: res.statusCode });
+    });
+    proxy.handle(req, res);
+  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
     stats,
+    proxy,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await dispatcher.close();
+      await proxy.close();
     },
   };
 }

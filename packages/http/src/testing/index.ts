@@ -69,7 +69,7 @@ export async function startTestControlApi(options: TestControlApiOptions = {}): 
   const metrics = createPromMetrics({ defaultMetrics: false });
   // Tests close the server right after reading event streams; do not wait out keep-alive sockets.
   const app = Fastify({ logger: false, frameworkErrors: problemFrameworkErrors, forceCloseConnections: true });
-  const participant = createHttpDrainParticipant(app);
+  const participant = createHttpDrainParticipant(app, { deregistrationDelayMs: 0 });
   const events = createEventFeed(registry, options.events ?? {});
   await app.register(controlApi, {
     registry,

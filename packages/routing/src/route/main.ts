@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// `drainkit-route`: the front door for one role (see runRoute.ts, or --help).
+import { runRoute } from "./runRoute.ts";
+
+process.exit(await runRoute(process.argv.slice(2)));
