@@ -1,6 +1,6 @@
 import { afterAll, expect, it } from "vitest";
 import autocannon, { type Result } from "autocannon";
-import { createControlPlaneClient, type ControlPlaneClient } from "@drainkit/agent";
+import { createControlPlaneClient, type ControlPlaneClient } from "@drainkit/client";
 import { startHaproxy, type Haproxy } from "@drainkit/routing/testing";
 import * as grpc from "@grpc/grpc-js";
 import { exampleGrpcClient } from "../../src/index.ts";

@@ -20,9 +20,10 @@ export interface ControlPlaneSourceOptions {
 }
 
 /** The control plane answered a read with an error, or could not be reached. */
-export class ControlPlaneReadError extends DrainkitError {
+export class ControlPlaneReadError extends DrainkitError<string> {
   readonly status: number;
   constructor(status: number, code: string, message: string, retryable: boolean) {
+    // The code comes from the server, which may be newer than this catalogue.
     super(code, message, { retryable, details: { status } });
     this.status = status;
   }
