@@ -42,10 +42,17 @@ export class Simulation extends RolloutFlow {
           if (this.fleet.up[node] === 1 && this.hung[node] === 0 && this.traffic.participants[node]!.stick()) this.hung[node] = 1;
         }
         break;
-      case "coordinator-failover":
+      case "coordinator-failover": {
+        const until = this.engine.now + span(this.random, f.downMs, 2_000);
+        if (this.controlPlaneUp) this.outageSince = this.engine.now;
         this.controlPlaneUp = false;
-        this.engine.schedule(span(this.random, f.downMs, 2_000), this.K.failoverUp!);
+        // Overlapping outages combine: the leader is back when the last of them ends.
+        if (until > this.outageUntil) {
+          this.outageUntil = until;
+          this.engine.at(until, this.K.failoverUp!, ++this.outageTerm);
+        }
         break;
+      }
     }
   }
 
@@ -85,7 +92,9 @@ export class Simulation extends RolloutFlow {
     if (d !== undefined && !d.settled) this.engine.schedule(this.delay(), this.K.agentDrain!, node, d.epoch);
   }
 
-  protected failoverUp(): void {
+  protected failoverUp(term: number): void {
+    if (term !== this.outageTerm) return; // a later outage ends later
+    this.controlPlaneDownMs += this.engine.now - this.outageSince;
     // The new leader has nothing in memory: it rebuilds from the persisted drain
     // records and the placement the hosts report, and adopts the moves still in
     // flight (the control plane persists each move before a host acts on it),

@@ -8,7 +8,9 @@ export type InvariantName =
   | "no-route-to-draining"
   | "no-lost-workload"
   | "drain-ends-by-deadline"
-  | "epoch-monotonic";
+  | "epoch-monotonic"
+  | "forced-admission"
+  | "drain-truthful";
 
 /** One broken invariant: where in the run it happened and what was seen. */
 export interface InvariantViolation {

@@ -57,6 +57,11 @@ export function validateScenario(value: unknown, source = "(inline)"): Scenario 
     throw new ScenarioError(source, issues.length > 0 ? issues : ["(root): does not match the scenario schema"]);
   }
   const scenario = value as unknown as Scenario;
+  // A hung request is a request: without traffic the fault would do nothing yet be counted.
+  const hungIssues = (scenario.faults ?? []).flatMap((f, i) =>
+    f.type === "hung-participant" && (scenario.traffic === undefined || scenario.traffic.ratePerNode === 0) ? [`faults[${i}]: hung-participant needs a traffic block with ratePerNode > 0 (it hangs a request in flight)`] : [],
+  );
+  if (hungIssues.length > 0) throw new ScenarioError(source, hungIssues);
   const snapshot = scenario.fleet.snapshot;
   if (snapshot !== undefined) {
     const issues = snapshotIssues(snapshot, "fleet.snapshot.");

@@ -34,6 +34,8 @@ export type ScenarioAction =
       readonly type: "drain";
       readonly at: number;
       readonly nodes: readonly string[];
+      /** An admin forces these drains through the pool budgets with this reason (a breach is counted, not refused). */
+      readonly force?: string;
     }
   | {
       /** `operators` operators each draining random nodes against the guard, retrying when refused. */
@@ -125,6 +127,8 @@ export interface Scenario {
     readonly roles?: readonly string[];
     readonly ownersPerNode?: number;
     readonly childrenPerOwner?: number;
+    /** Share of the nodes (0..1, spread evenly) that also belong to the next pool (node i of pool p joins pool p + 1). */
+    readonly overlap?: number;
     /**
      * Run on these nodes and budgets instead of a generated fleet; `nodes`
      * must equal the snapshot's node count and `pools`, `zones`, `roles`,

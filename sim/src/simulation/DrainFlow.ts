@@ -9,7 +9,7 @@ export abstract class DrainFlow extends SimulationState {
   // ---- drains ------------------------------------------------------------------
 
   /** An operator asks for a drain: guard, then scheduler, then the registry, in one step (one store transaction). */
-  protected requestDrain(node: number, op: Operator, onEnd?: Drain["onEnd"]): "started" | "refused" {
+  protected requestDrain(node: number, op: Operator, onEnd?: Drain["onEnd"], force?: string): "started" | "refused" {
     const f = this.fleet;
     const id = f.ids[node]!;
     const refuse = (reason: string, pool?: string): "refused" => {
@@ -21,12 +21,13 @@ export abstract class DrainFlow extends SimulationState {
     if (this.drains[node] !== undefined) return refuse("the node is already draining");
     const phase = f.phase(node);
     if (phase !== "active" && phase !== "cordoned") return refuse(`the node is ${phase}`);
-    const decision = this.guard.admit(f.poolView(f.poolOf[node]!), { kind: "drain", node: id, queue: true });
+    const decision = this.guard.admit(f.guardView(node), { kind: "drain", node: id, ...(force === undefined ? { queue: true } : { force: { reason: force } }) });
     if (decision.outcome !== "allowed") {
       this.counts.refused++;
+      // ARCHITECTURE.md: a budget refuses a drain "unless an admin forces it with a reason".
+      if (force !== undefined) this.checker.report("forced-admission", `the guard refused ${id}, which an admin forced ("${force}"): ${decision.error.message}`, { node: id });
       return refuse(decision.error.message, decision.pools.find((p) => p.availableAfter < p.required)?.pool ?? f.pools[f.poolOf[node]!]!.name);
     }
-    if (decision.forced) this.counts.forced++;
     const epoch = f.state[node]!.epoch + 1;
     const deadline = this.engine.clock.now() + this.deadlineMs;
     try {
@@ -39,7 +40,7 @@ export abstract class DrainFlow extends SimulationState {
       }
       throw error;
     }
-    if (!this.registry(node, { type: "drain", reason: `${op.name}`, deadline, epoch, owner: op.name }, true)) return refuse("the node's state machine refused the drain");
+    if (!this.registry(node, { type: "drain", reason: force ?? `${op.name}`, deadline, epoch, owner: op.name }, true, force !== undefined)) return refuse("the node's state machine refused the drain");
     this.scheduler.setSchedulable(id, false);
     this.drains[node] = { node, epoch, operator: op.id, deadline, settled: false, ...(onEnd === undefined ? {} : { onEnd }) };
     this.openDrains++;
@@ -64,6 +65,7 @@ export abstract class DrainFlow extends SimulationState {
     if (gen !== this.coordinatorGen[node]) return;
     switch (e.type) {
       case "drained":
+        if (e.epoch > this.ackedEpoch[node]!) this.ackedEpoch[node] = e.epoch;
         this.trace("agent-idle", { node: this.fleet.ids[node], epoch: e.epoch });
         this.engine.schedule(this.delay(), this.K.cpIdle!, node, e.epoch);
         break;
@@ -88,6 +90,7 @@ export abstract class DrainFlow extends SimulationState {
     d.settled = true;
     const id = this.fleet.ids[node]!;
     if (outcome === "failed") this.failedNodes.push({ node: id, reason });
+    else this.checkTruthful(node, epoch);
     if (d.onEnd !== undefined) {
       if (outcome === "drained") this.counts.completed++;
       else this.counts.failed++;
@@ -118,6 +121,25 @@ export abstract class DrainFlow extends SimulationState {
       this.trace("drain-failed", { node: id, epoch, reason });
       this.release(node);
     }
+  }
+
+  /**
+   * The moment a drain is reported drained, the host must hold nothing: no
+   * request in flight, no workload, and its agent must have acknowledged the
+   * drain of this epoch (every role). Checked on the hosts' ledger, so a
+   * scheduler that reports completion early is caught here, not only when the
+   * host is later stopped (a held `drain` action never stops it).
+   */
+  protected checkTruthful(node: number, epoch: number): void {
+    const inFlight = this.traffic?.inFlight(node) ?? 0;
+    const workloads = this.hosts.owned[node]!;
+    const acked = this.ackedEpoch[node]! >= epoch;
+    if (inFlight === 0 && workloads === 0 && acked) return;
+    this.checker.report(
+      "drain-truthful",
+      `${this.fleet.ids[node]!} was reported drained (epoch ${epoch}) with ${inFlight} request(s) in flight and ${workloads} workload(s) on it${acked ? "" : ", before its agent acknowledged the drain"}`,
+      { node: this.fleet.ids[node]! },
+    );
   }
 
   protected upgradeDone(node: number, gen: number): void {

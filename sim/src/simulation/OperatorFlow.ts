@@ -18,18 +18,31 @@ export abstract class OperatorFlow extends DrainFlow {
           }
           for (let p = 0; p < this.fleet.members.length; p++) {
             const op = this.operator("rolling", `rollout-${this.fleet.pools[p]!.name}`, a.upgradeMs, undefined, a.retryMs ?? { min: 500, max: 2_000 });
-            op.queue = Array.from(this.fleet.members[p]!);
+            // A node whose pools admit no drain at all can never be upgraded: say so now instead of asking until durationMs.
+            op.queue = Array.from(this.fleet.members[p]!).filter((node) => {
+              const why = this.noRoom(node);
+              if (why !== undefined) this.blocked.push({ node: this.fleet.ids[node]!, ...why });
+              return why === undefined;
+            });
             op.remaining = op.queue.length;
             this.engine.at(a.at, this.K.operator!, op.id);
           }
           break;
-        case "concurrent-drains":
+        case "concurrent-drains": {
+          const stuck = this.nothingDrains();
           for (let i = 0; i < a.operators; i++) {
             const op = this.operator("drains", `operator-${i}`, a.holdMs, a.holdMs, a.retryMs);
             op.remaining = a.drainsPerOperator;
+            if (stuck !== undefined) {
+              this.blocked.push({ node: `(any, for operator-${i})`, ...stuck });
+              op.done = true;
+              this.operatorsDone++;
+              continue;
+            }
             this.engine.at(a.at, this.K.operator!, op.id);
           }
           break;
+        }
         case "drain":
           this.openDrains++; // held until the action has asked for every node
           this.engine.at(a.at, this.K.drainAction!, this.drainActions.push(a) - 1);
@@ -44,6 +57,27 @@ export abstract class OperatorFlow extends DrainFlow {
           break;
       }
     }
+  }
+
+  /** Why no drain of `node` can ever be admitted: a pool of it whose budget keeps every member (crashes only make it worse). */
+  protected noRoom(node: number): { reason: string; pool: string } | undefined {
+    const f = this.fleet;
+    for (const p of f.poolsOf(node)) {
+      const size = f.members[p]!.length;
+      if (f.required[p]! >= size) return { reason: `pool ${f.pools[p]!.name} must keep ${f.required[p]} of its ${size} members available: its budget admits no drain`, pool: f.pools[p]!.name };
+    }
+    return undefined;
+  }
+
+  /** Why no node of the fleet can ever be drained, when that is so. */
+  protected nothingDrains(): { reason: string; pool: string } | undefined {
+    let first: { reason: string; pool: string } | undefined;
+    for (let node = 0; node < this.fleet.size; node++) {
+      const why = this.noRoom(node);
+      if (why === undefined) return undefined;
+      first ??= why;
+    }
+    return first;
   }
 
   protected operator(kind: Operator["kind"], name: string, upgradeMs: Span | undefined, holdMs: Span | undefined, retryMs: Span | undefined): Operator {
@@ -82,7 +116,9 @@ export abstract class OperatorFlow extends DrainFlow {
     if (this.requestDrain(node, op) === "started") {
       op.busy++;
       op.remaining--;
+      op.lastRefusal = undefined;
     } else {
+      op.lastRefusal = { node: this.fleet.ids[node]!, ...this.refusal };
       this.engine.schedule(span(this.random, op.retryMs, 1_000), this.K.operator!, op.id);
     }
   }
@@ -102,11 +138,13 @@ export abstract class OperatorFlow extends DrainFlow {
         return;
       }
       if (this.requestDrain(node, op) !== "started") {
+        op.lastRefusal = { node: this.fleet.ids[node]!, ...this.refusal };
         if (op.busy === 0) this.engine.schedule(span(this.random, op.retryMs, 1_000), this.K.operator!, op.id);
         return;
       }
       op.queue.shift();
       op.busy++;
+      op.lastRefusal = undefined;
     }
   }
 
@@ -117,7 +155,7 @@ export abstract class OperatorFlow extends DrainFlow {
       return;
     }
     const id = this.fleet.ids[node]!;
-    const decision = this.guard.admit(this.fleet.poolView(this.fleet.poolOf[node]!), { kind: "cordon", node: id });
+    const decision = this.guard.admit(this.fleet.guardView(node), { kind: "cordon", node: id });
     if (decision.outcome === "allowed") {
       this.registry(node, { type: "cordon", owner: op.name, reason: "maintenance window" }, false);
       if (this.controlPlaneUp && this.fleet.phase(node) === "cordoned") this.scheduler.setSchedulable(id, false);
@@ -158,12 +196,17 @@ export abstract class OperatorFlow extends DrainFlow {
         this.blocked.push({ node: id, reason: "no such node in the fleet" });
         continue;
       }
-      const started = this.requestDrain(node, op, () => {
-        // Held drained: it leaves the count of open drains without being resumed.
-        this.openDrains--;
-        op.busy--;
-        settle();
-      });
+      const started = this.requestDrain(
+        node,
+        op,
+        () => {
+          // Held drained: it leaves the count of open drains without being resumed.
+          this.openDrains--;
+          op.busy--;
+          settle();
+        },
+        a.force,
+      );
       if (started === "started") op.busy++;
       else this.blocked.push({ node: id, ...this.refusal });
     }

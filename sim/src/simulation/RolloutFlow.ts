@@ -39,7 +39,12 @@ export abstract class RolloutFlow extends OperatorFlow {
       events: {
         emit: (e) => {
           if (e.type === "rollout-wave-started") this.trace("rollout-wave", { wave: e.wave, nodes: e.nodes.length });
+          // The controller's own admissions refused by the guard are refusals like any other.
+          else if (e.type === "rollout-node" && e.phase === "deferred") this.counts.refused++;
+          else if (e.type === "rollout-blocked") this.counts.refused += e.blocked.length;
+          else if (e.type === "rollout-planned") this.rolloutTargets += e.plan.total;
           else if (e.type === "rollout-finished") {
+            this.rolloutUpgraded += e.result.upgraded.length;
             this.trace("rollout-finished", { status: e.result.status, upgraded: e.result.upgraded.length, failed: e.result.failed.length });
             for (const b of e.result.blocked) this.blocked.push({ node: b.node, reason: `${b.reason}: ${b.detail}`, ...(b.pool === undefined ? {} : { pool: b.pool }) });
           }

@@ -71,8 +71,15 @@ export abstract class SimulationState {
   protected readonly moves = new Map<number, PlannedMove>();
   protected nextMove = 1;
   protected readonly hung: Uint8Array;
+  /** The newest epoch each node's agent reported drained (every role acknowledged): a fact of the ledger. */
+  protected readonly ackedEpoch: Int32Array;
   protected readonly upGen: Int32Array;
   protected controlPlaneUp = true;
+  /** Outages may overlap: the control plane is back only when the last one ends. */
+  protected outageUntil = 0;
+  protected outageTerm = 0;
+  protected outageSince = 0;
+  protected controlPlaneDownMs = 0;
   protected readonly deferred: [number, number, number][] = [];
   protected readonly schedulerEvents: MigrationEvent[] = [];
   protected readonly tail: TraceRecord[] = [];
@@ -80,9 +87,14 @@ export abstract class SimulationState {
   protected readonly samples: Sample[] = [];
   protected violationTrace: TraceRecord[] = [];
   protected pendingFaults = 0;
+  /** Nodes the rollouts planned to upgrade, and how many they did. */
+  protected rolloutTargets = 0;
+  protected rolloutUpgraded = 0;
   protected openDrains = 0;
   protected rollouts = 0;
   protected operatorsDone = 0;
+  /** Pool counts before a phase change, one per pool of the node (reused). */
+  protected poolScratch = new Int32Array(4);
   protected readonly counts = { started: 0, completed: 0, failed: 0, refused: 0, forced: 0 };
   protected readonly faults: Record<string, number> = {};
   protected readonly deadlineMs: number;
@@ -101,7 +113,7 @@ export abstract class SimulationState {
   protected abstract deadlineCheck(node: number, epoch: number): void;
   protected abstract fault(i: number): void;
   protected abstract recover(node: number, gen: number): void;
-  protected abstract failoverUp(): void;
+  protected abstract failoverUp(term: number): void;
   protected abstract uncordon(node: number, owner: number): void;
   protected abstract unhang(node: number): void;
   protected abstract startRollout(a: Extract<ScenarioAction, { type: "rolling-upgrade" }>): void;
@@ -135,6 +147,7 @@ export abstract class SimulationState {
     this.guard = (options.guard ?? ((pools) => new CapacityGuard({ pools })))(this.fleet.pools);
     this.drains = new Array<Drain | undefined>(this.fleet.size).fill(undefined);
     this.hung = new Uint8Array(this.fleet.size);
+    this.ackedEpoch = new Int32Array(this.fleet.size);
     this.upGen = new Int32Array(this.fleet.size);
     this.coordinatorGen = new Int32Array(this.fleet.size);
     this.coordinators = new Array<NodeDrainCoordinator | undefined>(this.fleet.size).fill(undefined);
@@ -196,10 +209,9 @@ export abstract class SimulationState {
     k.deadlineCheck = e.register((node, epoch) => this.deadlineCheck(node, epoch));
     k.fault = e.register((i) => this.fault(i));
     k.recover = e.register((node, gen) => this.recover(node, gen));
-    k.failoverUp = e.register(() => this.failoverUp());
+    k.failoverUp = e.register((term) => this.failoverUp(term));
     k.uncordon = e.register((node, owner) => this.uncordon(node, owner));
     k.unhang = e.register((node) => this.unhang(node));
-    k.sample = e.register(() => this.sample());
     k.rollout = e.register((i) => this.startRollout(this.rolloutActions[i]!));
     k.retryDrain = e.register((node) => this.retries.get(node)?.());
     k.wake = e.register((node) => this.wakers.get(node)?.());
@@ -217,8 +229,10 @@ export abstract class SimulationState {
     (s.faults ?? []).forEach((f, i) => this.engine.at(f.at, this.K.fault!, i));
     if (this.traffic !== undefined) this.engine.schedule(this.traffic.tickMs, this.K.trafficTick!);
     this.engine.schedule(CP_TICK_MS, this.K.cpTick!);
+    // Samples for the charts are read between events, never scheduled as events:
+    // `--html` must not change the event log, its count or the hash.
     const sampleEvery = this.options.sampleEveryMs ?? 0;
-    if (sampleEvery > 0) this.engine.schedule(0, this.K.sample!);
+    let nextSample = sampleEvery > 0 ? 0 : Infinity;
     const checker = this.checker;
     const engine = this.engine;
     let nextProgress = 100_000;
@@ -234,6 +248,10 @@ export abstract class SimulationState {
         break;
       }
       checker.atMs = engine.now;
+      while (nextSample < engine.now && !this.finished) {
+        this.sample(nextSample);
+        nextSample += sampleEvery;
+      }
       if (checker.failed && this.violationTrace.length === 0) {
         this.violationTrace = [...this.tail];
         if (checker.stopAtFirst) break;
@@ -285,6 +303,11 @@ export abstract class SimulationState {
       finished: this.finished,
     };
     const hash = this.hash.update(JSON.stringify(outcome)).digest("hex");
+    // A rollout still asking the guard at the end, or an operator still waiting out a refusal, is blocked by its last refusal.
+    const blocked: BlockedDrain[] = [...this.blocked, ...[...this.waiting].map(([node, why]) => ({ node: this.fleet.ids[node]!, ...why }))];
+    for (const op of this.operators) if (!op.done && op.lastRefusal !== undefined) blocked.push(op.lastRefusal);
+    const status: SimReport["status"] =
+      this.checker.failed ? "violated" : blocked.length > 0 ? "blocked" : !this.finished || this.rolloutUpgraded < this.rolloutTargets ? "incomplete" : "completed";
     const wallSec = Math.max(wallMs, 0.001) / 1000;
     return {
       ...outcome,
@@ -295,17 +318,18 @@ export abstract class SimulationState {
       peakHeapMB: Math.round(this.peakHeap / 1048576),
       hash,
       ...(this.samples.length > 0 ? { samples: this.samples } : {}),
-      // A rollout still asking the guard at the end is blocked by the last refusal.
-      blocked: [...this.blocked, ...[...this.waiting].map(([node, why]) => ({ node: this.fleet.ids[node]!, ...why }))],
+      blocked,
+      status,
+      controlPlaneDownMs: Math.round(this.controlPlaneDownMs + (this.controlPlaneUp ? 0 : this.engine.now - this.outageSince)),
+      notUpgraded: this.rolloutTargets - this.rolloutUpgraded,
       workDoneMs: Math.round(this.workDoneAt),
       failedDrains: [...this.failedNodes],
     };
   }
 
-  protected sample(): void {
+  protected sample(t: number): void {
     const f = this.fleet;
-    this.samples.push({ t: this.engine.now, availability: f.pools.map((_, p) => f.available[p]! / f.members[p]!.length), drainsInFlight: f.totalDraining });
-    if (!this.finished) this.engine.schedule(this.options.sampleEveryMs ?? 1000, this.K.sample!);
+    this.samples.push({ t, availability: f.pools.map((_, p) => f.available[p]! / f.members[p]!.length), drainsInFlight: f.totalDraining });
   }
 
   protected delay(): number {
@@ -363,7 +387,7 @@ export abstract class SimulationState {
   }
 
   /** Applies a node event to the registry's copy of the node and checks the phase change. */
-  protected registry(node: number, event: NodeEvent, expectOk: boolean): boolean {
+  protected registry(node: number, event: NodeEvent, expectOk: boolean, forced = false): boolean {
     const f = this.fleet;
     const role = f.roleOf(node);
     const before = f.state[node]!.roles[role]!;
@@ -373,31 +397,41 @@ export abstract class SimulationState {
       return false;
     }
     if (!r.changed) return true;
-    const p = f.poolOf[node]!;
-    const poolBefore = f.available[p]! + f.crashedAvailable[p]!;
+    const pools = f.poolsOf(node);
+    const poolsBefore = this.poolScratch.length >= pools.length ? this.poolScratch : (this.poolScratch = new Int32Array(pools.length * 2));
+    for (let k = 0; k < pools.length; k++) poolsBefore[k] = f.available[pools[k]!]! + f.crashedAvailable[pools[k]!]!;
     f.state[node] = r.state;
     const after = r.state.roles[role]!;
     if (after.phase !== before.phase || after.epoch !== before.epoch) {
       this.checker.phaseChange(f.ids[node]!, role, before.phase, after.phase, before.epoch, after.epoch);
       f.refresh(node);
-      this.checkPool(node, poolBefore);
+      this.checkPools(node, poolsBefore, forced);
       this.trace("phase", { node: f.ids[node], from: before.phase, to: after.phase, epoch: after.epoch });
     }
     return true;
   }
 
   /**
-   * A phase change may cost a pool availability only while the pool stays
-   * within its budget. Members down by crash count as available here: the
-   * guard cannot prevent a crash, only drains on top of one. A pool that
-   * starts short of an impossible budget is not the guard's doing either, so
-   * only a change that makes it worse is a violation (the guard's own rule).
+   * A phase change may cost each pool of the node availability only while the
+   * pool stays within its budget, by the simulator's own ledger (never core's
+   * numbers). Members down by crash count as available here: the guard cannot
+   * prevent a crash, only drains on top of one. A pool that starts short of an
+   * impossible budget is not the guard's doing either, so only a change that
+   * makes it worse is a violation (the guard's own rule). A breach an admin
+   * forced is counted, and only that change is excused: the check stays on.
    */
-  protected checkPool(node: number, before: number): void {
+  protected checkPools(node: number, before: Int32Array, forced: boolean): void {
     const f = this.fleet;
-    const p = f.poolOf[node]!;
-    const now = f.available[p]! + f.crashedAvailable[p]!;
-    if (now < before && now < f.required[p]! && this.counts.forced === 0) {
+    const pools = f.poolsOf(node);
+    for (let k = 0; k < pools.length; k++) {
+      const p = pools[k]!;
+      const now = f.available[p]! + f.crashedAvailable[p]!;
+      if (now >= before[k]! || now >= f.required[p]!) continue;
+      if (forced) {
+        this.counts.forced++;
+        this.trace("forced-breach", { pool: f.pools[p]!.name, node: f.ids[node] });
+        continue;
+      }
       this.checker.report(
         "pool-availability",
         `pool ${f.pools[p]!.name}: ${f.available[p]} of ${f.members[p]!.length} available (${f.crashedAvailable[p]} down by crash), below the ${f.required[p]} its budget requires`,
@@ -405,5 +439,4 @@ export abstract class SimulationState {
       );
     }
   }
-
 }

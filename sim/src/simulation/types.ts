@@ -79,8 +79,19 @@ export interface SimReport {
   readonly invariantViolations: readonly InvariantViolation[];
   /** The last trace records before the first violation (empty when none). */
   readonly violationTrace: readonly TraceRecord[];
-  /** True when every action finished before `durationMs`. */
+  /** True when every action stopped before `durationMs` (see `status` for whether it did all its work). */
   readonly finished: boolean;
+  /**
+   * `completed`: every action did all its work; `blocked`: some node could not
+   * be drained (see `blocked`, each with its reason); `incomplete`: work
+   * remained at `durationMs` or a rollout did not upgrade every node;
+   * `violated`: an invariant broke. Not part of `hash`.
+   */
+  readonly status: "completed" | "blocked" | "incomplete" | "violated";
+  /** Virtual ms the control plane was down (overlapping outages counted once). Not part of `hash`. */
+  readonly controlPlaneDownMs: number;
+  /** Nodes a rollout was to upgrade and did not (0 when every rollout completed). */
+  readonly notUpgraded: number;
   readonly peakHeapMB: number;
   /** Digest of the event log and the outcome: equal for the same seed and scenario. */
   readonly hash: string;
@@ -113,6 +124,8 @@ export interface Operator {
   readonly retryMs: Span | undefined;
   readonly upgradeMs: Span | undefined;
   done: boolean;
+  /** The last refusal it is waiting out: reported as blocked if the run ends first. */
+  lastRefusal?: BlockedDrain | undefined;
 }
 
 export interface Drain {
