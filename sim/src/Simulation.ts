@@ -42,9 +42,25 @@ export class Simulation extends RolloutFlow {
           if (this.fleet.up[node] === 1 && this.hung[node] === 0 && this.traffic.participants[node]!.stick()) this.hung[node] = 1;
         }
         break;
+      case "stale-report": {
+        // Duplicated, late messages: an agent's idle report of an earlier drain arrives during its next one.
+        let left = f.count;
+        for (let node = 0; node < this.fleet.size && left > 0; node++) {
+          const d = this.drains[node];
+          const old = this.ackedEpoch[node]!;
+          if (d === undefined || d.settled || old === 0 || old >= d.epoch) continue;
+          this.trace("stale-report", { node: this.fleet.ids[node], epoch: old, current: d.epoch });
+          this.engine.schedule(this.delay(), this.K.cpIdle!, node, old);
+          left--;
+        }
+        break;
+      }
       case "coordinator-failover": {
         const until = this.engine.now + span(this.random, f.downMs, 2_000);
-        if (this.controlPlaneUp) this.outageSince = this.engine.now;
+        if (this.controlPlaneUp) {
+          this.outageSince = this.engine.now;
+          this.leaderTerm++; // the leader lost its lease: what it runs in memory is fenced from now on
+        }
         this.controlPlaneUp = false;
         // Overlapping outages combine: the leader is back when the last of them ends.
         if (until > this.outageUntil) {
@@ -115,6 +131,7 @@ export class Simulation extends RolloutFlow {
       if (d !== undefined && !d.settled && this.coordinators[node]?.snapshot().status === "drained") this.engine.schedule(this.delay(), this.K.cpIdle!, node, d.epoch);
     }
     for (const [kind, a, b] of this.deferred.splice(0)) this.engine.schedule(0, kind, a, b);
+    this.rebuildRollouts();
   }
 
   protected unhang(node: number): void {

@@ -10,7 +10,8 @@ export type InvariantName =
   | "drain-ends-by-deadline"
   | "epoch-monotonic"
   | "forced-admission"
-  | "drain-truthful";
+  | "drain-truthful"
+  | "stale-leader-write";
 
 /** One broken invariant: where in the run it happened and what was seen. */
 export interface InvariantViolation {

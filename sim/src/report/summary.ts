@@ -2,6 +2,12 @@ import type { SimReport } from "../Simulation.ts";
 
 const fmt = (n: number): string => n.toLocaleString("en-US");
 
+/** The command that replays one run: the exact scenario file (or shipped name), seed and size. */
+export function replayCommand(scenario: string, seed: number, nodes?: number): string {
+  const arg = /^[\w./@+:-]+$/.test(scenario) ? scenario : `'${scenario.replace(/'/g, "'\\''")}'`;
+  return `pnpm sim -- run ${arg} --seed ${seed}${nodes === undefined ? "" : ` --nodes ${nodes}`}`;
+}
+
 function statusLine(r: SimReport): string {
   switch (r.status) {
     case "completed":
@@ -16,7 +22,7 @@ function statusLine(r: SimReport): string {
 }
 
 /** The report as a few lines for people. */
-export function humanSummary(r: SimReport): string {
+export function humanSummary(r: SimReport, options: { replay?: string } = {}): string {
   const minPool = Object.entries(r.minAvailability).sort((a, b) => a[1] - b[1])[0];
   const lines = [
     `${r.scenario}  seed ${r.seed}  ${fmt(r.nodes)} nodes`,
@@ -36,7 +42,7 @@ export function humanSummary(r: SimReport): string {
   } else {
     const v = r.invariantViolations[0]!;
     lines.push(`  INVARIANT VIOLATED: ${v.invariant} at event #${v.eventIndex} (t=${v.atMs.toFixed(0)} ms): ${v.message}`);
-    lines.push(`  replay: pnpm sim -- run ${r.scenario} --seed ${r.seed} --nodes ${r.nodes}`);
+    lines.push(`  replay: ${replayCommand(options.replay ?? r.scenario, r.seed, r.nodes)}`);
     lines.push("  trace up to the violation:");
     for (const t of r.violationTrace) lines.push(`    ${JSON.stringify(t)}`);
   }

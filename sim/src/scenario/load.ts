@@ -139,17 +139,29 @@ export const BUILTIN_SCENARIOS_DIR = join(dirname(fileURLToPath(import.meta.url)
 
 /**
  * Loads a scenario by path, or by the name of a shipped one (`rolling-1k`).
+ * A relative path resolves against `cwd` (the CLI passes the directory the
+ * user ran `pnpm sim` in, `INIT_CWD`, since pnpm runs the script inside `sim/`).
  *
  * @example
  * const s = loadScenario("rolling-1k");
  */
-export function loadScenario(nameOrPath: string): Scenario {
-  const candidates = [resolve(nameOrPath), join(BUILTIN_SCENARIOS_DIR, `${nameOrPath}.yaml`), join(BUILTIN_SCENARIOS_DIR, `${nameOrPath}.json`)];
+export function loadScenario(nameOrPath: string, cwd = process.cwd()): Scenario {
+  return locateScenario(nameOrPath, cwd).scenario;
+}
+
+/**
+ * Like {@link loadScenario}, and says where the scenario came from: `replay`
+ * is what to pass to `sim run` to load the same file again from anywhere (the
+ * shipped name, or the file's absolute path).
+ */
+export function locateScenario(nameOrPath: string, cwd = process.cwd()): { scenario: Scenario; file: string; replay: string } {
+  const given = resolve(cwd, nameOrPath);
+  const candidates = [given, join(BUILTIN_SCENARIOS_DIR, `${nameOrPath}.yaml`), join(BUILTIN_SCENARIOS_DIR, `${nameOrPath}.json`)];
   const file = candidates.find((f) => statSync(f, { throwIfNoEntry: false })?.isFile() === true);
   if (file === undefined) {
-    throw new DrainkitError("scenario-not-found", `No scenario "${nameOrPath}": give a file path or one of the shipped names (sim/scenarios/*.yaml).`);
+    throw new DrainkitError("scenario-not-found", `No scenario "${nameOrPath}" (looked for ${given} and sim/scenarios/${nameOrPath}.yaml): give a file path or one of the shipped names (sim/scenarios/*.yaml).`);
   }
-  return parseScenario(readFileSync(file, "utf8"), file);
+  return { scenario: parseScenario(readFileSync(file, "utf8"), file), file, replay: file === given ? file : nameOrPath };
 }
 
 /** A scenario as YAML text that {@link parseScenario} reads back. */

@@ -27,6 +27,7 @@ import {
   type Drain,
   type GuardPort,
   type Operator,
+  type RolloutRun,
   type Sample,
   type SchedulerPort,
   type SimReport,
@@ -75,6 +76,11 @@ export abstract class SimulationState {
   protected readonly ackedEpoch: Int32Array;
   protected readonly upGen: Int32Array;
   protected controlPlaneUp = true;
+  /** Bumped when a leader loses its lease: controllers of an older term are fenced. */
+  protected leaderTerm = 1;
+  protected readonly rolloutRuns: RolloutRun[] = [];
+  /** 2 once the node runs the new version (a rollout upgraded it). */
+  protected readonly version: Uint8Array;
   /** Outages may overlap: the control plane is back only when the last one ends. */
   protected outageUntil = 0;
   protected outageTerm = 0;
@@ -116,6 +122,7 @@ export abstract class SimulationState {
   protected abstract failoverUp(term: number): void;
   protected abstract uncordon(node: number, owner: number): void;
   protected abstract unhang(node: number): void;
+  protected abstract rebuildRollouts(): void;
   protected abstract startRollout(a: Extract<ScenarioAction, { type: "rolling-upgrade" }>): void;
   protected abstract startDrainAction(a: Extract<ScenarioAction, { type: "drain" }>): void;
   protected abstract startActions(actions: readonly ScenarioAction[]): void;
@@ -148,6 +155,7 @@ export abstract class SimulationState {
     this.drains = new Array<Drain | undefined>(this.fleet.size).fill(undefined);
     this.hung = new Uint8Array(this.fleet.size);
     this.ackedEpoch = new Int32Array(this.fleet.size);
+    this.version = new Uint8Array(this.fleet.size).fill(1);
     this.upGen = new Int32Array(this.fleet.size);
     this.coordinatorGen = new Int32Array(this.fleet.size);
     this.coordinators = new Array<NodeDrainCoordinator | undefined>(this.fleet.size).fill(undefined);

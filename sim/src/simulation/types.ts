@@ -7,7 +7,7 @@ import type {
   DrainSchedulerOptions,
 } from "@drainkit/core";
 import type { InvariantViolation } from "../model/invariants.ts";
-import type { Span } from "../scenario/types.ts";
+import type { ScenarioAction, Span } from "../scenario/types.ts";
 
 
 /** What the simulator needs of a capacity guard: core's `CapacityGuard`, or a wrapper around it. */
@@ -37,6 +37,12 @@ export interface SimulationOptions {
   readonly onProgress?: (simulatedMs: number, events: number) => void;
   /** Samples pool availability and drains in flight this often (virtual ms) for the HTML report; 0 = off. */
   readonly sampleEveryMs?: number;
+  /**
+   * Rebuild the rollout controller on a failover and fence the deposed
+   * leader's (default true). `false` is a mutant for the tests: the old
+   * controller carries on, and its writes are reported as `stale-leader-write`.
+   */
+  readonly rebuildOnFailover?: boolean;
   /** Stop at the first invariant violation (default true). */
   readonly stopAtFirstViolation?: boolean;
 }
@@ -126,6 +132,15 @@ export interface Operator {
   done: boolean;
   /** The last refusal it is waiting out: reported as blocked if the run ends first. */
   lastRefusal?: BlockedDrain | undefined;
+}
+
+/** One `rolling-upgrade` action, and the leader term of the controller driving it now. */
+export interface RolloutRun {
+  readonly action: Extract<ScenarioAction, { type: "rolling-upgrade" }>;
+  readonly op: Operator;
+  term: number;
+  /** False once rebuilt: its plan's targets were counted by the first controller. */
+  first: boolean;
 }
 
 export interface Drain {

@@ -39,6 +39,8 @@ export interface SweepSummary {
   readonly events: number;
   readonly wallMs: number;
   readonly meanRunWallMs: number;
+  /** Every seed's hash and event count, in seed order: two sweeps agree run by run. */
+  readonly runs: readonly { readonly seed: number; readonly hash: string; readonly events: number }[];
 }
 
 /** Keeps what a sweep needs of a report (a worker sends this back). */
@@ -138,5 +140,6 @@ export async function sweep(
     events: results.reduce((a, r) => a + r.events, 0),
     wallMs: Math.round(wallMs),
     meanRunWallMs: Math.round(results.reduce((a, r) => a + r.wallMs, 0) / Math.max(1, results.length)),
+    runs: results.map((r) => ({ seed: r.seed, hash: r.hash, events: r.events })),
   };
 }
