@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import {
   CapacityGuard,
   DrainScheduler,
@@ -20,6 +19,7 @@ import { span, TrafficRandom } from "../model/sample.ts";
 import { TrafficModel } from "../model/traffic.ts";
 import { WorkloadHosts } from "../model/workloads.ts";
 import type { Scenario, ScenarioAction } from "../scenario/types.ts";
+import { TraceLog } from "./TraceLog.ts";
 import {
   CP_TICK_MS,
   TRACE_TAIL,
@@ -88,8 +88,7 @@ export abstract class SimulationState {
   protected controlPlaneDownMs = 0;
   protected readonly deferred: [number, number, number][] = [];
   protected readonly schedulerEvents: MigrationEvent[] = [];
-  protected readonly tail: TraceRecord[] = [];
-  protected readonly hash = createHash("sha256");
+  protected readonly log = new TraceLog(TRACE_TAIL);
   protected readonly samples: Sample[] = [];
   protected violationTrace: TraceRecord[] = [];
   protected pendingFaults = 0;
@@ -261,7 +260,7 @@ export abstract class SimulationState {
         nextSample += sampleEvery;
       }
       if (checker.failed && this.violationTrace.length === 0) {
-        this.violationTrace = [...this.tail];
+        this.violationTrace = this.log.tail();
         if (checker.stopAtFirst) break;
       }
       if (engine.events >= nextProgress) {
@@ -280,11 +279,7 @@ export abstract class SimulationState {
 
   protected trace(type: string, fields: Record<string, unknown>): void {
     const record: TraceRecord = { i: this.engine.events - 1, t: Math.round(this.engine.now * 1000) / 1000, type, ...fields };
-    const line = JSON.stringify(record);
-    this.hash.update(line);
-    this.hash.update("\n");
-    this.tail.push(record);
-    if (this.tail.length > TRACE_TAIL) this.tail.shift();
+    this.log.add(record);
     this.options.trace?.(record);
   }
 
@@ -310,7 +305,7 @@ export abstract class SimulationState {
       invariantViolations: this.checker.violations,
       finished: this.finished,
     };
-    const hash = this.hash.update(JSON.stringify(outcome)).digest("hex");
+    const hash = this.log.digest(JSON.stringify(outcome));
     // A rollout still asking the guard at the end, or an operator still waiting out a refusal, is blocked by its last refusal.
     const blocked: BlockedDrain[] = [...this.blocked, ...[...this.waiting].map(([node, why]) => ({ node: this.fleet.ids[node]!, ...why }))];
     for (const op of this.operators) if (!op.done && op.lastRefusal !== undefined) blocked.push(op.lastRefusal);
