@@ -152,6 +152,8 @@ export class Fleet {
   #crashedAvailableFlag: Uint8Array;
   #drainingFlag: Uint8Array;
   totalDraining = 0;
+  /** Called after every {@link refresh} (the traffic model follows which hosts the router may use). */
+  onChange: ((node: number) => void) | undefined;
 
   readonly #roleOf: readonly string[];
   /** Pool names of each node, shared by its cached guard views. */
@@ -306,6 +308,7 @@ export class Fleet {
       const ratio = this.available[p]! / this.members[p]!.length;
       if (ratio < this.minRatio[p]!) this.minRatio[p] = ratio;
     }
+    this.onChange?.(node);
   }
 
   #memberOf(node: number): PoolMember {
