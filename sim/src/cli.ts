@@ -84,6 +84,7 @@ program
         `${summary.scenario}: ${summary.seeds} seeds on ${summary.workers} worker(s), ${summary.passed} passed, ${summary.failures.length} with invariant violations`,
         `  drains ${summary.drainsCompleted} completed, ${summary.drainsFailed} failed; lowest pool availability ${(summary.minAvailability * 100).toFixed(1)}%`,
         `  lost requests ${summary.lostRequests}, lost workloads ${summary.lostWorkloads}; ${summary.events} events; ${(summary.wallMs / 1000).toFixed(1)} s wall (${summary.meanRunWallMs} ms per run)`,
+        ...(summary.notCompleted.length > 0 ? [`  not completed (blocked or incomplete): ${summary.notCompleted.slice(0, 20).map((r) => `seed ${r.seed} ${r.status}`).join(", ")}`] : []),
         ...(summary.unfinished.length > 0 ? [`  did not finish within durationMs: seeds ${summary.unfinished.slice(0, 20).join(", ")}`] : []),
         ...summary.failures.slice(0, 20).map((f) => `  seed ${f.seed}: ${f.violation.invariant} at event #${f.violation.eventIndex}: ${f.violation.message} (replay: ${replayCommand(replay, f.seed, opts.nodes)})`),
       ];

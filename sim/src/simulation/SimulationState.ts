@@ -347,7 +347,8 @@ export abstract class SimulationState {
   }
 
   protected controlPlaneTick(): void {
-    if (this.controlPlaneUp) {
+    // With no drain active the scheduler has nothing to plan (balancing is off here): the tick stays an event, the work is skipped.
+    if (this.controlPlaneUp && this.scheduler.activeDrains > 0) {
       const moves = this.scheduler.tick();
       for (const move of moves) this.startMove(move);
       this.drainSchedulerEvents();

@@ -18,6 +18,7 @@ export interface SeedResult {
   readonly lostWorkloads: number;
   readonly violations: readonly InvariantViolation[];
   readonly finished: boolean;
+  readonly status: SimReport["status"];
 }
 
 /** The summary of a sweep over many seeds. */
@@ -30,6 +31,8 @@ export interface SweepSummary {
   /** Seeds with at least one invariant violation, with the first one. */
   readonly failures: readonly { readonly seed: number; readonly violation: InvariantViolation }[];
   readonly unfinished: readonly number[];
+  /** Seeds that ended blocked or incomplete (not every node drained or upgraded). */
+  readonly notCompleted: readonly { readonly seed: number; readonly status: string }[];
   readonly drainsCompleted: number;
   readonly drainsFailed: number;
   /** The lowest pool availability over every seed. */
@@ -58,6 +61,7 @@ export function toSeedResult(r: SimReport): SeedResult {
     lostWorkloads: r.lostWorkloads,
     violations: r.invariantViolations,
     finished: r.finished,
+    status: r.status,
   };
 }
 
@@ -132,6 +136,7 @@ export async function sweep(
     passed: results.length - failures.length,
     failures,
     unfinished: results.filter((r) => !r.finished).map((r) => r.seed),
+    notCompleted: results.filter((r) => r.status === "blocked" || r.status === "incomplete").map((r) => ({ seed: r.seed, status: r.status })),
     drainsCompleted: results.reduce((a, r) => a + r.drainsCompleted, 0),
     drainsFailed: results.reduce((a, r) => a + r.drainsFailed, 0),
     minAvailability: Math.min(1, ...results.map((r) => r.minAvailability)),
