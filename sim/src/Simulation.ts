@@ -39,7 +39,7 @@ export class Simulation extends RolloutFlow {
         if (this.traffic === undefined) break;
         for (const node of pick(this.random, this.fleet.size, f.count)) {
           // A request that never finishes: the drain can only end at its deadline.
-          if (this.fleet.up[node] === 1 && this.hung[node] === 0 && this.traffic.participants[node]!.stick()) this.hung[node] = 1;
+          if (this.fleet.up[node] === 1 && this.hung[node] === 0 && this.traffic.stick(node)) this.hung[node] = 1;
         }
         break;
       case "stale-report": {
@@ -137,7 +137,7 @@ export class Simulation extends RolloutFlow {
   protected unhang(node: number): void {
     if (this.hung[node] === 0 || this.traffic === undefined) return;
     this.hung[node] = 0;
-    this.traffic.participants[node]!.unstick();
+    this.traffic.unstick(node);
   }
 }
 

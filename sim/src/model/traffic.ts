@@ -163,6 +163,29 @@ export class TrafficModel {
     return n;
   }
 
+  /** A request that never finishes lands on the host (the hung-participant fault); false when its gate is closed. */
+  stick(node: number): boolean {
+    if (!this.participants[node]!.stick()) return false;
+    this.arrived++;
+    return true;
+  }
+
+  /** The hung request finally ends (the operator killed it). */
+  unstick(node: number): void {
+    const p = this.participants[node]!;
+    const before = p.inFlight();
+    p.unstick();
+    this.served += before - p.inFlight();
+  }
+
+  /** Every request in flight now, held in the pools' aggregates or by hosts outside them. */
+  totalInFlight(): number {
+    let n = 0;
+    for (const h of this.#held) n += h;
+    for (const p of this.participants) n += p.inFlight();
+    return n;
+  }
+
   /** The host's routability or gate changed: move it into or out of its pools' aggregates. */
   changed(node: number): void {
     const fleet = this.#fleet;
