@@ -152,6 +152,8 @@ export class Fleet {
   #crashedAvailableFlag: Uint8Array;
   #drainingFlag: Uint8Array;
   totalDraining = 0;
+  /** Bumped by every {@link refresh} of the node: a view built from it is stale when this moved. */
+  readonly stamp: Uint32Array;
   /** Called after every {@link refresh} (the traffic model follows which hosts the router may use). */
   onChange: ((node: number) => void) | undefined;
 
@@ -206,6 +208,7 @@ export class Fleet {
       if (node.healthy === false) this.up[i] = 0;
     });
     this.crashed = new Uint8Array(n);
+    this.stamp = new Uint32Array(n);
     this.member = Array.from({ length: n }, (_, i) => this.#memberOf(i));
     this.available = new Int32Array(poolCount);
     this.crashedAvailable = new Int32Array(poolCount);
@@ -284,6 +287,7 @@ export class Fleet {
 
   /** Recomputes the node's cached guard view and the counters of each of its pools. */
   refresh(node: number): void {
+    this.stamp[node]!++;
     const m = this.#memberOf(node);
     this.member[node] = m;
     const phase = this.phase(node);

@@ -8,16 +8,26 @@ import { OperatorFlow } from "./OperatorFlow.ts";
 export abstract class RolloutFlow extends OperatorFlow {
   // ---- core's RolloutController ----------------------------------------------------------
 
-  /** The fleet as the rollout reads it before each wave: the registry's phases and health. */
+  /**
+   * The fleet as the rollout reads it before each wave: the registry's phases,
+   * health and versions. Node objects are kept between reads and rebuilt only
+   * for nodes that changed since (core reads them, never writes them).
+   */
   protected fleetView(): { nodes: FleetNode[] } {
     const f = this.fleet;
-    const nodes = new Array<FleetNode>(f.size);
+    const cache = (this.viewCache ??= { nodes: new Array<FleetNode>(f.size), stamp: new Uint32Array(f.size).fill(0xffffffff), version: new Uint8Array(f.size) });
+    const nodes = cache.nodes;
     for (let i = 0; i < f.size; i++) {
+      if (cache.stamp[i] === f.stamp[i] && cache.version[i] === this.version[i]) continue;
       const m = f.member[i]!;
       nodes[i] = { id: m.id, pools: m.pools, phase: m.phase, ...(m.roles === undefined ? {} : { roles: m.roles }), healthy: f.up[i] === 1, schedulable: f.schedulable(i), version: this.version[i] === 2 ? "2" : "1" };
+      cache.stamp[i] = f.stamp[i]!;
+      cache.version[i] = this.version[i]!;
     }
-    return { nodes };
+    return { nodes: nodes.slice() };
   }
+
+  protected viewCache: { nodes: FleetNode[]; stamp: Uint32Array; version: Uint8Array } | undefined;
 
   protected startRollout(a: Extract<ScenarioAction, { type: "rolling-upgrade" }>): void {
     const op = this.operator("rolling", "rollout", a.upgradeMs, undefined, a.retryMs);
