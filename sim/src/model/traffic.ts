@@ -21,7 +21,8 @@ export class HostParticipant implements DrainParticipant {
   readonly roles: readonly string[];
   open = true;
   #inFlight = 0;
-  readonly #listeners = new Set<() => void>();
+  /** Created on the first listener: a million hosts mostly never have one. */
+  #listeners: Set<() => void> | undefined;
   /** Called when the gate opens or closes (the traffic model moves the host in or out of its pool's aggregate). */
   readonly #onGate: () => void;
 
@@ -52,7 +53,7 @@ export class HostParticipant implements DrainParticipant {
   unstick(): void {
     if (this.#stuck === 0) return;
     this.#stuck--;
-    if (this.#stuck + this.#inFlight === 0) for (const fn of [...this.#listeners]) fn();
+    if (this.#stuck + this.#inFlight === 0 && this.#listeners !== undefined) for (const fn of [...this.#listeners]) fn();
   }
 
   /** Requests in flight that the traffic model may finish (all but the stuck ones). */
@@ -73,7 +74,7 @@ export class HostParticipant implements DrainParticipant {
     if (n > this.#inFlight) throw new RangeError(`${this.name}: end(${n}) with only ${this.#inFlight} in flight`);
     this.#inFlight -= n;
     // Most hosts go idle every tick; only copy the listeners when a coordinator is listening.
-    if (this.#inFlight + this.#stuck === 0 && this.#listeners.size > 0) for (const fn of [...this.#listeners]) fn();
+    if (this.#inFlight + this.#stuck === 0 && this.#listeners !== undefined && this.#listeners.size > 0) for (const fn of [...this.#listeners]) fn();
   }
 
   drain(): void {
@@ -86,8 +87,9 @@ export class HostParticipant implements DrainParticipant {
   }
 
   onIdle(listener: () => void): () => void {
-    this.#listeners.add(listener);
-    return () => void this.#listeners.delete(listener);
+    const listeners = (this.#listeners ??= new Set());
+    listeners.add(listener);
+    return () => void listeners.delete(listener);
   }
 
   resume(): void {
