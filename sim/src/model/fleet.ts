@@ -158,6 +158,9 @@ export class Fleet {
   onChange: ((node: number) => void) | undefined;
 
   readonly #roleOf: readonly string[];
+  /** Each pool's members as the guard reads them, in `members` order; `#poolPos[k]` is where poolList[k]'s node sits. */
+  #poolView: PoolMember[][] = [];
+  readonly #poolPos: Int32Array;
   /** Pool names of each node, shared by its cached guard views. */
   readonly #poolNames: readonly (readonly string[])[];
   /** Node index by id, for snapshot fleets (generated ids are `n<index>`). */
@@ -174,6 +177,7 @@ export class Fleet {
     this.pools = layout.pools;
     this.poolStart = layout.poolStart;
     this.poolList = layout.poolList;
+    this.#poolPos = new Int32Array(this.poolList.length);
     this.poolOf = new Int32Array(n);
     for (let i = 0; i < n; i++) this.poolOf[i] = this.poolList[this.poolStart[i]!]!;
     this.zoneOf = layout.zoneOf;
@@ -186,6 +190,7 @@ export class Fleet {
     for (let i = 0; i < n; i++) {
       for (let k = this.poolStart[i]!; k < this.poolStart[i + 1]!; k++) {
         const p = this.poolList[k]!;
+        this.#poolPos[k] = fill[p]!;
         members[p]![fill[p]!++] = i;
       }
     }
@@ -210,6 +215,7 @@ export class Fleet {
     this.crashed = new Uint8Array(n);
     this.stamp = new Uint32Array(n);
     this.member = Array.from({ length: n }, (_, i) => this.#memberOf(i));
+    this.#poolView = members.map((ids) => Array.from(ids, (i) => this.member[i]!));
     this.available = new Int32Array(poolCount);
     this.crashedAvailable = new Int32Array(poolCount);
     this.required = new Int32Array(poolCount);
@@ -262,12 +268,8 @@ export class Fleet {
   guardView(node: number): { nodes: PoolMember[] } {
     const start = this.poolStart[node]!;
     const end = this.poolStart[node + 1]!;
-    if (end - start === 1) {
-      const ids = this.members[this.poolList[start]!]!;
-      const nodes = new Array<PoolMember>(ids.length);
-      for (let k = 0; k < ids.length; k++) nodes[k] = this.member[ids[k]!]!;
-      return { nodes };
-    }
+    // The common case: one pool, whose view is kept current by refresh (the guard reads it at once, never keeps it).
+    if (end - start === 1) return { nodes: this.#poolView[this.poolList[start]!]! };
     const seen = new Set<number>();
     const nodes: PoolMember[] = [];
     for (let q = start; q < end; q++) {
@@ -290,6 +292,7 @@ export class Fleet {
     this.stamp[node]!++;
     const m = this.#memberOf(node);
     this.member[node] = m;
+    for (let k = this.poolStart[node]!; k < this.poolStart[node + 1]!; k++) this.#poolView[this.poolList[k]!]![this.#poolPos[k]!] = m;
     const phase = this.phase(node);
     const serves = servesTraffic(phase);
     const avail = this.up[node] === 1 && serves ? 1 : 0;
