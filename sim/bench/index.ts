@@ -1,13 +1,20 @@
 // Simulator benchmarks, one JSON line per figure (never asserted on).
 // - the bare engine on a plain M/M/1 queue, beside the same model on core's SimulatedClock;
-// - rolling-1k and a 100,000-node rolling upgrade: wall time, speed-up over real time and peak memory,
-//   each in its own process so peak RSS is the run's own.
+// - rolling-1k, -10k, -100k and -1m: events/s against the bare engine's in the same run (the ratio),
+//   wall and CPU time, speed-up over real time and peak memory, each in its own process so peak RSS
+//   is the run's own; events/s side by side (linear cost is a flat line);
+// - 1,000 seeds of rolling-1k swept on 2 workers.
+// DRAINKIT_BENCH_QUICK=1 runs only 1k and 10k and 50 seeds; DRAINKIT_BENCH_1M=0 skips the million.
 import { spawnSync } from "node:child_process";
+import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { SeededRandom } from "@drainkit/core";
 import { SimulatedClock } from "@drainkit/core/testing";
 import { figure } from "@drainkit/bench";
 import { runMM1 } from "../src/engine/mm1.ts";
+
+// Other jobs share these cores: every figure carries the load average it was measured under.
+const load = (): number => Math.round(loadavg()[0]! * 100) / 100;
 
 function mm1OnSimulatedClock(customers: number): number {
   // The same model with a closure per event on core's SimulatedClock: the baseline the typed-array heap is measured against.
@@ -47,24 +54,57 @@ function best<T>(runs: number, fn: () => T, score: (t: T, ms: number) => number)
 const customers = 2_000_000;
 const engineRate = best(3, () => runMM1({ lambda: 0.8, mu: 1, customers, random: new SeededRandom(1) }), (r, ms) => (r.events * 1000) / ms);
 const clockRate = best(2, () => mm1OnSimulatedClock(customers / 4), (events, ms) => (events * 1000) / ms);
-figure("sim.engine.mm1", engineRate, "events/s", { baseline: clockRate, baselineName: "core SimulatedClock, closure per event", customers, rho: 0.8 });
+figure("sim.engine.mm1", engineRate, "events/s", { baseline: clockRate, baselineName: "core SimulatedClock, closure per event", customers, rho: 0.8, load: load() });
 
-function runScenario(name: string, extra: string[] = []): void {
-  const script = fileURLToPath(new URL("./run-scenario.ts", import.meta.url));
-  const child = spawnSync(process.execPath, ["--import", "tsx", script, name, ...extra], { encoding: "utf8", maxBuffer: 1 << 24 });
-  if (child.status !== 0) {
-    process.stderr.write(child.stderr);
-    throw new Error(`${name}: benchmark run failed (exit ${child.status})`);
-  }
-  const r = JSON.parse(child.stdout) as { wallMs: number; cpuMs: number; cpuSpeedup: number; speedup: number; events: number; eventsPerSec: number; peakRssMB: number; peakHeapMB: number; nodes: number; simulatedMs: number; violations: number };
-  const extraFields = { nodes: r.nodes, simulatedMs: r.simulatedMs, events: r.events, violations: r.violations };
-  figure(`sim.${name}.wall`, r.wallMs, "ms", extraFields);
-  figure(`sim.${name}.cpu`, r.cpuMs, "ms");
-  figure(`sim.${name}.speedup`, r.speedup, "x real time", { per: "wall", target: name === "rolling-1k" ? 10_000 : undefined });
-  figure(`sim.${name}.cpuSpeedup`, r.cpuSpeedup, "x real time", { per: "cpu" });
-  figure(`sim.${name}.events`, r.eventsPerSec, "events/s");
-  figure(`sim.${name}.peakRss`, r.peakRssMB, "MiB", { peakHeapMB: r.peakHeapMB });
+interface ScenarioFigures {
+  wallMs: number;
+  cpuMs: number;
+  cpuSpeedup: number;
+  speedup: number;
+  events: number;
+  eventsPerSec: number;
+  peakRssMB: number;
+  peakHeapMB: number;
+  nodes: number;
+  simulatedMs: number;
+  violations: number;
 }
 
-runScenario("rolling-1k");
-if (process.env.DRAINKIT_BENCH_QUICK === undefined) runScenario("rolling-100k");
+function runScenario(label: string, name: string, targets: { eventsPerSec?: number; wallMs?: number; rssMB?: number; speedup?: number }, extra: string[] = []): ScenarioFigures {
+  const script = fileURLToPath(new URL("./run-scenario.ts", import.meta.url));
+  const child = spawnSync(process.execPath, ["--max-old-space-size=8192", "--import", "tsx", script, name, ...extra], { encoding: "utf8", maxBuffer: 1 << 24 });
+  if (child.status !== 0) {
+    process.stderr.write(child.stderr);
+    throw new Error(`${label}: benchmark run failed (exit ${child.status})`);
+  }
+  const r = JSON.parse(child.stdout) as ScenarioFigures;
+  const common = { nodes: r.nodes, events: r.events, simulatedMs: r.simulatedMs, violations: r.violations, load: load() };
+  // The bare engine's rate in this same run is the baseline: the ratio says what the model costs per event.
+  figure(`sim.${label}.events`, r.eventsPerSec, "events/s", { ...common, baseline: engineRate, baselineName: "bare engine M/M/1, same run", target: targets.eventsPerSec });
+  figure(`sim.${label}.cpuEvents`, (r.events * 1000) / Math.max(1, r.cpuMs), "events/s of CPU", { cpuMs: r.cpuMs });
+  figure(`sim.${label}.wall`, r.wallMs, "ms", { cpuMs: r.cpuMs, target: targets.wallMs, load: load() });
+  figure(`sim.${label}.speedup`, r.speedup, "x real time", { per: "wall", cpuSpeedup: r.cpuSpeedup, target: targets.speedup });
+  figure(`sim.${label}.peakRss`, r.peakRssMB, "MiB", { peakHeapMB: r.peakHeapMB, target: targets.rssMB });
+  return r;
+}
+
+const quick = process.env.DRAINKIT_BENCH_QUICK !== undefined;
+const scale: Record<string, number> = {};
+scale["1k"] = runScenario("rolling-1k", "rolling-1k", { eventsPerSec: 1_000_000, speedup: 100_000 }).eventsPerSec;
+scale["10k"] = runScenario("rolling-10k", "rolling-100k", {}, ["10000"]).eventsPerSec;
+if (!quick) {
+  scale["100k"] = runScenario("rolling-100k", "rolling-100k", { eventsPerSec: 1_000_000, wallMs: 10_000, rssMB: 1024 }).eventsPerSec;
+  if (process.env.DRAINKIT_BENCH_1M !== "0") scale["1m"] = runScenario("rolling-1m", "rolling-1m", { wallMs: 120_000, rssMB: 4096 }).eventsPerSec;
+}
+// Linear cost means a flat line here.
+figure("sim.scale.events", scale["1k"]!, "events/s at 1k", { ...scale, load: load() });
+
+// 1,000 seeds of rolling-1k on two worker threads, through the CLI as a user runs it.
+const seeds = Number(process.env.DRAINKIT_BENCH_SEEDS ?? (quick ? 50 : 1000));
+const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
+const t0 = performance.now();
+const sweepRun = spawnSync(process.execPath, ["--import", "tsx", cli, "sweep", "rolling-1k", "--seeds", `1..${seeds}`, "--workers", "2", "--json"], { encoding: "utf8", maxBuffer: 1 << 26 });
+const sweepMs = performance.now() - t0;
+if (sweepRun.status !== 0) process.stderr.write(sweepRun.stderr);
+const summary = JSON.parse(sweepRun.stdout) as { passed: number; failures: unknown[]; events: number };
+figure("sim.sweep.rolling-1k", sweepMs, "ms", { seeds, workers: 2, passed: summary.passed, failures: summary.failures.length, events: summary.events, target: seeds === 1000 ? 60_000 : undefined, load: load() });

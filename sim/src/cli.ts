@@ -4,9 +4,9 @@ import { createWriteStream, writeFileSync } from "node:fs";
 import { Command, InvalidArgumentError } from "commander";
 import { SingleBar, Presets } from "cli-progress";
 import { isDrainkitError } from "@drainkit/core";
-import { loadScenario } from "./scenario/load.ts";
+import { locateScenario } from "./scenario/load.ts";
 import { Simulation } from "./Simulation.ts";
-import { humanSummary, jsonReport } from "./report/summary.ts";
+import { humanSummary, jsonReport, replayCommand } from "./report/summary.ts";
 import { htmlReport } from "./report/html.ts";
 import { parseSeeds, sweep } from "./sweep/sweep.ts";
 
@@ -15,6 +15,9 @@ const int = (what: string) => (v: string): number => {
   if (!Number.isInteger(n)) throw new InvalidArgumentError(`${what} must be a whole number`);
   return n;
 };
+
+// pnpm runs the script inside sim/; a relative scenario path means the user's directory.
+const cwd = process.env.INIT_CWD ?? process.cwd();
 
 const program = new Command("sim").description("Deterministic discrete-event simulator driving the real @drainkit/core.");
 
@@ -27,7 +30,7 @@ program
   .option("--trace <file>", "write the event log as JSON lines")
   .option("--html <file>", "write an offline HTML report with charts")
   .action(async (name: string, opts: { nodes?: number; seed?: number; json?: boolean; trace?: string; html?: string }) => {
-    const scenario = loadScenario(name);
+    const { scenario, replay } = locateScenario(name, cwd);
     const trace = opts.trace === undefined ? undefined : createWriteStream(opts.trace);
     const showBar = opts.json !== true && process.stderr.isTTY === true;
     const bar = new SingleBar({ format: "{bar} {percentage}% | {value}/{total} s simulated | {events} events", stream: process.stderr }, Presets.shades_classic);
@@ -46,8 +49,9 @@ program
     }
     trace?.end();
     if (opts.html !== undefined) writeFileSync(opts.html, htmlReport(report));
-    process.stdout.write(opts.json === true ? `${JSON.stringify(jsonReport(report))}\n` : `${humanSummary(report)}\n`);
+    process.stdout.write(opts.json === true ? `${JSON.stringify({ ...jsonReport(report), replay: replayCommand(replay, report.seed, report.nodes) })}\n` : `${humanSummary(report, { replay })}\n`);
     if (report.invariantViolations.length > 0) process.exitCode = 1;
+    else if (report.status === "blocked") process.exitCode = 3;
   });
 
 program
@@ -58,7 +62,7 @@ program
   .option("--workers <n>", "worker threads (default: available cores)", int("--workers"))
   .option("--json", "print the summary as one JSON object")
   .action(async (name: string, opts: { seeds: string; nodes?: number; workers?: number; json?: boolean }) => {
-    const scenario = loadScenario(name);
+    const { scenario, replay } = locateScenario(name, cwd);
     const seeds = parseSeeds(opts.seeds);
     const showBar = process.stderr.isTTY === true;
     const bar = new SingleBar({ format: "{bar} {value}/{total} seeds | {failed} failed", stream: process.stderr }, Presets.shades_classic);
@@ -80,8 +84,9 @@ program
         `${summary.scenario}: ${summary.seeds} seeds on ${summary.workers} worker(s), ${summary.passed} passed, ${summary.failures.length} with invariant violations`,
         `  drains ${summary.drainsCompleted} completed, ${summary.drainsFailed} failed; lowest pool availability ${(summary.minAvailability * 100).toFixed(1)}%`,
         `  lost requests ${summary.lostRequests}, lost workloads ${summary.lostWorkloads}; ${summary.events} events; ${(summary.wallMs / 1000).toFixed(1)} s wall (${summary.meanRunWallMs} ms per run)`,
+        ...(summary.notCompleted.length > 0 ? [`  not completed (blocked or incomplete): ${summary.notCompleted.slice(0, 20).map((r) => `seed ${r.seed} ${r.status}`).join(", ")}`] : []),
         ...(summary.unfinished.length > 0 ? [`  did not finish within durationMs: seeds ${summary.unfinished.slice(0, 20).join(", ")}`] : []),
-        ...summary.failures.slice(0, 20).map((f) => `  seed ${f.seed}: ${f.violation.invariant} at event #${f.violation.eventIndex}: ${f.violation.message} (replay: pnpm sim -- run ${name} --seed ${f.seed})`),
+        ...summary.failures.slice(0, 20).map((f) => `  seed ${f.seed}: ${f.violation.invariant} at event #${f.violation.eventIndex}: ${f.violation.message} (replay: ${replayCommand(replay, f.seed, opts.nodes)})`),
       ];
       process.stdout.write(`${lines.join("\n")}\n`);
     }

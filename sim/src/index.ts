@@ -13,11 +13,12 @@ export { simulatePlan, scenarioFromSnapshot, type PlanAction, type PlanOptions, 
 export { Engine, SIM_EPOCH_MS, settle, type EventHandler } from "./engine/Engine.ts";
 export { EventQueue } from "./engine/EventQueue.ts";
 export { runMM1, type MM1Result } from "./engine/mm1.ts";
-export { loadScenario, parseScenario, validateScenario, validateSnapshot, parseSnapshot, scenarioToYaml, ScenarioError, BUILTIN_SCENARIOS_DIR } from "./scenario/load.ts";
+export { loadScenario, locateScenario, parseScenario, validateScenario, validateSnapshot, parseSnapshot, scenarioToYaml, ScenarioError, BUILTIN_SCENARIOS_DIR } from "./scenario/load.ts";
 export { scenarioSchema, snapshotSchema } from "./scenario/schema.ts";
-export type { Scenario, ScenarioAction, ScenarioFault, Span, BudgetValue, FleetSnapshot, SnapshotNode, SnapshotPool } from "./scenario/types.ts";
+export type { Scenario, ScenarioAction, ScenarioExpectation, ScenarioFault, Span, BudgetValue, FleetSnapshot, SnapshotNode, SnapshotPool } from "./scenario/types.ts";
 export { type InvariantName, type InvariantViolation, isLegalPhaseChange } from "./model/invariants.ts";
 export { HostParticipant } from "./model/traffic.ts";
 export { sweep, parseSeeds, type SweepSummary, type SeedResult } from "./sweep/sweep.ts";
-export { humanSummary, jsonReport } from "./report/summary.ts";
+export { humanSummary, jsonReport, replayCommand } from "./report/summary.ts";
+export { requiredMembers, servesTraffic } from "./model/budgetOracle.ts";
 export { htmlReport } from "./report/html.ts";

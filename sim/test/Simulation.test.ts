@@ -46,7 +46,10 @@ describe("Simulation over the real core", () => {
     const failover = await new Simulation(loadScenario("failover-1k"), { nodes: 80, seed: 2 }).run();
     expect(failover.invariantViolations).toEqual([]);
     expect(failover.faults["coordinator-failover"]).toBe(3);
-    expect(failover.drains.completed).toBe(80);
+    // A drain the deposed leader's rollout left is done again by the rebuilt one: at least once each.
+    expect(failover.drains.completed).toBeGreaterThanOrEqual(80);
+    expect(failover.status).toBe("completed");
+    expect(failover.notUpgraded).toBe(0);
 
     const chaos = await new Simulation(loadScenario("chaos-10k"), { nodes: 400, seed: 4 }).run();
     expect(chaos.invariantViolations).toEqual([]);

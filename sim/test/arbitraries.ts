@@ -6,6 +6,7 @@ export const scenarioArb: fc.Arbitrary<Scenario> = fc
   .record({
     nodes: fc.integer({ min: 2, max: 48 }),
     pools: fc.integer({ min: 1, max: 4 }),
+    overlap: fc.constantFrom(0, 0, 0.25, 0.5),
     maxUnavailable: fc.option(fc.oneof(fc.integer({ min: 0, max: 4 }), fc.constantFrom("10%", "25%", "50%")), { nil: undefined }),
     minAvailable: fc.option(fc.oneof(fc.integer({ min: 0, max: 6 }), fc.constantFrom("50%", "75%", "90%")), { nil: undefined }),
     ratePerNode: fc.constantFrom(0, 2, 20),
@@ -34,14 +35,15 @@ export const scenarioArb: fc.Arbitrary<Scenario> = fc
     if (g.cordonOwners > 0) {
       actions.push({ type: "cordons", at: 0, owners: Array.from({ length: g.cordonOwners }, (_, i) => `owner-${i}`), nodesPerOwner: Math.max(1, Math.floor(g.nodes / 4)), holdMs: { min: 1_000, max: 30_000 } });
     }
-    const faults: ScenarioFault[] = g.faults.map((f) =>
+    // A hung request needs traffic (the schema refuses the fault without it).
+    const faults: ScenarioFault[] = g.faults.filter((f) => f.type !== "hung-participant" || g.ratePerNode > 0).map((f) =>
       f.type === "coordinator-failover" ? { ...f, downMs: { min: 500, max: 3_000 } } : f.type === "hung-participant" ? f : { ...f, recoverMs: { min: 2_000, max: 20_000 } },
     );
     return {
       name: "generated",
       seed: g.seed,
       durationMs: 3_600_000,
-      fleet: { nodes: g.nodes, pools: Math.min(g.pools, g.nodes), zones: 2, ownersPerNode: g.ownersPerNode, childrenPerOwner: g.childrenPerOwner },
+      fleet: { nodes: g.nodes, pools: Math.min(g.pools, g.nodes), overlap: g.overlap, zones: 2, ownersPerNode: g.ownersPerNode, childrenPerOwner: g.childrenPerOwner },
       budget: { ...(g.maxUnavailable === undefined ? {} : { maxUnavailable: g.maxUnavailable }), ...(g.minAvailable === undefined ? {} : { minAvailable: g.minAvailable }) },
       ...(g.ratePerNode > 0 ? { traffic: { ratePerNode: g.ratePerNode, serviceMs: 200, tickMs: 500 } } : {}),
       drain: { deadlineMs: 60_000, slackMs: 10_000, moveMs: { min: 200, max: 2_000 } },

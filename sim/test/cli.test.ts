@@ -27,6 +27,11 @@ function sim(...args: string[]): { status: number | null; stdout: string; stderr
   return spawnSync(process.execPath, ["--import", "tsx", cli, "--", ...args], { encoding: "utf8" });
 }
 
+/** As `pnpm sim` runs it: inside sim/, with the user's directory in INIT_CWD. */
+function simFrom(userDir: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  return spawnSync(process.execPath, ["--import", "tsx", cli, "--", ...args], { encoding: "utf8", cwd: fileURLToPath(new URL("..", import.meta.url)), env: { ...process.env, INIT_CWD: userDir } });
+}
+
 describe("pnpm sim CLI", () => {
   it("run --json prints one report object; --trace and --html write their files", () => {
     const trace = join(dir, "t.jsonl");
@@ -38,11 +43,38 @@ describe("pnpm sim CLI", () => {
     for (const key of ["scenario", "seed", "nodes", "events", "simulatedMs", "wallMs", "eventsPerSec", "drains", "minAvailability", "lostRequests", "lostWorkloads", "invariantViolations", "hash"]) {
       expect(report).toHaveProperty(key);
     }
-    expect(report).toMatchObject({ scenario: "small", seed: 5, nodes: 40, invariantViolations: [], drains: { completed: 40 } });
+    // The failover's rebuilt rollout redoes the deposed leader's wave: every node upgraded, some drained twice.
+    expect(report).toMatchObject({ scenario: "small", seed: 5, nodes: 40, invariantViolations: [], status: "completed", notUpgraded: 0 });
+    expect((report.drains as { completed: number }).completed).toBeGreaterThanOrEqual(40);
     const lines = readFileSync(trace, "utf8").trim().split("\n");
     expect(lines.length).toBeGreaterThan(40);
     expect(JSON.parse(lines[0]!)).toHaveProperty("type");
     expect(readFileSync(html, "utf8")).toContain("Drains in flight");
+  });
+
+  it("gives the same events and hash with and without --html", () => {
+    const plain = JSON.parse(sim("run", scenarioFile, "--seed", "3", "--json").stdout) as { events: number; hash: string };
+    const html = JSON.parse(sim("run", scenarioFile, "--seed", "3", "--json", "--html", join(dir, "h.html")).stdout) as { events: number; hash: string };
+    expect(html.events).toBe(plain.events);
+    expect(html.hash).toBe(plain.hash);
+  });
+
+  it("loads a relative scenario path from the user's directory and prints a replay command for that exact file and seed", () => {
+    const out = simFrom(dir, "run", "small.yaml", "--seed", "5", "--json");
+    expect(out.stderr).toBe("");
+    const report = JSON.parse(out.stdout) as { replay: string; hash: string };
+    expect(report.replay).toBe(`pnpm sim -- run ${scenarioFile} --seed 5 --nodes 40`);
+    // The hint replays the same run from anywhere.
+    const again = JSON.parse(simFrom(tmpdir(), ...report.replay.split(" ").slice(3), "--json").stdout) as { hash: string };
+    expect(again.hash).toBe(report.hash);
+  });
+
+  it("ends a scenario that cannot finish as blocked, exit code 3, naming every blocked node and its reason", () => {
+    const file = fileURLToPath(new URL("../scenarios/regressions/never-admitted.yaml", import.meta.url));
+    const out = sim("run", file);
+    expect(out.status).toBe(3);
+    expect(out.stdout).toContain("BLOCKED");
+    for (let i = 0; i < 10; i++) expect(out.stdout).toMatch(new RegExp(`blocked n${i} \\(pool pool-${i % 2}\\): pool pool-${i % 2} must keep`));
   });
 
   it("names the bad field of an invalid scenario", () => {
@@ -56,6 +88,11 @@ describe("pnpm sim CLI", () => {
   it("sweep runs seeds on worker threads and summarises", () => {
     const out = sim("sweep", scenarioFile, "--seeds", "1..4", "--workers", "2", "--json");
     expect(out.status).toBe(0);
-    expect(JSON.parse(out.stdout)).toMatchObject({ scenario: "small", seeds: 4, workers: 2, passed: 4, failures: [] });
+    const summary = JSON.parse(out.stdout) as { runs: { seed: number; hash: string }[] };
+    expect(summary).toMatchObject({ scenario: "small", seeds: 4, workers: 2, passed: 4, failures: [] });
+    // Each seed's hash, equal to a single run of that seed: worker threads do not change a run.
+    expect(summary.runs.map((r) => r.seed)).toEqual([1, 2, 3, 4]);
+    const one = JSON.parse(sim("run", scenarioFile, "--seed", "2", "--json").stdout) as { hash: string };
+    expect(summary.runs[1]!.hash).toBe(one.hash);
   });
 });

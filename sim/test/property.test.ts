@@ -12,13 +12,17 @@ describe("invariants hold on generated scenarios", () => {
     console.log(`fast-check seed ${seed} (replay: FC_SEED=${seed})`);
     await fc.assert(
       fc.asyncProperty(scenarioArb, async (scenario) => {
-        const r = await new Simulation(scenario).run();
+        const sim = new Simulation(scenario);
+        const r = await sim.run();
         if (r.invariantViolations.length > 0) {
           const v = r.invariantViolations[0]!;
           throw new Error(`${v.invariant} at event #${v.eventIndex}: ${v.message}\n--- scenario.yaml ---\n${scenarioToYaml(scenario)}`);
         }
         expect(r.lostRequests).toBe(0);
         expect(r.lostWorkloads).toBe(0);
+        // Requests are conserved through the per-pool aggregates and the hosts that leave them.
+        const q = r.requests;
+        expect(q.arrived).toBe(q.served + q.unroutable + q.refused + q.lostOnCrash + r.lostRequests + (sim.traffic?.totalInFlight() ?? 0));
       }),
       { seed, numRuns: 40 },
     );

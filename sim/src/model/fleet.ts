@@ -1,7 +1,5 @@
 import {
   createNodeState,
-  isAvailable,
-  resolveBudget,
   type NodeState,
   type PoolBudget,
   type PoolMember,
@@ -10,6 +8,7 @@ import {
   type RolePhase,
 } from "@drainkit/core";
 import type { FleetSnapshot, Scenario } from "../scenario/types.ts";
+import { requiredMembers, servesTraffic } from "./budgetOracle.ts";
 
 /** Pool of snapshot nodes that belong to none: no budget, so it never refuses. */
 export const NO_POOL = "(no pool)";
@@ -17,7 +16,9 @@ export const NO_POOL = "(no pool)";
 interface Layout {
   readonly ids: readonly string[];
   readonly pools: readonly PoolBudget[];
-  readonly poolOf: Int32Array;
+  /** Pools of node i: poolList[poolStart[i] .. poolStart[i + 1]), its first pool first. */
+  readonly poolStart: Int32Array;
+  readonly poolList: Int32Array;
   readonly zoneOf: Int32Array;
   readonly roleOf: readonly string[];
 }
@@ -32,49 +33,60 @@ function generatedLayout(scenario: Scenario, roles: readonly string[]): Layout {
     ...(scenario.budget.maxUnavailable === undefined ? {} : { maxUnavailable: scenario.budget.maxUnavailable }),
     ...(scenario.budget.minAvailable === undefined ? {} : { minAvailable: scenario.budget.minAvailable }),
   }));
-  const poolOf = new Int32Array(n);
   const zoneOf = new Int32Array(n);
+  // `overlap` of the nodes (spread evenly) also belong to the next pool.
+  const overlap = poolCount > 1 ? (scenario.fleet.overlap ?? 0) : 0;
+  const poolStart = new Int32Array(n + 1);
+  const list: number[] = [];
   for (let i = 0; i < n; i++) {
-    poolOf[i] = i % poolCount;
+    poolStart[i] = list.length;
+    list.push(i % poolCount);
+    if (Math.floor((i + 1) * overlap) > Math.floor(i * overlap)) list.push((i + 1) % poolCount);
     zoneOf[i] = Math.floor(i / poolCount) % zones;
   }
-  return { ids: Array.from({ length: n }, (_, i) => `n${i}`), pools, poolOf, zoneOf, roleOf: Array.from({ length: n }, (_, i) => pools[i % poolCount]!.role) };
+  poolStart[n] = list.length;
+  return { ids: Array.from({ length: n }, (_, i) => `n${i}`), pools, poolStart, poolList: Int32Array.from(list), zoneOf, roleOf: Array.from({ length: n }, (_, i) => pools[i % poolCount]!.role) };
 }
 
 /**
- * A snapshot's nodes and budgets. Each node counts in its first pool only (the
- * fleet keeps one pool per node); pools named by nodes but not budgeted get no bounds.
+ * A snapshot's nodes and budgets. A node counts in every pool it names; pools
+ * named by nodes but not budgeted get no bounds.
  */
 function snapshotLayout(snapshot: FleetSnapshot): Layout {
   const pools: PoolBudget[] = snapshot.pools.map((p) => ({ ...p }));
   const poolIndex = new Map(pools.map((p, i) => [p.name, i]));
   const zoneIndex = new Map<string, number>();
   const n = snapshot.nodes.length;
-  const poolOf = new Int32Array(n);
+  const poolStart = new Int32Array(n + 1);
+  const list: number[] = [];
   const zoneOf = new Int32Array(n);
   const roleOf: string[] = [];
   snapshot.nodes.forEach((node, i) => {
-    const name = node.pools[0] ?? NO_POOL;
-    let p = poolIndex.get(name);
-    if (p === undefined) {
-      p = pools.push({ name }) - 1;
-      poolIndex.set(name, p);
+    poolStart[i] = list.length;
+    for (const name of node.pools.length === 0 ? [NO_POOL] : [...new Set(node.pools)]) {
+      let q = poolIndex.get(name);
+      if (q === undefined) {
+        q = pools.push({ name }) - 1;
+        poolIndex.set(name, q);
+      }
+      list.push(q);
     }
-    poolOf[i] = p;
+    const p = list[poolStart[i]!]!;
     const zone = node.zone ?? "";
     if (!zoneIndex.has(zone)) zoneIndex.set(zone, zoneIndex.size);
     zoneOf[i] = zoneIndex.get(zone)!;
     const budgetRole = pools[p]!.role;
     roleOf.push(budgetRole !== undefined && node.roles.includes(budgetRole) ? budgetRole : (node.roles[0] ?? budgetRole ?? "default"));
   });
+  poolStart[n] = list.length;
   // A pool no node is in would divide by zero below; it has nothing to guard.
-  const used = new Set(poolOf);
+  const used = new Set(list);
   const keep = pools.map((_, p) => used.has(p));
   const renumber = new Int32Array(pools.length);
   let k = 0;
   keep.forEach((kept, p) => (renumber[p] = kept ? k++ : -1));
-  for (let i = 0; i < n; i++) poolOf[i] = renumber[poolOf[i]!]!;
-  return { ids: snapshot.nodes.map((x) => x.id), pools: pools.filter((_, p) => keep[p]), poolOf, zoneOf, roleOf };
+  const poolList = Int32Array.from(list, (p) => renumber[p]!);
+  return { ids: snapshot.nodes.map((x) => x.id), pools: pools.filter((_, p) => keep[p]), poolStart, poolList, zoneOf, roleOf };
 }
 
 /** The registry events that bring a fresh node to the phase the snapshot recorded. */
@@ -97,18 +109,23 @@ function phaseEvents(phase: string, cordoned: boolean): NodeEvent[] {
 }
 
 /**
- * The hosts: N nodes spread over pools, roles and zones, each with the
- * registry's copy of its core `NodeState`. Pool availability is kept
- * incrementally (core's `isAvailable` decides per member) so the invariant
- * check after every event costs O(1), not O(N).
+ * The hosts: N nodes spread over pools (a node may be in several), roles and
+ * zones, each with the registry's copy of its core `NodeState`. Pool
+ * availability is the simulator's own ledger, kept incrementally by its own
+ * rule (`servesTraffic`, `requiredMembers`; never core's `isAvailable` /
+ * `resolveBudget`, which it checks), so the check after every event costs
+ * O(pools of the node), not O(N).
  */
 export class Fleet {
   readonly size: number;
   readonly ids: readonly string[];
   readonly pools: readonly PoolBudget[];
   readonly roles: readonly string[];
-  /** Pool index of each node. */
+  /** First pool of each node (its traffic's pool and its role's). */
   readonly poolOf: Int32Array;
+  /** Pools of node i: poolList[poolStart[i] .. poolStart[i + 1]). */
+  readonly poolStart: Int32Array;
+  readonly poolList: Int32Array;
   readonly zoneOf: Int32Array;
   /** Node indices of each pool. */
   readonly members: readonly Int32Array[];
@@ -135,8 +152,17 @@ export class Fleet {
   #crashedAvailableFlag: Uint8Array;
   #drainingFlag: Uint8Array;
   totalDraining = 0;
+  /** Bumped by every {@link refresh} of the node: a view built from it is stale when this moved. */
+  readonly stamp: Uint32Array;
+  /** Called after every {@link refresh} (the traffic model follows which hosts the router may use). */
+  onChange: ((node: number) => void) | undefined;
 
   readonly #roleOf: readonly string[];
+  /** Each pool's members as the guard reads them, in `members` order; `#poolPos[k]` is where poolList[k]'s node sits. */
+  #poolView: PoolMember[][] = [];
+  readonly #poolPos: Int32Array;
+  /** Pool names of each node, shared by its cached guard views. */
+  readonly #poolNames: readonly (readonly string[])[];
   /** Node index by id, for snapshot fleets (generated ids are `n<index>`). */
   readonly #index: Map<string, number> | undefined;
 
@@ -149,19 +175,34 @@ export class Fleet {
     this.size = n;
     this.ids = layout.ids;
     this.pools = layout.pools;
-    this.poolOf = layout.poolOf;
+    this.poolStart = layout.poolStart;
+    this.poolList = layout.poolList;
+    this.#poolPos = new Int32Array(this.poolList.length);
+    this.poolOf = new Int32Array(n);
+    for (let i = 0; i < n; i++) this.poolOf[i] = this.poolList[this.poolStart[i]!]!;
     this.zoneOf = layout.zoneOf;
     this.#roleOf = layout.roleOf;
     this.#index = snapshot === undefined ? undefined : new Map(layout.ids.map((id, i) => [id, i]));
     const counts = new Int32Array(poolCount);
-    for (let i = 0; i < n; i++) counts[this.poolOf[i]!]!++;
+    for (const p of this.poolList) counts[p]!++;
     const members = Array.from({ length: poolCount }, (_, p) => new Int32Array(counts[p]!));
     const fill = new Int32Array(poolCount);
     for (let i = 0; i < n; i++) {
-      const p = this.poolOf[i]!;
-      members[p]![fill[p]!++] = i;
+      for (let k = this.poolStart[i]!; k < this.poolStart[i + 1]!; k++) {
+        const p = this.poolList[k]!;
+        this.#poolPos[k] = fill[p]!;
+        members[p]![fill[p]!++] = i;
+      }
     }
     this.members = members;
+    const names = new Map<string, readonly string[]>();
+    this.#poolNames = Array.from({ length: n }, (_, i) => {
+      const list = Array.from(this.poolsOf(i), (p) => this.pools[p]!.name);
+      const key = list.join("\u0000");
+      let shared = names.get(key);
+      if (shared === undefined) names.set(key, (shared = list));
+      return shared;
+    });
     this.state = Array.from({ length: n }, (_, i) => createNodeState([this.roleOf(i)]));
     this.up = new Uint8Array(n).fill(1);
     snapshot?.nodes.forEach((node, i) => {
@@ -172,7 +213,9 @@ export class Fleet {
       if (node.healthy === false) this.up[i] = 0;
     });
     this.crashed = new Uint8Array(n);
+    this.stamp = new Uint32Array(n);
     this.member = Array.from({ length: n }, (_, i) => this.#memberOf(i));
+    this.#poolView = members.map((ids) => Array.from(ids, (i) => this.member[i]!));
     this.available = new Int32Array(poolCount);
     this.crashedAvailable = new Int32Array(poolCount);
     this.required = new Int32Array(poolCount);
@@ -183,7 +226,7 @@ export class Fleet {
     this.#availableFlag = new Uint8Array(n);
     this.#crashedAvailableFlag = new Uint8Array(n);
     this.#drainingFlag = new Uint8Array(n);
-    for (let p = 0; p < poolCount; p++) this.required[p] = resolveBudget(this.pools[p]!, counts[p]!).required;
+    for (let p = 0; p < poolCount; p++) this.required[p] = requiredMembers(this.pools[p]!, counts[p]!);
     for (let i = 0; i < n; i++) this.refresh(i);
     // Counters were built up from zero above; the run starts from the fleet as it is.
     this.minRatio.fill(1);
@@ -221,41 +264,63 @@ export class Fleet {
     return this.up[node] === 1 && this.phase(node) === "active";
   }
 
-  /** The members of a pool as core's guard reads them. */
-  poolView(pool: number): { nodes: PoolMember[] } {
-    const ids = this.members[pool]!;
-    const nodes = new Array<PoolMember>(ids.length);
-    for (let k = 0; k < ids.length; k++) nodes[k] = this.member[ids[k]!]!;
+  /** The members of every pool `node` is in, each once, as core's guard reads them. */
+  guardView(node: number): { nodes: PoolMember[] } {
+    const start = this.poolStart[node]!;
+    const end = this.poolStart[node + 1]!;
+    // The common case: one pool, whose view is kept current by refresh (the guard reads it at once, never keeps it).
+    if (end - start === 1) return { nodes: this.#poolView[this.poolList[start]!]! };
+    const seen = new Set<number>();
+    const nodes: PoolMember[] = [];
+    for (let q = start; q < end; q++) {
+      for (const i of this.members[this.poolList[q]!]!) {
+        if (seen.has(i)) continue;
+        seen.add(i);
+        nodes.push(this.member[i]!);
+      }
+    }
     return { nodes };
   }
 
-  /** Recomputes the node's cached guard view and its pool's counters. */
+  /** The pools node is in (its first pool first). */
+  poolsOf(node: number): Int32Array {
+    return this.poolList.subarray(this.poolStart[node]!, this.poolStart[node + 1]!);
+  }
+
+  /** Recomputes the node's cached guard view and the counters of each of its pools. */
   refresh(node: number): void {
+    this.stamp[node]!++;
     const m = this.#memberOf(node);
     this.member[node] = m;
-    const p = this.poolOf[node]!;
-    const pool = this.pools[p]!;
-    const avail = isAvailable(pool, m) ? 1 : 0;
-    this.available[p]! += avail - this.#availableFlag[node]!;
-    this.#availableFlag[node] = avail;
-    const phaseAvailable = isAvailable(pool, { ...m, healthy: true });
-    const ca = this.crashed[node] === 1 && phaseAvailable ? 1 : 0;
-    this.crashedAvailable[p]! += ca - this.#crashedAvailableFlag[node]!;
-    this.#crashedAvailableFlag[node] = ca;
+    for (let k = this.poolStart[node]!; k < this.poolStart[node + 1]!; k++) this.#poolView[this.poolList[k]!]![this.#poolPos[k]!] = m;
     const phase = this.phase(node);
-    this.routableFlag[node] = this.up[node] === 1 && (phase === "active" || phase === "cordoned") ? 1 : 0;
-    this.quiescedFlag[node] = phase === "draining" || phase === "drained" ? 1 : 0;
+    const serves = servesTraffic(phase);
+    const avail = this.up[node] === 1 && serves ? 1 : 0;
+    const ca = this.crashed[node] === 1 && serves ? 1 : 0;
     const dr = phase === "draining" ? 1 : 0;
-    this.draining[p]! += dr - this.#drainingFlag[node]!;
-    this.totalDraining += dr - this.#drainingFlag[node]!;
+    const dAvail = avail - this.#availableFlag[node]!;
+    const dCrashed = ca - this.#crashedAvailableFlag[node]!;
+    const dDraining = dr - this.#drainingFlag[node]!;
+    this.#availableFlag[node] = avail;
+    this.#crashedAvailableFlag[node] = ca;
     this.#drainingFlag[node] = dr;
-    const ratio = this.available[p]! / this.members[p]!.length;
-    if (ratio < this.minRatio[p]!) this.minRatio[p] = ratio;
+    this.totalDraining += dDraining;
+    this.routableFlag[node] = this.up[node] === 1 && serves ? 1 : 0;
+    this.quiescedFlag[node] = phase === "draining" || phase === "drained" ? 1 : 0;
+    for (let k = this.poolStart[node]!; k < this.poolStart[node + 1]!; k++) {
+      const p = this.poolList[k]!;
+      this.available[p]! += dAvail;
+      this.crashedAvailable[p]! += dCrashed;
+      this.draining[p]! += dDraining;
+      const ratio = this.available[p]! / this.members[p]!.length;
+      if (ratio < this.minRatio[p]!) this.minRatio[p] = ratio;
+    }
+    this.onChange?.(node);
   }
 
   #memberOf(node: number): PoolMember {
     const role = this.roleOf(node);
     const phase = this.state[node]!.roles[role]!.phase;
-    return { id: this.ids[node]!, pools: [this.pools[this.poolOf[node]!]!.name], phase, roles: { [role]: phase }, healthy: this.up[node] === 1 };
+    return { id: this.ids[node]!, pools: this.#poolNames[node]!, phase, roles: { [role]: phase }, healthy: this.up[node] === 1 };
   }
 }

@@ -8,7 +8,10 @@ export type InvariantName =
   | "no-route-to-draining"
   | "no-lost-workload"
   | "drain-ends-by-deadline"
-  | "epoch-monotonic";
+  | "epoch-monotonic"
+  | "forced-admission"
+  | "drain-truthful"
+  | "stale-leader-write";
 
 /** One broken invariant: where in the run it happened and what was seen. */
 export interface InvariantViolation {

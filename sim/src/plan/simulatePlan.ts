@@ -2,7 +2,7 @@ import { DrainkitError } from "@drainkit/core";
 import type { InvariantViolation } from "../model/invariants.ts";
 import { validateScenario, validateSnapshot } from "../scenario/load.ts";
 import type { FleetSnapshot, Scenario, ScenarioAction, Span } from "../scenario/types.ts";
-import { Simulation, type BlockedDrain } from "../Simulation.ts";
+import { Simulation, type BlockedDrain, type SimulationOptions } from "../Simulation.ts";
 
 /** What to try on a snapshot: drain these nodes (held drained), or a rolling upgrade. */
 export type PlanAction =
@@ -31,6 +31,8 @@ export interface PlanOptions {
   readonly durationMs?: number;
   /** Named in errors about the snapshot, e.g. its file name. */
   readonly source?: string;
+  /** Replaces core's guard or drain scheduler (tests: prove that a broken one makes the plan unsafe). */
+  readonly seams?: Pick<SimulationOptions, "guard" | "scheduler">;
 }
 
 /** The answer of {@link simulatePlan}. */
@@ -135,7 +137,7 @@ export async function simulatePlan(snapshot: unknown, action: PlanAction, option
   const valid = validateSnapshot(snapshot, options.source ?? "(snapshot)");
   const scenario = scenarioFromSnapshot(valid, action, options);
   const act = scenario.actions[0]!;
-  const report = await new Simulation(scenario, { seed: options.seed ?? 1 }).run();
+  const report = await new Simulation(scenario, { seed: options.seed ?? 1, ...options.seams }).run();
   const depleted = new Set<string>();
   for (const b of report.blocked) if (b.pool !== undefined) depleted.add(b.pool);
   for (const v of report.invariantViolations) if (v.invariant === "pool-availability" && v.pool !== undefined) depleted.add(v.pool);

@@ -57,6 +57,11 @@ export function validateScenario(value: unknown, source = "(inline)"): Scenario 
     throw new ScenarioError(source, issues.length > 0 ? issues : ["(root): does not match the scenario schema"]);
   }
   const scenario = value as unknown as Scenario;
+  // A hung request is a request: without traffic the fault would do nothing yet be counted.
+  const hungIssues = (scenario.faults ?? []).flatMap((f, i) =>
+    f.type === "hung-participant" && (scenario.traffic === undefined || scenario.traffic.ratePerNode === 0) ? [`faults[${i}]: hung-participant needs a traffic block with ratePerNode > 0 (it hangs a request in flight)`] : [],
+  );
+  if (hungIssues.length > 0) throw new ScenarioError(source, hungIssues);
   const snapshot = scenario.fleet.snapshot;
   if (snapshot !== undefined) {
     const issues = snapshotIssues(snapshot, "fleet.snapshot.");
@@ -134,17 +139,29 @@ export const BUILTIN_SCENARIOS_DIR = join(dirname(fileURLToPath(import.meta.url)
 
 /**
  * Loads a scenario by path, or by the name of a shipped one (`rolling-1k`).
+ * A relative path resolves against `cwd` (the CLI passes the directory the
+ * user ran `pnpm sim` in, `INIT_CWD`, since pnpm runs the script inside `sim/`).
  *
  * @example
  * const s = loadScenario("rolling-1k");
  */
-export function loadScenario(nameOrPath: string): Scenario {
-  const candidates = [resolve(nameOrPath), join(BUILTIN_SCENARIOS_DIR, `${nameOrPath}.yaml`), join(BUILTIN_SCENARIOS_DIR, `${nameOrPath}.json`)];
+export function loadScenario(nameOrPath: string, cwd = process.cwd()): Scenario {
+  return locateScenario(nameOrPath, cwd).scenario;
+}
+
+/**
+ * Like {@link loadScenario}, and says where the scenario came from: `replay`
+ * is what to pass to `sim run` to load the same file again from anywhere (the
+ * shipped name, or the file's absolute path).
+ */
+export function locateScenario(nameOrPath: string, cwd = process.cwd()): { scenario: Scenario; file: string; replay: string } {
+  const given = resolve(cwd, nameOrPath);
+  const candidates = [given, join(BUILTIN_SCENARIOS_DIR, `${nameOrPath}.yaml`), join(BUILTIN_SCENARIOS_DIR, `${nameOrPath}.json`)];
   const file = candidates.find((f) => statSync(f, { throwIfNoEntry: false })?.isFile() === true);
   if (file === undefined) {
-    throw new DrainkitError("scenario-not-found", `No scenario "${nameOrPath}": give a file path or one of the shipped names (sim/scenarios/*.yaml).`);
+    throw new DrainkitError("scenario-not-found", `No scenario "${nameOrPath}" (looked for ${given} and sim/scenarios/${nameOrPath}.yaml): give a file path or one of the shipped names (sim/scenarios/*.yaml).`);
   }
-  return parseScenario(readFileSync(file, "utf8"), file);
+  return { scenario: parseScenario(readFileSync(file, "utf8"), file), file, replay: file === given ? file : nameOrPath };
 }
 
 /** A scenario as YAML text that {@link parseScenario} reads back. */

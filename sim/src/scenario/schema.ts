@@ -107,6 +107,7 @@ export const scenarioSchema = {
         roles: { type: "array", minItems: 1, items: { type: "string", minLength: 1 } },
         ownersPerNode: { type: "integer", minimum: 0 },
         childrenPerOwner: { type: "integer", minimum: 0 },
+        overlap: { type: "number", minimum: 0, maximum: 1 },
         snapshot: snapshotBody,
       },
     },
@@ -149,7 +150,7 @@ export const scenarioSchema = {
         discriminator: { propertyName: "type" },
         oneOf: [
           variant("rolling-upgrade", [], { upgradeMs: span, retryMs: span, controller: { enum: ["rollout", "per-pool"] }, maxParallel: count, nodes: { type: "array", items: id } }),
-          variant("drain", ["nodes"], { nodes: { type: "array", minItems: 1, items: id } }),
+          variant("drain", ["nodes"], { nodes: { type: "array", minItems: 1, items: id }, force: { type: "string", minLength: 1 } }),
           variant("concurrent-drains", ["operators", "drainsPerOperator"], { operators: count, drainsPerOperator: count, holdMs: span, retryMs: span }),
           variant("cordons", ["owners", "nodesPerOwner", "holdMs"], {
             owners: { type: "array", minItems: 1, items: { type: "string", minLength: 1 } },
@@ -164,14 +165,30 @@ export const scenarioSchema = {
       items: {
         type: "object",
         required: ["type"],
-        properties: { type: { enum: ["node-crash", "hung-participant", "destination-crash", "coordinator-failover"] } },
+        properties: { type: { enum: ["node-crash", "hung-participant", "destination-crash", "coordinator-failover", "stale-report"] } },
         discriminator: { propertyName: "type" },
         oneOf: [
           variant("node-crash", ["count"], { count, recoverMs: span }),
           variant("hung-participant", ["count"], { count }),
           variant("destination-crash", ["count"], { count, recoverMs: span }),
           variant("coordinator-failover", [], { downMs: span }),
+          variant("stale-report", ["count"], { count }),
         ],
+      },
+    },
+    expect: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        status: { enum: ["completed", "blocked", "incomplete", "violated"] },
+        violations: { type: "array", items: { type: "string" } },
+        blockedPools: { type: "array", items: { type: "string" } },
+        forcedBreaches: nonNegative,
+        refusedAtLeast: nonNegative,
+        notUpgraded: nonNegative,
+        controlPlaneDownMs: nonNegative,
+        mutant: { type: "string", minLength: 1 },
+        mutantViolations: { type: "array", minItems: 1, items: { type: "string" } },
       },
     },
   },

@@ -34,6 +34,8 @@ export type ScenarioAction =
       readonly type: "drain";
       readonly at: number;
       readonly nodes: readonly string[];
+      /** An admin forces these drains through the pool budgets with this reason (a breach is counted, not refused). */
+      readonly force?: string;
     }
   | {
       /** `operators` operators each draining random nodes against the guard, retrying when refused. */
@@ -104,7 +106,28 @@ export type ScenarioFault =
   | { readonly type: "node-crash"; readonly at: number; readonly count: number; readonly recoverMs?: Span }
   | { readonly type: "hung-participant"; readonly at: number; readonly count: number }
   | { readonly type: "destination-crash"; readonly at: number; readonly count: number; readonly recoverMs?: Span }
-  | { readonly type: "coordinator-failover"; readonly at: number; readonly downMs?: Span };
+  | { readonly type: "coordinator-failover"; readonly at: number; readonly downMs?: Span }
+  /** The network delivers again an older agent report ("idle", an earlier epoch) of up to `count` nodes draining again. */
+  | { readonly type: "stale-report"; readonly at: number; readonly count: number };
+
+/**
+ * What a regression scenario must produce (`sim/scenarios/regressions/`,
+ * checked by `test/regressions.test.ts`); a run ignores it.
+ */
+export interface ScenarioExpectation {
+  readonly status?: "completed" | "blocked" | "incomplete" | "violated";
+  /** The invariants broken, exactly (empty: none). */
+  readonly violations?: readonly string[];
+  readonly blockedPools?: readonly string[];
+  readonly forcedBreaches?: number;
+  readonly refusedAtLeast?: number;
+  readonly notUpgraded?: number;
+  readonly controlPlaneDownMs?: number;
+  /** A hand-written mutant (`test/mutants.ts`) the checks must catch on this scenario ... */
+  readonly mutant?: string;
+  /** ... by reporting at least one of these invariants. */
+  readonly mutantViolations?: readonly string[];
+}
 
 /**
  * A simulation scenario: fleet shape, budgets, traffic, operator actions and
@@ -125,6 +148,8 @@ export interface Scenario {
     readonly roles?: readonly string[];
     readonly ownersPerNode?: number;
     readonly childrenPerOwner?: number;
+    /** Share of the nodes (0..1, spread evenly) that also belong to the next pool (node i of pool p joins pool p + 1). */
+    readonly overlap?: number;
     /**
      * Run on these nodes and budgets instead of a generated fleet; `nodes`
      * must equal the snapshot's node count and `pools`, `zones`, `roles`,
@@ -155,4 +180,5 @@ export interface Scenario {
   readonly network?: { readonly delayMs: Span };
   readonly actions: readonly ScenarioAction[];
   readonly faults?: readonly ScenarioFault[];
+  readonly expect?: ScenarioExpectation;
 }

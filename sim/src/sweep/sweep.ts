@@ -22,6 +22,7 @@ export interface SeedResult {
   readonly lostWorkloads: number;
   readonly violations: readonly InvariantViolation[];
   readonly finished: boolean;
+  readonly status: SimReport["status"];
 }
 
 /** The summary of a sweep over many seeds. */
@@ -34,6 +35,8 @@ export interface SweepSummary {
   /** Seeds with at least one invariant violation, with the first one. */
   readonly failures: readonly { readonly seed: number; readonly violation: InvariantViolation }[];
   readonly unfinished: readonly number[];
+  /** Seeds that ended blocked or incomplete (not every node drained or upgraded). */
+  readonly notCompleted: readonly { readonly seed: number; readonly status: string }[];
   readonly drainsCompleted: number;
   readonly drainsFailed: number;
   /** The lowest pool availability over every seed. */
@@ -43,6 +46,8 @@ export interface SweepSummary {
   readonly events: number;
   readonly wallMs: number;
   readonly meanRunWallMs: number;
+  /** Every seed's hash and event count, in seed order: two sweeps agree run by run. */
+  readonly runs: readonly { readonly seed: number; readonly hash: string; readonly events: number }[];
 }
 
 /** Keeps what a sweep needs of a report (a worker sends this back). */
@@ -60,6 +65,7 @@ export function toSeedResult(r: SimReport): SeedResult {
     lostWorkloads: r.lostWorkloads,
     violations: r.invariantViolations,
     finished: r.finished,
+    status: r.status,
   };
 }
 
@@ -134,6 +140,7 @@ export async function sweep(
     passed: results.length - failures.length,
     failures,
     unfinished: results.filter((r) => !r.finished).map((r) => r.seed),
+    notCompleted: results.filter((r) => r.status === "blocked" || r.status === "incomplete").map((r) => ({ seed: r.seed, status: r.status })),
     drainsCompleted: results.reduce((a, r) => a + r.drainsCompleted, 0),
     drainsFailed: results.reduce((a, r) => a + r.drainsFailed, 0),
     minAvailability: Math.min(1, ...results.map((r) => r.minAvailability)),
@@ -142,5 +149,6 @@ export async function sweep(
     events: results.reduce((a, r) => a + r.events, 0),
     wallMs: Math.round(wallMs),
     meanRunWallMs: Math.round(results.reduce((a, r) => a + r.wallMs, 0) / Math.max(1, results.length)),
+    runs: results.map((r) => ({ seed: r.seed, hash: r.hash, events: r.events })),
   };
 }

@@ -243,16 +243,43 @@ export class RolloutController {
     if (nodes.length === 0) return [];
     // The common case: the wave as planned still fits, in one pass over the fleet.
     if (this.#guard.admit(view, { kind: "drain", node: nodes }).outcome === "allowed") return [...nodes];
+    // Node by node, each judged against the members of its own pools only (the
+    // guard reads nothing else), with the nodes admitted before it counted as
+    // draining: O(wave × pool size), not a copy of the whole fleet per node.
+    const byId = new Map<string, FleetNode>();
+    const byPool = new Map<string, FleetNode[]>();
+    for (const n of view.nodes) {
+      byId.set(n.id, n);
+      for (const p of n.pools) {
+        let members = byPool.get(p);
+        if (members === undefined) byPool.set(p, (members = []));
+        members.push(n);
+      }
+    }
+    const taken = new Set<string>();
     const admitted: string[] = [];
-    let nodesNow = view.nodes;
     for (const id of nodes) {
-      const d = this.#guard.admit({ nodes: nodesNow }, { kind: "drain", node: id });
+      const node = byId.get(id);
+      const members: FleetNode[] = [];
+      if (node !== undefined) {
+        const seen = node.pools.length > 1 ? new Set<string>() : undefined;
+        for (const p of node.pools) {
+          for (const m of byPool.get(p) ?? []) {
+            if (seen !== undefined) {
+              if (seen.has(m.id)) continue;
+              seen.add(m.id);
+            }
+            members.push(taken.has(m.id) ? { ...m, phase: "draining", schedulable: false } : m);
+          }
+        }
+      }
+      const d = this.#guard.admit({ nodes: members }, { kind: "drain", node: id });
       if (d.outcome !== "allowed") {
         this.#emitNode(id, "deferred", wave, d.error.message);
         continue;
       }
       admitted.push(id);
-      nodesNow = nodesNow.map((n) => (n.id === id ? { ...n, phase: "draining", schedulable: false } : n));
+      taken.add(id);
     }
     return admitted;
   }
