@@ -10,7 +10,8 @@ import { peersCommand } from "./commands/peers.ts";
 import { planCommand } from "./commands/plan.ts";
 import { rolloutCommand } from "./commands/rollout.ts";
 import { upgradeCommand } from "./commands/upgrade.ts";
-import { OUTPUT_FORMATS } from "./output.ts";
+import { OUTPUT_FORMATS, parseOutputSpec } from "./output.ts";
+import { cliVersion } from "./version.ts";
 
 /**
  * The whole `drainctl` command tree. Global flags work before or after the verb,
@@ -22,12 +23,16 @@ import { OUTPUT_FORMATS } from "./output.ts";
 export function createProgram(): Command {
   const program = new Command("drainctl")
     .description("Operate drainkit: cordon, drain, resume and audit a fleet through the control plane")
-    .version("0.0.0", "-V, --version")
+    .version(cliVersion(), "-V, --version")
     .addOption(new Option("-s, --server <url>", "control-plane URL").env("DRAINCTL_SERVER"))
     .addOption(new Option("--grpc <host:port>", "talk to the control plane over gRPC (drainkit.control.v1) at this address").env("DRAINKIT_GRPC"))
     .addOption(new Option("--token <token>", "bearer token").env("DRAINCTL_TOKEN"))
     .addOption(new Option("--context <name>", "named context from the config file").env("DRAINCTL_CONTEXT"))
-    .addOption(new Option("-o, --output <format>", "output format").choices([...OUTPUT_FORMATS]).default("table"))
+    .addOption(
+      new Option("-o, --output <format>", `output format: ${OUTPUT_FORMATS.join(", ")}`)
+        .argParser((v: string) => (parseOutputSpec(v), v))
+        .default("table"),
+    )
     .option("--debug", "print stack traces and request details on errors");
 
   program.addCommand(peersCommand());

@@ -1,0 +1,42 @@
+/**
+ * The columns output must fit: the terminal's when it is one, else `$COLUMNS`
+ * when set (so `COLUMNS=80 drainctl … | less` and the tests can ask for a
+ * width), else none: a pipe into a script gets whole lines.
+ *
+ * @example
+ * const width = outputWidth(process.stdout); // 120 on a 120-column terminal, undefined in a pipe
+ */
+export function outputWidth(stream: { readonly isTTY?: boolean; readonly columns?: number }, env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const fromEnv = Number(env["COLUMNS"]);
+  if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv;
+  if (stream.isTTY === true && typeof stream.columns === "number" && stream.columns > 0) return stream.columns;
+  return undefined;
+}
+
+/** Characters as a terminal counts them (code points; drainctl prints no wide CJK text of its own). */
+export const displayLength = (s: string): number => {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    // A surrogate pair is one character on screen.
+    if (c < 0xd800 || c > 0xdbff) n++;
+  }
+  return n;
+};
+
+/** Cuts `s` to `width` characters, ending in "…" when something was cut. */
+export function truncate(s: string, width: number): string {
+  if (width <= 0) return "";
+  if (displayLength(s) <= width) return s;
+  const chars = [...s];
+  return `${chars.slice(0, Math.max(0, width - 1)).join("")}…`;
+}
+
+/** Every line of `text` cut to `width` (no-op without a width). */
+export function fitLines(text: string, width: number | undefined): string {
+  if (width === undefined) return text;
+  return text
+    .split("\n")
+    .map((l) => truncate(l, width))
+    .join("\n");
+}
