@@ -1,7 +1,7 @@
 import { Command, Option } from "commander";
 import { auditCommand, eventsCommand } from "./commands/audit.ts";
 import { clustersCommand } from "./commands/clusters.ts";
-import { completionCommand } from "./commands/completion.ts";
+import { completeCommand, completionCommand } from "./commands/completion.ts";
 import { configCommand } from "./commands/config.ts";
 import { contextCommand } from "./commands/context.ts";
 import { fleetCommand } from "./commands/fleet.ts";
@@ -47,6 +47,7 @@ export function createProgram(): Command {
   program.addCommand(eventsCommand());
   program.addCommand(contextCommand());
   program.addCommand(completionCommand(() => program));
+  program.addCommand(completeCommand(), { hidden: true });
   // addCommand() does not pass settings down the tree; every verb gets the same help and error behaviour.
   const settle = (c: Command): void => {
     c.configureHelp({ showGlobalOptions: true }).showHelpAfterError("(run with --help for usage)").showSuggestionAfterError();
