@@ -14,7 +14,11 @@ export function outputWidth(stream: { readonly isTTY?: boolean; readonly columns
 }
 
 /** Characters as a terminal counts them (code points; drainctl prints no wide CJK text of its own). */
+const SURROGATE = /[\ud800-\udbff]/;
+
 export const displayLength = (s: string): number => {
+  // Tables are mostly ASCII: skip the per-character walk unless a surrogate pair is there to count as one.
+  if (!SURROGATE.test(s)) return s.length;
   let n = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
