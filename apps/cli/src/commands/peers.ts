@@ -128,7 +128,7 @@ async function drain(s: Session, ids: readonly string[], o: DrainFlags): Promise
       EXIT.conflict,
       refused.length < peers.length
         ? `Drain the others first and these once the pool has room: drainctl peers drain ${peers.join(" ")} --sequential --reason ${JSON.stringify(reason)}`
-        : `See why: drainctl peers describe ${refused[0]}`,
+        : (check.items.find((r) => r.outcome === "refused")?.problem?.next ?? `See why: drainctl peers describe ${refused[0]}`),
     );
   }
   if (check.note !== undefined) s.note(`note: ${check.note}`);

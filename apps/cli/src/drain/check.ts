@@ -1,5 +1,6 @@
 import { serverBudgets } from "../budgets.ts";
 import { EXIT, ProblemError } from "../errors.ts";
+import { refinedNext } from "../nextHints.ts";
 import { listAllPeers } from "../peers/list.ts";
 import type { Session } from "../session.ts";
 import type { DrainStatus, Peer, RegistryConfig } from "../types.ts";
@@ -41,7 +42,8 @@ export async function dryRun(s: Session, ids: readonly string[], verb: string, b
     } catch (e) {
       // 401/403/5xx are not "what blocks this node": they stop the dry run.
       if (!(e instanceof ProblemError) || (e.exitCode !== EXIT.conflict && e.exitCode !== EXIT.notFound)) throw e;
-      items.push({ peer: id, outcome: "refused", problem: { code: e.code, title: e.title, detail: e.message, ...(e.next ? { next: e.next } : {}) } });
+      const next = refinedNext(e) ?? e.next;
+      items.push({ peer: id, outcome: "refused", problem: { code: e.code, title: e.title, detail: e.message, ...(next ? { next } : {}) } });
     }
   }
   if (verb !== "drain" || ids.length < 2 || body["force"] === true) return { items };

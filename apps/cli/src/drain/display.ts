@@ -55,7 +55,7 @@ const counts = (s: DrainStatus): string => `in-flight ${s.remaining.inFlight}, w
  * the detail: "web-1: draining, ETA 1m20s, waiting on role:edge (in-flight 3, workloads 1 owners / 2 children)".
  */
 export function progressLine(s: DrainStatus, etaText: string | undefined): string {
-  const head = [`${s.peer}: ${s.status}`, etaText === undefined || etaText === "-" || etaText === "done" ? undefined : `ETA ${etaText}`, holdUp(s) || undefined].filter((x) => x !== undefined);
+  const head = [`${s.peer}: ${s.status}`, etaText === undefined || etaText === "done" ? undefined : `ETA ${etaText === "-" ? "?" : etaText}`, holdUp(s) || undefined].filter((x) => x !== undefined);
   return `${head.join(", ")} (${counts(s)})`;
 }
 
@@ -116,7 +116,9 @@ export function lineDisplay(stream: NodeJS.WritableStream, width?: number): Drai
       const key = progressLine(s, undefined);
       if (last.get(s.peer) !== key) {
         last.set(s.peer, key);
-        stream.write(`${fit(progressLine(s, eta(s, first.total - remaining, first.total, Date.now() - first.since)))}\n`);
+        const left = eta(s, first.total - remaining, first.total, Date.now() - first.since);
+        // A log line says the ETA only once there is one: "ETA ?" on every line of a CI log is noise.
+        stream.write(`${fit(progressLine(s, left === "-" ? undefined : left))}\n`);
       }
       // Moves get their own line: a change of either shows, and the status line keeps its shape for scripts reading it.
       const movesText = describeMoves(first.start, s, moves);
