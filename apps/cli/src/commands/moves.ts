@@ -81,7 +81,7 @@ export function movesCommand(): Command {
           const change = ev.data as MoveChange;
           if (change.kind !== "move") continue;
           if (s.human) {
-            const row = `${new Date(change.value?.updatedAt ?? Date.now()).toISOString().slice(11, 19)}  ${moveLine(change)}`;
+            const row = `${new Date(change.value?.updatedAt ?? Date.now()).toISOString()}  ${moveLine(change)}`;
             process.stdout.write(`${s.width === undefined ? row : truncate(row, s.width)}\n`);
           }
           else process.stdout.write(s.format === "json" ? `${JSON.stringify(change)}\n` : `---\n${stringify(change)}`);
