@@ -1,11 +1,26 @@
 import type { CliError } from "./errors.ts";
 
-/** The peer a problem is about: `details.peer`, else the id in `instance` (`/control/peers/web-1:drain`). */
-function peerOf(problem: { readonly instance?: string; readonly details?: Readonly<Record<string, unknown>> }): string | undefined {
+const TARGET = Symbol("drainctl.target");
+
+/**
+ * Records which peer the command was acting on when `e` was thrown, so the
+ * hint can name it whatever the transport (gRPC problems carry no request
+ * path). Returns `e`, to rethrow.
+ *
+ * @example
+ * try { await call(id) } catch (e) { throw aboutPeer(e, id); }
+ */
+export function aboutPeer<E>(e: E, peer: string): E {
+  if (typeof e === "object" && e !== null && !(TARGET in e)) Object.defineProperty(e, TARGET, { value: peer, enumerable: false });
+  return e;
+}
+
+/** The peer a problem is about: `details.peer`, else the peer the command was acting on. */
+function peerOf(e: CliError, problem: { readonly details?: Readonly<Record<string, unknown>> }): string | undefined {
   const d = problem.details?.["peer"];
   if (typeof d === "string") return d;
-  const m = /\/control\/peers\/([^/:?]+)/.exec(problem.instance ?? "");
-  return m ? decodeURIComponent(m[1]!) : undefined;
+  const t = (e as unknown as Record<symbol, unknown>)[TARGET];
+  return typeof t === "string" ? t : undefined;
 }
 
 const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
@@ -23,7 +38,7 @@ export function refinedNext(e: CliError): string | undefined {
   const problem = (e as CliError & { problem?: { code?: string; instance?: string; details?: Record<string, unknown> } }).problem;
   if (problem === undefined) return undefined;
   const details = problem.details ?? {};
-  const peer = peerOf(problem);
+  const peer = peerOf(e, problem);
   switch (problem.code) {
     case "pool-depletion": {
       const pool = str(details["pool"]);

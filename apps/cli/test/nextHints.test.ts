@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ProblemError } from "../src/errors.ts";
-import { refinedNext } from "../src/nextHints.ts";
+import { aboutPeer, refinedNext } from "../src/nextHints.ts";
 
 describe("next hints", () => {
   it("names the pool, role, peer and rollout the problem names, instead of placeholders", () => {
@@ -8,7 +8,7 @@ describe("next hints", () => {
     expect(refinedNext(depletion)).toContain("drainctl peers list --pool web");
     const solo = new ProblemError(409, { code: "only-schedulable-node", details: { peer: "n1", role: "ingest" } });
     expect(refinedNext(solo)).toContain("drainctl peers list --role ingest");
-    const transition = new ProblemError(409, { code: "invalid-transition", instance: "/control/peers/web-1:uncordon", details: { role: "edge" } });
+    const transition = aboutPeer(new ProblemError(409, { code: "invalid-transition", details: { role: "edge" } }), "web-1");
     expect(refinedNext(transition)).toBe("See where the peer is: drainctl peers describe web-1");
     const rollout = new ProblemError(409, { code: "rollout-in-progress", details: { rollout: "r-7", state: "running" } });
     expect(refinedNext(rollout)).toContain("drainctl rollout status r-7 --wait");

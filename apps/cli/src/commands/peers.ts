@@ -11,6 +11,7 @@ import { describePeer, describeText } from "../peers/describe.ts";
 import { listAllPeers } from "../peers/list.ts";
 import { drainTable, peerTable, type DrainRow } from "../peers/table.ts";
 import { auditFields, requireReason, Session, type AuditFields } from "../session.ts";
+import { aboutPeer } from "../nextHints.ts";
 import { outputWidth } from "../terminal/width.ts";
 import type { DrainStatus, Page, Peer } from "../types.ts";
 
@@ -43,7 +44,13 @@ async function simpleVerb(s: Session, ids: readonly string[], verb: "cordon" | "
   const peers = await targets(s, ids, o);
   if (o.dryRun === true) return printDryRun(s, await dryRun(s, peers, verb, body));
   const out: Peer[] = [];
-  for (const id of peers) out.push((await s.client.call<Peer>("POST", peerPath(id, `:${verb}`), { body })).body);
+  for (const id of peers) {
+    try {
+      out.push((await s.client.call<Peer>("POST", peerPath(id, `:${verb}`), { body })).body);
+    } catch (e) {
+      throw aboutPeer(e, id);
+    }
+  }
   s.print({ items: out }, () => peerTable(out));
 }
 
@@ -145,6 +152,7 @@ async function drain(s: Session, ids: readonly string[], o: DrainFlags): Promise
     try {
       started.push((await s.client.call<DrainStatus>("POST", peerPath(id, ":drain"), { body })).body);
     } catch (e) {
+      aboutPeer(e, id);
       if (started.length === 0) throw e;
       // Something changed since the check (another operator's drain): follow what was started, then report the refusal.
       s.note(`${id} was refused; following the drains already started (${started.map((x) => x.peer).join(", ")}).`);
