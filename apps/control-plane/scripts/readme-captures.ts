@@ -51,8 +51,19 @@ async function call(url: string, method: string, path: string, body?: unknown): 
   return res.json();
 }
 
-const report = (url: string, id: string, role: string, phase: string, epoch: number, inFlight = 0, workloads = { owners: 0, children: 0 }, reason?: string): Promise<unknown> =>
-  call(url, "PUT", `/control/peers/${id}/status`, { roles: { [role]: { phase, epoch } }, inFlight: { http: inFlight }, workloads, epoch, ...(reason ? { reason } : {}) });
+/** Each peer's last status report, re-sent by {@link heartbeat}. */
+const reports = new Map<string, unknown>();
+
+const report = (url: string, id: string, role: string, phase: string, epoch: number, inFlight = 0, workloads = { owners: 0, children: 0 }, reason?: string): Promise<unknown> => {
+  const body = { roles: { [role]: { phase, epoch } }, inFlight: { http: inFlight }, workloads, epoch, ...(reason ? { reason } : {}) };
+  reports.set(id, body);
+  return call(url, "PUT", `/control/peers/${id}/status`, body);
+};
+
+/** Every agent reports again, as live agents would: screenshots take long enough for a heartbeat to go stale. */
+async function heartbeat(url: string): Promise<void> {
+  for (const [id, body] of reports) await call(url, "PUT", `/control/peers/${id}/status`, body);
+}
 
 /** Runs drainctl at 80 columns, as an operator would type it; returns the session as text. */
 function drainctl(url: string, dir: string, args: readonly string[]): string {
@@ -86,8 +97,9 @@ try {
   ensureDashboardBuilt();
   const browser = await launchChromium();
   mkdirSync(SHOTS, { recursive: true });
-  const shoot = async (state: string): Promise<void> => {
-    for (const [kind, viewport] of [["desktop", { width: 1440, height: 900 }], ["mobile", { width: 390, height: 844 }]] as const) {
+  // One tab per size for the whole run, so the availability chart (kept in the tab) shows the history.
+  const tabs = await Promise.all(
+    ([["desktop", { width: 1440, height: 900 }], ["mobile", { width: 390, height: 844 }]] as const).map(async ([kind, viewport]) => {
       const context = await browser.newContext({ viewport, ...(kind === "mobile" ? { isMobile: true, deviceScaleFactor: 2 } : {}) });
       const page = await context.newPage();
       await page.goto(`${url}/ui`);
@@ -95,16 +107,24 @@ try {
       await page.locator("#sign-in-form button[type=submit]").click();
       await page.locator('#status[data-connected="true"]').waitFor({ timeout: 60_000 });
       await page.locator('.cell[data-node="web-1"]').click();
+      return { kind, page };
+    }),
+  );
+  const shoot = async (state: string): Promise<void> => {
+    for (const { kind, page } of tabs) {
+      // Let the page take in the change from the feed before the picture.
+      await page.waitForTimeout(1500);
       await page.locator("#availability svg").waitFor();
       await page.screenshot({ path: join(SHOTS, `${state}-${kind}.png`), fullPage: kind === "desktop" });
-      await context.close();
     }
   };
 
   await shoot("idle");
+  await heartbeat(url);
   const sessions: string[] = [drainctl(url, dir, ["peers", "list"]), drainctl(url, dir, ["peers", "drain", "web-1", "web-2", "web-3", "--reason", "kernel 6.12", "--dry-run"])];
   await call(url, "POST", "/control/peers/web-1:drain", { reason: "kernel 6.12", ticket: "CHG-42", deadlineMs: 600_000 });
   await report(url, "web-1", "edge", "draining", 1, 2, { owners: 1, children: 3 });
+  await heartbeat(url);
   sessions.push(drainctl(url, dir, ["peers", "status", "web-1"]), drainctl(url, dir, ["peers", "describe", "web-1"]));
   await shoot("draining");
   await call(url, "POST", "/control/upgrade/drain", { version: "2.0.0", pool: "db", reason: "postgres 17", ticket: "CHG-43" });
@@ -112,6 +132,7 @@ try {
   sessions.push(drainctl(url, dir, ["rollout", "status"]));
   await report(url, "web-1", "edge", "failed", 1, 2, { owners: 1, children: 3 }, "a workload refused to stop");
   await shoot("failure");
+  await heartbeat(url);
   sessions.push(drainctl(url, dir, ["peers", "list", "-o", "wide"]).split("\n").slice(0, 4).join("\n") + "\n", drainctl(url, dir, ["plan", "--simulate", "--drain", "web-2,web-3"]), drainctl(url, dir, ["audit", "list", "--limit", "6"]));
   await browser.close();
 

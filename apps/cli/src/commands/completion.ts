@@ -32,7 +32,8 @@ function walk(root: Command): Node[] {
       flags: flagsOf(o),
       description: o.description ?? "",
       takesValue: o.required || o.optional,
-      choices: (o as Option & { argChoices?: string[] }).argChoices ?? [],
+      // -o takes a template after jsonpath=, so commander holds no fixed choices for it; completion offers the formats.
+      choices: (o as Option & { argChoices?: string[] }).argChoices ?? (o.long === "--output" ? ["table", "wide", "name", "json", "yaml", "jsonpath="] : []),
       ...(o.long !== undefined && DYNAMIC_OPTIONS[o.long] !== undefined ? { dynamic: DYNAMIC_OPTIONS[o.long] } : {}),
     }));
     const args = (cmd as Command & { registeredArguments?: readonly { name(): string }[] }).registeredArguments ?? [];

@@ -23,8 +23,8 @@ function blocker(r: Rollout): string | undefined {
 /** State, ETA and what blocks it first; the counts after, so a narrow terminal cuts only those. */
 export const summary = (r: Rollout): string => {
   const p = r.progress;
-  const why = r.stateReason ?? (r.state === "running" || r.state === "paused" ? blocker(r) : undefined);
-  return `rollout ${r.id} to ${r.version}: ${r.state}, ETA ${fmtEta(p.etaMs)}${why ? `, ${why}` : ""}; ${p.done ?? 0}/${p.total ?? 0} done, ${p.failed ?? 0} failed, ${p.inProgress ?? 0} in progress`;
+  const why = r.state === "running" || r.state === "paused" ? blocker(r) : undefined;
+  return `rollout ${r.id} to ${r.version}: ${r.state}${r.stateReason ? ` (${r.stateReason})` : ""}, ETA ${fmtEta(p.etaMs)}${why ? `, ${why}` : ""}; ${p.done ?? 0}/${p.total ?? 0} done, ${p.failed ?? 0} failed, ${p.inProgress ?? 0} in progress`;
 };
 
 /** The plan's waves, what blocks a node now, then every node's step. */

@@ -72,7 +72,7 @@ export function printDryRun(s: Session, run: DryRun): void {
       r.problem !== undefined
         ? `${r.problem.code}: ${r.problem.detail}`
         : r.cumulative?.outcome === "refused"
-          ? `pool-depletion (with the peers before it): ${r.cumulative.detail ?? ""}`
+          ? `pool-depletion: ${r.cumulative.detail ?? ""}`
           : r.drain?.blocking?.join(" ") || "-",
     ]),
   }));

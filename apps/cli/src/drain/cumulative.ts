@@ -53,7 +53,7 @@ export function cumulativeDrain(peers: readonly Peer[], budgets: readonly PoolBu
       peer: id,
       outcome: "refused",
       ...(n === undefined ? {} : { pool: n.pool }),
-      detail: n === undefined ? d.error.message : `pool ${n.pool} would have ${n.availableAfter} of ${n.total} available${earlier}; it needs ${n.required}`,
+      detail: n === undefined ? d.error.message : `pool ${n.pool}: ${n.availableAfter} of ${n.total} left${earlier}, needs ${n.required}`,
     });
   }
   return out;
