@@ -3,6 +3,7 @@
 import { CommanderError, type Command } from "commander";
 import { CliError, EXIT } from "./errors.ts";
 import { refinedNext } from "./nextHints.ts";
+import { outputWidth, wrap } from "./terminal/width.ts";
 import { createProgram } from "./program.ts";
 
 /** Runs drainctl with `argv` (as process.argv); resolves to the exit code. */
@@ -24,7 +25,8 @@ export async function run(argv: readonly string[]): Promise<number> {
     }
     if (e instanceof CliError) {
       const next = refinedNext(e) ?? e.next;
-      process.stderr.write(`error: ${e.title}: ${e.message}\n${next ? `next: ${next}\n` : ""}`);
+      const width = outputWidth(process.stderr);
+      process.stderr.write(`${wrap(`error: ${e.title}: ${e.message}`, width)}\n${next ? `${wrap(`next: ${next}`, width)}\n` : ""}`);
       if (debug) process.stderr.write(`${e.stack ?? ""}\n${"problem" in e ? JSON.stringify((e as { problem: unknown }).problem, null, 2) : ""}\n`);
       return e.exitCode;
     }

@@ -4,7 +4,7 @@ import { resolveConnection } from "./contexts.ts";
 import { GrpcControlClient } from "./grpcClient.ts";
 import { usageError } from "./errors.ts";
 import { parseOutputSpec, render, type OutputFormat, type OutputSpec, type TableView } from "./output.ts";
-import { outputWidth } from "./terminal/width.ts";
+import { outputWidth, wrap } from "./terminal/width.ts";
 
 /** Options every command understands (they may appear before or after the verb). */
 export interface GlobalOptions {
@@ -62,7 +62,7 @@ export class Session {
 
   /** Progress and notes go to stderr so stdout stays parseable. */
   note(text: string): void {
-    process.stderr.write(`${text}\n`);
+    process.stderr.write(`${wrap(text, outputWidth(process.stderr))}\n`);
   }
 }
 

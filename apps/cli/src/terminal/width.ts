@@ -44,3 +44,30 @@ export function fitLines(text: string, width: number | undefined): string {
     .map((l) => truncate(l, width))
     .join("\n");
 }
+
+/**
+ * Wraps prose (notes, errors, hints) at spaces so no line is longer than
+ * `width`; lines after the first are indented by two spaces. A single word
+ * longer than the width (a URL) is cut, as a terminal would otherwise wrap it.
+ */
+export function wrap(text: string, width: number | undefined): string {
+  if (width === undefined || width < 20) return text;
+  return text
+    .split("\n")
+    .map((line) => {
+      if (displayLength(line) <= width) return line;
+      const out: string[] = [];
+      let current = "";
+      for (const word of line.split(" ")) {
+        const next = current === "" ? word : `${current} ${word}`;
+        if (displayLength(next) <= width - (out.length > 0 ? 2 : 0)) current = next;
+        else {
+          if (current !== "") out.push(current);
+          current = word;
+        }
+      }
+      if (current !== "") out.push(current);
+      return out.map((l, i) => (i === 0 ? truncate(l, width) : truncate(`  ${l}`, width))).join("\n");
+    })
+    .join("\n");
+}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { outputWidth, truncate } from "../../src/terminal/width.ts";
+import { outputWidth, truncate, wrap } from "../../src/terminal/width.ts";
+import { expectFits, WIDTHS } from "../widths.ts";
 
 describe("terminal width", () => {
   it("takes $COLUMNS first, then a terminal's width, and none for a pipe", () => {
@@ -14,5 +15,12 @@ describe("terminal width", () => {
     expect(truncate("abc", 3)).toBe("abc");
     expect(truncate("a → b → c", 5)).toBe("a → …");
     expect([...truncate("x".repeat(200), 80)]).toHaveLength(80);
+  });
+
+  it.each(WIDTHS)("wraps notes and errors at spaces within %i columns, keeping every word", (width) => {
+    const text = "note: budgets of web, db as the server enforces them (http://127.0.0.1:7400/ui/api/session); ".repeat(4);
+    const out = wrap(text, width);
+    expectFits(out, width);
+    expect(out.replace(/\n {2}/g, " ").replace(/\s+/g, " ").trim()).toBe(text.replace(/\s+/g, " ").trim());
   });
 });
