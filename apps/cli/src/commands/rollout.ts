@@ -80,7 +80,7 @@ async function follow(s: Session, first: Rollout): Promise<Rollout> {
   process.once("SIGINT", onSigint);
   const tty = process.stderr.isTTY === true && s.human;
   const width = (): number | undefined => outputWidth(process.stderr);
-  // The ETA is the server's (GET /control/upgrade progress.etaMs): cli-progress's own {eta} token would shadow it with "INF".
+  // The ETA is the server's (GET /control/upgrade progress.etaMs), never a client-side guess ("ETA INF" before).
   const screen = liveLines(process.stderr, width);
   let last = first;
   let lastLine = "";
