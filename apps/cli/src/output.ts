@@ -126,7 +126,10 @@ export function names(value: unknown): string {
   const items = typeof value === "object" && value !== null && Array.isArray((value as { items?: unknown }).items) ? (value as { items: unknown[] }).items : [value];
   const ids = items.map((i) => {
     const o = (i ?? {}) as Record<string, unknown>;
-    return String(o["id"] ?? o["peer"] ?? o["seq"] ?? "");
+    // A drain status names its peer by id; `peers describe` holds the peer itself.
+    const peer = o["peer"];
+    const id = o["id"] ?? (typeof peer === "object" && peer !== null ? (peer as Record<string, unknown>)["id"] : peer) ?? o["seq"];
+    return typeof id === "string" || typeof id === "number" ? String(id) : "";
   });
   return ids.filter((id) => id !== "").map((id) => `${id}\n`).join("");
 }

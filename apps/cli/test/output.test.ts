@@ -59,6 +59,8 @@ describe("output", () => {
   it("prints one id a line with -o name, and fields with -o jsonpath=", () => {
     const value = { items: [{ id: "web-1" }, { peer: "web-2" }] };
     expect(render("name", value, () => "")).toBe("web-1\nweb-2\n");
+    expect(render("name", { peer: { id: "web-3" }, drain: {} }, () => "")).toBe("web-3\n");
+    expect(render("name", { items: [{ other: {} }] }, () => "")).toBe("");
     expect(render(parseOutputSpec("jsonpath={.items[*].id}"), value, () => "")).toBe("web-1\n");
     expect(() => parseOutputSpec("xml")).toThrow(expect.objectContaining({ exitCode: 2 }));
     expect(() => parseOutputSpec("jsonpath=")).toThrow(/needs a template/);
