@@ -1,7 +1,7 @@
 import { stringify } from "yaml";
 import { usageError } from "./errors.ts";
 import { jsonpath } from "./jsonpath.ts";
-import { displayLength, fitLines, truncate } from "./terminal/width.ts";
+import { displayLength, fitLines, truncate, wrap } from "./terminal/width.ts";
 
 /**
  * `table` fits the terminal, `wide` shows every column whole, `name` one id a
@@ -134,6 +134,15 @@ export function names(value: unknown): string {
   return ids.filter((id) => id !== "").map((id) => `${id}\n`).join("");
 }
 
+/** A text view fitted to `width`: `next:` and `note:` lines are wrapped (a hint is read whole), every other line cut. */
+export function fitText(text: string, width: number | undefined): string {
+  if (width === undefined) return text;
+  return text
+    .split("\n")
+    .map((l) => (/^(next|note): /.test(l) ? wrap(l, width) : truncate(l, width)))
+    .join("\n");
+}
+
 /** Renders `value` as asked; `table` and `wide` build the table view when that is asked for. */
 export function render(spec: OutputSpec | OutputFormat, value: unknown, table: () => TableView | string, width?: number): string {
   const s: OutputSpec = typeof spec === "string" ? { format: spec } : spec;
@@ -145,7 +154,7 @@ export function render(spec: OutputSpec | OutputFormat, value: unknown, table: (
     return out.endsWith("\n") ? out : `${out}\n`;
   }
   const t = table();
-  if (typeof t === "string") return s.format === "wide" ? t : fitLines(t, width);
+  if (typeof t === "string") return s.format === "wide" ? t : fitText(t, width);
   return renderTable(t, { width, wide: s.format === "wide" });
 }
 

@@ -66,6 +66,13 @@ describe("output", () => {
     expect(() => parseOutputSpec("jsonpath=")).toThrow(/needs a template/);
   });
 
+  it.each(WIDTHS)("wraps a next: hint of a text view within %i columns instead of cutting it", (width) => {
+    const hint = "next: drain fewer nodes at once (drainctl peers drain … --sequential), or wait for the other members of web to come back (drainctl peers list --pool web)";
+    const out = render("table", {}, () => `unsafe: ${"x".repeat(200)}\n${hint}\n`, width);
+    expectFits(out, width);
+    expect(out).toContain("drainctl peers list --pool web)");
+  });
+
   it("says 'just now' rather than 'in 0s', and '5s ago' for the past", () => {
     const now = 1_000_000;
     expect(ago(now + 400, now)).toBe("just now");
