@@ -2,6 +2,8 @@
 // `drainctl`: parse, run, and turn every failure into a readable message and an exit code by class.
 import { CommanderError, type Command } from "commander";
 import { CliError, EXIT } from "./errors.ts";
+import { refinedNext } from "./nextHints.ts";
+import { outputWidth, wrap } from "./terminal/width.ts";
 import { createProgram } from "./program.ts";
 
 /** Runs drainctl with `argv` (as process.argv); resolves to the exit code. */
@@ -22,7 +24,9 @@ export async function run(argv: readonly string[]): Promise<number> {
       return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     if (e instanceof CliError) {
-      process.stderr.write(`error: ${e.title}: ${e.message}\n${e.next ? `next: ${e.next}\n` : ""}`);
+      const next = refinedNext(e) ?? e.next;
+      const width = outputWidth(process.stderr);
+      process.stderr.write(`${wrap(`error: ${e.title}: ${e.message}`, width)}\n${next ? `${wrap(`next: ${next}`, width)}\n` : ""}`);
       if (debug) process.stderr.write(`${e.stack ?? ""}\n${"problem" in e ? JSON.stringify((e as { problem: unknown }).problem, null, 2) : ""}\n`);
       return e.exitCode;
     }

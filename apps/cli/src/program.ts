@@ -1,7 +1,7 @@
 import { Command, Option } from "commander";
 import { auditCommand, eventsCommand } from "./commands/audit.ts";
 import { clustersCommand } from "./commands/clusters.ts";
-import { completionCommand } from "./commands/completion.ts";
+import { completeCommand, completionCommand } from "./commands/completion.ts";
 import { configCommand } from "./commands/config.ts";
 import { contextCommand } from "./commands/context.ts";
 import { fleetCommand } from "./commands/fleet.ts";
@@ -10,7 +10,8 @@ import { peersCommand } from "./commands/peers.ts";
 import { planCommand } from "./commands/plan.ts";
 import { rolloutCommand } from "./commands/rollout.ts";
 import { upgradeCommand } from "./commands/upgrade.ts";
-import { OUTPUT_FORMATS } from "./output.ts";
+import { OUTPUT_FORMATS, parseOutputSpec } from "./output.ts";
+import { cliVersion } from "./version.ts";
 
 /**
  * The whole `drainctl` command tree. Global flags work before or after the verb,
@@ -22,12 +23,16 @@ import { OUTPUT_FORMATS } from "./output.ts";
 export function createProgram(): Command {
   const program = new Command("drainctl")
     .description("Operate drainkit: cordon, drain, resume and audit a fleet through the control plane")
-    .version("0.0.0", "-V, --version")
+    .version(cliVersion(), "-V, --version")
     .addOption(new Option("-s, --server <url>", "control-plane URL").env("DRAINCTL_SERVER"))
     .addOption(new Option("--grpc <host:port>", "talk to the control plane over gRPC (drainkit.control.v1) at this address").env("DRAINKIT_GRPC"))
     .addOption(new Option("--token <token>", "bearer token").env("DRAINCTL_TOKEN"))
     .addOption(new Option("--context <name>", "named context from the config file").env("DRAINCTL_CONTEXT"))
-    .addOption(new Option("-o, --output <format>", "output format").choices([...OUTPUT_FORMATS]).default("table"))
+    .addOption(
+      new Option("-o, --output <format>", `output format: ${OUTPUT_FORMATS.join(", ")}`)
+        .argParser((v: string) => (parseOutputSpec(v), v))
+        .default("table"),
+    )
     .option("--debug", "print stack traces and request details on errors");
 
   program.addCommand(peersCommand());
@@ -42,6 +47,7 @@ export function createProgram(): Command {
   program.addCommand(eventsCommand());
   program.addCommand(contextCommand());
   program.addCommand(completionCommand(() => program));
+  program.addCommand(completeCommand(), { hidden: true });
   // addCommand() does not pass settings down the tree; every verb gets the same help and error behaviour.
   const settle = (c: Command): void => {
     c.configureHelp({ showGlobalOptions: true }).showHelpAfterError("(run with --help for usage)").showSuggestionAfterError();

@@ -3,7 +3,8 @@ import { RestControlClient, type ControlClient } from "./client.ts";
 import { resolveConnection } from "./contexts.ts";
 import { GrpcControlClient } from "./grpcClient.ts";
 import { usageError } from "./errors.ts";
-import { render, type OutputFormat, type TableView } from "./output.ts";
+import { parseOutputSpec, render, type OutputFormat, type OutputSpec, type TableView } from "./output.ts";
+import { outputWidth, wrap } from "./terminal/width.ts";
 
 /** Options every command understands (they may appear before or after the verb). */
 export interface GlobalOptions {
@@ -12,7 +13,8 @@ export interface GlobalOptions {
   readonly grpc?: string;
   readonly token?: string;
   readonly context?: string;
-  readonly output: OutputFormat;
+  /** `-o` as typed: table, wide, name, json, yaml or jsonpath=<template>. */
+  readonly output: string;
   readonly debug?: boolean;
 }
 
@@ -21,8 +23,11 @@ export class Session {
   readonly options: GlobalOptions;
   #client: ControlClient | undefined;
 
+  readonly output: OutputSpec;
+
   constructor(command: Command) {
     this.options = command.optsWithGlobals() as GlobalOptions;
+    this.output = parseOutputSpec(this.options.output ?? "table");
   }
 
   /** REST, or gRPC when an address was chosen (falling back to REST, when a server was named too, for verbs gRPC lacks). */
@@ -38,16 +43,26 @@ export class Session {
   }
 
   get format(): OutputFormat {
-    return this.options.output;
+    return this.output.format;
+  }
+
+  /** Human output (a table, `-o wide`) rather than data for a program. */
+  get human(): boolean {
+    return this.output.format === "table" || this.output.format === "wide";
+  }
+
+  /** The columns stdout's lines must fit (undefined: a pipe, whole lines). */
+  get width(): number | undefined {
+    return this.output.format === "wide" ? undefined : outputWidth(process.stdout);
   }
 
   print(value: unknown, table: () => TableView | string): void {
-    process.stdout.write(render(this.format, value, table));
+    process.stdout.write(render(this.output, value, table, this.width));
   }
 
   /** Progress and notes go to stderr so stdout stays parseable. */
   note(text: string): void {
-    process.stderr.write(`${text}\n`);
+    process.stderr.write(`${wrap(text, outputWidth(process.stderr))}\n`);
   }
 }
 

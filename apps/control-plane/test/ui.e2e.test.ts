@@ -78,8 +78,11 @@ describe("the dashboard at /ui", () => {
     await expect.poll(text("#whoami"), WAIT).toContain("admin");
     await expect.poll(attr('.pool-group[data-pool="web"] .cell[data-node="web-3"]', "data-phase"), WAIT).toBe("active");
     await expect.poll(attr('.pool-group[data-pool="db"] .cell[data-node="db-1"]', "data-phase"), WAIT).toBe("active");
-    await expect.poll(text('table.pools tr[data-pool="web"]'), WAIT).toContain("3 / 3 available");
-    await expect.poll(text('table.pools tr[data-pool="web"]'), WAIT).toContain("needs ≥ 2");
+    await expect.poll(text('.pools .pool[data-pool="web"]'), WAIT).toContain("3 / 3 available");
+    await expect.poll(text('.pools .pool[data-pool="web"]'), WAIT).toContain("needs 2 of 3");
+    // Headroom, as PDB's ALLOWED DISRUPTIONS: 3 available, 2 required.
+    await expect.poll(text('.pools .pool[data-pool="web"] .headroom'), WAIT).toBe("1 more disruption allowed");
+    expect(await attr('.pools .pool[data-pool="web"]', "data-level")()).toBe("ok");
   });
 
   it("shows a drain started through the API, and its progress, live without a reload", async () => {
@@ -92,7 +95,10 @@ describe("the dashboard at /ui", () => {
     await expect.poll(text(`${row} .remaining`), WAIT).toBe("6 in flight, 1 owners, 3 children");
     await expect.poll(attr(`${row} .bar`, "data-progress"), WAIT).toBe("0");
     await expect.poll(attr('.cell[data-node="web-1"]', "data-phase"), WAIT).toBe("draining");
-    await expect.poll(text('table.pools tr[data-pool="web"]'), WAIT).toContain("2 / 3 available");
+    await expect.poll(text('.pools .pool[data-pool="web"]'), WAIT).toContain("2 / 3 available");
+    // At its floor: amber, and no more disruption allowed.
+    await expect.poll(attr('.pools .pool[data-pool="web"]', "data-level"), WAIT).toBe("floor");
+    expect(await text('.pools .pool[data-pool="web"] .headroom')()).toBe("no disruption allowed (at its floor)");
 
     // The agent reports progress: 9 of 10 units done.
     await report("web-1", { roles: { edge: { phase: "draining", epoch: 1 } }, inFlight: { http: 1 }, workloads: { owners: 0, children: 0 }, epoch: 1 });
@@ -104,6 +110,21 @@ describe("the dashboard at /ui", () => {
     await expect.poll(attr(`${row} .bar`, "data-progress"), WAIT).toBe("100");
     await expect.poll(attr('.cell[data-node="web-1"]', "data-phase"), WAIT).toBe("drained");
     expect(await page.evaluate(() => (globalThis as { __noReload?: boolean }).__noReload)).toBe(true);
+  });
+
+  it("offers only the actions valid in the selected node's state, and shows its details", async () => {
+    const verbs = async (): Promise<string[]> => page.locator("#peer button[data-verb]").evaluateAll((els) => els.map((e) => e.getAttribute("data-verb") ?? ""));
+    await page.locator('.cell[data-node="web-1"]').click();
+    // web-1 is drained: only resume (cordon is a no-op, uncordon and drain are not transitions from drained).
+    await expect.poll(verbs, WAIT).toEqual(["resume"]);
+    await page.locator('.cell[data-node="web-2"]').click();
+    await expect.poll(verbs, WAIT).toEqual(["cordon", "drain"]);
+    await page.locator('.cell[data-node="db-1"]').click();
+    await expect.poll(text('#peer dd[data-field="in flight"]'), WAIT).toBe("-");
+    expect(await text('#peer dd[data-field="heartbeat"]')()).toBe("never");
+    await page.locator('.cell[data-node="web-1"]').click();
+    await expect.poll(text('#peer dd[data-field="workloads"]'), WAIT).toBe("0 owners, 0 children");
+    expect(await text('#peer dd[data-field="heartbeat"]')()).toMatch(/^(just now|\d+s ago|\d+m ago) \(/);
   });
 
   it("cordons a node from the page, after a confirmation with reason and ticket, and the audit shows it", async () => {
@@ -129,6 +150,13 @@ describe("the dashboard at /ui", () => {
     await expect.poll(text(`#audit tr[data-seq="${entry.seq}"]`), WAIT).toContain("disk swap");
     expect(await text(`#audit tr[data-seq="${entry.seq}"]`)()).toContain("CHG-42");
     await expect.poll(attr('.cell[data-node="web-2"]', "data-phase"), WAIT).toBe("cordoned");
+    // Now cordoned: uncordon, drain or resume, never a second cordon.
+    await page.locator('.cell[data-node="web-2"]').click();
+    await expect.poll(async () => page.locator("#peer button[data-verb]").evaluateAll((els) => els.map((e) => e.getAttribute("data-verb"))), WAIT).toEqual(["uncordon", "drain", "resume"]);
+    // The notice saying it was done can be dismissed.
+    await page.locator("#notice-box").waitFor({ state: "visible" });
+    await page.locator('#notice-box button[data-dismiss]').click();
+    await page.locator("#notice-box").waitFor({ state: "hidden" });
   });
 
   it("shows the problem's title and detail when the API refuses an action", async () => {
@@ -215,7 +243,62 @@ describe("the dashboard at /ui", () => {
     const path = join(ARTIFACTS, "dashboard.png");
     await page.screenshot({ path, fullPage: true });
     console.log(`dashboard screenshot: ${path}`);
-    // A CSP violation (inline script or style) or a script error shows up here.
-    expect(consoleErrors.filter((e) => !/status of 40[0-9]/.test(e))).toEqual([]);
+    // A CSP violation (inline script or style), a script error or a 404 (the favicon's, once) shows up here;
+    // the 401 of the wrong token and the 409 of the refused drain above are expected.
+    expect(consoleErrors.filter((e) => !/status of (401|409) /.test(e))).toEqual([]);
+    // Page-side code as text: this package's tests are typed without the DOM library.
+    const icon = await page.evaluate<number>(`fetch(document.querySelector('link[rel="icon"]').href).then((r) => r.status)`);
+    expect(icon).toBe(200);
+  });
+
+  it("filters the audit feed: operators' actions, refusals, one target", async () => {
+    const rows = async (): Promise<string[]> => page.locator("#audit tbody tr").evaluateAll((els) => els.map((e) => e.textContent ?? ""));
+    await page.locator('#audit-filter input[value="refusals"]').check();
+    await expect.poll(async () => (await rows()).length > 0 && (await rows()).every((r) => r.includes("refused")), WAIT).toBe(true);
+    await page.locator('#audit-filter input[value="operators"]').check();
+    await expect.poll(async () => (await rows()).some((r) => r.includes("reportStatus")), WAIT).toBe(false);
+    await page.locator("#audit-target").fill("web-2");
+    await expect.poll(async () => (await rows()).length > 0 && (await rows()).every((r) => r.includes("peer/web-2")), WAIT).toBe(true);
+    await page.locator('#audit-filter input[value="all"]').check();
+    await page.locator("#audit-target").fill("");
+  });
+
+  it("fits a 360 px phone with no horizontal overflow", async () => {
+    const phone = await browser.newContext({ viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    const mobile = await phone.newPage();
+    await mobile.goto(`${server.url}/ui`);
+    await mobile.locator("#token").fill(TOKEN);
+    await mobile.locator("#sign-in-form button[type=submit]").click();
+    await mobile.locator('#status[data-connected="true"]').waitFor(WAIT);
+    await mobile.locator('.cell[data-node="web-1"]').click();
+    await mobile.locator("#availability svg").waitFor(WAIT);
+    await mobile.locator('.pools .pool[data-pool="web"]').waitFor(WAIT);
+    // Wide tables scroll inside their own box (.scroll); nothing else may stick out of the page.
+    const overflow = await mobile.evaluate<{ scrollWidth: number; width: number; out: string[] }>(`(() => {
+      const width = document.documentElement.clientWidth;
+      const out = [...document.querySelectorAll("body *")]
+        .filter((el) => !el.closest(".scroll") && !el.closest("svg") && !el.closest("dialog") && el.offsetParent !== null)
+        .filter((el) => el.getBoundingClientRect().right > width + 0.5)
+        .map((el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + "." + [...el.classList].join(".") + " right=" + Math.round(el.getBoundingClientRect().right));
+      return { scrollWidth: document.documentElement.scrollWidth, width, out: out.slice(0, 10) };
+    })()`);
+    expect(overflow.out).toEqual([]);
+    expect(overflow.scrollWidth).toBeLessThanOrEqual(360);
+    await mkdir(ARTIFACTS, { recursive: true });
+    await mobile.screenshot({ path: join(ARTIFACTS, "dashboard-mobile.png"), fullPage: true });
+    await phone.close();
+  });
+
+  it("shows an unmistakable banner when the control plane goes away, and offers no action", async () => {
+    await page.locator('.cell[data-node="web-2"]').click();
+    await page.locator('#peer button[data-verb="uncordon"]').waitFor(WAIT);
+    expect(await page.locator("#disconnected").isVisible()).toBe(false);
+    server.proc.kill("SIGTERM");
+    await server.exited;
+    await page.locator("#disconnected").waitFor({ state: "visible", timeout: 60_000 });
+    expect(await text("#disconnected")()).toContain("Disconnected from the control plane");
+    await expect.poll(async () => page.locator("#peer button[data-verb]").count(), WAIT).toBe(0);
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-disconnected.png"), fullPage: true });
   });
 });

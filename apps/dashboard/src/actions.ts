@@ -19,6 +19,34 @@ export interface Action {
 /** Verbs on a peer, in button order. */
 export const PEER_VERBS: readonly Verb[] = ["cordon", "uncordon", "drain", "resume"];
 
+/**
+ * The verbs the node/role state machine accepts in the peer's phase (the
+ * architecture's table), so the panel never offers one the server would
+ * answer with `invalid-transition`: uncordon only a cordoned peer, drain
+ * an active or cordoned one (or retry a failed one), resume anything not
+ * already active.
+ *
+ * @example
+ * verbsFor({ phase: "draining", spec: { cordons: {} } }); // ["resume"]
+ */
+export function verbsFor(peer: { readonly phase: string; readonly spec: { readonly cordons?: Readonly<Record<string, unknown>> } }): Verb[] {
+  const cordoned = Object.keys(peer.spec.cordons ?? {}).length > 0;
+  switch (peer.phase) {
+    case "active":
+      return cordoned ? ["uncordon", "drain"] : ["cordon", "drain"];
+    case "cordoned":
+      return ["uncordon", "drain", "resume"];
+    case "failed":
+      return ["drain", "resume"];
+    case "draining":
+    case "partially-drained":
+    case "drained":
+      return ["resume"];
+    default:
+      return ["resume"];
+  }
+}
+
 const peerPath = (id: string, verb: string): string => `/control/peers/${encodeURIComponent(id)}:${verb}`;
 
 /**

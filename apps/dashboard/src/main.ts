@@ -1,9 +1,10 @@
 import "./style.css";
 import { actionFor, canOperate, type Verb } from "./actions.ts";
 import { ProblemError, createControlApi, type ControlApi } from "./api.ts";
-import { auditHtml, availabilityHtml, drainsHtml, gridHtml, legendHtml, peerPanelHtml, poolsHtml, rolloutHtml } from "./render.ts";
+import { auditHtml, availabilityHtml, drainsHtml, gridHtml, legendHtml, peerPanelHtml, poolsHtml, rolloutHtml, type AuditFilter } from "./render.ts";
 import { ControlPlaneError, HistoryLostError, streamEvents } from "@drainkit/client";
 import type { Session } from "./types.ts";
+import { loadHistory, saveHistory } from "./history.ts";
 import { AUDIT_KEEP, dashboardView, initialState, reduce, type DashboardEvent, type DashboardState, type FeedChange } from "./view.ts";
 
 // The page's wiring: sign-in, snapshot + live feed into the pure view model,
@@ -24,6 +25,9 @@ let running: AbortController | undefined;
 let selected: string | undefined;
 let renderQueued = false;
 let pending: { verb: Verb; target: string } | undefined;
+let connected = false;
+let auditFilter: AuditFilter = { kind: "all" };
+let finishedOpen = false;
 
 function show(el: HTMLElement, visible: boolean): void {
   el.hidden = !visible;
@@ -34,10 +38,13 @@ function problemText(e: unknown): { title: string; detail: string } {
   return { title: "Request failed", detail: e instanceof Error ? e.message : String(e) };
 }
 
+/** The page-level problem and notice sit in a box with a dismiss button; the box is what shows and hides. */
+const boxOf = (el: HTMLElement): HTMLElement => (el.parentElement?.classList.contains("dismissible") ? el.parentElement : el);
+
 function setProblem(el: HTMLElement, e: unknown | undefined): void {
   if (e === undefined) {
     el.replaceChildren();
-    show(el, false);
+    show(boxOf(el), false);
     return;
   }
   const { title, detail } = problemText(e);
@@ -48,23 +55,40 @@ function setProblem(el: HTMLElement, e: unknown | undefined): void {
   d.className = "problem-detail";
   d.textContent = ` ${detail}`;
   el.replaceChildren(t, d);
-  show(el, true);
+  show(boxOf(el), true);
 }
 
 function notice(text: string): void {
   const el = $("notice");
   el.textContent = text;
-  show(el, true);
+  show(boxOf(el), true);
 }
 
-function setStatus(connected: boolean, text: string): void {
+let disconnectedSince: number | undefined;
+
+/**
+ * The pill in the header, and while the feed is down an unmistakable banner
+ * across the page (since when, what it means); actions are disabled until
+ * the feed is back, as the page could act on stale state.
+ */
+function setStatus(isConnected: boolean, text: string, feedDown = false): void {
   const el = $("status");
-  el.dataset["connected"] = String(connected);
+  el.dataset["connected"] = String(isConnected);
   el.textContent = text;
+  connected = isConnected;
+  if (feedDown && disconnectedSince === undefined) disconnectedSince = Date.now();
+  if (isConnected || !feedDown) disconnectedSince = undefined;
+  const banner = $("disconnected");
+  show(banner, disconnectedSince !== undefined);
+  if (disconnectedSince !== undefined) $("disconnected-detail").textContent = `Since ${new Date(disconnectedSince).toLocaleTimeString([], { hour12: false })} (${text}); reconnecting…`;
+  document.body.classList.toggle("offline", disconnectedSince !== undefined);
+  scheduleRender();
 }
 
 function dispatch(event: DashboardEvent): void {
+  const before = state.history;
   state = reduce(state, event);
+  if (state.history !== before) saveHistory(sessionStorage, state.history);
   scheduleRender();
 }
 
@@ -83,13 +107,15 @@ function render(): void {
   const view = dashboardView(state);
   $("legend").innerHTML = legendHtml(view.phases);
   $("grid").innerHTML = gridHtml(view, selected);
-  $("peer").innerHTML = peerPanelHtml(selected === undefined ? undefined : state.peers.get(selected), operate);
+  // Offline, the page offers no action: it could be acting on state that is no longer true.
+  const act = operate && (connected || disconnectedSince === undefined);
+  $("peer").innerHTML = peerPanelHtml(selected === undefined ? undefined : state.peers.get(selected), act);
   $("pools").innerHTML = poolsHtml(view);
-  $("drains").innerHTML = drainsHtml(view);
-  $("rollout").innerHTML = rolloutHtml(view.rollout, operate);
+  $("drains").innerHTML = drainsHtml(view, finishedOpen);
+  $("rollout").innerHTML = rolloutHtml(view.rollout, act);
   const chart = $("availability");
-  chart.innerHTML = availabilityHtml(view, Date.now(), Math.max(480, Math.min(1400, chart.clientWidth || 900)));
-  $("audit").innerHTML = auditHtml(view.audit);
+  chart.innerHTML = availabilityHtml(view, Date.now(), Math.max(280, Math.min(1400, chart.clientWidth || 900)));
+  $("audit").innerHTML = auditHtml(view.audit, auditFilter);
 }
 
 async function load(signal: AbortSignal): Promise<void> {
@@ -108,7 +134,7 @@ async function follow(revision: number, signal: AbortSignal): Promise<void> {
     lastEventId: revision,
     signal,
     backoff: { initialMs: 1_000, maxMs: 10_000 },
-    onState: (s, error) => setStatus(s === "streaming", s === "streaming" ? "live" : `reconnecting (${error instanceof Error ? error.message : "stream ended"})`),
+    onState: (s, error) => setStatus(s === "streaming", s === "streaming" ? "live" : `reconnecting (${error instanceof Error ? error.message : "stream ended"})`, s !== "streaming"),
   });
   try {
     for await (const m of events) {
@@ -121,10 +147,10 @@ async function follow(revision: number, signal: AbortSignal): Promise<void> {
   } catch (e) {
     if (signal.aborted) return;
     if (e instanceof HistoryLostError) {
-      setStatus(false, "history lost; reloading");
+      setStatus(false, "history lost; reloading", true);
       void load(signal).catch((error: unknown) => setProblem($("problem"), error));
     } else if (e instanceof ControlPlaneError && (e.status === 401 || e.status === 403)) setStatus(false, `HTTP ${e.status}: the token was refused`);
-    else setStatus(false, e instanceof Error ? e.message : String(e));
+    else setStatus(false, e instanceof Error ? e.message : String(e), true);
   }
 }
 
@@ -149,7 +175,8 @@ async function signIn(token: string): Promise<void> {
   show($("sign-out"), true);
   $("whoami").textContent = `${session.principal.id} (${session.principal.scopes.join(", ") || "no scopes"})${canOperate(session.principal.scopes) ? "" : " · read-only"}`;
   setStatus(false, "loading…");
-  state = initialState();
+  // The server keeps no availability history: what this tab saw survives a reload through sessionStorage.
+  state = { ...initialState(), history: loadHistory(sessionStorage) };
   try {
     await load(controller.signal);
   } catch (e) {
@@ -172,10 +199,11 @@ function signOut(): void {
   session = undefined;
   api = undefined;
   sessionStorage.removeItem(TOKEN_KEY);
+  saveHistory(sessionStorage, []);
   state = initialState();
   selected = undefined;
   setProblem($("problem"), undefined);
-  show($("notice"), false);
+  show($("notice-box"), false);
   showSignIn();
 }
 
@@ -215,13 +243,18 @@ async function confirmAction(): Promise<void> {
     // Shown in the dialog (still open, to fix and retry) and on the page.
     setProblem($("confirm-error"), e);
     setProblem($("problem"), e);
-    show($("notice"), false);
+    show($("notice-box"), false);
   } finally {
     ok.disabled = false;
   }
 }
 
 document.addEventListener("click", (ev) => {
+  const dismiss = (ev.target as Element | null)?.closest<HTMLElement>("[data-dismiss]");
+  if (dismiss) {
+    show($(dismiss.dataset["dismiss"]!), false);
+    return;
+  }
   const el = (ev.target as Element | null)?.closest<HTMLElement>("[data-verb], [data-node].cell");
   if (!el) return;
   if (el.dataset["verb"] && el.dataset["target"] !== undefined) openDialog(el.dataset["verb"] as Verb, el.dataset["target"]);
@@ -237,6 +270,22 @@ $("sign-in-form").addEventListener("submit", (ev) => {
   if (token !== "") void signIn(token);
 });
 $("sign-out").addEventListener("click", signOut);
+$("audit-filter").addEventListener("input", () => {
+  const form = $<HTMLFormElement>("audit-filter");
+  const kind = (new FormData(form).get("kind") as AuditFilter["kind"] | null) ?? "all";
+  const target = $<HTMLInputElement>("audit-target").value;
+  auditFilter = { kind, ...(target.trim() === "" ? {} : { target }) };
+  scheduleRender();
+});
+$("audit-filter").addEventListener("submit", (ev) => ev.preventDefault());
+// The finished drains stay open or folded across re-renders, as the operator left them.
+$("drains").addEventListener(
+  "toggle",
+  (ev) => {
+    if ((ev.target as Element).classList.contains("finished-drains")) finishedOpen = (ev.target as HTMLDetailsElement).open;
+  },
+  true,
+);
 $("confirm-form").addEventListener("submit", (ev) => {
   ev.preventDefault();
   void confirmAction();

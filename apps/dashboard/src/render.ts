@@ -1,6 +1,6 @@
-import { escapeXml as esc, renderLineChart, renderProgressBar } from "@drainkit/charts";
-import { PEER_VERBS, actionFor } from "./actions.ts";
-import type { DashboardView, DrainRow, PoolSummary, RolloutView } from "./view.ts";
+import { escapeXml as esc, palette, renderLineChart, renderProgressBar } from "@drainkit/charts";
+import { actionFor, verbsFor } from "./actions.ts";
+import { headroomText, type DashboardView, type DrainRow, type PoolSummary, type RolloutView } from "./view.ts";
 import type { AuditEntry, Peer } from "./types.ts";
 
 /**
@@ -34,22 +34,26 @@ export function gridHtml(view: DashboardView, selected: string | undefined): str
     .join("");
 }
 
+const LEVEL_COLOR = { ok: "#2ca02c", floor: "#e8a317", below: "#d62728" } as const;
+
 function poolRow(p: PoolSummary): string {
+  const level = p.budget?.level ?? "ok";
   const bar = renderProgressBar({
     value: p.available,
     max: p.total,
     width: 220,
     label: `${p.available} / ${p.total} available`,
-    color: p.budget && !p.budget.ok ? "#d62728" : "#2ca02c",
+    color: LEVEL_COLOR[level],
     ...(p.budget ? { marker: { at: p.budget.required, label: `needs ${p.budget.required}` } } : {}),
   });
-  const budget = p.budget ? `<span class="${p.budget.ok ? "ok" : "breach"}">needs ≥ ${p.budget.required} (${esc(p.budget.text)})</span>` : `<span class="muted">no budget enforced</span>`;
-  return `<tr data-pool="${esc(p.pool)}"><th>${esc(p.pool)}</th><td>${bar}</td><td>${budget}</td></tr>`;
+  const headroom = p.budget ? `<span class="headroom level-${level}">${esc(headroomText(p.budget))}</span>` : `<span class="muted">no budget enforced</span>`;
+  const budget = p.budget ? `<span class="muted budget-text">needs ${p.budget.required} of ${p.total} · ${esc(p.budget.text)}</span>` : "";
+  return `<div class="pool" data-pool="${esc(p.pool)}" data-level="${p.budget ? level : "none"}"><div class="pool-name">${esc(p.pool)}</div><div class="pool-bar">${bar}</div><div class="pool-text">${headroom}${budget}</div></div>`;
 }
 
 export function poolsHtml(view: DashboardView): string {
   if (view.pools.length === 0) return `<p class="empty">No pools.</p>`;
-  return `<table class="pools"><tbody>${view.pools.map(poolRow).join("")}</tbody></table>`;
+  return `<div class="pools">${view.pools.map(poolRow).join("")}</div>`;
 }
 
 function drainRow(d: DrainRow): string {
@@ -60,9 +64,17 @@ function drainRow(d: DrainRow): string {
   return `<tr class="drain" data-peer="${esc(d.peer)}" data-phase="${esc(d.phase)}"><th>${esc(d.peer)}</th><td><span class="badge ${phaseClass(d.phase)}">${esc(d.phase)}</span></td><td class="bar" data-progress="${Math.round(d.progress * 100)}">${bar}</td><td class="remaining">${esc(left)}</td>${d.failure !== undefined ? `<td class="breach">${esc(d.failure)}</td>` : ""}${d.stalled !== undefined ? `<td class="breach stalled">stalled: ${esc(d.stalled)}</td>` : ""}<td class="muted">epoch ${d.epoch}${d.reason ? ` · ${esc(d.reason)}` : ""}${d.ticket ? ` · ${esc(d.ticket)}` : ""}${d.deadline ? ` · deadline ${esc(time(d.deadline))}` : ""}</td></tr>`;
 }
 
-export function drainsHtml(view: DashboardView): string {
-  if (view.drains.length === 0) return `<p class="empty">No drain in progress.</p>`;
-  return `<table class="drains"><thead><tr><th>peer</th><th>phase</th><th>progress</th><th>remaining</th><th></th></tr></thead><tbody>${view.drains.map(drainRow).join("")}</tbody></table>`;
+const drainTable = (rows: readonly DrainRow[]): string =>
+  `<div class="scroll"><table class="drains"><thead><tr><th>peer</th><th>phase</th><th>progress</th><th>remaining</th><th></th></tr></thead><tbody>${rows.map(drainRow).join("")}</tbody></table></div>`;
+
+/** Drains under way (and failed ones, which need a person) first; finished ones folded away below. */
+export function drainsHtml(view: DashboardView, finishedOpen = false): string {
+  const active = view.drains.filter((d) => d.phase !== "drained");
+  const finished = view.drains.filter((d) => d.phase === "drained");
+  if (active.length === 0 && finished.length === 0) return `<p class="empty">No drain in progress.</p>`;
+  const now = active.length === 0 ? `<p class="empty">No drain in progress.</p>` : drainTable(active);
+  const done = finished.length === 0 ? "" : `<details class="finished-drains"${finishedOpen ? " open" : ""}><summary>${finished.length} finished (drained)</summary>${drainTable(finished)}</details>`;
+  return now + done;
 }
 
 /** A rollout node's steps in order; its bar fills as it moves along them. */
@@ -87,15 +99,41 @@ export function rolloutHtml(r: RolloutView | undefined, operate: boolean): strin
   return `<div class="rollout" data-rollout="${esc(r.id)}" data-state="${esc(r.state)}"><p><b>${esc(r.id)}</b> → version <b>${esc(r.version)}</b>: <span class="badge state-${esc(r.state)}">${esc(r.state)}</span>${r.stateReason ? ` <span class="muted">(${esc(r.stateReason)})</span>` : ""} <span class="muted">${esc(r.reason)}${r.ticket ? ` · ${esc(r.ticket)}` : ""}</span></p><p>${bar} <span class="muted">${p.inProgress} in progress, ${p.pending} pending${p.etaMs !== undefined ? `, about ${Math.ceil(p.etaMs / 60_000)} min left` : ""}</span> ${buttons}</p><table class="steps"><tbody>${nodes}</tbody></table></div>`;
 }
 
-export function auditHtml(entries: readonly AuditEntry[]): string {
-  if (entries.length === 0) return `<p class="empty">No audit entries.</p>`;
-  return `<table class="audit"><thead><tr><th>time</th><th>actor</th><th>action</th><th>target</th><th>outcome</th><th>reason</th><th>ticket</th></tr></thead><tbody>${entries
+/** What the audit feed shows: everything, operators' actions only, or refusals only; optionally one target. */
+export interface AuditFilter {
+  readonly kind: "all" | "operators" | "refusals";
+  /** e.g. `peer/web-1`; a bare peer id matches `peer/<id>`. */
+  readonly target?: string;
+}
+
+/** What hosts and the control plane itself write (registrations, status reports, move bookkeeping): not an operator's doing. */
+const NOT_OPERATOR = new Set(["registerPeer", "reportStatus", "planMove", "reportMove", "pruneMoves", "sweepIdempotency"]);
+
+export function filterAudit(entries: readonly AuditEntry[], f: AuditFilter): AuditEntry[] {
+  const target = f.target?.trim();
+  return entries.filter(
+    (e) =>
+      (f.kind === "all" || (f.kind === "refusals" ? e.outcome !== "ok" : !NOT_OPERATOR.has(e.action))) &&
+      (target === undefined || target === "" || e.target === target || e.target === `peer/${target}`),
+  );
+}
+
+export function auditHtml(entries: readonly AuditEntry[], filter: AuditFilter = { kind: "all" }): string {
+  const shown = filterAudit(entries, filter);
+  if (shown.length === 0) return `<p class="empty">${entries.length === 0 ? "No audit entries." : "No audit entry matches the filter."}</p>`;
+  return `<div class="scroll"><table class="audit"><thead><tr><th>time</th><th>actor</th><th>action</th><th>target</th><th>outcome</th><th>reason</th><th>ticket</th></tr></thead><tbody>${shown
     .slice(0, 100)
     .map(
       (e) =>
         `<tr data-seq="${e.seq}" class="outcome-${esc(e.outcome)}"><td>${esc(time(e.at))}</td><td>${esc(e.actor)}</td><td>${esc(e.action)}</td><td>${esc(e.target)}</td><td>${esc(e.outcome)}${e.errorCode ? ` <span class="muted">${esc(e.errorCode)}</span>` : ""}</td><td>${esc(e.reason ?? "")}</td><td>${esc(e.ticket ?? "")}</td></tr>`,
     )
-    .join("")}</tbody></table>`;
+    .join("")}</tbody></table></div>`;
+}
+
+/** A pool's colour, the same for its availability line and its budget line. */
+export function poolColor(names: readonly string[], pool: string): string {
+  const i = names.indexOf(pool);
+  return palette[(i < 0 ? names.length : i) % palette.length]!;
 }
 
 export function availabilityHtml(view: DashboardView, now: number, width: number): string {
@@ -118,9 +156,12 @@ export function availabilityHtml(view: DashboardView, now: number, width: number
     // Hold the last value up to now, so the line reaches the right edge.
     const last = points.at(-1);
     if (last && now > last[0]) points.push([now, last[1]]);
-    return { name, points };
+    // Availability changes at once: a step, never a slope drawn between two sparse samples.
+    return { name, points, curve: "step" as const, color: poolColor(names, name) };
   });
-  const thresholds = view.pools.filter((p) => p.budget && p.total > 0).map((p) => ({ label: `${p.pool} needs ${p.budget!.required}/${p.total}`, y: p.budget!.required / p.total }));
+  const thresholds = view.pools
+    .filter((p) => p.budget && p.total > 0)
+    .map((p) => ({ label: `${p.pool} needs ${p.budget!.required}/${p.total}`, y: p.budget!.required / p.total, color: poolColor(names, p.pool) }));
   return renderLineChart({
     title: "Pool availability (available / members)",
     width,
@@ -129,27 +170,49 @@ export function availabilityHtml(view: DashboardView, now: number, width: number
     thresholds,
     yMin: 0,
     yMax: 1,
-    xMin: start,
-    xMax: Math.max(now, start + 60_000),
+    // The axis ends now; a short history gets a minute of room on the left, never time after now.
+    xMin: Math.min(start, now - 60_000),
+    xMax: now,
+    nestOverlaps: true,
     formatX: time,
     formatY: (v) => `${Math.round(v * 100)}%`,
   });
 }
 
-export function peerPanelHtml(peer: Peer | undefined, operate: boolean): string {
+const ago = (at: number, now: number): string => {
+  const s = Math.round((now - at) / 1000);
+  return s <= 0 ? "just now" : s < 60 ? `${s}s ago` : s < 3600 ? `${Math.round(s / 60)}m ago` : `${Math.round(s / 3600)}h ago`;
+};
+
+/** The agent's version and liveness when the server sends them (fields it is adding), else the `version` metadata or label. */
+function extras(peer: Peer): { version?: string; liveness?: string } {
+  const x = peer as Peer & { liveness?: string; agentVersion?: string; status?: { version?: string; agentVersion?: string; liveness?: string } };
+  const v = x.status?.agentVersion ?? x.status?.version ?? x.agentVersion ?? peer.metadata?.["version"] ?? peer.labels["version"];
+  const l = x.liveness ?? x.status?.liveness;
+  return { ...(typeof v === "string" ? { version: v } : {}), ...(typeof l === "string" ? { liveness: l } : {}) };
+}
+
+export function peerPanelHtml(peer: Peer | undefined, operate: boolean, now = Date.now()): string {
   if (!peer) return `<p class="empty">Select a node in the grid.</p>`;
   const cordons = Object.entries(peer.spec.cordons);
+  const x = extras(peer);
+  const inFlight = Object.entries(peer.status?.inFlight ?? {});
   const rows: [string, string][] = [
     ["address", peer.address],
-    ["phase", peer.phase],
+    ["phase", x.liveness === "unknown" ? `${peer.phase} (agent not reporting: unknown)` : peer.phase],
+    ["version", x.version ?? "-"],
     ["roles", peer.roles.map((r) => `${r}: ${peer.phases[r] ?? "?"}`).join(", ")],
     ["pools", peer.pools.join(", ") || "none"],
+    ["labels", Object.entries(peer.labels).map(([k, v]) => `${k}=${v}`).join(", ") || "none"],
+    ["in flight", peer.status === undefined ? "-" : inFlight.length === 0 ? "0" : inFlight.map(([k, v]) => `${k} ${v}`).join(", ")],
+    ["workloads", peer.status === undefined ? "-" : `${peer.status.workloads.owners} owners, ${peer.status.workloads.children} children`],
     ["cordons", cordons.length === 0 ? "none" : cordons.map(([owner, c]) => `${owner} (${c.reason}${c.ticket ? `, ${c.ticket}` : ""})`).join("; ")],
     ["drain", peer.spec.drain ? `epoch ${peer.spec.drain.epoch}: ${peer.spec.drain.reason}` : "none"],
-    ["last heartbeat", peer.status ? time(peer.status.heartbeatAt) : "never"],
+    ["heartbeat", peer.status ? `${ago(peer.status.heartbeatAt, now)} (${time(peer.status.heartbeatAt)})` : "never"],
   ];
+  const verbs = verbsFor(peer);
   const buttons = operate
-    ? `<div class="actions">${PEER_VERBS.map((v) => `<button type="button" data-verb="${v}" data-target="${esc(peer.id)}">${esc(actionFor(v, peer.id).label)}</button>`).join("")}</div>`
+    ? `<div class="actions" data-phase="${esc(peer.phase)}">${verbs.map((v) => `<button type="button" data-verb="${v}" data-target="${esc(peer.id)}">${esc(actionFor(v, peer.id).label)}</button>`).join("")}</div>`
     : `<p class="muted">Read-only: your token has no mesh.operate scope.</p>`;
-  return `<h3>${esc(peer.id)}</h3><dl>${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join("")}</dl>${buttons}`;
+  return `<h3>${esc(peer.id)}</h3><dl>${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd data-field="${esc(k)}">${esc(v)}</dd>`).join("")}</dl>${buttons}`;
 }

@@ -206,8 +206,20 @@ export interface PoolSummary {
   readonly pool: string;
   readonly total: number;
   readonly available: number;
-  /** Present when the server enforces a budget on this pool. */
-  readonly budget?: { readonly required: number; readonly text: string; readonly ok: boolean };
+  /**
+   * Present when the server enforces a budget on this pool. `headroom` is how
+   * many more members may go (PDB's ALLOWED DISRUPTIONS); `level` is `ok`
+   * above the floor, `floor` at it (no more disruption allowed), `below`
+   * under it.
+   */
+  readonly budget?: { readonly required: number; readonly text: string; readonly ok: boolean; readonly headroom: number; readonly level: "ok" | "floor" | "below" };
+}
+
+/** "1 more disruption allowed", "no disruption allowed (at its floor)", "2 below its budget". */
+export function headroomText(b: NonNullable<PoolSummary["budget"]>): string {
+  if (b.level === "below") return `${-b.headroom} below its budget`;
+  if (b.level === "floor") return "no disruption allowed (at its floor)";
+  return `${b.headroom} more disruption${b.headroom === 1 ? "" : "s"} allowed`;
 }
 
 export interface DrainRow {
@@ -323,7 +335,8 @@ export function dashboardView(state: DashboardState): DashboardView {
     if (budget) {
       try {
         const required = resolveBudget(budget, members.length).required;
-        resolved = { required, text: budgetText(budget), ok: available >= required };
+        const headroom = available - required;
+        resolved = { required, text: budgetText(budget), ok: available >= required, headroom, level: headroom > 0 ? "ok" : headroom === 0 ? "floor" : "below" };
       } catch {
         resolved = undefined;
       }
@@ -357,6 +370,10 @@ export function dashboardView(state: DashboardState): DashboardView {
       ...(moves === undefined ? {} : { moves }),
     });
   }
+
+  // In progress first (failed ones need a person, so right after), finished ones last.
+  const rank = (d: DrainRow): number => (d.phase === "draining" || d.phase === "partially-drained" ? 0 : d.phase === "failed" ? 1 : 2);
+  drains.sort((a, b) => rank(a) - rank(b) || a.peer.localeCompare(b.peer));
 
   const latest = [...state.rollouts.values()].sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id)).at(-1);
   const rollout: RolloutView | undefined = latest && {

@@ -57,10 +57,33 @@ describe("the availability chart", () => {
     const view = { groups: [], pools: [], drains: [], audit: [], history, phases: [] };
     const svg = availabilityHtml(view, 45 * minute, 600);
     const points = /<polyline[^>]* points="([^"]*)"/.exec(svg)![1]!.split(" ").map((p) => p.split(",").map(Number) as [number, number]);
-    // 15 min (0.5, from the 10 min sample) → 40 min (0.75) → 45 min (held).
-    expect(points).toHaveLength(3);
-    expect(points[0]![1]).toBeGreaterThan(points[1]![1]); // 50 % is drawn lower than 75 %
-    expect(points[1]![1]).toBe(points[2]![1]);
+    // A step: 15 min (0.5, from the 10 min sample) held flat → 40 min, up to 0.75 at once, held → 45 min (now).
+    expect(points).toHaveLength(4);
+    expect(points[0]![1]).toBe(points[1]![1]);
+    expect(points[1]![0]).toBe(points[2]![0]);
+    expect(points[1]![1]).toBeGreaterThan(points[2]![1]); // 50 % is drawn lower than 75 %
+    expect(points[2]![1]).toBe(points[3]![1]);
     expect(points[0]![0]).toBeLessThan(points[1]![0]);
+  });
+});
+
+describe("the availability chart's axis and colours", () => {
+  it("ends the x-axis now, and draws each pool's budget line in the pool's colour", () => {
+    const view = {
+      groups: [],
+      pools: [{ pool: "web", total: 4, available: 4, budget: { required: 2, text: "minAvailable 2", ok: true, headroom: 2, level: "ok" as const } }],
+      drains: [],
+      audit: [],
+      history: [{ t: 1000, pools: { api: 1, web: 1 } }],
+      phases: [],
+    };
+    const now = 5000;
+    const svg = availabilityHtml(view, now, 600);
+    const web = /<polyline[^>]*stroke="(#[0-9a-f]{6})"[^>]*><title>web</.exec(svg)![1];
+    const budget = /<line class="dk-threshold"[^>]*stroke="(#[0-9a-f]{6})"/.exec(svg)![1];
+    expect(budget).toBe(web);
+    // The rightmost point of every line is the right edge of the plot: nothing after now.
+    const xs = [...svg.matchAll(/points="([^"]*)"/g)].flatMap((m) => m[1]!.split(" ").map((p) => Number(p.split(",")[0])));
+    expect(Math.max(...xs)).toBe(588);
   });
 });

@@ -2,27 +2,15 @@
 // `example-service`: one replica of the example service, with its agent.
 // Prints one JSON line `{"event":"listening",...}` on stdout once every
 // component runs; SIGTERM / SIGINT drain it, then stop it.
-import { parseArgs } from "node:util";
+import { readCommandLine } from "./commandLine.ts";
 import { startExampleService } from "./service.ts";
 
-const { values } = parseArgs({
-  options: {
-    id: { type: "string" },
-    version: { type: "string", default: "1.0.0" },
-    host: { type: "string", default: "127.0.0.1" },
-    "http-port": { type: "string", default: "0" },
-    "grpc-port": { type: "string", default: "0" },
-    "admin-port": { type: "string", default: "0" },
-    "latency-ms": { type: "string", default: "100" },
-    "control-plane": { type: "string" },
-    pools: { type: "string", default: "example" },
-    roles: { type: "string", default: "edge" },
-    "heartbeat-ms": { type: "string" },
-    "drain-timeout-ms": { type: "string", default: "30000" },
-    "deregistration-delay-ms": { type: "string", default: "2000" },
-    jobs: { type: "string", default: "" },
-  },
-});
+const parsed = readCommandLine(process.argv.slice(2));
+if ("exit" in parsed) {
+  (parsed.exit === 0 ? process.stdout : process.stderr).write(parsed.text);
+  process.exit(parsed.exit);
+}
+const { values } = parsed;
 
 const env = process.env;
 const id = values.id ?? env["EXAMPLE_ID"];

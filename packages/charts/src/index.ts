@@ -3,7 +3,7 @@
  * dependencies, so the same code draws the simulator's offline HTML report
  * (Node) and the operator dashboard (browser, via `innerHTML`).
  */
-export { renderLineChart, type LineChartSpec, type LineSeries, type Threshold } from "./lineChart.ts";
+export { renderLineChart, stepPoints, type LineChartSpec, type LineSeries, type Threshold } from "./lineChart.ts";
 export { renderProgressBar, type ProgressBarSpec } from "./progressBar.ts";
 export { linearScale, type LinearScale } from "./scale.ts";
 export { escapeXml, palette } from "./escape.ts";

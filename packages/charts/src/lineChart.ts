@@ -7,6 +7,12 @@ export interface LineSeries {
   readonly points: readonly (readonly [number, number])[];
   /** A CSS colour (`#rrggbb` or a name); the palette's next colour otherwise. */
   readonly color?: string;
+  /**
+   * `step`: the value holds until the next point, then jumps (sparse samples
+   * of a state that changes at once, such as pool availability); `linear`
+   * (default) joins points with straight slopes.
+   */
+  readonly curve?: "linear" | "step";
 }
 
 /** A horizontal reference line, e.g. a pool's budget. */
@@ -34,6 +40,21 @@ export interface LineChartSpec {
   /** Tick label formatters. */
   readonly formatX?: (x: number) => string;
   readonly formatY?: (y: number) => string;
+  /**
+   * Draw earlier series wider, so series lying on top of each other (every
+   * pool at 100 %) still all show, as nested bands. Default false.
+   */
+  readonly nestOverlaps?: boolean;
+}
+
+/** The corners of a step line through `points`: each value holds until the next point's x. */
+export function stepPoints(points: readonly (readonly [number, number])[]): [number, number][] {
+  const out: [number, number][] = [];
+  for (const [i, p] of points.entries()) {
+    if (i > 0 && out.at(-1)![1] !== p[1]) out.push([p[0], out.at(-1)![1]]);
+    out.push([p[0], p[1]]);
+  }
+  return out;
 }
 
 const defaultFormat = (v: number): string => (Number.isInteger(v) ? String(v) : v.toFixed(Math.abs(v) < 1 ? 2 : 1));
@@ -61,7 +82,10 @@ export function renderLineChart(spec: LineChartSpec): string {
   const height = Math.max(100, Number.isFinite(spec.height) ? spec.height! : 260);
   const formatX = spec.formatX ?? defaultFormat;
   const formatY = spec.formatY ?? defaultFormat;
-  const series = spec.series.map((s, i) => ({ name: s.name, color: safeColor(s.color, palette[i % palette.length]!), points: s.points.filter(finite) }));
+  const series = spec.series.map((s, i) => {
+    const points = s.points.filter(finite);
+    return { name: s.name, color: safeColor(s.color, palette[i % palette.length]!), points: s.curve === "step" ? stepPoints(points) : points };
+  });
   const thresholds = (spec.thresholds ?? []).filter((t) => Number.isFinite(t.y));
   const all = series.flatMap((s) => s.points);
   const xs = all.map((p) => p[0]);
@@ -113,14 +137,15 @@ export function renderLineChart(spec: LineChartSpec): string {
     out.push(`<line class="dk-threshold" x1="${left}" x2="${coord(right)}" y1="${y}" y2="${y}" stroke="${entries[series.length + i]!.color}" stroke-width="1.2" stroke-dasharray="6 4"/>`);
   }
   if (all.length === 0) out.push(`<text x="${coord((left + right) / 2)}" y="${coord((top + plotBottom) / 2)}" text-anchor="middle" fill="#888">no data yet</text>`);
-  for (const s of series) {
+  for (const [i, s] of series.entries()) {
     if (s.points.length === 0) continue;
+    const strokeWidth = spec.nestOverlaps === true ? 1.6 + 2 * (series.length - 1 - i) : 1.6;
     const pts = s.points.map(([x, y]) => `${coord(xScale.map(x))},${coord(yScale.map(y))}`);
     if (pts.length === 1) {
       const [cx, cy] = pts[0]!.split(",");
       out.push(`<circle class="dk-series" cx="${cx}" cy="${cy}" r="3" fill="${s.color}"><title>${escapeXml(s.name)}</title></circle>`);
     } else {
-      out.push(`<polyline class="dk-series" fill="none" stroke="${s.color}" stroke-width="1.6" stroke-linejoin="round" points="${pts.join(" ")}"><title>${escapeXml(s.name)}</title></polyline>`);
+      out.push(`<polyline class="dk-series" fill="none" stroke="${s.color}" stroke-width="${coord(strokeWidth)}" stroke-opacity="${spec.nestOverlaps === true && i < series.length - 1 ? 0.75 : 1}" stroke-linejoin="round" points="${pts.join(" ")}"><title>${escapeXml(s.name)}</title></polyline>`);
     }
   }
   for (const [r, row] of rows.entries()) {

@@ -3,14 +3,17 @@ import { stringify } from "yaml";
 import { verifyChain } from "../audit/verifyChain.ts";
 import type { ControlClient } from "../client.ts";
 import { CliError, EXIT } from "../errors.ts";
-import { parseDuration, type TableView } from "../output.ts";
+import { ago, parseDuration, renderTable, type TableView } from "../output.ts";
+import { truncate } from "../terminal/width.ts";
 import { Session } from "../session.ts";
 import type { AuditEntry, Page, RegistryChange } from "../types.ts";
 
-export function auditTable(entries: readonly AuditEntry[]): TableView {
+/** Audit entries: how long ago in the table, the full ISO time with -o wide. */
+export function auditTable(entries: readonly AuditEntry[], now = Date.now()): TableView {
   return {
-    head: ["SEQ", "TIME", "ACTOR", "ACTION", "TARGET", "OUTCOME", "REASON", "TICKET"],
-    rows: entries.map((e) => [e.seq, new Date(e.at).toISOString(), e.actor, e.action, e.target, e.outcome === "ok" ? "ok" : `${e.outcome} (${e.errorCode ?? "?"})`, e.reason ?? "-", e.ticket ?? "-"]),
+    head: ["SEQ", "AGE", "ACTOR", "ACTION", "TARGET", "OUTCOME", "REASON", "TICKET", "TIME"],
+    wideOnly: ["TICKET", "TIME"],
+    rows: entries.map((e) => [e.seq, ago(e.at, now), e.actor, e.action, e.target, e.outcome === "ok" ? "ok" : `${e.outcome} (${e.errorCode ?? "?"})`, e.reason ?? "-", e.ticket ?? "-", new Date(e.at).toISOString()]),
   };
 }
 
@@ -70,9 +73,16 @@ export function auditCommand(): Command {
     .action(async (o: AuditFilter & { lines: number; count?: number }, cmd: Command) => {
       const s = new Session(cmd);
       const page = await allEntries(s.client, query(o));
-      const line = (e: AuditEntry): string => (s.format === "table" ? auditTable([e]).rows[0]!.join("  ") : JSON.stringify(e));
-      if (s.format === "table" && o.lines > 0) process.stdout.write(auditTable(page.items.slice(-o.lines)).head.join("  ") + "\n");
-      for (const e of page.items.slice(-Math.max(o.lines, 0))) process.stdout.write(`${line(e)}\n`);
+      const width = s.width;
+      // New entries come one at a time, so they cannot share a table's column widths: one line each, cut to the terminal.
+      const line = (e: AuditEntry): string => {
+        if (!s.human) return JSON.stringify(e);
+        const row = auditTable([e]).rows[0]!.slice(0, s.format === "wide" ? undefined : 7).join("  ");
+        return width === undefined ? row : truncate(row, width);
+      };
+      const first = page.items.slice(-Math.max(o.lines, 0));
+      if (s.human && first.length > 0) process.stdout.write(renderTable(auditTable(first), { width, wide: s.format === "wide" }));
+      else for (const e of first) process.stdout.write(`${line(e)}\n`);
       if (o.count === 0) return;
       const stop = new AbortController();
       process.once("SIGINT", () => stop.abort());
@@ -102,7 +112,7 @@ export function auditCommand(): Command {
           : `audit chain BROKEN at seq ${verdict.firstBad.seq} (${verdict.firstBad.id}): ${verdict.firstBad.reason}\n${verdict.entries} entries verified before it\n`,
       );
       if (!verdict.ok) {
-        if (s.format !== "table") s.note(`audit chain broken at seq ${verdict.firstBad.seq}: ${verdict.firstBad.reason}`);
+        if (!s.human) s.note(`audit chain broken at seq ${verdict.firstBad.seq}: ${verdict.firstBad.reason}`);
         process.exitCode = EXIT.failure;
       }
     });
@@ -123,8 +133,11 @@ export function eventsCommand(): Command {
       let seen = 0;
       for await (const ev of s.client.events({ ...(o.kinds ? { kinds: o.kinds.split(",") } : {}), ...(o.since !== undefined ? { since: o.since } : {}), signal: stop.signal })) {
         const c = ev.data as RegistryChange;
-        if (s.format === "table" && seen === 0) process.stdout.write("REVISION  KIND  ID  SUMMARY\n");
-        if (s.format === "table") process.stdout.write(`${c.revision}  ${c.kind}  ${c.id}  ${summary(c)}\n`);
+        if (s.human && seen === 0) process.stdout.write("REVISION  KIND  ID  SUMMARY\n");
+        if (s.human) {
+          const row = `${c.revision}  ${c.kind}  ${c.id}  ${summary(c)}`;
+          process.stdout.write(`${s.width === undefined ? row : truncate(row, s.width)}\n`);
+        }
         else process.stdout.write(s.format === "json" ? `${JSON.stringify(c)}\n` : `---\n${stringify(c)}`);
         if (o.count !== undefined && ++seen >= o.count) {
           stop.abort();

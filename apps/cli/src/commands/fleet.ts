@@ -6,7 +6,9 @@ import type { ControlClient } from "../client.ts";
 import { CliError, EXIT, usageError } from "../errors.ts";
 import { Session } from "../session.ts";
 import type { Peer, RegistryConfig } from "../types.ts";
-import { listAllPeers } from "./peers.ts";
+import { serverBudgets } from "../budgets.ts";
+import { peerLiveness } from "../peers/fields.ts";
+import { listAllPeers } from "../peers/list.ts";
 
 const BOUNDS = ["minAvailable", "maxUnavailable", "minSchedulable"] as const;
 const NAME = "[A-Za-z0-9][A-Za-z0-9._~@-]*";
@@ -53,8 +55,8 @@ function snapshotNode(peer: Peer, staleBefore: number | undefined): SnapshotNode
     ...(zone === undefined ? {} : { zone }),
     phase: peer.phase,
     cordoned: Object.keys(peer.spec.cordons ?? {}).length > 0,
-    // A host that stopped reporting counts against its pool, as the control plane's guard would see it.
-    ...(staleBefore !== undefined && heartbeat !== undefined && heartbeat < staleBefore ? { healthy: false } : {}),
+    // A host that stopped reporting (liveness `unknown`, or a stale heartbeat) counts against its pool, as the control plane's guard sees it.
+    ...(peerLiveness(peer) === "unknown" || (staleBefore !== undefined && heartbeat !== undefined && heartbeat < staleBefore) ? { healthy: false } : {}),
     workloads: { owners: peer.status?.workloads.owners ?? 0, children: peer.status?.workloads.children ?? 0 },
     inFlight: sum(peer.status?.inFlight),
   };
@@ -62,10 +64,12 @@ function snapshotNode(peer: Peer, staleBefore: number | undefined): SnapshotNode
 
 /**
  * The live fleet as a snapshot the simulator reads: every page of
- * `GET /control/peers`, and the pool budgets given (the control plane does not
- * publish the budgets it was started with).
+ * `GET /control/peers`, and the pool budgets: those given on the command
+ * line first, then the ones the server enforces (`server`, from
+ * {@link serverBudgets}) for the other pools.
  */
-export async function exportSnapshot(client: ControlClient, budgets: readonly SnapshotPool[]): Promise<FleetSnapshot> {
+export async function exportSnapshot(client: ControlClient, given: readonly SnapshotPool[], server: readonly SnapshotPool[] = []): Promise<FleetSnapshot> {
+  const budgets = [...given, ...server.filter((b) => !given.some((g) => g.name === b.name))];
   const config = (await client.call<RegistryConfig>("GET", "/control/config")).body;
   const staleAfter = config.values["heartbeat.staleAfterMs"];
   const takenAt = Date.now();
@@ -107,10 +111,25 @@ export function readSnapshot(path: string): FleetSnapshot {
   }
 }
 
+/**
+ * The server's budgets for a snapshot, with a note saying where budgets came
+ * from, or that they are unknown and what to pass instead.
+ */
+export async function budgetsForSnapshot(s: Session, given: readonly SnapshotPool[]): Promise<readonly SnapshotPool[]> {
+  const b = await serverBudgets(s.client);
+  if (b.known) {
+    const used = b.pools.filter((p) => !given.some((g) => g.name === p.name)).map((p) => p.name);
+    if (used.length > 0) s.note(`note: budgets of ${used.join(", ")} as the server enforces them (${b.source}).`);
+    return b.pools as readonly SnapshotPool[];
+  }
+  s.note(`note: ${b.why}; only budgets given with --pool count.`);
+  return [];
+}
+
 function noBudgetsNote(s: Session, snapshot: FleetSnapshot): void {
   const bare = snapshot.pools.filter((p) => p.minAvailable === undefined && p.maxUnavailable === undefined && p.minSchedulable === undefined).map((p) => p.name);
   if (bare.length > 0) {
-    s.note(`note: no budget for pool(s) ${bare.join(", ")}: the control plane does not publish them; pass --pool <name>:maxUnavailable=… as given to drainkit serve --pool.`);
+    s.note(`note: no budget for pool(s) ${bare.join(", ")}: neither the server nor --pool gives one; pass --pool <name>:maxUnavailable=… as given to drainkit serve --pool.`);
   }
 }
 
@@ -127,7 +146,7 @@ export function fleetCommand(): Command {
     .action(async (o: { file?: string; pool: string[] }, cmd: Command) => {
       const s = new Session(cmd);
       const budgets = o.pool.map(parsePoolBudget);
-      const snapshot = await exportSnapshot(s.client, budgets);
+      const snapshot = await exportSnapshot(s.client, budgets, await budgetsForSnapshot(s, budgets));
       noBudgetsNote(s, snapshot);
       // A snapshot is data, not a table: -o table (the default) writes JSON.
       const text = s.format === "yaml" ? stringify(snapshot) : `${JSON.stringify(snapshot, null, 2)}\n`;

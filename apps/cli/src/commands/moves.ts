@@ -2,6 +2,7 @@ import { Command, Option } from "commander";
 import { stringify } from "yaml";
 import { CliError, EXIT } from "../errors.ts";
 import { age, type TableView } from "../output.ts";
+import { truncate } from "../terminal/width.ts";
 import { Session } from "../session.ts";
 import type { MoveChange, MoveState, WorkloadMove } from "../types.ts";
 
@@ -79,7 +80,10 @@ export function movesCommand(): Command {
         for await (const ev of feed) {
           const change = ev.data as MoveChange;
           if (change.kind !== "move") continue;
-          if (s.format === "table") process.stdout.write(`${new Date(change.value?.updatedAt ?? Date.now()).toISOString()}  ${moveLine(change)}\n`);
+          if (s.human) {
+            const row = `${new Date(change.value?.updatedAt ?? Date.now()).toISOString()}  ${moveLine(change)}`;
+            process.stdout.write(`${s.width === undefined ? row : truncate(row, s.width)}\n`);
+          }
           else process.stdout.write(s.format === "json" ? `${JSON.stringify(change)}\n` : `---\n${stringify(change)}`);
           if (o.count !== undefined && ++seen >= o.count) {
             stop.abort();

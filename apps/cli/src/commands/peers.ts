@@ -1,57 +1,24 @@
 import { Command, Option } from "commander";
 import type { ControlClient } from "../client.ts";
 import { confirmDestructive } from "../confirm.ts";
+import { dryRun, printDryRun } from "../drain/check.ts";
 import { lineDisplay, terminalDisplay } from "../drain/display.ts";
 import { followDrains, type DrainProgress } from "../drain/follow.ts";
 import { describeCounts } from "../drain/moves.ts";
 import { CliError, EXIT, ProblemError, usageError } from "../errors.ts";
-import { parseDuration, relativeTime, type TableView } from "../output.ts";
+import { parseDuration } from "../output.ts";
+import { describePeer, describeText } from "../peers/describe.ts";
+import { listAllPeers } from "../peers/list.ts";
+import { drainTable, peerTable, type DrainRow } from "../peers/table.ts";
 import { auditFields, requireReason, Session, type AuditFields } from "../session.ts";
+import { aboutPeer } from "../nextHints.ts";
+import { outputWidth } from "../terminal/width.ts";
 import type { DrainStatus, Page, Peer } from "../types.ts";
 
 const peerPath = (id: string, verb = ""): string => `/control/peers/${encodeURIComponent(id)}${verb}`;
 
-/** Every page of a peer listing, followed through `nextCursor`. */
-export async function listAllPeers(client: ControlClient, query: Record<string, string | number | undefined>): Promise<Page<Peer>> {
-  const items: Peer[] = [];
-  let cursor: string | undefined;
-  let revision = 0;
-  for (;;) {
-    const { body } = await client.call<Page<Peer>>("GET", "/control/peers", { query: { ...query, limit: 500, ...(cursor ? { cursor } : {}) } });
-    if (revision === 0) revision = body.revision;
-    items.push(...body.items);
-    if (body.nextCursor === undefined) break;
-    cursor = body.nextCursor;
-  }
-  return { items, revision };
-}
-
-const sum = (o: Readonly<Record<string, number>> | undefined): number => Object.values(o ?? {}).reduce((a, b) => a + b, 0);
-
-export function peerTable(peers: readonly Peer[], now = Date.now()): TableView {
-  return {
-    head: ["NAME", "PHASE", "ROLES", "POOLS", "CORDONED BY", "EPOCH", "IN-FLIGHT", "WORKLOADS", "HEARTBEAT", "LABELS"],
-    rows: peers.map((p) => [
-      p.id,
-      p.phase,
-      p.roles.join(","),
-      p.pools.join(",") || "-",
-      Object.keys(p.spec.cordons ?? {}).join(",") || "-",
-      p.epoch,
-      sum(p.status?.inFlight),
-      p.status ? `${p.status.workloads.owners}/${p.status.workloads.children}` : "-",
-      relativeTime(p.status?.heartbeatAt, now),
-      Object.entries(p.labels).map(([k, v]) => `${k}=${v}`).join(",") || "-",
-    ]),
-  };
-}
-
-export function drainTable(statuses: readonly DrainStatus[]): TableView {
-  return {
-    head: ["PEER", "DRAIN", "EPOCH", "IN-FLIGHT", "OWNERS", "CHILDREN", "BLOCKING", "REASON"],
-    rows: statuses.map((s) => [s.peer, s.status, s.epoch, s.remaining.inFlight, s.remaining.owners, s.remaining.children, s.blocking?.join(" ") || "-", s.reason ?? "-"]),
-  };
-}
+// Kept here too: bench and other commands import them from this file.
+export { listAllPeers, peerTable, drainTable };
 
 interface Targeting {
   readonly selector?: string;
@@ -69,48 +36,21 @@ async function targets(s: Session, ids: readonly string[], o: Targeting): Promis
   return out;
 }
 
-/** One peer's answer to a dry run: allowed (with what would still block) or refused (with why). */
-interface DryRunResult {
-  readonly peer: string;
-  readonly outcome: "allowed" | "refused";
-  readonly phase?: string;
-  readonly drain?: DrainStatus;
-  readonly problem?: { readonly code: string; readonly title: string; readonly detail: string; readonly next?: string };
-}
-
-async function dryRun(s: Session, ids: readonly string[], verb: string, body: Record<string, unknown>): Promise<void> {
-  const results: DryRunResult[] = [];
-  for (const id of ids) {
-    try {
-      const { body: value } = await s.client.call<Peer | DrainStatus>("POST", peerPath(id, `:${verb}`), { body: { ...body, dryRun: true } });
-      results.push(verb === "drain" ? { peer: id, outcome: "allowed", drain: value as DrainStatus } : { peer: id, outcome: "allowed", phase: (value as Peer).phase });
-    } catch (e) {
-      // 401/403/5xx are not "what blocks this node": they stop the dry run.
-      if (!(e instanceof ProblemError) || (e.exitCode !== EXIT.conflict && e.exitCode !== EXIT.notFound)) throw e;
-      results.push({ peer: id, outcome: "refused", problem: { code: e.code, title: e.title, detail: e.message, ...(e.next ? { next: e.next } : {}) } });
-    }
-  }
-  s.print({ dryRun: true, items: results }, () => ({
-    head: ["PEER", "DRY RUN", "WOULD BE", "BLOCKING / WHY"],
-    rows: results.map((r) => [
-      r.peer,
-      r.outcome,
-      r.drain?.status ?? r.phase ?? "-",
-      r.outcome === "refused" ? `${r.problem!.code}: ${r.problem!.detail}` : r.drain?.blocking?.join(" ") || "-",
-    ]),
-  }));
-  if (results.some((r) => r.outcome === "refused")) process.exitCode = EXIT.conflict;
-}
-
 interface MutationFlags extends AuditFields, Targeting {
   readonly dryRun?: boolean;
 }
 
 async function simpleVerb(s: Session, ids: readonly string[], verb: "cordon" | "uncordon" | "resume", o: MutationFlags, body: Record<string, unknown>): Promise<void> {
   const peers = await targets(s, ids, o);
-  if (o.dryRun === true) return dryRun(s, peers, verb, body);
+  if (o.dryRun === true) return printDryRun(s, await dryRun(s, peers, verb, body));
   const out: Peer[] = [];
-  for (const id of peers) out.push((await s.client.call<Peer>("POST", peerPath(id, `:${verb}`), { body })).body);
+  for (const id of peers) {
+    try {
+      out.push((await s.client.call<Peer>("POST", peerPath(id, `:${verb}`), { body })).body);
+    } catch (e) {
+      throw aboutPeer(e, id);
+    }
+  }
   s.print({ items: out }, () => peerTable(out));
 }
 
@@ -120,13 +60,14 @@ interface DrainFlags extends MutationFlags {
   readonly force?: boolean;
   readonly yes?: boolean;
   readonly wait: boolean;
+  readonly sequential?: boolean;
 }
 
 async function followWithProgress(s: Session, peers: readonly string[], since: number | undefined): Promise<DrainProgress[]> {
   const stopping = new AbortController();
   const onSigint = (): void => stopping.abort();
   process.once("SIGINT", onSigint);
-  const display = process.stderr.isTTY === true && s.format === "table" ? terminalDisplay(process.stderr) : lineDisplay(process.stderr);
+  const display = process.stderr.isTTY === true && s.human ? terminalDisplay(process.stderr) : lineDisplay(process.stderr, outputWidth(process.stderr));
   try {
     const result = await followDrains({ client: s.client, peers, since, display, signal: stopping.signal });
     if (stopping.signal.aborted) {
@@ -143,13 +84,26 @@ async function followWithProgress(s: Session, peers: readonly string[], since: n
   }
 }
 
-function reportDrains(s: Session, statuses: readonly DrainProgress[]): void {
-  s.print({ items: statuses }, () => drainTable(statuses));
+/** Adds why each drain was asked for (the peer's `spec.drain.reason`) for the REASON column; JSON keeps the API's shape. */
+async function withRequestReasons(client: ControlClient, statuses: readonly DrainStatus[]): Promise<DrainRow[]> {
+  if (statuses.length === 0) return [];
+  const peers = statuses.length > 5 ? (await listAllPeers(client, {})).items : await Promise.all(statuses.map(async (x) => (await client.call<Peer>("GET", peerPath(x.peer))).body));
+  const reasons = new Map(peers.map((p) => [p.id, p.spec.drain?.reason]));
+  return statuses.map((x) => {
+    const r = reasons.get(x.peer);
+    return r === undefined ? x : { ...x, requestReason: r };
+  });
+}
+
+async function reportDrains(s: Session, statuses: readonly DrainProgress[]): Promise<void> {
+  const rows = s.human ? await withRequestReasons(s.client, statuses) : statuses;
+  s.print({ items: statuses }, () => drainTable(rows));
   // The workload moves of each followed drain, on stderr so stdout keeps its shape.
   for (const x of statuses) if (x.moves !== undefined && x.moves.done + x.moves.failed + x.moves.inFlight > 0) s.note(`${x.peer}: ${describeCounts(x.moves)}`);
   const failed = statuses.filter((x) => x.status === "failed");
   if (failed.length > 0) {
-    s.note(`drain failed on ${failed.map((f) => `${f.peer} (${f.reason ?? "no reason given"})`).join(", ")}; the node stays quiesced. Retry: drainctl peers drain <peer> --reason …   or bring it back: drainctl peers resume <peer>`);
+    const ids = failed.map((f) => f.peer).join(" ");
+    s.note(`drain failed on ${failed.map((f) => `${f.peer} (${f.reason ?? "no reason given"})`).join(", ")}; the node stays quiesced. Retry: drainctl peers drain ${ids} --reason "…"   or bring it back: drainctl peers resume ${ids}`);
     process.exitCode = EXIT.failure;
   }
 }
@@ -162,9 +116,29 @@ async function drain(s: Session, ids: readonly string[], o: DrainFlags): Promise
     reason,
     ...(o.deadline !== undefined ? { deadlineMs: parseDuration(o.deadline) } : {}),
     ...(o.roles !== undefined ? { roles: o.roles.split(",").map((r) => r.trim()).filter(Boolean) } : {}),
-    ...(o.force === true ? { force: true } : {}),
+    ...(o.force === true ? { force: true, confirm: true } : {}),
   };
-  if (o.dryRun === true) return dryRun(s, peers, "drain", o.force === true ? { ...body, confirm: true } : body);
+  if (o.sequential === true && !o.wait) throw usageError("--sequential waits for each drain before the next; it cannot be combined with --no-wait");
+  if (o.dryRun === true) return printDryRun(s, await dryRun(s, peers, "drain", body));
+  if (o.sequential === true) {
+    await confirmDestructive({ question: `Drain ${peers.join(", ")} one at a time (reason: ${reason})?`, target: peers.join(","), twice: o.force === true, yes: o.yes === true });
+    return drainSequentially(s, peers, body, reason);
+  }
+  // The budget check comes before the question: nobody should say yes to a drain the guard then refuses.
+  const check = await dryRun(s, peers, "drain", body);
+  if (check.items.some((r) => r.outcome === "refused")) {
+    printDryRun(s, check);
+    const refused = check.items.filter((r) => r.outcome === "refused").map((r) => r.peer);
+    throw new CliError(
+      "Refused before anything changed",
+      `The guard would refuse ${refused.join(", ")}; nothing was drained.`,
+      EXIT.conflict,
+      refused.length < peers.length
+        ? `Drain the others first and these once the pool has room: drainctl peers drain ${peers.join(" ")} --sequential --reason ${JSON.stringify(reason)}`
+        : (check.items.find((r) => r.outcome === "refused")?.problem?.next ?? `See why: drainctl peers describe ${refused[0]}`),
+    );
+  }
+  if (check.note !== undefined) s.note(`note: ${check.note}`);
   await confirmDestructive({
     question: `${o.force === true ? "FORCE-drain (past pool budgets)" : "Drain"} ${peers.join(", ")} (reason: ${reason})?`,
     target: peers.join(","),
@@ -176,14 +150,61 @@ async function drain(s: Session, ids: readonly string[], o: DrainFlags): Promise
   const started: DrainStatus[] = [];
   for (const id of peers) {
     try {
-      started.push((await s.client.call<DrainStatus>("POST", peerPath(id, ":drain"), { body: o.force === true ? { ...body, confirm: true } : body })).body);
+      started.push((await s.client.call<DrainStatus>("POST", peerPath(id, ":drain"), { body })).body);
     } catch (e) {
-      if (started.length > 0) s.note(`already draining: ${started.map((x) => x.peer).join(", ")}; stopped at ${id}.`);
+      aboutPeer(e, id);
+      if (started.length === 0) throw e;
+      // Something changed since the check (another operator's drain): follow what was started, then report the refusal.
+      s.note(`${id} was refused; following the drains already started (${started.map((x) => x.peer).join(", ")}).`);
+      if (o.wait && started.some((x) => x.status === "draining")) await reportDrains(s, await followWithProgress(s, started.map((x) => x.peer), since));
+      else await reportDrains(s, started);
       throw e;
     }
   }
   if (!o.wait || started.every((x) => x.status !== "draining")) return reportDrains(s, started);
-  reportDrains(s, await followWithProgress(s, peers, since));
+  await reportDrains(s, await followWithProgress(s, peers, since));
+}
+
+/**
+ * kubectl drain across nodes, budget-aware: one peer at a time, each followed
+ * until drained before the next starts. Re-running the same command resumes:
+ * drained peers are skipped and a drain under way is followed, not restarted.
+ */
+async function drainSequentially(s: Session, peers: readonly string[], body: Record<string, unknown>, reason: string): Promise<void> {
+  const done: DrainProgress[] = [];
+  const again = `drainctl peers drain ${peers.join(" ")} --sequential --reason ${JSON.stringify(reason)}`;
+  for (const id of peers) {
+    const current = (await s.client.call<DrainStatus>("GET", peerPath(id, "/drain"))).body;
+    if (current.status === "drained") {
+      s.note(`${id}: already drained (epoch ${current.epoch}); skipped.`);
+      done.push(current);
+      continue;
+    }
+    if (current.status === "failed") {
+      await reportDrains(s, [...done, current]);
+      throw new CliError("Stopped", `${id}: its last drain failed (${current.reason ?? "no reason given"}); the peers after it were not drained.`, EXIT.failure, `Bring it back (drainctl peers resume ${id}) or retry it, then run again: ${again}`);
+    }
+    const since = (await s.client.call<Page<Peer>>("GET", "/control/peers", { query: { limit: 1 } })).body.revision;
+    if (current.status !== "draining") {
+      try {
+        await s.client.call<DrainStatus>("POST", peerPath(id, ":drain"), { body });
+      } catch (e) {
+        if (done.length > 0) await reportDrains(s, done);
+        if (e instanceof ProblemError && e.code === "pool-depletion") {
+          const pool = (e.problem.details?.["pool"] as string | undefined) ?? "its pool";
+          throw new CliError("Stopped at the budget", `${id}: ${e.message.split("\n")[0]}`, EXIT.conflict, `Drained so far: ${done.map((d) => d.peer).join(", ") || "none"}. When ${pool} has room again (drainctl peers list --pool ${pool}), run the same command: ${again}`);
+        }
+        throw e;
+      }
+    } else s.note(`${id}: a drain is under way (epoch ${current.epoch}); following it.`);
+    const [progress] = await followWithProgress(s, [id], since);
+    if (progress !== undefined) done.push(progress);
+    if (progress?.status === "failed") {
+      await reportDrains(s, done);
+      throw new CliError("Stopped", `${id}: the drain failed (${progress.reason ?? "no reason given"}); the peers after it were not drained.`, EXIT.failure, `Bring it back (drainctl peers resume ${id}) or retry it, then run again: ${again}`);
+    }
+  }
+  await reportDrains(s, done);
 }
 
 async function status(s: Session, ids: readonly string[], o: Targeting & { readonly wait?: boolean }): Promise<void> {
@@ -194,7 +215,8 @@ async function status(s: Session, ids: readonly string[], o: Targeting & { reado
   }
   const out: DrainStatus[] = [];
   for (const id of peers) out.push((await s.client.call<DrainStatus>("GET", peerPath(id, "/drain"))).body);
-  s.print({ items: out }, () => drainTable(out));
+  const rows = s.human ? await withRequestReasons(s.client, out) : out;
+  s.print({ items: out }, () => drainTable(rows));
 }
 
 /** kubectl label syntax: `key=value` sets, `key-` removes. */
@@ -261,6 +283,16 @@ export function peersCommand(): Command {
       s.print(body, () => peerTable([body]));
     });
 
+  peers
+    .command("describe")
+    .argument("<peer>", "peer id")
+    .description("Everything about one peer: spec, status, roles, cordons by owner, drain, workload moves, recent audit")
+    .action(async (id: string, _o: unknown, cmd: Command) => {
+      const s = new Session(cmd);
+      const d = await describePeer(s.client, id);
+      s.print(d, () => describeText(d, Date.now(), s.width));
+    });
+
   reasonOpts(selectorOpt(peers.command("cordon").argument("[peers...]", "peer ids").description("Stop new placements on peers (traffic continues)")))
     .option("--owner <name>", "cordon owner (default: your token's id)")
     .option("--expires <duration>", "the cordon lapses after this long, e.g. 2h")
@@ -287,7 +319,8 @@ export function peersCommand(): Command {
     .option("--deadline <duration>", "fail the drain if it is not done within this, e.g. 10m (server default otherwise)")
     .option("--roles <roles>", "comma-separated roles to drain (default: all of the peer's roles)")
     .option("--force", "past pool budgets (mesh.admin; asks twice)")
-    .option("--dry-run", "server-side: run every check, change nothing, list what blocks each peer")
+    .option("--dry-run", "server-side: run every check, change nothing, list what blocks each peer (several peers: in order, each after the ones before it)")
+    .option("--sequential", "one peer at a time, each followed until drained before the next; re-run to resume (drained peers are skipped)")
     .option("-y, --yes", "do not ask for confirmation")
     .option("--no-wait", "return as soon as the drain is accepted")
     .action(async (ids: string[], o: DrainFlags, cmd: Command) => drain(new Session(cmd), ids, o));

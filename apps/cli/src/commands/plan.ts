@@ -4,7 +4,7 @@ import { EXIT, usageError } from "../errors.ts";
 import { parseDuration } from "../output.ts";
 import { Session } from "../session.ts";
 import type { RegistryConfig } from "../types.ts";
-import { exportSnapshot, isSimError, parsePoolBudget, readSnapshot, snapshotError, withBudgets } from "./fleet.ts";
+import { budgetsForSnapshot, exportSnapshot, isSimError, parsePoolBudget, readSnapshot, snapshotError, withBudgets } from "./fleet.ts";
 
 interface PlanFlags {
   readonly simulate?: boolean;
@@ -31,13 +31,31 @@ const positiveInt = (flag: string, v: string): number => {
   return n;
 };
 
+/**
+ * Pools the plan would take below their budget: an availability invariant
+ * broken in the run. A pool whose guard refused a node stays at its floor,
+ * not below it, so a refusal is "blocked", never "would deplete": draining
+ * down to exactly the budget is allowed and is not a depletion.
+ */
+export function depletedBy(r: PlanResult): string[] {
+  return [...new Set(r.violations.filter((v) => v.invariant === "pool-availability").map((v) => (v as { pool?: string }).pool ?? "?"))].sort();
+}
+
+const budgetText = (p: FleetSnapshot["pools"][number]): string =>
+  [p.minAvailable === undefined ? undefined : `minAvailable ${p.minAvailable}`, p.maxUnavailable === undefined ? undefined : `maxUnavailable ${p.maxUnavailable}`, p.minSchedulable === undefined ? undefined : `minSchedulable ${p.minSchedulable}`]
+    .filter((x) => x !== undefined)
+    .join(", ") || "no budget";
+
 /** The human answer: the verdict first, then what blocks, then the numbers. */
 export function planSummary(r: PlanResult, snapshot: FleetSnapshot): string {
   const what = r.action === "drain" ? `drain ${r.nodes.join(", ")}` : `rolling upgrade of ${r.nodes.length} node(s)`;
+  const depleted = depletedBy(r);
+  const refusedPools = [...new Set(r.blocked.map((b) => b.pool).filter((p): p is string => p !== undefined))].sort();
   const lines = [
     r.safe ? `safe: the ${what} would finish in about ${fmtMs(r.simulatedMs)} without depleting any pool` : `unsafe: the ${what} would not go through as asked`,
     `  fleet: ${snapshot.nodes.length} node(s) in ${snapshot.pools.length} pool(s)${snapshot.source ? ` from ${snapshot.source}` : ""}`,
-    `  would deplete a pool: ${r.depletedPools.length === 0 ? "no" : `yes: ${r.depletedPools.join(", ")}`}`,
+    `  budgets: ${snapshot.pools.map((p) => `${p.name} (${budgetText(p)})`).join("; ") || "none"}`,
+    `  would deplete a pool: ${depleted.length === 0 ? "no" : `yes: ${depleted.join(", ")}`}${refusedPools.length > 0 ? `; the budget of ${refusedPools.join(", ")} would refuse some nodes` : ""}`,
   ];
   for (const b of r.blocked) lines.push(`  blocked ${b.node}${b.pool ? ` (pool ${b.pool})` : ""}: ${b.reason}`);
   for (const f of r.failed) lines.push(`  would fail ${f.node}: ${f.reason}`);
@@ -50,7 +68,15 @@ export function planSummary(r: PlanResult, snapshot: FleetSnapshot): string {
   lines.push(`  estimated duration: ${duration}; ${r.drains.completed} drained, ${r.drains.failed} failed`);
   const low = Object.entries(r.minAvailability).map(([pool, ratio]) => `${pool} ${Math.round(ratio * 1000) / 10}%`);
   if (low.length > 0) lines.push(`  lowest availability: ${low.join(", ")}`);
-  if (!r.safe) lines.push(r.depletedPools.length > 0 ? "next: drain fewer nodes at once, or wait for the pool's other members to come back (drainctl peers list --pool <pool>)" : "next: see why each node is blocked: drainctl peers get <peer>");
+  const pool = depleted[0] ?? refusedPools[0];
+  const node = r.blocked[0]?.node ?? r.failed[0]?.node;
+  if (!r.safe) {
+    lines.push(
+      pool !== undefined
+        ? `next: drain fewer nodes at once (drainctl peers drain … --sequential), or wait for the other members of ${pool} to come back (drainctl peers list --pool ${pool})`
+        : `next: see why it is blocked: drainctl peers describe ${node ?? r.nodes[0] ?? "<peer>"}`,
+    );
+  }
   return `${lines.join("\n")}\n`;
 }
 
@@ -90,7 +116,7 @@ export function planCommand(): Command {
       if (o.from !== undefined) {
         snapshot = withBudgets(readSnapshot(o.from), budgets);
       } else {
-        snapshot = await exportSnapshot(s.client, budgets);
+        snapshot = await exportSnapshot(s.client, budgets, await budgetsForSnapshot(s, budgets));
         if (snapshot.nodes.length === 0) throw usageError("the fleet has no peers to plan on", "Register peers first (drainctl peers list shows them).");
         config = (await s.client.call<RegistryConfig>("GET", "/control/config")).body;
       }

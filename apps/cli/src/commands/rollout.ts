@@ -1,22 +1,30 @@
 import { Command } from "commander";
-import { SingleBar, Presets } from "cli-progress";
 import { confirmDestructive } from "../confirm.ts";
 import { CliError, EXIT } from "../errors.ts";
-import { parseDuration } from "../output.ts";
+import { formatDuration, parseDuration } from "../output.ts";
+import { bar, liveLines } from "../terminal/liveLines.ts";
+import { outputWidth, truncate } from "../terminal/width.ts";
 import { auditFields, requireReason, Session, type AuditFields } from "../session.ts";
 import type { Rollout } from "../types.ts";
 
 const SETTLED = new Set(["paused", "aborted", "completed", "incomplete"]);
 
-const fmtEta = (ms: number | undefined): string => {
-  if (ms === undefined) return "-";
-  const s = Math.round(ms / 1000);
-  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s` : `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
-};
+/** The server's ETA (`progress.etaMs`); "-" until it has one, never a client-side guess. */
+const fmtEta = (ms: number | undefined): string => formatDuration(ms);
 
-const summary = (r: Rollout): string => {
+/** What blocks the rollout now, in one phrase: the first blocked node, or the first node whose step has a reason. */
+function blocker(r: Rollout): string | undefined {
+  const b = r.plan.blocked[0];
+  if (b !== undefined) return `${b.node} blocked: ${b.reason}${b.pool ? ` (pool ${b.pool})` : ""}`;
+  const stuck = Object.entries(r.nodes).find(([, n]) => n.reason !== undefined && n.step !== "healthy");
+  return stuck === undefined ? undefined : `${stuck[0]} ${stuck[1].step}: ${stuck[1].reason}`;
+}
+
+/** State, ETA and what blocks it first; the counts after, so a narrow terminal cuts only those. */
+export const summary = (r: Rollout): string => {
   const p = r.progress;
-  return `rollout ${r.id} to ${r.version}: ${r.state}${r.stateReason ? ` (${r.stateReason})` : ""}; ${p.done ?? 0}/${p.total ?? 0} done, ${p.failed ?? 0} failed, ${p.inProgress ?? 0} in progress, ETA ${fmtEta(p.etaMs)}`;
+  const why = r.state === "running" || r.state === "paused" ? blocker(r) : undefined;
+  return `rollout ${r.id} to ${r.version}: ${r.state}${r.stateReason ? ` (${r.stateReason})` : ""}, ETA ${fmtEta(p.etaMs)}${why ? `, ${why}` : ""}; ${p.done ?? 0}/${p.total ?? 0} done, ${p.failed ?? 0} failed, ${p.inProgress ?? 0} in progress`;
 };
 
 /** The plan's waves, what blocks a node now, then every node's step. */
@@ -70,21 +78,23 @@ async function follow(s: Session, first: Rollout): Promise<Rollout> {
   const stop = new AbortController();
   const onSigint = (): void => stop.abort();
   process.once("SIGINT", onSigint);
-  const tty = process.stderr.isTTY === true && s.format === "table";
-  const bar = new SingleBar({ stream: process.stderr, format: "{id} {bar} {value}/{total} | {state} | {failed} failed, {inProgress} in progress | ETA {eta}", hideCursor: true }, Presets.shades_classic);
+  const tty = process.stderr.isTTY === true && s.human;
+  const width = (): number | undefined => outputWidth(process.stderr);
+  // The ETA is the server's (GET /control/upgrade progress.etaMs), never a client-side guess ("ETA INF" before).
+  const screen = liveLines(process.stderr, width);
   let last = first;
   let lastLine = "";
   const show = (r: Rollout): void => {
-    const payload = { id: r.id, state: r.state, failed: r.progress.failed ?? 0, inProgress: r.progress.inProgress ?? 0, eta: fmtEta(r.progress.etaMs) };
+    const line = summary(r);
     if (tty) {
-      bar.setTotal(Math.max(r.progress.total ?? 0, 1));
-      bar.update(r.progress.done ?? 0, payload);
-    } else if (summary(r) !== lastLine) {
-      lastLine = summary(r);
-      process.stderr.write(`${lastLine}\n`);
+      const b = bar(r.progress.done ?? 0, Math.max(r.progress.total ?? 0, 1), width());
+      screen.set(r.id, `${b === "" ? "" : `${b} `}${line}`);
+    } else if (line !== lastLine) {
+      lastLine = line;
+      const w = width();
+      process.stderr.write(`${w === undefined ? line : truncate(line, w)}\n`);
     }
   };
-  if (tty) bar.start(Math.max(first.progress.total ?? 0, 1), first.progress.done ?? 0);
   show(first);
   const refresh = async (): Promise<void> => {
     last = (await s.client.call<Rollout>("GET", "/control/upgrade", { query: { id: first.id }, signal: stop.signal })).body;
@@ -104,7 +114,7 @@ async function follow(s: Session, first: Rollout): Promise<Rollout> {
   } finally {
     clearInterval(poll);
     process.removeListener("SIGINT", onSigint);
-    if (tty) bar.stop();
+    if (tty) screen.stop();
   }
   if (!SETTLED.has(last.state)) {
     throw new CliError("Stopped following", `Rollout ${last.id} goes on server-side; nothing was paused or aborted.`, EXIT.interrupted, `Follow it again with: drainctl rollout status ${last.id} --wait   (pause it with: drainctl rollout pause ${last.id})`);

@@ -1,4 +1,6 @@
-import { MultiBar, Presets, type SingleBar } from "cli-progress";
+import { formatDuration } from "../output.ts";
+import { bar, liveLines } from "../terminal/liveLines.ts";
+import { outputWidth, truncate } from "../terminal/width.ts";
 import type { DrainStatus } from "../types.ts";
 import { describeCounts, type MoveCounts } from "./moves.ts";
 
@@ -37,64 +39,69 @@ function widen(start: WorkloadsAtStart | undefined, s: DrainStatus): WorkloadsAt
 
 const remainingOf = (s: DrainStatus): number => s.remaining.inFlight + s.remaining.owners + s.remaining.children;
 
-const describe = (s: DrainStatus): string =>
-  `in-flight ${s.remaining.inFlight}, workloads ${s.remaining.owners} owners / ${s.remaining.children} children${s.blocking && s.blocking.length > 0 ? `, waiting on ${s.blocking.join(" ")}` : ""}`;
+/** What holds the drain up, first thing after its state: a stall's reason, then the roles, participants and workloads still busy. */
+const holdUp = (s: DrainStatus): string => {
+  const parts: string[] = [];
+  if (s.status === "draining" && s.reason !== undefined) parts.push(`stalled: ${s.reason}`);
+  if (s.status === "failed" && s.reason !== undefined) parts.push(s.reason);
+  if (s.blocking && s.blocking.length > 0) parts.push(`waiting on ${s.blocking.join(" ")}`);
+  return parts.join(", ");
+};
+
+const counts = (s: DrainStatus): string => `in-flight ${s.remaining.inFlight}, workloads ${s.remaining.owners} owners / ${s.remaining.children} children`;
+
+/**
+ * One node's progress, most important first so a narrow terminal cuts only
+ * the detail: "web-1: draining, ETA 1m20s, waiting on role:edge (in-flight 3, workloads 1 owners / 2 children)".
+ */
+export function progressLine(s: DrainStatus, etaText: string | undefined): string {
+  const head = [`${s.peer}: ${s.status}`, etaText === undefined || etaText === "done" ? undefined : `ETA ${etaText === "-" ? "?" : etaText}`, holdUp(s) || undefined].filter((x) => x !== undefined);
+  return `${head.join(", ")} (${counts(s)})`;
+}
 
 /** Time left at the rate the remaining work has fallen so far; unknown until something has finished. */
 function eta(s: DrainStatus, done: number, total: number, elapsedMs: number): string {
   if (s.status !== "draining") return "done";
   if (done <= 0 || elapsedMs <= 0) return "-";
-  const left = Math.round(((total - done) * elapsedMs) / done / 1000);
-  return left < 60 ? `${left}s` : left < 3600 ? `${Math.floor(left / 60)}m${String(left % 60).padStart(2, "0")}s` : `${Math.floor(left / 3600)}h${String(Math.floor((left % 3600) / 60)).padStart(2, "0")}m`;
+  return formatDuration(((total - done) * elapsedMs) / done);
 }
 
 /**
- * One live bar per node on a terminal: phase, remaining in-flight work and
- * workloads, and an ETA from the rate at which the remaining count falls.
+ * One live line per node on a terminal: state, ETA and what blocks it first,
+ * then the counts and the moves; a bar in front only when the terminal is
+ * wide enough. No line is longer than the terminal.
  */
-export function terminalDisplay(stream: NodeJS.WritableStream & { isTTY?: boolean }): DrainDisplay {
-  const multi = new MultiBar(
-    {
-      stream: stream as NodeJS.WriteStream,
-      // The ETA goes before the moves, which may be long: a narrow terminal cuts the end of the line.
-      format: "{peer} {bar} {phase} | {detail} | ETA {eta}{moves}",
-      hideCursor: true,
-      clearOnComplete: false,
-      stopOnComplete: false,
-      autopadding: true,
-    },
-    Presets.shades_classic,
-  );
-  const bars = new Map<string, { bar: SingleBar; total: number; since: number; start: WorkloadsAtStart }>();
-  const width = { peer: 0 };
+export function terminalDisplay(stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }, width: () => number | undefined = () => outputWidth(stream)): DrainDisplay {
+  const screen = liveLines(stream, width);
+  const bars = new Map<string, { total: number; since: number; start: WorkloadsAtStart }>();
+  let peerWidth = 0;
   return {
     update(s, moves) {
-      width.peer = Math.max(width.peer, s.peer.length);
+      peerWidth = Math.max(peerWidth, s.peer.length);
       const remaining = remainingOf(s);
       let entry = bars.get(s.peer);
       if (entry === undefined) {
-        entry = { bar: multi.create(Math.max(remaining, 1), 0, { peer: s.peer.padEnd(width.peer), phase: s.status, detail: describe(s), eta: "-", moves: "" }), total: Math.max(remaining, 1), since: Date.now(), start: widen(undefined, s) };
+        entry = { total: Math.max(remaining, 1), since: Date.now(), start: widen(undefined, s) };
         bars.set(s.peer, entry);
       }
       entry.start = widen(entry.start, s);
-      const movesText = describeMoves(entry.start, s, moves);
-      const detail = describe(s);
-      // New work can arrive while draining (a workload landing late): grow the bar instead of going backwards.
-      if (remaining > entry.total) {
-        entry.total = remaining;
-        entry.bar.setTotal(remaining);
-      }
+      // New work can arrive while draining (a workload landing late): grow the total instead of going backwards.
+      if (remaining > entry.total) entry.total = remaining;
       const done = s.status === "drained" || s.status === "none" ? entry.total : entry.total - remaining;
-      entry.bar.update(done, { peer: s.peer.padEnd(width.peer), phase: s.status, detail, eta: eta(s, done, entry.total, Date.now() - entry.since), moves: movesText === undefined ? "" : ` | ${movesText}` });
+      const movesText = describeMoves(entry.start, s, moves);
+      const b = bar(done, entry.total, width());
+      const line = progressLine({ ...s, peer: s.peer.padEnd(peerWidth) }, eta(s, done, entry.total, Date.now() - entry.since));
+      screen.set(s.peer, `${b === "" ? "" : `${b} `}${line}${movesText === undefined ? "" : ` | ${movesText}`}`);
     },
     stop() {
-      multi.stop();
+      screen.stop();
     },
   };
 }
 
 /** Without a terminal: one line per change, so logs of CI jobs stay readable. */
-export function lineDisplay(stream: NodeJS.WritableStream): DrainDisplay {
+export function lineDisplay(stream: NodeJS.WritableStream, width?: number): DrainDisplay {
+  const fit = (line: string): string => (width === undefined ? line : truncate(line, width));
   const last = new Map<string, string>();
   const lastMoves = new Map<string, string>();
   const seen = new Map<string, { total: number; since: number; start: WorkloadsAtStart }>();
@@ -105,17 +112,19 @@ export function lineDisplay(stream: NodeJS.WritableStream): DrainDisplay {
       first.total = Math.max(first.total, remaining);
       first.start = widen(first.start, s);
       seen.set(s.peer, first);
-      const line = `${s.peer}: ${s.status} (${describe(s)})`;
-      if (last.get(s.peer) !== line) {
-        last.set(s.peer, line);
+      // A change of the ETA alone is no news worth a line in a log.
+      const key = progressLine(s, undefined);
+      if (last.get(s.peer) !== key) {
+        last.set(s.peer, key);
         const left = eta(s, first.total - remaining, first.total, Date.now() - first.since);
-        stream.write(`${line}${left === "-" || left === "done" ? "" : ` ETA ${left}`}\n`);
+        // A log line says the ETA only once there is one: "ETA ?" on every line of a CI log is noise.
+        stream.write(`${fit(progressLine(s, left === "-" ? undefined : left))}\n`);
       }
       // Moves get their own line: a change of either shows, and the status line keeps its shape for scripts reading it.
       const movesText = describeMoves(first.start, s, moves);
       if (movesText !== undefined && lastMoves.get(s.peer) !== movesText) {
         lastMoves.set(s.peer, movesText);
-        stream.write(`${s.peer}: ${movesText}\n`);
+        stream.write(`${fit(`${s.peer}: ${movesText}`)}\n`);
       }
     },
     stop() {},

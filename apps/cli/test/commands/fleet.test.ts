@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parsePoolBudget, withBudgets } from "../../src/commands/fleet.ts";
+import { simulatePlan } from "@drainkit/sim";
 import { planSummary } from "../../src/commands/plan.ts";
 
 describe("pool budgets on the command line", () => {
@@ -31,7 +32,10 @@ describe("the plan's summary", () => {
       { ...snapshot, nodes: [] },
     );
     expect(unsafe.split("\n")[0]).toBe("unsafe: the drain web-1, web-2 would not go through as asked");
-    expect(unsafe).toContain("would deplete a pool: yes: web");
+    // A refusal keeps the pool at its floor: blocked, not depleted.
+    expect(unsafe).toContain("would deplete a pool: no; the budget of web would refuse some nodes");
+    expect(unsafe).toContain("budgets: web (maxUnavailable 1)");
+    expect(unsafe).toContain("next: drain fewer nodes at once (drainctl peers drain … --sequential), or wait for the other members of web to come back (drainctl peers list --pool web)");
     expect(unsafe).toContain('blocked web-2 (pool web): Pool "web" would drop');
     expect(unsafe).toContain("estimated duration: 1m05s; 1 drained, 0 failed");
     expect(unsafe).toContain("lowest availability: web 75%");
@@ -39,5 +43,20 @@ describe("the plan's summary", () => {
     const safe = planSummary({ ...base, safe: true, depletedPools: [], blocked: [], simulatedMs: 4_000, drains: { completed: 2, failed: 0 } }, snapshot);
     expect(safe.split("\n")[0]).toBe("safe: the drain web-1, web-2 would finish in about 4s without depleting any pool");
     expect(safe).not.toContain("next:");
+  });
+
+  it("says a pool is depleted only when the run broke its availability", () => {
+    const violation = { invariant: "pool-availability", message: "web below 2", eventIndex: 3, atMs: 10, pool: "web" };
+    const text = planSummary({ ...base, safe: false, depletedPools: ["web"], blocked: [], violations: [violation] as never, simulatedMs: 1000, drains: { completed: 2, failed: 0 } }, snapshot);
+    expect(text).toContain("would deplete a pool: yes: web");
+  });
+
+  it("is safe, depleting nothing, when the drain takes a pool down to exactly its budget (simulated)", async () => {
+    const node = (id: string) => ({ id, pools: ["web"], roles: ["edge"], phase: "active", cordoned: false, workloads: { owners: 0, children: 0 }, inFlight: 0 });
+    const fleet = { version: 1 as const, pools: [{ name: "web", minAvailable: 2 }], nodes: ["web-1", "web-2", "web-3"].map(node) };
+    const r = await simulatePlan(fleet, { drain: ["web-1"] });
+    const text = planSummary(r, fleet);
+    expect(text.split("\n")[0]).toMatch(/^safe: /);
+    expect(text).toContain("would deplete a pool: no\n");
   });
 });

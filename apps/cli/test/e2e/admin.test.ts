@@ -66,7 +66,7 @@ describe("drainctl audit and events", () => {
     const list = await drainctl(server, ["audit", "list", "--action", "cordon", "-o", "json"]);
     expectValid(schemas.auditPage, json(list));
     expect(json<{ items: AuditEntry[] }>(list).items.at(-1)).toMatchObject({ target: "peer/aud-1", reason: "audit me", outcome: "ok" });
-    expect((await drainctl(server, ["audit", "list", "--limit", "1"])).stdout).toMatch(/^SEQ\s+TIME\s+ACTOR/);
+    expect((await drainctl(server, ["audit", "list", "--limit", "1"])).stdout).toMatch(/^SEQ\s+AGE\s+ACTOR/);
 
     const verify = await drainctl(server, ["audit", "verify", "-o", "json"]);
     expect(verify.code).toBe(0);

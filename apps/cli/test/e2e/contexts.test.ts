@@ -71,7 +71,7 @@ describe("drainctl completion", () => {
     expect(complete(bash, ["drainctl", ""])).toEqual(expect.arrayContaining(["peers", "clusters", "config", "audit", "events", "context", "completion"]));
     expect(complete(bash, ["drainctl", "peers", "dr"])).toEqual(["drain"]);
     expect(complete(bash, ["drainctl", "peers", "drain", "--no"])).toEqual(["--no-wait"]);
-    expect(complete(bash, ["drainctl", "-o", "peers", "list", "-o", ""])).toEqual(["table", "json", "yaml"]);
+    expect(complete(bash, ["drainctl", "-o", "peers", "list", "-o", ""])).toEqual(["table", "wide", "name", "json", "yaml", "jsonpath="]);
     expect(complete(bash, ["drainctl", "audit", "v"])).toEqual(["verify"]);
   });
 
@@ -79,10 +79,10 @@ describe("drainctl completion", () => {
     const zsh = (await drainctl(undefined, ["completion", "zsh"])).stdout;
     expect(zsh.split("\n")[0]).toBe("#compdef drainctl");
     expect(zsh).toContain("'peers drain')");
-    expect(zsh).toContain("'--dry-run[server-side: run every check, change nothing, list what blocks each peer]'");
+    expect(zsh).toContain("'--dry-run[server-side: run every check, change nothing, list what blocks each peer (several peers: in order, each after the ones before it)]'");
     const fish = (await drainctl(undefined, ["completion", "fish"])).stdout;
     expect(fish).toContain("complete -c drainctl -n 'test (__drainctl_path) = '\\''peers'\\''' -a 'drain'");
-    expect(fish).toContain("-l output -s o -r -a 'table json yaml'");
+    expect(fish).toContain("-l output -s o -r -a 'table wide name json yaml jsonpath='");
     const other = await drainctl(undefined, ["completion", "tcsh"]);
     expect(other.code).toBe(2);
   });

@@ -81,14 +81,17 @@ describe("drainctl plan --simulate", () => {
     const two = await drainctl(server, ["plan", "--simulate", "--drain", "web-1,web-2", ...budget]);
     expect(two.code).toBe(4);
     expect(two.stdout).toMatch(/^unsafe: /);
-    expect(two.stdout).toContain("would deplete a pool: yes: web");
+    // The guard refuses web-2, so the pool stays at its floor: blocked, not depleted.
+    expect(two.stdout).toContain("would deplete a pool: no; the budget of web would refuse some nodes");
     expect(two.stdout).toMatch(/blocked web-2 \(pool web\): Pool "web" would drop/);
     const twoJson = json<Plan>(await drainctl(server, ["plan", "--simulate", "--drain", "web-1,web-2", ...budget, "-o", "json"]));
     expect(twoJson).toMatchObject({ safe: false, depletedPools: ["web"], drains: { completed: 1, failed: 0 } });
     expect(twoJson.blocked.map((b) => b.node)).toEqual(["web-2"]);
 
-    // Without budgets the guard has nothing to keep: the same drain goes through.
-    expect((await drainctl(server, ["plan", "--simulate", "--drain", "web-1,web-2"])).code).toBe(0);
+    // Without budgets (none given, and this server was started without --pool) the guard has nothing to keep: the same drain goes through, and it says why.
+    const bare = await drainctl(server, ["plan", "--simulate", "--drain", "web-1,web-2"]);
+    expect(bare.code).toBe(0);
+    expect(bare.stdout, bare.stdout + bare.stderr).toContain("web (no budget)");
 
     const rollout = await drainctl(server, ["plan", "--simulate", "--rollout", "--pool", "web", ...budget, "--max-parallel", "2", "--upgrade-time", "60s", "-o", "json"]);
     expect(rollout.code).toBe(0);
@@ -105,7 +108,7 @@ describe("drainctl plan --simulate", () => {
     expect((await drainctl(server, ["fleet", "export", "--pool", "web:maxUnavailable=1", "--file", file])).code).toBe(0);
     const offline = await drainctl(undefined, ["plan", "--simulate", "--from", file, "--drain", "web-1,web-2"]);
     expect(offline.code).toBe(4);
-    expect(offline.stdout).toContain("would deplete a pool: yes: web");
+    expect(offline.stdout).toContain("would deplete a pool: no; the budget of web would refuse some nodes");
     // A budget on the command line replaces the file's.
     expect((await drainctl(undefined, ["plan", "--simulate", "--from", file, "--drain", "web-1,web-2", "--pool", "web:maxUnavailable=2"])).code).toBe(0);
 

@@ -130,7 +130,7 @@ describe("drainctl --grpc", () => {
     let reported = false;
     const waited = await over("grpc", ["peers", "drain", "grpc-wait", "--reason", "kernel 6.12", "--yes", "-o", "json"], {}, (all) => {
       // Act only once the CLI shows the drain under way: no sleeps, no timing.
-      if (!reported && /grpc-wait: draining \(in-flight 0/.test(all)) {
+      if (!reported && /grpc-wait: draining.* \(in-flight 0/.test(all)) {
         reported = true;
         void agent.report("grpc-wait", 1, "drained", 0);
       }

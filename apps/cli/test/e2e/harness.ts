@@ -84,6 +84,8 @@ export function drainctl(server: Server | undefined, args: readonly string[], op
     DRAINCTL_CONFIG: undefined,
     DRAINCTL_CONTEXT: undefined,
     DRAINKIT_GRPC: undefined,
+    // Whole lines unless a test asks for a width: the runner's own terminal must not decide what the CLI prints.
+    COLUMNS: undefined,
     ...(server ? { DRAINCTL_SERVER: server.url, DRAINCTL_TOKEN: ADMIN_TOKEN } : { DRAINCTL_SERVER: undefined, DRAINCTL_TOKEN: undefined }),
     ...options.env,
   };
@@ -165,10 +167,10 @@ const ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\r/g;
  * stderr are TTYs exactly as for a person at a shell, and answers prompts as
  * they appear. The terminal is sized first: a 0-column pty would wrap every character.
  */
-export function drainctlOnPty(server: Server, args: readonly string[], steps: readonly PtyStep[]): Promise<Run> {
-  const command = `stty cols 120 rows 40; exec ${[process.execPath, DRAINCTL, ...args].map(shellQuote).join(" ")}`;
+export function drainctlOnPty(server: Server, args: readonly string[], steps: readonly PtyStep[], cols = 120): Promise<Run> {
+  const command = `stty cols ${cols} rows 40; exec ${[process.execPath, DRAINCTL, ...args].map(shellQuote).join(" ")}`;
   const child = spawn("script", ["-qfec", command, "/dev/null"], {
-    env: { ...process.env, TERM: "xterm-256color", XDG_CONFIG_HOME: join(server.dir, "xdg"), DRAINCTL_SERVER: server.url, DRAINCTL_TOKEN: ADMIN_TOKEN },
+    env: { ...process.env, COLUMNS: undefined, TERM: "xterm-256color", XDG_CONFIG_HOME: join(server.dir, "xdg"), DRAINCTL_SERVER: server.url, DRAINCTL_TOKEN: ADMIN_TOKEN },
     stdio: ["pipe", "pipe", "pipe"],
   });
   let screen = "";

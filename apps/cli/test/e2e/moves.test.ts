@@ -108,7 +108,7 @@ describe("drainctl moves", () => {
     const agents = playAgents("mv-src", "db-2", stop, shown);
     drain = await drainctl(server, ["peers", "drain", "mv-src", "--reason", "disk swap", "--yes", "-o", "json"], {
       onStderr: (all) => {
-        if (/^mv-src: draining \(in-flight 0, workloads 2 owners \/ 3 children/m.test(all)) show();
+        if (/^mv-src: draining.* \(in-flight 0, workloads 2 owners \/ 3 children/m.test(all)) show();
       },
     });
     stop.stopped = true;

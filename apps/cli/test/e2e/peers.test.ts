@@ -28,8 +28,9 @@ describe("drainctl peers", () => {
 
     const table = await drainctl(server, ["peers", "list"]);
     expect(table.code).toBe(0);
-    expect(table.stdout.split("\n")[0]).toMatch(/^NAME\s+PHASE\s+ROLES/);
-    expect(table.stdout).toMatch(/list-a\s+active\s+edge/);
+    expect(table.stdout.split("\n")[0]).toMatch(/^NAME\s+PHASE\s+POOLS/);
+    expect(table.stdout).toMatch(/list-a\s+active\s+web/);
+    expect((await drainctl(server, ["peers", "list", "-o", "wide"])).stdout).toMatch(/list-a\s+active\s+web\s.*\bedge\b.*zone=a/);
 
     const page = await drainctl(server, ["peers", "list", "-l", "zone=b", "-o", "json"]);
     expectValid(schemas.peerPage, json(page));
@@ -78,7 +79,7 @@ describe("drainctl peers", () => {
     const run = await drainctl(server, ["peers", "drain", "wait-1", "--reason", "kernel 6.12", "--yes", "-o", "json"], {
       onStderr: (all) => {
         // Act only when the CLI has shown the previous state: no sleeps, no timing.
-        if (step === 0 && /wait-1: draining \(in-flight 0/.test(all)) {
+        if (step === 0 && /wait-1: draining.* \(in-flight 0/.test(all)) {
           step = 1;
           void agent.report("wait-1", 1, "draining", 3, { owners: 1, children: 2 });
         } else if (step === 1 && /in-flight 3, workloads 1 owners \/ 2 children/.test(all)) {
@@ -87,7 +88,7 @@ describe("drainctl peers", () => {
         }
       },
     });
-    expect(run.stderr).toContain("wait-1: draining (in-flight 3, workloads 1 owners / 2 children, waiting on role:edge participant:http)");
+    expect(run.stderr).toContain("wait-1: draining, waiting on role:edge participant:http (in-flight 3, workloads 1 owners / 2 children)");
     expect(run.code).toBe(0);
     const out = json<DrainItems>(run);
     expectValid(schemas.drainItems, out);

@@ -69,8 +69,8 @@ describe("confirmation prompts on a real terminal", () => {
     }
     const run = await pending;
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/pty-bar .*(draining|drained) \| in-flight \d+, workloads/);
+    expect(run.stdout).toMatch(/pty-bar: (draining|drained).* \(in-flight \d+, workloads/);
     expect(run.stdout).toContain("ETA");
-    expect(run.stdout).toMatch(/pty-bar\s+drained\s+1/);
+    expect(run.stdout).toMatch(/pty-bar\s+drained\s+0/);
   });
 });
