@@ -16,7 +16,7 @@ import type { AgentContext } from "./AgentContext.ts";
 import type { AgentEvent, WatchMode } from "./AgentEvent.ts";
 import { MoveExecutor } from "./MoveExecutor.ts";
 import { Registrar, type AgentPeer } from "./Registrar.ts";
-import { messageOf, withRetry as withRetryOf } from "./retry.ts";
+import { messageOf, withRetry as withRetryOf } from "./withRetry.ts";
 import { SpecFollower } from "./SpecFollower.ts";
 import { StatusReporter } from "./StatusReporter.ts";
 import { WorkloadSet } from "./workloads.ts";

@@ -1,6 +1,6 @@
 import type { WorkloadMove } from "@drainkit/registry";
 import type { AgentContext } from "./AgentContext.ts";
-import { messageOf, withRetry } from "./retry.ts";
+import { messageOf, withRetry } from "./withRetry.ts";
 import type { WorkloadSet } from "./workloads.ts";
 
 type MoveAction = "started" | "stopped" | "failed" | "cleaned-up";

@@ -1,5 +1,5 @@
 import type { AgentContext } from "./AgentContext.ts";
-import { withRetry } from "./retry.ts";
+import { withRetry } from "./withRetry.ts";
 
 /** The host as it registers itself. `address` may be a function, read at each registration (a port known only after listen). */
 export interface AgentPeer {

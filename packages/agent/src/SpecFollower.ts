@@ -3,7 +3,7 @@ import { ControlPlaneError, jitter, type ChangeOf, type StreamState } from "@dra
 import type { Peer, WorkloadMove } from "@drainkit/registry";
 import type { AgentContext } from "./AgentContext.ts";
 import type { WatchMode } from "./AgentEvent.ts";
-import { messageOf, withRetry } from "./retry.ts";
+import { messageOf, withRetry } from "./withRetry.ts";
 
 /** Where the {@link SpecFollower} hands what it learns. */
 export interface SpecSink {

@@ -2,7 +2,7 @@ import type { TimerHandle } from "@drainkit/core";
 import { backoff, ControlPlaneError } from "@drainkit/client";
 import type { StatusReport } from "@drainkit/registry";
 import type { AgentContext } from "./AgentContext.ts";
-import { messageOf } from "./retry.ts";
+import { messageOf } from "./withRetry.ts";
 
 /** What the {@link StatusReporter} reads from the agent. */
 export interface StatusSource {

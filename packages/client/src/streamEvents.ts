@@ -2,8 +2,8 @@ import type { Clock, Random } from "@drainkit/core";
 import { backoff, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.ts";
 import { defaultClock, defaultRandom } from "./defaults.ts";
 import { ControlPlaneError, HistoryLostError } from "./errors.ts";
-import { problemError, unreachableError } from "./problem.ts";
-import { createSseParser, type SseMessage } from "./sse.ts";
+import { problemError, unreachableError } from "./problemError.ts";
+import { createSseParser, type SseMessage } from "./createSseParser.ts";
 import type { ChangeKind } from "./types.ts";
 
 /** Connection state of an event stream: `streaming` once the server answered, `down` between attempts. */

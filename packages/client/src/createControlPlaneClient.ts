@@ -2,9 +2,9 @@ import type { Clock, Random } from "@drainkit/core";
 import { DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.ts";
 import { ownedTransport } from "#transport";
 import { defaultClock, defaultRandom } from "./defaults.ts";
-import { streamEvents, type StreamState, type WatchFilter } from "./eventStream.ts";
+import { streamEvents, type StreamState, type WatchFilter } from "./streamEvents.ts";
 import { readAll } from "./pages.ts";
-import { problemError, unreachableError } from "./problem.ts";
+import { problemError, unreachableError } from "./problemError.ts";
 import type { ChangeKind, ChangeOf, DrainInput, DrainStatus, MoveQuery, MoveReport, Page, Peer, PeerRegistration, Placement, ResumeInput, StatusReport, WorkloadMove } from "./types.ts";
 
 /** Settings of {@link createControlPlaneClient}. */
