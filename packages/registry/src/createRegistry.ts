@@ -16,7 +16,7 @@ import { peerVerbs } from "./verbs/peerVerbs.ts";
 import { placementVerbs } from "./verbs/placementVerbs.ts";
 import type { RegistryContext } from "./verbs/RegistryContext.ts";
 import { rolloutVerbs } from "./verbs/rolloutVerbs.ts";
-import { changeFeed } from "./watch.ts";
+import { changeFeed } from "./changeFeed.ts";
 
 export type { DeclaredCluster, RegistryEvent };
 
