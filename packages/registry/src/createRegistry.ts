@@ -3,6 +3,7 @@ import { defaultConfigSchema } from "./config.ts";
 import { ValidationError } from "./errors.ts";
 import { GroupCommit, type RegistryEvent } from "./GroupCommit.ts";
 import { DEFAULT_IDEMPOTENCY_TTL_MS, idempotencySweeper } from "./idempotency.ts";
+import type { Mutate } from "./plan.ts";
 import type { Registry } from "./roles.ts";
 import type { RegistryStore } from "./store.ts";
 import { StoreView } from "./StoreView.ts";
@@ -92,7 +93,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     batchLimit: Math.max(1, options.batchLimit ?? 32),
     idempotencyTtlMs: ttl,
   });
-  const mutate = writer.mutate.bind(writer) as RegistryContext["mutate"];
+  const mutate: Mutate = (attempt, plan) => writer.mutate(attempt, plan);
   const ctx: RegistryContext = { clock, random, view, mutate, schema };
   return {
     ...peerVerbs(ctx),
