@@ -3,6 +3,7 @@ import { defaultConfigSchema } from "./config.ts";
 import { ValidationError } from "./errors.ts";
 import { GroupCommit, type RegistryEvent } from "./GroupCommit.ts";
 import { DEFAULT_IDEMPOTENCY_TTL_MS, idempotencySweeper } from "./idempotency.ts";
+import type { Mutate } from "./plan.ts";
 import type { Registry } from "./roles.ts";
 import type { RegistryStore } from "./store.ts";
 import { StoreView } from "./StoreView.ts";
@@ -16,7 +17,7 @@ import { peerVerbs } from "./verbs/peerVerbs.ts";
 import { placementVerbs } from "./verbs/placementVerbs.ts";
 import type { RegistryContext } from "./verbs/RegistryContext.ts";
 import { rolloutVerbs } from "./verbs/rolloutVerbs.ts";
-import { changeFeed } from "./watch.ts";
+import { changeFeed } from "./changeFeed.ts";
 
 export type { DeclaredCluster, RegistryEvent };
 
@@ -92,7 +93,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     batchLimit: Math.max(1, options.batchLimit ?? 32),
     idempotencyTtlMs: ttl,
   });
-  const mutate = writer.mutate.bind(writer) as RegistryContext["mutate"];
+  const mutate: Mutate = (attempt, plan) => writer.mutate(attempt, plan);
   const staleReports = metrics.counter("registry_stale_status_reports_total", "Agent status reports dropped because they were about an older drain epoch.");
   const ctx: RegistryContext = { clock, random, view, mutate, schema, staleReports };
   return {

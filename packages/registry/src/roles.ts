@@ -10,14 +10,11 @@ import type { Peer, PeerPatch, PeerQuery, PeerRegistration, StatusReport } from 
 import type { Placement, PlacementChange } from "./types/placement.ts";
 import type { Principal } from "./types/principal.ts";
 
-/**
+/*
  * The registry seen by role: each controller, transport or test asks only for
  * the roles it uses (as Nomad's drainer takes a `RaftApplier` and a
  * `NodeTracker`, not the whole state store), so its options say what it reads
  * and writes, and a test double implements a handful of methods, not 36.
- *
- * @example
- * interface DeadlineOptions { readonly drains: DrainReader & DrainWriter; readonly feed: ChangeFeed }
  */
 
 /** Reads peers: one with its ETag, or a filtered page. */
@@ -180,7 +177,12 @@ export interface IdempotencySweeper {
  * tamper-evident audit log. Built by `createRegistry`. Every mutation,
  * allowed or refused, writes exactly one audit entry (a refusal in its own
  * transaction); a replay of an Idempotency-Key returns the stored outcome and
- * writes nothing.
+ * writes nothing. It is the sum of the role interfaces above: take only the
+ * roles you use.
+ *
+ * @example
+ * interface DeadlineOptions { readonly registry: PeerReader & DrainReader & ChangeFeed }
+ * const options: DeadlineOptions = { registry: createRegistry({ store, clock }) };
  */
 export interface Registry
   extends PeerReader,
