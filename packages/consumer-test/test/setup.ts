@@ -3,7 +3,7 @@
 // npm, the tarball files, and their registry dependencies from the registry.
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { TestProject } from "vitest/node";
 import { run, userEnv } from "./run.ts";
@@ -41,7 +41,7 @@ export default function setup(project: TestProject): () => void {
 
   const packages = publicPackages();
   // pnpm pack applies publishConfig (dist exports, bins) and turns workspace:* into versions.
-  run("npx", ["-y", "pnpm@10.34.9", "-r", ...packages.flatMap((p) => ["--filter", p.dir]), "pack", "--pack-destination", tarballs], { cwd: WORKSPACE, env: { ...process.env } });
+  run("npx", ["-y", "pnpm@10.34.9", "-r", ...packages.flatMap((p) => ["--filter", `./${relative(WORKSPACE, p.dir)}`]), "pack", "--pack-destination", tarballs], { cwd: WORKSPACE, env: { ...process.env } });
   const packed: PackedPackage[] = packages.map((pkg) => {
     const tarball = join(tarballs, tarballName(pkg.name, String(pkg.manifest["version"])));
     return { name: pkg.name, dir: pkg.dir, tarball, bytes: statSync(tarball).size };
