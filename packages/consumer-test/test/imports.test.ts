@@ -43,3 +43,11 @@ it("refuses a subpath that is not exported with Node's own error, naming no sour
   }
   expect(lines[0]).toContain(`Package subpath './dist/index.js' is not defined by "exports"`);
 });
+
+it("runs the simulator's sweep workers from the installed JavaScript (no tsx)", () => {
+  writeFileSync(
+    join(project, "sweep.mjs"),
+    'import { loadScenario, sweep } from "@drainkit/sim";\nconst s = await sweep(loadScenario("rolling-1k"), [1, 2], { workers: 2 });\nconsole.log(JSON.stringify({ passed: s.passed, workers: s.workers }));\n',
+  );
+  expect(JSON.parse(run(NODE, ["sweep.mjs"], { cwd: project }).stdout)).toEqual({ passed: 2, workers: 2 });
+});

@@ -3,7 +3,7 @@
 // npm, the tarball files, and their registry dependencies from the registry.
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { TestProject } from "vitest/node";
 import { run, userEnv } from "./run.ts";
@@ -41,7 +41,7 @@ export default function setup(project: TestProject): () => void {
 
   const packages = publicPackages();
   // pnpm pack applies publishConfig (dist exports, bins) and turns workspace:* into versions.
-  run("npx", ["-y", "pnpm@10.34.9", "-r", ...packages.flatMap((p) => ["--filter", p.dir]), "pack", "--pack-destination", tarballs], { cwd: WORKSPACE, env: { ...process.env } });
+  run("npx", ["-y", "pnpm@10.34.9", "-r", ...packages.flatMap((p) => ["--filter", `./${relative(WORKSPACE, p.dir)}`]), "pack", "--pack-destination", tarballs], { cwd: WORKSPACE, env: { ...process.env } });
   const packed: PackedPackage[] = packages.map((pkg) => {
     const tarball = join(tarballs, tarballName(pkg.name, String(pkg.manifest["version"])));
     return { name: pkg.name, dir: pkg.dir, tarball, bytes: statSync(tarball).size };
@@ -49,11 +49,20 @@ export default function setup(project: TestProject): () => void {
   const packedAt = performance.now();
 
   writeFileSync(join(app, "package.json"), `${JSON.stringify({ name: "drainkit-consumer", private: true, type: "module" }, null, 2)}\n`);
-  run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", ...packed.map((p) => p.tarball), ...CONSUMER_EXTRAS], {
-    cwd: app,
-    env: userEnv(),
-    timeoutMs: 540_000,
-  });
+  // npm now and then stalls on a registry request and never returns: bound each attempt and try
+  // again from a clean slate (the second attempt mostly reads npm's cache).
+  const install = ["install", "--no-audit", "--no-fund", "--loglevel=error", "--prefer-offline", "--fetch-timeout=60000", ...packed.map((p) => p.tarball), ...CONSUMER_EXTRAS];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      run("npm", install, { cwd: app, env: userEnv(), timeoutMs: 300_000 });
+      break;
+    } catch (e) {
+      if (attempt === 3) throw e;
+      console.log(`consumer: npm install attempt ${attempt} failed, trying again: ${String(e).split("\n")[0]}`);
+      rmSync(join(app, "node_modules"), { recursive: true, force: true });
+      rmSync(join(app, "package-lock.json"), { force: true });
+    }
+  }
   const installedAt = performance.now();
 
   console.log(`consumer: packed ${packed.length} packages in ${((packedAt - started) / 1000).toFixed(1)} s, installed in ${((installedAt - packedAt) / 1000).toFixed(1)} s (${app})`);
