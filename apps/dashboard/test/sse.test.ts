@@ -1,11 +1,10 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import fc from "fast-check";
+import { fcParams } from "@drainkit/core/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { createSseParser, followEvents, type SseMessage } from "../src/sse.ts";
 
-const seed = Number(process.env["FC_SEED"] ?? Date.now() % 2 ** 31);
-console.log(`fast-check seed ${seed} (replay with FC_SEED=${seed})`);
 
 describe("createSseParser", () => {
   it("parses ids, event names, multi-line data and retry hints, and drops comments", () => {
@@ -37,7 +36,7 @@ describe("createSseParser", () => {
         });
         expect(got).toEqual(want);
       }),
-      { seed, numRuns: 300 },
+      fcParams({ numRuns: 300 }),
     );
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
+import { fcParams } from "@drainkit/core/testing";
 import { createSseParser, type SseMessage } from "../src/index.ts";
 
 const parseAll = (chunks: readonly string[]): SseMessage[] => {
@@ -35,7 +36,7 @@ describe("createSseParser", () => {
         const chunks = [0, ...at].map((from, i) => STREAM.slice(from, at[i] ?? STREAM.length));
         expect(parseAll(chunks)).toEqual(EXPECTED);
       }),
-      { numRuns: 300 },
+      fcParams({ numRuns: 300 }),
     );
   });
 
