@@ -1,25 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { createServer as createNetServer } from "node:net";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
-import { addToken } from "@drainkit/http";
+import { startControlPlaneForTest } from "@drainkit/control-plane/testing";
 import type { Router } from "@drainkit/routing";
 import { Agent, request } from "undici";
 
-const SERVE = join(dirname(fileURLToPath(import.meta.resolve("@drainkit/control-plane/package.json"))), "src", "main.ts");
 const SERVICE = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
-
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 interface Child {
   readonly proc: ChildProcess;
@@ -56,28 +43,8 @@ export interface ControlPlane {
 }
 
 export async function startControlPlane(agents: readonly string[]): Promise<ControlPlane> {
-  const dir = await mkdtemp(join(tmpdir(), "drainkit-example-"));
-  const tokenFile = join(dir, "tokens.json");
-  const adminToken = `dk_admin_${process.pid}_${Date.now()}`;
-  const agentTokens: Record<string, string> = {};
-  for (const id of agents) agentTokens[id] = await addToken(tokenFile, id, ["mesh.agent"]);
-  const port = await freePort();
-  const c = child([SERVE, "serve", "--store", `sqlite:${join(dir, "drainkit.db")}`, "--token-file", tokenFile, "--listen", `127.0.0.1:${port}`, "--log-level", "warn"], {
-    DRAINKIT_ADMIN_TOKEN: adminToken,
-  });
-  await firstLine(c, (l) => l.includes("listening on"), "drainkit serve");
-  return {
-    url: `http://127.0.0.1:${port}`,
-    adminToken,
-    agentTokens,
-    dispose: async () => {
-      if (c.proc.exitCode === null) {
-        c.proc.kill("SIGTERM");
-        await c.exited;
-      }
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  const cp = await startControlPlaneForTest({ agents, adminToken: `dk_admin_${process.pid}_${Date.now()}` });
+  return { url: cp.url, adminToken: cp.adminToken!, agentTokens: cp.agentTokens, dispose: () => cp.dispose() };
 }
 
 /** One `example-service` child process. */
