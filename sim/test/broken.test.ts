@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { fcParams } from "@drainkit/core/testing";
 import { describe, expect, it } from "vitest";
 import { CapacityGuard } from "@drainkit/core";
 import { completionEarly as earlyScheduler } from "./mutants.ts";
@@ -36,7 +37,7 @@ async function shrinkFailure(options: SimulationOptions, invariants: readonly st
       const r = await new Simulation(scenario, options).run();
       return !r.invariantViolations.some((v) => invariants.includes(v.invariant));
     }),
-    { seed: 42, numRuns: 200 },
+    fcParams({ seed: 42, numRuns: 200 }),
   );
   expect(result.failed).toBe(true);
   const scenario = result.counterexample![0];

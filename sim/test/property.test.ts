@@ -1,15 +1,13 @@
 import fc from "fast-check";
+import { fcParams } from "@drainkit/core/testing";
 import { describe, expect, it } from "vitest";
 import { scenarioToYaml } from "../src/scenario/load.ts";
 import { Simulation } from "../src/Simulation.ts";
 import { scenarioArb } from "./arbitraries.ts";
 
-const seed = Number(process.env.FC_SEED ?? 20261123);
-
 describe("invariants hold on generated scenarios", () => {
   it("no invalid transition, no depleted pool, nothing lost, every drain ends in time, epochs rise", async () => {
     // A failure shrinks to a minimal scenario, printed as a scenario file to replay with `pnpm sim -- run file.yaml`.
-    console.log(`fast-check seed ${seed} (replay: FC_SEED=${seed})`);
     await fc.assert(
       fc.asyncProperty(scenarioArb, async (scenario) => {
         const sim = new Simulation(scenario);
@@ -24,7 +22,7 @@ describe("invariants hold on generated scenarios", () => {
         const q = r.requests;
         expect(q.arrived).toBe(q.served + q.unroutable + q.refused + q.lostOnCrash + r.lostRequests + (sim.traffic?.totalInFlight() ?? 0));
       }),
-      { seed, numRuns: 40 },
+      fcParams({ seed: 20261123, numRuns: 40 }),
     );
   });
 });

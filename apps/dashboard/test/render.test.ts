@@ -1,11 +1,10 @@
 import fc from "fast-check";
+import { fcParams } from "@drainkit/core/testing";
 import { describe, expect, it } from "vitest";
 import { auditHtml, availabilityHtml, drainsHtml, gridHtml, peerPanelHtml, rolloutHtml } from "../src/render.ts";
 import { dashboardView, initialState, reduce } from "../src/view.ts";
 import { auditEntry, peer, status } from "./fixtures.ts";
 
-const seed = Number(process.env["FC_SEED"] ?? Date.now() % 2 ** 31);
-console.log(`fast-check seed ${seed} (replay with FC_SEED=${seed})`);
 
 // Everything the server sends is text to the page: no string from it may become markup.
 const TAGS = /<\/?(div|h3|span|button|table|thead|tbody|tr|th|td|p|b|dl|dt|dd|svg|rect|text|line|title)(\s+[a-zA-Z0-9-]+="[^"<>]*")*\s*\/?>/g;
@@ -20,7 +19,7 @@ describe("the page's HTML", () => {
         const html = [gridHtml(v, "web-1"), drainsHtml(v), auditHtml(v.audit), peerPanelHtml(p, true)].join("");
         expect(html.replace(TAGS, "")).not.toMatch(/[<>"]/);
       }),
-      { seed, numRuns: 200 },
+      fcParams({ numRuns: 200 }),
     );
   });
 

@@ -1,11 +1,10 @@
 import fc from "fast-check";
+import { fcParams } from "@drainkit/core/testing";
 import { describe, expect, it } from "vitest";
 import { AUDIT_KEEP, dashboardView, initialState, reduce, type DashboardState } from "../src/view.ts";
 import type { Peer, WorkloadMove } from "../src/types.ts";
 import { auditEntry, peer, status } from "./fixtures.ts";
 
-const seed = Number(process.env["FC_SEED"] ?? Date.now() % 2 ** 31);
-console.log(`fast-check seed ${seed} (replay with FC_SEED=${seed})`);
 
 const snapshot = (peers: Peer[], extra: Partial<Parameters<typeof reduce>[1] & { type: "snapshot" }> = {}): DashboardState =>
   reduce(initialState(), { type: "snapshot", at: 1000, revision: 10, peers, rollouts: [], audit: [], pools: [], ...extra });
@@ -131,7 +130,7 @@ describe("the dashboard view model", () => {
           if (i > 0) expect(h.pools).not.toEqual(live.history[i - 1]!.pools);
         }
       }),
-      { seed, numRuns: 200 },
+      fcParams({ numRuns: 200 }),
     );
   });
 

@@ -1,21 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { addToken } from "@drainkit/http";
-
-const MAIN = join(dirname(fileURLToPath(import.meta.resolve("@drainkit/control-plane/package.json"))), "src", "main.ts");
-
-/** A free loopback port (so a restarted control plane comes back at the same URL). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { startControlPlaneForTest } from "@drainkit/control-plane/testing";
 
 /** A real `drainkit serve` child process on SQLite in a temporary directory. */
 export interface ControlPlaneProcess {
@@ -32,53 +15,14 @@ export interface ControlPlaneProcess {
 }
 
 export async function startControlPlane(options: { agents?: readonly string[] } = {}): Promise<ControlPlaneProcess> {
-  const dir = await mkdtemp(join(tmpdir(), "drainkit-agent-"));
-  const tokenFile = join(dir, "tokens.json");
-  const adminToken = `dk_admin_${process.pid}_${Date.now()}`;
-  const agentTokens: Record<string, string> = {};
-  for (const id of options.agents ?? []) agentTokens[id] = await addToken(tokenFile, id, ["mesh.agent"]);
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  let proc: ChildProcess | undefined;
-  let exited: Promise<void> = Promise.resolve();
-  const logs: string[] = [];
-
-  const launch = async (): Promise<void> => {
-    const child = spawn(process.execPath, [MAIN, "serve", "--store", `sqlite:${join(dir, "drainkit.db")}`, "--token-file", tokenFile, "--listen", `127.0.0.1:${port}`, "--drain-timeout", "2s", "--log-level", "warn"], {
-      env: { ...process.env, DRAINKIT_ADMIN_TOKEN: adminToken },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    proc = child;
-    exited = new Promise((resolve) => child.once("exit", () => resolve()));
-    child.stderr!.setEncoding("utf8").on("data", (d: string) => logs.push(d));
-    await new Promise<void>((resolve, reject) => {
-      let out = "";
-      child.stdout!.setEncoding("utf8").on("data", (d: string) => {
-        out += d;
-        if (out.includes("listening on")) resolve();
-      });
-      child.once("exit", (code) => reject(new Error(`drainkit serve exited with ${code}:\n${logs.join("")}`)));
-    });
-  };
-  const stop = async (): Promise<void> => {
-    if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
-    proc.kill("SIGTERM");
-    await exited;
-  };
-  await launch();
+  const cp = await startControlPlaneForTest({ agents: options.agents ?? [], adminToken: `dk_admin_${process.pid}_${Date.now()}`, args: ["--drain-timeout", "2s"] });
   return {
-    url,
-    adminToken,
-    agentTokens,
-    stop,
-    restart: async () => {
-      await stop();
-      await launch();
-    },
-    dispose: async () => {
-      await stop();
-      await rm(dir, { recursive: true, force: true });
-    },
+    url: cp.url,
+    adminToken: cp.adminToken!,
+    agentTokens: cp.agentTokens,
+    stop: () => cp.stop(),
+    restart: () => cp.restart(),
+    dispose: () => cp.dispose(),
   };
 }
 

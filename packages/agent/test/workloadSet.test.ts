@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
+import { fcParams } from "@drainkit/core/testing";
 import { GateClosedError } from "@drainkit/core";
 import { WorkloadError, WorkloadSet, type WorkloadChangeCause } from "../src/index.ts";
 
@@ -70,7 +71,7 @@ describe("WorkloadSet", () => {
         const owners = [...model.values()].filter((o) => o === undefined).length;
         expect(set.counts()).toEqual({ owners, children: model.size - owners });
         expect(set.inFlight()).toBe(model.size);
-      }),
+      }), fcParams(),
     );
   });
 });

@@ -1,11 +1,10 @@
 import fc from "fast-check";
+import { fcParams } from "@drainkit/core/testing";
 import { describe, expect, it } from "vitest";
 import { renderLineChart } from "../src/index.ts";
 import { numericAttributes, textOutsideTags } from "./markup.ts";
 
-const seed = Number(process.env["FC_SEED"] ?? Date.now() % 2 ** 31);
-const params = { seed, numRuns: 200 };
-console.log(`fast-check seed ${seed} (replay with FC_SEED=${seed})`);
+const params = fcParams({ numRuns: 200 });
 
 describe("renderLineChart", () => {
   it("escapes every label: no markup can come from a title, series name or threshold label", () => {

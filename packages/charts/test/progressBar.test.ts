@@ -1,10 +1,9 @@
 import fc from "fast-check";
+import { fcParams } from "@drainkit/core/testing";
 import { describe, expect, it } from "vitest";
 import { renderProgressBar } from "../src/index.ts";
 import { numericAttributes, textOutsideTags } from "./markup.ts";
 
-const seed = Number(process.env["FC_SEED"] ?? Date.now() % 2 ** 31);
-console.log(`fast-check seed ${seed} (replay with FC_SEED=${seed})`);
 
 const fillWidth = (svg: string): number => Number(/class="dk-progress-fill"[^>]* width="([^"]*)"/.exec(svg)![1]);
 
@@ -27,7 +26,7 @@ describe("renderProgressBar", () => {
         expect(w).toBeGreaterThanOrEqual(0);
         expect(w).toBeLessThanOrEqual(199);
       }),
-      { seed, numRuns: 300 },
+      fcParams({ numRuns: 300 }),
     );
   });
 });

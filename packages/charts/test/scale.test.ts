@@ -1,9 +1,8 @@
 import fc from "fast-check";
+import { fcParams } from "@drainkit/core/testing";
 import { describe, expect, it } from "vitest";
 import { linearScale } from "../src/index.ts";
 
-const seed = Number(process.env["FC_SEED"] ?? Date.now() % 2 ** 31);
-console.log(`fast-check seed ${seed} (replay with FC_SEED=${seed})`);
 
 describe("linearScale", () => {
   it("maps the domain ends onto the range ends and picks round ticks", () => {
@@ -29,7 +28,7 @@ describe("linearScale", () => {
         }
         expect(s.ticks.length).toBeLessThanOrEqual(50);
       }),
-      { seed, numRuns: 500 },
+      fcParams({ numRuns: 500 }),
     );
   });
 });

@@ -1,6 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import type { MoveChange, WorkloadMove } from "@drainkit/registry";
 import fc from "fast-check";
+import { fcParams } from "@drainkit/core/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { passesWatchFilter } from "../src/controlService.ts";
 import { moveFromWire, moveToWire } from "../src/convert.ts";
@@ -176,7 +177,7 @@ describe("move wire format", () => {
         const back = deserialize(serialize({ move: moveToWire(move) }));
         expect(moveFromWire(back["move"] as Record<string, unknown>)).toEqual(move);
       }),
-      { verbose: true },
+      fcParams({ verbose: true }),
     );
   });
 
@@ -192,7 +193,7 @@ describe("move wire format", () => {
         const expected = c.kind === "peer" ? f.peer === undefined || c.id === f.peer : c.kind !== "move" || (touches(f.peer) && touches(f.movesOf));
         expect(passesWatchFilter(c as WatchEventsChange, f)).toBe(expected);
       }),
-      { verbose: true },
+      fcParams({ verbose: true }),
     );
   });
 });

@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { fcParams } from "@drainkit/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Principal } from "@drainkit/registry";
 import { startTestControlApi, type TestControlApi } from "../src/testing/index.ts";
@@ -94,7 +95,7 @@ describe("API fuzzing", () => {
           expect(await snapshot(), `${method} ${path}${q} changed state with ${res.status}`).toBe(before);
         }
       }),
-      { numRuns: RUNS, ...(process.env["FC_SEED"] ? { seed: Number(process.env["FC_SEED"]) } : {}) },
+      fcParams({ numRuns: RUNS }),
     );
   }, 240_000);
 });

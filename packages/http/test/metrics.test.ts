@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { fcParams } from "@drainkit/core/testing";
 import { describe, expect, it } from "vitest";
 import { createPromMetrics } from "../src/metrics.ts";
 
@@ -45,7 +46,7 @@ describe("createPromMetrics: workload move series", () => {
           expect(sample(text, 'drainkit_workload_move_duration_seconds_bucket{le="1"}')).toBe(durations.filter((d) => d <= 1).length);
         },
       ),
-      { numRuns: 100 },
+      fcParams({ numRuns: 100 }),
     );
   });
 });

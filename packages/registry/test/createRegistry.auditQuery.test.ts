@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { SeededRandom, SimulatedClock } from "@drainkit/core/testing";
+import { fcParams, SeededRandom, SimulatedClock } from "@drainkit/core/testing";
 import { describe, expect, it } from "vitest";
 import { makeMemoryStore, createRegistry, type AuditEntry, type AuditQuery, type ListOptions, type RegistryStore } from "../src/index.ts";
 import { makePeer, principals } from "../src/testing/index.ts";
@@ -119,7 +119,7 @@ describe("queryAudit reads only what the page needs", () => {
           expect(got.map((e) => e.seq)).toEqual(want.map((e) => e.seq));
         },
       ),
-      { numRuns: 80, ...(process.env["FC_SEED"] ? { seed: Number(process.env["FC_SEED"]) } : {}) },
+      fcParams({ numRuns: 80 }),
     );
   });
 

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { isDrainkitError } from "@drainkit/core";
-import { SeededRandom, SimulatedClock } from "@drainkit/core/testing";
+import { fcParams, SeededRandom, SimulatedClock } from "@drainkit/core/testing";
 import { describe, expect, it } from "vitest";
 import { makeMemoryStore, createRegistry, type RegistryStore, type TxnRequest } from "../src/index.ts";
 import { makePeer, principals } from "../src/testing/index.ts";
@@ -24,7 +24,6 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
   }
 }
 
-const fcParams = { ...(process.env["FC_SEED"] ? { seed: Number(process.env["FC_SEED"]) } : {}) };
 
 describe("idempotency records expire after idempotencyTtlMs", () => {
   it("replays a key iff its record is younger than the TTL (property over keys and ages)", async () => {
@@ -46,7 +45,7 @@ describe("idempotency records expire after idempotencyTtlMs", () => {
           }
         },
       ),
-      { numRuns: 60, ...fcParams },
+      fcParams({ numRuns: 60 }),
     );
   });
 

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { isDrainkitError, type PoolBudget } from "@drainkit/core";
-import { MemoryMetrics, RecordingEventSink, SeededRandom, SimulatedClock } from "@drainkit/core/testing";
+import { fcParams, MemoryMetrics, RecordingEventSink, SeededRandom, SimulatedClock } from "@drainkit/core/testing";
 import { describe, expect, it } from "vitest";
 import { makeMemoryStore, createRegistry, type MemoryStore, type Registry, type RegistryEvent } from "../src/index.ts";
 import { makePeer, principals, registerLive } from "../src/testing/index.ts";
@@ -347,7 +347,7 @@ describe("createRegistry under random operator and agent traffic", () => {
         }
         expect(await registry.verifyAudit()).toEqual({ ok: true, entries: attempts });
       }),
-      { numRuns: 60 },
+      fcParams({ numRuns: 60 }),
     );
   });
 });
@@ -379,7 +379,7 @@ describe("createRegistry replicas under any interleaving of store calls", () => 
         const audit = await setupRegistry.verifyAudit();
         expect(audit).toEqual({ ok: true, entries: racers + 1 + racers });
       }),
-      { numRuns: 40 },
+      fcParams({ numRuns: 40 }),
     );
   });
 });

@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { fcParams } from "@drainkit/core/testing";
 import { describe, expect, it } from "vitest";
 import { makeMemoryStore } from "../src/index.ts";
 import { runRegistryStoreConformance } from "../src/testing/index.ts";
@@ -41,7 +42,7 @@ describe("makeMemoryStore against a Map model", () => {
         }
         const listed = await store.list("");
         expect(listed.items.map((i) => [i.key, i.value, i.version])).toEqual([...model.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, v.value, v.version]));
-      }),
+      }), fcParams(),
     );
   });
 

@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { fcParams } from "@drainkit/core/testing";
 import { describe, expect, it } from "vitest";
 import { mergePatch } from "../src/mergePatch.ts";
 
@@ -17,7 +18,7 @@ describe("mergePatch (RFC 7396)", () => {
       fc.property(fc.dictionary(fc.string(), fc.jsonValue()), fc.dictionary(fc.string(), fc.jsonValue()), (target, patch) => {
         const once = mergePatch(target, patch);
         expect(mergePatch(once, patch)).toEqual(once);
-      }),
+      }), fcParams(),
     );
   });
 });

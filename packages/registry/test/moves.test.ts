@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { isDrainkitError } from "@drainkit/core";
-import { SeededRandom, SimulatedClock } from "@drainkit/core/testing";
+import { fcParams, SeededRandom, SimulatedClock } from "@drainkit/core/testing";
 import { describe, expect, it } from "vitest";
 import { makeMemoryStore, createRegistry, type MoveChange, type MovePlan, type PlacementChange, type MoveState, type Principal, type Registry, type RegistryChange, type RolloutChange } from "../src/index.ts";
 import { makePeer, principals } from "../src/testing/index.ts";
@@ -176,7 +176,7 @@ describe("workload moves in the registry", () => {
           expect((await registry.queryAudit(reader, { target: `move/${id}`, limit: 1_000 })).items.length).toBe(auditBefore + 1);
         }
       }),
-      { numRuns: 60, ...(process.env["FC_SEED"] ? { seed: Number(process.env["FC_SEED"]) } : {}) },
+      fcParams({ numRuns: 60 }),
     );
     expect(await registry.verifyAudit()).toMatchObject({ ok: true });
   });

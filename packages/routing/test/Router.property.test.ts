@@ -1,5 +1,5 @@
 import { isDrainkitError, type RolePhase } from "@drainkit/core";
-import { SimulatedClock } from "@drainkit/core/testing";
+import { fcParams, SimulatedClock } from "@drainkit/core/testing";
 import { makeMemoryStore, createRegistry, type Registry } from "@drainkit/registry";
 import { makePeer, principals } from "@drainkit/registry/testing";
 import fc from "fast-check";
@@ -102,7 +102,7 @@ describe("Router routable sets (property)", () => {
           router.close();
         }
       }),
-      { numRuns: 150 },
+      fcParams({ numRuns: 150 }),
     );
   });
 });

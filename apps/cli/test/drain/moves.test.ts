@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { fcParams } from "@drainkit/core/testing";
 import { describe, expect, it } from "vitest";
 import { countMoves, describeCounts, mergeMove } from "../../src/drain/moves.ts";
 import type { MoveState, WorkloadMove } from "../../src/types.ts";
@@ -42,7 +43,7 @@ describe("countMoves", () => {
         const failed = mine.filter((m) => m.state === "failed");
         if (failed.length === 0) expect(c.lastFailure).toBeUndefined();
         else expect(c.lastFailure?.workload).toBe(failed.reduce((a, b) => (b.updatedAt > a.updatedAt || (b.updatedAt === a.updatedAt && b.id > a.id) ? b : a)).workload);
-      }),
+      }), fcParams(),
     );
   });
 
@@ -74,7 +75,7 @@ describe("mergeMove", () => {
           const newest = Math.max(0, ...vs.filter((v) => v.id === id).map((v) => v.generation));
           expect(into.get(id)?.generation ?? 0).toBe(newest);
         }
-      }),
+      }), fcParams(),
     );
   });
 });

@@ -1,12 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { startControlPlaneForTest } from "@drainkit/control-plane/testing";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const DRAINCTL = resolve(here, "../../bin/drainctl.js");
-const CONTROL_PLANE = join(dirname(fileURLToPath(import.meta.resolve("@drainkit/control-plane/package.json"))), "src/main.ts");
 
 export const ADMIN_TOKEN = "dk_e2e_admin_token_0123456789abcdef";
 
@@ -25,42 +24,19 @@ export interface Server {
  * `args` are extra `drainkit serve` flags (e.g. `--cluster east:active`).
  */
 export async function startServer(options: { readonly grpc?: boolean; readonly args?: readonly string[] } = {}): Promise<Server> {
-  const dir = mkdtempSync(join(tmpdir(), "drainctl-e2e-"));
-  const dbPath = join(dir, "drainkit.db");
-  const grpcArgs = options.grpc === true ? ["--grpc", "127.0.0.1:0"] : [];
-  const child = spawn(process.execPath, [CONTROL_PLANE, "serve", "--store", `sqlite:${dbPath}`, "--listen", "127.0.0.1:0", ...grpcArgs, ...(options.args ?? []), "--log-level", "warn"], {
-    env: { ...process.env, DRAINKIT_ADMIN_TOKEN: ADMIN_TOKEN, DRAINKIT_GRPC: undefined },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let log = "";
-  child.stderr.on("data", (d: Buffer) => (log += d.toString()));
-  const [url, grpc] = await new Promise<[string, string | undefined]>((ok, fail) => {
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http\S+)/.exec(out);
-      const g = /gRPC \(drainkit\.control\.v1\): (\S+)/.exec(out);
-      if (m && (options.grpc !== true || g)) ok([m[1]!, g?.[1]]);
-    });
-    child.once("exit", (code) => fail(new Error(`drainkit serve exited with ${code}\n${out}\n${log}`)));
+  const cp = await startControlPlaneForTest({
+    ...(options.grpc === true ? { grpc: true } : {}),
+    ...(options.args === undefined ? {} : { args: options.args }),
+    adminToken: ADMIN_TOKEN,
+    env: { DRAINKIT_GRPC: undefined },
   });
   return {
-    url,
-    ...(grpc === undefined ? {} : { grpc }),
-    dir,
-    dbPath,
-    async stop() {
-      await stopChild(child);
-      rmSync(dir, { recursive: true, force: true });
-    },
+    url: cp.url,
+    ...(cp.grpc === undefined ? {} : { grpc: cp.grpc }),
+    dir: cp.dir!,
+    dbPath: cp.dbPath!,
+    stop: () => cp.dispose(),
   };
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once("exit", () => r()));
-  child.kill("SIGTERM");
-  await exited;
 }
 
 export interface Run {

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import fc from "fast-check";
+import { fcParams } from "@drainkit/core/testing";
 import { silentLogger, systemClock } from "@drainkit/core";
 import type { PlacedWorkload, Registry } from "@drainkit/registry";
 import { describe, expect, it } from "vitest";
@@ -164,7 +165,7 @@ describe("the leader's drain scheduler", () => {
           }
         },
       ),
-      { numRuns: 100 },
+      fcParams({ numRuns: 100 }),
     );
   });
 });

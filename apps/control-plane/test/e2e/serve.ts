@@ -1,11 +1,9 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach } from "vitest";
-import { fileURLToPath } from "node:url";
-
-const MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
+import { startControlPlaneForTest } from "../../src/testing/index.ts";
 
 /** A `drainkit serve` child process. */
 export interface Served {
@@ -21,66 +19,23 @@ export interface Served {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Spawns `drainkit serve` with `process.execPath` (Node 24 strips the types) and waits for its banner. */
+/**
+ * `drainkit serve` with `args` (which name the `--store`) at log level info,
+ * through the one test spawner, `startControlPlaneForTest`.
+ */
 export async function serve(args: readonly string[], env: Record<string, string> = {}): Promise<Served> {
-  const proc = spawn(process.execPath, [MAIN, "serve", "--listen", "127.0.0.1:0", "--log-level", "info", ...args], {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const stdout: string[] = [];
-  const logs: Record<string, unknown>[] = [];
-  const waiters: { match: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
-  let errTail = "";
-  let outTail = "";
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once("exit", (code, signal) => resolve({ code, signal })));
-  proc.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
-    errTail += chunk;
-    let i: number;
-    while ((i = errTail.indexOf("\n")) !== -1) {
-      const line = errTail.slice(0, i);
-      errTail = errTail.slice(i + 1);
-      let parsed: Record<string, unknown>;
-      try {
-        parsed = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        parsed = { raw: line };
-      }
-      logs.push(parsed);
-      for (const w of [...waiters]) {
-        if (w.match(parsed)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve(parsed);
-        }
-      }
-    }
-  });
-  const banner = new Promise<string>((resolve, reject) => {
-    proc.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
-      outTail += chunk;
-      let i: number;
-      while ((i = outTail.indexOf("\n")) !== -1) {
-        stdout.push(outTail.slice(0, i));
-        outTail = outTail.slice(i + 1);
-      }
-      if (stdout.some((l) => l.startsWith("  admin token"))) resolve(stdout.join("\n"));
-    });
-    void exited.then(({ code }) => reject(new Error(`drainkit serve exited with ${code} before its banner:\n${logs.map((l) => JSON.stringify(l)).join("\n")}`)));
-  });
-  const text = await banner;
-  const url = /listening on (\S+)/.exec(text)![1]!;
-  const token = /admin token \(shown once[^\n]*\n\s+(dk_\S+)/.exec(text)?.[1];
+  const at = args.indexOf("--store");
+  const store = at === -1 ? undefined : args[at + 1];
+  const rest = at === -1 ? args : args.filter((_, i) => i !== at && i !== at + 1);
+  const cp = await startControlPlaneForTest({ ...(store === undefined ? {} : { store }), args: rest, env, logLevel: "info" });
   return {
-    proc,
-    url,
-    ...(token ? { adminToken: token } : {}),
-    stdout,
-    logs,
-    exited,
-    waitForLog(match) {
-      const seen = logs.find(match);
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolve) => waiters.push({ match, resolve }));
-    },
+    proc: cp.proc,
+    url: cp.url,
+    ...(cp.createdAdminToken === undefined ? {} : { adminToken: cp.createdAdminToken }),
+    stdout: cp.stdout as string[],
+    logs: cp.logs as Record<string, unknown>[],
+    exited: cp.exited,
+    waitForLog: (match) => cp.waitForLog(match),
   };
 }
 

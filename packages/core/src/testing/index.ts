@@ -3,9 +3,10 @@
  * randomness and recorders for events, logs and metrics.
  *
  * @example
- * import { SimulatedClock, SeededRandom } from "@drainkit/core/testing";
+ * import { fcParams, SeededRandom, SimulatedClock } from "@drainkit/core/testing";
  */
 export { SimulatedClock, flushMicrotasks } from "./SimulatedClock.ts";
 export { SeededRandom } from "../ports/random.ts";
 export { RecordingEventSink, RecordingLogger, MemoryMetrics } from "./recorders.ts";
 export { createManualParticipant, type ManualParticipant } from "../drain/manual-participant.ts";
+export { fcParams, type FcReplay } from "./fcParams.ts";

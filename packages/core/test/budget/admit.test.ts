@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { admit, CapacityGuard, PoolDepletionError, resolveBudget, type PoolBudget, type PoolMember } from "../../src/index.ts";
-import { MemoryMetrics } from "../../src/testing/index.ts";
+import { fcParams, MemoryMetrics } from "../../src/testing/index.ts";
 
 const member = (id: string, phase: PoolMember["phase"] = "active", extra: Partial<PoolMember> = {}): PoolMember => ({
   id,
@@ -52,7 +52,7 @@ describe("resolveBudget: percent rounding is conservative", () => {
         if (total >= 2 && p > 0) expect(allowed).toBeGreaterThanOrEqual(1);
         else expect(allowed).toBeLessThanOrEqual((p * total) / 100);
         expect(allowed).toBeLessThanOrEqual(Math.max(1, (p * total) / 100));
-      }),
+      }), fcParams(),
     );
   });
 });
@@ -185,7 +185,7 @@ describe("CapacityGuard", () => {
             expect(after >= required || after >= before).toBe(true);
           }
         },
-      ),
+      ), fcParams(),
     );
   });
 });
@@ -223,7 +223,7 @@ describe("admit over random fleets with roles (property)", () => {
           expect(admit(pool, { nodes }, { kind: "cordon", node: target.id }).outcome).toBe("allowed");
         },
       ),
-      { numRuns: 500 },
+      fcParams({ numRuns: 500 }),
     );
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { createCountingParticipant, NodeDrainCoordinator, type CountingParticipant, type DrainCoordinatorEvent, type DrainResult, type EventSink } from "../../src/index.ts";
-import { flushMicrotasks, SimulatedClock } from "../../src/testing/index.ts";
+import { fcParams, flushMicrotasks, SimulatedClock } from "../../src/testing/index.ts";
 
 // Model-based run of the coordinator on virtual time: work begins and ends,
 // drains (of some or all roles) start, time passes, the node resumes. The
@@ -136,7 +136,7 @@ describe("NodeDrainCoordinator (model-based)", () => {
         expect(real.results.every((e) => e.settled)).toBe(true);
         expect(real.clock.pendingTimers).toBe(0);
       }),
-      { numRuns: 1_000 },
+      fcParams({ numRuns: 1_000 }),
     );
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { createCountingParticipant, NodeDrainCoordinator, type DrainCoordinatorEvent, type DrainParticipant, type DrainResult } from "../../src/index.ts";
-import { SimulatedClock } from "../../src/testing/index.ts";
+import { fcParams, SimulatedClock } from "../../src/testing/index.ts";
 
 // fc.scheduler() race tests: gate closures and reopenings acknowledge
 // asynchronously, and drains, resumes, work completions and clock advances
@@ -145,7 +145,7 @@ describe("NodeDrainCoordinator races (fc.scheduler)", () => {
         expect(clock.pendingTimers).toBe(0);
         for (const p of participants) expect(p.open).toBe(true);
       }),
-      { numRuns: 1_000 },
+      fcParams({ numRuns: 1_000 }),
     );
   });
 });

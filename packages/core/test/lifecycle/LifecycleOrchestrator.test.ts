@@ -15,7 +15,7 @@ import {
   type LifecycleEvent,
   type LifecycleOrchestratorOptions,
 } from "../../src/index.ts";
-import { MemoryMetrics, RecordingEventSink, RecordingLogger, SeededRandom, SimulatedClock } from "../../src/testing/index.ts";
+import { fcParams, MemoryMetrics, RecordingEventSink, RecordingLogger, SeededRandom, SimulatedClock } from "../../src/testing/index.ts";
 import { eventsOf, fixedRandom, randomDag, scripted, settle, untilSettled, type TraceEntry } from "./harness.ts";
 
 function setup(options: Partial<LifecycleOrchestratorOptions> = {}) {
@@ -70,7 +70,7 @@ describe("LifecycleOrchestrator ordering", () => {
         expect(first.starting).toEqual(first.order);
         expect(second).toEqual(first);
       }),
-      { numRuns: 40 },
+      fcParams({ numRuns: 40 }),
     );
   });
 

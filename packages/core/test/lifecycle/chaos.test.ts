@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { LifecycleOrchestrator, type LifecycleEvent } from "../../src/index.ts";
-import { RecordingEventSink, SeededRandom, SimulatedClock } from "../../src/testing/index.ts";
+import { fcParams, RecordingEventSink, SeededRandom, SimulatedClock } from "../../src/testing/index.ts";
 import { scripted, settle, type ComponentScript, type TraceEntry } from "./harness.ts";
 
 const COMPONENTS = 500;
@@ -94,7 +94,7 @@ describe("LifecycleOrchestrator chaos", () => {
         const recorded = events.ofType("lifecycle.component.transition").filter((e) => e.to === "starting").map((e) => e.component);
         expect(recorded).toEqual(order.slice(0, recorded.length));
       }),
-      { numRuns: 25 },
+      fcParams({ numRuns: 25 }),
     );
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
+import { fcParams } from "../../src/testing/index.ts";
 import {
   DependencyCycleError,
   DuplicateComponentError,
@@ -45,7 +46,7 @@ describe("planLifecycle", () => {
           expect(indices).toEqual([...indices].sort((a, b) => a - b));
         }
         expect(planLifecycle(graph)).toEqual(plan);
-      }),
+      }), fcParams(),
     );
   });
 
@@ -71,7 +72,7 @@ describe("planLifecycle", () => {
         for (let i = 0; i + 1 < path.length; i++) expect(edges.get(path[i]!)!.has(path[i + 1]!)).toBe(true);
         expect((error as DependencyCycleError).code).toBe("lifecycle-dependency-cycle");
         expect((error as DependencyCycleError).message).toContain(path.join(" -> "));
-      }),
+      }), fcParams(),
     );
   });
 

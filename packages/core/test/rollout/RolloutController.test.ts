@@ -9,7 +9,7 @@ import {
   type PoolBudget,
   type Workload,
 } from "../../src/index.ts";
-import { RecordingEventSink } from "../../src/testing/index.ts";
+import { fcParams, RecordingEventSink } from "../../src/testing/index.ts";
 import { fleetNode, MemoryFleet } from "./harness.ts";
 
 function smallFleet(): MemoryFleet {
@@ -184,7 +184,7 @@ describe("RolloutController", () => {
         expect(fleet.scheduler.placement().map((w) => w.id).sort()).toEqual(workloads.map((w) => w.id).sort());
         assertWithinBudget(fleet, budgets);
       }),
-      { numRuns: 60 },
+      fcParams({ numRuns: 60 }),
     );
   });
 });

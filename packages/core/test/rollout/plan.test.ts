@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
+import { fcParams } from "../../src/testing/index.ts";
 import { isAvailable, planRollout, resolveBudget, type FleetNode, type PoolBudget } from "../../src/index.ts";
 import { fleetNode } from "./harness.ts";
 
@@ -97,7 +98,7 @@ describe("planRollout", () => {
           if (schedulableTotal > 0) expect(outside).toBeGreaterThanOrEqual(1);
         }
       }),
-      { numRuns: 300 },
+      fcParams({ numRuns: 300 }),
     );
   });
 });

@@ -10,7 +10,7 @@ import {
   type PoolBudget,
   type Workload,
 } from "../../src/index.ts";
-import { flushMicrotasks, SimulatedClock } from "../../src/testing/index.ts";
+import { fcParams, flushMicrotasks, SimulatedClock } from "../../src/testing/index.ts";
 
 const budgetArb = fc.oneof(
   fc.record({ minAvailable: fc.oneof(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 100 }).map((p) => `${p}%` as const)) }),
@@ -178,7 +178,7 @@ describe("DrainScheduler properties (random fleets, concurrent drains, fc.schedu
           if (anySpare(target)) expect(st.status).toBe("drained");
         }
       }),
-      { numRuns: 300 },
+      fcParams({ numRuns: 300 }),
     );
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
+import { fcParams } from "../../src/testing/index.ts";
 import { createNodeState, expireNode, transitionNode, type NodeEvent, type NodeState, type RolePhase } from "../../src/index.ts";
 
 // An independent model of the table in ARCHITECTURE.md, written as plainly as
@@ -248,7 +249,7 @@ describe("node/role state machine (model-based)", () => {
       fc.property(fc.commands(commands, { maxCommands: 40 }), (cmds) => {
         fc.modelRun(() => ({ model: freshModel(), real: { node: createNodeState(ROLES) } }), cmds);
       }),
-      { numRuns: 1_000 },
+      fcParams({ numRuns: 1_000 }),
     );
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { SimulatedClock } from "../../src/testing/index.ts";
+import { fcParams, SimulatedClock } from "../../src/testing/index.ts";
 import { sleep } from "../../src/index.ts";
 
 describe("SimulatedClock", () => {
@@ -22,7 +22,7 @@ describe("SimulatedClock", () => {
         const order = [...fired].sort((a, b) => a.delay - b.delay || a.seq - b.seq);
         expect(fired.map((f) => f.seq)).toEqual(order.map((f) => f.seq));
         expect(clock.pendingTimers).toBe(0);
-      }),
+      }), fcParams(),
     );
   });
 

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { isDrainkitError, SeededRandom, systemClock } from "@drainkit/core";
-import { SimulatedClock } from "@drainkit/core/testing";
+import { fcParams, SimulatedClock } from "@drainkit/core/testing";
 import { describe, expect, it } from "vitest";
 import { auditKey } from "../keys.ts";
 import { createRegistry } from "../createRegistry.ts";
@@ -304,7 +304,7 @@ export function registryConformanceCases(withStore: WithStore, options: { timeou
             expect((await registry.queryAudit(reader, { target: `move/${id}` })).items.length).toBe(auditBefore + steps.length);
           },
         ),
-        { numRuns: 10, ...(process.env["FC_SEED"] ? { seed: Number(process.env["FC_SEED"]) } : {}) },
+        fcParams({ numRuns: 10 }),
       );
     }), timeout);
 

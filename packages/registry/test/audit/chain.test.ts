@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { fcParams } from "@drainkit/core/testing";
 import { describe, expect, it } from "vitest";
 import { canonicalJson } from "../../src/audit/canonicalJson.ts";
 import { EMPTY_HEAD, sealEntry, verifyChain } from "../../src/audit/chain.ts";
@@ -22,7 +23,7 @@ describe("canonicalJson", () => {
         const shuffled = JSON.parse(JSON.stringify(v, (_k, x: unknown) => (x !== null && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).reverse()) : x)));
         expect(canonicalJson(shuffled)).toBe(canonicalJson(v));
         expect(JSON.parse(canonicalJson(v))).toEqual(JSON.parse(JSON.stringify(v)));
-      }),
+      }), fcParams(),
     );
   });
 });
@@ -41,7 +42,7 @@ describe("verifyChain", () => {
         const r = verifyChain(chain);
         expect(r.ok).toBe(false);
         if (!r.ok) expect(r.firstBad.seq).toBe(i + 1);
-      }),
+      }), fcParams(),
     );
   });
 

@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { fcParams } from "@drainkit/core/testing";
 import { describe, expect, it } from "vitest";
 import { addressRecord, decodeResponse, encodeName, encodeUpdate, signTsig } from "../../src/dns/wire.ts";
 
@@ -16,7 +17,7 @@ describe("DNS wire pieces", () => {
     fc.assert(
       fc.property(fc.ipV6(), (ip) => {
         expect(addressRecord(ip).rdata.length).toBe(16);
-      }),
+      }), fcParams(),
     );
   });
 

@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { fcParams } from "@drainkit/core/testing";
 import { describe, expect, it } from "vitest";
 import { consistentHash, hash32 } from "../../src/index.ts";
 import { fakeView as view } from "./fakeView.ts";
@@ -22,7 +23,7 @@ describe("consistentHash", () => {
           expect(now).not.toBe(leaving);
           if (first.get(k) !== leaving) expect(now).toBe(first.get(k));
         }
-      }),
+      }), fcParams(),
     );
   });
 
@@ -68,6 +69,6 @@ describe("consistentHash", () => {
 
   it("hash32 is a stable unsigned 32-bit hash", () => {
     expect(hash32("drainkit")).toBe(hash32("drainkit"));
-    fc.assert(fc.property(fc.string(), (s) => Number.isInteger(hash32(s)) && hash32(s) >= 0 && hash32(s) < 2 ** 32));
+    fc.assert(fc.property(fc.string(), (s) => Number.isInteger(hash32(s)) && hash32(s) >= 0 && hash32(s) < 2 ** 32), fcParams());
   });
 });

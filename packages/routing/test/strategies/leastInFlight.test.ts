@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { fcParams } from "@drainkit/core/testing";
 import { describe, expect, it } from "vitest";
 import { leastInFlight } from "../../src/index.ts";
 import { fakeView as view } from "./fakeView.ts";
@@ -14,7 +15,7 @@ describe("leastInFlight", () => {
         const lif = leastInFlight();
         const min = Math.min(...loads);
         for (let i = 0; i < 3; i++) expect(v.inFlight(lif.pick(v, undefined)!.id)).toBe(min);
-      }),
+      }), fcParams(),
     );
   });
 });
