@@ -345,7 +345,7 @@ export const listPeersQuery = {
   additionalProperties: false,
   properties: {
     role: name,
-    state: phase,
+    state: { type: "string", enum: [...phase.enum, "unknown"], description: "A phase, or unknown: peers whose agents are silent." },
     label: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}(=[^,]{0,256})?$" },
     pool: name,
     limit: { type: "integer", minimum: 1, maximum: 500 },
@@ -426,6 +426,7 @@ export const peerSchema = {
     },
     phases: { type: "object", additionalProperties: phase },
     phase,
+    liveness: { type: "string", enum: ["live", "unknown"], description: "unknown: the agent never reported, or not within heartbeat.staleAfterMs; never counted as available." },
     epoch: { type: "integer" },
     version: { type: "integer" },
     createdAt: { type: "integer" },

@@ -51,8 +51,16 @@ export function currentNode(record: PeerRecord, now: number): NodeState {
   return expireNode(record.node, now).state;
 }
 
+/** Liveness window used where the config is not at hand (the config key's default). */
+export const DEFAULT_STALE_AFTER_MS = 30_000;
+
+/** `live` when the agent reported within `staleAfterMs` of `now`; a peer that never reported is `unknown`. */
+export function livenessOf(record: Pick<PeerRecord, "status">, now: number, staleAfterMs: number = DEFAULT_STALE_AFTER_MS): "live" | "unknown" {
+  return record.status !== undefined && now - record.status.heartbeatAt <= staleAfterMs ? "live" : "unknown";
+}
+
 /** The public view of a record at `now`. */
-export function toPeer(record: PeerRecord, now: number): Peer {
+export function toPeer(record: PeerRecord, now: number, staleAfterMs: number = DEFAULT_STALE_AFTER_MS): Peer {
   const node = currentNode(record, now);
   const phases: Record<string, RolePhase> = {};
   const cordons: Record<string, Cordon> = {};
@@ -81,6 +89,7 @@ export function toPeer(record: PeerRecord, now: number): Peer {
     ...(record.status === undefined ? {} : { status: publicStatus(record.status) }),
     phases,
     phase: nodePhase(node),
+    liveness: livenessOf(record, now, staleAfterMs),
     epoch: node.epoch,
     version: record.generation,
     createdAt: record.createdAt,

@@ -71,6 +71,22 @@ describe("agent status reports", () => {
   });
 });
 
+describe("liveness", () => {
+  it("shows a peer whose agent never reported, or went silent past heartbeat.staleAfterMs, as unknown, and lists them with state=unknown", async () => {
+    const { registry, clock } = await setup();
+    await registry.registerPeer(operator, makePeer({ id: "web-3", pools: ["web"] }));
+    expect((await registry.getPeer(reader, "web-3")).peer.liveness).toBe("unknown");
+    expect((await registry.getPeer(reader, "web-1")).peer.liveness).toBe("live");
+    clock.advance(30_001);
+    await registry.reportStatus(agent, "web-1", { roles: {}, epoch: 0 });
+    expect((await registry.getPeer(reader, "web-2")).peer.liveness).toBe("unknown");
+    expect((await registry.listPeers(reader, { state: "unknown" })).items.map((p) => p.id)).toEqual(["web-2", "web-3"]);
+    // The window is the config's: a longer one makes web-2 live again.
+    await registry.patchConfig(principals.admin, { "heartbeat.staleAfterMs": 60_000 }, { confirm: true });
+    expect((await registry.getPeer(reader, "web-2")).peer.liveness).toBe("live");
+  });
+});
+
 describe("failDrain (the leader's deadline)", () => {
   it("writes the failure with its reason once, audited, and later reads show it", async () => {
     const { registry, clock } = await setup();

@@ -48,6 +48,9 @@ export interface PeerStatus {
   readonly reason?: string;
 }
 
+/** Whether the peer's agent reported within its liveness window. */
+export type Liveness = "live" | "unknown";
+
 /** A host taking part in coordinated maintenance. */
 export interface Peer {
   readonly id: string;
@@ -62,6 +65,12 @@ export interface Peer {
   readonly phases: Readonly<Record<string, RolePhase>>;
   /** Derived from `phases` by core's `derivePhase` (may be "partially-drained"). */
   readonly phase: NodePhase;
+  /**
+   * `unknown` when the peer's agent never reported, or not within the liveness
+   * window (config `heartbeat.staleAfterMs`), like Kubernetes' NotReady: such a
+   * peer never counts as available. Always set by the registry.
+   */
+  readonly liveness?: Liveness;
   /** Current drain epoch (0 before the first drain). */
   readonly epoch: number;
   /** Bumped on every write of this peer; the ETag is `"<version>"`. */
@@ -105,7 +114,7 @@ export interface PeerPatch {
 export interface PeerQuery {
   readonly role?: string;
   /** Node phase. */
-  readonly state?: NodePhase;
+  readonly state?: NodePhase | "unknown";
   /** `key=value` or `key`. */
   readonly label?: string;
   readonly pool?: string;

@@ -32,9 +32,9 @@ export async function readConfig(
   return { config: configOf(ctx.schema, record), overrides: record?.overrides ?? {}, version: got?.version ?? 0 };
 }
 
-/** One setting as a number, for verbs that read their defaults from config. */
-export async function configNumber(ctx: RegistryContext, key: string, fallback: number): Promise<number> {
-  return Number((await readConfig(ctx, true)).config.values[key] ?? fallback);
+/** One setting as a number, for verbs that read their defaults from config (`forWrite`: inside a mutation). */
+export async function configNumber(ctx: RegistryContext, key: string, fallback: number, forWrite = true): Promise<number> {
+  return Number((await readConfig(ctx, forWrite)).config.values[key] ?? fallback);
 }
 
 /** The allow-listed runtime settings. */

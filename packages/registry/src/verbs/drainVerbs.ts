@@ -20,9 +20,9 @@ async function fleetOf(ctx: RegistryContext, now: number, override: PeerRecord):
   const members: PoolMember[] = [];
   for (const item of (await ctx.view.listForWrite(PEERS)).items) {
     const record = item.value as PeerRecord;
-    const peer = toPeer(record.id === override.id ? override : record, now);
+    const peer = toPeer(record.id === override.id ? override : record, now, staleAfter);
     // Liveness: a host that never reported, or not within the window, is unknown and never counts as available.
-    const stale = peer.status === undefined || now - peer.status.heartbeatAt > staleAfter;
+    const stale = peer.liveness === "unknown";
     members.push({ id: peer.id, pools: peer.pools, phase: peer.phase, roles: peer.phases, ...(stale ? { healthy: false } : {}) });
   }
   return members;

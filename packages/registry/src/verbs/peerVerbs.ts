@@ -4,7 +4,7 @@ import { FutureEpochError, PreconditionRequiredError, ValidationError } from "..
 import { PEERS, peerKey, placementKey } from "../keys.ts";
 import { mergePatch } from "../mergePatch.ts";
 import { decodeCursor, encodeCursor, pageLimit } from "../paging.ts";
-import { currentNode, etagOf, reshapeNode, toPeer, type PeerRecord } from "../peerRecord.ts";
+import { currentNode, DEFAULT_STALE_AFTER_MS, etagOf, reshapeNode, toPeer, type PeerRecord } from "../peerRecord.ts";
 import { requireScope, requireSelfOrOperate } from "../rbac.ts";
 import type { PeerReader, PeerWriter } from "../roles.ts";
 import { sha256 } from "../sha256.ts";
@@ -13,6 +13,7 @@ import type { Peer, PeerPatch, PeerQuery, PeerRegistration, StatusReport } from 
 import type { PlacedWorkload, Placement } from "../types/placement.ts";
 import type { Principal } from "../types/principal.ts";
 import { checkIfMatch, validateId, validateLabels, validateObject, validatePlacement, validateStrings } from "../validate.ts";
+import { configNumber } from "./configVerbs.ts";
 import { keepPeer, peerMutation, readPeerRecord, writePeer } from "./peerMutation.ts";
 import type { RegistryContext } from "./RegistryContext.ts";
 
@@ -29,7 +30,8 @@ export function peerVerbs(ctx: RegistryContext): PeerReader & PeerWriter {
     async getPeer(principal: Principal, id: string): Promise<{ peer: Peer; etag: string }> {
       requireScope(principal, "mesh.read", "getPeer");
       const { record } = await readPeerRecord(ctx, id);
-      return { peer: toPeer(record, clock.now()), etag: etagOf(record.generation) };
+      const staleAfter = await configNumber(ctx, "heartbeat.staleAfterMs", DEFAULT_STALE_AFTER_MS, false);
+      return { peer: toPeer(record, clock.now(), staleAfter), etag: etagOf(record.generation) };
     },
 
     async listPeers(principal: Principal, query: PeerQuery = {}): Promise<Page<Peer>> {
@@ -38,6 +40,7 @@ export function peerVerbs(ctx: RegistryContext): PeerReader & PeerWriter {
       const after = decodeCursor(query.cursor);
       const [labelKey, labelValue] = query.label === undefined ? [undefined, undefined] : query.label.split("=", 2);
       const { items, revision } = await view.list(PEERS);
+      const staleAfter = await configNumber(ctx, "heartbeat.staleAfterMs", DEFAULT_STALE_AFTER_MS, false);
       const now = clock.now();
       const out: Peer[] = [];
       let nextCursor: string | undefined;
@@ -47,8 +50,9 @@ export function peerVerbs(ctx: RegistryContext): PeerReader & PeerWriter {
         if (query.role !== undefined && !record.roles.includes(query.role)) continue;
         if (query.pool !== undefined && !record.pools.includes(query.pool)) continue;
         if (labelKey !== undefined && (record.labels[labelKey] === undefined || (labelValue !== undefined && record.labels[labelKey] !== labelValue))) continue;
-        const peer = toPeer(record, now);
-        if (query.state !== undefined && peer.phase !== query.state) continue;
+        const peer = toPeer(record, now, staleAfter);
+        // `state=unknown` lists the peers whose agents are silent, whatever their phase.
+        if (query.state !== undefined && (query.state === "unknown" ? peer.liveness !== "unknown" : peer.phase !== query.state)) continue;
         if (out.length === limit) {
           nextCursor = encodeCursor(out[out.length - 1]!.id);
           break;
