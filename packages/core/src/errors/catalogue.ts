@@ -59,7 +59,7 @@ export const catalogue = {
   "no-leader": { status: 503, title: "No leader known", retryable: true, next: "Retry shortly; if no replica leads for long, check that the control-plane replicas run and reach the store (GET /readyz on each)." },
   "fenced": { status: 503, title: "Leadership ended", retryable: true, next: "Retry; the write came from a replica whose leadership had ended, and the current leader decides now." },
   "draining": { status: 503, title: "Server draining", retryable: true, next: "Retry against another replica, after Retry-After seconds." },
-  "haproxy-command-failed": { status: 502, title: "HAProxy refused a command", retryable: false, next: "Check that the stats socket has `level admin` and that the backend and server exist (`show servers state`)." },
+  "haproxy-command-failed": { status: 500, title: "HAProxy refused a command", retryable: false, next: "Check that the stats socket has `level admin` and that the backend and server exist (`show servers state`)." },
   // A client that reached no drainkit server
   "unreachable": { status: 503, title: "Control plane unreachable", retryable: true, next: "Check that the control plane runs at the configured URL." },
   "unavailable": { status: 503, title: "Server unavailable", retryable: true, next: "Check the address and that the server is running." },
