@@ -110,15 +110,30 @@ export function peerVerbs(ctx: RegistryContext): PeerReader & PeerWriter {
     },
 
     reportStatus(principal: Principal, id: string, report: StatusReport, options: MutationOptions = {}): Promise<MutationOutcome<Peer>> {
-      return peerMutation(ctx, principal, "reportStatus", id, report, options, () => requireSelfOrOperate(principal, id, "reportStatus"), (record, version) => {
+      return peerMutation(ctx, principal, "reportStatus", id, report, options, () => requireSelfOrOperate(principal, id, "reportStatus"), async (cached, cachedVersion) => {
         const r = validateObject("status", report) as unknown as StatusReport;
         if (typeof r.epoch !== "number" || !Number.isInteger(r.epoch) || r.epoch < 0) throw new ValidationError("status.epoch", "expected the drain epoch the agent acted on (0 before any drain)");
         const roles = validateObject("status.roles", r.roles ?? {}) as StatusReport["roles"];
         const now = clock.now();
+        let record = cached;
+        let version = cachedVersion;
+        // Dropping or refusing writes nothing, so no compare would catch a stale read: the write path may
+        // answer from this registry's own last write, while another (the leader's) has drained the peer
+        // since. Decide those two from the store itself.
+        const disagrees = (rec: PeerRecord): boolean => (rec.drain !== undefined && r.epoch < rec.drain.epoch) || r.epoch > currentNode(rec, now).epoch;
+        if (disagrees(record)) {
+          const fresh = await ctx.view.get(peerKey(id));
+          if (fresh !== undefined) {
+            record = fresh.value as PeerRecord;
+            version = fresh.version;
+          }
+        }
         let node: NodeState = currentNode(record, now);
-        // Epoch discipline: a report about an older drain says nothing about this one (not even that
-        // the host is alive and idle), so it is dropped whole; one about a drain never issued is refused.
-        if (r.epoch < node.epoch) {
+        // Epoch discipline: while a drain is in progress, a report about an older one says nothing about
+        // it (not even that the host is alive and idle), so it is dropped whole; one about a drain never
+        // issued is refused. With no drain in progress, an agent that acted on none (a restarted process
+        // reports epoch 0) is simply alive: its report is taken, and moves no role machine.
+        if (record.drain !== undefined && r.epoch < record.drain.epoch) {
           ctx.staleReports?.inc({ peer: id });
           return keepPeer(ctx, record);
         }
