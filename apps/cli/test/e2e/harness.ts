@@ -99,8 +99,17 @@ export class FakeAgent {
     return json;
   }
 
-  register(id: string, roles: readonly string[] = ["edge"], labels: Record<string, string> = {}, pools: readonly string[] = ["web"]): Promise<unknown> {
-    return this.#call("PUT", `/control/peers/${id}`, { address: `10.0.0.${id.length}:8080`, pools, roles, labels });
+  /** Registers the peer and reports its first heartbeat, as an agent does on start (a peer that never reported is unknown). */
+  async register(id: string, roles: readonly string[] = ["edge"], labels: Record<string, string> = {}, pools: readonly string[] = ["web"]): Promise<unknown> {
+    const registered = await this.#call("PUT", `/control/peers/${id}`, { address: `10.0.0.${id.length}:8080`, pools, roles, labels });
+    await this.heartbeat(id);
+    return registered;
+  }
+
+  /** One status report with nothing in flight, for the peer's current epoch. */
+  async heartbeat(id: string): Promise<unknown> {
+    const peer = (await this.get(`/control/peers/${id}`)) as { epoch?: number };
+    return this.#call("PUT", `/control/peers/${id}/status`, { roles: {}, epoch: peer.epoch ?? 0 });
   }
 
   report(id: string, epoch: number, phase: "draining" | "drained" | "failed", inFlight: number, workloads = { owners: 0, children: 0 }, reason?: string): Promise<unknown> {

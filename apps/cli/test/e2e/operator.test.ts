@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { expectFits, WIDTHS } from "../widths.ts";
 import { drainctl, drainctlOnPty, FakeAgent, json, startServer, type Server } from "./harness.ts";
 
@@ -13,7 +13,14 @@ beforeAll(async () => {
   agent = new FakeAgent(server);
   for (const id of ["op-a", "op-b", "op-c", "op-d"]) await agent.register(id, ["edge"], { zone: "eu-west-1a", team: "storage-platform", rack: "r7-long-rack-name" });
   await agent.register(LONG, ["edge", "ingest"], { zone: "eu-west-1b", "topology.kubernetes.io/region": "eu-west-1" }, ["web", "storage"]);
+  // Another live ingest node, so cordoning LONG does not take the role's last schedulable node.
+  await agent.register("ingest-spare", ["ingest"], {}, ["storage"]);
   await drainctl(server, ["peers", "cordon", LONG, "--reason", "disk check before the kernel upgrade; see the runbook for the whole story", "--ticket", "CHG-4242"]);
+});
+
+// Only live peers count toward budgets and the only-schedulable rule: their agents heartbeat.
+beforeEach(async () => {
+  for (const id of ["op-a", "op-b", "op-c", "op-d", LONG, "ingest-spare"]) await agent.heartbeat(id);
 });
 
 afterAll(async () => {
@@ -32,8 +39,8 @@ describe("output fits the terminal", () => {
       expectFits(run.stderr, width);
     }
     const list = await drainctl(server, ["peers", "list"], { env });
-    // Registered, never reported: no workloads and no heartbeat to show yet.
-    expect(list.stdout).toMatch(/^op-a\s+active\s+web\s+0\s+-\s+-$/m);
+    // Registered and heartbeating with nothing on it: the heartbeat's age, not a timestamp.
+    expect(list.stdout).toMatch(/^op-a\s+active\s+web\s+0\s+0\/0\s+(just now|\d+s ago)$/m);
     // A full ISO time would not fit a narrow table; the age does.
     expect((await drainctl(server, ["audit", "list"], { env })).stdout).not.toMatch(/\d{4}-\d\d-\d\dT/);
   });
