@@ -19,6 +19,7 @@ const NOT_RUN_HERE: Readonly<Record<string, string>> = {
   "@drainkit/agent": "a host that runs until SIGTERM beside a control plane; bins.test.ts embeds the installed agent the same way and drains it",
   "@drainkit/cli": "its first example is a shell session; bins.test.ts runs the installed drainctl",
   "@drainkit/control-plane": "its first example is a shell session; bins.test.ts runs the installed drainkit serve",
+  "@drainkit/client": "talks to a running control plane; the client's own test runs the same code (scripts/readme-example.ts) against a real drainkit serve",
 };
 
 /** The first ```ts block of a README. */
