@@ -40,6 +40,12 @@ beforeAll(async () => {
   server = await serve(["--store", `sqlite:${join(dir, "drainkit.db")}`, "--pool", "web:minAvailable=2"], { DRAINKIT_ADMIN_TOKEN: TOKEN });
   for (const id of ["web-1", "web-2", "web-3"]) expect((await call("PUT", `/control/peers/${id}`, { address: `${id}:8080`, pools: ["web"], roles: ["edge"] })).status).toBe(200);
   expect((await call("PUT", "/control/peers/db-1", { address: "db-1:5432", pools: ["db"], roles: ["storage"] })).status).toBe(200);
+  // A second storage node: db-1 is not the only one that can take the role's work, so a rollout may drain it.
+  expect((await call("PUT", "/control/peers/db-2", { address: "db-2:5432", pools: ["db"], roles: ["storage"] })).status).toBe(200);
+  // This test plays the agents by hand: one heartbeat each, and a liveness window longer than the
+  // test, so the peers stay live (a silent peer is unknown and never counts as available).
+  expect((await call("PATCH", "/control/config", { values: { "heartbeat.staleAfterMs": 3_600_000 }, confirm: true })).status).toBe(200);
+  for (const id of ["web-2", "web-3", "db-1", "db-2"]) await report(id, { roles: {}, epoch: 0 });
   // web-1 is busy: 6 requests in flight, one owner workload with 3 children to move.
   await report("web-1", { roles: { edge: { phase: "active", epoch: 0 } }, inFlight: { http: 6 }, workloads: { owners: 1, children: 3 }, epoch: 0 });
 
@@ -120,8 +126,8 @@ describe("the dashboard at /ui", () => {
     await page.locator('.cell[data-node="web-2"]').click();
     await expect.poll(verbs, WAIT).toEqual(["cordon", "drain"]);
     await page.locator('.cell[data-node="db-1"]').click();
-    await expect.poll(text('#peer dd[data-field="in flight"]'), WAIT).toBe("-");
-    expect(await text('#peer dd[data-field="heartbeat"]')()).toBe("never");
+    await expect.poll(text('#peer dd[data-field="in flight"]'), WAIT).toBe("0");
+    expect(await text('#peer dd[data-field="heartbeat"]')()).toMatch(/^(just now|\d+s ago)/);
     await page.locator('.cell[data-node="web-1"]').click();
     await expect.poll(text('#peer dd[data-field="workloads"]'), WAIT).toBe("0 owners, 0 children");
     expect(await text('#peer dd[data-field="heartbeat"]')()).toMatch(/^(just now|\d+s ago|\d+m ago) \(/);
