@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type Clock, type TimerHandle, systemClock } from "@drainkit/core";
+import { type Clock, type Random, type TimerHandle, systemClock, systemRandom } from "@drainkit/core";
 import type { Change, Fence, Leadership, ListOptions, ListResult, RegistryStore, TxnRequest, TxnResult, Versioned, WatchHandle } from "@drainkit/registry";
 import { Etcd3, EtcdLeaseInvalidError, type ICompare, type IKeyValue, type IRequestOp, type IWatchResponse, type Lease, type Watcher } from "etcd3";
 import { EtcdStoreError, classifyEtcdError } from "./errors.ts";
@@ -7,9 +7,9 @@ import { makeCaller } from "./caller.ts";
 
 /** How transient failures (`store-unavailable`) are retried before they reach the caller. */
 export interface EtcdRetryOptions {
-  /** Tries in all, the first included. Default 8 (about 3.5 s of backoff). */
+  /** Tries in all, the first included. Default 8 (at most about 3.5 s of backoff). */
   readonly attempts?: number;
-  /** First backoff; doubles on each retry. Default 50. */
+  /** First backoff step; doubles on each retry, each wait jittered into [step/2, step). Default 50. */
   readonly baseDelayMs?: number;
   /** Backoff ceiling. Default 1000. */
   readonly maxDelayMs?: number;
@@ -42,6 +42,8 @@ export interface EtcdStoreOptions {
   readonly deadlineMs?: number;
   /** Backoff timers; defaults to the system clock. */
   readonly clock?: Clock;
+  /** Backoff jitter; defaults to the system's random source. */
+  readonly random?: Random;
 }
 
 /** A {@link RegistryStore} on an etcd v3 cluster. */
@@ -129,6 +131,7 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
 
   const call = makeCaller({
     clock,
+    random: options.random ?? systemRandom(),
     hosts: hostsText,
     attempts,
     baseDelayMs,
