@@ -1,7 +1,7 @@
 import { Ajv } from "ajv";
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
-import { systemClock, type Clock, type Logger } from "@drainkit/core";
-import { hasScope, pageAll, type MutationOptions, type Principal, type Registry, type Scope } from "@drainkit/registry";
+import { pages, systemClock, type Clock, type Logger } from "@drainkit/core";
+import { hasScope, type MutationOptions, type Principal, type Registry, type Scope } from "@drainkit/registry";
 import type { TLSSocket } from "node:tls";
 import { createFailureLimiter, type FailureLimiter, type FailureLimiterOptions } from "./auth/failureLimiter.ts";
 import type { Authenticator } from "./auth/principal.ts";
@@ -309,7 +309,7 @@ export const controlApi: FastifyPluginAsync<ControlApiOptions> = async (app, opt
       try {
         const available = new Map<string, number>();
         let draining = 0;
-        for await (const page of pageAll((cursor) => registry.listPeers(observer, { limit: 500, ...(cursor ? { cursor } : {}) }))) {
+        for await (const page of pages((cursor) => registry.listPeers(observer, { limit: 500, ...(cursor ? { cursor } : {}) }))) {
           for (const peer of page.items) {
             if (peer.phase === "draining") draining++;
             for (const pool of peer.pools) available.set(pool, (available.get(pool) ?? 0) + (peer.phase === "active" ? 1 : 0));

@@ -11,7 +11,6 @@ export * from "./errors.ts";
 export { makeMemoryStore, CompactedError, StoreClosedError, type MemoryStore, type MemoryStoreOptions } from "./memoryStore.ts";
 export { createRegistry, type RegistryOptions, type DeclaredCluster, type RegistryEvent } from "./createRegistry.ts";
 export { hasScope } from "./rbac.ts";
-export { pageAll } from "./pageAll.ts";
 export { defaultConfigSchema } from "./config.ts";
 export { mergePatch } from "./mergePatch.ts";
 export {

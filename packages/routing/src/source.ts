@@ -1,5 +1,5 @@
-import { pageAll, type Principal, type Registry } from "@drainkit/registry";
-import type { RolePhase } from "@drainkit/core";
+import { pages, type RolePhase } from "@drainkit/core";
+import type { Principal, Registry } from "@drainkit/registry";
 
 /**
  * The slice of a peer the router reads. The registry's `Peer` satisfies it
@@ -61,11 +61,11 @@ export function registrySource(registry: Pick<Registry, "listPeers" | "watch">, 
     async snapshot() {
       const peers: RoutingPeer[] = [];
       let revision: number | undefined;
-      for await (const page of pageAll((cursor) => registry.listPeers(principal, { limit: 1_000, ...(cursor === undefined ? {} : { cursor }) }))) {
+      for await (const page of pages((cursor) => registry.listPeers(principal, { limit: 1_000, ...(cursor === undefined ? {} : { cursor }) }))) {
         revision ??= page.revision;
         peers.push(...page.items);
       }
-      // pageAll yields at least one page, so the fallback never applies.
+      // pages yields at least one page, so the fallback never applies.
       return { peers, revision: revision ?? 0 };
     },
     watch: (fromRevision, onChange, onError) => registry.watch(fromRevision, onChange, onError),

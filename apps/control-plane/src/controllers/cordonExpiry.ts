@@ -1,5 +1,5 @@
-import type { Clock, Logger, TimerHandle } from "@drainkit/core";
-import { pageAll, type DrainWriter, type PeerReader, type Principal } from "@drainkit/registry";
+import { pages, type Clock, type Logger, type TimerHandle } from "@drainkit/core";
+import type { DrainWriter, PeerReader, Principal } from "@drainkit/registry";
 
 /** Settings of {@link startCordonExpiry}. */
 export interface CordonExpiryOptions {
@@ -26,7 +26,7 @@ export function startCordonExpiry(options: CordonExpiryOptions): { stop(): void 
   let timer: TimerHandle | undefined;
   const sweep = async (): Promise<void> => {
     try {
-      for await (const page of pageAll((cursor) => registry.listPeers(principal, { limit: 500, ...(cursor ? { cursor } : {}) }))) {
+      for await (const page of pages((cursor) => registry.listPeers(principal, { limit: 500, ...(cursor ? { cursor } : {}) }))) {
         for (const peer of page.items) {
           for (const [owner, cordon] of Object.entries(peer.spec.cordons)) {
             if (stopped || cordon.expiresAt === undefined || cordon.expiresAt > clock.now()) continue;

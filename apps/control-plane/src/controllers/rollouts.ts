@@ -1,5 +1,5 @@
-import { RolloutController, type Clock, type Logger, type PoolBudget, type RolloutDrainResult, type RolloutEvent, type RolloutHooks, type TimerHandle } from "@drainkit/core";
-import { pageAll, type ChangeFeed, type ConfigStore, type DrainReader, type DrainWriter, fleetNodeOf, type Peer, type PeerReader, peerVersion, type Principal, type Rollout, rolloutActive, type RolloutNodeStep, type RolloutStep, type RolloutStore } from "@drainkit/registry";
+import { pages, RolloutController, type Clock, type Logger, type PoolBudget, type RolloutDrainResult, type RolloutEvent, type RolloutHooks, type TimerHandle } from "@drainkit/core";
+import { type ChangeFeed, type ConfigStore, type DrainReader, type DrainWriter, fleetNodeOf, type Peer, type PeerReader, peerVersion, type Principal, type Rollout, rolloutActive, type RolloutNodeStep, type RolloutStep, type RolloutStore } from "@drainkit/registry";
 
 /** Settings of {@link startRollouts}. */
 export interface RolloutRunnerOptions {
@@ -66,7 +66,7 @@ export async function startRollouts(options: RolloutRunnerOptions): Promise<Roll
   const staleAfterMs = async (): Promise<number> => Number((await registry.getConfig(principal)).values["heartbeat.staleAfterMs"] ?? 30_000);
   const allPeers = async (): Promise<Peer[]> => {
     const out: Peer[] = [];
-    for await (const page of pageAll((cursor) => registry.listPeers(principal, { limit: 500, ...(cursor ? { cursor } : {}) }))) out.push(...page.items);
+    for await (const page of pages((cursor) => registry.listPeers(principal, { limit: 500, ...(cursor ? { cursor } : {}) }))) out.push(...page.items);
     return out;
   };
 

@@ -1,5 +1,5 @@
-import { DrainScheduler, isDrainkitError, type Clock, type Logger, type DrainSchedulerEvent, type PlannedMove, type TimerHandle } from "@drainkit/core";
-import { pageAll, type ChangeFeed, type DrainWriter, type MoveLedger, type Peer, type PeerReader, type Placement, type PlacementReader, type Principal, type WorkloadMove } from "@drainkit/registry";
+import { DrainScheduler, isDrainkitError, pages, type Clock, type Logger, type DrainSchedulerEvent, type PlannedMove, type TimerHandle } from "@drainkit/core";
+import type { ChangeFeed, DrainWriter, MoveLedger, Peer, PeerReader, Placement, PlacementReader, Principal, WorkloadMove } from "@drainkit/registry";
 import { supervise } from "./supervise.ts";
 import { messageOf, MovePlannerState, type StallReport } from "./workloadMoves/MovePlannerState.ts";
 import { plannedOf, rebuildFleet } from "./workloadMoves/rebuildFleet.ts";
@@ -101,7 +101,7 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
   );
 
   const peers: Peer[] = [];
-  for await (const page of pageAll((cursor) => registry.listPeers(principal, { limit: 500, ...(cursor === undefined ? {} : { cursor }) }))) peers.push(...page.items);
+  for await (const page of pages((cursor) => registry.listPeers(principal, { limit: 500, ...(cursor === undefined ? {} : { cursor }) }))) peers.push(...page.items);
   // Read after the peers: a placement of a peer registered since is applied once its peer change arrives.
   const placements = new Map<string, Placement>();
   for (const p of await registry.listPlacements(principal)) placements.set(p.peer, p);

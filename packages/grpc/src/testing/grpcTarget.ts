@@ -1,4 +1,5 @@
-import { pageAll, type MutationOptions, type MutationOutcome, type Scope } from "@drainkit/registry";
+import { pages } from "@drainkit/core";
+import type { MutationOptions, MutationOutcome, Scope } from "@drainkit/registry";
 import { createControlClient, type ControlClient } from "../client.ts";
 import { contractEnvironment, resultOfError, type ContractCall, type ContractResult, type ContractTarget } from "./contract.ts";
 import { startTestControlServer, testToken } from "./server.ts";
@@ -117,7 +118,7 @@ export function grpcContractTargetAt(address: string, close: () => Promise<void>
     async auditCount() {
       const admin = clientFor("mesh.admin");
       let count = 0;
-      for await (const page of pageAll((cursor) => admin.queryAudit({ limit: 1_000, ...(cursor === undefined ? {} : { cursor }) }))) count += page.items.length;
+      for await (const page of pages((cursor) => admin.queryAudit({ limit: 1_000, ...(cursor === undefined ? {} : { cursor }) }))) count += page.items.length;
       return count;
     },
     async close() {

@@ -1,4 +1,5 @@
-import { pageAll, type Page, type Scope } from "@drainkit/registry";
+import { pages } from "@drainkit/core";
+import type { Page, Scope } from "@drainkit/registry";
 import type { ContractCall, ContractResult, ContractTarget } from "./contract.ts";
 import { testToken } from "./server.ts";
 
@@ -82,7 +83,7 @@ export function restContractTarget(baseUrl: string, close: () => Promise<void>):
       let count = 0;
       const readPage = async (cursor: string | undefined): Promise<Page<unknown>> =>
         (await request({ action: "queryAudit", as: "mesh.admin", input: { limit: 1_000, ...(cursor === undefined ? {} : { cursor }) } })).body as unknown as Page<unknown>;
-      for await (const page of pageAll(readPage)) count += page.items.length;
+      for await (const page of pages(readPage)) count += page.items.length;
       return count;
     },
     close,
