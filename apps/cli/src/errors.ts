@@ -69,6 +69,7 @@ export const EXIT_BY_STATUS: Readonly<Record<number, ExitCode>> = {
   429: EXIT.auth,
   500: EXIT.unavailable,
   501: EXIT.unavailable,
+  502: EXIT.unavailable,
   503: EXIT.unavailable,
   504: EXIT.unavailable,
   507: EXIT.unavailable,

@@ -1,5 +1,4 @@
-import type { Clock, Random } from "@drainkit/core";
-import { DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.ts";
+import { DEFAULT_BACKOFF, type BackoffPolicy, type Clock, type Random } from "@drainkit/core";
 import { ownedTransport } from "#transport";
 import { defaultClock, defaultRandom } from "./defaults.ts";
 import { streamEvents, type StreamState, type WatchFilter } from "./streamEvents.ts";

@@ -8,8 +8,10 @@
  */
 export type * from "./types.ts";
 export { ControlPlaneError, HistoryLostError } from "./errors.ts";
-export { backoff, backoffDelay, jitter, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.ts";
-export { pages, readAll, type PageOf } from "./pages.ts";
+// The one backoff lives in core so adapters below the client share it; re-exported to keep this API.
+export { backoff, backoffDelay, jitter, DEFAULT_BACKOFF, type BackoffPolicy } from "@drainkit/core";
+export { pages, type PageOf } from "@drainkit/core";
+export { readAll } from "./pages.ts";
 export { createSseParser, type SseMessage, type SseParserOptions } from "./createSseParser.ts";
 export { streamEvents, type EventStreamOptions, type StreamState, type WatchFilter } from "./streamEvents.ts";
 export { createControlPlaneClient, type ControlPlaneClient, type ControlPlaneClientOptions, type WatchOptions } from "./createControlPlaneClient.ts";

@@ -1,28 +1,4 @@
-/** One page of a paged listing, as every `/control` list answers it. */
-export interface PageOf<T> {
-  readonly items: readonly T[];
-  /** Present while more pages follow. */
-  readonly nextCursor?: string | undefined;
-  readonly revision?: number;
-}
-
-/**
- * Every page of a paged listing, in order, following `nextCursor` until a
- * page has none. `fetchPage` is called with `undefined` for the first page.
- *
- * @example
- * for await (const page of pages((cursor) => client.listPeers({ limit: 500, ...(cursor === undefined ? {} : { cursor }) }))) {
- *   for (const peer of page.items) console.log(peer.id);
- * }
- */
-export async function* pages<T, P extends PageOf<T> = PageOf<T>>(fetchPage: (cursor: string | undefined) => Promise<P>): AsyncGenerator<P, void, undefined> {
-  let cursor: string | undefined;
-  do {
-    const page = await fetchPage(cursor);
-    yield page;
-    cursor = page.nextCursor;
-  } while (cursor !== undefined && cursor !== "");
-}
+import { pages, type PageOf } from "@drainkit/core";
 
 /**
  * Every item of a paged listing, and the revision of its first page: the

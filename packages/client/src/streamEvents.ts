@@ -1,5 +1,4 @@
-import type { Clock, Random } from "@drainkit/core";
-import { backoff, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.ts";
+import { backoff, DEFAULT_BACKOFF, type BackoffPolicy, type Clock, type Random } from "@drainkit/core";
 import { defaultClock, defaultRandom } from "./defaults.ts";
 import { ControlPlaneError, HistoryLostError } from "./errors.ts";
 import { problemError, unreachableError } from "./problemError.ts";

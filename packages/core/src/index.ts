@@ -3,6 +3,8 @@
  * randomness arrive through the Clock and Random ports.
  */
 export * from "./ports/index.ts";
+export * from "./backoff/index.ts";
+export * from "./paging/index.ts";
 export * from "./errors/index.ts";
 export * from "./budget/index.ts";
 export * from "./state/index.ts";

@@ -28,6 +28,8 @@ export const GRPC_STATUS_BY_HTTP: Readonly<Record<number, grpc.status>> = {
   429: grpc.status.RESOURCE_EXHAUSTED,
   500: grpc.status.INTERNAL,
   501: grpc.status.UNIMPLEMENTED,
+  // A gateway whose upstream failed: the gRPC HTTP-status mapping calls that UNAVAILABLE.
+  502: grpc.status.UNAVAILABLE,
   503: grpc.status.UNAVAILABLE,
   504: grpc.status.DEADLINE_EXCEEDED,
   507: grpc.status.RESOURCE_EXHAUSTED,

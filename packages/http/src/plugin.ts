@@ -1,6 +1,6 @@
 import { Ajv } from "ajv";
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
-import { systemClock, type Clock, type Logger } from "@drainkit/core";
+import { pages, systemClock, type Clock, type Logger } from "@drainkit/core";
 import { hasScope, type MutationOptions, type Principal, type Registry, type Scope } from "@drainkit/registry";
 import type { TLSSocket } from "node:tls";
 import { createFailureLimiter, type FailureLimiter, type FailureLimiterOptions } from "./auth/failureLimiter.ts";
@@ -309,15 +309,12 @@ export const controlApi: FastifyPluginAsync<ControlApiOptions> = async (app, opt
       try {
         const available = new Map<string, number>();
         let draining = 0;
-        let cursor: string | undefined;
-        do {
-          const page = await registry.listPeers(observer, { limit: 500, ...(cursor ? { cursor } : {}) });
+        for await (const page of pages((cursor) => registry.listPeers(observer, { limit: 500, ...(cursor ? { cursor } : {}) }))) {
           for (const peer of page.items) {
             if (peer.phase === "draining") draining++;
             for (const pool of peer.pools) available.set(pool, (available.get(pool) ?? 0) + (peer.phase === "active" ? 1 : 0));
           }
-          cursor = page.nextCursor;
-        } while (cursor);
+        }
         metrics.drainsInFlight.set(draining);
         metrics.poolAvailable.reset();
         for (const [pool, n] of available) metrics.poolAvailable.set({ pool }, n);

@@ -1,4 +1,4 @@
-import { httpStatusFor, isDrainkitError, sleep, type Clock, type Counter, type EventSink, type Histogram, type Logger, type Metrics, type Random } from "@drainkit/core";
+import { httpStatusFor, isDrainkitError, backoff, type BackoffPolicy, type Clock, type Counter, type EventSink, type Histogram, type Logger, type Metrics, type Random } from "@drainkit/core";
 import { EMPTY_HEAD, sealEntry, type AuditHead } from "./audit/chain.ts";
 import { IdempotencyConflictError, WriteContentionError } from "./errors.ts";
 import { errorRecord, fingerprintOf, isLive, pinsFailure, recordKeyOf, replay, type IdempotencyRecord } from "./idempotency.ts";
@@ -11,6 +11,8 @@ import type { MutationOutcome } from "./types/mutation.ts";
 
 /** Most operations in one transaction: a batch is cut before it would pass this (etcd's default limit is 128). */
 const TXN_OP_LIMIT = 120;
+/** Waits between lost write races: 4 ms doubling to 50 ms; a rival replica's commit takes milliseconds, not seconds. */
+const CONTENTION_BACKOFF: BackoffPolicy = { initialMs: 4, maxMs: 50 };
 
 /** What the registry emits after each audited attempt. */
 export interface RegistryEvent {
@@ -201,7 +203,7 @@ export class GroupCommit {
       }
       // The first retry goes at once (the rival has already committed); after that,
       // jittered, capped exponential backoff so replicas stop colliding in lockstep.
-      if (round > 1) await sleep(clock, random.int(0, Math.min(50, 2 ** Math.min(round, 6))));
+      if (round > 1) await backoff(round - 1, CONTENTION_BACKOFF, { clock, random });
     }
   }
 

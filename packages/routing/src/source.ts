@@ -1,5 +1,5 @@
+import { pages, type RolePhase } from "@drainkit/core";
 import type { Principal, Registry } from "@drainkit/registry";
-import type { RolePhase } from "@drainkit/core";
 
 /**
  * The slice of a peer the router reads. The registry's `Peer` satisfies it
@@ -60,16 +60,13 @@ export function registrySource(registry: Pick<Registry, "listPeers" | "watch">, 
   return {
     async snapshot() {
       const peers: RoutingPeer[] = [];
-      let cursor: string | undefined;
       let revision: number | undefined;
-      do {
-        const page = await registry.listPeers(principal, { limit: 1_000, ...(cursor === undefined ? {} : { cursor }) });
-        // The first page's revision is the oldest read; resuming the feed there replays anything later pages already saw, which is harmless.
+      for await (const page of pages((cursor) => registry.listPeers(principal, { limit: 1_000, ...(cursor === undefined ? {} : { cursor }) }))) {
         revision ??= page.revision;
         peers.push(...page.items);
-        cursor = page.nextCursor;
-      } while (cursor !== undefined);
-      return { peers, revision };
+      }
+      // pages yields at least one page, so the fallback never applies.
+      return { peers, revision: revision ?? 0 };
     },
     watch: (fromRevision, onChange, onError) => registry.watch(fromRevision, onChange, onError),
   };

@@ -1,9 +1,10 @@
-import { type Clock, sleep } from "@drainkit/core";
+import { backoff, type Clock, type Random } from "@drainkit/core";
 import { EtcdStoreError, classifyEtcdError } from "./errors.ts";
 
 /** How {@link makeCaller} runs etcd calls. */
 export interface CallerOptions {
   readonly clock: Clock;
+  readonly random: Random;
   /** For error messages. */
   readonly hosts: string;
   readonly attempts: number;
@@ -21,12 +22,12 @@ export type Caller = <T>(fn: () => Promise<T>, onDeadline?: () => void) => Promi
 
 /**
  * Runs etcd calls within a deadline, retrying `store-unavailable` with
- * exponential backoff and mapping what remains to typed errors. Only
+ * jittered exponential backoff and mapping what remains to typed errors. Only
  * unavailability is retried here: a full store or a refused write does not
  * get better by asking again at once.
  */
 export function makeCaller(options: CallerOptions): Caller {
-  const { clock, hosts, attempts, baseDelayMs, maxDelayMs, deadlineMs, ensureOpen, closed } = options;
+  const { clock, random, hosts, attempts, baseDelayMs, maxDelayMs, deadlineMs, ensureOpen, closed } = options;
   const attemptAll = async <T>(fn: () => Promise<T>): Promise<T> => {
     for (let attempt = 1; ; attempt++) {
       ensureOpen();
@@ -35,7 +36,7 @@ export function makeCaller(options: CallerOptions): Caller {
       } catch (error) {
         const typed = closed() ? new EtcdStoreError("store-closed", "The etcd store was closed; open a new one with makeEtcdStore.", { cause: error }) : classifyEtcdError(error, hosts);
         if (!(typed instanceof EtcdStoreError) || typed.code !== "store-unavailable" || attempt >= attempts) throw typed;
-        await sleep(clock, Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)));
+        await backoff(attempt, { initialMs: baseDelayMs, maxMs: maxDelayMs }, { clock, random });
       }
     }
   };

@@ -8,5 +8,6 @@
  * import { makeEtcdStore } from "@drainkit/store-etcd";
  * const store = makeEtcdStore({ hosts: ["http://etcd-0:2379", "http://etcd-1:2379", "http://etcd-2:2379"] });
  */
-export { makeEtcdStore, type EtcdStore, type EtcdStoreOptions, type EtcdRetryOptions } from "./makeEtcdStore.ts";
+export { makeEtcdStore, type EtcdStore } from "./makeEtcdStore.ts";
+export type { EtcdStoreOptions, EtcdRetryOptions } from "./EtcdStoreOptions.ts";
 export { EtcdStoreError, classifyEtcdError, type EtcdStoreErrorCode } from "./errors.ts";

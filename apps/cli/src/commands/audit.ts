@@ -1,3 +1,4 @@
+import { readAll } from "@drainkit/client";
 import { Command } from "commander";
 import { stringify } from "yaml";
 import { verifyChain } from "../audit/verifyChain.ts";
@@ -34,17 +35,8 @@ const query = (o: AuditFilter): Record<string, string | number | undefined> => (
 });
 
 /** Every matching entry in seq order, through every page. */
-async function allEntries(client: ControlClient, q: Record<string, string | number | undefined>): Promise<Page<AuditEntry>> {
-  const items: AuditEntry[] = [];
-  let cursor: string | undefined;
-  let revision = 0;
-  for (;;) {
-    const { body } = await client.call<Page<AuditEntry>>("GET", "/control/audit", { query: { ...q, limit: 1000, ...(cursor ? { cursor } : {}) } });
-    if (revision === 0) revision = body.revision;
-    items.push(...body.items);
-    if (body.nextCursor === undefined) return { items, revision };
-    cursor = body.nextCursor;
-  }
+function allEntries(client: ControlClient, q: Record<string, string | number | undefined>): Promise<Page<AuditEntry>> {
+  return readAll(async (cursor) => (await client.call<Page<AuditEntry>>("GET", "/control/audit", { query: { ...q, limit: 1000, ...(cursor ? { cursor } : {}) } })).body);
 }
 
 const filterOpts = (c: Command): Command =>

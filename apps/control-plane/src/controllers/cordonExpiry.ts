@@ -1,4 +1,4 @@
-import type { Clock, Logger, TimerHandle } from "@drainkit/core";
+import { pages, type Clock, type Logger, type TimerHandle } from "@drainkit/core";
 import type { DrainWriter, PeerReader, Principal } from "@drainkit/registry";
 
 /** Settings of {@link startCordonExpiry}. */
@@ -26,9 +26,7 @@ export function startCordonExpiry(options: CordonExpiryOptions): { stop(): void 
   let timer: TimerHandle | undefined;
   const sweep = async (): Promise<void> => {
     try {
-      let cursor: string | undefined;
-      do {
-        const page = await registry.listPeers(principal, { limit: 500, ...(cursor ? { cursor } : {}) });
+      for await (const page of pages((cursor) => registry.listPeers(principal, { limit: 500, ...(cursor ? { cursor } : {}) }))) {
         for (const peer of page.items) {
           for (const [owner, cordon] of Object.entries(peer.spec.cordons)) {
             if (stopped || cordon.expiresAt === undefined || cordon.expiresAt > clock.now()) continue;
@@ -36,8 +34,8 @@ export function startCordonExpiry(options: CordonExpiryOptions): { stop(): void 
             logger.info({ peer: peer.id, owner }, "expired cordon removed");
           }
         }
-        cursor = page.nextCursor;
-      } while (cursor && !stopped);
+        if (stopped) break;
+      }
     } catch (e) {
       logger.warn({ err: e instanceof Error ? e.message : String(e) }, "cordon expiry sweep failed; will retry");
     }

@@ -1,4 +1,4 @@
-import { RolloutController, type Clock, type Logger, type PoolBudget, type RolloutDrainResult, type RolloutEvent, type RolloutHooks, type TimerHandle } from "@drainkit/core";
+import { pages, RolloutController, type Clock, type Logger, type PoolBudget, type RolloutDrainResult, type RolloutEvent, type RolloutHooks, type TimerHandle } from "@drainkit/core";
 import { type ChangeFeed, type ConfigStore, type DrainReader, type DrainWriter, fleetNodeOf, type Peer, type PeerReader, peerVersion, type Principal, type Rollout, rolloutActive, type RolloutNodeStep, type RolloutStep, type RolloutStore } from "@drainkit/registry";
 
 /** Settings of {@link startRollouts}. */
@@ -66,12 +66,7 @@ export async function startRollouts(options: RolloutRunnerOptions): Promise<Roll
   const staleAfterMs = async (): Promise<number> => Number((await registry.getConfig(principal)).values["heartbeat.staleAfterMs"] ?? 30_000);
   const allPeers = async (): Promise<Peer[]> => {
     const out: Peer[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await registry.listPeers(principal, { limit: 500, ...(cursor ? { cursor } : {}) });
-      out.push(...page.items);
-      cursor = page.nextCursor;
-    } while (cursor);
+    for await (const page of pages((cursor) => registry.listPeers(principal, { limit: 500, ...(cursor ? { cursor } : {}) }))) out.push(...page.items);
     return out;
   };
 

@@ -1,4 +1,4 @@
-import { DrainScheduler, isDrainkitError, type Clock, type Logger, type DrainSchedulerEvent, type PlannedMove, type TimerHandle } from "@drainkit/core";
+import { DrainScheduler, isDrainkitError, pages, type Clock, type Logger, type DrainSchedulerEvent, type PlannedMove, type TimerHandle } from "@drainkit/core";
 import type { ChangeFeed, DrainWriter, MoveLedger, Peer, PeerReader, Placement, PlacementReader, Principal, WorkloadMove } from "@drainkit/registry";
 import { supervise } from "./supervise.ts";
 import { messageOf, MovePlannerState, type StallReport } from "./workloadMoves/MovePlannerState.ts";
@@ -101,12 +101,7 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
   );
 
   const peers: Peer[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await registry.listPeers(principal, { limit: 500, ...(cursor === undefined ? {} : { cursor }) });
-    peers.push(...page.items);
-    cursor = page.nextCursor;
-  } while (cursor !== undefined);
+  for await (const page of pages((cursor) => registry.listPeers(principal, { limit: 500, ...(cursor === undefined ? {} : { cursor }) }))) peers.push(...page.items);
   // Read after the peers: a placement of a peer registered since is applied once its peer change arrives.
   const placements = new Map<string, Placement>();
   for (const p of await registry.listPlacements(principal)) placements.set(p.peer, p);

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { addToken } from "@drainkit/http";
+import type { Scope } from "@drainkit/registry";
 
 const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 
@@ -22,6 +23,8 @@ export interface ControlPlaneForTestOptions {
   readonly grpc?: boolean;
   /** Peer ids to mint `mesh.agent` tokens for (written to `<dir>/tokens.json`, passed as `--token-file`). */
   readonly agents?: readonly string[];
+  /** More tokens by id with their scopes (e.g. `{ router: ["mesh.read"] }`), written to the same token file. */
+  readonly tokens?: Readonly<Record<string, readonly Scope[]>>;
   /** `DRAINKIT_ADMIN_TOKEN`; default none, so the first start prints a fresh one (see `adminToken`). */
   readonly adminToken?: string;
   /** `--log-level`; default `warn`. */
@@ -47,6 +50,8 @@ export interface ControlPlaneForTest {
   readonly createdAdminToken: string | undefined;
   /** `mesh.agent` tokens by peer id. */
   readonly agentTokens: Readonly<Record<string, string>>;
+  /** The tokens of the `tokens` option, by id. */
+  readonly tokens: Readonly<Record<string, string>>;
   /** The current child process. */
   readonly proc: ChildProcess;
   /** Resolves when the current child process exits. */
@@ -78,14 +83,17 @@ export interface ControlPlaneForTest {
  * await cp.dispose();
  */
 export async function startControlPlaneForTest(options: ControlPlaneForTestOptions = {}): Promise<ControlPlaneForTest> {
-  const ownDir = options.dir === undefined && (options.store === undefined || options.agents !== undefined);
+  const withTokenFile = options.agents !== undefined || options.tokens !== undefined;
+  const ownDir = options.dir === undefined && (options.store === undefined || withTokenFile);
   const dir = ownDir ? await mkdtemp(join(tmpdir(), "drainkit-test-")) : options.dir;
   const dbPath = options.store === undefined ? join(dir!, "drainkit.db") : undefined;
   const agentTokens: Record<string, string> = {};
+  const tokens: Record<string, string> = {};
   let tokenArgs: string[] = [];
-  if (options.agents !== undefined && dir !== undefined) {
+  if (withTokenFile && dir !== undefined) {
     const tokenFile = join(dir, "tokens.json");
-    for (const id of options.agents) agentTokens[id] = await addToken(tokenFile, id, ["mesh.agent"]);
+    for (const id of options.agents ?? []) agentTokens[id] = await addToken(tokenFile, id, ["mesh.agent"]);
+    for (const [id, scopes] of Object.entries(options.tokens ?? {})) tokens[id] = await addToken(tokenFile, id, scopes);
     tokenArgs = ["--token-file", tokenFile];
   }
   const env: Record<string, string | undefined> = { ...process.env, ...(options.adminToken === undefined ? {} : { DRAINKIT_ADMIN_TOKEN: options.adminToken }), ...options.env };
@@ -169,6 +177,7 @@ export async function startControlPlaneForTest(options: ControlPlaneForTestOptio
       return createdAdminToken;
     },
     agentTokens,
+    tokens,
     get proc() {
       return current!.proc;
     },

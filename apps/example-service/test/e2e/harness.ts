@@ -1,25 +1,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
-import { createServer as createNetServer } from "node:net";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { addToken } from "@drainkit/http";
+import { startControlPlaneForTest } from "@drainkit/control-plane/testing";
 import { createRoleProxy, type RoleProxy, type Router } from "@drainkit/routing";
 import { request } from "undici";
 
-const SERVE = join(dirname(fileURLToPath(import.meta.resolve("@drainkit/control-plane/package.json"))), "src", "main.ts");
 const SERVICE = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
 const ROUTE = join(dirname(fileURLToPath(import.meta.resolve("@drainkit/routing/package.json"))), "src", "route", "main.ts");
-
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 interface Child {
   readonly proc: ChildProcess;
@@ -58,29 +46,14 @@ export interface ControlPlane {
 }
 
 export async function startControlPlane(agents: readonly string[]): Promise<ControlPlane> {
-  const dir = await mkdtemp(join(tmpdir(), "drainkit-example-"));
-  const tokenFile = join(dir, "tokens.json");
   const adminToken = `dk_admin_${process.pid}_${Date.now()}`;
-  const agentTokens: Record<string, string> = {};
-  for (const id of agents) agentTokens[id] = await addToken(tokenFile, id, ["mesh.agent"]);
-  const readToken = await addToken(tokenFile, "router", ["mesh.read"]);
-  const port = await freePort();
-  const c = child([SERVE, "serve", "--store", `sqlite:${join(dir, "drainkit.db")}`, "--token-file", tokenFile, "--listen", `127.0.0.1:${port}`, "--log-level", "warn"], {
-    DRAINKIT_ADMIN_TOKEN: adminToken,
-  });
-  await firstLine(c, (l) => l.includes("listening on"), "drainkit serve");
+  const cp = await startControlPlaneForTest({ adminToken, agents, tokens: { router: ["mesh.read"] } });
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: cp.url,
     adminToken,
-    agentTokens,
-    readToken,
-    dispose: async () => {
-      if (c.proc.exitCode === null) {
-        c.proc.kill("SIGTERM");
-        await c.exited;
-      }
-      await rm(dir, { recursive: true, force: true });
-    },
+    agentTokens: cp.agentTokens,
+    readToken: cp.tokens["router"]!,
+    dispose: () => cp.dispose(),
   };
 }
 

@@ -1,6 +1,5 @@
-import { systemClock, systemRandom, type Clock, type Random } from "@drainkit/core";
 import { ControlError, createControlClient, type ControlClient as TypedControlClient } from "@drainkit/grpc";
-import { backoff, type BackoffPolicy } from "../backoff.ts";
+import { backoff, systemClock, systemRandom, type BackoffPolicy, type Clock, type Random } from "@drainkit/core";
 import type { ApiResponse, CallOptions, ControlClient, EventsOptions, FeedEvent } from "../ControlClient.ts";
 import { ControlPlaneError, HistoryLostError } from "../errors.ts";
 

@@ -1,4 +1,5 @@
-import type { AuditEntry, MutationOptions, MutationOutcome, Scope } from "@drainkit/registry";
+import { pages } from "@drainkit/core";
+import type { MutationOptions, MutationOutcome, Scope } from "@drainkit/registry";
 import { createControlClient, type ControlClient } from "../client.ts";
 import { contractEnvironment, resultOfError, type ContractCall, type ContractResult, type ContractTarget } from "./contract.ts";
 import { startTestControlServer, testToken } from "./server.ts";
@@ -116,14 +117,9 @@ export function grpcContractTargetAt(address: string, close: () => Promise<void>
     },
     async auditCount() {
       const admin = clientFor("mesh.admin");
-      const items: AuditEntry[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await admin.queryAudit({ limit: 1_000, ...(cursor === undefined ? {} : { cursor }) });
-        items.push(...page.items);
-        cursor = page.nextCursor;
-      } while (cursor !== undefined);
-      return items.length;
+      let count = 0;
+      for await (const page of pages((cursor) => admin.queryAudit({ limit: 1_000, ...(cursor === undefined ? {} : { cursor }) }))) count += page.items.length;
+      return count;
     },
     async close() {
       for (const c of clients.values()) c.close();

@@ -1,4 +1,5 @@
-import type { Scope } from "@drainkit/registry";
+import { pages } from "@drainkit/core";
+import type { Page, Scope } from "@drainkit/registry";
 import type { ContractCall, ContractResult, ContractTarget } from "./contract.ts";
 import { testToken } from "./server.ts";
 
@@ -80,12 +81,9 @@ export function restContractTarget(baseUrl: string, close: () => Promise<void>):
     },
     async auditCount() {
       let count = 0;
-      let cursor: string | undefined;
-      do {
-        const { body } = await request({ action: "queryAudit", as: "mesh.admin", input: { limit: 1_000, ...(cursor === undefined ? {} : { cursor }) } });
-        count += (body["items"] as unknown[]).length;
-        cursor = typeof body["nextCursor"] === "string" ? body["nextCursor"] : undefined;
-      } while (cursor !== undefined);
+      const readPage = async (cursor: string | undefined): Promise<Page<unknown>> =>
+        (await request({ action: "queryAudit", as: "mesh.admin", input: { limit: 1_000, ...(cursor === undefined ? {} : { cursor }) } })).body as unknown as Page<unknown>;
+      for await (const page of pages(readPage)) count += page.items.length;
       return count;
     },
     close,

@@ -1,7 +1,7 @@
-import { DrainkitError, sleep, systemClock, systemRandom, type Clock, type Random } from "@drainkit/core";
+import { createSseParser, readAll, type PageOf } from "@drainkit/client";
+import { backoff, DEFAULT_BACKOFF, DrainkitError, systemClock, systemRandom, type Clock, type Random } from "@drainkit/core";
 import { request, type Dispatcher } from "undici";
 import type { PeerSource, RoutingChange, RoutingPeer } from "../source.ts";
-import { sseParser } from "./sse.ts";
 
 /** Settings of {@link controlPlaneSource}. */
 export interface ControlPlaneSourceOptions {
@@ -67,10 +67,7 @@ export function controlPlaneSource(options: ControlPlaneSourceOptions): PeerSour
 
   return {
     async snapshot() {
-      const peers: RoutingPeer[] = [];
-      let cursor: string | undefined;
-      let revision: number | undefined;
-      do {
+      const readPage = async (cursor: string | undefined): Promise<PageOf<RoutingPeer>> => {
         const qs = new URLSearchParams({ limit: "500", ...(cursor === undefined ? {} : { cursor }), ...(options.pool === undefined ? {} : { pool: options.pool }) });
         let res: Dispatcher.ResponseData;
         try {
@@ -79,12 +76,10 @@ export function controlPlaneSource(options: ControlPlaneSourceOptions): PeerSour
           throw new ControlPlaneReadError(0, "control-plane-unreachable", `GET ${base}/control/peers failed: ${e instanceof Error ? e.message : String(e)}. Check that the control plane runs at ${base} (and its TLS settings).`, true);
         }
         if (res.statusCode !== 200) throw await failure("GET /control/peers", res);
-        const page = (await res.body.json()) as { items: RoutingPeer[]; revision: number; nextCursor?: string };
-        revision ??= page.revision;
-        peers.push(...page.items.filter(inPool));
-        cursor = page.nextCursor;
-      } while (cursor !== undefined);
-      return { peers, revision };
+        return (await res.body.json()) as PageOf<RoutingPeer>;
+      };
+      const { items, revision } = await readAll(readPage);
+      return { peers: items.filter(inPool), revision };
     },
 
     watch(fromRevision, onChange, onError) {
@@ -95,7 +90,7 @@ export function controlPlaneSource(options: ControlPlaneSourceOptions): PeerSour
         const res = await request(`${base}/control/events?kinds=peer`, { dispatcher, headers: { ...headers, accept: "text/event-stream", "last-event-id": String(last) }, signal });
         if (res.statusCode !== 200) throw await failure("GET /control/events", res);
         let lost: ControlPlaneReadError | undefined;
-        const parse = sseParser((m) => {
+        const parse = createSseParser((m) => {
           if (m.event === "reset") lost = new ControlPlaneReadError(200, "history-compacted", `The control plane no longer has the changes after revision ${last}: ${m.data}`, true);
           if (m.id === undefined || lost !== undefined) return;
           let change: RoutingChange;
@@ -127,9 +122,8 @@ export function controlPlaneSource(options: ControlPlaneSourceOptions): PeerSour
             }
             attempt++;
           }
-          const wait = attempt === 0 ? 0 : Math.min(5_000, 200 * 2 ** (attempt - 1));
           try {
-            await sleep(clock, Math.floor(wait / 2 + (wait / 2) * random.next()), signal);
+            await backoff(attempt, DEFAULT_BACKOFF, { clock, random, signal });
           } catch {
             return;
           }

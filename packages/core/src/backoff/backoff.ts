@@ -1,4 +1,5 @@
-import { sleep, type Clock, type Random } from "@drainkit/core";
+import { sleep, type Clock } from "../ports/clock.ts";
+import type { Random } from "../ports/random.ts";
 
 /** How long to wait between attempts: from `initialMs`, doubling per failed attempt, never above `maxMs`. */
 export interface BackoffPolicy {

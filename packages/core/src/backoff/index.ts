@@ -1,0 +1,1 @@
+export { backoff, backoffDelay, jitter, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.ts";

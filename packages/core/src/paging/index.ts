@@ -1,0 +1,1 @@
+export { pages, type PageOf } from "./pages.ts";
