@@ -9,6 +9,7 @@ import { startWorkloadMoves, type WorkloadMoves, type WorkloadMovesOptions } fro
 // The hosts that play the agents are `InProcessHosts` in ../bench/hosts.ts.
 
 export const LEADER: Principal = { id: "control-plane", scopes: ["mesh.admin"] };
+const ADMIN: Principal = { id: "admin", scopes: ["mesh.admin"] };
 export const OPS: Principal = { id: "ops", scopes: ["mesh.operate"] };
 
 const cleanups: (() => void)[] = [];
@@ -24,7 +25,13 @@ export function afterThisTest(fn: () => void): void {
 /** A registry (pool `p`, at least one member available) with the peers `ids` registered. */
 export async function fleet(ids: readonly string[], store: RegistryStore = makeMemoryStore()): Promise<Registry> {
   const registry = createRegistry({ store, clock: systemClock(), pools: [{ name: "p", minAvailable: 1 }] });
-  for (const id of ids) await registry.registerPeer(OPS, { id, address: `${id}:80`, pools: ["p"], roles: ["storage"] });
+  // The hosts here are played by the tests: each reports once, and the liveness window outlasts the
+  // test, so they stay live (a peer that never reported is unknown and never counts as available).
+  await registry.patchConfig(ADMIN, { "heartbeat.staleAfterMs": 3_600_000 }, { confirm: true });
+  for (const id of ids) {
+    await registry.registerPeer(OPS, { id, address: `${id}:80`, pools: ["p"], roles: ["storage"] });
+    await registry.reportStatus(OPS, id, { roles: {}, epoch: 0 });
+  }
   return registry;
 }
 
