@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { fakeAgents as startAgents, type PeerBody } from "./agents.ts";
-import { api, serve, serversPerTest } from "./serve.ts";
+import { api, serve, serversPerTest, registerLive } from "./serve.ts";
 
 interface RolloutBody {
   id: string;
@@ -57,7 +57,7 @@ describe("rolling upgrade end to end (drainkit serve on SQLite)", () => {
     const token = s.adminToken!;
     const ids = ["web-1", "web-2", "web-3"];
     for (const id of ids) {
-      expect((await api(s.url, token, "PUT", `/control/peers/${id}`, { address: `${id}:80`, pools: ["web"], roles: ["edge"], metadata: { version: "1.0.0" } })).status).toBe(200);
+      expect((await registerLive(s.url, token, id, { address: `${id}:80`, pools: ["web"], roles: ["edge"], metadata: { version: "1.0.0" } })).status).toBe(200);
     }
     // Another peer outside the selection keeps serving throughout.
     await api(s.url, token, "PUT", "/control/peers/db-1", { address: "db-1:80", pools: ["db"], roles: ["edge"] });
@@ -116,7 +116,7 @@ describe("rolling upgrade end to end (drainkit serve on SQLite)", () => {
     const first = servers.track(await serve(["--store", store]));
     const token = first.adminToken!;
     const ids = ["web-1", "web-2", "web-3"];
-    for (const id of ids) await api(first.url, token, "PUT", `/control/peers/${id}`, { address: `${id}:80`, pools: ["web"], roles: ["edge"], metadata: { version: "1.0.0" } });
+    for (const id of ids) await registerLive(first.url, token, id, { address: `${id}:80`, pools: ["web"], roles: ["edge"], metadata: { version: "1.0.0" } });
     const agentsOfFirst = fakeAgents(first.url, token, ids);
 
     await api(first.url, token, "POST", "/control/upgrade/drain", { version: "2.0.0", pool: "web", reason: "release 2.0.0", awaitVersion: true });
@@ -148,7 +148,7 @@ describe("rolling upgrade end to end (drainkit serve on SQLite)", () => {
     const s = await servers.start();
     const token = s.adminToken!;
     const ids = ["web-1", "web-2", "web-3"];
-    for (const id of ids) await api(s.url, token, "PUT", `/control/peers/${id}`, { address: `${id}:80`, pools: ["web"], roles: ["edge"] });
+    for (const id of ids) await registerLive(s.url, token, id, { address: `${id}:80`, pools: ["web"], roles: ["edge"] });
     const started = await api(s.url, token, "POST", "/control/upgrade/drain", { version: "2.0.0", pool: "web", reason: "release 2.0.0" });
     expect(started.status).toBe(202);
     // No agent answers yet, so web-1's drain waits.

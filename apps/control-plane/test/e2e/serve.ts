@@ -87,3 +87,15 @@ export function serversPerTest(prefix: string): {
     start: async (args = [], env = {}) => track(await serve(["--store", `sqlite:${join(dir, "drainkit.db")}`, ...args], env)),
   };
 }
+
+/**
+ * Registers a peer the test plays the agent of, and reports its first heartbeat, in a
+ * liveness window longer than the test: a peer that never reported, or whose agent went
+ * silent, is unknown and never counts as available, and these tests report by hand.
+ */
+export async function registerLive(url: string, token: string, id: string, body: Record<string, unknown>): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
+  await api(url, token, "PATCH", "/control/config", { values: { "heartbeat.staleAfterMs": 3_600_000 }, confirm: true });
+  const registered = await api(url, token, "PUT", `/control/peers/${id}`, body);
+  if (registered.status === 200) await api(url, token, "PUT", `/control/peers/${id}/status`, { roles: {}, epoch: 0 });
+  return registered;
+}
