@@ -29,11 +29,6 @@ export function parseOutputSpec(v: string): OutputSpec {
   throw usageError(`-o ${v}: expected one of ${OUTPUT_FORMATS.join(", ")}`, "e.g. -o wide, -o name, -o json or -o jsonpath='{.items[*].id}'");
 }
 
-/** @deprecated kept for callers of the first API; use {@link parseOutputSpec}. */
-export function parseOutputFormat(v: string): OutputFormat {
-  return parseOutputSpec(v).format;
-}
-
 /** Columns and rows of a table view; json and yaml print the resource itself. */
 export interface TableView {
   readonly head: readonly string[];

@@ -6,10 +6,7 @@
  */
 import type * as api from "@drainkit/client";
 
-export type { AuditEntry, Cluster, DrainStatus, MoveState, Page, RegistryConfig, Rollout, RolloutState, WorkloadMove } from "@drainkit/client";
-
-/** A peer's phase as the CLI shows it. */
-export type Phase = api.NodePhase;
+export type { AuditEntry, Cluster, DrainStatus, MoveState, Page, RegistryConfig, Rollout, WorkloadMove } from "@drainkit/client";
 
 /** The part of a peer drainctl reads: the registry's bookkeeping fields may be absent (fixtures, older servers). */
 export type Peer = Omit<api.Peer, "metadata" | "phases" | "createdAt" | "updatedAt"> & Partial<Pick<api.Peer, "metadata" | "phases" | "createdAt" | "updatedAt">>;

@@ -16,8 +16,6 @@ export interface Action {
   readonly body: Record<string, unknown>;
 }
 
-/** Verbs on a peer, in button order. */
-export const PEER_VERBS: readonly Verb[] = ["cordon", "uncordon", "drain", "resume"];
 
 /**
  * The verbs the node/role state machine accepts in the peer's phase (the

@@ -27,48 +27,6 @@ export function poisson(random: Random, mean: number): number {
   return k;
 }
 
-/**
- * Poisson draws for one mean, from a precomputed table of the CDF: one uniform
- * and a guide-table lookup per draw. The traffic model keeps one per pool and
- * rebuilds it only when the pool's routable members change.
- */
-export class PoissonTable {
-  readonly mean: number;
-  readonly #cdf: Float64Array;
-  /** guide[j]: the first k with cdf[k] > j / guide.length, so a draw starts at (or just before) its answer. */
-  readonly #guide: Int32Array;
-
-  constructor(mean: number) {
-    this.mean = mean;
-    const top = Math.ceil(mean + 12 * Math.sqrt(mean) + 12);
-    const cdf = new Float64Array(top + 1);
-    let p = Math.exp(-mean);
-    let acc = 0;
-    for (let k = 0; k <= top; k++) {
-      acc += p;
-      cdf[k] = acc;
-      p *= mean / (k + 1);
-    }
-    cdf[top] = 1;
-    this.#cdf = cdf;
-    const g = new Int32Array(2 * (top + 1));
-    let k = 0;
-    for (let j = 0; j < g.length; j++) {
-      while (k < top && cdf[k]! <= j / g.length) k++;
-      g[j] = k;
-    }
-    this.#guide = g;
-  }
-
-  draw(random: Random): number {
-    const cdf = this.#cdf;
-    const u = random.next();
-    // Same answer as a linear inverse-transform search, found in O(1) expected steps.
-    let k = this.#guide[Math.floor(u * this.#guide.length)]!;
-    while (cdf[k]! <= u) k++;
-    return k;
-  }
-}
 
 /**
  * Binomial draws for one success probability `p`, by inverse transform over
