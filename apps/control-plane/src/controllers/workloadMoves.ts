@@ -33,7 +33,7 @@ export interface WorkloadMovesOptions {
   readonly onFeedLost?: (error: Error) => void;
 }
 
-/** The running move planner. */
+/** The running drain scheduler. */
 export interface WorkloadMoves {
   /** Moves this leader waits on (`starting`, planned or adopted). */
   inFlight(): readonly PlannedMove[];
@@ -95,7 +95,7 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
       else buffered.push(apply);
     },
     (error) => {
-      logger.error({ err: error.message }, "workload move planner lost the change feed");
+      logger.error({ err: error.message }, "drain scheduler lost the change feed");
       if (!stopped) options.onFeedLost?.(error);
     },
   );
@@ -144,7 +144,7 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
     if (scheduler.adoptMove(plannedOf(m))) state.wait(plannedOf(m), Math.max(0, m.createdAt + timeoutMs - clock.now()));
     else void failMove(m.id, "its workload or peers changed before a new leader could adopt it");
   }
-  logger.info({ peers: peers.length, workloads: fleet.at.size, adopted: state.waitingCount, drains: scheduler.activeDrains }, "workload move planner rebuilt from the registry");
+  logger.info({ peers: peers.length, workloads: fleet.at.size, adopted: state.waitingCount, drains: scheduler.activeDrains }, "drain scheduler rebuilt from the registry");
   ready = true;
   options.metrics?.inFlight(state.activeCount());
   for (const apply of buffered.splice(0)) apply();
