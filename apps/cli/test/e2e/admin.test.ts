@@ -61,6 +61,7 @@ describe("drainctl clusters", () => {
 describe("drainctl audit and events", () => {
   it("lists, tails and verifies the audit chain", async () => {
     await agent.register("aud-1");
+    await agent.register("aud-2"); // a second live node of the role, so aud-1 may be cordoned
     await drainctl(server, ["peers", "cordon", "aud-1", "--reason", "audit me"]);
 
     const list = await drainctl(server, ["audit", "list", "--action", "cordon", "-o", "json"]);
