@@ -5,7 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEtcd, type EtcdCluster } from "@drainkit/store-etcd/testing";
 import type { PeerBody } from "./agents.ts";
-import { api, serve, type Served } from "./serve.ts";
+import { api, registerLive, serve, type Served } from "./serve.ts";
 
 // Issue #23: kill -9 the etcd leader member during a rollout and restart it a
 // few seconds later. Before the fix no replica was ever elected again: the
@@ -96,7 +96,7 @@ describe("a 3-member etcd whose leader member is killed and restarted during a r
     }
     const url = replicas[0]!.url;
     for (const id of NODES) {
-      expect((await api(url, ADMIN, "PUT", `/control/peers/${id}`, { address: `${id}:80`, pools: ["web"], roles: ["edge"], metadata: { version: "1.0.0" } })).status).toBe(200);
+      expect((await registerLive(url, ADMIN, id, { address: `${id}:80`, pools: ["web"], roles: ["edge"], metadata: { version: "1.0.0" } })).status).toBe(200);
     }
     slowAgents(replicas.map((r) => r.url), 3000);
     const started = await api(url, ADMIN, "POST", "/control/upgrade/drain", { version: "2.0.0", pool: "web", maxParallel: 1, reason: "release 2.0.0" });
