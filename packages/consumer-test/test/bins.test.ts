@@ -100,11 +100,20 @@ describe("the installed bins and agent", () => {
     const own = service.match[1]!;
     expect((await fetch(own)).status).toBe(200);
 
+    // web-2 reports too (as its agent would), so web-3 is not the role's last live node and may be drained.
+    const beat = await fetch(`${url}/control/peers/web-2/status`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ roles: {}, epoch: 0 }),
+    });
+    expect(beat.status).toBe(200);
     // drainctl waits until the agent reports the host drained.
     drainctl("peers", "drain", "web-3", "--reason", "consumer test", "--yes", "--deadline", "60s");
     const drained = JSON.parse(drainctl("peers", "get", "web-3", "-o", "json")) as { phase: string };
     expect(drained.phase).toBe("drained");
-    expect((await fetch(own)).status, "a drained service refuses new requests").toBe(503);
+    // The drain closed the idle keep-alive connection this process held: a fresh one gets the 503.
+    const status = await fetch(own).then((r) => r.status, () => fetch(own).then((r) => r.status));
+    expect(status, "a drained service refuses new requests").toBe(503);
 
     drainctl("peers", "resume", "web-3", "--reason", "done");
     await until(async () => (await fetch(own)).status === 200, "the agent reopens the gates after resume");
