@@ -128,7 +128,8 @@ export class Leadership {
         continue;
       }
       // A term won while standing down goes on until the elector rules hand it over (or keep it: nobody else may lead).
-      const term = AbortSignal.any([lead.signal, stop, this.#cut.signal]);
+      const handOver = this.#cut.signal;
+      const term = AbortSignal.any([lead.signal, stop, handOver]);
       this.#begin();
       logger.info({ candidate, fence: lead.fence?.revision }, "elected leader; starting fleet controllers");
       let stopWork: (() => void | Promise<void>) | undefined;
@@ -152,7 +153,7 @@ export class Leadership {
       if (failure !== undefined) {
         logger.warn({ err: failure instanceof Error ? failure.message : String(failure) }, "fleet controllers failed to start; leadership handed on");
         await sleep(clock, 500, stop).catch(() => {});
-      } else if (!stop.aborted && !lead.signal.aborted) {
+      } else if (!stop.aborted && handOver.aborted) {
         logger.info({ candidate, standing: this.#standing }, "leadership handed over: lease handed back, controllers stopped");
       } else if (!stop.aborted) {
         logger.warn({ candidate, reason: String(lead.signal.reason ?? "") }, "leadership lost; lease handed back, controllers stopped, campaigning again");

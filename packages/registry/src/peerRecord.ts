@@ -121,7 +121,8 @@ export function drainStatusOf(peer: Peer): DrainStatus {
   if (stalled !== undefined) blocking.push(...stalled.workloads.map((w) => `workload:${w}`));
   // The host's own account of its failure is the most specific; the leader's (deadline) comes next.
   const agentSays = status !== undefined && status.epoch === drain.epoch ? status.reason : undefined;
-  const reason = failed ? (agentSays ?? drain.failure?.reason ?? status?.reason ?? "the drain missed its deadline or a participant failed") : stalled?.reason;
+  // While it waits, the host may say why (a control-plane replica that must keep leading, say).
+  const reason = failed ? (agentSays ?? drain.failure?.reason ?? status?.reason ?? "the drain missed its deadline or a participant failed") : drained ? undefined : (stalled?.reason ?? agentSays);
   return {
     peer: peer.id,
     epoch: drain.epoch,

@@ -19,6 +19,8 @@ export interface RolloutRunnerOptions {
   readonly retryDelayMs?: number;
   /** Called when the change feed ends with an error: operator verbs would go unseen (restart the runner). */
   readonly onFeedLost?: (error: Error) => void;
+  /** A node taken after every other node of a rollout: this leader's own peer (it hands over, then drains). */
+  readonly last?: string;
 }
 
 /** The leader's rollout runner. */
@@ -270,7 +272,7 @@ export async function startRollouts(options: RolloutRunnerOptions): Promise<Roll
 
     logger.info({ rollout: id, version: r.version, pending: pending.length, state: r.state }, earlier.size === pending.length ? "starting rollout" : "continuing rollout where the last leader left it");
     void controller
-      .start({ version: r.version, nodes: pending })
+      .start({ version: r.version, nodes: options.last === undefined ? pending : [...pending.filter((n) => n !== options.last), ...pending.filter((n) => n === options.last)] })
       .then(async (result) => {
         if (stopped) return;
         if (result.status === "aborted") {
