@@ -72,8 +72,8 @@ export interface ControlPlaneForTest {
   stop(): Promise<void>;
   /** SIGKILL and waits for the exit: a crash. */
   kill(): Promise<void>;
-  /** Starts it again on the same store, tokens and port. */
-  restart(): Promise<void>;
+  /** Starts it again on the same store, tokens and port; `env` is added to its environment from now on (a new `DRAINKIT_VERSION_LABEL`, say). */
+  restart(env?: Readonly<Record<string, string>>): Promise<void>;
   /** Stops it, and removes the directory when it created it. */
   dispose(): Promise<void>;
 }
@@ -200,8 +200,9 @@ export async function startControlPlaneForTest(options: ControlPlaneForTestOptio
     },
     stop: () => signal("SIGTERM"),
     kill: () => signal("SIGKILL"),
-    restart: async () => {
+    restart: async (more) => {
       await signal("SIGTERM");
+      Object.assign(env, more);
       await launch();
     },
     dispose: async () => {
