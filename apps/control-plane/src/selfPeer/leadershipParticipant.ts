@@ -66,8 +66,8 @@ export function createLeadershipParticipant(options: LeadershipParticipantOption
       const current = new AbortController();
       life = current;
       held = true;
-      // Off the election at once; the first reading decides the rest.
-      elector.stand(false);
+      // A follower leaves the election at once (a replica restarted drained never stands); the first reading decides the rest.
+      if (!elector.leading) elector.stand(false);
       await step();
       void (async () => {
         while (!current.signal.aborted) {

@@ -94,6 +94,7 @@ describe("the control plane upgrades itself", () => {
         await startControlPlaneForTest({
           store,
           selfPeer: true,
+          grpc: true,
           adminToken: ADMIN,
           logLevel: "info",
           env: { DRAINKIT_VERSION_LABEL: "1.0.0" },
