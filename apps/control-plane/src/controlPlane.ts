@@ -33,7 +33,7 @@ import { openStore, parseStoreUrl } from "./storeUrl.ts";
 import { registerDashboard } from "./ui.ts";
 import { createGrpcDrainParticipant } from "./selfPeer/grpcParticipant.ts";
 import { createLeadershipParticipant } from "./selfPeer/leadershipParticipant.ts";
-import { createSelfPeer, SELF_ROLE, selfPoolBudget, type SelfPeer, type SelfPeerOptions } from "./selfPeer/selfPeer.ts";
+import { createSelfPeer, SELF_ROLE, selfPoolBudget, successorWindowMs, type SelfPeer, type SelfPeerOptions } from "./selfPeer/selfPeer.ts";
 
 /** Everything `drainkit serve` takes; the CLI fills it from flags and environment. */
 export interface ControlPlaneOptions {
@@ -243,6 +243,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   let self: SelfPeer | undefined;
   const grpcParticipant = options.selfPeer !== undefined && options.grpc !== undefined ? createGrpcDrainParticipant(() => grpcApi) : undefined;
   if (options.selfPeer !== undefined) {
+    const windowMs = successorWindowMs(options.selfPeer);
     const leadershipParticipant = createLeadershipParticipant({
       self: replicaId,
       elector: leadership,
@@ -254,7 +255,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       },
       replicas: async () => {
         const { items } = await registry.listPeers(CONTROLLER, { role: SELF_ROLE, limit: 500 });
-        const others = items.filter((p) => p.id !== replicaId && p.liveness === "live");
+        // Reported within the window: a replica that just died is no successor.
+        const others = items.filter((p) => p.id !== replicaId && p.status !== undefined && clock.now() - p.status.heartbeatAt <= windowMs);
         return { liveOthers: others.length, eligibleOthers: others.filter((p) => p.phase === "active" && p.spec.drain === undefined).length };
       },
     });

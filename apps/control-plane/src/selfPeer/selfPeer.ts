@@ -16,7 +16,11 @@ export interface SelfPeerOptions {
   readonly pool?: string;
   /** The version it reports (`metadata.version`, label `version`): what `drainctl rollout start --to` compares. */
   readonly version: string;
-  /** Status report period of the embedded agent, ms. Default 5 000. */
+  /**
+   * Status report period of the embedded agent, ms. Default 2 000: a replica
+   * whose last report is older than 2.5 periods is not counted as a
+   * successor when a leader hands over (see {@link successorWindowMs}).
+   */
   readonly heartbeatMs?: number;
 }
 
@@ -27,6 +31,17 @@ export interface SelfPeerOptions {
  */
 export function selfPoolBudget(pool: string): PoolBudget {
   return { name: pool, role: SELF_ROLE, minAvailable: 1, maxUnavailable: 1 };
+}
+
+/** Default status report period of a replica's embedded agent, ms. */
+const SELF_HEARTBEAT_MS = 2000;
+
+/**
+ * How recent another replica's last report must be for it to count as a
+ * possible successor: a replica that just died is not handed the lead.
+ */
+export function successorWindowMs(options: Pick<SelfPeerOptions, "heartbeatMs">): number {
+  return Math.round((options.heartbeatMs ?? SELF_HEARTBEAT_MS) * 2.5);
 }
 
 /** A replica registered as a peer: its agent, its coordinator and the token only its agent holds. */
@@ -97,7 +112,7 @@ export function createSelfPeer(options: CreateSelfPeerOptions): SelfPeer {
         random: options.random.fork(),
         logger,
         waiting: () => options.leadership.waiting(),
-        ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
+        heartbeatMs: options.heartbeatMs ?? SELF_HEARTBEAT_MS,
       });
       await agent.start(signal);
       logger.info({ peer: id, pool, version: options.version }, "this replica is registered as a peer (role control-plane)");
