@@ -196,7 +196,8 @@ export async function startRollouts(options: RolloutRunnerOptions): Promise<Roll
             if (s.status === "drained") return { status: "drained" };
             if (s.status === "failed") return { status: "failed", failure: s.reason ?? "the drain failed" };
             // The remaining counts (in flight, workload owners and children the agent reports) go on the rollout for live progress.
-            const left = `${s.remaining.inFlight} in flight, ${s.remaining.owners} owners, ${s.remaining.children} children left`;
+            // The host's own word on why it waits (a control-plane replica that must keep leading) goes along.
+            const left = `${s.remaining.inFlight} in flight, ${s.remaining.owners} owners, ${s.remaining.children} children left${s.reason === undefined ? "" : `: ${s.reason}`}`;
             if (left !== shown) {
               shown = left;
               write({ node, step: "draining", epoch, reason: left });
