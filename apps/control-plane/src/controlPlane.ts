@@ -404,7 +404,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         if (self !== undefined) {
           // The same drain an operator's drain runs: readiness first, in-flight work, leadership handed over.
           const result = await self.drainForShutdown(options.drainTimeoutMs ?? 30_000, reason);
-          if (result.status === "drained") logger.info({ durationMs: result.durationMs }, "drained: nothing in flight, leadership handed over");
+          if (result.status === "drained") logger.info({ durationMs: result.durationMs }, "drained: nothing in flight, leadership released");
           else logger.warn({ failure: result.failure, blocking: result.blocking }, "drain did not finish; stopping anyway");
         } else {
           await participant.drain();
