@@ -41,7 +41,7 @@ const hooks: RolloutHooks = {
     scheduler.resumeNode(id);
     set(id, { phase: "active", schedulable: true });
   },
-  healthy: () => true,
+  observe: (id) => ({ version: nodes.get(id)!.version, live: true, phase: nodes.get(id)!.phase, reportedAt: clock.now() }),
 };
 
 const rollout = new RolloutController({
