@@ -59,6 +59,8 @@ export interface RolloutNodeStatus {
   readonly epoch?: number;
   /** Why it failed, is deferred or blocked. */
   readonly reason?: string;
+  /** The version the node reported when the step was recorded (`metadata.version`, else label `version`). */
+  readonly version?: string;
   /** Epoch ms of the last step. */
   readonly at: number;
 }
@@ -120,7 +122,7 @@ export interface RolloutStartInput {
 
 /** What the leader's runner records: a node's step, or the end / a pause of the whole rollout. */
 export type RolloutStep =
-  | { readonly node: string; readonly step: RolloutNodeStep; readonly wave?: number; readonly epoch?: number; readonly reason?: string }
+  | { readonly node: string; readonly step: RolloutNodeStep; readonly wave?: number; readonly epoch?: number; readonly reason?: string; readonly version?: string }
   | { readonly state: RolloutState; readonly reason?: string };
 
 /** One entry of the change feed for a rollout (`event: rollout` on /control/events). */
@@ -242,8 +244,12 @@ export function planNewRollout(id: string, input: RolloutStartInput, peers: read
   const fleet = { nodes: peers.map((p) => fleetNodeOf(p, defaults.staleAfterMs, now)) };
   const plan = planRollout(fleet, { version: input.version, nodes: targets.map((p) => p.id) }, { pools, maxParallel: settings.maxParallel });
   const nodes: Record<string, RolloutNodeStatus> = {};
-  for (const w of plan.waves) for (const n of w.nodes) nodes[n] = { step: "pending", wave: w.index, at: now };
-  for (const b of plan.blocked) nodes[b.node] = { step: "pending", reason: b.detail, at: now };
+  const versionOf = (id: string): { version?: string } => {
+    const v = peerVersion(byId.get(id)!);
+    return v === undefined ? {} : { version: v };
+  };
+  for (const w of plan.waves) for (const n of w.nodes) nodes[n] = { step: "pending", wave: w.index, ...versionOf(n), at: now };
+  for (const b of plan.blocked) nodes[b.node] = { step: "pending", reason: b.detail, ...versionOf(b.node), at: now };
   const base = {
     id,
     version: input.version,
@@ -308,9 +314,10 @@ export function applyRolloutStep(r: Rollout, step: RolloutStep, now: number): Ro
       ...(step.wave ?? before.wave) === undefined ? {} : { wave: step.wave ?? before.wave },
       ...(step.epoch ?? before.epoch) === undefined ? {} : { epoch: step.epoch ?? before.epoch },
       ...(step.reason === undefined ? {} : { reason: step.reason }),
+      ...(step.version ?? before.version) === undefined ? {} : { version: step.version ?? before.version },
       at: now,
     };
-    if (before.step === next.step && before.epoch === next.epoch && before.reason === next.reason && before.wave === next.wave) return undefined;
+    if (before.step === next.step && before.epoch === next.epoch && before.reason === next.reason && before.wave === next.wave && before.version === next.version) return undefined;
     const nodes = { ...r.nodes, [step.node]: next };
     return { ...r, nodes, progress: countsOf({ nodes, createdAt: r.createdAt }, now), updatedAt: now, generation: r.generation + 1 };
   }

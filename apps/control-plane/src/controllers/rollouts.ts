@@ -150,6 +150,12 @@ export async function startRollouts(options: RolloutRunnerOptions): Promise<Roll
     const current = new Map(earlier);
     const epochs = new Map<string, number>();
     const waves = new Map<string, number>();
+    /** The version each node last reported, recorded with its steps. */
+    const versions = new Map<string, string>();
+    const seenVersion = (p: Peer): void => {
+      const v = peerVersion(p);
+      if (v !== undefined) versions.set(p.id, v);
+    };
     // Records written before verify existed carry awaitVersion (false unless asked): they keep their old meaning.
     const verify = r.settings.verify ?? false;
     let syncing = false;
@@ -184,6 +190,7 @@ export async function startRollouts(options: RolloutRunnerOptions): Promise<Roll
       drain: async (node, _epoch, deadline): Promise<RolloutDrainResult> => {
         await live();
         const before = await getPeer(node);
+        seenVersion(before);
         if (alreadyDrained(node) && (before.phase === "active" || before.phase === "drained")) {
           epochs.set(node, before.epoch);
           return { status: "drained" };
@@ -225,7 +232,12 @@ export async function startRollouts(options: RolloutRunnerOptions): Promise<Roll
         if (earlier.get(node) === "resuming" || !verify) return;
         // The host's tooling upgrades the drained node; it is resumed once its agent reports the target version.
         // At the deadline it is resumed anyway, and core's assessUpgrade fails it with the version it reports.
-        await waitFor(node, async () => (peerVersion(await getPeer(node)) === r.version ? true : undefined), deadline, `${node} did not report version ${r.version}`).catch((e: unknown) => {
+        const reported = async (): Promise<true | undefined> => {
+          const p = await getPeer(node);
+          seenVersion(p);
+          return peerVersion(p) === r.version ? true : undefined;
+        };
+        await waitFor(node, reported, deadline, `${node} did not report version ${r.version}`).catch((e: unknown) => {
           if (!(e instanceof WaitTimedOut)) throw e;
         });
       },
@@ -241,6 +253,7 @@ export async function startRollouts(options: RolloutRunnerOptions): Promise<Roll
       observe: async (node) => {
         await live();
         const p = await getPeer(node);
+        seenVersion(p);
         return { version: peerVersion(p), live: p.liveness === "live", phase: p.phase, reportedAt: p.status?.heartbeatAt };
       },
     };
@@ -251,7 +264,8 @@ export async function startRollouts(options: RolloutRunnerOptions): Promise<Roll
         waves.set(e.node, e.wave);
         if (e.phase === "draining") return; // the drain hook records it with the registry's epoch
         const epoch = epochs.get(e.node);
-        write({ node: e.node, step: e.phase, wave: e.wave, ...(epoch === undefined ? {} : { epoch }), ...(e.reason === undefined ? {} : { reason: e.reason }) });
+        const version = versions.get(e.node);
+        write({ node: e.node, step: e.phase, wave: e.wave, ...(epoch === undefined ? {} : { epoch }), ...(e.reason === undefined ? {} : { reason: e.reason }), ...(version === undefined ? {} : { version }) });
       } else if (e.type === "rollout-paused") {
         if (!syncing) write({ state: "paused", reason: e.reason });
       } else if (e.type === "rollout-blocked") {

@@ -93,6 +93,9 @@ describe("the leader's rollout runner verifies upgrades", () => {
     expect(ended.nodes["web-2"]).toMatchObject({ step: "failed", reason: expect.stringMatching(/^version-not-reported: it reports version 1\.0\.0, not 2\.0\.0/) });
     expect([ended.nodes["web-1"]!.step, ended.nodes["web-3"]!.step]).toEqual(["healthy", "healthy"]);
     expect(ended.progress).toMatchObject({ done: 2, failed: 1 });
+    // Each node's step carries the version it reported.
+    expect([ended.nodes["web-1"]!.version, ended.nodes["web-2"]!.version, ended.nodes["web-3"]!.version]).toEqual(["2.0.0", "1.0.0", "2.0.0"]);
+    expect(seen[0]!.nodes["web-1"]!.version).toBe("1.0.0");
     for (const id of ["web-1", "web-3"]) expect(stepsOf(seen, id)).toEqual(["pending", "cordoned", "draining", "drained", "upgrading", "resuming", "healthy"]);
   });
 
