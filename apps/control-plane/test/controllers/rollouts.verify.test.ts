@@ -86,7 +86,7 @@ describe("the leader's rollout runner verifies upgrades", () => {
     agents(registry, "2.0.0", new Set(["web-2"]));
     await runner(registry, pools);
     const seen = recordings(registry);
-    await registry.startRollout(OPS, { version: "2.0.0", reason: "release", failureThreshold: 1, healthTimeoutMs: 1_500, minHealthyMs: 200 });
+    await registry.startRollout(OPS, { version: "2.0.0", reason: "release", failureThreshold: 1, healthTimeoutMs: 5_000, minHealthyMs: 200 });
 
     const ended = await until(registry, (r) => r.state !== "running");
     expect(ended.state).toBe("incomplete");
@@ -103,7 +103,7 @@ describe("the leader's rollout runner verifies upgrades", () => {
     const { registry, pools } = await fleet();
     agents(registry, "2.0.0", new Set(["web-2"]));
     await runner(registry, pools);
-    const started = await registry.startRollout(OPS, { version: "2.0.0", reason: "hotfix", verify: false, healthTimeoutMs: 1_500, minHealthyMs: 0 });
+    const started = await registry.startRollout(OPS, { version: "2.0.0", reason: "hotfix", verify: false, healthTimeoutMs: 30_000, minHealthyMs: 0 });
     expect(started.value.warnings).toEqual([expect.stringContaining("unverified")]);
     const ended = await until(registry, (r) => r.state !== "running");
     expect(ended).toMatchObject({ state: "completed", progress: { done: 3, failed: 0 } });
