@@ -17,13 +17,15 @@ import {
   type PlacedWorkload,
   type PlacementChange,
   type RegistryChange,
+  type Rollout,
   type RolloutChange,
+  type RolloutStartInput,
   type Scope,
 } from "@drainkit/registry";
 import { changeToWire, configToWire, moveToWire, optionsFromWire, outcomeToWire, peerPlacementToWire, peerToWire, placementFromWire, type WatchEventsChange, type Wire } from "./convert.ts";
 import { toServiceError } from "./errors.ts";
 import { controlServiceDefinition } from "./proto.ts";
-import { fromStruct, type WireStruct } from "./struct.ts";
+import { fromStruct, toStruct, type WireStruct } from "./struct.ts";
 
 /**
  * Resolves the bearer token of a call (undefined when none was sent) to a
@@ -78,6 +80,20 @@ function withReason(options: MutationOptions, reason: unknown): MutationOptions 
 }
 
 const peerOutcome = (o: Awaited<ReturnType<Registry["cordon"]>>): Wire => ({ peer: peerToWire(o.value), outcome: outcomeToWire(o) });
+
+const rolloutToWire = (r: Rollout): Wire => ({ id: r.id, version: r.version, state: r.state, warnings: [...(r.warnings ?? [])], body: toStruct(r as unknown as Record<string, unknown>) });
+
+/** `StartRolloutRequest` → the registry's input, as REST's flat body maps to it. */
+function rolloutInputOf(r: Wire): RolloutStartInput {
+  const nodes = Array.isArray(r["nodes"]) && r["nodes"].length > 0 ? { nodes: r["nodes"] as string[] } : {};
+  return {
+    version: typeof r["version"] === "string" ? r["version"] : "",
+    selector: { ...pick(r, "pool", "role", "label"), ...nodes },
+    ...pick(r, "maxParallel", "failureThreshold", "drainTimeoutMs", "healthTimeoutMs", "minHealthyMs", "verify"),
+    reason: typeof r["reason"] === "string" ? r["reason"] : "",
+    ...pick(r, "ticket"),
+  } as RolloutStartInput;
+}
 const moveOutcome = (o: Awaited<ReturnType<Registry["planMove"]>>): Wire => ({ move: moveToWire(o.value), outcome: outcomeToWire(o) });
 
 /** The plan exactly as REST hands it to the registry (the body minus reason, ticket, confirm, dryRun), so idempotency keys match across transports. */
@@ -206,6 +222,17 @@ const unaryRpcs: Readonly<Record<string, RpcDefinition>> = {
       const o = await registry.patchConfig(principal, fromStruct(request["values"] as WireStruct | null), options);
       return { config: configToWire(o.value), outcome: outcomeToWire(o) };
     },
+  },
+  StartRollout: {
+    action: "startRollout", anyOf: OPERATE, target: () => "upgrade",
+    handle: async ({ registry, principal, request, options }) => {
+      const o = await registry.startRollout(principal, rolloutInputOf(request), withReason(options, request["reason"]));
+      return { rollout: rolloutToWire(o.value), outcome: outcomeToWire(o) };
+    },
+  },
+  GetRollout: {
+    action: "getRollout", anyOf: READ, target: (r) => (idOf(r) === "" ? "upgrade" : `rollout/${idOf(r)}`),
+    handle: async ({ registry, principal, request }) => rolloutToWire(await registry.getRollout(principal, idOf(request) === "" ? undefined : idOf(request))),
   },
   ListMoves: {
     action: "listMoves", anyOf: READ, target: () => "moves",

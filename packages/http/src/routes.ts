@@ -72,7 +72,7 @@ const rolloutCode = (state: string, dryRun: boolean): number => (!dryRun && (sta
 /** `POST /control/upgrade/drain`'s flat body → the registry's input. */
 function rolloutInput(body: Readonly<Record<string, unknown>>): RolloutStartInput {
   const selector = Object.fromEntries(["pool", "role", "label", "nodes"].filter((k) => body[k] !== undefined).map((k) => [k, body[k]]));
-  const settings = Object.fromEntries(["maxParallel", "failureThreshold", "drainTimeoutMs", "healthTimeoutMs", "awaitVersion"].filter((k) => body[k] !== undefined).map((k) => [k, body[k]]));
+  const settings = Object.fromEntries(["maxParallel", "failureThreshold", "drainTimeoutMs", "healthTimeoutMs", "minHealthyMs", "verify", "awaitVersion"].filter((k) => body[k] !== undefined).map((k) => [k, body[k]]));
   return {
     version: String(body["version"]),
     selector,

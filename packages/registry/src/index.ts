@@ -27,6 +27,7 @@ export {
   type Rollout,
   type RolloutChange,
   type RolloutCounts,
+  type RolloutDefaults,
   type RolloutNodeStatus,
   type RolloutNodeStep,
   type RolloutSelector,

@@ -117,10 +117,17 @@ export abstract class RolloutFlow extends OperatorFlow {
           if (this.drains[node] !== undefined) this.release(node);
           else this.registry(node, { type: "resume" }, true);
         },
-        healthy: (id) => {
+        observe: (id) => {
           if (!mine()) return never;
           const node = this.nodeIndex(id);
-          return f.routable(node) && (this.traffic === undefined || this.traffic.participants[node]!.open);
+          // Core's assessUpgrade decides: the version the node runs, its agent up, serving and taking traffic.
+          return {
+            version: this.version[node] === 2 ? "2" : "1",
+            live: f.up[node] === 1,
+            phase: f.phase(node),
+            reportedAt: this.engine.clock.now(),
+            ready: f.routable(node) && (this.traffic === undefined || this.traffic.participants[node]!.open),
+          };
         },
       },
     });
