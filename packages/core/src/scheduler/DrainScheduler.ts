@@ -280,32 +280,33 @@ export class DrainScheduler {
 
   /** The destination serves `move.workload`: ownership flips from `from` to `to`. False for an unknown (stale) move. */
   moveCommitted(move: PlannedMove): boolean {
-    const m = this.#live(move);
-    if (m === undefined) return false;
-    const w = this.#workloads.get(m.workload)!;
-    const from = this.#nodes.get(m.from)!;
-    const to = this.#nodes.get(m.to)!;
-    this.#settle(m, w, from, to);
-    (w.owner === undefined ? from.owners : from.children).delete(w.id);
-    (w.owner === undefined ? to.owners : to.children).add(w.id);
-    w.node = to.id;
-    this.#index.touch(from);
-    this.#index.touch(to);
-    return true;
+    return this.#finishMove(move, true) !== undefined;
   }
 
   /** The move did not happen: the workload stays on its source and is planned again. False for an unknown (stale) move. */
   moveFailed(move: PlannedMove, reason = "move failed"): boolean {
-    const m = this.#live(move);
+    const m = this.#finishMove(move, false);
     if (m === undefined) return false;
+    this.#events.emit({ type: "fleet-move-failed", move: m, reason });
+    return true;
+  }
+
+  /** Ends a live move (the workload changes hands when `committed`) and re-indexes both ends; undefined for a stale move. */
+  #finishMove(move: PlannedMove, committed: boolean): PlannedMove | undefined {
+    const m = this.#live(move);
+    if (m === undefined) return undefined;
     const w = this.#workloads.get(m.workload)!;
     const from = this.#nodes.get(m.from)!;
     const to = this.#nodes.get(m.to)!;
     this.#settle(m, w, from, to);
+    if (committed) {
+      (w.owner === undefined ? from.owners : from.children).delete(w.id);
+      (w.owner === undefined ? to.owners : to.children).add(w.id);
+      w.node = to.id;
+    }
     this.#index.touch(from);
     this.#index.touch(to);
-    this.#events.emit({ type: "fleet-move-failed", move: m, reason });
-    return true;
+    return m;
   }
 
   // ---- reads ---------------------------------------------------------------
