@@ -2,6 +2,7 @@ import type * as grpc from "@grpc/grpc-js";
 import { isDrainkitError, silentLogger, type Logger } from "@drainkit/core";
 import {
   hasScope,
+  passesWatchFilter,
   ForbiddenError,
   UnauthenticatedError,
   ValidationError,
@@ -269,23 +270,9 @@ const WATCH: RpcDefinition = { action: "watchEvents", anyOf: READ, target: () =>
 /** What WatchEvents can carry; rolling-upgrade changes have no message here and stay REST's. */
 const WATCH_KINDS: ReadonlySet<string> = new Set<WatchEventsChange["kind"]>(["peer", "cluster", "config", "audit", "move"]);
 
-/**
- * Which changes one watcher receives beside its kinds, exactly as REST's
- * `/control/events` filters them: with `peer`, peer changes of other peers
- * and moves neither from nor to it are left out; with `movesOf` (an agent),
- * only its own moves are sent. A pruned move names no peer, so a filtered
- * stream skips it.
- */
-export function passesWatchFilter(change: WatchEventsChange, filter: { readonly peer?: string; readonly movesOf?: string }): boolean {
-  if (change.kind === "peer") return filter.peer === undefined || change.id === filter.peer;
-  if (change.kind !== "move") return true;
-  for (const p of [filter.peer, filter.movesOf]) {
-    if (p === undefined) continue;
-    const m = change.value;
-    if (m === undefined || (m.from !== p && m.to !== p)) return false;
-  }
-  return true;
-}
+/** The registry's one watch filter, as REST's `/control/events` applies it too. */
+export { passesWatchFilter };
+
 const bearer = /^Bearer ([\x21-\x7e]{1,4096})$/;
 
 /**

@@ -1,5 +1,5 @@
 import { createRoleState, expireNode, nodePhase, type NodeState, type RolePhase } from "@drainkit/core";
-import type { Cordon, Peer, PeerStatus } from "./types/peer.ts";
+import type { Cordon, Peer, PeerIdentity, PeerStatus } from "./types/peer.ts";
 import type { DrainSpec, DrainStatus } from "./types/drain.ts";
 
 /**
@@ -8,13 +8,7 @@ import type { DrainSpec, DrainStatus } from "./types/drain.ts";
  * registry adds identity, the drain request's bookkeeping, cordon tickets and
  * the agent's last report.
  */
-export interface PeerRecord {
-  readonly id: string;
-  readonly address: string;
-  readonly pools: readonly string[];
-  readonly roles: readonly string[];
-  readonly labels: Readonly<Record<string, string>>;
-  readonly metadata: Readonly<Record<string, unknown>>;
+export interface PeerRecord extends PeerIdentity {
   readonly node: NodeState;
   /** Ticket and time of each owner's cordon (core keeps owner, reason, expiry). */
   readonly cordonInfo: Readonly<Record<string, { readonly at: number; readonly ticket?: string }>>;

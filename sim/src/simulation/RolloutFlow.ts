@@ -188,13 +188,7 @@ export abstract class RolloutFlow extends OperatorFlow {
 
   /** The rollout's upgrade hook: the host stops (whatever it still serves is lost) and restarts on the new version. */
   protected rolloutUpgrade(node: number, op: Operator, run: RolloutRun, term: number): Promise<void> {
-    this.traffic?.stop(node);
-    this.hosts.stop(node);
-    this.coordinatorGen[node]!++;
-    this.coordinators[node] = undefined;
-    this.fleet.up[node] = 0;
-    this.fleet.refresh(node);
-    this.upGen[node]!++;
+    this.stopForUpgrade(node);
     return new Promise((resolve) => {
       this.wakers.set(node, () => {
         this.wakers.delete(node);
