@@ -15,7 +15,7 @@ import {
   type Principal,
   type Registry,
   type PlacedWorkload,
-  type PlacementChange,
+  type PlacementChange, type ApprovalChange,
   type RegistryChange,
   type RolloutChange,
   type Scope,
@@ -356,9 +356,9 @@ export function addControlService(server: grpc.Server, options: ControlServiceOp
       if (ended) return;
       handle = registry.watchAll(
         from,
-        (change: RegistryChange | RolloutChange | MoveChange | PlacementChange) => {
-          // Placements (up to 10 000 entries each) are read with GetPlacement, not streamed.
-          if (ended || change.kind === "rollout" || change.kind === "placement" || (kinds.size > 0 && !kinds.has(change.kind)) || !passesWatchFilter(change, filter)) return;
+        (change: RegistryChange | RolloutChange | MoveChange | PlacementChange | ApprovalChange) => {
+          // Placements (up to 10 000 entries each) are read with GetPlacement, not streamed; approvals are read with ListApprovals.
+          if (ended || change.kind === "rollout" || change.kind === "placement" || change.kind === "approval" || (kinds.size > 0 && !kinds.has(change.kind)) || !passesWatchFilter(change, filter)) return;
           call.write(changeToWire(change));
         },
         (error) => end(error),

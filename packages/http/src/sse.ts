@@ -1,10 +1,10 @@
 import type { ServerResponse } from "node:http";
-import type { MoveChange, PlacementChange, Registry, RegistryChange, RolloutChange } from "@drainkit/registry";
+import type { ApprovalChange, MoveChange, PlacementChange, Registry, RegistryChange, RolloutChange } from "@drainkit/registry";
 
 /** One change `/control/events` can carry. */
-export type FeedChange = RegistryChange | RolloutChange | MoveChange;
+export type FeedChange = RegistryChange | RolloutChange | MoveChange | ApprovalChange;
 
-/** What `/control/events` can carry: every registry change kind, plus rollouts and workload moves. */
+/** What `/control/events` can carry: every registry change kind, plus rollouts, workload moves and staged approvals. */
 export type EventKind = FeedChange["kind"];
 
 /**
