@@ -21,6 +21,7 @@ import {
   type Scope,
 } from "@drainkit/registry";
 import { changeToWire, configToWire, moveToWire, optionsFromWire, outcomeToWire, peerPlacementToWire, peerToWire, placementFromWire, type WatchEventsChange, type Wire } from "./convert.ts";
+import { approvalToWire, stagedToWire } from "./approvalWire.ts";
 import { toServiceError } from "./errors.ts";
 import { controlServiceDefinition } from "./proto.ts";
 import { fromStruct, type WireStruct } from "./struct.ts";
@@ -130,11 +131,13 @@ const unaryRpcs: Readonly<Record<string, RpcDefinition>> = {
   },
   Cordon: {
     action: "cordon", anyOf: OPERATE, target: peerTarget,
-    handle: async ({ registry, principal, request, options }) =>
-      peerOutcome(await registry.cordon(principal, idOf(request), {
-        ...pick(request, "owner", "ticket", "expiresAt"),
-        reason: request["reason"] as string,
-      }, withReason(options, request["reason"]))),
+    handle: async ({ registry, principal, request, options }) => {
+      const input = { ...pick(request, "owner", "ticket", "expiresAt"), reason: request["reason"] as string };
+      const opts = withReason(options, request["reason"]);
+      const staged = await registry.stageIfRequired(principal, { kind: "cordon", peer: idOf(request), input }, opts);
+      if (staged !== undefined) return { ...stagedToWire(staged, outcomeToWire), peer: peerToWire((await registry.getPeer(principal, idOf(request))).peer) };
+      return peerOutcome(await registry.cordon(principal, idOf(request), input, opts));
+    },
   },
   Uncordon: {
     action: "uncordon", anyOf: OPERATE, target: peerTarget,
@@ -144,12 +147,16 @@ const unaryRpcs: Readonly<Record<string, RpcDefinition>> = {
     action: "drain", anyOf: OPERATE, target: peerTarget,
     handle: async ({ registry, principal, request, options }) => {
       const roles = request["roles"] as string[];
-      const outcome = await registry.drain(principal, idOf(request), {
+      const input = {
         ...pick(request, "deadlineMs", "deadline", "ticket"),
         ...(roles.length > 0 ? { roles } : {}),
         ...(request["force"] === true ? { force: true } : {}),
         reason: request["reason"] as string,
-      }, withReason(options, request["reason"]));
+      };
+      const opts = withReason(options, request["reason"]);
+      const staged = await registry.stageIfRequired(principal, { kind: "drain", peer: idOf(request), input }, opts);
+      if (staged !== undefined) return { ...stagedToWire(staged, outcomeToWire), status: await registry.drainStatus(principal, idOf(request)) };
+      const outcome = await registry.drain(principal, idOf(request), input, opts);
       return { status: outcome.value, outcome: outcomeToWire(outcome) };
     },
   },
@@ -192,6 +199,8 @@ const unaryRpcs: Readonly<Record<string, RpcDefinition>> = {
   Demote: {
     action: "demote", anyOf: ADMIN, target: clusterTarget,
     handle: async ({ registry, principal, request, options }) => {
+      const staged = await registry.stageIfRequired(principal, { kind: "demote", cluster: idOf(request) }, options);
+      if (staged !== undefined) return { ...stagedToWire(staged, outcomeToWire), cluster: (await registry.listClusters(principal)).find((c) => c.id === idOf(request)) };
       const o = await registry.demote(principal, idOf(request), options);
       return { cluster: o.value, outcome: outcomeToWire(o) };
     },
@@ -203,8 +212,33 @@ const unaryRpcs: Readonly<Record<string, RpcDefinition>> = {
   PatchConfig: {
     action: "patchConfig", anyOf: ADMIN, target: () => "config",
     handle: async ({ registry, principal, request, options }) => {
-      const o = await registry.patchConfig(principal, fromStruct(request["values"] as WireStruct | null), options);
+      const patch = fromStruct(request["values"] as WireStruct | null);
+      const staged = await registry.stageIfRequired(principal, { kind: "patchConfig", patch }, options);
+      if (staged !== undefined) return { ...stagedToWire(staged, outcomeToWire), config: configToWire(await registry.getConfig(principal)) };
+      const o = await registry.patchConfig(principal, patch, options);
       return { config: configToWire(o.value), outcome: outcomeToWire(o) };
+    },
+  },
+  ListApprovals: {
+    action: "listApprovals", anyOf: READ, target: () => "approvals",
+    handle: async ({ registry, principal, request }) => ({ items: (await registry.listApprovals(principal, pick(request, "state"))).map((a) => approvalToWire(a)) }),
+  },
+  GetApproval: {
+    action: "getApproval", anyOf: READ, target: (r) => `approval/${idOf(r)}`,
+    handle: async ({ registry, principal, request }) => approvalToWire(await registry.getApproval(principal, idOf(request))),
+  },
+  ApproveChange: {
+    action: "approveChange", anyOf: OPERATE, target: (r) => `approval/${idOf(r)}`,
+    handle: async ({ registry, principal, request, options }) => {
+      const o = await registry.approveChange(principal, idOf(request), withReason(options, request["reason"]));
+      return { approval: approvalToWire(o.value), outcome: outcomeToWire(o) };
+    },
+  },
+  RejectChange: {
+    action: "rejectChange", anyOf: OPERATE, target: (r) => `approval/${idOf(r)}`,
+    handle: async ({ registry, principal, request, options }) => {
+      const o = await registry.rejectChange(principal, idOf(request), withReason(options, request["reason"]));
+      return { approval: approvalToWire(o.value), outcome: outcomeToWire(o) };
     },
   },
   ListMoves: {
