@@ -1,4 +1,4 @@
-import type { AuditQuery, MovePlan, MoveQuery, MoveReport, MutationOptions, MutationOutcome, PeerQuery, Principal, Registry, RolloutStartInput, Scope } from "@drainkit/registry";
+import type { AuditQuery, MovePlan, MoveQuery, MoveReport, PeerQuery, Registry, RolloutStartInput, Scope } from "@drainkit/registry";
 import { approvalRoutes, PENDING, stageOr } from "./approvalRoutes.ts";
 import type { RouteDefinition } from "./routeTypes.ts";
 import * as s from "./schemas.ts";
