@@ -43,7 +43,9 @@ export function describeChange(c: Approval["change"]): string {
 
 /** Tells the operator (stderr) that `a` waits for a second principal, and what to run. */
 export function noteStaged(s: Session, a: Approval): void {
-  s.note(`${describeChange(a.change)}: waits for approval ${a.id} by a second principal with ${a.requiredScope} (${a.reasons.join("; ")}). Approve: drainctl approvals approve ${a.id} --reason "…"   reject: drainctl approvals reject ${a.id} --reason "…"`);
+  const what = describeChange(a.change);
+  const next = a.next ?? `drainctl approvals approve ${a.id} --reason ${JSON.stringify(`reviewed: ${what}`)}`;
+  s.note(`${what}: waits for approval ${a.id} by a second principal with ${a.requiredScope} (${a.reasons.join("; ")}). ${next}`);
 }
 
 /** A verb answered 202 "waits for approval": the approval on stdout (its shape in -o json), the next step on stderr. */

@@ -1,4 +1,4 @@
-import type { Approval, ApprovalState, MutationOutcome, Scope, StagedChange } from "@drainkit/registry";
+import { approvalNext, type Approval, type ApprovalState, type MutationOutcome, type Scope, type StagedChange } from "@drainkit/registry";
 import type { Wire } from "./convert.ts";
 import { fromStruct, toStruct, type WireStruct } from "./struct.ts";
 
@@ -49,12 +49,7 @@ export function approvalFromWire(w: Wire): WireApproval {
   };
 }
 
-/** The command a second principal runs, as REST's 202 body names it. */
-export function approveHint(a: Approval): string {
-  return `A second principal with ${a.requiredScope} approves it: drainctl approvals approve ${a.id} --reason <why> (POST /control/approvals/${a.id}:approve), or rejects it: drainctl approvals reject ${a.id} --reason <why>.`;
-}
-
 /** A staged answer of a verb: `pendingApproval` and the outcome of staging it (the caller adds the resource as it stands, unchanged). */
 export function stagedToWire(o: MutationOutcome<Approval>, outcomeToWire: (o: MutationOutcome<unknown>) => Wire): Wire {
-  return { pendingApproval: approvalToWire(o.value, approveHint(o.value)), outcome: outcomeToWire(o) };
+  return { pendingApproval: approvalToWire(o.value, approvalNext(o.value)), outcome: outcomeToWire(o) };
 }

@@ -1,4 +1,4 @@
-import type { Approval, ApprovalQuery, ApprovalState, StagedChange } from "@drainkit/registry";
+import { approvalNext, type Approval, type ApprovalQuery, type ApprovalState, type StagedChange } from "@drainkit/registry";
 import type { RouteContext, RouteDefinition, RouteResult } from "./routeTypes.ts";
 import { idParams, mutationHeaders } from "./schemas.ts";
 
@@ -45,7 +45,7 @@ const decisionBody = {
 
 /** The 202 body of a staged change: the approval, and the command that approves it. */
 function pendingBody(a: Approval): Approval & { readonly next: string } {
-  return { ...a, next: `A second principal with ${a.requiredScope} approves it: drainctl approvals approve ${a.id} --reason <why> (POST /control/approvals/${a.id}:approve), or rejects it: drainctl approvals reject ${a.id} --reason <why>.` };
+  return { ...a, next: approvalNext(a) };
 }
 
 /**

@@ -165,7 +165,7 @@ export class FutureEpochError extends DrainkitError {
 /** The requester of a staged change tried to approve it: the two-person rule needs someone else. */
 export class SelfApprovalError extends DrainkitError {
   constructor(id: string, requester: string, requiredScope: Scope) {
-    super("approval-self", `${requester} requested approval ${id} and cannot approve it; a second principal with ${requiredScope} must (drainctl approvals approve ${id} --reason …).`, {
+    super("approval-self", `${requester} requested approval ${id} and cannot approve it; a second principal with ${requiredScope} must (drainctl approvals approve ${id} --reason "reviewed").`, {
       details: { id, requester, requiredScope },
     });
   }

@@ -1,4 +1,4 @@
-import type { StagedChange } from "../types/approval.ts";
+import type { Approval, StagedChange } from "../types/approval.ts";
 import type { Scope } from "../types/principal.ts";
 
 /** The settings of the two-person rule (config keys `approvals.*`). */
@@ -59,4 +59,31 @@ export function needsApproval(change: StagedChange, pools: readonly PoolImpact[]
       return { required: true, reasons, scope: change.input.force === true ? "mesh.admin" : "mesh.operate" };
     }
   }
+}
+
+/** The staged change in a few words, e.g. `drain web-2`, `config rollout.maxParallel=2`. */
+export function describeChange(c: StagedChange): string {
+  switch (c.kind) {
+    case "cordon":
+    case "drain":
+      return `${c.kind} ${c.peer}`;
+    case "demote":
+      return `demote cluster ${c.cluster}`;
+    case "patchConfig":
+      return `config ${Object.entries(c.patch).map(([k, v]) => `${k}=${v === null ? "(default)" : String(v)}`).join(", ")}`;
+    case "abortRollout":
+      return `abort rollout ${c.rollout ?? "(latest)"}`;
+  }
+}
+
+/**
+ * What a second principal runs to decide `a`, with its real id: the `next` of
+ * a staged answer (REST's 202 body, gRPC's `pending_approval`).
+ *
+ * @example
+ * approvalNext(a); // "A second principal with mesh.operate approves it: drainctl approvals approve ap-1 --reason \"reviewed: drain web-2\" (POST /control/approvals/ap-1:approve), or rejects it with drainctl approvals reject ap-1 --reason …"
+ */
+export function approvalNext(a: Pick<Approval, "id" | "requiredScope" | "change">): string {
+  const what = describeChange(a.change);
+  return `A second principal with ${a.requiredScope} approves it: drainctl approvals approve ${a.id} --reason ${JSON.stringify(`reviewed: ${what}`)} (POST /control/approvals/${a.id}:approve), or rejects it: drainctl approvals reject ${a.id} --reason ${JSON.stringify(`not now: ${what}`)}.`;
 }
