@@ -1,5 +1,6 @@
 import { Command, Option } from "commander";
 import { auditCommand, eventsCommand } from "./commands/audit.ts";
+import { approvalsCommand } from "./commands/approvals.ts";
 import { clustersCommand } from "./commands/clusters.ts";
 import { completeCommand, completionCommand } from "./commands/completion.ts";
 import { configCommand } from "./commands/config.ts";
@@ -42,6 +43,7 @@ export function createProgram(): Command {
   program.addCommand(planCommand());
   program.addCommand(upgradeCommand());
   program.addCommand(clustersCommand());
+  program.addCommand(approvalsCommand());
   program.addCommand(configCommand());
   program.addCommand(auditCommand());
   program.addCommand(eventsCommand());

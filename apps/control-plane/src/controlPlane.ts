@@ -19,6 +19,7 @@ import {
   type PromMetrics,
 } from "@drainkit/http";
 import { startControlServer, type ControlServer } from "@drainkit/grpc";
+import { startApprovalExpiry } from "./controllers/approvalExpiry.ts";
 import { startCordonExpiry } from "./controllers/cordonExpiry.ts";
 import { startDrainDeadlines } from "./controllers/drainDeadlines.ts";
 import { startIdempotencySweep } from "./controllers/idempotencySweep.ts";
@@ -231,7 +232,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         ...(options.moves ?? {}),
       });
       const idempotency = startIdempotencySweep({ registry, clock, principal: CONTROLLER, logger });
-      controllers = [deadlines, expiry, rollouts, moves, idempotency];
+      const approvals = startApprovalExpiry({ registry, clock, principal: CONTROLLER, logger });
+      controllers = [deadlines, expiry, rollouts, moves, idempotency, approvals];
       return () => {
         for (const c of controllers) c.stop();
         controllers = [];

@@ -2,7 +2,7 @@ import type { AuditFields } from "./api.ts";
 import { auditBody } from "./api.ts";
 
 /** The verbs the page offers, with the request drainctl sends for each. */
-export type Verb = "cordon" | "uncordon" | "drain" | "resume" | "pause-rollout" | "resume-rollout";
+export type Verb = "cordon" | "uncordon" | "drain" | "resume" | "pause-rollout" | "resume-rollout" | "approve-change" | "reject-change";
 
 export interface Action {
   readonly verb: Verb;
@@ -71,6 +71,10 @@ export function actionFor(verb: Verb, target: string, fields: AuditFields = {}):
       return { verb, label: "Pause rollout", question: `Pause rollout ${target}${why}? Steps under way finish; no new wave starts.`, reasonRequired: false, path: "/control/upgrade:pause", body: { id: target, ...body } };
     case "resume-rollout":
       return { verb, label: "Resume rollout", question: `Resume rollout ${target}${why}?`, reasonRequired: false, path: "/control/upgrade/resume", body: { id: target, ...body } };
+    case "approve-change":
+      return { verb, label: "Approve", question: `Approve change ${target}${why}? It is applied now, checked against the pool budgets again.`, reasonRequired: true, path: `/control/approvals/${encodeURIComponent(target)}:approve`, body };
+    case "reject-change":
+      return { verb, label: "Reject", question: `Reject change ${target}${why}? Nothing of it is applied.`, reasonRequired: true, path: `/control/approvals/${encodeURIComponent(target)}:reject`, body };
   }
 }
 

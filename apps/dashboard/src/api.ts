@@ -1,4 +1,5 @@
 import { pages, readAll } from "@drainkit/client";
+import type { Approval } from "./approvals.ts";
 import type { AuditEntry, Page, Peer, Rollout, Session, WorkloadMove } from "./types.ts";
 
 /** A refused or failed request, carrying the problem+json the server sent. */
@@ -32,6 +33,8 @@ export interface ControlApi {
   moves(): Promise<WorkloadMove[]>;
   /** The newest audit entries (up to `keep`), newest first. */
   audit(keep: number): Promise<AuditEntry[]>;
+  /** Changes waiting for a second principal's approval, newest first. */
+  approvals(): Promise<Approval[]>;
   /** POST a verb; resolves with the body, or rejects with a {@link ProblemError}. */
   mutate<T>(path: string, body: Record<string, unknown>): Promise<T>;
 }
@@ -72,6 +75,9 @@ export function createControlApi(options: { readonly baseUrl: string; readonly t
     },
     async moves() {
       return [...(await get<{ items: WorkloadMove[] }>("/control/moves")).items];
+    },
+    async approvals() {
+      return [...(await get<{ items: Approval[] }>("/control/approvals?state=pending")).items];
     },
     async rollouts() {
       return [...(await get<{ items: Rollout[] }>("/control/upgrades")).items];

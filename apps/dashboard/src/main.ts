@@ -1,5 +1,6 @@
 import "./style.css";
 import { actionFor, canOperate, type Verb } from "./actions.ts";
+import { approvalsHtml, isPendingApproval, withApproval, type Approval } from "./approvals.ts";
 import { ProblemError, createControlApi, type ControlApi } from "./api.ts";
 import { auditHtml, availabilityHtml, drainsHtml, gridHtml, legendHtml, peerPanelHtml, poolsHtml, rolloutHtml, type AuditFilter } from "./render.ts";
 import { ControlPlaneError, HistoryLostError, streamEvents } from "@drainkit/client";
@@ -28,6 +29,7 @@ let pending: { verb: Verb; target: string } | undefined;
 let connected = false;
 let auditFilter: AuditFilter = { kind: "all" };
 let finishedOpen = false;
+let approvals: Approval[] = [];
 
 function show(el: HTMLElement, visible: boolean): void {
   el.hidden = !visible;
@@ -113,6 +115,7 @@ function render(): void {
   $("pools").innerHTML = poolsHtml(view);
   $("drains").innerHTML = drainsHtml(view, finishedOpen);
   $("rollout").innerHTML = rolloutHtml(view.rollout, act);
+  $("approvals").innerHTML = approvalsHtml(approvals, session.principal, act, Date.now());
   const chart = $("availability");
   chart.innerHTML = availabilityHtml(view, Date.now(), Math.max(280, Math.min(1400, chart.clientWidth || 900)));
   $("audit").innerHTML = auditHtml(view.audit, auditFilter);
@@ -120,8 +123,9 @@ function render(): void {
 
 async function load(signal: AbortSignal): Promise<void> {
   if (!api || !session) return;
-  const [peers, rollouts, audit, moves] = await Promise.all([api.peers(), api.rollouts(), api.audit(AUDIT_KEEP), api.moves()]);
+  const [peers, rollouts, audit, moves, staged] = await Promise.all([api.peers(), api.rollouts(), api.audit(AUDIT_KEEP), api.moves(), api.approvals()]);
   if (signal.aborted) return;
+  approvals = staged;
   dispatch({ type: "snapshot", at: Date.now(), revision: peers.revision, peers: peers.items, rollouts, audit, pools: session.pools, moves });
   void follow(peers.revision, signal);
 }
@@ -139,7 +143,13 @@ async function follow(revision: number, signal: AbortSignal): Promise<void> {
   try {
     for await (const m of events) {
       try {
-        dispatch({ type: "change", at: Date.now(), change: JSON.parse(m.data) as FeedChange });
+        const change = JSON.parse(m.data) as FeedChange | { kind: "approval"; id: string; value?: Approval };
+        if (change.kind === "approval") {
+          approvals = withApproval(approvals, change.id, change.value);
+          scheduleRender();
+          continue;
+        }
+        dispatch({ type: "change", at: Date.now(), change });
       } catch {
         // A message that is not a change (a future kind) changes nothing on this page.
       }
@@ -234,10 +244,11 @@ async function confirmAction(): Promise<void> {
   const ok = $<HTMLButtonElement>("confirm-ok");
   ok.disabled = true;
   try {
-    await api.mutate(action.path, action.body);
+    const answer = await api.mutate(action.path, action.body);
     $<HTMLDialogElement>("confirm").close();
     setProblem($("problem"), undefined);
-    notice(`${action.label} ${pending.target}: done.`);
+    // With the two-person rule on, a mass action answers 202 with the change waiting for a second principal.
+    notice(isPendingApproval(answer) ? `${action.label} ${pending.target}: waits for approval ${answer.id} by a second principal with ${answer.requiredScope}.` : `${action.label} ${pending.target}: done.`);
     pending = undefined;
   } catch (e) {
     // Shown in the dialog (still open, to fix and retry) and on the page.

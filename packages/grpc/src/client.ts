@@ -40,6 +40,7 @@ import {
   type WatchEventsChange,
   type Wire,
 } from "./convert.ts";
+import { approvalFromWire, type WireApproval } from "./approvalWire.ts";
 import { controlErrorFrom } from "./errors.ts";
 import { controlServiceDefinition } from "./proto.ts";
 import { fromStruct, toStruct, type WireStruct } from "./struct.ts";
@@ -71,6 +72,15 @@ export interface WatchEventsOptions {
   readonly peer?: string;
 }
 
+/**
+ * The outcome of a verb that may wait for a second principal's approval: with
+ * `pendingApproval` set, nothing changed yet (`value` is the resource as it
+ * stands) and the approval says who must approve it (`next`).
+ */
+export type StagedOutcome<T> = MutationOutcome<T> & { readonly pendingApproval?: WireApproval };
+
+export type { WireApproval } from "./approvalWire.ts";
+
 /** What {@link ControlClient.pruneMoves} did. */
 export interface PruneMovesResult {
   readonly deleted: number;
@@ -88,9 +98,9 @@ export interface ControlClient {
   getPeer(id: string): Promise<{ readonly peer: Peer; readonly etag: string }>;
   registerPeer(input: PeerRegistration, options?: MutationOptions): Promise<MutationOutcome<Peer>>;
   reportStatus(id: string, report: StatusReport, options?: MutationOptions): Promise<MutationOutcome<Peer>>;
-  cordon(id: string, input: CordonInput, options?: MutationOptions): Promise<MutationOutcome<Peer>>;
+  cordon(id: string, input: CordonInput, options?: MutationOptions): Promise<StagedOutcome<Peer>>;
   uncordon(id: string, input?: UncordonInput, options?: MutationOptions): Promise<MutationOutcome<Peer>>;
-  drain(id: string, input: DrainInput, options?: MutationOptions): Promise<MutationOutcome<DrainStatus>>;
+  drain(id: string, input: DrainInput, options?: MutationOptions): Promise<StagedOutcome<DrainStatus>>;
   resume(id: string, input?: ResumeInput, options?: MutationOptions): Promise<MutationOutcome<Peer>>;
   /** Needs `ifMatch` (the ETag from `getPeer`). */
   patchPeer(id: string, patch: PeerPatch, options: MutationOptions): Promise<MutationOutcome<Peer>>;
@@ -99,9 +109,16 @@ export interface ControlClient {
   getPlacement(id: string): Promise<Placement>;
   listClusters(): Promise<readonly Cluster[]>;
   promote(clusterId: string, options?: MutationOptions): Promise<MutationOutcome<Cluster>>;
-  demote(clusterId: string, options?: MutationOptions): Promise<MutationOutcome<Cluster>>;
+  demote(clusterId: string, options?: MutationOptions): Promise<StagedOutcome<Cluster>>;
   getConfig(): Promise<RegistryConfig>;
-  patchConfig(patch: Readonly<Record<string, unknown>>, options?: MutationOptions): Promise<MutationOutcome<RegistryConfig>>;
+  patchConfig(patch: Readonly<Record<string, unknown>>, options?: MutationOptions): Promise<StagedOutcome<RegistryConfig>>;
+  /** Staged changes, newest first (mesh.read). */
+  listApprovals(query?: { readonly state?: string }): Promise<readonly WireApproval[]>;
+  getApproval(id: string): Promise<WireApproval>;
+  /** A second principal approves (reason in `options.reason`, required): the change is applied once, or the refusal rejects this call. */
+  approveChange(id: string, options: MutationOptions): Promise<MutationOutcome<WireApproval>>;
+  /** Rejects a staged change (reason required; the requester may withdraw its own). */
+  rejectChange(id: string, options: MutationOptions): Promise<MutationOutcome<WireApproval>>;
   queryAudit(query?: AuditQuery): Promise<Page<AuditEntry>>;
   /** Workload moves, oldest first; an agent sees only the moves from or to its own peer. */
   listMoves(query?: MoveQuery): Promise<readonly WorkloadMove[]>;
@@ -132,6 +149,12 @@ export interface ControlClient {
   watchEvents(options: WatchEventsOptions, onChange: (change: WatchEventsChange) => void, onEnd?: (error?: Error) => void): { close(): void };
   /** Closes the channel. */
   close(): void;
+}
+
+/** Adds `pendingApproval` when the server staged the change. */
+function staged<T>(o: MutationOutcome<T>, r: Wire): StagedOutcome<T> {
+  const pending = r["pendingApproval"];
+  return pending === undefined || pending === null ? o : { ...o, pendingApproval: approvalFromWire(pending as Wire) };
 }
 
 const defined = <T extends Record<string, unknown>>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
@@ -171,9 +194,9 @@ export function createControlClient(address: string, options: ControlClientOptio
     });
   };
 
-  const peerOutcome = async (method: string, request: Wire): Promise<MutationOutcome<Peer>> => {
+  const peerOutcome = async (method: string, request: Wire): Promise<StagedOutcome<Peer>> => {
     const r = await unary(method, request);
-    return outcomeFromWire(peerFromWire((r["peer"] ?? {}) as Wire), r["outcome"] as Wire);
+    return staged(outcomeFromWire(peerFromWire((r["peer"] ?? {}) as Wire), r["outcome"] as Wire), r);
   };
 
   return {
@@ -193,7 +216,7 @@ export function createControlClient(address: string, options: ControlClientOptio
     uncordon: (id, input = {}, opts) => peerOutcome("Uncordon", defined({ id, ...input, options: optionsToWire(opts) })),
     async drain(id, input, opts) {
       const r = await unary("Drain", defined({ id, ...input, options: optionsToWire(opts) }));
-      return outcomeFromWire(drainStatusFromWire(r["status"] as Wire), r["outcome"] as Wire);
+      return staged(outcomeFromWire(drainStatusFromWire(r["status"] as Wire), r["outcome"] as Wire), r);
     },
     resume: (id, input = {}, opts = {}) =>
       peerOutcome("Resume", { id, options: { ...optionsToWire(opts), ...defined({ reason: input.reason ?? opts.reason, ticket: input.ticket ?? opts.ticket }) } }),
@@ -219,14 +242,28 @@ export function createControlClient(address: string, options: ControlClientOptio
     },
     async demote(id, opts) {
       const r = await unary("Demote", { id, options: optionsToWire(opts) });
-      return outcomeFromWire(clusterFromWire(r["cluster"] as Wire), r["outcome"] as Wire);
+      return staged(outcomeFromWire(clusterFromWire(r["cluster"] as Wire), r["outcome"] as Wire), r);
     },
     async getConfig() {
       return configFromWire(await unary("GetConfig", {}));
     },
     async patchConfig(patch, opts) {
       const r = await unary("PatchConfig", { values: toStruct(patch), options: optionsToWire(opts) });
-      return outcomeFromWire(configFromWire(r["config"] as Wire), r["outcome"] as Wire);
+      return staged(outcomeFromWire(configFromWire(r["config"] as Wire), r["outcome"] as Wire), r);
+    },
+    async listApprovals(query = {}) {
+      return ((await unary("ListApprovals", defined({ ...query })))["items"] as Wire[]).map(approvalFromWire);
+    },
+    async getApproval(id) {
+      return approvalFromWire(await unary("GetApproval", { id }));
+    },
+    async approveChange(id, opts) {
+      const r = await unary("ApproveChange", defined({ id, reason: opts.reason, options: optionsToWire(opts) }));
+      return outcomeFromWire(approvalFromWire(r["approval"] as Wire), r["outcome"] as Wire);
+    },
+    async rejectChange(id, opts) {
+      const r = await unary("RejectChange", defined({ id, reason: opts.reason, options: optionsToWire(opts) }));
+      return outcomeFromWire(approvalFromWire(r["approval"] as Wire), r["outcome"] as Wire);
     },
     async queryAudit(query = {}) {
       const r = await unary("ListAudit", defined({ ...query }));

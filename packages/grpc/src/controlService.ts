@@ -16,7 +16,7 @@ import {
   type Principal,
   type Registry,
   type PlacedWorkload,
-  type PlacementChange,
+  type PlacementChange, type ApprovalChange,
   type RegistryChange,
   type Rollout,
   type RolloutChange,
@@ -24,6 +24,7 @@ import {
   type Scope,
 } from "@drainkit/registry";
 import { changeToWire, configToWire, moveToWire, optionsFromWire, outcomeToWire, peerPlacementToWire, peerToWire, placementFromWire, type WatchEventsChange, type Wire } from "./convert.ts";
+import { approvalToWire, stagedToWire } from "./approvalWire.ts";
 import { toServiceError } from "./errors.ts";
 import { controlServiceDefinition } from "./proto.ts";
 import { fromStruct, toStruct, type WireStruct } from "./struct.ts";
@@ -147,11 +148,13 @@ const unaryRpcs: Readonly<Record<string, RpcDefinition>> = {
   },
   Cordon: {
     action: "cordon", anyOf: OPERATE, target: peerTarget,
-    handle: async ({ registry, principal, request, options }) =>
-      peerOutcome(await registry.cordon(principal, idOf(request), {
-        ...pick(request, "owner", "ticket", "expiresAt"),
-        reason: request["reason"] as string,
-      }, withReason(options, request["reason"]))),
+    handle: async ({ registry, principal, request, options }) => {
+      const input = { ...pick(request, "owner", "ticket", "expiresAt"), reason: request["reason"] as string };
+      const opts = withReason(options, request["reason"]);
+      const staged = await registry.stageIfRequired(principal, { kind: "cordon", peer: idOf(request), input }, opts);
+      if (staged !== undefined) return { ...stagedToWire(staged, outcomeToWire), peer: peerToWire((await registry.getPeer(principal, idOf(request))).peer) };
+      return peerOutcome(await registry.cordon(principal, idOf(request), input, opts));
+    },
   },
   Uncordon: {
     action: "uncordon", anyOf: OPERATE, target: peerTarget,
@@ -161,12 +164,16 @@ const unaryRpcs: Readonly<Record<string, RpcDefinition>> = {
     action: "drain", anyOf: OPERATE, target: peerTarget,
     handle: async ({ registry, principal, request, options }) => {
       const roles = request["roles"] as string[];
-      const outcome = await registry.drain(principal, idOf(request), {
+      const input = {
         ...pick(request, "deadlineMs", "deadline", "ticket"),
         ...(roles.length > 0 ? { roles } : {}),
         ...(request["force"] === true ? { force: true } : {}),
         reason: request["reason"] as string,
-      }, withReason(options, request["reason"]));
+      };
+      const opts = withReason(options, request["reason"]);
+      const staged = await registry.stageIfRequired(principal, { kind: "drain", peer: idOf(request), input }, opts);
+      if (staged !== undefined) return { ...stagedToWire(staged, outcomeToWire), status: await registry.drainStatus(principal, idOf(request)) };
+      const outcome = await registry.drain(principal, idOf(request), input, opts);
       return { status: outcome.value, outcome: outcomeToWire(outcome) };
     },
   },
@@ -209,6 +216,8 @@ const unaryRpcs: Readonly<Record<string, RpcDefinition>> = {
   Demote: {
     action: "demote", anyOf: ADMIN, target: clusterTarget,
     handle: async ({ registry, principal, request, options }) => {
+      const staged = await registry.stageIfRequired(principal, { kind: "demote", cluster: idOf(request) }, options);
+      if (staged !== undefined) return { ...stagedToWire(staged, outcomeToWire), cluster: (await registry.listClusters(principal)).find((c) => c.id === idOf(request)) };
       const o = await registry.demote(principal, idOf(request), options);
       return { cluster: o.value, outcome: outcomeToWire(o) };
     },
@@ -220,7 +229,10 @@ const unaryRpcs: Readonly<Record<string, RpcDefinition>> = {
   PatchConfig: {
     action: "patchConfig", anyOf: ADMIN, target: () => "config",
     handle: async ({ registry, principal, request, options }) => {
-      const o = await registry.patchConfig(principal, fromStruct(request["values"] as WireStruct | null), options);
+      const patch = fromStruct(request["values"] as WireStruct | null);
+      const staged = await registry.stageIfRequired(principal, { kind: "patchConfig", patch }, options);
+      if (staged !== undefined) return { ...stagedToWire(staged, outcomeToWire), config: configToWire(await registry.getConfig(principal)) };
+      const o = await registry.patchConfig(principal, patch, options);
       return { config: configToWire(o.value), outcome: outcomeToWire(o) };
     },
   },
@@ -234,6 +246,28 @@ const unaryRpcs: Readonly<Record<string, RpcDefinition>> = {
   GetRollout: {
     action: "getRollout", anyOf: READ, target: (r) => (idOf(r) === "" ? "upgrade" : `rollout/${idOf(r)}`),
     handle: async ({ registry, principal, request }) => rolloutToWire(await registry.getRollout(principal, idOf(request) === "" ? undefined : idOf(request))),
+  },
+  ListApprovals: {
+    action: "listApprovals", anyOf: READ, target: () => "approvals",
+    handle: async ({ registry, principal, request }) => ({ items: (await registry.listApprovals(principal, pick(request, "state"))).map((a) => approvalToWire(a)) }),
+  },
+  GetApproval: {
+    action: "getApproval", anyOf: READ, target: (r) => `approval/${idOf(r)}`,
+    handle: async ({ registry, principal, request }) => approvalToWire(await registry.getApproval(principal, idOf(request))),
+  },
+  ApproveChange: {
+    action: "approveChange", anyOf: OPERATE, target: (r) => `approval/${idOf(r)}`,
+    handle: async ({ registry, principal, request, options }) => {
+      const o = await registry.approveChange(principal, idOf(request), withReason(options, request["reason"]));
+      return { approval: approvalToWire(o.value), outcome: outcomeToWire(o) };
+    },
+  },
+  RejectChange: {
+    action: "rejectChange", anyOf: OPERATE, target: (r) => `approval/${idOf(r)}`,
+    handle: async ({ registry, principal, request, options }) => {
+      const o = await registry.rejectChange(principal, idOf(request), withReason(options, request["reason"]));
+      return { approval: approvalToWire(o.value), outcome: outcomeToWire(o) };
+    },
   },
   ListMoves: {
     action: "listMoves", anyOf: READ, target: () => "moves",
@@ -370,9 +404,9 @@ export function addControlService(server: grpc.Server, options: ControlServiceOp
       if (ended) return;
       handle = registry.watchAll(
         from,
-        (change: RegistryChange | RolloutChange | MoveChange | PlacementChange) => {
-          // Placements (up to 10 000 entries each) are read with GetPlacement, not streamed.
-          if (ended || change.kind === "rollout" || change.kind === "placement" || (kinds.size > 0 && !kinds.has(change.kind)) || !passesWatchFilter(change, filter)) return;
+        (change: RegistryChange | RolloutChange | MoveChange | PlacementChange | ApprovalChange) => {
+          // Placements (up to 10 000 entries each) are read with GetPlacement, not streamed; approvals are read with ListApprovals.
+          if (ended || change.kind === "rollout" || change.kind === "placement" || change.kind === "approval" || (kinds.size > 0 && !kinds.has(change.kind)) || !passesWatchFilter(change, filter)) return;
           call.write(changeToWire(change));
         },
         (error) => end(error),

@@ -250,6 +250,7 @@ export const controlApi: FastifyPluginAsync<ControlApiOptions> = async (app, opt
         if (outcome.auditId) reply.header("drainkit-audit-id", outcome.auditId);
         reply.header("drainkit-changed", String(outcome.changed));
         if (outcome.replayed) reply.header("idempotent-replayed", "true");
+        for (const [name, value] of Object.entries(result.headers ?? {})) reply.header(name, value);
         return reply.code(result.status ?? 200).send(outcome.value);
       },
     });

@@ -1,50 +1,9 @@
-import type { AuditQuery, MovePlan, MoveQuery, MoveReport, MutationOptions, MutationOutcome, PeerQuery, Principal, Registry, RolloutStartInput, Scope } from "@drainkit/registry";
+import type { AuditQuery, MovePlan, MoveQuery, MoveReport, PeerQuery, Registry, RolloutStartInput, Scope } from "@drainkit/registry";
+import { approvalRoutes, PENDING, stageOr } from "./approvalRoutes.ts";
+import type { RouteDefinition } from "./routeTypes.ts";
 import * as s from "./schemas.ts";
 
-/** What a route handler receives, already authenticated and validated. */
-export interface RouteContext {
-  readonly registry: Registry;
-  readonly principal: Principal;
-  readonly params: Readonly<Record<string, string>>;
-  readonly query: Readonly<Record<string, unknown>>;
-  readonly body: Readonly<Record<string, unknown>>;
-  readonly options: MutationOptions;
-}
-
-/** What a route handler returns; the plugin turns it into a reply. */
-export type RouteResult =
-  | { readonly kind: "read"; readonly status?: number; readonly body: unknown; readonly etag?: string }
-  | { readonly kind: "mutation"; readonly status?: number; readonly outcome: MutationOutcome<unknown> };
-
-/** One route of the control API: its schemas, guard, audit name and handler. */
-export interface RouteDefinition {
-  readonly method: "GET" | "PUT" | "POST" | "PATCH";
-  /** Fastify path (find-my-way syntax). */
-  readonly url: string;
-  /** OpenAPI path. */
-  readonly path: string;
-  readonly operationId: string;
-  readonly summary: string;
-  /** Audit action for mutations; reads are not audited unless refused at the door. */
-  readonly action: string;
-  readonly mutation: boolean;
-  /**
-   * Any one of these scopes lets the request through the door; the registry
-   * then applies its finer rules (an agent may only touch its own peer).
-   */
-  readonly anyOf: readonly Scope[];
-  /** Audit target for a request to this route. */
-  readonly target: (params: Readonly<Record<string, string>>) => string;
-  readonly schema: {
-    readonly params?: object;
-    readonly querystring?: object;
-    readonly body?: object;
-    readonly headers?: object;
-  };
-  /** Success responses for the OpenAPI document: status → schema. */
-  readonly responses: Readonly<Record<number, { readonly description: string; readonly schema?: object }>>;
-  readonly handle: (ctx: RouteContext) => Promise<RouteResult>;
-}
+export type { RouteContext, RouteDefinition, RouteResult } from "./routeTypes.ts";
 
 const READ: readonly Scope[] = ["mesh.read", "mesh.agent", "mesh.operate", "mesh.admin"];
 const AGENT: readonly Scope[] = ["mesh.agent", "mesh.operate", "mesh.admin"];
@@ -138,11 +97,12 @@ export const routes: readonly RouteDefinition[] = [
     method: "POST", url: `/control/peers/:id(^${ID})::cordon`, path: "/control/peers/{id}:cordon", operationId: "cordon", summary: "Cordon: no new placements",
     action: "cordon", mutation: true, anyOf: OPERATE, target: peerTarget,
     schema: { params: s.idParams, body: s.cordonBody, headers: s.mutationHeaders },
-    responses: { 200: { description: "The peer", schema: s.peerSchema } },
-    handle: async ({ registry, principal, params, body, options }) => ({
-      kind: "mutation",
-      outcome: await registry.cordon(principal, params["id"]!, { ...drop(body, "confirm", "dryRun"), reason: String(body["reason"]) } as Parameters<Registry["cordon"]>[2], options),
-    }),
+    responses: { ...PENDING, 200: { description: "The peer", schema: s.peerSchema } },
+    handle: async (ctx) => {
+      const { registry, principal, params, body, options } = ctx;
+      const input = { ...drop(body, "confirm", "dryRun"), reason: String(body["reason"]) } as Parameters<Registry["cordon"]>[2];
+      return stageOr(ctx, { kind: "cordon", peer: params["id"]!, input }, async () => ({ kind: "mutation", outcome: await registry.cordon(principal, params["id"]!, input, options) }));
+    },
   },
   {
     method: "POST", url: `/control/peers/:id(^${ID})::uncordon`, path: "/control/peers/{id}:uncordon", operationId: "uncordon", summary: "Remove your cordon (or a named owner's)",
@@ -158,10 +118,14 @@ export const routes: readonly RouteDefinition[] = [
     method: "POST", url: `/control/peers/:id(^${ID})::drain`, path: "/control/peers/{id}:drain", operationId: "drain", summary: "Drain: 202 with remaining counts while in progress, 200 when nothing is left",
     action: "drain", mutation: true, anyOf: OPERATE, target: peerTarget,
     schema: { params: s.idParams, body: s.drainBody, headers: s.mutationHeaders },
-    responses: { 200: { description: "Drained (nothing to move)", schema: s.drainStatusSchema }, 202: { description: "Draining; remaining counts", schema: s.drainStatusSchema } },
-    handle: async ({ registry, principal, params, body, options }) => {
-      const outcome = await registry.drain(principal, params["id"]!, { ...drop(body, "confirm", "dryRun"), reason: String(body["reason"]) } as Parameters<Registry["drain"]>[2], options);
-      return { kind: "mutation", status: drainCode(outcome.value.status), outcome };
+    responses: { ...PENDING, 200: { description: "Drained (nothing to move)", schema: s.drainStatusSchema }, 202: { description: "Draining; remaining counts. Or, with header drainkit-approval-id, the drain waits for approval (the body is the approval)", schema: s.drainStatusSchema } },
+    handle: async (ctx) => {
+      const { registry, principal, params, body, options } = ctx;
+      const input = { ...drop(body, "confirm", "dryRun"), reason: String(body["reason"]) } as Parameters<Registry["drain"]>[2];
+      return stageOr(ctx, { kind: "drain", peer: params["id"]!, input }, async () => {
+        const outcome = await registry.drain(principal, params["id"]!, input, options);
+        return { kind: "mutation", status: drainCode(outcome.value.status), outcome };
+      });
     },
   },
   {
@@ -220,8 +184,9 @@ export const routes: readonly RouteDefinition[] = [
     method: "POST", url: `/control/clusters/:id(^${ID})::demote`, path: "/control/clusters/{id}:demote", operationId: "demote", summary: "Demote a cluster to backup (needs confirm)",
     action: "demote", mutation: true, anyOf: ADMIN, target: clusterTarget,
     schema: { params: s.idParams, body: s.clusterVerbBody, headers: s.mutationHeaders },
-    responses: { 200: { description: "The cluster", schema: { type: "object" } } },
-    handle: async ({ registry, principal, params, options }) => ({ kind: "mutation", outcome: await registry.demote(principal, params["id"]!, options) }),
+    responses: { ...PENDING, 200: { description: "The cluster", schema: { type: "object" } } },
+    handle: async (ctx) =>
+      stageOr(ctx, { kind: "demote", cluster: ctx.params["id"]! }, async () => ({ kind: "mutation", outcome: await ctx.registry.demote(ctx.principal, ctx.params["id"]!, ctx.options) })),
   },
   {
     method: "GET", url: "/control/config", path: "/control/config", operationId: "getConfig", summary: "Current settings",
@@ -237,11 +202,11 @@ export const routes: readonly RouteDefinition[] = [
     method: "PATCH", url: "/control/config", path: "/control/config", operationId: "patchConfig", summary: "Change allow-listed settings (mesh.admin, confirm)",
     action: "patchConfig", mutation: true, anyOf: ADMIN, target: () => "config",
     schema: { body: s.patchConfigBody, headers: s.mutationHeaders },
-    responses: { 200: { description: "Settings after the change", schema: { type: "object" } } },
-    handle: async ({ registry, principal, body, options }) => ({
-      kind: "mutation",
-      outcome: await registry.patchConfig(principal, body["values"] as Record<string, unknown>, options),
-    }),
+    responses: { ...PENDING, 200: { description: "Settings after the change", schema: { type: "object" } } },
+    handle: async (ctx) => {
+      const patch = ctx.body["values"] as Record<string, unknown>;
+      return stageOr(ctx, { kind: "patchConfig", patch }, async () => ({ kind: "mutation", outcome: await ctx.registry.patchConfig(ctx.principal, patch, ctx.options) }));
+    },
   },
   {
     method: "GET", url: "/control/upgrade", path: "/control/upgrade", operationId: "getUpgrade", summary: "The rolling upgrade (latest, or ?id=): plan, waves, per-node step, counts, ETA, state",
@@ -273,7 +238,16 @@ export const routes: readonly RouteDefinition[] = [
   },
   rolloutVerb("resume", "/control/upgrade/resume", "/control/upgrade/resume", "Resume a paused rolling upgrade", "The rollout"),
   rolloutVerb("pause", "/control/upgrade::pause", "/control/upgrade:pause", "Pause a rolling upgrade (steps under way finish)", "The rollout"),
-  rolloutVerb("abort", "/control/upgrade::abort", "/control/upgrade:abort", "Abort a rolling upgrade (needs confirm); cordoned nodes not yet draining are resumed", "The rollout (aborting until steps under way finish)"),
+  {
+    method: "POST", url: "/control/upgrade::abort", path: "/control/upgrade:abort", operationId: "abortUpgrade", summary: "Abort a rolling upgrade (needs confirm); cordoned nodes not yet draining are resumed",
+    action: "abortRollout", mutation: true, anyOf: OPERATE, target: rolloutTarget,
+    schema: { body: s.upgradeVerbBody, headers: s.mutationHeaders },
+    responses: { ...PENDING, 200: { description: "The rollout (aborting until steps under way finish)", schema: s.rolloutSchema } },
+    handle: async (ctx) => {
+      const id = optionalId(ctx.body);
+      return stageOr(ctx, { kind: "abortRollout", ...(id === undefined ? {} : { rollout: id }) }, async () => ({ kind: "mutation", outcome: await ctx.registry.abortRollout(ctx.principal, id, ctx.options) }));
+    },
+  },
   {
     method: "GET", url: "/control/moves", path: "/control/moves", operationId: "listMoves", summary: "Workload moves, oldest first (an agent sees only the moves from or to its own peer)",
     action: "listMoves", mutation: false, anyOf: READ, target: () => "moves",
@@ -317,4 +291,5 @@ export const routes: readonly RouteDefinition[] = [
     responses: { 200: { description: "A page of audit entries", schema: s.pageSchema({ type: "object" }) } },
     handle: async ({ registry, principal, query }) => ({ kind: "read", body: await registry.queryAudit(principal, query as AuditQuery) }),
   },
+  ...approvalRoutes,
 ];

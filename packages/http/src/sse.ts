@@ -1,10 +1,10 @@
 import type { ServerResponse } from "node:http";
-import { passesWatchFilter, type ChangeFilter, type MoveChange, type PlacementChange, type Registry, type RegistryChange, type RolloutChange } from "@drainkit/registry";
+import { passesWatchFilter, type ApprovalChange, type ChangeFilter, type MoveChange, type PlacementChange, type Registry, type RegistryChange, type RolloutChange } from "@drainkit/registry";
 
 /** One change `/control/events` can carry. */
-export type FeedChange = RegistryChange | RolloutChange | MoveChange;
+export type FeedChange = RegistryChange | RolloutChange | MoveChange | ApprovalChange;
 
-/** What `/control/events` can carry: every registry change kind, plus rollouts and workload moves. */
+/** What `/control/events` can carry: every registry change kind, plus rollouts, workload moves and staged approvals. */
 export type EventKind = FeedChange["kind"];
 
 /** Which changes one subscriber receives beside its kinds: the registry's {@link ChangeFilter}. */

@@ -1,10 +1,11 @@
 import type { Clock } from "@drainkit/core";
-import { AUDIT, CLUSTERS, CONFIG_KEY, MOVES, PEERS, PLACEMENTS, ROLLOUTS } from "./keys.ts";
+import { APPROVALS, AUDIT, CLUSTERS, CONFIG_KEY, MOVES, PEERS, PLACEMENTS, ROLLOUTS } from "./keys.ts";
 import type { MoveChange, WorkloadMove } from "./moves.ts";
 import { toPeer, type PeerRecord } from "./peerRecord.ts";
 import type { ChangeFeed } from "./roles.ts";
 import type { Rollout, RolloutChange } from "./rollouts.ts";
 import type { RegistryStore } from "./store.ts";
+import type { Approval, ApprovalChange } from "./types/approval.ts";
 import type { AuditEntry } from "./types/audit.ts";
 import type { RegistryChange } from "./types/change.ts";
 import type { ConfigSchema } from "./types/config.ts";
@@ -12,7 +13,7 @@ import type { Placement, PlacementChange } from "./types/placement.ts";
 import { clusterOf, type ClusterRecord } from "./verbs/clusterVerbs.ts";
 import { configOf, type ConfigRecord } from "./verbs/configVerbs.ts";
 
-type AnyChange = RegistryChange | RolloutChange | MoveChange | PlacementChange;
+type AnyChange = RegistryChange | RolloutChange | MoveChange | PlacementChange | ApprovalChange;
 
 /** What the change feed reads: the store's own watch, the clock peers are viewed at, the config schema for defaults. */
 export interface ChangeFeedOptions {
@@ -24,8 +25,8 @@ export interface ChangeFeedOptions {
 /**
  * The registry's change feed: the store's key changes as registry values
  * (a peer as callers see it, a cluster, the config with its defaults). `watch`
- * carries peers, clusters, config and audit; `watchAll` also rollouts, moves
- * and placements.
+ * carries peers, clusters, config and audit; `watchAll` also rollouts, moves,
+ * placements and approvals.
  */
 export function changeFeed({ store, clock, schema }: ChangeFeedOptions): ChangeFeed {
   const watch = (fromRevision: number, onChange: (change: AnyChange) => void, onError: ((error: Error) => void) | undefined, all: boolean): { close(): void } =>
@@ -49,6 +50,8 @@ export function changeFeed({ store, clock, schema }: ChangeFeedOptions): ChangeF
           onChange({ revision, kind: "rollout", id: key.slice(ROLLOUTS.length), value: c.value as Rollout | undefined });
         } else if (all && key.startsWith(MOVES)) {
           onChange({ revision, kind: "move", id: key.slice(MOVES.length), value: c.value as WorkloadMove | undefined });
+        } else if (all && key.startsWith(APPROVALS)) {
+          onChange({ revision, kind: "approval", id: key.slice(APPROVALS.length), value: c.value as Approval | undefined });
         } else if (all && key.startsWith(PLACEMENTS)) {
           onChange({ revision, kind: "placement", id: key.slice(PLACEMENTS.length), value: c.value as Placement | undefined });
         }

@@ -34,6 +34,22 @@ export const defaultConfigSchema: ConfigSchema = {
     default: false,
     description: "When true, no new rollout starts (refused with maintenance-freeze); a rollout already under way goes on (pause it to stop it).",
   },
+  "approvals.enabled": { type: "boolean", default: false, description: "When true, destructive mass actions wait for a second principal's approval (the two-person rule)." },
+  "approvals.massPeers": {
+    type: "integer",
+    min: 0,
+    max: 100_000,
+    default: 5,
+    description: "A cordon or drain that leaves more than this many peers of a pool out of service needs approval.",
+  },
+  "approvals.massPercent": {
+    type: "integer",
+    min: 0,
+    max: 100,
+    default: 50,
+    description: "A cordon or drain that leaves more than this percentage of a pool out of service needs approval.",
+  },
+  "approvals.ttlMs": { type: "integer", min: 1_000, max: 604_800_000, default: 3_600_000, description: "How long a pending change waits for approval before it expires, in milliseconds." },
 };
 
 /** Defaults of every setting in `schema`. */

@@ -8,6 +8,7 @@ import type { Registry } from "./roles.ts";
 import type { RegistryStore } from "./store.ts";
 import { StoreView } from "./StoreView.ts";
 import type { ConfigSchema } from "./types/config.ts";
+import { approvalVerbs } from "./verbs/approvalVerbs.ts";
 import { auditVerbs } from "./verbs/auditVerbs.ts";
 import { clusterVerbs, type DeclaredCluster } from "./verbs/clusterVerbs.ts";
 import { configVerbs } from "./verbs/configVerbs.ts";
@@ -96,16 +97,22 @@ export function createRegistry(options: RegistryOptions): Registry {
   const mutate: Mutate = (attempt, plan) => writer.mutate(attempt, plan);
   const staleReports = metrics.counter("registry_stale_status_reports_total", "Agent status reports dropped because they were about an older drain epoch.");
   const ctx: RegistryContext = { clock, random, view, mutate, schema, staleReports };
+  const drains = drainVerbs(ctx, guard);
+  const clusters = clusterVerbs(ctx, options.clusters ?? []);
+  const config = configVerbs(ctx);
+  const rollouts = rolloutVerbs(ctx, pools);
   return {
     ...peerVerbs(ctx),
-    ...drainVerbs(ctx, guard),
-    ...clusterVerbs(ctx, options.clusters ?? []),
-    ...configVerbs(ctx),
+    ...drains,
+    ...clusters,
+    ...config,
     ...auditVerbs(ctx),
     ...changeFeed({ store, clock, schema }),
     ...placementVerbs(ctx),
-    ...rolloutVerbs(ctx, pools),
+    ...rollouts,
     ...moveVerbs(ctx),
+    // An approved change goes through the same verbs (and the same guard) as a direct one.
+    ...approvalVerbs(ctx, { cordon: drains.cordon, drain: drains.drain, patchConfig: config.patchConfig, demote: clusters.demote, abortRollout: rollouts.abortRollout }),
     ...idempotencySweeper({ view, mutate, clock, ttlMs: ttl }),
   };
 }

@@ -10,7 +10,7 @@ import type { Scope } from "./types/principal.ts";
  */
 
 /** What a {@link NotFoundError} looked for. */
-export type NotFoundKind = "peer" | "cluster" | "setting" | "move" | "rollout";
+export type NotFoundKind = "peer" | "cluster" | "setting" | "move" | "rollout" | "approval";
 
 /**
  * The peer, cluster, setting, move or rollout does not exist (`id` left out:
@@ -29,6 +29,8 @@ function notFoundMessage(kind: NotFoundKind, id: string | undefined): string {
   switch (kind) {
     case "move":
       return `No move "${id}"; GET /control/moves lists them (ended moves may have been pruned).`;
+    case "approval":
+      return `No approval "${id}"; GET /control/approvals lists the changes waiting for approval.`;
     case "rollout":
       return id === undefined ? "No rolling upgrade has been started yet; start one with POST /control/upgrade/drain." : `No rollout "${id}"; GET /control/upgrade shows the latest.`;
     default:
@@ -157,5 +159,28 @@ export class FutureEpochError extends DrainkitError {
       `Peer "${peer}" reported drain epoch ${reported}, but the current epoch is ${current}; re-read the spec (GET /control/peers/${peer}) and report for epoch ${current}.`,
       { details: { peer, reported, current } },
     );
+  }
+}
+
+/** The requester of a staged change tried to approve it: the two-person rule needs someone else. */
+export class SelfApprovalError extends DrainkitError {
+  constructor(id: string, requester: string, requiredScope: Scope) {
+    super("approval-self", `${requester} requested approval ${id} and cannot approve it; a second principal with ${requiredScope} must (drainctl approvals approve ${id} --reason "reviewed").`, {
+      details: { id, requester, requiredScope },
+    });
+  }
+}
+
+/** The approval was already decided (approved and applied, failed, rejected or expired). */
+export class ApprovalNotPendingError extends DrainkitError {
+  constructor(id: string, state: string) {
+    super("approval-not-pending", `Approval ${id} is ${state}, not pending; GET /control/approvals/${id} shows what became of it.`, { details: { id, state } });
+  }
+}
+
+/** The pending change outlived its time to live before anyone approved it. */
+export class ApprovalExpiredError extends DrainkitError {
+  constructor(id: string, expiresAt: number) {
+    super("approval-expired", `Approval ${id} expired at ${new Date(expiresAt).toISOString()}; request the change again.`, { details: { id, expiresAt } });
   }
 }

@@ -12,6 +12,7 @@ export { makeMemoryStore, CompactedError, StoreClosedError, type MemoryStore, ty
 export { createRegistry, type RegistryOptions, type DeclaredCluster, type RegistryEvent } from "./createRegistry.ts";
 export { hasScope } from "./rbac.ts";
 export { defaultConfigSchema } from "./config.ts";
+export { approvalNext, describeChange, needsApproval, type ApprovalNeed, type ApprovalSettings, type PoolImpact } from "./approvals/needsApproval.ts";
 export { mergePatch } from "./mergePatch.ts";
 export { passesWatchFilter, type ChangeFilter } from "./watchFilter.ts";
 export {

@@ -19,6 +19,9 @@ export const CONFIG_KEY = "config";
 export const rolloutKey = (id: string): string => `rollouts/${id}`;
 export const ROLLOUTS = "rollouts/";
 
+export const approvalKey = (id: string): string => `approvals/${id}`;
+export const APPROVALS = "approvals/";
+
 export const moveKey = (id: string): string => `moves/${id}`;
 export const MOVES = "moves/";
 

@@ -1,5 +1,6 @@
 import type { MoveChange, MovePlan, MoveQuery, MoveReport, WorkloadMove } from "./moves.ts";
 import type { Rollout, RolloutChange, RolloutStartInput, RolloutStep } from "./rollouts.ts";
+import type { Approval, ApprovalChange, ApprovalExpiry, ApprovalQuery, StagedChange } from "./types/approval.ts";
 import type { AuditAction, AuditEntry, AuditQuery, AuditVerification } from "./types/audit.ts";
 import type { RegistryChange } from "./types/change.ts";
 import type { Cluster } from "./types/cluster.ts";
@@ -93,9 +94,10 @@ export interface ChangeFeed {
   watch(fromRevision: number, onChange: (change: RegistryChange) => void, onError?: (error: Error) => void): { close(): void };
   /**
    * Like {@link watch}, plus `kind: "rollout"` (rolling upgrades), `kind: "move"`
-   * (workload moves) and `kind: "placement"` (a peer's placement changed) changes.
+   * (workload moves), `kind: "placement"` (a peer's placement changed) and
+   * `kind: "approval"` (staged approvals) changes.
    */
-  watchAll(fromRevision: number, onChange: (change: RegistryChange | RolloutChange | MoveChange | PlacementChange) => void, onError?: (error: Error) => void): { close(): void };
+  watchAll(fromRevision: number, onChange: (change: RegistryChange | RolloutChange | MoveChange | PlacementChange | ApprovalChange) => void, onError?: (error: Error) => void): { close(): void };
 }
 
 /** Which workloads each peer holds, as its agent last reported them. */
@@ -155,6 +157,49 @@ export interface MoveLedger {
   pruneMoves(principal: Principal, input: { readonly before: number }, options?: MutationOptions): Promise<MutationOutcome<{ readonly deleted: number; readonly remaining: number }>>;
 }
 
+/**
+ * Staged approvals, the two-person rule: a destructive mass action (a cordon
+ * or drain leaving much of a pool out, a forced one, a config edit, a demote,
+ * a rollout abort) waits as a pending change until a second principal with
+ * the scope it needs approves or rejects it. Off until config
+ * `approvals.enabled` is true.
+ */
+export interface ApprovalStore {
+  /**
+   * Stages `change` when it needs approval (the pure `needsApproval` decides,
+   * from config `approvals.*` and the peer's pools): writes a pending
+   * approval, audited as `requestApproval`, and returns it. Returns
+   * `undefined` when the change needs none (or cannot be made by this
+   * principal at all): then call the verb itself, which refuses or applies it.
+   *
+   * @example
+   * const staged = await registry.stageIfRequired(ops, { kind: "drain", peer: "web-3", input: { reason: "kernel" } }, { reason: "kernel" });
+   * if (staged === undefined) await registry.drain(ops, "web-3", { reason: "kernel" });
+   */
+  stageIfRequired(principal: Principal, change: StagedChange, options?: MutationOptions): Promise<MutationOutcome<Approval> | undefined>;
+  /** Approvals, newest first (mesh.read). */
+  listApprovals(principal: Principal, query?: ApprovalQuery): Promise<readonly Approval[]>;
+  /** One approval (mesh.read); `not-found` for an unknown id. */
+  getApproval(principal: Principal, id: string): Promise<Approval>;
+  /**
+   * A second principal (holding the approval's `requiredScope`; never the
+   * requester: `approval-self`) approves with a reason: the approval turns
+   * `approved`, the change is applied as the requester under the
+   * Idempotency-Key `approval/<id>` (so a retry, on any replica, applies it
+   * at most once) and re-checked against the guard then; the approval ends
+   * `applied`, or `failed` with the refusal, which is also thrown.
+   */
+  approveChange(principal: Principal, id: string, options?: MutationOptions): Promise<MutationOutcome<Approval>>;
+  /** Rejects a pending change with a reason (the requester may withdraw its own). */
+  rejectChange(principal: Principal, id: string, options?: MutationOptions): Promise<MutationOutcome<Approval>>;
+  /**
+   * Marks pending approvals past their `expiresAt` (on the registry's clock)
+   * `expired` (mesh.operate; the leader runs it): at most 25 per call, one
+   * audited transaction. Nothing due: nothing written, no audit entry.
+   */
+  expireApprovals(principal: Principal, options?: MutationOptions): Promise<MutationOutcome<ApprovalExpiry>>;
+}
+
 /** Deletes idempotency records that no longer count. */
 export interface IdempotencySweeper {
   /**
@@ -196,6 +241,7 @@ export interface Registry
     PlacementReader,
     RolloutStore,
     MoveLedger,
+    ApprovalStore,
     IdempotencySweeper {}
 
 /** What one {@link Registry.sweepIdempotency} call did. */

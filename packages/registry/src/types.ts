@@ -15,4 +15,5 @@ export type * from "./types/cluster.ts";
 export type * from "./types/config.ts";
 export type * from "./types/audit.ts";
 export type * from "./types/change.ts";
+export type * from "./types/approval.ts";
 export type * from "./roles.ts";

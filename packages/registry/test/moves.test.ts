@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { isDrainkitError } from "@drainkit/core";
 import { fcParams, SeededRandom, SimulatedClock } from "@drainkit/core/testing";
 import { describe, expect, it } from "vitest";
-import { makeMemoryStore, createRegistry, type MoveChange, type MovePlan, type PlacementChange, type MoveState, type Principal, type Registry, type RegistryChange, type RolloutChange } from "../src/index.ts";
+import { makeMemoryStore, createRegistry, type MoveChange, type MovePlan, type PlacementChange, type ApprovalChange, type MoveState, type Principal, type Registry, type RegistryChange, type RolloutChange } from "../src/index.ts";
 import { makePeer, principals } from "../src/testing/index.ts";
 
 const { operator, reader, admin } = principals;
@@ -134,7 +134,7 @@ describe("workload moves in the registry", () => {
 
   it("feeds move changes (and their deletion) through watchAll only", async () => {
     const { registry, clock } = await setup();
-    const all: (RegistryChange | RolloutChange | MoveChange | PlacementChange)[] = [];
+    const all: (RegistryChange | RolloutChange | MoveChange | PlacementChange | ApprovalChange)[] = [];
     const plain: RegistryChange[] = [];
     const a = registry.watchAll(0, (c) => all.push(c));
     const b = registry.watch(0, (c) => plain.push(c));
@@ -206,7 +206,7 @@ describe("placement in status reports", () => {
   it("writes the placement key only when the list changes (one change per real change, none per heartbeat)", async () => {
     const { registry, store } = await setup();
     const agent = principals.agent("src");
-    const seen: (RegistryChange | RolloutChange | MoveChange | PlacementChange)[] = [];
+    const seen: (RegistryChange | RolloutChange | MoveChange | PlacementChange | ApprovalChange)[] = [];
     const handle = registry.watchAll(await store.revision(), (c) => seen.push(c));
     try {
       const items = Array.from({ length: 1_000 }, (_, i) => ({ id: `w${i}` }));

@@ -1,6 +1,6 @@
 import { SeededRandom, SimulatedClock } from "@drainkit/core/testing";
 import { describe, expect, it } from "vitest";
-import { makeMemoryStore, createRegistry, type MoveChange, type PlacementChange, type RegistryChange, type RolloutChange } from "../src/index.ts";
+import { makeMemoryStore, createRegistry, type MoveChange, type PlacementChange, type ApprovalChange, type RegistryChange, type RolloutChange } from "../src/index.ts";
 import { makePeer, principals, registerLive } from "../src/testing/index.ts";
 
 const { operator, reader, admin } = principals;
@@ -55,7 +55,7 @@ describe("rollouts in the registry", () => {
 
   it("streams rollout changes through watchAll only, leaving watch as it was", async () => {
     const { registry } = await setup();
-    const all: (RegistryChange | RolloutChange | MoveChange | PlacementChange)[] = [];
+    const all: (RegistryChange | RolloutChange | MoveChange | PlacementChange | ApprovalChange)[] = [];
     const plain: RegistryChange[] = [];
     const a = registry.watchAll(0, (c) => all.push(c));
     const b = registry.watch(0, (c) => plain.push(c));

@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { isStaged, printStaged } from "../approvals.ts";
 import { confirmDestructive } from "../confirm.ts";
 import { auditFields, Session, type AuditFields } from "../session.ts";
 import type { Cluster } from "../types.ts";
@@ -35,9 +36,10 @@ export function clustersCommand(): Command {
       .action(async (id: string, o: ClusterFlags, cmd: Command) => {
         const s = new Session(cmd);
         if (o.dryRun !== true) await confirmDestructive({ question: `${verb === "promote" ? "Promote" : "Demote"} cluster ${id}?`, target: id, twice: verb === "demote", yes: o.yes === true });
-        const { body } = await s.client.call<Cluster>("POST", `/control/clusters/${encodeURIComponent(id)}:${verb}`, {
+        const { status, body } = await s.client.call<Cluster>("POST", `/control/clusters/${encodeURIComponent(id)}:${verb}`, {
           body: { ...auditFields(o), confirm: true, ...(o.dryRun === true ? { dryRun: true } : {}) },
         });
+        if (isStaged(status, body)) return printStaged(s, body);
         s.print(body, () => table([body]));
       });
   }

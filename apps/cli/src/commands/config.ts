@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { isStaged, printStaged } from "../approvals.ts";
 import { confirmDestructive } from "../confirm.ts";
 import { usageError } from "../errors.ts";
 import { auditFields, Session, type AuditFields } from "../session.ts";
@@ -32,7 +33,8 @@ interface SetFlags extends AuditFields {
 async function patch(s: Session, values: Record<string, unknown>, o: SetFlags): Promise<void> {
   const summary = Object.entries(values).map(([k, v]) => `${k}=${v === null ? "(default)" : String(v)}`).join(", ");
   if (o.dryRun !== true) await confirmDestructive({ question: `Change control-plane settings: ${summary}?`, target: "config", twice: true, yes: o.yes === true });
-  const { body } = await s.client.call<RegistryConfig>("PATCH", "/control/config", { body: { values, ...auditFields(o), confirm: true, ...(o.dryRun === true ? { dryRun: true } : {}) } });
+  const { status, body } = await s.client.call<RegistryConfig>("PATCH", "/control/config", { body: { values, ...auditFields(o), confirm: true, ...(o.dryRun === true ? { dryRun: true } : {}) } });
+  if (isStaged(status, body)) return printStaged(s, body);
   s.print(body, () => table(body));
 }
 

@@ -1,3 +1,4 @@
+import { isStaged, noteStaged, type Approval } from "../approvals.ts";
 import { Command, Option } from "commander";
 import type { ControlClient } from "../client.ts";
 import { confirmDestructive } from "../confirm.ts";
@@ -44,14 +45,19 @@ async function simpleVerb(s: Session, ids: readonly string[], verb: "cordon" | "
   const peers = await targets(s, ids, o);
   if (o.dryRun === true) return printDryRun(s, await dryRun(s, peers, verb, body));
   const out: Peer[] = [];
+  const pending: Approval[] = [];
   for (const id of peers) {
     try {
-      out.push((await s.client.call<Peer>("POST", peerPath(id, `:${verb}`), { body })).body);
+      const { status, body: answer } = await s.client.call<Peer>("POST", peerPath(id, `:${verb}`), { body });
+      if (isStaged(status, answer)) {
+        noteStaged(s, answer);
+        pending.push(answer);
+      } else out.push(answer);
     } catch (e) {
       throw aboutPeer(e, id);
     }
   }
-  s.print({ items: out }, () => peerTable(out));
+  s.print(pending.length === 0 ? { items: out } : { items: out, pending }, () => (out.length === 0 ? "Nothing changed yet: every change waits for approval.\n" : peerTable(out)));
 }
 
 interface DrainFlags extends MutationFlags {
@@ -148,9 +154,16 @@ async function drain(s: Session, ids: readonly string[], o: DrainFlags): Promise
   // Read the feed position before asking, so the wait cannot miss a change that lands in between.
   const since = o.wait ? (await s.client.call<Page<Peer>>("GET", "/control/peers", { query: { limit: 1 } })).body.revision : undefined;
   const started: DrainStatus[] = [];
+  const pending: Approval[] = [];
   for (const id of peers) {
     try {
-      started.push((await s.client.call<DrainStatus>("POST", peerPath(id, ":drain"), { body })).body);
+      const { status, body: answer } = await s.client.call<DrainStatus>("POST", peerPath(id, ":drain"), { body });
+      if (isStaged(status, answer)) {
+        noteStaged(s, answer);
+        pending.push(answer);
+        continue;
+      }
+      started.push(answer);
     } catch (e) {
       aboutPeer(e, id);
       if (started.length === 0) throw e;
@@ -161,8 +174,9 @@ async function drain(s: Session, ids: readonly string[], o: DrainFlags): Promise
       throw e;
     }
   }
+  if (started.length === 0) return s.print({ items: [], pending }, () => "Nothing drains yet: every drain waits for approval.\n");
   if (!o.wait || started.every((x) => x.status !== "draining")) return reportDrains(s, started);
-  await reportDrains(s, await followWithProgress(s, peers, since));
+  await reportDrains(s, await followWithProgress(s, started.map((x) => x.peer), since));
 }
 
 /**
@@ -186,8 +200,10 @@ async function drainSequentially(s: Session, peers: readonly string[], body: Rec
     }
     const since = (await s.client.call<Page<Peer>>("GET", "/control/peers", { query: { limit: 1 } })).body.revision;
     if (current.status !== "draining") {
+      let staged: Approval | undefined;
       try {
-        await s.client.call<DrainStatus>("POST", peerPath(id, ":drain"), { body });
+        const { status, body: answer } = await s.client.call<DrainStatus>("POST", peerPath(id, ":drain"), { body });
+        if (isStaged(status, answer)) staged = answer;
       } catch (e) {
         if (done.length > 0) await reportDrains(s, done);
         if (e instanceof ProblemError && e.code === "pool-depletion") {
@@ -195,6 +211,11 @@ async function drainSequentially(s: Session, peers: readonly string[], body: Rec
           throw new CliError("Stopped at the budget", `${id}: ${e.message.split("\n")[0]}`, EXIT.conflict, `Drained so far: ${done.map((d) => d.peer).join(", ") || "none"}. When ${pool} has room again (drainctl peers list --pool ${pool}), run the same command: ${again}`);
         }
         throw e;
+      }
+      if (staged !== undefined) {
+        if (done.length > 0) await reportDrains(s, done);
+        noteStaged(s, staged);
+        throw new CliError("Waiting for approval", `${id}: the drain waits for approval ${staged.id}; the peers after it were not drained.`, EXIT.conflict, `Once a second principal approved it (drainctl approvals approve ${staged.id} --reason "…"), run the same command: ${again}`);
       }
     } else s.note(`${id}: a drain is under way (epoch ${current.epoch}); following it.`);
     const [progress] = await followWithProgress(s, [id], since);

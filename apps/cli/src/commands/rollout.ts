@@ -1,3 +1,4 @@
+import { isStaged, printStaged } from "../approvals.ts";
 import { Command } from "commander";
 import { confirmDestructive } from "../confirm.ts";
 import { CliError, EXIT } from "../errors.ts";
@@ -223,9 +224,10 @@ export function rolloutCommand(): Command {
         const s = new Session(cmd);
         if (verb === "abort" && o.dryRun !== true) await confirmDestructive({ question: `Abort rollout ${id ?? "(latest)"}?`, target: id ?? "abort", yes: o.yes === true });
         const path = verb === "resume" ? "/control/upgrade/resume" : `/control/upgrade:${verb}`;
-        const { body } = await s.client.call<Rollout>("POST", path, {
+        const { status, body } = await s.client.call<Rollout>("POST", path, {
           body: { ...(id ? { id } : {}), ...auditFields(o), ...(verb === "abort" ? { confirm: true } : {}), ...(o.dryRun === true ? { dryRun: true } : {}) },
         });
+        if (isStaged(status, body)) return printStaged(s, body);
         s.print(body, () => rolloutView(body));
       });
   }

@@ -16,6 +16,8 @@ export interface Server {
   readonly grpc?: string;
   readonly dir: string;
   readonly dbPath: string;
+  /** The tokens of the `tokens` option, by id. */
+  readonly tokens: Readonly<Record<string, string>>;
   stop(): Promise<void>;
 }
 
@@ -23,10 +25,11 @@ export interface Server {
  * `grpc: true` also serves the gRPC API on a free loopback port (`drainkit serve --grpc 127.0.0.1:0`);
  * `args` are extra `drainkit serve` flags (e.g. `--cluster east:active`).
  */
-export async function startServer(options: { readonly grpc?: boolean; readonly args?: readonly string[]; readonly selfPeer?: boolean } = {}): Promise<Server> {
+export async function startServer(options: { readonly grpc?: boolean; readonly args?: readonly string[]; readonly selfPeer?: boolean; readonly tokens?: NonNullable<Parameters<typeof startControlPlaneForTest>[0]>["tokens"] } = {}): Promise<Server> {
   const cp = await startControlPlaneForTest({
     ...(options.grpc === true ? { grpc: true } : {}),
     ...(options.selfPeer === true ? { selfPeer: true } : {}),
+    ...(options.tokens === undefined ? {} : { tokens: options.tokens }),
     ...(options.args === undefined ? {} : { args: options.args }),
     adminToken: ADMIN_TOKEN,
     env: { DRAINKIT_GRPC: undefined },
@@ -36,6 +39,7 @@ export async function startServer(options: { readonly grpc?: boolean; readonly a
     ...(cp.grpc === undefined ? {} : { grpc: cp.grpc }),
     dir: cp.dir!,
     dbPath: cp.dbPath!,
+    tokens: cp.tokens,
     stop: () => cp.dispose(),
   };
 }

@@ -80,8 +80,9 @@ describe("runbooks", () => {
   });
 
   it.each(pages)("%s runs as written against a live control plane", { timeout: 300_000 }, async (page) => {
-    // The replica is a peer too (role and pool control-plane), as `drainkit serve` runs by default.
-    server = await startServer({ selfPeer: true, args: ["--cluster", "east:active", "--cluster", "west:backup", "--pool", "web:maxUnavailable=1", "--replica-id", "cp-1"] });
+    // The replica is a peer too (role and pool control-plane), as `drainkit serve` runs by default;
+    // a second principal for the two-person rule (approvals.md).
+    server = await startServer({ selfPeer: true, args: ["--cluster", "east:active", "--cluster", "west:backup", "--pool", "web:maxUnavailable=1", "--replica-id", "cp-1"], tokens: { approver: ["mesh.admin"] } });
     fleet = await startFleet(server);
     const bin = join(server.dir, "bin");
     mkdirSync(bin, { recursive: true });
@@ -93,6 +94,7 @@ describe("runbooks", () => {
       PATH: `${bin}:${process.env["PATH"] ?? ""}`,
       DK: server.url,
       TOKEN: ADMIN_TOKEN,
+      APPROVER_TOKEN: server.tokens["approver"]!,
       DRAINCTL_SERVER: server.url,
       DRAINCTL_TOKEN: ADMIN_TOKEN,
       XDG_CONFIG_HOME: join(server.dir, "xdg"),

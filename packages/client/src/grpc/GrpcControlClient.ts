@@ -59,20 +59,21 @@ const ROUTES: readonly Route[] = [
       return { body: status, status: status.status === "draining" ? 202 : 200 };
     },
   },
-  { method: "POST", path: new RegExp(`^/control/peers/${ID}:cordon$`), handle: async (c, r) => outcome(await c.cordon(r.id, { ...without(r.body, "dryRun"), reason: String(r.body["reason"] ?? "") } as never, r.options)) },
+  { method: "POST", path: new RegExp(`^/control/peers/${ID}:cordon$`), handle: async (c, r) => stagedOr(await c.cordon(r.id, { ...without(r.body, "dryRun"), reason: String(r.body["reason"] ?? "") } as never, r.options)) },
   { method: "POST", path: new RegExp(`^/control/peers/${ID}:uncordon$`), handle: async (c, r) => outcome(await c.uncordon(r.id, without(r.body, ...COMMON), r.options)) },
   {
     method: "POST",
     path: new RegExp(`^/control/peers/${ID}:drain$`),
     handle: async (c, r) => {
       const o = await c.drain(r.id, { ...without(r.body, "confirm", "dryRun"), reason: String(r.body["reason"] ?? "") } as never, r.options);
+      if (o.pendingApproval !== undefined) return stagedOr(o);
       return { ...outcome(o), status: o.value.status === "draining" && r.options.dryRun !== true ? 202 : 200 };
     },
   },
   { method: "POST", path: new RegExp(`^/control/peers/${ID}:resume$`), handle: async (c, r) => outcome(await c.resume(r.id, without(r.body, "dryRun"), r.options)) },
   { method: "GET", path: /^\/control\/clusters$/, handle: async (c) => ({ body: { items: await c.listClusters() } }) },
   { method: "POST", path: new RegExp(`^/control/clusters/${ID}:promote$`), handle: async (c, r) => outcome(await c.promote(r.id, r.options)) },
-  { method: "POST", path: new RegExp(`^/control/clusters/${ID}:demote$`), handle: async (c, r) => outcome(await c.demote(r.id, r.options)) },
+  { method: "POST", path: new RegExp(`^/control/clusters/${ID}:demote$`), handle: async (c, r) => stagedOr(await c.demote(r.id, r.options)) },
   {
     method: "GET",
     path: /^\/control\/config$/,
@@ -81,7 +82,18 @@ const ROUTES: readonly Route[] = [
       return { body: config, etag: `"${config.version}"` };
     },
   },
-  { method: "PATCH", path: /^\/control\/config$/, handle: async (c, r) => outcome(await c.patchConfig((r.body["values"] ?? {}) as Body, r.options)) },
+  { method: "PATCH", path: /^\/control\/config$/, handle: async (c, r) => stagedOr(await c.patchConfig((r.body["values"] ?? {}) as Body, r.options)) },
+  { method: "GET", path: /^\/control\/approvals$/, handle: async (c, r) => ({ body: { items: await c.listApprovals(strings(r.query, "state")) } }) },
+  {
+    method: "GET",
+    path: new RegExp(`^/control/approvals/${ID}$`),
+    handle: async (c, r) => {
+      const approval = await c.getApproval(r.id);
+      return { body: approval, etag: `"${approval.version}"` };
+    },
+  },
+  { method: "POST", path: new RegExp(`^/control/approvals/${ID}:approve$`), handle: async (c, r) => outcome(await c.approveChange(r.id, r.options)) },
+  { method: "POST", path: new RegExp(`^/control/approvals/${ID}:reject$`), handle: async (c, r) => outcome(await c.rejectChange(r.id, r.options)) },
   {
     method: "GET",
     path: /^\/control\/moves$/,
@@ -99,6 +111,9 @@ const ROUTES: readonly Route[] = [
 ];
 
 const outcome = (o: { readonly value: unknown; readonly etag: string }): Answer => ({ body: o.value, etag: o.etag });
+/** A verb the server staged for approval answers as REST does: 202 with the approval. */
+const stagedOr = (o: { readonly value: unknown; readonly etag: string; readonly pendingApproval?: unknown }): Answer =>
+  o.pendingApproval === undefined ? outcome(o) : { body: o.pendingApproval, status: 202 };
 
 /** What REST reads from the body and headers into the registry's MutationOptions. */
 function mutationOptions(method: Method, body: Body, ifMatch: string | undefined): Request["options"] {

@@ -37,6 +37,9 @@ export const catalogue = {
   "rollout-invalid-transition": { status: 409, title: "Invalid rollout transition", retryable: false, next: "Read the rollout (GET /control/upgrade); `details.allowed` names the verbs it accepts now." },
   "move-state-conflict": { status: 409, title: "Move state conflict", retryable: false, next: "GET /control/moves to read the move's state; `details.allowed` names the states it can take now." },
   "move-plan-conflict": { status: 409, title: "Move id already used", retryable: false, next: "Plan the move under a new id; GET /control/moves shows the existing one." },
+  "approval-self": { status: 403, title: "Requester cannot approve", retryable: false, next: "Ask a second principal with the scope in `details.requiredScope` to approve it (drainctl approvals approve <id>)." },
+  "approval-not-pending": { status: 409, title: "Approval not pending", retryable: false, next: "Read the approval (GET /control/approvals/{id}); `details.state` says what became of it. Request the change again if still wanted." },
+  "approval-expired": { status: 409, title: "Approval expired", retryable: false, next: "Request the change again; a pending change lives for the config setting approvals.ttlMs." },
   "idempotency-conflict": { status: 409, title: "Idempotency key reused", retryable: false, next: "Use a new Idempotency-Key for a different request." },
   // Preconditions
   "etag-mismatch": { status: 412, title: "ETag mismatch", retryable: false, next: "GET the resource again and retry with its current ETag in If-Match." },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Change } from "../store.ts";
+import { approvalConformanceCases } from "./approvalCases.ts";
 import { registryConformanceCases } from "./registryCases.ts";
 import type { ConformanceOptions, StoreUnderTest } from "./StoreUnderTest.ts";
 
@@ -262,5 +263,6 @@ export function runRegistryStoreConformance(name: string, makeStore: () => Promi
     });
 
     registryConformanceCases(withStore, { timeout, racers: options.racers ?? 50 });
+    approvalConformanceCases(withStore, { timeout });
   });
 }

@@ -7,7 +7,7 @@ import { createRegistry } from "../createRegistry.ts";
 import type { RegistryStore } from "../store.ts";
 import type { MoveChange, MoveState } from "../moves.ts";
 import type { RolloutChange } from "../rollouts.ts";
-import type { AuditEntry, PlacementChange, Principal, Registry, RegistryChange } from "../types.ts";
+import type { AuditEntry, PlacementChange, ApprovalChange, Principal, Registry, RegistryChange } from "../types.ts";
 import type { StoreUnderTest } from "./StoreUnderTest.ts";
 import { makePeer, principals, registerLive } from "./fixtures.ts";
 
@@ -193,7 +193,7 @@ export function registryConformanceCases(withStore: WithStore, options: { timeou
       let registry = registryOn(s.store);
       for (const id of ["src", "dst"]) await registry.registerPeer(operator, makePeer({ id }));
       const from = await s.store.revision();
-      const seen: (RegistryChange | RolloutChange | MoveChange | PlacementChange)[] = [];
+      const seen: (RegistryChange | RolloutChange | MoveChange | PlacementChange | ApprovalChange)[] = [];
       const handle = registry.watchAll(from, (c) => seen.push(c));
       try {
         const move = { id: "mv-1", workload: "db", tier: "owner", from: "src", to: "dst", drain: { target: "src", epoch: 1 } } as const;
@@ -239,7 +239,7 @@ export function registryConformanceCases(withStore: WithStore, options: { timeou
       await registry.registerPeer(operator, makePeer({ id: "host" }));
       const agent = principals.agent("host");
       const from = await s.store.revision();
-      const seen: (RegistryChange | RolloutChange | MoveChange | PlacementChange)[] = [];
+      const seen: (RegistryChange | RolloutChange | MoveChange | PlacementChange | ApprovalChange)[] = [];
       const handle = registry.watchAll(from, (c) => seen.push(c));
       const items = Array.from({ length: 2_000 }, (_, i) => ({ id: `w${i}`, ...(i % 4 === 0 ? {} : { owner: `w${i - (i % 4)}` }) }));
       try {

@@ -1,0 +1,176 @@
+import { spawn } from "node:child_process";
+import { dirname, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { createControlClient } from "@drainkit/grpc";
+import { api, registerLive, serversPerTest } from "./serve.ts";
+
+/**
+ * The seed's feature scenario (DISC-008), end to end over the three ways in:
+ * the CLI, REST and gRPC, with an SSE subscriber watching. Each mutation must
+ * show on the feed and in the audit log. Then the rollback drill: a drain
+ * cancelled mid-flight (resume) ends, the audit log shows the cancel, and the
+ * subscriber sees it. The hosts' agents are played by the test.
+ */
+const servers = serversPerTest("drainkit-scenario-");
+const TOKEN = "dk_e2e_admin_token_0123456789";
+const DRAINCTL = resolve(dirname(fileURLToPath(import.meta.url)), "../../../cli/bin/drainctl.js");
+
+interface FeedEvent {
+  readonly event: string;
+  readonly data: { kind: string; id: string; value?: Record<string, unknown> };
+}
+
+/** An SSE subscriber of `/control/events`: every event, parsed, in order. */
+function subscribe(url: string, from: number): { events: FeedEvent[]; close(): void } {
+  const events: FeedEvent[] = [];
+  const stop = new AbortController();
+  void (async () => {
+    const res = await fetch(`${url}/control/events`, { headers: { authorization: `Bearer ${TOKEN}`, "last-event-id": String(from) }, signal: stop.signal });
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value;
+      let end: number;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const event = /^event: (.*)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (event !== undefined && data !== undefined) events.push({ event, data: JSON.parse(data) as FeedEvent["data"] });
+      }
+    }
+  })().catch(() => undefined);
+  return { events, close: () => stop.abort() };
+}
+
+/** Resolves once `check` returns true; polls the real processes (no fixed waits asserted). */
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+function drainctl(url: string, args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [DRAINCTL, ...args], { env: { ...process.env, DRAINCTL_SERVER: url, DRAINCTL_TOKEN: TOKEN, DRAINCTL_CONFIG: undefined, DRAINCTL_CONTEXT: undefined, DRAINKIT_GRPC: undefined }, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  return new Promise((ok) => child.once("close", (code) => ok({ code, stdout, stderr })));
+}
+
+/**
+ * The hosts' agents: a heartbeat after every change of their peer, a drain
+ * reported done at once, except on the peers in `holding`, whose drains keep
+ * one request in flight (they never finish on their own).
+ */
+function playAgents(url: string, ids: readonly string[], holding: ReadonlySet<string>): AbortController {
+  const stop = new AbortController();
+  void (async () => {
+    while (!stop.signal.aborted) {
+      for (const id of ids) {
+        try {
+          const p = (await api(url, TOKEN, "GET", `/control/peers/${id}`)).body as { phase: string; epoch: number; updatedAt: number; spec: { drain?: { epoch: number } }; status?: { heartbeatAt: number; epoch: number; inFlight: Record<string, number> } };
+          const draining = p.phase === "draining" && p.spec.drain !== undefined;
+          if (draining && holding.has(id)) {
+            if (p.status?.epoch !== p.epoch || p.status.inFlight["http"] !== 1) {
+              await api(url, TOKEN, "PUT", `/control/peers/${id}/status`, { roles: { edge: { phase: "draining", epoch: p.epoch } }, epoch: p.epoch, inFlight: { http: 1 }, workloads: { owners: 0, children: 0 } });
+            }
+          } else if (draining) {
+            await api(url, TOKEN, "PUT", `/control/peers/${id}/status`, { roles: { edge: { phase: "drained", epoch: p.epoch } }, epoch: p.epoch, inFlight: { http: 0 }, workloads: { owners: 0, children: 0 } });
+          } else if (p.status === undefined || p.status.heartbeatAt < p.updatedAt) {
+            const phase = p.phase === "drained" ? "drained" : "active";
+            await api(url, TOKEN, "PUT", `/control/peers/${id}/status`, { roles: { edge: { phase, epoch: p.epoch } }, epoch: p.epoch, inFlight: { http: 0 }, workloads: { owners: 0, children: 0 } });
+          }
+        } catch {
+          // The next round retries.
+        }
+      }
+      await sleep(100).catch(() => undefined);
+    }
+  })();
+  return stop;
+}
+
+type Entry = { action: string; outcome: string; target: string; reason?: string };
+const auditOf = async (url: string, target: string): Promise<string[]> =>
+  ((await api(url, TOKEN, "GET", `/control/audit?target=${encodeURIComponent(target)}&limit=1000`)).body["items"] as Entry[]).map((e) => `${e.action}:${e.outcome}`);
+
+describe("the seed's feature scenario over the CLI, REST and gRPC, with an SSE subscriber", () => {
+  it("cordons, drains, promotes the backup cluster and edits peer metadata, each on the feed and in the audit; then a drain cancelled mid-flight unwinds", { timeout: 240_000 }, async () => {
+    const served = await servers.start(["--grpc", "127.0.0.1:0", "--cluster", "east:active", "--cluster", "west:backup"], { DRAINKIT_ADMIN_TOKEN: TOKEN });
+    const url = served.url;
+    const address = served.stdout.find((l) => l.includes("gRPC (drainkit.control.v1):"))!.split("):")[1]!.trim();
+    const peers = ["web-1", "web-2", "web-3"];
+    for (const id of peers) await registerLive(url, TOKEN, id, { address: `${id}:80`, pools: ["web"], roles: ["edge"] });
+    const agents = playAgents(url, peers, new Set(["web-3"]));
+    const from = ((await api(url, TOKEN, "GET", "/control/peers?limit=1")).body["revision"] as number) ?? 0;
+    const feed = subscribe(url, from);
+    const grpc = createControlClient(address, { token: TOKEN });
+    const peerOnFeed = (id: string, phase: string): boolean => feed.events.some((e) => e.event === "peer" && e.data.id === id && e.data.value?.["phase"] === phase);
+    try {
+      // 1. Cordon with the CLI.
+      const cordon = await drainctl(url, ["peers", "cordon", "web-1", "--reason", "disk check", "--ticket", "CHG-1"]);
+      expect(cordon.code, cordon.stderr).toBe(0);
+      await until("the cordon on the feed", () => peerOnFeed("web-1", "cordoned"));
+
+      // 2. Drain its work off over gRPC; the agent finishes it.
+      const drain = await grpc.drain("web-1", { reason: "kernel upgrade" }, { idempotencyKey: "scenario-drain-1" });
+      expect(drain.value.status).toBe("draining");
+      await until("web-1 drained on the feed", () => peerOnFeed("web-1", "drained"));
+      expect((await grpc.drainStatus("web-1")).status).toBe("drained");
+
+      // 3. Promote the backup cluster over REST.
+      const promote = await api(url, TOKEN, "POST", "/control/clusters/west:promote", { reason: "region failover drill" });
+      expect(promote.status).toBe(200);
+      await until("the promote on the feed", () => feed.events.some((e) => e.event === "cluster" && e.data.id === "west" && e.data.value?.["role"] === "active"));
+
+      // 4. Edit peer metadata over REST (If-Match) and read it back over gRPC.
+      const before = await api(url, TOKEN, "GET", "/control/peers/web-2");
+      const patched = await api(url, TOKEN, "PATCH", "/control/peers/web-2", { metadata: { owner: "team-edge", rack: "r7" }, reason: "inventory" }, { "if-match": before.headers.get("etag")! });
+      expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+      expect((await grpc.getPeer("web-2")).peer.metadata).toMatchObject({ owner: "team-edge", rack: "r7" });
+      await until("the metadata on the feed", () => feed.events.some((e) => e.event === "peer" && e.data.id === "web-2" && (e.data.value?.["metadata"] as Record<string, unknown> | undefined)?.["owner"] === "team-edge"));
+
+      // Each mutation is in the audit log, and its entry was on the feed too.
+      expect(await auditOf(url, "peer/web-1")).toEqual(expect.arrayContaining(["cordon:ok", "drain:ok"]));
+      expect(await auditOf(url, "cluster/west")).toEqual(["promote:ok"]);
+      expect(await auditOf(url, "peer/web-2")).toEqual(expect.arrayContaining(["patchPeer:ok"]));
+      await until("the audit entries on the feed", () =>
+        ["cordon", "drain", "promote", "patchPeer"].every((action) => feed.events.some((e) => e.event === "audit" && e.data.value?.["action"] === action)),
+      );
+
+      // 5. The rollback drill: web-3's drain holds a request in flight; the operator cancels it (resume).
+      const drill = await drainctl(url, ["peers", "drain", "web-3", "--reason", "drill", "--no-wait", "-y"]);
+      expect(drill.code, drill.stderr).toBe(0);
+      await until("web-3 draining with a request in flight", async () => {
+        const status = (await api(url, TOKEN, "GET", "/control/peers/web-3/drain")).body;
+        return status["status"] === "draining" && (status["remaining"] as { inFlight: number }).inFlight === 1;
+      });
+      const cancel = await drainctl(url, ["peers", "resume", "web-3", "--reason", "cancel the drill", "--ticket", "CHG-9"]);
+      expect(cancel.code, cancel.stderr).toBe(0);
+      const web3 = (await grpc.getPeer("web-3")).peer;
+      expect(web3.phase).toBe("active");
+      expect(web3.spec.drain).toBeUndefined();
+      expect((await grpc.drainStatus("web-3")).status).toBe("none");
+      // The audit log shows the drain and its cancel, in that order; the subscriber saw web-3 go back to active after draining.
+      const trail = (await auditOf(url, "peer/web-3")).filter((a) => a === "drain:ok" || a === "resume:ok");
+      expect(trail).toEqual(["drain:ok", "resume:ok"]);
+      await until("the cancel on the feed", () => {
+        const draining = feed.events.findIndex((e) => e.event === "peer" && e.data.id === "web-3" && e.data.value?.["phase"] === "draining");
+        return draining >= 0 && feed.events.slice(draining).some((e) => e.event === "peer" && e.data.id === "web-3" && e.data.value?.["phase"] === "active");
+      });
+      await until("the resume's audit entry on the feed", () => feed.events.some((e) => e.event === "audit" && e.data.value?.["action"] === "resume" && e.data.value["target"] === "peer/web-3"));
+    } finally {
+      agents.abort();
+      feed.close();
+      grpc.close();
+    }
+  });
+});
