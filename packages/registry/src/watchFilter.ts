@@ -1,4 +1,5 @@
 import type { MoveChange } from "./moves.ts";
+import type { ApprovalChange } from "./types/approval.ts";
 import type { RolloutChange } from "./rollouts.ts";
 import type { RegistryChange } from "./types/change.ts";
 
@@ -20,7 +21,7 @@ export interface ChangeFilter {
  * @example
  * passesWatchFilter(change, { movesOf: "web-1" }); // moves from or to web-1, and every change of another kind
  */
-export function passesWatchFilter(change: RegistryChange | RolloutChange | MoveChange, filter: ChangeFilter): boolean {
+export function passesWatchFilter(change: RegistryChange | RolloutChange | MoveChange | ApprovalChange, filter: ChangeFilter): boolean {
   if (change.kind === "peer") return filter.peer === undefined || change.id === filter.peer;
   if (change.kind !== "move") return true;
   for (const p of [filter.peer, filter.movesOf]) {
