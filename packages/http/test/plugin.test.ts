@@ -329,8 +329,8 @@ describe("health, metrics, OpenAPI", () => {
     const ops = Object.values(doc.paths).flatMap((p) => Object.values(p).map((o) => o.operationId)).sort();
     expect(ops).toEqual(
       [
-        "abortUpgrade", "cordon", "demote", "drain", "drainStatus", "events", "getConfig", "getPeer", "getPlacement", "getUpgrade", "healthz", "listClusters", "listMoves", "listPeers", "listUpgrades", "metrics", "planMove", "pruneMoves", "reportMove",
-        "patchConfig", "patchPeer", "pauseUpgrade", "promote", "queryAudit", "readyz", "registerPeer", "reportStatus", "resume", "resumeUpgrade", "startUpgrade", "uncordon",
+        "abortUpgrade", "approveChange", "cordon", "demote", "drain", "drainStatus", "events", "getApproval", "getConfig", "getPeer", "getPlacement", "getUpgrade", "healthz", "listApprovals", "listClusters", "listMoves", "listPeers", "listUpgrades", "metrics", "planMove", "pruneMoves", "reportMove",
+        "patchConfig", "patchPeer", "pauseUpgrade", "promote", "queryAudit", "readyz", "registerPeer", "rejectChange", "reportStatus", "resume", "resumeUpgrade", "startUpgrade", "uncordon",
       ].sort(),
     );
     expect(doc.paths["/control/peers/{id}:drain"]!["post"]!.responses).toHaveProperty("202");
