@@ -56,6 +56,12 @@ export interface ExampleServiceOptions {
    * before anything is refused. 0 refuses at once. Default 2 000.
    */
   readonly deregistrationDelayMs?: number;
+  /**
+   * Whether the whole gRPC server's health (service `""`, what Kubernetes gRPC
+   * probes and `grpc_health_probe` ask by default) turns NOT_SERVING while the
+   * replica drains, like `example.v1.Example` does. Default true.
+   */
+  readonly grpcOverallHealth?: boolean;
   readonly clock?: Clock;
   readonly random?: Random;
   readonly logger?: Logger;
@@ -184,11 +190,11 @@ export async function startExampleService(options: ExampleServiceOptions): Promi
   // The closures below run only once the listeners are up, after `lifecycle` is assigned.
   const deregistrationDelayMs = options.deregistrationDelayMs ?? 2_000;
   const app = httpApp({ id, version, latencyMs, clock, ready: () => lifecycle.ready(), draining: () => http.draining });
-  const http = createHttpDrainParticipant(app, { name: "http", retryAfterSeconds: 1, deregistrationDelayMs, clock });
+  const http = createHttpDrainParticipant(app, { name: "http", retryAfterSeconds: 1, deregistrationDelayMs, overallHealth: options.grpcOverallHealth ?? true, clock });
   const server = grpcServer({ id, version, latencyMs, clock });
   const health = createHealthService({ "": "SERVING", [EXAMPLE_GRPC_SERVICE]: "SERVING" });
   health.addTo(server);
-  const rpc = createGrpcDrainParticipant(server, { services: [EXAMPLE_GRPC_SERVICE], health, graceMs: options.grpcGraceMs ?? 5_000, deregistrationDelayMs, clock });
+  const rpc = createGrpcDrainParticipant(server, { services: [EXAMPLE_GRPC_SERVICE], health, graceMs: options.grpcGraceMs ?? 5_000, deregistrationDelayMs, overallHealth: options.grpcOverallHealth ?? true, clock });
   // Background jobs: a ticker each. They move between replicas through the control plane.
   const tickers = new Map<string, { ticks: number; timer: TimerHandle | undefined }>();
   const jobHistory: JobEvent[] = [];
