@@ -250,8 +250,8 @@ describe("gRPC drain participant, the whole server's health", () => {
     const health = createHealthService({ "": "SERVING", [ECHO_SERVICE_NAME]: "SERVING", [CONTROL_SERVICE_NAME]: "SERVING" });
     const edge = createGrpcDrainParticipant(server, { name: "grpc-edge", services: [ECHO_SERVICE_NAME], health, deregistrationDelayMs: 0 });
     const ingest = createGrpcDrainParticipant(server, { name: "grpc-ingest", services: [CONTROL_SERVICE_NAME], health, deregistrationDelayMs: 0 });
-    await edge.drain();
-    await ingest.drain();
+    await edge.drain(new AbortController().signal);
+    await ingest.drain(new AbortController().signal);
     expect(health.status("")).toBe("NOT_SERVING");
     edge.resume();
     expect(health.status("")).toBe("NOT_SERVING");
