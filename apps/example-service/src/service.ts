@@ -190,7 +190,7 @@ export async function startExampleService(options: ExampleServiceOptions): Promi
   // The closures below run only once the listeners are up, after `lifecycle` is assigned.
   const deregistrationDelayMs = options.deregistrationDelayMs ?? 2_000;
   const app = httpApp({ id, version, latencyMs, clock, ready: () => lifecycle.ready(), draining: () => http.draining });
-  const http = createHttpDrainParticipant(app, { name: "http", retryAfterSeconds: 1, deregistrationDelayMs, overallHealth: options.grpcOverallHealth ?? true, clock });
+  const http = createHttpDrainParticipant(app, { name: "http", retryAfterSeconds: 1, deregistrationDelayMs, clock });
   const server = grpcServer({ id, version, latencyMs, clock });
   const health = createHealthService({ "": "SERVING", [EXAMPLE_GRPC_SERVICE]: "SERVING" });
   health.addTo(server);
