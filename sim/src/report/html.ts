@@ -1,10 +1,11 @@
-import { escapeXml as esc, palette, renderLineChart, type Threshold } from "@drainkit/charts";
+import { escapeXml as esc, palette, renderLineChart, type LineChartSpec, type Threshold } from "@drainkit/charts";
 import type { SimReport } from "../Simulation.ts";
 import { replayCommand, statusLine } from "./summary.ts";
 
-// Drawn at this size; the page scales the SVG to its column (viewBox), so a phone shows the whole chart.
+// Each chart is drawn twice: wide for desktops, narrow (bigger text once scaled) for phones; CSS shows one, scaled to the column.
 const WIDTH = 900;
 const HEIGHT = 300;
+const NARROW = { width: 420, height: 300 };
 const BLOCKED_ROWS = 200;
 const minutes = (ms: number): string => `${(ms / 60_000).toFixed(1)} min`;
 const fmt = (n: number): string => n.toLocaleString("en-US");
@@ -14,6 +15,11 @@ const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
 export interface HtmlReportOptions {
   /** The scenario as the user named it (file or shipped name), for the replay command. */
   readonly replay?: string;
+}
+
+/** The chart at both sizes; the page shows the one that fits. */
+function responsive(spec: LineChartSpec): string {
+  return `<div class="chart wide">${renderLineChart(spec)}</div><div class="chart narrow">${renderLineChart({ ...spec, ...NARROW })}</div>`;
 }
 
 function row(label: string, value: string): string {
@@ -54,7 +60,7 @@ function blockedTable(r: SimReport): string {
   const more = r.blocked.length - shown.length;
   return `<h2>Blocked nodes (${fmt(r.blocked.length)})</h2>
 <p>Nodes an action could not drain, and why.</p>
-<div class="scroll"><table class="grid"><thead><tr><th>node</th><th>pool</th><th>reason</th></tr></thead><tbody>${shown.map((b) => `<tr><td>${esc(b.node)}</td><td>${esc(b.pool ?? "-")}</td><td>${esc(b.reason)}</td></tr>`).join("")}</tbody></table></div>
+<div class="scroll"><table class="grid"><thead><tr><th>node</th><th>pool</th><th>reason</th></tr></thead><tbody>${shown.map((b) => `<tr><td>${esc(b.node)}</td><td>${esc(b.pool ?? "-")}</td><td class="why">${esc(b.reason)}</td></tr>`).join("")}</tbody></table></div>
 ${more > 0 ? `<p>… and ${fmt(more)} more (<code>--json</code> lists every one).</p>` : ""}`;
 }
 
@@ -62,7 +68,7 @@ function failedTable(r: SimReport): string {
   if (r.failedDrains.length === 0) return "";
   const shown = r.failedDrains.slice(0, BLOCKED_ROWS);
   return `<h2>Failed drains (${fmt(r.failedDrains.length)})</h2>
-<div class="scroll"><table class="grid"><thead><tr><th>node</th><th>reason</th></tr></thead><tbody>${shown.map((f) => `<tr><td>${esc(f.node)}</td><td>${esc(f.reason)}</td></tr>`).join("")}</tbody></table></div>`;
+<div class="scroll"><table class="grid"><thead><tr><th>node</th><th>reason</th></tr></thead><tbody>${shown.map((f) => `<tr><td>${esc(f.node)}</td><td class="why">${esc(f.reason)}</td></tr>`).join("")}</tbody></table></div>`;
 }
 
 function violations(r: SimReport): string {
@@ -90,24 +96,26 @@ export function htmlReport(r: SimReport, options: HtmlReportOptions = {}): strin
     const floor = r.poolFloors[name];
     return floor === undefined || floor.size === 0 || floor.required === 0 ? [] : [{ label: `${name} floor ${floor.required}/${floor.size}`, y: floor.required / floor.size, color: colour(p) }];
   });
-  const yMin = Math.min(0.5, ...samples.flatMap((s) => s.availability), ...thresholds.map((t) => t.y - 0.05));
-  const availability = renderLineChart({
+  // Room under the lowest line or floor, in tenths, so a dip of a few members still shows.
+  const yMin = Math.max(0, Math.floor((Math.min(1, ...samples.flatMap((s) => s.availability), ...thresholds.map((t) => t.y)) - 0.05) * 10) / 10);
+  const availability = responsive({
     title: "available members / pool size",
     ariaLabel: "pool availability over time",
     width: WIDTH,
     height: HEIGHT,
     series: pools.map((name, p) => ({ name: `${name} (lowest ${pct(r.minAvailability[name]!)})`, color: colour(p), curve: "step" as const, points: samples.map((s) => [s.t, s.availability[p] ?? 1] as const) })),
     thresholds,
-    nestOverlaps: true,
+    // Nested bands keep pools at 100 % apart; past a few pools they would only be thick.
+    nestOverlaps: pools.length <= 4,
     xMin: 0,
     xMax: maxT,
-    yMin: Math.max(0, yMin),
+    yMin,
     yMax: 1,
     formatX: minutes,
     formatY: (v) => `${(v * 100).toFixed(0)}%`,
   });
   const maxD = Math.max(1, ...samples.map((s) => s.drainsInFlight));
-  const drains = renderLineChart({
+  const drains = responsive({
     title: "nodes draining",
     ariaLabel: "drains in flight over time",
     width: WIDTH,
@@ -134,10 +142,13 @@ svg.dk-chart{display:block;width:100%;height:auto;border:1px solid #ddd;border-r
 .status.violated{background:#fdecec;border-color:#d62728}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;width:100%}
-th,td{text-align:left;vertical-align:top;padding:4px 8px;border-bottom:1px solid #eee;overflow-wrap:anywhere}
-table.kv th{width:11em;color:#555;font-weight:600}
-table.grid thead th{border-bottom:2px solid #ccc;white-space:nowrap}
-code{font-size:.9em;overflow-wrap:anywhere}
+th,td{text-align:left;vertical-align:top;padding:4px 8px;border-bottom:1px solid #eee;overflow-wrap:break-word}
+table.kv th{width:11em;color:#555;font-weight:600;white-space:nowrap}
+table.grid th,table.grid td{white-space:nowrap}
+table.grid td.why{white-space:normal;min-width:14em}
+code{font-size:.9em;word-break:break-all}
+.chart.narrow{display:none}
+@media (max-width:600px){.chart.wide{display:none}.chart.narrow{display:block}}
 .swatch{display:inline-block;width:.8em;height:.8em;border-radius:2px;margin-right:.4em;vertical-align:-1px}
 .ok{color:#1b7a1b}.warn{color:#a86400;font-weight:600}.bad{color:#c21f1f;font-weight:600}
 pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}
@@ -145,7 +156,7 @@ pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}
 </style></head>
 <body>
 <h1>${esc(r.scenario)} — seed ${r.seed}, ${fmt(r.nodes)} nodes</h1>
-<p class="status ${r.status}"><b>${esc(r.status)}</b>: ${esc(statusLine(r).trim())}</p>
+<p class="status ${r.status}"><b>${esc(r.status)}</b>: ${esc(statusLine(r).trim().replace(/^[A-Z]+: /, ""))}</p>
 <h2>Summary</h2>
 ${summaryTable(r, options.replay ?? r.scenario)}
 <h2>Pools</h2>

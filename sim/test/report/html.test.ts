@@ -44,11 +44,13 @@ const report = (over: Partial<Record<keyof SimReport, unknown>> = {}): SimReport
 describe("htmlReport", () => {
   it("draws availability and drains with the shared chart component: step lines, one per pool, each pool's floor in its colour", () => {
     const html = htmlReport(report());
-    expect(html.match(/class="dk-chart"/g)).toHaveLength(2);
-    expect([...html.matchAll(/class="dk-legend"[^>]*>([^<]*)</g)].map((m) => m[1])).toEqual(["web (lowest 75.0%)", "db (lowest 100.0%)", "web floor 3/4", "db floor 1/2", "drains in flight"]);
-    expect(html.match(/class="dk-series"/g)).toHaveLength(3);
+    // Each chart twice: wide, and narrow for phones.
+    expect(html.match(/class="dk-chart"/g)).toHaveLength(4);
+    const legend = ["web (lowest 75.0%)", "db (lowest 100.0%)", "web floor 3/4", "db floor 1/2"];
+    expect([...html.matchAll(/class="dk-legend"[^>]*>([^<]*)</g)].map((m) => m[1])).toEqual([...legend, ...legend, "drains in flight", "drains in flight"]);
+    expect(html.match(/class="dk-series"/g)).toHaveLength(6);
     // Each floor is a dashed line in its pool's colour (the palette's first two).
-    expect([...html.matchAll(/class="dk-threshold"[^>]*stroke="(#[0-9a-f]{6})"/g)].map((m) => m[1])).toEqual(["#1f77b4", "#ff7f0e"]);
+    expect([...html.matchAll(/class="dk-threshold"[^>]*stroke="(#[0-9a-f]{6})"/g)].map((m) => m[1])).toEqual(["#1f77b4", "#ff7f0e", "#1f77b4", "#ff7f0e"]);
     // The same call the dashboard makes renders the same markup; a step holds 0 until 120 000, then jumps.
     expect(html).toContain(renderLineChart({ title: "nodes draining", ariaLabel: "drains in flight over time", width: 900, height: 300, series: [{ name: "drains in flight", color: "#d62728", curve: "step", points: [[0, 0], [120_000, 1], [240_000, 0]] }], xMin: 0, xMax: 240_000, yMin: 0, yMax: 1, formatX: (ms) => `${(ms / 60_000).toFixed(1)} min`, formatY: (v) => (Number.isInteger(v) ? v.toFixed(0) : "") }));
     expect(html).toContain("4.0 min");
@@ -58,7 +60,9 @@ describe("htmlReport", () => {
     const html = htmlReport(report());
     expect(html).toContain(`<meta name="viewport" content="width=device-width, initial-scale=1">`);
     expect(html).toMatch(/svg\.dk-chart\{[^}]*width:100%;height:auto/);
-    expect(html).toMatch(/<svg class="dk-chart"[^>]*viewBox="0 0 900 300"/);
+    expect(html).toMatch(/<div class="chart wide"><svg class="dk-chart"[^>]*viewBox="0 0 900 300"/);
+    expect(html).toMatch(/<div class="chart narrow"><svg class="dk-chart"[^>]*viewBox="0 0 420 300"/);
+    expect(html).toMatch(/@media \(max-width:600px\)\{\.chart\.wide\{display:none\}\.chart\.narrow\{display:block\}\}/);
   });
 
   it("is a readable summary, not raw JSON: figures in a table, pools against their floors, the replay command", () => {
@@ -83,12 +87,12 @@ describe("htmlReport", () => {
         failedDrains: [{ node: "n5", reason: "deadline passed with 2 in flight" }],
       }),
     );
-    expect(html).toContain(`<p class="status blocked"><b>blocked</b>: BLOCKED: 2 node(s) could not be drained</p>`);
+    expect(html).toContain(`<p class="status blocked"><b>blocked</b>: 2 node(s) could not be drained</p>`);
     expect(html).toContain("<h2>Blocked nodes (2)</h2>");
-    expect(html).toContain("<tr><td>n3</td><td>web</td><td>pool web must keep 3 of 4 available</td></tr>");
-    expect(html).toContain("<tr><td>n&lt;9&gt;</td><td>-</td><td>node is draining</td></tr>");
-    expect(html).toContain("<h2>Failed drains (1)</h2>");
-    expect(html).toContain("<tr><td>n5</td><td>deadline passed with 2 in flight</td></tr>");
+    expect(html).toContain(`<tr><td>n3</td><td>web</td><td class="why">pool web must keep 3 of 4 available</td></tr>`);
+    expect(html).toContain(`<tr><td>n&lt;9&gt;</td><td>-</td><td class="why">node is draining</td></tr>`);
+    expect(html).toContain(`<h2>Failed drains (1)</h2>`);
+    expect(html).toContain(`<tr><td>n5</td><td class="why">deadline passed with 2 in flight</td></tr>`);
   });
 
   it("stays self-contained and escapes the scenario's text", () => {
