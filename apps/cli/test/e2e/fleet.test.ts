@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseSnapshot, validateSnapshot, type FleetSnapshot } from "@drainkit/sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { drainctl, FakeAgent, json, startServer, type Server } from "./harness.ts";
+import { ADMIN_TOKEN, drainctl, FakeAgent, json, startServer, type Server } from "./harness.ts";
 
 let server: Server;
 let agent: FakeAgent;
@@ -143,5 +143,26 @@ describe("drainctl plan --simulate", () => {
     const nobody = await drainctl(server, ["plan", "--simulate", "--rollout", "--pool", "db"]);
     expect(nobody.code).toBe(2);
     expect(nobody.stderr).toContain('pool "db"');
+  });
+});
+
+describe("silent agents", () => {
+  it("count as unavailable in fleet export and plan --simulate, which say which peers (the server's liveness)", async () => {
+    // Registered, never reported: the server says liveness unknown.
+    const res = await fetch(`${server.url}/control/peers/batch-1`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({ address: "batch-1:9000", pools: ["batch"], roles: ["worker"] }),
+    });
+    expect(res.status).toBe(200);
+    await agent.register("batch-2", ["worker"], {}, ["batch"]);
+    const out = await drainctl(server, ["fleet", "export"]);
+    expect(out.code).toBe(0);
+    const byId = new Map(validateSnapshot(JSON.parse(out.stdout)).nodes.map((n) => [n.id, n]));
+    expect(byId.get("batch-1")).toMatchObject({ healthy: false });
+    expect(byId.get("batch-2")?.healthy).not.toBe(false);
+    expect(out.stderr).toContain("note: 1 peer(s) count as unavailable, their agents silent (liveness unknown, as the server reports it): batch-1.");
+    const plan = await drainctl(server, ["plan", "--simulate", "--drain", "batch-2", "--pool", "batch:minAvailable=1"]);
+    expect(plan.stderr).toContain("their agents silent (liveness unknown, as the server reports it): batch-1.");
   });
 });
