@@ -97,7 +97,7 @@ try {
   ensureDashboardBuilt();
   const browser = await launchChromium();
   mkdirSync(SHOTS, { recursive: true });
-  // One tab per size for the whole run, so the availability chart (kept in the tab) shows the history.
+  // One tab per size for the whole run, as an operator would keep it open.
   const tabs = await Promise.all(
     ([["desktop", { width: 1440, height: 900 }], ["mobile", { width: 390, height: 844 }]] as const).map(async ([kind, viewport]) => {
       const context = await browser.newContext({ viewport, ...(kind === "mobile" ? { isMobile: true, deviceScaleFactor: 2 } : {}) });
