@@ -133,6 +133,7 @@ const unaryRpcs: Readonly<Record<string, RpcDefinition>> = {
     handle: async ({ registry, principal, request, options }) =>
       peerOutcome(await registry.cordon(principal, idOf(request), {
         ...pick(request, "owner", "ticket", "expiresAt"),
+        ...(request["force"] === true ? { force: true } : {}),
         reason: request["reason"] as string,
       }, withReason(options, request["reason"]))),
   },
