@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseSnapshot, validateSnapshot, type FleetSnapshot } from "@drainkit/sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, drainctl, FakeAgent, json, startServer, type Server } from "./harness.ts";
+import { ADMIN_TOKEN, drainctl, FakeAgent, json, longLivenessWindow, startServer, type Server } from "./harness.ts";
 
 let server: Server;
 let agent: FakeAgent;
@@ -17,14 +17,8 @@ async function serverState(): Promise<{ peers: unknown; audit: number }> {
 beforeAll(async () => {
   server = await startServer();
   agent = new FakeAgent(server);
-  // The agents here report once; a liveness window longer than the test keeps them live however slow the machine
-  // (a silent peer is unknown and never available, which would turn every plan below unsafe).
-  const config = await fetch(`${server.url}/control/config`, {
-    method: "PATCH",
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
-    body: JSON.stringify({ values: { "heartbeat.staleAfterMs": 3_600_000 }, confirm: true }),
-  });
-  expect(config.status).toBe(200);
+  // The agents here report once: a silent peer is unknown and never available, which would turn every plan below unsafe.
+  await longLivenessWindow(server);
   for (const id of ["web-1", "web-2", "web-3", "web-4"]) await agent.register(id, ["edge"], { zone: id === "web-4" ? "eu-2" : "eu-1" });
   for (const id of ["api-1", "api-2"]) await agent.register(id, ["ingest"], {}, ["api"]);
   await agent.report("web-1", 0, "drained", 3, { owners: 2, children: 2 });
