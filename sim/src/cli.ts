@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `pnpm sim -- run <scenario>` / `pnpm sim -- sweep <scenario> --seeds 1..1000`
 import { createWriteStream, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { SingleBar, Presets } from "cli-progress";
 import { isDrainkitError } from "@drainkit/core";
@@ -31,7 +32,9 @@ program
   .option("--html <file>", "write an offline HTML report with charts")
   .action(async (name: string, opts: { nodes?: number; seed?: number; json?: boolean; trace?: string; html?: string }) => {
     const { scenario, replay } = locateScenario(name, cwd);
-    const trace = opts.trace === undefined ? undefined : createWriteStream(opts.trace);
+    // Relative to the user's directory, as the scenario path is (pnpm runs us inside sim/).
+    const htmlPath = opts.html === undefined ? undefined : resolve(cwd, opts.html);
+    const trace = opts.trace === undefined ? undefined : createWriteStream(resolve(cwd, opts.trace));
     const showBar = opts.json !== true && process.stderr.isTTY === true;
     const bar = new SingleBar({ format: "{bar} {percentage}% | {value}/{total} s simulated | {events} events", stream: process.stderr }, Presets.shades_classic);
     if (showBar) bar.start(Math.round(scenario.durationMs / 1000), 0, { events: 0 });
@@ -44,12 +47,20 @@ program
     });
     const report = await sim.run();
     if (showBar) {
-      bar.update(Math.round(report.simulatedMs / 1000), { events: report.events });
+      // A run usually ends before durationMs (every action done): the bar ends full at the time reached, not frozen part-way.
+      const reached = Math.max(1, Math.round(report.simulatedMs / 1000));
+      bar.setTotal(reached);
+      bar.update(reached, { events: report.events });
       bar.stop();
     }
     trace?.end();
-    if (opts.html !== undefined) writeFileSync(opts.html, htmlReport(report));
-    process.stdout.write(opts.json === true ? `${JSON.stringify({ ...jsonReport(report), replay: replayCommand(replay, report.seed, report.nodes) })}\n` : `${humanSummary(report, { replay })}\n`);
+    if (htmlPath !== undefined) writeFileSync(htmlPath, htmlReport(report, { replay }));
+    const where = htmlPath === undefined ? {} : { html: htmlPath };
+    process.stdout.write(
+      opts.json === true
+        ? `${JSON.stringify({ ...jsonReport(report), replay: replayCommand(replay, report.seed, report.nodes), ...where })}\n`
+        : `${humanSummary(report, { replay })}\n${htmlPath === undefined ? "" : `  HTML report: ${htmlPath}\n`}`,
+    );
     if (report.invariantViolations.length > 0) process.exitCode = 1;
     else if (report.status === "blocked") process.exitCode = 3;
   });

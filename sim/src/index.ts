@@ -21,4 +21,4 @@ export { HostParticipant } from "./model/traffic.ts";
 export { sweep, parseSeeds, type SweepSummary, type SeedResult } from "./sweep/sweep.ts";
 export { humanSummary, jsonReport, replayCommand } from "./report/summary.ts";
 export { requiredMembers, servesTraffic } from "./model/budgetOracle.ts";
-export { htmlReport } from "./report/html.ts";
+export { htmlReport, type HtmlReportOptions } from "./report/html.ts";

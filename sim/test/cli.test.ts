@@ -50,6 +50,29 @@ describe("pnpm sim CLI", () => {
     expect(lines.length).toBeGreaterThan(40);
     expect(JSON.parse(lines[0]!)).toHaveProperty("type");
     expect(readFileSync(html, "utf8")).toContain("Drains in flight");
+    // Where it wrote the page, in the one JSON object (stderr stays empty).
+    expect(report["html"]).toBe(html);
+  });
+
+  it("writes --html relative to the user's directory and prints the path under the summary", () => {
+    const out = simFrom(dir, "run", "small.yaml", "--seed", "5", "--html", "rel.html");
+    expect(out.status).toBe(0);
+    expect(out.stdout.trimEnd().split("\n").at(-1)).toBe(`  HTML report: ${join(dir, "rel.html")}`);
+    expect(readFileSync(join(dir, "rel.html"), "utf8")).toContain(`<meta name="viewport"`);
+  });
+
+  it("ends its progress bar at 100% on a terminal, not part-way at the virtual time it stopped", () => {
+    // util-linux `script` gives the run a real pseudo-terminal, so stderr is a TTY as for a person at a shell.
+    const command = [process.execPath, "--import", "tsx", cli, "--", "run", scenarioFile, "--seed", "5"].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+    const out = spawnSync("script", ["-qfec", `stty cols 120 rows 40; exec ${command}`, "/dev/null"], { encoding: "utf8", cwd: fileURLToPath(new URL("..", import.meta.url)) });
+    expect(out.status).toBe(0);
+    const shown = [...out.stdout.matchAll(/(\d+)% \| (\d+)\/(\d+) s simulated/g)];
+    expect(shown.length).toBeGreaterThan(0);
+    const last = shown.at(-1)!;
+    expect(last[1]).toBe("100");
+    expect(last[2]).toBe(last[3]);
+    // The scenario runs for an hour at most; this run is done long before, and the bar still ends full.
+    expect(Number(last[3])).toBeLessThan(3600);
   });
 
   it("gives the same events and hash with and without --html", () => {

@@ -48,7 +48,7 @@ export function refinedNext(e: CliError): string | undefined {
     case "only-schedulable-node": {
       const role = str(details["role"]);
       if (role === undefined) return undefined;
-      return `Bring another node serving ${role} back first: drainctl peers list --role ${role}, then drainctl peers resume <one of them>.`;
+      return `Bring another node serving ${role} back first (see them with drainctl peers list --role ${role}), or have an admin run the same command with --force and a --reason${peer === undefined ? "" : ` to take ${peer} out anyway`}.`;
     }
     case "invalid-transition": {
       const rollout = str(details["rollout"]);

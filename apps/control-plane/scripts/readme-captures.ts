@@ -69,6 +69,9 @@ const server = await startControlPlaneForTest({
 });
 try {
   const { url } = server;
+  // The script plays the agents and a picture takes a while on a busy machine: a liveness window longer than the run
+  // keeps the agents live between their heartbeats (a silent agent's peer shows as unknown, and counts as unavailable).
+  await call(url, "PATCH", "/control/config", { values: { "heartbeat.staleAfterMs": 3_600_000 }, confirm: true });
   for (const id of ["web-1", "web-2", "web-3", "web-4"]) await call(url, "PUT", `/control/peers/${id}`, { address: `10.0.0.${id.slice(-1)}:8080`, pools: ["web"], roles: ["edge"], labels: { zone: `eu-west-1${"abab"[Number(id.slice(-1)) - 1]}` } });
   for (const id of ["db-1", "db-2", "db-3"]) await call(url, "PUT", `/control/peers/${id}`, { address: `10.0.1.${id.slice(-1)}:5432`, pools: ["db"], roles: ["storage"] });
   for (const id of ["web-1", "web-2", "web-3", "web-4"]) await report(url, id, "edge", "active", 0, 3);
@@ -77,7 +80,7 @@ try {
   ensureDashboardBuilt();
   const browser = await launchChromium();
   mkdirSync(SHOTS, { recursive: true });
-  // One tab per size for the whole run, so the availability chart (kept in the tab) shows the history.
+  // One tab per size for the whole run, as an operator would keep it open.
   const tabs = await Promise.all(
     ([["desktop", { width: 1440, height: 900 }], ["mobile", { width: 390, height: 844 }]] as const).map(async ([kind, viewport]) => {
       const context = await browser.newContext({ viewport, ...(kind === "mobile" ? { isMobile: true, deviceScaleFactor: 2 } : {}) });
@@ -108,6 +111,8 @@ try {
   sessions.push(drainctl(url, dir, ["peers", "status", "web-1"]), drainctl(url, dir, ["peers", "describe", "web-1"]));
   await shoot("draining");
   await call(url, "POST", "/control/upgrade/drain", { version: "2.0.0", pool: "db", reason: "postgres 17", ticket: "CHG-43" });
+  // db-1's agent acts on the rollout's drain (its heartbeats for epoch 0 would be ignored from now on, and it would go silent).
+  await report(url, "db-1", "storage", "draining", 1, 1, { owners: 2, children: 4 });
   await shoot("rollout");
   sessions.push(drainctl(url, dir, ["rollout", "status"]));
   await report(url, "web-1", "edge", "failed", 1, 2, { owners: 1, children: 3 }, "a workload refused to stop");

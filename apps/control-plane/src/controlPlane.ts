@@ -35,6 +35,8 @@ import { registerDashboard } from "./ui.ts";
 import { createGrpcDrainParticipant } from "./selfPeer/grpcParticipant.ts";
 import { createLeadershipParticipant } from "./selfPeer/leadershipParticipant.ts";
 import { createSelfPeer, SELF_ROLE, selfPoolBudget, successorWindowMs, type SelfPeer, type SelfPeerOptions } from "./selfPeer/selfPeer.ts";
+import { AvailabilityHistory, startAvailabilitySampler } from "./availabilityHistory.ts";
+import { registerAvailabilityHistory } from "./historyRoute.ts";
 
 /** Everything `drainkit serve` takes; the CLI fills it from flags and environment. */
 export interface ControlPlaneOptions {
@@ -302,6 +304,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   });
   // The operator dashboard (/ui): static files plus the session endpoint, same tokens as the API.
   await registerDashboard(app, { authenticator, pools, clock, logger });
+  // Pool availability at every change this replica saw, so the dashboard's chart survives a reload.
+  const history = new AvailabilityHistory();
+  registerAvailabilityHistory(app, { authenticator, history, pools, clock });
 
   const lifecycle = new LifecycleOrchestrator({ clock, random, logger, metrics });
   lifecycle.register({
@@ -314,6 +319,15 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       if (leaderStore !== store) await leaderStore.close();
     },
     retry: { start: { attempts: 20, initialDelayMs: 250, maxDelayMs: 2000, timeoutMs: 5000 } },
+  });
+  let sampler: { stop(): void } | undefined;
+  lifecycle.register({
+    name: "availability-history",
+    dependsOn: ["store"],
+    start: () => {
+      sampler = startAvailabilitySampler({ registry, clock, principal: CONTROLLER, logger, pools, history });
+    },
+    stop: () => sampler?.stop(),
   });
   lifecycle.register({
     name: "http",

@@ -269,6 +269,43 @@ describe("the dashboard at /ui", () => {
     await page.locator("#audit-target").fill("");
   });
 
+  it("keeps the availability chart in a new tab and across a reload: the history is the server's", async () => {
+    const history = await call("GET", "/control/history/availability");
+    expect(history.status).toBe(200);
+    const points = history.body["points"] as { t: number; pools: Record<string, { available: number; total: number }> }[];
+    // web-1's drain took the web pool from 3 to 2 available.
+    expect(points.some((p) => p.pools["web"]?.available === 2 && p.pools["web"]?.total === 3)).toBe(true);
+    const fresh = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    const tab = await fresh.newPage();
+    await tab.goto(`${server.url}/ui`);
+    await tab.locator("#token").fill(TOKEN);
+    await tab.locator("#sign-in-form button[type=submit]").click();
+    await tab.locator('#status[data-connected="true"]').waitFor(WAIT);
+    // A tab that saw none of it starts its chart where the server's history starts.
+    const from = async (): Promise<string | null> => tab.locator("#availability").getAttribute("data-from");
+    await expect.poll(from, WAIT).toBe(String(points[0]!.t));
+    // The drain's step is in it (the page keeps changes of the ratio, so a member joining at 0 % may fold into the point before).
+    expect(Number(await tab.locator("#availability").getAttribute("data-points"))).toBeGreaterThanOrEqual(2);
+    await tab.reload();
+    await tab.locator('#status[data-connected="true"]').waitFor(WAIT);
+    await expect.poll(from, WAIT).toBe(String(points[0]!.t));
+    await fresh.close();
+  });
+
+  it("hatches a peer whose agent never reported as unknown, never green, and does not count it as available", async () => {
+    expect((await call("PUT", "/control/peers/batch-1", { address: "batch-1:9000", pools: ["batch"], roles: ["worker"] })).status).toBe(200);
+    expect((await call("PUT", "/control/peers/batch-2", { address: "batch-2:9000", pools: ["batch"], roles: ["worker"] })).status).toBe(200);
+    await report("batch-2", { roles: {}, epoch: 0 });
+    const cell = '.cell[data-node="batch-1"]';
+    await expect.poll(attr(cell, "data-liveness"), WAIT).toBe("unknown");
+    expect(await attr(cell, "class")()).toBe("cell liveness-unknown");
+    expect(await attr(cell, "title")()).toContain("batch-1 (batch-1:9000): unknown · never heard from");
+    expect(await attr('.cell[data-node="batch-2"]', "class")()).toBe("cell phase-active");
+    await expect.poll(text('.pools .pool[data-pool="batch"]'), WAIT).toContain("1 / 2 available");
+    await page.locator(cell).click();
+    await expect.poll(text('#peer dd[data-field="liveness"]'), WAIT).toBe("unknown · never heard from (agent not reporting; not counted as available)");
+  });
+
   it("fits a 360 px phone with no horizontal overflow", async () => {
     const phone = await browser.newContext({ viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
     const mobile = await phone.newPage();

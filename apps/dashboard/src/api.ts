@@ -1,6 +1,7 @@
 import { pages, readAll } from "@drainkit/client";
 import type { Approval } from "./approvals.ts";
 import type { AuditEntry, Page, Peer, Rollout, Session, WorkloadMove } from "./types.ts";
+import type { AvailabilitySample } from "./view.ts";
 
 /** A refused or failed request, carrying the problem+json the server sent. */
 export class ProblemError extends Error {
@@ -35,6 +36,11 @@ export interface ControlApi {
   audit(keep: number): Promise<AuditEntry[]>;
   /** Changes waiting for a second principal's approval, newest first. */
   approvals(): Promise<Approval[]>;
+  /**
+   * The server's pool availability history (`GET /control/history/availability`),
+   * as available / members per pool at each change, and the server's `now`.
+   */
+  history(since?: number): Promise<{ now: number; samples: AvailabilitySample[] }>;
   /** POST a verb; resolves with the body, or rejects with a {@link ProblemError}. */
   mutate<T>(path: string, body: Record<string, unknown>): Promise<T>;
 }
@@ -92,6 +98,11 @@ export function createControlApi(options: { readonly baseUrl: string; readonly t
         if (++read === 50) break;
       }
       return out.reverse();
+    },
+    async history(since) {
+      const body = await get<{ now: number; points: { t: number; pools: Record<string, { available: number; total: number }> }[] }>(`/control/history/availability${since === undefined ? "" : `?since=${since}`}`);
+      const samples = body.points.map((p) => ({ t: p.t, pools: Object.fromEntries(Object.entries(p.pools).filter(([, c]) => c.total > 0).map(([name, c]) => [name, c.available / c.total])) }));
+      return { now: body.now, samples };
     },
     async mutate<T>(path: string, body: Record<string, unknown>) {
       const res = await doFetch(options.baseUrl + path, {

@@ -5,7 +5,6 @@ import { ProblemError, createControlApi, type ControlApi } from "./api.ts";
 import { auditHtml, availabilityHtml, drainsHtml, gridHtml, legendHtml, peerPanelHtml, poolsHtml, rolloutHtml, type AuditFilter } from "./render.ts";
 import { ControlPlaneError, HistoryLostError, streamEvents } from "@drainkit/client";
 import type { Session } from "./types.ts";
-import { loadHistory, saveHistory } from "./history.ts";
 import { AUDIT_KEEP, dashboardView, initialState, reduce, type DashboardEvent, type DashboardState, type FeedChange } from "./view.ts";
 
 // The page's wiring: sign-in, snapshot + live feed into the pure view model,
@@ -88,10 +87,23 @@ function setStatus(isConnected: boolean, text: string, feedDown = false): void {
 }
 
 function dispatch(event: DashboardEvent): void {
-  const before = state.history;
   state = reduce(state, event);
-  if (state.history !== before) saveHistory(sessionStorage, state.history);
   scheduleRender();
+}
+
+/**
+ * The chart's history comes from the server (kept there, so a reload keeps
+ * it), re-read now and then: liveness lapses without an event. A server
+ * without the endpoint leaves the chart to what this page sees.
+ */
+async function refreshHistory(): Promise<void> {
+  if (!api) return;
+  try {
+    const { now, samples } = await api.history();
+    dispatch({ type: "history", now, samples });
+  } catch (e) {
+    if (!(e instanceof ProblemError && e.status === 404)) console.warn("availability history", e);
+  }
 }
 
 function scheduleRender(): void {
@@ -108,7 +120,7 @@ function render(): void {
   const operate = canOperate(session.principal.scopes);
   const view = dashboardView(state);
   $("legend").innerHTML = legendHtml(view.phases);
-  $("grid").innerHTML = gridHtml(view, selected);
+  $("grid").innerHTML = gridHtml(view, selected, Date.now());
   // Offline, the page offers no action: it could be acting on state that is no longer true.
   const act = operate && (connected || disconnectedSince === undefined);
   $("peer").innerHTML = peerPanelHtml(selected === undefined ? undefined : state.peers.get(selected), act);
@@ -118,6 +130,9 @@ function render(): void {
   $("approvals").innerHTML = approvalsHtml(approvals, session.principal, act, Date.now());
   const chart = $("availability");
   chart.innerHTML = availabilityHtml(view, Date.now(), Math.max(280, Math.min(1400, chart.clientWidth || 900)));
+  // Where the chart's history starts and how many changes it holds (read by the browser test).
+  chart.dataset["from"] = String(view.history[0]?.t ?? "");
+  chart.dataset["points"] = String(view.history.length);
   $("audit").innerHTML = auditHtml(view.audit, auditFilter);
 }
 
@@ -127,6 +142,7 @@ async function load(signal: AbortSignal): Promise<void> {
   if (signal.aborted) return;
   approvals = staged;
   dispatch({ type: "snapshot", at: Date.now(), revision: peers.revision, peers: peers.items, rollouts, audit, pools: session.pools, moves });
+  await refreshHistory();
   void follow(peers.revision, signal);
 }
 
@@ -185,8 +201,7 @@ async function signIn(token: string): Promise<void> {
   show($("sign-out"), true);
   $("whoami").textContent = `${session.principal.id} (${session.principal.scopes.join(", ") || "no scopes"})${canOperate(session.principal.scopes) ? "" : " · read-only"}`;
   setStatus(false, "loading…");
-  // The server keeps no availability history: what this tab saw survives a reload through sessionStorage.
-  state = { ...initialState(), history: loadHistory(sessionStorage) };
+  state = initialState();
   try {
     await load(controller.signal);
   } catch (e) {
@@ -209,7 +224,6 @@ function signOut(): void {
   session = undefined;
   api = undefined;
   sessionStorage.removeItem(TOKEN_KEY);
-  saveHistory(sessionStorage, []);
   state = initialState();
   selected = undefined;
   setProblem($("problem"), undefined);
@@ -306,8 +320,11 @@ $("confirm-cancel").addEventListener("click", () => {
   $<HTMLDialogElement>("confirm").close();
 });
 // The availability chart's time axis moves on even when nothing changes.
+let ticks = 0;
 setInterval(() => {
-  if (session && !document.hidden) scheduleRender();
+  if (!session || document.hidden) return;
+  scheduleRender();
+  if (++ticks % 3 === 0 && connected) void refreshHistory();
 }, 5000);
 
 const saved = sessionStorage.getItem(TOKEN_KEY);

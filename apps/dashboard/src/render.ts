@@ -1,6 +1,6 @@
 import { escapeXml as esc, palette, renderLineChart, renderProgressBar } from "@drainkit/charts";
 import { actionFor, verbsFor } from "./actions.ts";
-import { headroomText, type DashboardView, type DrainRow, type PoolSummary, type RolloutView } from "./view.ts";
+import { headroomText, type DashboardView, type DrainRow, type NodeCell, type PoolSummary, type RolloutView } from "./view.ts";
 import type { AuditEntry, Peer } from "./types.ts";
 
 /**
@@ -13,21 +13,36 @@ const time = (ms: number): string => new Date(ms).toLocaleTimeString([], { hour:
 const phaseClass = (phase: string): string => `phase-${phase.replace(/[^a-z-]/g, "")}`;
 
 export function legendHtml(phases: readonly string[]): string {
-  return phases.map((p) => `<span class="legend-item"><span class="swatch ${phaseClass(p)}"></span>${esc(p)}</span>`).join("") + `<span class="legend-item"><span class="swatch cordon-mark"></span>has a cordon</span>`;
+  return (
+    phases.map((p) => `<span class="legend-item"><span class="swatch ${phaseClass(p)}"></span>${esc(p)}</span>`).join("") +
+    `<span class="legend-item"><span class="swatch liveness-unknown"></span>unknown (agent not reporting)</span><span class="legend-item"><span class="swatch cordon-mark"></span>has a cordon</span>`
+  );
 }
 
-export function gridHtml(view: DashboardView, selected: string | undefined): string {
+/** "last heard 85 s ago", or "never heard from". */
+export function lastHeard(heardAt: number | undefined, now: number): string {
+  if (heardAt === undefined) return "never heard from";
+  const s = Math.max(0, Math.round((now - heardAt) / 1000));
+  return `last heard ${s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`} ago`;
+}
+
+/** A node's grid cell: coloured by its phase, or hatched grey with "unknown" while its agent is silent (never green). */
+function cellHtml(n: NodeCell, selected: string | undefined, now: number): string {
+  const unknown = n.liveness === "unknown";
+  const heard = lastHeard(n.heardAt, now);
+  const title = unknown ? `${n.id} (${n.address}): unknown · ${heard} (phase ${n.phase}${n.cordoned ? ", cordoned" : ""})` : `${n.id} (${n.address}): ${n.phase}${n.cordoned ? ", cordoned" : ""}`;
+  const classes = `cell ${unknown ? "liveness-unknown" : phaseClass(n.phase)}${n.cordoned ? " cordon-mark" : ""}${n.id === selected ? " selected" : ""}`;
+  const label = unknown ? `${esc(n.id)}<span class="cell-note">unknown · ${esc(heard.replace("last heard ", ""))}</span>` : esc(n.id);
+  return `<button type="button" class="${classes}" data-node="${esc(n.id)}" data-phase="${esc(n.phase)}" data-liveness="${n.liveness}" title="${esc(title)}">${label}</button>`;
+}
+
+export function gridHtml(view: DashboardView, selected: string | undefined, now = Date.now()): string {
   if (view.groups.length === 0) return `<p class="empty">No peers registered yet.</p>`;
   return view.groups
     .map(
       (g) => `<div class="pool-group" data-pool="${esc(g.pool)}"><h3>${esc(g.pool)}</h3>${g.roles
         .map(
-          (r) => `<div class="role-row"><span class="role-name">${esc(r.role)}</span><div class="cells">${r.nodes
-            .map(
-              (n) =>
-                `<button type="button" class="cell ${phaseClass(n.phase)}${n.cordoned ? " cordon-mark" : ""}${n.id === selected ? " selected" : ""}" data-node="${esc(n.id)}" data-phase="${esc(n.phase)}" title="${esc(`${n.id} (${n.address}): ${n.phase}${n.cordoned ? ", cordoned" : ""}`)}">${esc(n.id)}</button>`,
-            )
-            .join("")}</div></div>`,
+          (r) => `<div class="role-row"><span class="role-name">${esc(r.role)}</span><div class="cells">${r.nodes.map((n) => cellHtml(n, selected, now)).join("")}</div></div>`,
         )
         .join("")}</div>`,
     )
@@ -202,7 +217,8 @@ export function peerPanelHtml(peer: Peer | undefined, operate: boolean, now = Da
   const inFlight = Object.entries(peer.status?.inFlight ?? {});
   const rows: [string, string][] = [
     ["address", peer.address],
-    ["phase", x.liveness === "unknown" ? `${peer.phase} (agent not reporting: unknown)` : peer.phase],
+    ["liveness", x.liveness === "unknown" ? `unknown · ${lastHeard(peer.status?.heartbeatAt, now)} (agent not reporting; not counted as available)` : (x.liveness ?? "-")],
+    ["phase", peer.phase],
     ["version", x.version ?? "-"],
     ["roles", peer.roles.map((r) => `${r}: ${peer.phases[r] ?? "?"}`).join(", ")],
     ["pools", peer.pools.join(", ") || "none"],

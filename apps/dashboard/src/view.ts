@@ -53,7 +53,13 @@ export type DashboardEvent =
       /** `GET /control/moves` (absent: none known). */
       readonly moves?: readonly WorkloadMove[];
     }
-  | { readonly type: "change"; readonly at: number; readonly change: FeedChange };
+  | { readonly type: "change"; readonly at: number; readonly change: FeedChange }
+  /**
+   * The server's availability history (`GET /control/history/availability`)
+   * up to `now`, the server's time of reading: it replaces what the page
+   * sampled before `now`; what the page sampled after it stays.
+   */
+  | { readonly type: "history"; readonly now: number; readonly samples: readonly AvailabilitySample[] };
 
 export const AUDIT_KEEP = 200;
 export const HISTORY_KEEP = 720;
@@ -78,13 +84,18 @@ function poolNames(peers: Iterable<Peer>, budgets: readonly PoolBudget[]): strin
   return [...names].sort();
 }
 
+/** The peer as the capacity guard reads it: a silent agent (liveness `unknown`) is never available, whatever its phase. */
+function member(p: Peer): { id: string; pools: readonly string[]; phase: string; roles: Readonly<Record<string, string>>; healthy: boolean } {
+  return { id: p.id, pools: p.pools, phase: p.phase, roles: p.phases, healthy: p.liveness !== "unknown" };
+}
+
 function availability(peers: ReadonlyMap<string, Peer>, budgets: readonly PoolBudget[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const name of poolNames(peers.values(), budgets)) {
     const budget = budgets.find((b) => b.name === name) ?? { name };
     const members = [...peers.values()].filter((p) => p.pools.includes(name));
     if (members.length === 0) continue;
-    out[name] = members.filter((m) => isAvailable(budget, { id: m.id, pools: m.pools, phase: m.phase, roles: m.phases })).length / members.length;
+    out[name] = members.filter((m) => isAvailable(budget, member(m))).length / members.length;
   }
   return out;
 }
@@ -142,6 +153,14 @@ function addAudit(audit: readonly AuditEntry[], entries: readonly AuditEntry[]):
  * s = reduce(s, { type: "change", at: Date.now(), change });
  */
 export function reduce(state: DashboardState, event: DashboardEvent): DashboardState {
+  if (event.type === "history") {
+    const merged: AvailabilitySample[] = [];
+    for (const s of [...event.samples, ...state.history.filter((h) => h.t > event.now)]) {
+      const last = merged.at(-1);
+      if (last === undefined || !sameSample(last.pools, s.pools)) merged.push(s);
+    }
+    return { ...state, history: merged.slice(-HISTORY_KEEP) };
+  }
   if (event.type === "snapshot") {
     const peers = new Map(event.peers.map((p) => [p.id, p]));
     const next: DashboardState = {
@@ -195,6 +214,10 @@ export interface NodeCell {
   readonly phase: string;
   readonly cordoned: boolean;
   readonly address: string;
+  /** `unknown`: its agent never reported, or not within the liveness window; the grid hatches it, never green. */
+  readonly liveness: "live" | "unknown";
+  /** When its agent last reported (absent: never). */
+  readonly heardAt?: number;
 }
 
 export interface PoolGroup {
@@ -325,7 +348,14 @@ export function dashboardView(state: DashboardState): DashboardView {
         role,
         nodes: members
           .filter((p) => p.roles.includes(role))
-          .map((p) => ({ id: p.id, phase: p.phases[role] ?? p.phase, cordoned: Object.keys(p.spec.cordons).length > 0, address: p.address })),
+          .map((p) => ({
+            id: p.id,
+            phase: p.phases[role] ?? p.phase,
+            cordoned: Object.keys(p.spec.cordons).length > 0,
+            address: p.address,
+            liveness: p.liveness === "unknown" ? ("unknown" as const) : ("live" as const),
+            ...(p.status === undefined ? {} : { heardAt: p.status.heartbeatAt }),
+          })),
       })),
     });
   }
@@ -334,7 +364,7 @@ export function dashboardView(state: DashboardState): DashboardView {
   for (const pool of poolNames(peers, state.pools)) {
     const budget = state.pools.find((b) => b.name === pool);
     const members = peers.filter((p) => p.pools.includes(pool));
-    const available = members.filter((m) => isAvailable(budget ?? { name: pool }, { id: m.id, pools: m.pools, phase: m.phase, roles: m.phases })).length;
+    const available = members.filter((m) => isAvailable(budget ?? { name: pool }, member(m))).length;
     let resolved: PoolSummary["budget"];
     if (budget) {
       try {

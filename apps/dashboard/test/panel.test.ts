@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { verbsFor } from "../src/actions.ts";
-import { loadHistory, saveHistory } from "../src/history.ts";
-import { auditHtml, drainsHtml, filterAudit, peerPanelHtml, poolsHtml } from "../src/render.ts";
+import { auditHtml, drainsHtml, filterAudit, gridHtml, legendHtml, peerPanelHtml, poolsHtml } from "../src/render.ts";
 import { dashboardView, headroomText, initialState, reduce } from "../src/view.ts";
 import { auditEntry, peer, status } from "./fixtures.ts";
 
@@ -83,12 +82,48 @@ describe("the audit feed's filters", () => {
 });
 
 describe("availability history", () => {
-  it("survives a reload through sessionStorage, and ignores what it cannot read", () => {
-    const store = new Map<string, string>();
-    const storage = { getItem: (k: string) => store.get(k) ?? null, setItem: (k: string, v: string) => void store.set(k, v) };
-    saveHistory(storage, [{ t: 1, pools: { web: 1 } }, { t: 2, pools: { web: 0.5 } }]);
-    expect(loadHistory(storage)).toEqual([{ t: 1, pools: { web: 1 } }, { t: 2, pools: { web: 0.5 } }]);
-    store.set("drainkit.history", "{not json");
-    expect(loadHistory(storage)).toEqual([]);
+  const snapshot = (peers = [peer("a"), peer("b")]) => reduce(initialState(), { type: "snapshot", at: 5_000, revision: 1, peers, rollouts: [], audit: [], pools: [] });
+
+  it("takes the server's history up to the server's now and keeps what the page saw after it", () => {
+    // The page saw 100 % at 5 000 (its snapshot) and, after a change, 50 % at 9 000.
+    let s = snapshot();
+    s = reduce(s, { type: "change", at: 9_000, change: { revision: 2, kind: "peer", id: "b", value: peer("b", { phase: "drained", phases: { edge: "drained" } }) } });
+    expect(s.history).toEqual([{ t: 5_000, pools: { web: 1 } }, { t: 9_000, pools: { web: 0.5 } }]);
+    // The server has kept the last hour, read at 8 000: before the page's change.
+    s = reduce(s, { type: "history", now: 8_000, samples: [{ t: 1_000, pools: { web: 0.5 } }, { t: 3_000, pools: { web: 1 } }] });
+    expect(s.history).toEqual([{ t: 1_000, pools: { web: 0.5 } }, { t: 3_000, pools: { web: 1 } }, { t: 9_000, pools: { web: 0.5 } }]);
+    // Read again later, the server's own point replaces the page's.
+    s = reduce(s, { type: "history", now: 10_000, samples: [{ t: 1_000, pools: { web: 0.5 } }, { t: 3_000, pools: { web: 1 } }, { t: 8_900, pools: { web: 0.5 } }] });
+    expect(s.history.map((h) => h.t)).toEqual([1_000, 3_000, 8_900]);
+  });
+});
+
+describe("liveness", () => {
+  const silent = peer("web-2", { liveness: "unknown", status: { ...status(0, 0, 0), heartbeatAt: 15_000 } });
+  const live = peer("web-1", { liveness: "live", status: { ...status(0, 0, 0), heartbeatAt: 99_000 } });
+  const state = reduce(initialState(), { type: "snapshot", at: 100_000, revision: 1, peers: [live, silent], rollouts: [], audit: [], pools: [{ name: "web", minAvailable: 1 }] });
+
+  it("hatches a silent peer as unknown with when it was last heard, never in a phase colour", () => {
+    const html = gridHtml(dashboardView(state), undefined, 100_000);
+    const cell = /<button[^>]*data-node="web-2"[^>]*>.*?<\/button>/.exec(html)![0];
+    expect(cell).toContain('class="cell liveness-unknown"');
+    expect(cell).not.toContain("phase-active");
+    expect(cell).toContain('title="web-2 (web-2:80): unknown · last heard 85 s ago (phase active)"');
+    expect(cell).toContain("unknown · 85 s ago");
+    expect(/<button[^>]*data-node="web-1"[^>]*>/.exec(html)![0]).toContain('class="cell phase-active"');
+    expect(legendHtml(["active"])).toContain('<span class="swatch liveness-unknown"></span>unknown (agent not reporting)');
+  });
+
+  it("never counts a silent peer as available, in the pools card or the chart", () => {
+    const v = dashboardView(state);
+    expect(v.pools[0]).toMatchObject({ pool: "web", total: 2, available: 1, budget: { headroom: 0, level: "floor" } });
+    expect(v.history.at(-1)).toEqual({ t: 100_000, pools: { web: 0.5 } });
+  });
+
+  it("says so in the node panel, with the version", () => {
+    const html = peerPanelHtml({ ...silent, labels: { version: "1.4.2" } }, true, 100_000);
+    expect(html).toContain('<dd data-field="liveness">unknown · last heard 85 s ago (agent not reporting; not counted as available)</dd>');
+    expect(html).toContain('<dd data-field="version">1.4.2</dd>');
+    expect(peerPanelHtml(live, true, 100_000)).toContain('<dd data-field="liveness">live</dd>');
   });
 });

@@ -25,6 +25,9 @@ Options:
                             once draining, keep serving this long so routers
                             take the host out first (default 2000; 0 allowed)
   --jobs <a,b>              workloads it holds, moved away when it drains
+  --keep-overall-health     while draining, keep gRPC health "" (the whole
+                            server) SERVING; by default it turns NOT_SERVING
+                            with example.v1.Example, so default probes fail
   -h, --help                show this help
 
 Environment: EXAMPLE_ID, DRAINKIT_URL, DRAINKIT_TOKEN, EXAMPLE_ADMIN_TOKEN.
@@ -46,6 +49,7 @@ const OPTIONS = {
   "drain-timeout-ms": { type: "string", default: "30000" },
   "deregistration-delay-ms": { type: "string", default: "2000" },
   jobs: { type: "string", default: "" },
+  "keep-overall-health": { type: "boolean", default: false },
 } as const;
 
 export type CommandLine = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>["values"];

@@ -40,6 +40,7 @@ const svc = await startExampleService({
   drainTimeoutMs: Number(values["drain-timeout-ms"]),
   deregistrationDelayMs: Number(values["deregistration-delay-ms"]),
   jobs: list(values.jobs),
+  grpcOverallHealth: values["keep-overall-health"] !== true,
   ...(values["heartbeat-ms"] === undefined ? {} : { heartbeatMs: Number(values["heartbeat-ms"]) }),
   ...(url === undefined ? {} : { controlPlane: { url, token: token! } }),
   ...(env["EXAMPLE_ADMIN_TOKEN"] === undefined ? {} : { adminToken: env["EXAMPLE_ADMIN_TOKEN"] }),

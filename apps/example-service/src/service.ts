@@ -56,6 +56,12 @@ export interface ExampleServiceOptions {
    * before anything is refused. 0 refuses at once. Default 2 000.
    */
   readonly deregistrationDelayMs?: number;
+  /**
+   * Whether the whole gRPC server's health (service `""`, what Kubernetes gRPC
+   * probes and `grpc_health_probe` ask by default) turns NOT_SERVING while the
+   * replica drains, like `example.v1.Example` does. Default true.
+   */
+  readonly grpcOverallHealth?: boolean;
   readonly clock?: Clock;
   readonly random?: Random;
   readonly logger?: Logger;
@@ -188,7 +194,7 @@ export async function startExampleService(options: ExampleServiceOptions): Promi
   const server = grpcServer({ id, version, latencyMs, clock });
   const health = createHealthService({ "": "SERVING", [EXAMPLE_GRPC_SERVICE]: "SERVING" });
   health.addTo(server);
-  const rpc = createGrpcDrainParticipant(server, { services: [EXAMPLE_GRPC_SERVICE], health, graceMs: options.grpcGraceMs ?? 5_000, deregistrationDelayMs, clock });
+  const rpc = createGrpcDrainParticipant(server, { services: [EXAMPLE_GRPC_SERVICE], health, graceMs: options.grpcGraceMs ?? 5_000, deregistrationDelayMs, overallHealth: options.grpcOverallHealth ?? true, clock });
   // Background jobs: a ticker each. They move between replicas through the control plane.
   const tickers = new Map<string, { ticks: number; timer: TimerHandle | undefined }>();
   const jobHistory: JobEvent[] = [];

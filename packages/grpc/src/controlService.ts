@@ -149,7 +149,7 @@ const unaryRpcs: Readonly<Record<string, RpcDefinition>> = {
   Cordon: {
     action: "cordon", anyOf: OPERATE, target: peerTarget,
     handle: async ({ registry, principal, request, options }) => {
-      const input = { ...pick(request, "owner", "ticket", "expiresAt"), reason: request["reason"] as string };
+      const input = { ...pick(request, "owner", "ticket", "expiresAt"), ...(request["force"] === true ? { force: true } : {}), reason: request["reason"] as string };
       const opts = withReason(options, request["reason"]);
       const staged = await registry.stageIfRequired(principal, { kind: "cordon", peer: idOf(request), input }, opts);
       if (staged !== undefined) return { ...stagedToWire(staged, outcomeToWire), peer: peerToWire((await registry.getPeer(principal, idOf(request))).peer) };

@@ -8,6 +8,16 @@ export interface GrpcDrainParticipantOptions {
   readonly services: readonly string[];
   /** When given, the services turn NOT_SERVING on drain and SERVING on resume. */
   readonly health?: HealthService;
+  /**
+   * Whether the whole server's health (the service name `""`, what
+   * Kubernetes gRPC probes and `grpc_health_probe` ask by default) turns
+   * NOT_SERVING too while this participant drains, so default probes take the
+   * host out. It turns SERVING again once no participant sharing `health`
+   * drains. Set false on a participant for one role of several, whose drain
+   * must not take the whole server out. Only when `""` was set on `health`
+   * (unset, Check answers NOT_FOUND). Default true.
+   */
+  readonly overallHealth?: boolean;
   /** How long streaming calls in flight may run after the drain starts; then they end with UNAVAILABLE. Default 5 000. */
   readonly graceMs?: number;
   /** Once drained: keep the server up, refusing gated calls (`park`, default), or shut it down (`shutdown`). */
@@ -43,6 +53,9 @@ interface TrackedCall {
   readonly streaming: boolean;
   readonly cut: () => void;
 }
+
+/** The participants draining with each health service, so `""` turns SERVING only when the last of them resumes. */
+const drainingByHealth = new WeakMap<HealthService, Set<object>>();
 
 function serviceOf(path: string): string {
   const parts = path.split("/");
@@ -82,6 +95,18 @@ export function createGrpcDrainParticipant(server: grpc.Server, options: GrpcDra
   const graceMs = options.graceMs ?? 5_000;
   const afterDrain = options.afterDrain ?? "park";
   const gated = new Set(options.services);
+  const overall = options.overallHealth ?? true;
+  const self = {};
+  const markOverall = (drainingNow: boolean): void => {
+    const health = options.health;
+    // A server that never registered "" answers NOT_FOUND for it, which probes already read as not serving.
+    if (health === undefined || !overall || health.status("") === undefined) return;
+    let set = drainingByHealth.get(health);
+    if (set === undefined) drainingByHealth.set(health, (set = new Set()));
+    if (drainingNow) set.add(self);
+    else set.delete(self);
+    health.setStatus("", set.size > 0 ? "NOT_SERVING" : "SERVING");
+  };
   const calls = new Set<TrackedCall>();
   const idleListeners = new Set<() => void>();
   const delayMs = Math.max(0, options.deregistrationDelayMs ?? 3_000);
@@ -182,6 +207,7 @@ export function createGrpcDrainParticipant(server: grpc.Server, options: GrpcDra
       if (!draining) {
         draining = true;
         for (const service of gated) options.health?.setStatus(service, "NOT_SERVING");
+        markOverall(true);
       }
       if (delayMs === 0) {
         closeGate();
@@ -216,8 +242,9 @@ export function createGrpcDrainParticipant(server: grpc.Server, options: GrpcDra
       delay = undefined;
       finish?.();
       open = true;
-      draining = false;
       for (const service of gated) options.health?.setStatus(service, "SERVING");
+      if (draining) markOverall(false);
+      draining = false;
     },
   };
 }

@@ -80,6 +80,17 @@ describe("control service: every RPC over a real socket", () => {
     expect((await api.client("mesh.read").listPeers({ label: "zone=z1" })).items.map((p) => p.id)).toEqual(["node-a"]);
   });
 
+  it("cordons the last schedulable node of a role only when forced by an admin with confirm, as REST does", async () => {
+    await api.client("mesh.operate").registerPeer({ id: "solo-1", address: "s:80", pools: [], roles: ["solo"] });
+    await api.client("mesh.operate").reportStatus("solo-1", { roles: {}, epoch: 0 });
+    const refused = await api.client("mesh.operate").cordon("solo-1", { reason: "disk" }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: "only-schedulable-node" });
+    const unconfirmed = await api.client("mesh.admin").cordon("solo-1", { reason: "disk", force: true }).catch((e: unknown) => e);
+    expect(unconfirmed).toMatchObject({ code: "confirmation-required" });
+    const forced = await api.client("mesh.admin").cordon("solo-1", { reason: "disk", force: true }, { confirm: true });
+    expect(forced.value.phase).toBe("cordoned");
+  });
+
   it("serves clusters, config and audit", async () => {
     const admin = api.client("mesh.admin");
     expect((await admin.listClusters()).map((c) => [c.id, c.role])).toEqual([["east", "active"], ["west", "backup"]]);

@@ -109,13 +109,16 @@ describe("gRPC drain participant", () => {
     await until(() => seen.length === 2);
     const check = await new Promise<string | undefined>((resolve) => r.health.Check({ service: ECHO_SERVICE_NAME }, (_e, m) => resolve(m?.status)));
     expect(check).toBe("NOT_SERVING");
+    // The whole server ("" : what Kubernetes probes and grpc_health_probe ask by default) is out too.
     const whole = await new Promise<string | undefined>((resolve) => r.health.Check({ service: "" }, (_e, m) => resolve(m?.status)));
-    expect(whole).toBe("SERVING");
+    expect(whole).toBe("NOT_SERVING");
 
     await r.coordinator.resume();
     await until(() => seen.length === 3);
     watch.cancel();
     expect(seen).toEqual(["SERVING", "NOT_SERVING", "SERVING"]);
+    const wholeAgain = await new Promise<string | undefined>((resolve) => r.health.Check({ service: "" }, (_e, m) => resolve(m?.status)));
+    expect(wholeAgain).toBe("SERVING");
     const unknown = await new Promise<grpc.ServiceError | null>((resolve) => r.health.Check({ service: "nope" }, (e) => resolve(e)));
     expect(unknown?.code).toBe(grpc.status.NOT_FOUND);
   });
@@ -230,6 +233,34 @@ describe("gRPC drain participant", () => {
       control.close();
       server.forceShutdown();
     }
+  });
+});
+
+describe("gRPC drain participant, the whole server's health", () => {
+  const check = (r: Rig, service: string): Promise<string | undefined> => new Promise((resolve) => r.health.Check({ service }, (_e, m) => resolve(m?.status)));
+
+  it("keeps \"\" SERVING with overallHealth: false", async () => {
+    const r = await rig({ overallHealth: false });
+    await r.coordinator.drain({ deadline: farDeadline(), reason: "one role of several" });
+    expect([await check(r, ECHO_SERVICE_NAME), await check(r, "")]).toEqual(["NOT_SERVING", "SERVING"]);
+  });
+
+  it("turns \"\" SERVING only when the last participant sharing the health service resumes", async () => {
+    const server = new grpc.Server();
+    const health = createHealthService({ "": "SERVING", [ECHO_SERVICE_NAME]: "SERVING", [CONTROL_SERVICE_NAME]: "SERVING" });
+    const edge = createGrpcDrainParticipant(server, { name: "grpc-edge", services: [ECHO_SERVICE_NAME], health, deregistrationDelayMs: 0 });
+    const ingest = createGrpcDrainParticipant(server, { name: "grpc-ingest", services: [CONTROL_SERVICE_NAME], health, deregistrationDelayMs: 0 });
+    await edge.drain(new AbortController().signal);
+    await ingest.drain(new AbortController().signal);
+    expect(health.status("")).toBe("NOT_SERVING");
+    edge.resume();
+    expect(health.status("")).toBe("NOT_SERVING");
+    ingest.resume();
+    expect(health.status("")).toBe("SERVING");
+    // A resume without a drain leaves "" alone.
+    health.setStatus("", "NOT_SERVING");
+    edge.resume();
+    expect(health.status("")).toBe("NOT_SERVING");
   });
 });
 

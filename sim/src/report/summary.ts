@@ -8,7 +8,8 @@ export function replayCommand(scenario: string, seed: number, nodes?: number): s
   return `pnpm sim -- run ${arg} --seed ${seed}${nodes === undefined ? "" : ` --nodes ${nodes}`}`;
 }
 
-function statusLine(r: SimReport): string {
+/** One line on how the run ended (indented, as the summary prints it). */
+export function statusLine(r: SimReport): string {
   switch (r.status) {
     case "completed":
       return "  every action finished its work";

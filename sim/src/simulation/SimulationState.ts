@@ -312,8 +312,11 @@ export abstract class SimulationState {
     const status: SimReport["status"] =
       this.checker.failed ? "violated" : blocked.length > 0 ? "blocked" : !this.finished || this.rolloutUpgraded < this.rolloutTargets ? "incomplete" : "completed";
     const wallSec = Math.max(wallMs, 0.001) / 1000;
+    const poolFloors: Record<string, { size: number; required: number }> = {};
+    fleet.pools.forEach((p, i) => (poolFloors[p.name] = { size: fleet.members[i]!.length, required: fleet.required[i]! }));
     return {
       ...outcome,
+      poolFloors,
       wallMs: Math.round(wallMs),
       eventsPerSec: Math.round(this.engine.events / wallSec),
       speedup: Math.round(this.engine.now / Math.max(wallMs, 0.001)),

@@ -76,6 +76,8 @@ export interface SimReport {
   readonly speedup: number;
   readonly drains: { readonly started: number; readonly completed: number; readonly failed: number; readonly refused: number };
   readonly minAvailability: Readonly<Record<string, number>>;
+  /** Each pool's size and the members its budget keeps available (the floor the charts draw); not part of `hash`. */
+  readonly poolFloors: Readonly<Record<string, { readonly size: number; readonly required: number }>>;
   readonly requests: { readonly arrived: number; readonly served: number; readonly unroutable: number; readonly refused: number; readonly lostOnCrash: number };
   readonly lostRequests: number;
   readonly lostWorkloads: number;

@@ -129,7 +129,15 @@ export async function budgetsForSnapshot(s: Session, given: readonly SnapshotPoo
 function noBudgetsNote(s: Session, snapshot: FleetSnapshot): void {
   const bare = snapshot.pools.filter((p) => p.minAvailable === undefined && p.maxUnavailable === undefined && p.minSchedulable === undefined).map((p) => p.name);
   if (bare.length > 0) {
-    s.note(`note: no budget for pool(s) ${bare.join(", ")}: neither the server nor --pool gives one; pass --pool <name>:maxUnavailable=… as given to drainkit serve --pool.`);
+    s.note(`note: no budget for pool(s) ${bare.join(", ")}: neither the server nor --pool gives one; pass --pool ${bare[0]}:maxUnavailable=… as given to drainkit serve --pool.`);
+  }
+}
+
+/** Names the peers that count as unavailable because their agents are silent (liveness as the server reports it). */
+export function silentNote(s: Session, snapshot: FleetSnapshot): void {
+  const silent = snapshot.nodes.filter((n) => n.healthy === false).map((n) => n.id);
+  if (silent.length > 0) {
+    s.note(`note: ${silent.length} peer(s) count as unavailable, their agents silent (liveness unknown, as the server reports it): ${silent.slice(0, 5).join(", ")}${silent.length > 5 ? ", …" : ""}.`);
   }
 }
 
@@ -148,6 +156,7 @@ export function fleetCommand(): Command {
       const budgets = o.pool.map(parsePoolBudget);
       const snapshot = await exportSnapshot(s.client, budgets, await budgetsForSnapshot(s, budgets));
       noBudgetsNote(s, snapshot);
+      silentNote(s, snapshot);
       // A snapshot is data, not a table: -o table (the default) writes JSON.
       const text = s.format === "yaml" ? stringify(snapshot) : `${JSON.stringify(snapshot, null, 2)}\n`;
       if (o.file === undefined) {

@@ -317,16 +317,26 @@ export function peersCommand(): Command {
   reasonOpts(selectorOpt(peers.command("cordon").argument("[peers...]", "peer ids").description("Stop new placements on peers (traffic continues)")))
     .option("--owner <name>", "cordon owner (default: your token's id)")
     .option("--expires <duration>", "the cordon lapses after this long, e.g. 2h")
+    .option("--force", "past the only-schedulable-node rule and pool budgets (mesh.admin; needs --reason; asks twice)")
+    .option("-y, --yes", "do not ask for confirmation (only --force asks)")
     .option("--dry-run", "server-side: run every check, change nothing, list what blocks each peer")
-    .action(async (ids: string[], o: MutationFlags & { owner?: string; expires?: string }, cmd: Command) => {
+    .action(async (ids: string[], o: MutationFlags & { owner?: string; expires?: string; force?: boolean; yes?: boolean }, cmd: Command) => {
       const s = new Session(cmd);
       const reason = requireReason(o, "cordon");
-      await simpleVerb(s, ids, "cordon", o, {
+      const body = {
         ...auditFields(o),
         reason,
         ...(o.owner ? { owner: o.owner } : {}),
         ...(o.expires ? { expiresAt: Date.now() + parseDuration(o.expires) } : {}),
-      });
+        ...(o.force === true ? { force: true, confirm: true } : {}),
+      };
+      if (o.force === true && o.dryRun !== true) {
+        const peers = await targets(s, ids, o);
+        await confirmDestructive({ question: `FORCE-cordon ${peers.join(", ")} (past the last-schedulable-node rule and pool budgets; reason: ${reason})?`, target: peers.join(","), twice: true, yes: o.yes === true });
+        const { selector: _resolved, ...flags } = o;
+        return simpleVerb(s, peers, "cordon", flags, body);
+      }
+      await simpleVerb(s, ids, "cordon", o, body);
     });
 
   reasonOpts(selectorOpt(peers.command("uncordon").argument("[peers...]", "peer ids").description("Remove your cordon (or a named owner's)")))

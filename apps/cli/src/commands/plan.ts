@@ -4,7 +4,7 @@ import { EXIT, usageError } from "../errors.ts";
 import { parseDuration } from "../output.ts";
 import { Session } from "../session.ts";
 import type { RegistryConfig } from "../types.ts";
-import { budgetsForSnapshot, exportSnapshot, isSimError, parsePoolBudget, readSnapshot, snapshotError, withBudgets } from "./fleet.ts";
+import { budgetsForSnapshot, exportSnapshot, isSimError, parsePoolBudget, readSnapshot, silentNote, snapshotError, withBudgets } from "./fleet.ts";
 
 interface PlanFlags {
   readonly simulate?: boolean;
@@ -120,6 +120,7 @@ export function planCommand(): Command {
         if (snapshot.nodes.length === 0) throw usageError("the fleet has no peers to plan on", "Register peers first (drainctl peers list shows them).");
         config = (await s.client.call<RegistryConfig>("GET", "/control/config")).body;
       }
+      silentNote(s, snapshot);
       const several = snapshot.nodes.filter((n) => n.pools.length > 1);
       if (several.length > 0) {
         const shown = several.slice(0, 3).map((n) => `${n.id}: ${n.pools.join(", ")}`).join("; ");

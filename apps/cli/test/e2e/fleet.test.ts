@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseSnapshot, validateSnapshot, type FleetSnapshot } from "@drainkit/sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { drainctl, FakeAgent, json, startServer, type Server } from "./harness.ts";
+import { ADMIN_TOKEN, drainctl, FakeAgent, json, longLivenessWindow, startServer, type Server } from "./harness.ts";
 
 let server: Server;
 let agent: FakeAgent;
@@ -17,6 +17,8 @@ async function serverState(): Promise<{ peers: unknown; audit: number }> {
 beforeAll(async () => {
   server = await startServer();
   agent = new FakeAgent(server);
+  // The agents here report once: a silent peer is unknown and never available, which would turn every plan below unsafe.
+  await longLivenessWindow(server);
   for (const id of ["web-1", "web-2", "web-3", "web-4"]) await agent.register(id, ["edge"], { zone: id === "web-4" ? "eu-2" : "eu-1" });
   for (const id of ["api-1", "api-2"]) await agent.register(id, ["ingest"], {}, ["api"]);
   await agent.report("web-1", 0, "drained", 3, { owners: 2, children: 2 });
@@ -143,5 +145,27 @@ describe("drainctl plan --simulate", () => {
     const nobody = await drainctl(server, ["plan", "--simulate", "--rollout", "--pool", "db"]);
     expect(nobody.code).toBe(2);
     expect(nobody.stderr).toContain('pool "db"');
+  });
+});
+
+describe("silent agents", () => {
+  it("count as unavailable in fleet export and plan --simulate, which say which peers (the server's liveness)", async () => {
+    // Registered, never reported: the server says liveness unknown.
+    const res = await fetch(`${server.url}/control/peers/batch-1`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({ address: "batch-1:9000", pools: ["batch"], roles: ["worker"] }),
+    });
+    expect(res.status).toBe(200);
+    await agent.register("batch-2", ["worker"], {}, ["batch"]);
+    const out = await drainctl(server, ["fleet", "export"]);
+    expect(out.code).toBe(0);
+    const byId = new Map(validateSnapshot(JSON.parse(out.stdout)).nodes.map((n) => [n.id, n]));
+    expect(byId.get("batch-1")).toMatchObject({ healthy: false });
+    expect(byId.get("batch-2")?.healthy).not.toBe(false);
+    const silent = /note: (\d+) peer\(s\) count as unavailable, their agents silent \(liveness unknown, as the server reports it\): ([^\n]*)/;
+    expect(silent.exec(out.stderr)?.slice(1)).toEqual(["1", "batch-1."]);
+    const plan = await drainctl(server, ["plan", "--simulate", "--drain", "batch-2", "--pool", "batch:minAvailable=1"]);
+    expect(silent.exec(plan.stderr)?.slice(1)).toEqual(["1", "batch-1."]);
   });
 });

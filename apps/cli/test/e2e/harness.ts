@@ -85,6 +85,21 @@ export function drainctl(server: Server | undefined, args: readonly string[], op
   return new Promise((ok) => child.once("close", (code) => ok({ code, stdout, stderr })));
 }
 
+/**
+ * A liveness window longer than any test (`heartbeat.staleAfterMs` 1 h), for
+ * tests whose played agents report once: on a loaded machine a test step can
+ * take longer than the default 30 s, and a silent peer is `unknown`, never
+ * available, which would change what the test is about.
+ */
+export async function longLivenessWindow(server: Server): Promise<void> {
+  const res = await fetch(`${server.url}/control/config`, {
+    method: "PATCH",
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({ values: { "heartbeat.staleAfterMs": 3_600_000 }, confirm: true }),
+  });
+  if (res.status !== 200) throw new Error(`PATCH /control/config: ${res.status} ${await res.text()}`);
+}
+
 /** Plays a host's agent: registers peers and reports their observed status over the real API. */
 export class FakeAgent {
   readonly #server: Server;

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { expectFits, WIDTHS } from "../widths.ts";
-import { drainctl, drainctlOnPty, FakeAgent, json, startServer, type Server } from "./harness.ts";
+import { drainctl, drainctlOnPty, FakeAgent, json, longLivenessWindow, startServer, type Server } from "./harness.ts";
 
 // One pool with a budget the server enforces (maxUnavailable 1), peers with long names and labels.
 let server: Server;
@@ -10,6 +10,8 @@ const LONG = "storage-node-0001.eu-west-1.compute.internal";
 
 beforeAll(async () => {
   server = await startServer({ args: ["--pool", "web:maxUnavailable=1"] });
+  // The agents here report once; steps can outlast the default 30 s window on a loaded machine.
+  await longLivenessWindow(server);
   agent = new FakeAgent(server);
   for (const id of ["op-a", "op-b", "op-c", "op-d"]) await agent.register(id, ["edge"], { zone: "eu-west-1a", team: "storage-platform", rack: "r7-long-rack-name" });
   await agent.register(LONG, ["edge", "ingest"], { zone: "eu-west-1b", "topology.kubernetes.io/region": "eu-west-1" }, ["web", "storage"]);

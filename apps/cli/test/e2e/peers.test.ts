@@ -58,6 +58,29 @@ describe("drainctl peers", () => {
     expect(json<{ items: Peer[] }>(uncordon).items[0]!.phase).toBe("active");
   });
 
+  it("cordons the last schedulable node of a role only with --force, a reason and confirmation; both attempts audited", async () => {
+    await agent.register("lone-1", ["lone"]);
+    const refused = await drainctl(server, ["peers", "cordon", "lone-1", "--reason", "disk check"]);
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toContain("Only schedulable node");
+    expect(refused.stderr).toContain("drainctl peers list --role lone");
+    expect(refused.stderr).toContain("--force and a --reason to take lone-1 out anyway");
+
+    // No terminal to ask on and no --yes: nothing changes.
+    const unconfirmed = await drainctl(server, ["peers", "cordon", "lone-1", "--reason", "disk check", "--force"]);
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toContain("Pass --yes");
+    expect(json<Peer>(await drainctl(server, ["peers", "get", "lone-1", "-o", "json"])).phase).toBe("active");
+
+    const forced = await drainctl(server, ["peers", "cordon", "lone-1", "--reason", "disk check", "--ticket", "CHG-7", "--force", "--yes", "-o", "json"]);
+    expect(forced.code).toBe(0);
+    expectValid(schemas.peerItems, json(forced));
+    expect(json<{ items: Peer[] }>(forced).items[0]!.phase).toBe("cordoned");
+    const audit = json<{ items: { action: string; reason?: string; ticket?: string; outcome: string; details?: Record<string, unknown> }[] }>(await drainctl(server, ["audit", "list", "--target", "peer/lone-1", "-o", "json"]));
+    expect(audit.items.filter((e) => e.action === "cordon").map((e) => [e.outcome, e.ticket])).toEqual([["refused", undefined], ["ok", "CHG-7"]]);
+    await drainctl(server, ["peers", "uncordon", "lone-1"]);
+  });
+
   it("dry-runs a drain server-side, listing what blocks each node and changing nothing", async () => {
     await agent.register("dry-1");
     await agent.register("dry-solo", ["solo"]);
