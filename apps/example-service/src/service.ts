@@ -297,11 +297,17 @@ export async function startExampleService(options: ExampleServiceOptions): Promi
       },
       {
         // Depends on everything serving, so stop() reaches it first: the host
-        // drains before the agent stops and before any listener closes.
+        // drains before the agent stops and before any listener closes. With
+        // a control plane the drain goes through it (routers take the host
+        // out, jobs move to other replicas); without one, or when it does not
+        // answer, the gates close locally.
         name: "drain",
         dependsOn: ["agent"],
         stop: async () => {
-          const result = await coordinator.drain({ deadline: clock.now() + drainTimeoutMs, reason: "shutdown" });
+          const result =
+            agent === undefined
+              ? await coordinator.drain({ deadline: clock.now() + drainTimeoutMs, reason: "shutdown" })
+              : (await agent.shutdown({ deadlineMs: drainTimeoutMs, reason: "shutdown" })).result;
           if (result.status === "failed") throw new Error(`drain failed: ${result.failure}`);
         },
       },

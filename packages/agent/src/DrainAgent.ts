@@ -49,6 +49,25 @@ export interface AgentOptions {
   readonly retry?: { readonly initialMs?: number; readonly maxMs?: number };
 }
 
+/** Settings of {@link DrainAgent.shutdown}. */
+export interface ShutdownOptions {
+  /** The drain's deadline from now, ms, when no drain is in progress already (a rollout's keeps its own). Default 30 000. */
+  readonly deadlineMs?: number;
+  /** Audit reason of the drain. Default "shutdown". */
+  readonly reason?: string;
+  /** How long the drain the control plane accepted may take to reach the agent's spec before it drains locally instead, ms. Default 10 000. */
+  readonly specTimeoutMs?: number;
+}
+
+/** How {@link DrainAgent.shutdown} drained the host, and the outcome. */
+export interface ShutdownOutcome {
+  /** `control-plane`: the peer's own drain through the control plane (routers told, workloads moved); `local`: the host's gates only. */
+  readonly via: "control-plane" | "local";
+  /** Why the drain was local. */
+  readonly why?: string;
+  readonly result: DrainResult;
+}
+
 /** What the agent is doing, for health endpoints and tests. */
 export interface AgentSnapshot {
   readonly peer: string;
@@ -113,6 +132,10 @@ export class DrainAgent {
   #drain: { epoch: number; status: "draining" | "drained" | "failed"; failure?: string } | undefined;
   /** Drained roles of the current drain that no local participant serves. */
   #foreignRoles: Record<string, RoleStatus> = {};
+  /** The local drain started from the spec, for {@link shutdown} to wait on. */
+  #pending: { epoch: number; promise: Promise<DrainResult> } | undefined;
+  /** Told each time the agent acts on a new drain epoch. */
+  readonly #onActed = new Set<() => void>();
 
   constructor(options: AgentOptions) {
     const cp = options.controlPlane;
@@ -179,6 +202,7 @@ export class DrainAgent {
       await this.#registrar.start(both);
       ctx.emit({ type: "agent-registered", peer: ctx.peer, at: ctx.clock.now() });
       ctx.logger.info({ peer: ctx.peer }, "agent registered");
+      await this.#endOwnShutdownDrain();
       await withRetryOf(ctx, both, () => this.#follower.resync());
       await this.#follower.reconciling;
       await this.#reporter.report();
@@ -188,6 +212,76 @@ export class DrainAgent {
       throw error;
     }
     this.#reporter.scheduleHeartbeat();
+  }
+
+  /**
+   * Drains the host for its shutdown through the control plane: requests a
+   * drain of its own peer (the token's `mesh.agent` scope allows exactly
+   * that; a drain already in progress, e.g. a rollout's, keeps its
+   * deadline), so routers take the host out and its workloads move, then
+   * waits until the local drain of that epoch ends and reports it. A control
+   * plane that is missing, unreachable or refuses (a pool budget) falls back
+   * to draining the host's gates locally, with a log line saying so. Call
+   * {@link stop} afterwards. The agent ends such a drain itself when it
+   * starts again.
+   */
+  async shutdown(options: ShutdownOptions = {}): Promise<ShutdownOutcome> {
+    const ctx = this.#ctx;
+    const deadlineMs = options.deadlineMs ?? 30_000;
+    const reason = options.reason ?? "shutdown";
+    const local = async (why: string): Promise<ShutdownOutcome> => {
+      ctx.logger.warn({ peer: ctx.peer, why }, "shutdown drain not through the control plane: draining locally");
+      ctx.emit({ type: "agent-shutdown", peer: ctx.peer, via: "local", why, at: ctx.clock.now() });
+      const result = await this.#coordinator.drain({ deadline: ctx.clock.now() + deadlineMs, reason });
+      await this.reportNow().catch(() => {});
+      return { via: "local", why, result };
+    };
+    if (this.#life === undefined || !this.#registrar.registered) return local("the agent is not registered with a control plane");
+    let epoch: number;
+    try {
+      epoch = (await this.#client.drain(ctx.peer, { reason, deadlineMs })).epoch;
+    } catch (error) {
+      return local(`the control plane did not take the drain: ${messageOf(error)}`);
+    }
+    ctx.logger.info({ peer: ctx.peer, epoch }, "shutdown: drain requested through the control plane");
+    ctx.emit({ type: "agent-shutdown", peer: ctx.peer, via: "control-plane", epoch, at: ctx.clock.now() });
+    const specTimeoutMs = options.specTimeoutMs ?? 10_000;
+    const pending = await this.#actedOn(epoch, specTimeoutMs);
+    const result = await pending?.promise.catch(() => undefined);
+    if (result === undefined) return local(`drain epoch ${epoch} did not start here within ${specTimeoutMs} ms`);
+    await this.reportNow().catch(() => {});
+    return { via: "control-plane", result };
+  }
+
+  /** The local drain of `epoch` (or a later one) once the agent acted on it; undefined after `timeoutMs` or when none started here. */
+  #actedOn(epoch: number, timeoutMs: number): Promise<{ readonly promise: Promise<DrainResult> } | undefined> {
+    const clock = this.#ctx.clock;
+    return new Promise((resolve) => {
+      const finish = (value: { readonly promise: Promise<DrainResult> } | undefined): void => {
+        this.#onActed.delete(check);
+        clock.clearTimer(timer);
+        resolve(value);
+      };
+      const check = (): void => {
+        if (this.#acted >= epoch) finish(this.#pending !== undefined && this.#pending.epoch >= epoch ? { promise: this.#pending.promise } : undefined);
+      };
+      const timer = clock.setTimer(timeoutMs, () => finish(undefined));
+      this.#onActed.add(check);
+      check();
+    });
+  }
+
+  /** A drain this agent requested for its own shutdown ends when it starts again (an operator's or a rollout's stays). */
+  async #endOwnShutdownDrain(): Promise<void> {
+    const ctx = this.#ctx;
+    try {
+      const drain = (await this.#client.getPeer(ctx.peer)).spec.drain;
+      if (drain === undefined || drain.requestedBy !== ctx.peer) return;
+      await this.#client.resume(ctx.peer, { reason: "restarted after its shutdown drain" });
+      ctx.logger.info({ peer: ctx.peer, epoch: drain.epoch }, "ended this agent's own shutdown drain on start");
+    } catch (error) {
+      ctx.logger.warn({ peer: ctx.peer, err: messageOf(error) }, "could not end this agent's own shutdown drain; the spec decides");
+    }
   }
 
   /** Stops following the spec and heartbeating; the gates stay as they are. */
@@ -266,6 +360,7 @@ export class DrainAgent {
       ctx.logger.info({ peer: ctx.peer, epoch: drain.epoch, roles, deadline: drain.deadline }, "draining");
       if (roles.length === 0) {
         this.#drain = { epoch: drain.epoch, status: "drained" };
+        for (const tell of [...this.#onActed]) tell();
         void this.#reporter.report();
         return;
       }
@@ -274,8 +369,11 @@ export class DrainAgent {
         pending = this.#coordinator.drain({ epoch: drain.epoch, deadline: drain.deadline, reason: drain.reason, roles });
       } catch (error) {
         ctx.logger.warn({ peer: ctx.peer, epoch: drain.epoch, err: messageOf(error) }, "drain refused locally");
+        for (const tell of [...this.#onActed]) tell();
         return;
       }
+      this.#pending = { epoch: drain.epoch, promise: pending };
+      for (const tell of [...this.#onActed]) tell();
       void this.#reporter.report();
       if (this.#reporter.beating) this.#reporter.scheduleHeartbeat();
       // The outcome is reported when it comes; reconciling moves on so a resume can cut the drain short.

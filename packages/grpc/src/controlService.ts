@@ -141,7 +141,7 @@ const unaryRpcs: Readonly<Record<string, RpcDefinition>> = {
     handle: async ({ registry, principal, request, options }) => peerOutcome(await registry.uncordon(principal, idOf(request), pick(request, "owner"), options)),
   },
   Drain: {
-    action: "drain", anyOf: OPERATE, target: peerTarget,
+    action: "drain", anyOf: AGENT, target: peerTarget,
     handle: async ({ registry, principal, request, options }) => {
       const roles = request["roles"] as string[];
       const outcome = await registry.drain(principal, idOf(request), {
@@ -154,7 +154,7 @@ const unaryRpcs: Readonly<Record<string, RpcDefinition>> = {
     },
   },
   Resume: {
-    action: "resume", anyOf: OPERATE, target: peerTarget,
+    action: "resume", anyOf: AGENT, target: peerTarget,
     handle: async ({ registry, principal, request, options }) =>
       peerOutcome(await registry.resume(principal, idOf(request), {
         ...(options.reason === undefined ? {} : { reason: options.reason }),

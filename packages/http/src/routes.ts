@@ -144,7 +144,7 @@ export const routes: readonly RouteDefinition[] = [
   },
   {
     method: "POST", url: `/control/peers/:id(^${ID})::drain`, path: "/control/peers/{id}:drain", operationId: "drain", summary: "Drain: 202 with remaining counts while in progress, 200 when nothing is left",
-    action: "drain", mutation: true, anyOf: OPERATE, target: peerTarget,
+    action: "drain", mutation: true, anyOf: AGENT, target: peerTarget,
     schema: { params: s.idParams, body: s.drainBody, headers: s.mutationHeaders },
     responses: { 200: { description: "Drained (nothing to move)", schema: s.drainStatusSchema }, 202: { description: "Draining; remaining counts", schema: s.drainStatusSchema } },
     handle: async ({ registry, principal, params, body, options }) => {
@@ -154,7 +154,7 @@ export const routes: readonly RouteDefinition[] = [
   },
   {
     method: "POST", url: `/control/peers/:id(^${ID})::resume`, path: "/control/peers/{id}:resume", operationId: "resume", summary: "Resume: back to active",
-    action: "resume", mutation: true, anyOf: OPERATE, target: peerTarget,
+    action: "resume", mutation: true, anyOf: AGENT, target: peerTarget,
     schema: { params: s.idParams, body: s.resumeBody, headers: s.mutationHeaders },
     responses: { 200: { description: "The peer", schema: s.peerSchema } },
     handle: async ({ registry, principal, params, body, options }) => ({
