@@ -213,11 +213,15 @@ export async function startExampleService(options: ExampleServiceOptions): Promi
       jobHistory.push({ job: w.id, action: "stop", at: clock.now(), ...(move === undefined ? {} : { move: move.id }) });
     },
   });
-  for (const job of options.jobs ?? []) {
-    jobs.add({ id: job });
-    runJob(job);
-    jobHistory.push({ job, action: "start", at: clock.now() });
-  }
+  const startJobs = (ids: readonly string[]): void => {
+    for (const job of ids) {
+      jobs.add({ id: job });
+      runJob(job);
+      jobHistory.push({ job, action: "start", at: clock.now() });
+    }
+  };
+  // Without a control plane the jobs are this replica's alone; with one, the agent first asks where each lives.
+  if (options.controlPlane === undefined) startJobs(options.jobs ?? []);
   const coordinator = new NodeDrainCoordinator({ clock, participants: [http, rpc, jobs], roles, node: id, logger });
 
   let httpAddress = "";
@@ -291,7 +295,13 @@ export async function startExampleService(options: ExampleServiceOptions): Promi
         // Registers only once both servers listen, so the address it reports answers.
         name: "agent",
         dependsOn: ["http", "grpc", "admin"],
-        start: (signal) => agent?.start(signal),
+        start: async (signal) => {
+          if (agent === undefined) return;
+          await agent.start(signal);
+          // One home per job: a replica restarted with --jobs after they moved elsewhere does not run them twice.
+          const wanted = options.jobs ?? [];
+          startJobs(wanted.length === 0 ? [] : (await agent.claimWorkloads(wanted)).mine);
+        },
         stop: () => agent?.stop(),
         retry: { start: { attempts: 1, timeoutMs: 60_000 } },
       },

@@ -253,6 +253,28 @@ export class DrainAgent {
     return { via: "control-plane", result };
   }
 
+  /**
+   * One home per workload: of the workloads this host was told to run at
+   * start (`--jobs`), those no other live peer of its pools holds, by the
+   * placements in the registry. A host restarted after its workloads moved
+   * starts only the ones still its own; the others are named with where they
+   * live, and logged. Call after {@link start}.
+   */
+  async claimWorkloads(ids: readonly string[]): Promise<{ readonly mine: readonly string[]; readonly elsewhere: Readonly<Record<string, string>> }> {
+    const ctx = this.#ctx;
+    const pools = new Set(this.#peer.pools);
+    const { peers } = await this.#client.snapshot();
+    const elsewhere: Record<string, string> = {};
+    const wanted = new Set(ids);
+    for (const peer of peers) {
+      // A silent peer's placement is stale: its workloads are homeless, not at home there.
+      if (peer.id === ctx.peer || peer.liveness !== "live" || !peer.pools.some((p) => pools.has(p))) continue;
+      for (const w of (await this.#client.getPlacement(peer.id)).items) if (wanted.has(w.id)) elsewhere[w.id] ??= peer.id;
+    }
+    for (const [workload, peer] of Object.entries(elsewhere)) ctx.logger.info({ peer: ctx.peer, workload, livesOn: peer }, "workload lives on another peer; not started here");
+    return { mine: ids.filter((id) => elsewhere[id] === undefined), elsewhere };
+  }
+
   /** The local drain of `epoch` (or a later one) once the agent acted on it; undefined after `timeoutMs` or when none started here. */
   #actedOn(epoch: number, timeoutMs: number): Promise<{ readonly promise: Promise<DrainResult> } | undefined> {
     const clock = this.#ctx.clock;

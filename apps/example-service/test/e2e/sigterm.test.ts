@@ -19,7 +19,8 @@ const replicas = new Map<string, Replica>();
 
 afterAll(async () => {
   await front?.stop();
-  await Promise.all([...replicas.values()].map((r) => r.stop()));
+  // SIGKILL: the last replica holding jobs would wait out its drain deadline, with nowhere to move them.
+  await Promise.all([...replicas.values()].map((r) => r.kill()));
   await ops?.close();
   await cp?.dispose();
 });
