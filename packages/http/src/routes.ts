@@ -173,6 +173,30 @@ export const routes: readonly RouteDefinition[] = [
     }),
   },
   {
+    method: "PUT", url: "/control/peers/:id/routers/:router", path: "/control/peers/{id}/routers/{router}", operationId: "registerRouter", summary: "Register a router that sends the peer traffic (router)",
+    action: "registerRouter", mutation: true, anyOf: AGENT, target: peerTarget,
+    schema: { params: s.routerParams, body: s.routerBody, headers: s.mutationHeaders },
+    responses: { 200: { description: "The peer", schema: s.peerSchema } },
+    handle: async ({ registry, principal, params, options }) => ({ kind: "mutation", outcome: await registry.registerRouter(principal, params["id"]!, params["router"]!, options) }),
+  },
+  {
+    method: "POST", url: `/control/peers/:id/routers/:router(^${ID})::ack`, path: "/control/peers/{id}/routers/{router}:ack", operationId: "ackRouter", summary: "The router took the peer out of rotation for a drain epoch (router)",
+    action: "ackRouter", mutation: true, anyOf: AGENT, target: peerTarget,
+    schema: { params: s.routerParams, body: s.routerAckBody, headers: s.mutationHeaders },
+    responses: { 200: { description: "The peer", schema: s.peerSchema } },
+    handle: async ({ registry, principal, params, body, options }) => ({
+      kind: "mutation",
+      outcome: await registry.ackRouter(principal, params["id"]!, params["router"]!, { epoch: body["epoch"] as number }, options),
+    }),
+  },
+  {
+    method: "POST", url: `/control/peers/:id/routers/:router(^${ID})::release`, path: "/control/peers/{id}/routers/{router}:release", operationId: "releaseRouter", summary: "The router no longer sends the peer traffic (router)",
+    action: "releaseRouter", mutation: true, anyOf: AGENT, target: peerTarget,
+    schema: { params: s.routerParams, body: s.routerBody, headers: s.mutationHeaders },
+    responses: { 200: { description: "The peer", schema: s.peerSchema } },
+    handle: async ({ registry, principal, params, options }) => ({ kind: "mutation", outcome: await registry.releaseRouter(principal, params["id"]!, params["router"]!, options) }),
+  },
+  {
     method: "GET", url: "/control/peers/:id/drain", path: "/control/peers/{id}/drain", operationId: "drainStatus", summary: "Drain status with remaining counts (202 while draining)",
     action: "drainStatus", mutation: false, anyOf: READ, target: peerTarget,
     schema: { params: s.idParams },

@@ -136,6 +136,27 @@ export const drainBody = {
   },
 } as const;
 
+export const routerParams = {
+  type: "object",
+  required: ["id", "router"],
+  additionalProperties: false,
+  properties: { id: { type: "string", pattern: NAME, description: "Peer id." }, router: { type: "string", pattern: NAME, description: "Router id (a mesh.agent token's principal id)." } },
+} as const;
+
+/** `PUT /control/peers/{id}/routers/{router}` and `:release`: only the common fields. */
+export const routerBody = {
+  type: "object",
+  additionalProperties: false,
+  properties: { reason, ticket, dryRun },
+} as const;
+
+export const routerAckBody = {
+  type: "object",
+  required: ["epoch"],
+  additionalProperties: false,
+  properties: { epoch: { type: "integer", minimum: 0, description: "The drain epoch the router took the peer out of rotation for." }, reason, ticket, dryRun },
+} as const;
+
 export const resumeBody = {
   type: "object",
   additionalProperties: false,
@@ -427,6 +448,11 @@ export const peerSchema = {
     phases: { type: "object", additionalProperties: phase },
     phase,
     liveness: { type: "string", enum: ["live", "unknown"], description: "unknown: the agent never reported, or not within heartbeat.staleAfterMs; never counted as available." },
+    routers: {
+      type: "object",
+      description: "Routers registered for this peer, by id, with the drain epoch each last acknowledged; absent when none is.",
+      additionalProperties: { type: "object", properties: { since: { type: "integer" }, acked: { type: "integer" }, ackedAt: { type: "integer" } } },
+    },
     epoch: { type: "integer" },
     version: { type: "integer" },
     createdAt: { type: "integer" },

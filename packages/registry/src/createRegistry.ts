@@ -17,6 +17,7 @@ import { peerVerbs } from "./verbs/peerVerbs.ts";
 import { placementVerbs } from "./verbs/placementVerbs.ts";
 import type { RegistryContext } from "./verbs/RegistryContext.ts";
 import { rolloutVerbs } from "./verbs/rolloutVerbs.ts";
+import { routerVerbs } from "./verbs/routerVerbs.ts";
 import { changeFeed } from "./changeFeed.ts";
 
 export type { DeclaredCluster, RegistryEvent };
@@ -99,6 +100,7 @@ export function createRegistry(options: RegistryOptions): Registry {
   return {
     ...peerVerbs(ctx),
     ...drainVerbs(ctx, guard),
+    ...routerVerbs(ctx),
     ...clusterVerbs(ctx, options.clusters ?? []),
     ...configVerbs(ctx),
     ...auditVerbs(ctx),
