@@ -235,6 +235,11 @@ export async function startExampleService(options: ExampleServiceOptions): Promi
           peer: { id, address: () => httpAddress, pools: options.pools ?? ["example"], roles, labels: () => ({ version, grpc: grpcAddress }) },
           coordinator,
           workloads: jobs,
+          // Every router of the pool took this replica out: refuse now rather than wait out the delay.
+          onRoutersAcknowledged: () => {
+            http.deregistered();
+            rpc.deregistered();
+          },
           clock,
           random: random.fork(),
           logger,

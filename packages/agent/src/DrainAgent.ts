@@ -39,6 +39,14 @@ export interface AgentOptions {
    * function only reports counts. Default none.
    */
   readonly workloads?: WorkloadSet | (() => { readonly owners: number; readonly children: number });
+  /**
+   * Called once per drain when every router registered on the peer
+   * (`Peer.routers`) acknowledged that it took the host out of rotation for
+   * the drain's epoch: end the participants' deregistration delay here
+   * (`http.deregistered()`, `rpc.deregistered()`). With no router registered
+   * it is never called, and the delay runs out.
+   */
+  readonly onRoutersAcknowledged?: (epoch: number) => void;
   /** Status report period, ms. Default 5 000. */
   readonly heartbeatMs?: number;
   /** Report period while a drain is in progress (in-flight counts move then), ms. Default 1 000. */
@@ -126,6 +134,9 @@ export class DrainAgent {
   readonly #follower: SpecFollower;
   readonly #reporter: StatusReporter;
   readonly #moves: MoveExecutor | undefined;
+  readonly #onRoutersAcknowledged: ((epoch: number) => void) | undefined;
+  /** The drain epoch whose router acknowledgements were passed on. */
+  #ackedEpoch = 0;
 
   #life: AbortController | undefined;
   #acted = 0;
@@ -146,6 +157,7 @@ export class DrainAgent {
     this.#client = "registerPeer" in cp ? cp : this.#makeClient!();
     this.#peer = options.peer;
     this.#coordinator = options.coordinator;
+    this.#onRoutersAcknowledged = options.onRoutersAcknowledged;
     const events = options.events;
     this.#ctx = {
       peer: options.peer.id,
@@ -368,6 +380,7 @@ export class DrainAgent {
     const local = this.#coordinator.snapshot();
     if (drain !== undefined) {
       if (drain.epoch <= this.#acted) {
+        if (drain.epoch === this.#acted) this.#checkRouterAcks(peer);
         if (drain.epoch < this.#acted) ctx.emit({ type: "agent-stale-spec", peer: ctx.peer, epoch: drain.epoch, acted: this.#acted, at: ctx.clock.now() });
         return;
       }
@@ -396,6 +409,8 @@ export class DrainAgent {
       }
       this.#pending = { epoch: drain.epoch, promise: pending };
       for (const tell of [...this.#onActed]) tell();
+      // The routers may have acknowledged before the gates started closing.
+      this.#checkRouterAcks(peer);
       void this.#reporter.report();
       if (this.#reporter.beating) this.#reporter.scheduleHeartbeat();
       // The outcome is reported when it comes; reconciling moves on so a resume can cut the drain short.
@@ -423,6 +438,17 @@ export class DrainAgent {
         void this.#reporter.report();
       }
     }
+  }
+
+  /** Passes on, once per drain, that every router registered on the peer took it out of rotation. */
+  #checkRouterAcks(peer: Peer): void {
+    const drain = peer.spec.drain;
+    if (drain === undefined || drain.epoch <= this.#ackedEpoch || this.#drain?.status !== "draining") return;
+    const routers = Object.entries(peer.routers ?? {});
+    if (routers.length === 0 || routers.some(([, r]) => (r.acked ?? -1) < drain.epoch)) return;
+    this.#ackedEpoch = drain.epoch;
+    this.#ctx.logger.info({ peer: this.#ctx.peer, epoch: drain.epoch, routers: routers.map(([id]) => id) }, "every router took the host out of rotation; ending the deregistration delay");
+    this.#onRoutersAcknowledged?.(drain.epoch);
   }
 
   #onDrainResult(result: DrainResult): void {
