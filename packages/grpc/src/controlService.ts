@@ -170,6 +170,19 @@ const unaryRpcs: Readonly<Record<string, RpcDefinition>> = {
       return peerOutcome(await registry.patchPeer(principal, idOf(request), patch, options));
     },
   },
+  RegisterRouter: {
+    action: "registerRouter", anyOf: AGENT, target: peerTarget,
+    handle: async ({ registry, principal, request, options }) => peerOutcome(await registry.registerRouter(principal, idOf(request), request["router"] as string, options)),
+  },
+  AckRouter: {
+    action: "ackRouter", anyOf: AGENT, target: peerTarget,
+    handle: async ({ registry, principal, request, options }) =>
+      peerOutcome(await registry.ackRouter(principal, idOf(request), request["router"] as string, { epoch: request["epoch"] as number }, options)),
+  },
+  ReleaseRouter: {
+    action: "releaseRouter", anyOf: AGENT, target: peerTarget,
+    handle: async ({ registry, principal, request, options }) => peerOutcome(await registry.releaseRouter(principal, idOf(request), request["router"] as string, options)),
+  },
   GetDrainStatus: {
     action: "drainStatus", anyOf: READ, target: peerTarget,
     handle: async ({ registry, principal, request }) => ({ ...(await registry.drainStatus(principal, idOf(request))) }),
