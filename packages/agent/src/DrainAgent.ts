@@ -181,7 +181,7 @@ export class DrainAgent {
     );
     this.#reporter = new StatusReporter(
       this.#ctx,
-      { status: () => this.status(), draining: () => this.#drain?.status === "draining", reregister: () => this.#registrar.reregister() },
+      { status: () => this.status(), draining: () => this.#drain?.status === "draining", reregister: () => this.#registrar.reregister(), elsewhere: (livesOn) => this.#stopElsewhere(livesOn) },
       { heartbeatMs: options.heartbeatMs ?? 5_000, drainReportMs: options.drainReportMs ?? 1_000 },
     );
     // A move's own changes reach the control plane through the move; the next heartbeat carries the placement.
@@ -285,6 +285,22 @@ export class DrainAgent {
     }
     for (const [workload, peer] of Object.entries(elsewhere)) ctx.logger.info({ peer: ctx.peer, workload, livesOn: peer }, "workload lives on another peer; not started here");
     return { mine: ids.filter((id) => elsewhere[id] === undefined), elsewhere };
+  }
+
+  /** The registry refused workloads another peer runs: stop each here (the host's stop handler, no move), logged. */
+  async #stopElsewhere(livesOn: Readonly<Record<string, string>>): Promise<boolean> {
+    const set = this.#workloadSet;
+    const signal = this.#life?.signal ?? AbortSignal.abort();
+    let stopped = false;
+    for (const [id, peer] of Object.entries(livesOn)) {
+      const w = set?.list().find((x) => x.id === id);
+      if (set === undefined || w === undefined) continue;
+      set.delete(id, "move");
+      stopped = true;
+      this.#ctx.logger.warn({ peer: this.#ctx.peer, workload: id, livesOn: peer }, "the registry says this workload runs on another peer: stopped here");
+      await set.handlers.stop(w, undefined, signal).catch((error: unknown) => this.#ctx.logger.error({ peer: this.#ctx.peer, workload: id, err: messageOf(error) }, "stopping a workload that runs elsewhere failed"));
+    }
+    return stopped;
   }
 
   /** The local drain of `epoch` (or a later one) once the agent acted on it; undefined after `timeoutMs` or when none started here. */
