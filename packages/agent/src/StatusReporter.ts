@@ -78,7 +78,9 @@ export class StatusReporter {
           ctx.emit({ type: "agent-report-failed", peer: ctx.peer, error: this.#lastReportError, at: ctx.clock.now() });
           if (error instanceof ControlPlaneError && error.code === "workload-elsewhere") {
             // One home per workload: stop the duplicates here, then report what is left at once.
-            const livesOn = (error.details as { livesOn?: Record<string, string> } | undefined)?.livesOn ?? {};
+            // REST carries the problem document (its `details` inside), gRPC the details themselves.
+            const d = error.details as { livesOn?: Record<string, string>; details?: { livesOn?: Record<string, string> } } | undefined;
+            const livesOn = d?.livesOn ?? d?.details?.livesOn ?? {};
             if (await this.#source.elsewhere(livesOn)) continue;
             return;
           }
