@@ -37,10 +37,13 @@ async function homes(): Promise<Record<string, string[]>> {
 it("a SIGTERMed replica drains through the control plane: its jobs move, nothing fails, it exits 0; restarted with --jobs, a moved job still runs once", async () => {
   cp = await startControlPlane(IDS);
   ops = createControlPlaneClient({ url: cp.url, token: cp.adminToken });
-  for (const id of IDS) replicas.set(id, await startReplica({ id, version: "1.0.0", controlPlane: cp, latencyMs: 20, deregistrationDelayMs: 500, ...(id === "svc-a" ? { jobs: JOBS } : {}) }));
+  for (const id of IDS) replicas.set(id, await startReplica({ id, version: "1.0.0", controlPlane: cp, latencyMs: 20, deregistrationDelayMs: 60_000, ...(id === "svc-a" ? { jobs: JOBS } : {}) }));
   await eventually(async () => (await ops!.listPeers({ pool: "example" })).items.filter((p) => p.status !== undefined).length === IDS.length, "every replica registered and reporting");
-  front = await startFrontDoor(cp, ["--role", "edge", "--pool", "example", "--retry-min", "8"]);
+  // The front door acknowledges removals: a replica's gates close once it took the replica out, not after the delay.
+  // A 60 s deregistration delay is longer than the 30 s shutdown drain deadline: the drain ends drained only on the ack.
+  front = await startFrontDoor(cp, ["--role", "edge", "--pool", "example", "--retry-min", "8"], { acks: true });
   await eventually(async () => (await front!.health()).members === IDS.length, "the front door routes to every replica");
+  await eventually(async () => (await ops!.listPeers({ pool: "example" })).items.every((p) => p.routers?.["front-door"] !== undefined), "the front door registered on every replica");
 
   let responses = 0;
   let stopLoad = (): void => {};
@@ -61,8 +64,11 @@ it("a SIGTERMed replica drains through the control plane: its jobs move, nothing
   expect(code).toBe(0);
   expect({ non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts, resets: result.resets }).toEqual({ non2xx: 0, errors: 0, timeouts: 0, resets: 0 });
   // The drain was the peer's own, through the control plane, and it ended drained.
-  const peer = (await ops.getPeer("svc-a")).spec.drain;
+  const gone = await ops.getPeer("svc-a");
+  const peer = gone.spec.drain;
   expect(peer?.requestedBy).toBe("svc-a");
+  // The front door acknowledged the drain it took the replica out for.
+  expect(gone.routers?.["front-door"]?.acked).toBe(peer?.epoch);
   expect((await ops.drainStatus("svc-a")).status).toBe("drained");
   // Every job runs exactly once, on another replica.
   const moved = await homes();
