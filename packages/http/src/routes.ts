@@ -1,4 +1,5 @@
 import type { AuditQuery, MovePlan, MoveQuery, MoveReport, MutationOptions, MutationOutcome, PeerQuery, Principal, Registry, RolloutStartInput, Scope } from "@drainkit/registry";
+import * as r from "./routerSchemas.ts";
 import * as s from "./schemas.ts";
 
 /** What a route handler receives, already authenticated and validated. */
@@ -72,7 +73,7 @@ const rolloutCode = (state: string, dryRun: boolean): number => (!dryRun && (sta
 /** `POST /control/upgrade/drain`'s flat body → the registry's input. */
 function rolloutInput(body: Readonly<Record<string, unknown>>): RolloutStartInput {
   const selector = Object.fromEntries(["pool", "role", "label", "nodes"].filter((k) => body[k] !== undefined).map((k) => [k, body[k]]));
-  const settings = Object.fromEntries(["maxParallel", "failureThreshold", "drainTimeoutMs", "healthTimeoutMs", "awaitVersion"].filter((k) => body[k] !== undefined).map((k) => [k, body[k]]));
+  const settings = Object.fromEntries(["maxParallel", "failureThreshold", "drainTimeoutMs", "healthTimeoutMs", "minHealthyMs", "verify", "awaitVersion"].filter((k) => body[k] !== undefined).map((k) => [k, body[k]]));
   return {
     version: String(body["version"]),
     selector,
@@ -83,6 +84,18 @@ function rolloutInput(body: Readonly<Record<string, unknown>>): RolloutStartInpu
 }
 
 /** Every route under /control, in the order the OpenAPI document lists them. */
+/** `POST /control/upgrade` resume, pause or abort: the same route but for the verb (`url` is Fastify's, `::` for a literal colon). */
+function rolloutVerb(verb: "resume" | "pause" | "abort", url: string, path: string, summary: string, description: string): RouteDefinition {
+  const action = `${verb}Rollout` as const;
+  return {
+    method: "POST", url, path, operationId: `${verb}Upgrade`, summary,
+    action, mutation: true, anyOf: OPERATE, target: rolloutTarget,
+    schema: { body: s.upgradeVerbBody, headers: s.mutationHeaders },
+    responses: { 200: { description, schema: s.rolloutSchema } },
+    handle: async ({ registry, principal, body, options }) => ({ kind: "mutation", outcome: await registry[action](principal, optionalId(body), options) }),
+  };
+}
+
 export const routes: readonly RouteDefinition[] = [
   {
     method: "GET", url: "/control/peers", path: "/control/peers", operationId: "listPeers", summary: "List peers (filter by role, state, label, pool; paged)",
@@ -175,14 +188,14 @@ export const routes: readonly RouteDefinition[] = [
   {
     method: "PUT", url: "/control/peers/:id/routers/:router", path: "/control/peers/{id}/routers/{router}", operationId: "registerRouter", summary: "Register a router that sends the peer traffic (router)",
     action: "registerRouter", mutation: true, anyOf: AGENT, target: peerTarget,
-    schema: { params: s.routerParams, body: s.routerBody, headers: s.mutationHeaders },
+    schema: { params: r.routerParams, body: r.routerBody, headers: s.mutationHeaders },
     responses: { 200: { description: "The peer", schema: s.peerSchema } },
     handle: async ({ registry, principal, params, options }) => ({ kind: "mutation", outcome: await registry.registerRouter(principal, params["id"]!, params["router"]!, options) }),
   },
   {
     method: "POST", url: `/control/peers/:id/routers/:router(^${ID})::ack`, path: "/control/peers/{id}/routers/{router}:ack", operationId: "ackRouter", summary: "The router took the peer out of rotation for a drain epoch (router)",
     action: "ackRouter", mutation: true, anyOf: AGENT, target: peerTarget,
-    schema: { params: s.routerParams, body: s.routerAckBody, headers: s.mutationHeaders },
+    schema: { params: r.routerParams, body: r.routerAckBody, headers: s.mutationHeaders },
     responses: { 200: { description: "The peer", schema: s.peerSchema } },
     handle: async ({ registry, principal, params, body, options }) => ({
       kind: "mutation",
@@ -192,7 +205,7 @@ export const routes: readonly RouteDefinition[] = [
   {
     method: "POST", url: `/control/peers/:id/routers/:router(^${ID})::release`, path: "/control/peers/{id}/routers/{router}:release", operationId: "releaseRouter", summary: "The router no longer sends the peer traffic (router)",
     action: "releaseRouter", mutation: true, anyOf: AGENT, target: peerTarget,
-    schema: { params: s.routerParams, body: s.routerBody, headers: s.mutationHeaders },
+    schema: { params: r.routerParams, body: r.routerBody, headers: s.mutationHeaders },
     responses: { 200: { description: "The peer", schema: s.peerSchema } },
     handle: async ({ registry, principal, params, options }) => ({ kind: "mutation", outcome: await registry.releaseRouter(principal, params["id"]!, params["router"]!, options) }),
   },
@@ -283,27 +296,9 @@ export const routes: readonly RouteDefinition[] = [
       return { kind: "mutation", status: rolloutCode(outcome.value.state, options.dryRun === true), outcome };
     },
   },
-  {
-    method: "POST", url: "/control/upgrade/resume", path: "/control/upgrade/resume", operationId: "resumeUpgrade", summary: "Resume a paused rolling upgrade",
-    action: "resumeRollout", mutation: true, anyOf: OPERATE, target: rolloutTarget,
-    schema: { body: s.upgradeVerbBody, headers: s.mutationHeaders },
-    responses: { 200: { description: "The rollout", schema: s.rolloutSchema } },
-    handle: async ({ registry, principal, body, options }) => ({ kind: "mutation", outcome: await registry.resumeRollout(principal, optionalId(body), options) }),
-  },
-  {
-    method: "POST", url: "/control/upgrade::pause", path: "/control/upgrade:pause", operationId: "pauseUpgrade", summary: "Pause a rolling upgrade (steps under way finish)",
-    action: "pauseRollout", mutation: true, anyOf: OPERATE, target: rolloutTarget,
-    schema: { body: s.upgradeVerbBody, headers: s.mutationHeaders },
-    responses: { 200: { description: "The rollout", schema: s.rolloutSchema } },
-    handle: async ({ registry, principal, body, options }) => ({ kind: "mutation", outcome: await registry.pauseRollout(principal, optionalId(body), options) }),
-  },
-  {
-    method: "POST", url: "/control/upgrade::abort", path: "/control/upgrade:abort", operationId: "abortUpgrade", summary: "Abort a rolling upgrade (needs confirm); cordoned nodes not yet draining are resumed",
-    action: "abortRollout", mutation: true, anyOf: OPERATE, target: rolloutTarget,
-    schema: { body: s.upgradeVerbBody, headers: s.mutationHeaders },
-    responses: { 200: { description: "The rollout (aborting until steps under way finish)", schema: s.rolloutSchema } },
-    handle: async ({ registry, principal, body, options }) => ({ kind: "mutation", outcome: await registry.abortRollout(principal, optionalId(body), options) }),
-  },
+  rolloutVerb("resume", "/control/upgrade/resume", "/control/upgrade/resume", "Resume a paused rolling upgrade", "The rollout"),
+  rolloutVerb("pause", "/control/upgrade::pause", "/control/upgrade:pause", "Pause a rolling upgrade (steps under way finish)", "The rollout"),
+  rolloutVerb("abort", "/control/upgrade::abort", "/control/upgrade:abort", "Abort a rolling upgrade (needs confirm); cordoned nodes not yet draining are resumed", "The rollout (aborting until steps under way finish)"),
   {
     method: "GET", url: "/control/moves", path: "/control/moves", operationId: "listMoves", summary: "Workload moves, oldest first (an agent sees only the moves from or to its own peer)",
     action: "listMoves", mutation: false, anyOf: READ, target: () => "moves",

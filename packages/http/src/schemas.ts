@@ -4,7 +4,7 @@
  * the documentation cannot drift from what the server enforces.
  */
 
-const NAME = "^[A-Za-z0-9][A-Za-z0-9._~@-]{0,127}$";
+export const NAME = "^[A-Za-z0-9][A-Za-z0-9._~@-]{0,127}$";
 
 export const idParams = {
   type: "object",
@@ -14,10 +14,10 @@ export const idParams = {
 } as const;
 
 const name = { type: "string", pattern: NAME } as const;
-const reason = { type: "string", minLength: 1, maxLength: 1024, description: "Why; recorded in the audit log." } as const;
-const ticket = { type: "string", minLength: 1, maxLength: 128, description: "Change ticket; recorded in the audit log." } as const;
+export const reason = { type: "string", minLength: 1, maxLength: 1024, description: "Why; recorded in the audit log." } as const;
+export const ticket = { type: "string", minLength: 1, maxLength: 128, description: "Change ticket; recorded in the audit log." } as const;
 const confirm = { type: "boolean", description: "Explicit confirmation for destructive verbs." } as const;
-const dryRun = { type: "boolean", description: "Run every check, write nothing." } as const;
+export const dryRun = { type: "boolean", description: "Run every check, write nothing." } as const;
 const epochMs = { type: "integer", minimum: 0, maximum: 8_640_000_000_000_000 } as const;
 const labels = {
   type: "object",
@@ -136,27 +136,6 @@ export const drainBody = {
   },
 } as const;
 
-export const routerParams = {
-  type: "object",
-  required: ["id", "router"],
-  additionalProperties: false,
-  properties: { id: { type: "string", pattern: NAME, description: "Peer id." }, router: { type: "string", pattern: NAME, description: "Router id (a mesh.agent token's principal id)." } },
-} as const;
-
-/** `PUT /control/peers/{id}/routers/{router}` and `:release`: only the common fields. */
-export const routerBody = {
-  type: "object",
-  additionalProperties: false,
-  properties: { reason, ticket, dryRun },
-} as const;
-
-export const routerAckBody = {
-  type: "object",
-  required: ["epoch"],
-  additionalProperties: false,
-  properties: { epoch: { type: "integer", minimum: 0, description: "The drain epoch the router took the peer out of rotation for." }, reason, ticket, dryRun },
-} as const;
-
 export const resumeBody = {
   type: "object",
   additionalProperties: false,
@@ -218,11 +197,18 @@ export const upgradeStartBody = {
     role: { ...name, description: "Only peers serving this role." },
     label: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}(=[^,]{0,256})?$", description: "Only peers with this label (`key` or `key=value`)." },
     nodes: { type: "array", minItems: 1, maxItems: 10_000, uniqueItems: true, items: name, description: "Exactly these peers, in this order of preference." },
-    maxParallel: { type: "integer", minimum: 1, maximum: 10_000, description: "Nodes per wave at most (default 1)." },
+    maxParallel: { type: "integer", minimum: 1, maximum: 10_000, description: "Nodes per wave at most (default: config rollout.maxParallel)." },
     failureThreshold: { type: "integer", minimum: 0, maximum: 10_000, description: "Pause once more than this many nodes failed (default 0)." },
     drainTimeoutMs: { type: "integer", minimum: 1, maximum: 7 * 24 * 3600 * 1000, description: "Deadline of each node's drain (default 10 min)." },
-    healthTimeoutMs: { type: "integer", minimum: 1, maximum: 24 * 3600 * 1000, description: "Time a node gets to come back healthy (default 5 min)." },
-    awaitVersion: { type: "boolean", description: "Before resuming a node, wait for it to report the target version." },
+    healthTimeoutMs: {
+      type: "integer",
+      minimum: 1,
+      maximum: 24 * 3600 * 1000,
+      description: "The healthy deadline: from the start of its upgrade, the time a node gets to report the target version and stay healthy for minHealthyMs; past it the node fails with the reason (default 5 min).",
+    },
+    minHealthyMs: { type: "integer", minimum: 0, maximum: 24 * 3600 * 1000, description: "How long a node must stay healthy (live, active) on the target version, without a break, to count (default 10 s)." },
+    verify: { type: "boolean", description: "Default true: a node counts only once it reports the target version. false: unverified, recorded as a warning on the rollout and in its audit entry." },
+    awaitVersion: { type: "boolean", description: "Deprecated synonym of verify (read only when verify is absent)." },
     reason,
     ticket,
     dryRun: { type: "boolean", description: "Plan only: the waves and, per node, what blocks it now. Writes nothing." },
@@ -243,6 +229,7 @@ const rolloutNode = {
     wave: { type: "integer" },
     epoch: { type: "integer" },
     reason: { type: "string" },
+    version: { type: "string", description: "The version the node reported when this step was recorded." },
     at: { type: "integer" },
   },
 } as const;
@@ -254,7 +241,18 @@ export const rolloutSchema = {
     id: { type: "string" },
     version: { type: "string" },
     selector: { type: "object" },
-    settings: { type: "object" },
+    settings: {
+      type: "object",
+      properties: {
+        maxParallel: { type: "integer" },
+        failureThreshold: { type: "integer" },
+        drainTimeoutMs: { type: "integer" },
+        healthTimeoutMs: { type: "integer" },
+        minHealthyMs: { type: "integer" },
+        verify: { type: "boolean" },
+      },
+    },
+    warnings: { type: "array", items: { type: "string" }, description: "What operators must know about how it was started (e.g. verify=false)." },
     reason: { type: "string" },
     ticket: { type: "string" },
     requestedBy: { type: "string" },

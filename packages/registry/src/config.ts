@@ -22,8 +22,18 @@ export const defaultConfigSchema: ConfigSchema = {
     default: 30_000,
     description: "A peer whose last status report is older than this counts as unhealthy.",
   },
-  "rollout.maxParallel": { type: "integer", min: 1, max: 10_000, default: 1, description: "Nodes a rolling upgrade drains at once." },
-  "maintenance.freeze": { type: "boolean", default: false, description: "When true, controllers start no new rollouts." },
+  "rollout.maxParallel": {
+    type: "integer",
+    min: 1,
+    max: 10_000,
+    default: 1,
+    description: "Nodes a rolling upgrade drains at once when its request names no maxParallel.",
+  },
+  "maintenance.freeze": {
+    type: "boolean",
+    default: false,
+    description: "When true, no new rollout starts (refused with maintenance-freeze); a rollout already under way goes on (pause it to stop it).",
+  },
 };
 
 /** Defaults of every setting in `schema`. */

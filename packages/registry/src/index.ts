@@ -13,6 +13,7 @@ export { createRegistry, type RegistryOptions, type DeclaredCluster, type Regist
 export { hasScope } from "./rbac.ts";
 export { defaultConfigSchema } from "./config.ts";
 export { mergePatch } from "./mergePatch.ts";
+export { passesWatchFilter, type ChangeFilter } from "./watchFilter.ts";
 export {
   applyRolloutStep,
   applyRolloutVerb,
@@ -27,6 +28,7 @@ export {
   type Rollout,
   type RolloutChange,
   type RolloutCounts,
+  type RolloutDefaults,
   type RolloutNodeStatus,
   type RolloutNodeStep,
   type RolloutSelector,
