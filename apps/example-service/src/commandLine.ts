@@ -20,11 +20,14 @@ Options:
   --pools <a,b>             pools it joins (default example)
   --roles <a,b>             roles it serves (default edge)
   --heartbeat-ms <n>        status report interval
-  --drain-timeout-ms <n>    local drain deadline (default 30000)
+  --drain-timeout-ms <n>    shutdown drain deadline (default 30000); SIGTERM drains
+                            through the control plane when there is one
   --deregistration-delay-ms <n>
                             once draining, keep serving this long so routers
-                            take the host out first (default 2000; 0 allowed)
-  --jobs <a,b>              workloads it holds, moved away when it drains
+                            take the host out first (default 2000; 0 allowed);
+                            ends early once every registered router acknowledged
+  --jobs <a,b>              workloads it holds, moved away when it drains; on start,
+                            a job another live replica holds is not started here
   --keep-overall-health     while draining, keep gRPC health "" (the whole
                             server) SERVING; by default it turns NOT_SERVING
                             with example.v1.Example, so default probes fail

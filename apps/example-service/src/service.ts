@@ -219,11 +219,15 @@ export async function startExampleService(options: ExampleServiceOptions): Promi
       jobHistory.push({ job: w.id, action: "stop", at: clock.now(), ...(move === undefined ? {} : { move: move.id }) });
     },
   });
-  for (const job of options.jobs ?? []) {
-    jobs.add({ id: job });
-    runJob(job);
-    jobHistory.push({ job, action: "start", at: clock.now() });
-  }
+  const startJobs = (ids: readonly string[]): void => {
+    for (const job of ids) {
+      jobs.add({ id: job });
+      runJob(job);
+      jobHistory.push({ job, action: "start", at: clock.now() });
+    }
+  };
+  // Without a control plane the jobs are this replica's alone; with one, the agent first asks where each lives.
+  if (options.controlPlane === undefined) startJobs(options.jobs ?? []);
   const coordinator = new NodeDrainCoordinator({ clock, participants: [http, rpc, jobs], roles, node: id, logger });
 
   let httpAddress = "";
@@ -237,6 +241,11 @@ export async function startExampleService(options: ExampleServiceOptions): Promi
           peer: { id, address: () => httpAddress, pools: options.pools ?? ["example"], roles, labels: () => ({ version, grpc: grpcAddress }) },
           coordinator,
           workloads: jobs,
+          // Every router of the pool took this replica out: refuse now rather than wait out the delay.
+          onRoutersAcknowledged: () => {
+            http.deregistered();
+            rpc.deregistered();
+          },
           clock,
           random: random.fork(),
           logger,
@@ -297,17 +306,29 @@ export async function startExampleService(options: ExampleServiceOptions): Promi
         // Registers only once both servers listen, so the address it reports answers.
         name: "agent",
         dependsOn: ["http", "grpc", "admin"],
-        start: (signal) => agent?.start(signal),
+        start: async (signal) => {
+          if (agent === undefined) return;
+          await agent.start(signal);
+          // One home per job: a replica restarted with --jobs after they moved elsewhere does not run them twice.
+          const wanted = options.jobs ?? [];
+          startJobs(wanted.length === 0 ? [] : (await agent.claimWorkloads(wanted)).mine);
+        },
         stop: () => agent?.stop(),
         retry: { start: { attempts: 1, timeoutMs: 60_000 } },
       },
       {
         // Depends on everything serving, so stop() reaches it first: the host
-        // drains before the agent stops and before any listener closes.
+        // drains before the agent stops and before any listener closes. With
+        // a control plane the drain goes through it (routers take the host
+        // out, jobs move to other replicas); without one, or when it does not
+        // answer, the gates close locally.
         name: "drain",
         dependsOn: ["agent"],
         stop: async () => {
-          const result = await coordinator.drain({ deadline: clock.now() + drainTimeoutMs, reason: "shutdown" });
+          const result =
+            agent === undefined
+              ? await coordinator.drain({ deadline: clock.now() + drainTimeoutMs, reason: "shutdown" })
+              : (await agent.shutdown({ deadlineMs: drainTimeoutMs, reason: "shutdown" })).result;
           if (result.status === "failed") throw new Error(`drain failed: ${result.failure}`);
         },
       },

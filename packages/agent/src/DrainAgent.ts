@@ -39,6 +39,14 @@ export interface AgentOptions {
    * function only reports counts. Default none.
    */
   readonly workloads?: WorkloadSet | (() => { readonly owners: number; readonly children: number });
+  /**
+   * Called once per drain when every router registered on the peer
+   * (`Peer.routers`) acknowledged that it took the host out of rotation for
+   * the drain's epoch: end the participants' deregistration delay here
+   * (`http.deregistered()`, `rpc.deregistered()`). With no router registered
+   * it is never called, and the delay runs out.
+   */
+  readonly onRoutersAcknowledged?: (epoch: number) => void;
   /** Status report period, ms. Default 5 000. */
   readonly heartbeatMs?: number;
   /** Report period while a drain is in progress (in-flight counts move then), ms. Default 1 000. */
@@ -53,6 +61,25 @@ export interface AgentOptions {
    * reported as the drain's `reason` while it waits.
    */
   readonly waiting?: () => string | undefined;
+}
+
+/** Settings of {@link DrainAgent.shutdown}. */
+export interface ShutdownOptions {
+  /** The drain's deadline from now, ms, when no drain is in progress already (a rollout's keeps its own). Default 30 000. */
+  readonly deadlineMs?: number;
+  /** Audit reason of the drain. Default "shutdown". */
+  readonly reason?: string;
+  /** How long the drain the control plane accepted may take to reach the agent's spec before it drains locally instead, ms. Default 10 000. */
+  readonly specTimeoutMs?: number;
+}
+
+/** How {@link DrainAgent.shutdown} drained the host, and the outcome. */
+export interface ShutdownOutcome {
+  /** `control-plane`: the peer's own drain through the control plane (routers told, workloads moved); `local`: the host's gates only. */
+  readonly via: "control-plane" | "local";
+  /** Why the drain was local. */
+  readonly why?: string;
+  readonly result: DrainResult;
 }
 
 /** What the agent is doing, for health endpoints and tests. */
@@ -113,6 +140,9 @@ export class DrainAgent {
   readonly #follower: SpecFollower;
   readonly #reporter: StatusReporter;
   readonly #moves: MoveExecutor | undefined;
+  readonly #onRoutersAcknowledged: ((epoch: number) => void) | undefined;
+  /** The drain epoch whose router acknowledgements were passed on. */
+  #ackedEpoch = 0;
   readonly #waiting: (() => string | undefined) | undefined;
 
   #life: AbortController | undefined;
@@ -120,6 +150,10 @@ export class DrainAgent {
   #drain: { epoch: number; status: "draining" | "drained" | "failed"; failure?: string } | undefined;
   /** Drained roles of the current drain that no local participant serves. */
   #foreignRoles: Record<string, RoleStatus> = {};
+  /** The local drain started from the spec, for {@link shutdown} to wait on. */
+  #pending: { epoch: number; promise: Promise<DrainResult> } | undefined;
+  /** Told each time the agent acts on a new drain epoch. */
+  readonly #onActed = new Set<() => void>();
 
   constructor(options: AgentOptions) {
     const cp = options.controlPlane;
@@ -130,6 +164,7 @@ export class DrainAgent {
     this.#client = "registerPeer" in cp ? cp : this.#makeClient!();
     this.#peer = options.peer;
     this.#coordinator = options.coordinator;
+    this.#onRoutersAcknowledged = options.onRoutersAcknowledged;
     this.#waiting = options.waiting;
     const events = options.events;
     this.#ctx = {
@@ -154,7 +189,7 @@ export class DrainAgent {
     );
     this.#reporter = new StatusReporter(
       this.#ctx,
-      { status: () => this.status(), draining: () => this.#drain?.status === "draining", reregister: () => this.#registrar.reregister() },
+      { status: () => this.status(), draining: () => this.#drain?.status === "draining", reregister: () => this.#registrar.reregister(), elsewhere: (livesOn) => this.#stopElsewhere(livesOn) },
       { heartbeatMs: options.heartbeatMs ?? 5_000, drainReportMs: options.drainReportMs ?? 1_000 },
     );
     // A move's own changes reach the control plane through the move; the next heartbeat carries the placement.
@@ -187,6 +222,7 @@ export class DrainAgent {
       await this.#registrar.start(both);
       ctx.emit({ type: "agent-registered", peer: ctx.peer, at: ctx.clock.now() });
       ctx.logger.info({ peer: ctx.peer }, "agent registered");
+      await this.#endOwnShutdownDrain();
       await withRetryOf(ctx, both, () => this.#follower.resync());
       await this.#follower.reconciling;
       await this.#reporter.report();
@@ -196,6 +232,114 @@ export class DrainAgent {
       throw error;
     }
     this.#reporter.scheduleHeartbeat();
+  }
+
+  /**
+   * Drains the host for its shutdown through the control plane: requests a
+   * drain of its own peer (the token's `mesh.agent` scope allows exactly
+   * that; a drain already in progress, e.g. a rollout's, keeps its
+   * deadline), so routers take the host out and its workloads move, then
+   * waits until the local drain of that epoch ends and reports it. A control
+   * plane that is missing, unreachable or refuses (a pool budget) falls back
+   * to draining the host's gates locally, with a log line saying so. Call
+   * {@link stop} afterwards. The agent ends such a drain itself when it
+   * starts again.
+   */
+  async shutdown(options: ShutdownOptions = {}): Promise<ShutdownOutcome> {
+    const ctx = this.#ctx;
+    const deadlineMs = options.deadlineMs ?? 30_000;
+    const reason = options.reason ?? "shutdown";
+    const local = async (why: string): Promise<ShutdownOutcome> => {
+      ctx.logger.warn({ peer: ctx.peer, why }, "shutdown drain not through the control plane: draining locally");
+      ctx.emit({ type: "agent-shutdown", peer: ctx.peer, via: "local", why, at: ctx.clock.now() });
+      const result = await this.#coordinator.drain({ deadline: ctx.clock.now() + deadlineMs, reason });
+      await this.reportNow().catch(() => {});
+      return { via: "local", why, result };
+    };
+    if (this.#life === undefined || !this.#registrar.registered) return local("the agent is not registered with a control plane");
+    let epoch: number;
+    try {
+      epoch = (await this.#client.drain(ctx.peer, { reason, deadlineMs })).epoch;
+    } catch (error) {
+      return local(`the control plane did not take the drain: ${messageOf(error)}`);
+    }
+    ctx.logger.info({ peer: ctx.peer, epoch }, "shutdown: drain requested through the control plane");
+    ctx.emit({ type: "agent-shutdown", peer: ctx.peer, via: "control-plane", epoch, at: ctx.clock.now() });
+    const specTimeoutMs = options.specTimeoutMs ?? 10_000;
+    const pending = await this.#actedOn(epoch, specTimeoutMs);
+    const result = await pending?.promise.catch(() => undefined);
+    if (result === undefined) return local(`drain epoch ${epoch} did not start here within ${specTimeoutMs} ms`);
+    await this.reportNow().catch(() => {});
+    return { via: "control-plane", result };
+  }
+
+  /**
+   * One home per workload: of the workloads this host was told to run at
+   * start (`--jobs`), those no other live peer of its pools holds, by the
+   * placements in the registry. A host restarted after its workloads moved
+   * starts only the ones still its own; the others are named with where they
+   * live, and logged. Call after {@link start}.
+   */
+  async claimWorkloads(ids: readonly string[]): Promise<{ readonly mine: readonly string[]; readonly elsewhere: Readonly<Record<string, string>> }> {
+    const ctx = this.#ctx;
+    const pools = new Set(this.#peer.pools);
+    const { peers } = await this.#client.snapshot();
+    const elsewhere: Record<string, string> = {};
+    const wanted = new Set(ids);
+    for (const peer of peers) {
+      // A silent peer's placement is stale: its workloads are homeless, not at home there.
+      if (peer.id === ctx.peer || peer.liveness !== "live" || !peer.pools.some((p) => pools.has(p))) continue;
+      for (const w of (await this.#client.getPlacement(peer.id)).items) if (wanted.has(w.id)) elsewhere[w.id] ??= peer.id;
+    }
+    for (const [workload, peer] of Object.entries(elsewhere)) ctx.logger.info({ peer: ctx.peer, workload, livesOn: peer }, "workload lives on another peer; not started here");
+    return { mine: ids.filter((id) => elsewhere[id] === undefined), elsewhere };
+  }
+
+  /** The registry refused workloads another peer runs: stop each here (the host's stop handler, no move), logged. */
+  async #stopElsewhere(livesOn: Readonly<Record<string, string>>): Promise<boolean> {
+    const set = this.#workloadSet;
+    const signal = this.#life?.signal ?? AbortSignal.abort();
+    let stopped = false;
+    for (const [id, peer] of Object.entries(livesOn)) {
+      const w = set?.list().find((x) => x.id === id);
+      if (set === undefined || w === undefined) continue;
+      set.delete(id, "move");
+      stopped = true;
+      this.#ctx.logger.warn({ peer: this.#ctx.peer, workload: id, livesOn: peer }, "the registry says this workload runs on another peer: stopped here");
+      await set.handlers.stop(w, undefined, signal).catch((error: unknown) => this.#ctx.logger.error({ peer: this.#ctx.peer, workload: id, err: messageOf(error) }, "stopping a workload that runs elsewhere failed"));
+    }
+    return stopped;
+  }
+
+  /** The local drain of `epoch` (or a later one) once the agent acted on it; undefined after `timeoutMs` or when none started here. */
+  #actedOn(epoch: number, timeoutMs: number): Promise<{ readonly promise: Promise<DrainResult> } | undefined> {
+    const clock = this.#ctx.clock;
+    return new Promise((resolve) => {
+      const finish = (value: { readonly promise: Promise<DrainResult> } | undefined): void => {
+        this.#onActed.delete(check);
+        clock.clearTimer(timer);
+        resolve(value);
+      };
+      const check = (): void => {
+        if (this.#acted >= epoch) finish(this.#pending !== undefined && this.#pending.epoch >= epoch ? { promise: this.#pending.promise } : undefined);
+      };
+      const timer = clock.setTimer(timeoutMs, () => finish(undefined));
+      this.#onActed.add(check);
+      check();
+    });
+  }
+
+  /** A drain this agent requested for its own shutdown ends when it starts again (an operator's or a rollout's stays). */
+  async #endOwnShutdownDrain(): Promise<void> {
+    const ctx = this.#ctx;
+    try {
+      const drain = (await this.#client.getPeer(ctx.peer)).spec.drain;
+      if (drain === undefined || drain.requestedBy !== ctx.peer) return;
+      await this.#client.resume(ctx.peer, { reason: "restarted after its shutdown drain" });
+      ctx.logger.info({ peer: ctx.peer, epoch: drain.epoch }, "ended this agent's own shutdown drain on start");
+    } catch (error) {
+      ctx.logger.warn({ peer: ctx.peer, err: messageOf(error) }, "could not end this agent's own shutdown drain; the spec decides");
+    }
   }
 
   /** Stops following the spec and heartbeating; the gates stay as they are. */
@@ -260,6 +404,7 @@ export class DrainAgent {
     const local = this.#coordinator.snapshot();
     if (drain !== undefined) {
       if (drain.epoch <= this.#acted) {
+        if (drain.epoch === this.#acted) this.#checkRouterAcks(peer);
         if (drain.epoch < this.#acted) ctx.emit({ type: "agent-stale-spec", peer: ctx.peer, epoch: drain.epoch, acted: this.#acted, at: ctx.clock.now() });
         return;
       }
@@ -274,6 +419,7 @@ export class DrainAgent {
       ctx.logger.info({ peer: ctx.peer, epoch: drain.epoch, roles, deadline: drain.deadline }, "draining");
       if (roles.length === 0) {
         this.#drain = { epoch: drain.epoch, status: "drained" };
+        for (const tell of [...this.#onActed]) tell();
         void this.#reporter.report();
         return;
       }
@@ -282,8 +428,13 @@ export class DrainAgent {
         pending = this.#coordinator.drain({ epoch: drain.epoch, deadline: drain.deadline, reason: drain.reason, roles });
       } catch (error) {
         ctx.logger.warn({ peer: ctx.peer, epoch: drain.epoch, err: messageOf(error) }, "drain refused locally");
+        for (const tell of [...this.#onActed]) tell();
         return;
       }
+      this.#pending = { epoch: drain.epoch, promise: pending };
+      for (const tell of [...this.#onActed]) tell();
+      // The routers may have acknowledged before the gates started closing.
+      this.#checkRouterAcks(peer);
       void this.#reporter.report();
       if (this.#reporter.beating) this.#reporter.scheduleHeartbeat();
       // The outcome is reported when it comes; reconciling moves on so a resume can cut the drain short.
@@ -311,6 +462,17 @@ export class DrainAgent {
         void this.#reporter.report();
       }
     }
+  }
+
+  /** Passes on, once per drain, that every router registered on the peer took it out of rotation. */
+  #checkRouterAcks(peer: Peer): void {
+    const drain = peer.spec.drain;
+    if (drain === undefined || drain.epoch <= this.#ackedEpoch || this.#drain?.status !== "draining") return;
+    const routers = Object.entries(peer.routers ?? {});
+    if (routers.length === 0 || routers.some(([, r]) => (r.acked ?? -1) < drain.epoch)) return;
+    this.#ackedEpoch = drain.epoch;
+    this.#ctx.logger.info({ peer: this.#ctx.peer, epoch: drain.epoch, routers: routers.map(([id]) => id) }, "every router took the host out of rotation; ending the deregistration delay");
+    this.#onRoutersAcknowledged?.(drain.epoch);
   }
 
   #onDrainResult(result: DrainResult): void {

@@ -12,6 +12,8 @@ export interface StatusSource {
   draining(): boolean;
   /** The peer vanished from the registry: register it again. */
   reregister(): Promise<void>;
+  /** The registry refused workloads that run on other peers (`workload-elsewhere`): stop them here; false when none was held. */
+  elsewhere(livesOn: Readonly<Record<string, string>>): Promise<boolean>;
 }
 
 /**
@@ -74,6 +76,14 @@ export class StatusReporter {
         } catch (error) {
           this.#lastReportError = messageOf(error);
           ctx.emit({ type: "agent-report-failed", peer: ctx.peer, error: this.#lastReportError, at: ctx.clock.now() });
+          if (error instanceof ControlPlaneError && error.code === "workload-elsewhere") {
+            // One home per workload: stop the duplicates here, then report what is left at once.
+            // REST carries the problem document (its `details` inside), gRPC the details themselves.
+            const d = error.details as { livesOn?: Record<string, string>; details?: { livesOn?: Record<string, string> } } | undefined;
+            const livesOn = d?.livesOn ?? d?.details?.livesOn ?? {};
+            if (await this.#source.elsewhere(livesOn)) continue;
+            return;
+          }
           if (error instanceof ControlPlaneError && error.code === "not-found") await this.#source.reregister();
           else if (error instanceof ControlPlaneError && !error.retryable) return;
           if (++attempt * ctx.retry.initialMs > this.#heartbeatMs && !this.#reportAgain) return; // the heartbeat takes over

@@ -6,7 +6,7 @@
  * the drain is lifted. Also serves the host's own /control/upgrade routes.
  * It talks to the control plane through @drainkit/client.
  */
-export { DrainAgent, type AgentOptions, type AgentSnapshot } from "./DrainAgent.ts";
+export { DrainAgent, type AgentOptions, type AgentSnapshot, type ShutdownOptions, type ShutdownOutcome } from "./DrainAgent.ts";
 export type { AgentPeer } from "./Registrar.ts";
 export type { AgentEvent, WatchMode } from "./AgentEvent.ts";
 export { WorkloadSet, WorkloadError, type WorkloadChangeCause, type WorkloadHandlers } from "./workloads.ts";

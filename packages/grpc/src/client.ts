@@ -104,6 +104,12 @@ export interface ControlClient {
   resume(id: string, input?: ResumeInput, options?: MutationOptions): Promise<MutationOutcome<Peer>>;
   /** Needs `ifMatch` (the ETag from `getPeer`). */
   patchPeer(id: string, patch: PeerPatch, options: MutationOptions): Promise<MutationOutcome<Peer>>;
+  /** Registers `router` on peer `id`: its drains then wait for the router's acknowledgement. */
+  registerRouter(id: string, router: string, options?: MutationOptions): Promise<MutationOutcome<Peer>>;
+  /** `router` took peer `id` out of rotation for drain `epoch`. */
+  ackRouter(id: string, router: string, input: { readonly epoch: number }, options?: MutationOptions): Promise<MutationOutcome<Peer>>;
+  /** `router` no longer sends peer `id` traffic. */
+  releaseRouter(id: string, router: string, options?: MutationOptions): Promise<MutationOutcome<Peer>>;
   drainStatus(id: string): Promise<DrainStatus>;
   /** The workloads peer `id` holds, as its agent last reported them (version 0 when never reported). */
   getPlacement(id: string): Promise<Placement>;
@@ -220,6 +226,9 @@ export function createControlClient(address: string, options: ControlClientOptio
     },
     resume: (id, input = {}, opts = {}) =>
       peerOutcome("Resume", { id, options: { ...optionsToWire(opts), ...defined({ reason: input.reason ?? opts.reason, ticket: input.ticket ?? opts.ticket }) } }),
+    registerRouter: (id, router, opts) => peerOutcome("RegisterRouter", { id, router, options: optionsToWire(opts) }),
+    ackRouter: (id, router, input, opts) => peerOutcome("AckRouter", { id, router, epoch: input.epoch, options: optionsToWire(opts) }),
+    releaseRouter: (id, router, opts) => peerOutcome("ReleaseRouter", { id, router, options: optionsToWire(opts) }),
     patchPeer: (id, patch, opts) =>
       peerOutcome("PatchPeer", defined({
         id,

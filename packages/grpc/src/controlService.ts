@@ -161,7 +161,7 @@ const unaryRpcs: Readonly<Record<string, RpcDefinition>> = {
     handle: async ({ registry, principal, request, options }) => peerOutcome(await registry.uncordon(principal, idOf(request), pick(request, "owner"), options)),
   },
   Drain: {
-    action: "drain", anyOf: OPERATE, target: peerTarget,
+    action: "drain", anyOf: AGENT, target: peerTarget,
     handle: async ({ registry, principal, request, options }) => {
       const roles = request["roles"] as string[];
       const input = {
@@ -178,7 +178,7 @@ const unaryRpcs: Readonly<Record<string, RpcDefinition>> = {
     },
   },
   Resume: {
-    action: "resume", anyOf: OPERATE, target: peerTarget,
+    action: "resume", anyOf: AGENT, target: peerTarget,
     handle: async ({ registry, principal, request, options }) =>
       peerOutcome(await registry.resume(principal, idOf(request), {
         ...(options.reason === undefined ? {} : { reason: options.reason }),
@@ -193,6 +193,19 @@ const unaryRpcs: Readonly<Record<string, RpcDefinition>> = {
       if (request["metadata"] !== null && request["metadata"] !== undefined) patch["metadata"] = fromStruct(request["metadata"] as WireStruct);
       return peerOutcome(await registry.patchPeer(principal, idOf(request), patch, options));
     },
+  },
+  RegisterRouter: {
+    action: "registerRouter", anyOf: AGENT, target: peerTarget,
+    handle: async ({ registry, principal, request, options }) => peerOutcome(await registry.registerRouter(principal, idOf(request), request["router"] as string, options)),
+  },
+  AckRouter: {
+    action: "ackRouter", anyOf: AGENT, target: peerTarget,
+    handle: async ({ registry, principal, request, options }) =>
+      peerOutcome(await registry.ackRouter(principal, idOf(request), request["router"] as string, { epoch: request["epoch"] as number }, options)),
+  },
+  ReleaseRouter: {
+    action: "releaseRouter", anyOf: AGENT, target: peerTarget,
+    handle: async ({ registry, principal, request, options }) => peerOutcome(await registry.releaseRouter(principal, idOf(request), request["router"] as string, options)),
   },
   GetDrainStatus: {
     action: "drainStatus", anyOf: READ, target: peerTarget,

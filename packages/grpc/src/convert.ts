@@ -54,6 +54,7 @@ export function peerToWire(p: Peer): Wire {
     phases: p.phases,
     phase: p.phase,
     ...opt("liveness", p.liveness),
+    ...opt("routers", p.routers),
     epoch: p.epoch,
     version: p.version,
     createdAt: p.createdAt,
@@ -172,6 +173,16 @@ function statusFromWire(w: Wire): PeerStatus {
   };
 }
 
+function routersFromWire(routers: Readonly<Record<string, Wire>>): Pick<Peer, "routers"> {
+  const entries = Object.entries(routers);
+  if (entries.length === 0) return {};
+  return {
+    routers: Object.fromEntries(
+      entries.map(([id, r]) => [id, { since: num(r, "since"), ...opt("acked", r["acked"] as number | null | undefined ?? undefined), ...opt("ackedAt", r["ackedAt"] as number | null | undefined ?? undefined) }]),
+    ),
+  };
+}
+
 export function peerFromWire(w: Wire): Peer {
   const spec = sub(w, "spec") ?? {};
   const cordons: Record<string, Cordon> = {};
@@ -190,6 +201,7 @@ export function peerFromWire(w: Wire): Peer {
     phases: record<Peer["phases"][string]>(w, "phases"),
     phase: str(w, "phase") as Peer["phase"],
     ...(typeof w["liveness"] === "string" ? { liveness: w["liveness"] as NonNullable<Peer["liveness"]> } : {}),
+    ...routersFromWire(record<Wire>(w, "routers")),
     epoch: num(w, "epoch"),
     version: num(w, "version"),
     createdAt: num(w, "createdAt"),

@@ -91,6 +91,29 @@ describe("control service: every RPC over a real socket", () => {
     expect(forced.value.phase).toBe("cordoned");
   });
 
+  it("serves routers on a peer: register, ack a drain epoch, release; an agent's own drain", async () => {
+    const ops = api.client("mesh.operate");
+    const agent = api.client("mesh.agent"); // principal node-a: here also the router's id
+    await agent.registerPeer({ id: "node-a", address: "a:80", pools: ["web"], roles: ["edge"] });
+    await agent.reportStatus("node-a", { roles: {}, epoch: 0 });
+    for (const id of ["node-b", "node-c"]) {
+      await ops.registerPeer({ id, address: `${id}:80`, pools: ["web"], roles: ["edge"] });
+      await ops.reportStatus(id, { roles: {}, epoch: 0 });
+    }
+    const reg = await agent.registerRouter("node-b", "node-a");
+    expect(reg.value.routers).toEqual({ "node-a": { since: expect.any(Number) } });
+    const { value: status } = await ops.drain("node-b", { reason: "upgrade" });
+    const acked = await agent.ackRouter("node-b", "node-a", { epoch: status.epoch });
+    expect(acked.value.routers?.["node-a"]).toMatchObject({ acked: status.epoch, ackedAt: expect.any(Number) });
+    expect((await ops.getPeer("node-b")).peer.routers?.["node-a"]?.acked).toBe(status.epoch);
+    await expect(agent.ackRouter("node-b", "front-9", { epoch: status.epoch })).rejects.toMatchObject({ code: "forbidden" });
+    expect((await agent.releaseRouter("node-b", "node-a")).value.routers).toBeUndefined();
+    // An agent drains its own peer (its shutdown) and ends that drain itself; never another peer.
+    expect((await agent.drain("node-a", { reason: "shutdown" })).value.status).toBe("draining");
+    await expect(agent.drain("node-c", { reason: "shutdown" })).rejects.toMatchObject({ code: "forbidden" });
+    expect((await agent.resume("node-a", { reason: "back" })).value.spec.drain).toBeUndefined();
+  });
+
   it("serves clusters, config and audit", async () => {
     const admin = api.client("mesh.admin");
     expect((await admin.listClusters()).map((c) => [c.id, c.role])).toEqual([["east", "active"], ["west", "backup"]]);

@@ -1,6 +1,7 @@
 import type { AuditQuery, MovePlan, MoveQuery, MoveReport, PeerQuery, Registry, RolloutStartInput, Scope } from "@drainkit/registry";
 import { approvalRoutes, PENDING, stageOr } from "./approvalRoutes.ts";
 import type { RouteDefinition } from "./routeTypes.ts";
+import * as r from "./routerSchemas.ts";
 import * as s from "./schemas.ts";
 
 export type { RouteContext, RouteDefinition, RouteResult } from "./routeTypes.ts";
@@ -116,7 +117,7 @@ export const routes: readonly RouteDefinition[] = [
   },
   {
     method: "POST", url: `/control/peers/:id(^${ID})::drain`, path: "/control/peers/{id}:drain", operationId: "drain", summary: "Drain: 202 with remaining counts while in progress, 200 when nothing is left",
-    action: "drain", mutation: true, anyOf: OPERATE, target: peerTarget,
+    action: "drain", mutation: true, anyOf: AGENT, target: peerTarget,
     schema: { params: s.idParams, body: s.drainBody, headers: s.mutationHeaders },
     responses: { ...PENDING, 200: { description: "Drained (nothing to move)", schema: s.drainStatusSchema }, 202: { description: "Draining; remaining counts. Or, with header drainkit-approval-id, the drain waits for approval (the body is the approval)", schema: s.drainStatusSchema } },
     handle: async (ctx) => {
@@ -130,7 +131,7 @@ export const routes: readonly RouteDefinition[] = [
   },
   {
     method: "POST", url: `/control/peers/:id(^${ID})::resume`, path: "/control/peers/{id}:resume", operationId: "resume", summary: "Resume: back to active",
-    action: "resume", mutation: true, anyOf: OPERATE, target: peerTarget,
+    action: "resume", mutation: true, anyOf: AGENT, target: peerTarget,
     schema: { params: s.idParams, body: s.resumeBody, headers: s.mutationHeaders },
     responses: { 200: { description: "The peer", schema: s.peerSchema } },
     handle: async ({ registry, principal, params, body, options }) => ({
@@ -147,6 +148,30 @@ export const routes: readonly RouteDefinition[] = [
       kind: "mutation",
       outcome: await registry.patchPeer(principal, params["id"]!, drop(body, ...COMMON), options),
     }),
+  },
+  {
+    method: "PUT", url: "/control/peers/:id/routers/:router", path: "/control/peers/{id}/routers/{router}", operationId: "registerRouter", summary: "Register a router that sends the peer traffic (router)",
+    action: "registerRouter", mutation: true, anyOf: AGENT, target: peerTarget,
+    schema: { params: r.routerParams, body: r.routerBody, headers: s.mutationHeaders },
+    responses: { 200: { description: "The peer", schema: s.peerSchema } },
+    handle: async ({ registry, principal, params, options }) => ({ kind: "mutation", outcome: await registry.registerRouter(principal, params["id"]!, params["router"]!, options) }),
+  },
+  {
+    method: "POST", url: `/control/peers/:id/routers/:router(^${ID})::ack`, path: "/control/peers/{id}/routers/{router}:ack", operationId: "ackRouter", summary: "The router took the peer out of rotation for a drain epoch (router)",
+    action: "ackRouter", mutation: true, anyOf: AGENT, target: peerTarget,
+    schema: { params: r.routerParams, body: r.routerAckBody, headers: s.mutationHeaders },
+    responses: { 200: { description: "The peer", schema: s.peerSchema } },
+    handle: async ({ registry, principal, params, body, options }) => ({
+      kind: "mutation",
+      outcome: await registry.ackRouter(principal, params["id"]!, params["router"]!, { epoch: body["epoch"] as number }, options),
+    }),
+  },
+  {
+    method: "POST", url: `/control/peers/:id/routers/:router(^${ID})::release`, path: "/control/peers/{id}/routers/{router}:release", operationId: "releaseRouter", summary: "The router no longer sends the peer traffic (router)",
+    action: "releaseRouter", mutation: true, anyOf: AGENT, target: peerTarget,
+    schema: { params: r.routerParams, body: r.routerBody, headers: s.mutationHeaders },
+    responses: { 200: { description: "The peer", schema: s.peerSchema } },
+    handle: async ({ registry, principal, params, options }) => ({ kind: "mutation", outcome: await registry.releaseRouter(principal, params["id"]!, params["router"]!, options) }),
   },
   {
     method: "GET", url: "/control/peers/:id/drain", path: "/control/peers/{id}/drain", operationId: "drainStatus", summary: "Drain status with remaining counts (202 while draining)",

@@ -4,7 +4,7 @@
  * the documentation cannot drift from what the server enforces.
  */
 
-const NAME = "^[A-Za-z0-9][A-Za-z0-9._~@-]{0,127}$";
+export const NAME = "^[A-Za-z0-9][A-Za-z0-9._~@-]{0,127}$";
 
 export const idParams = {
   type: "object",
@@ -14,10 +14,10 @@ export const idParams = {
 } as const;
 
 const name = { type: "string", pattern: NAME } as const;
-const reason = { type: "string", minLength: 1, maxLength: 1024, description: "Why; recorded in the audit log." } as const;
-const ticket = { type: "string", minLength: 1, maxLength: 128, description: "Change ticket; recorded in the audit log." } as const;
+export const reason = { type: "string", minLength: 1, maxLength: 1024, description: "Why; recorded in the audit log." } as const;
+export const ticket = { type: "string", minLength: 1, maxLength: 128, description: "Change ticket; recorded in the audit log." } as const;
 const confirm = { type: "boolean", description: "Explicit confirmation for destructive verbs." } as const;
-const dryRun = { type: "boolean", description: "Run every check, write nothing." } as const;
+export const dryRun = { type: "boolean", description: "Run every check, write nothing." } as const;
 const epochMs = { type: "integer", minimum: 0, maximum: 8_640_000_000_000_000 } as const;
 const labels = {
   type: "object",
@@ -446,6 +446,11 @@ export const peerSchema = {
     phases: { type: "object", additionalProperties: phase },
     phase,
     liveness: { type: "string", enum: ["live", "unknown"], description: "unknown: the agent never reported, or not within heartbeat.staleAfterMs; never counted as available." },
+    routers: {
+      type: "object",
+      description: "Routers registered for this peer, by id, with the drain epoch each last acknowledged; absent when none is.",
+      additionalProperties: { type: "object", properties: { since: { type: "integer" }, acked: { type: "integer" }, ackedAt: { type: "integer" } } },
+    },
     epoch: { type: "integer" },
     version: { type: "integer" },
     createdAt: { type: "integer" },

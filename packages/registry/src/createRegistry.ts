@@ -18,6 +18,7 @@ import { peerVerbs } from "./verbs/peerVerbs.ts";
 import { placementVerbs } from "./verbs/placementVerbs.ts";
 import type { RegistryContext } from "./verbs/RegistryContext.ts";
 import { rolloutVerbs } from "./verbs/rolloutVerbs.ts";
+import { routerVerbs } from "./verbs/routerVerbs.ts";
 import { changeFeed } from "./changeFeed.ts";
 
 export type { DeclaredCluster, RegistryEvent };
@@ -104,6 +105,7 @@ export function createRegistry(options: RegistryOptions): Registry {
   return {
     ...peerVerbs(ctx),
     ...drains,
+    ...routerVerbs(ctx),
     ...clusters,
     ...config,
     ...auditVerbs(ctx),

@@ -152,6 +152,18 @@ export class NotLeaderError extends DrainkitError {
  * its view of the spec is ahead of (or unrelated to) the stored one. It must
  * re-read its spec (GET /control/peers/{id}) and act on the epoch there.
  */
+/** One home per workload: a report adds workloads another live peer holds, with no move bringing them here. */
+export class WorkloadElsewhereError extends DrainkitError {
+  constructor(peer: string, livesOn: Readonly<Record<string, string>>) {
+    const named = Object.entries(livesOn).slice(0, 5).map(([w, p]) => `"${w}" on "${p}"`).join(", ");
+    super(
+      "workload-elsewhere",
+      `Peer "${peer}" reported workloads that run on another live peer, with no move bringing them here: ${named}${Object.keys(livesOn).length > 5 ? ", …" : ""}. Stop them on "${peer}" and report again.`,
+      { details: { peer, livesOn } },
+    );
+  }
+}
+
 export class FutureEpochError extends DrainkitError {
   constructor(peer: string, reported: number, current: number) {
     super(

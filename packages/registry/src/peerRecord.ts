@@ -1,5 +1,5 @@
 import { createRoleState, expireNode, nodePhase, type NodeState, type RolePhase } from "@drainkit/core";
-import type { Cordon, Peer, PeerIdentity, PeerStatus } from "./types/peer.ts";
+import type { Cordon, Peer, PeerIdentity, PeerRouter, PeerStatus } from "./types/peer.ts";
 import type { DrainSpec, DrainStatus } from "./types/drain.ts";
 
 /**
@@ -14,6 +14,8 @@ export interface PeerRecord extends PeerIdentity {
   readonly cordonInfo: Readonly<Record<string, { readonly at: number; readonly ticket?: string }>>;
   readonly drain?: DrainSpec;
   readonly status?: PeerStatus;
+  /** Routers registered for the peer, by router id, and their acknowledgements. */
+  readonly routers?: Readonly<Record<string, PeerRouter>>;
   /** sha256 of the canonical JSON of the stored placement's items: a heartbeat repeating it writes no `placement/` key. */
   readonly placementHash?: string;
   /** Bumped on every write: the ETag. */
@@ -84,6 +86,7 @@ export function toPeer(record: PeerRecord, now: number, staleAfterMs: number = D
     phases,
     phase: nodePhase(node),
     liveness: livenessOf(record, now, staleAfterMs),
+    ...(record.routers === undefined || Object.keys(record.routers).length === 0 ? {} : { routers: record.routers }),
     epoch: node.epoch,
     version: record.generation,
     createdAt: record.createdAt,

@@ -229,9 +229,25 @@ export interface IdempotencySweeper {
  * interface DeadlineOptions { readonly registry: PeerReader & DrainReader & ChangeFeed }
  * const options: DeadlineOptions = { registry: createRegistry({ store, clock }) };
  */
+/**
+ * Routers that send a peer traffic register on it and acknowledge each drain
+ * once they took the peer out of rotation: the peer's agent then stops
+ * waiting for its deregistration delay. mesh.operate, or a mesh.agent token
+ * whose principal id is the router id.
+ */
+export interface RouterAcks {
+  /** Registers `router` on peer `id` (a no-op when it is already). */
+  registerRouter(principal: Principal, id: string, router: string, options?: MutationOptions): Promise<MutationOutcome<Peer>>;
+  /** `router` took peer `id` out of rotation for drain `epoch` (registers it too); an older or repeated epoch is a no-op. */
+  ackRouter(principal: Principal, id: string, router: string, input: { readonly epoch: number }, options?: MutationOptions): Promise<MutationOutcome<Peer>>;
+  /** `router` no longer routes to peer `id` (it stopped): drains stop waiting for it. */
+  releaseRouter(principal: Principal, id: string, router: string, options?: MutationOptions): Promise<MutationOutcome<Peer>>;
+}
+
 export interface Registry
   extends PeerReader,
     PeerWriter,
+    RouterAcks,
     DrainReader,
     DrainWriter,
     ClusterAdmin,

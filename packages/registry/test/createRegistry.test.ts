@@ -55,6 +55,23 @@ describe("createRegistry", () => {
       expect((await registry.getPeer(agent, "web-1")).peer.status?.heartbeatAt).toBe(1_000_000);
     });
 
+    it("lets an agent drain its own peer (never forced, never another) and end only a drain it asked for", async () => {
+      const { registry } = setup();
+      await register(registry, 3);
+      const agent = principals.agent("web-1");
+      expect(await codeOf(registry.drain(agent, "web-2", { reason: "shutdown" }))).toBe("forbidden");
+      expect(await codeOf(registry.drain(agent, "web-1", { reason: "shutdown", force: true }, { confirm: true }))).toBe("forbidden");
+      const own = await registry.drain(agent, "web-1", { reason: "shutdown", deadlineMs: 30_000 });
+      expect(own.value.status).toBe("draining");
+      expect((await registry.getPeer(reader, "web-1")).peer.spec.drain?.requestedBy).toBe("web-1");
+      expect(await codeOf(registry.resume(agent, "web-1", { reason: "back" }))).toBe("ok");
+      expect((await registry.getPeer(reader, "web-1")).peer.spec.drain).toBeUndefined();
+      // An operator's drain is the operator's to end.
+      await registry.drain(operator, "web-1", { reason: "kernel" });
+      expect(await codeOf(registry.resume(agent, "web-1", { reason: "back" }))).toBe("forbidden");
+      expect(await codeOf(registry.resume(principals.agent("web-2"), "web-1", { reason: "back" }))).toBe("forbidden");
+    });
+
     it("names the missing scope, and reads need at least mesh.read", async () => {
       const { registry } = setup();
       await register(registry, 2);

@@ -25,6 +25,8 @@ interface Scenario {
   /** Router hears first and the gate closes after this delay; 0 with `ordered: false` closes it first. */
   readonly ordered: boolean;
   readonly retries: boolean;
+  /** The router acknowledges the removal (as `acknowledgeRemovals` does): the gate refuses then, not after a delay. */
+  readonly acked?: boolean;
 }
 
 interface Outcome {
@@ -41,7 +43,8 @@ async function run(s: Scenario): Promise<Outcome> {
   const upstreams: { id: string; address: string; server: Server; gate: HttpDrainParticipant }[] = [];
   for (const id of ["u1", "u2", "u3"]) {
     const server = createServer((_req, res) => void setTimeout(() => res.end(id), 5));
-    const gate = createHttpDrainParticipant(server, { deregistrationDelayMs: s.ordered ? 100 : 0 });
+    // Acknowledged drains wait for the router's word; a delay far past it shows when one never came.
+    const gate = createHttpDrainParticipant(server, { deregistrationDelayMs: s.acked === true ? 60_000 : s.ordered ? 100 : 0 });
     server.listen(0, "127.0.0.1");
     await once(server, "listening");
     upstreams.push({ id, address: `127.0.0.1:${(server.address() as AddressInfo).port}`, server, gate });
@@ -79,6 +82,11 @@ async function run(s: Scenario): Promise<Outcome> {
       if (s.ordered) {
         source.put(peerOf(u.id, u.address, "draining"));
         closed = u.gate.drain();
+        if (s.acked === true) {
+          // The router applied the removal (the memory source is synchronous): acknowledge it now.
+          if (router.members("edge").some((m) => m.id === u.id)) throw new Error(`${u.id} still routable after its drain`);
+          u.gate.deregistered();
+        }
       } else {
         // The race the issue measured: the gate closes in the same moment the router learns of the drain.
         closed = u.gate.drain();
@@ -109,6 +117,7 @@ async function run(s: Scenario): Promise<Outcome> {
 
 const baseline = await run({ name: "baseline", drains: false, ordered: true, retries: true });
 const shipped = await run({ name: "ordered", drains: true, ordered: true, retries: true });
+const acked = await run({ name: "ordered+acked", drains: true, ordered: true, retries: true, acked: true });
 const retriesOnly = await run({ name: "unordered+retries", drains: true, ordered: false, retries: true });
 const unordered = await run({ name: "unordered", drains: true, ordered: false, retries: false });
 const per = (n: number, d: number): number => (d === 0 ? 0 : n / d);
@@ -116,6 +125,15 @@ const per = (n: number, d: number): number => (d === 0 ? 0 : n / d);
 figure("routing.drain.requests_per_s", shipped.requests / shipped.seconds, "requests/s", { baseline: baseline.requests / baseline.seconds, baselineName: "same load, no drains", requests: shipped.requests, drains: shipped.drains, workers: WORKERS });
 figure("routing.drain.retries_per_drain", per(shipped.retries, shipped.drains), "retries/drain", { retries: shipped.retries, drains: shipped.drains, baselineRetries: baseline.retries });
 figure("routing.drain.drops_per_drain", per(shipped.drops, shipped.drains), "drops/drain", { drops: shipped.drops, requests: shipped.requests, drains: shipped.drains, baselineDrops: baseline.drops, baselineRequests: baseline.requests, note: "ordered drain (router first, gate after 100 ms) + proxy retries" });
+figure("routing.drain.acked.drops_per_drain", per(acked.drops, acked.drains), "drops/drain", {
+  drops: acked.drops,
+  retriesPerDrain: per(acked.retries, acked.drains),
+  requests: acked.requests,
+  drains: acked.drains,
+  baselineDrops: baseline.drops,
+  baselineRequests: baseline.requests,
+  note: "ordered drain whose gate refuses as soon as the router acknowledged the removal (no deregistration delay) + proxy retries",
+});
 figure("routing.drain.unordered_with_retries.drops_per_drain", per(retriesOnly.drops, retriesOnly.drains), "drops/drain", {
   drops: retriesOnly.drops,
   retriesPerDrain: per(retriesOnly.retries, retriesOnly.drains),

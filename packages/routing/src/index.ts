@@ -24,6 +24,7 @@ export type { OutlierOptions } from "./proxy/outliers.ts";
 export type { HealthCheckOptions } from "./proxy/healthChecks.ts";
 export { createGrpcBalancer, type GrpcBalancer, type GrpcBalancerOptions, type ClosableClient } from "./grpc/createGrpcBalancer.ts";
 export { controlPlaneSource, ControlPlaneReadError, type ControlPlaneSourceOptions } from "./remote/controlPlaneSource.ts";
+export { acknowledgeRemovals, type RemovalAcks, type RemovalAcksOptions, type RemovalAckEvent } from "./remote/removalAcks.ts";
 export { startRoute, type RouteOptions, type RouteTls, type RunningRoute } from "./route/startRoute.ts";
 export { runRoute, parseRouteArgs, RouteUsageError, ROUTE_HELP, type RouteIo } from "./route/runRoute.ts";
 export { haproxyRuntimeApi, HaproxyCommandError, type HaproxyRuntimeApi, type HaproxyServer } from "./haproxy/runtimeApi.ts";

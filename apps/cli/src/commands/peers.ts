@@ -364,6 +364,17 @@ export function peersCommand(): Command {
     .option("-w, --wait", "follow until every drain is drained or failed, with live progress")
     .action(async (ids: string[], o: Targeting & { wait?: boolean }, cmd: Command) => status(new Session(cmd), ids, o));
 
+  reasonOpts(peers.command("release-router").argument("<peer>", "peer id").argument("<router>", "router id (Peer.routers)").description("Stop the peer's drains waiting for a router that is gone (it never acknowledges)"))
+    .action(async (id: string, router: string, o: AuditFields, cmd: Command) => {
+      const s = new Session(cmd);
+      try {
+        const peer = (await s.client.call<Peer>("POST", peerPath(id, `/routers/${encodeURIComponent(router)}:release`), { body: auditFields(o) })).body;
+        s.print({ items: [peer] }, () => peerTable([peer]));
+      } catch (e) {
+        throw aboutPeer(e, id);
+      }
+    });
+
   reasonOpts(peers.command("label").argument("<peer>", "peer id").argument("<changes...>", "key=value to set, key- to remove").description("Set or remove labels (merge patch with If-Match)"))
     .action(async (id: string, changes: string[], o: AuditFields, cmd: Command) => label(new Session(cmd), id, changes, o));
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { drainctl, FakeAgent, json, startServer, type Server } from "./harness.ts";
+import { ADMIN_TOKEN, drainctl, FakeAgent, json, startServer, type Server } from "./harness.ts";
 import { expectValid, outputSchemas, type OutputSchemas } from "./schemas.ts";
 
 let server: Server;
@@ -189,6 +189,16 @@ describe("drainctl peers", () => {
     expectValid(schemas.peer, json(run));
     expect(json<Peer>(run).labels).toEqual({ zone: "b", rack: "r7" });
     expect((await drainctl(server, ["peers", "label", "lab-1", "nonsense"])).code).toBe(2);
+  });
+
+  it("releases a router that is gone, so the peer's drains stop waiting for it", async () => {
+    await agent.register("rr-1", ["edge"], {});
+    const put = await fetch(`${server.url}/control/peers/rr-1/routers/front-9`, { method: "PUT", headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" }, body: "{}" });
+    expect(put.status).toBe(200);
+    const run = await drainctl(server, ["peers", "release-router", "rr-1", "front-9", "--reason", "router decommissioned", "-o", "json"]);
+    expect(run.code).toBe(0);
+    expect(json<{ items: (Peer & { routers?: unknown })[] }>(run).items[0]?.routers).toBeUndefined();
+    expect((await drainctl(server, ["peers", "release-router", "ghost", "front-9", "--reason", "x"])).code).not.toBe(0);
   });
 
   it("acts on every peer a -l selector matches", async () => {

@@ -42,17 +42,20 @@ export interface ControlPlane {
   readonly agentTokens: Readonly<Record<string, string>>;
   /** A mesh.read token, for routers. */
   readonly readToken: string;
+  /** A mesh.agent token whose id is `front-door`: a router that acknowledges removals (`--router-id front-door`). */
+  readonly routerToken: string;
   dispose(): Promise<void>;
 }
 
 export async function startControlPlane(agents: readonly string[]): Promise<ControlPlane> {
   const adminToken = `dk_admin_${process.pid}_${Date.now()}`;
-  const cp = await startControlPlaneForTest({ adminToken, agents, tokens: { router: ["mesh.read"] } });
+  const cp = await startControlPlaneForTest({ adminToken, agents, tokens: { router: ["mesh.read"], "front-door": ["mesh.agent"] } });
   return {
     url: cp.url,
     adminToken,
     agentTokens: cp.agentTokens,
     readToken: cp.tokens["router"]!,
+    routerToken: cp.tokens["front-door"]!,
     dispose: () => cp.dispose(),
   };
 }
@@ -110,8 +113,10 @@ export interface FrontDoor {
   stop(): Promise<{ code: number | null; last: string }>;
 }
 
-export async function startFrontDoor(controlPlane: ControlPlane, args: readonly string[]): Promise<FrontDoor> {
-  const c = child([ROUTE, "--control-plane", controlPlane.url, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", ...args], { DRAINKIT_TOKEN: controlPlane.readToken });
+/** With `acks`, the front door registers on each replica as router `front-door` and acknowledges each drain. */
+export async function startFrontDoor(controlPlane: ControlPlane, args: readonly string[], options: { readonly acks?: boolean } = {}): Promise<FrontDoor> {
+  const acks = options.acks === true ? ["--router-id", "front-door"] : [];
+  const c = child([ROUTE, "--control-plane", controlPlane.url, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", ...acks, ...args], { DRAINKIT_TOKEN: options.acks === true ? controlPlane.routerToken : controlPlane.readToken });
   let out = "";
   c.proc.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
   const line = JSON.parse(await firstLine(c, (l) => l.includes('"listening"'), "drainkit-route")) as { url: string | null; grpc: string | null; admin: string };

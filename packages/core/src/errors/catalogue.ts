@@ -28,6 +28,7 @@ export const catalogue = {
   "history-compacted": { status: 410, title: "History compacted", retryable: false, next: "List again, then watch from the listing's revision." },
   // Refusals by the domain's rules
   "invalid-transition": { status: 409, title: "Invalid transition", retryable: false, next: "Read the peer's state; `details.allowed` names the events it accepts now." },
+  "workload-elsewhere": { status: 409, title: "Workload runs on another peer", retryable: false, next: "Stop the workloads named in `details.livesOn` on this host (each runs on the peer named there), then report again; move one here with a drain of its peer instead." },
   "future-epoch": { status: 409, title: "Report for a drain epoch never issued", retryable: false, next: "Re-read the peer's spec (GET /control/peers/{id}) and report for the epoch in `details.current`." },
   "pool-depletion": { status: 409, title: "Pool would be depleted", retryable: true, next: "Wait for other nodes in the pool to come back, or have an admin force it with a reason." },
   "only-schedulable-node": { status: 409, title: "Only schedulable node", retryable: false, next: "Bring another node of this role back first." },

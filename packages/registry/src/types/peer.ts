@@ -48,6 +48,20 @@ export interface PeerStatus {
   readonly reason?: string;
 }
 
+/**
+ * A router that sends this peer traffic (`PUT /control/peers/{id}/routers/{router}`)
+ * and the last drain epoch whose removal it acknowledged
+ * (`POST /control/peers/{id}/routers/{router}:ack`). The peer's agent ends its
+ * deregistration delay once every router registered here acknowledged the drain.
+ */
+export interface PeerRouter {
+  /** Epoch ms of its registration (registry clock). */
+  readonly since: number;
+  /** The drain epoch it last took the peer out of rotation for. */
+  readonly acked?: number;
+  readonly ackedAt?: number;
+}
+
 /** Whether the peer's agent reported within its liveness window. */
 export type Liveness = "live" | "unknown";
 
@@ -75,6 +89,8 @@ export interface Peer extends PeerIdentity {
    * peer never counts as available. Always set by the registry.
    */
   readonly liveness?: Liveness;
+  /** Routers registered for this peer, by router id; absent when none is. */
+  readonly routers?: Readonly<Record<string, PeerRouter>>;
   /** Current drain epoch (0 before the first drain). */
   readonly epoch: number;
   /** Bumped on every write of this peer; the ETag is `"<version>"`. */

@@ -1,9 +1,9 @@
 import { transitionNode, type CapacityGuard, type PoolMember } from "@drainkit/core";
 import { sameJson } from "../audit/canonicalJson.ts";
-import { ConfirmationRequiredError, OnlySchedulableNodeError, ValidationError } from "../errors.ts";
+import { ConfirmationRequiredError, ForbiddenError, OnlySchedulableNodeError, ValidationError } from "../errors.ts";
 import { PEERS, peerKey } from "../keys.ts";
 import { drainStatusOf, etagOf, toPeer, type PeerRecord } from "../peerRecord.ts";
-import { requireScope } from "../rbac.ts";
+import { hasScope, requireScope, requireSelfOrOperate } from "../rbac.ts";
 import type { DrainReader, DrainWriter } from "../roles.ts";
 import type { CordonInput, DrainFailure, DrainInput, DrainRecord, DrainSpec, DrainStall, DrainStallReport, DrainStatus, ResumeInput, UncordonInput } from "../types/drain.ts";
 import type { MutationOptions, MutationOutcome } from "../types/mutation.ts";
@@ -115,7 +115,9 @@ export function drainVerbs(ctx: RegistryContext, guard: CapacityGuard): DrainRea
         input,
         options,
         () => {
-          requireScope(principal, force ? "mesh.admin" : "mesh.operate", force ? "forced drain" : "drain");
+          // An agent may drain its own peer (its shutdown goes through the control plane), never force it.
+          if (force) requireScope(principal, "mesh.admin", "forced drain");
+          else requireSelfOrOperate(principal, id, "drain");
           if (force && options.confirm !== true) throw new ConfirmationRequiredError("forced drain");
         },
         async (record, version) => {
@@ -161,7 +163,11 @@ export function drainVerbs(ctx: RegistryContext, guard: CapacityGuard): DrainRea
     },
 
     resume(principal: Principal, id: string, input: ResumeInput = {}, options: MutationOptions = {}): Promise<MutationOutcome<Peer>> {
-      return peerMutation(ctx, principal, "resume", id, input, options, () => requireScope(principal, "mesh.operate", "resume"), (record, version) => {
+      return peerMutation(ctx, principal, "resume", id, input, options, () => requireSelfOrOperate(principal, id, "resume"), (record, version) => {
+        // An agent ends only the drain it asked for itself (its own shutdown), when it comes back; an operator's or a rollout's drain stays.
+        if (!hasScope(principal, "mesh.operate") && record.drain !== undefined && record.drain.requestedBy !== principal.id) {
+          throw new ForbiddenError("resume", "mesh.operate", `an agent may only end a drain it requested itself; "${record.drain.requestedBy}" requested this one`);
+        }
         const now = clock.now();
         const t = transitionNode(record.node, { type: "resume" }, now);
         if (!t.ok) throw t.error;

@@ -1,8 +1,9 @@
 import { createNodeState, transitionNode, type NodeEvent, type NodeState } from "@drainkit/core";
 import { sameJson } from "../audit/canonicalJson.ts";
-import { FutureEpochError, PreconditionRequiredError, ValidationError } from "../errors.ts";
+import { FutureEpochError, PreconditionRequiredError, ValidationError, WorkloadElsewhereError } from "../errors.ts";
 import { PEERS, peerKey, placementKey } from "../keys.ts";
 import { mergePatch } from "../mergePatch.ts";
+import { workloadsElsewhere } from "../oneHome.ts";
 import { decodeCursor, encodeCursor, pageLimit } from "../paging.ts";
 import { currentNode, DEFAULT_STALE_AFTER_MS, etagOf, reshapeNode, toPeer, type PeerRecord } from "../peerRecord.ts";
 import { requireScope, requireSelfOrOperate } from "../rbac.ts";
@@ -163,6 +164,11 @@ export function peerVerbs(ctx: RegistryContext): PeerReader & PeerWriter {
         const previousVersion = record.status?.placementVersion;
         const placementChanged = hash !== undefined && (hash !== record.placementHash || previousVersion === undefined);
         const placementVersion = placementChanged ? (previousVersion ?? 0) + 1 : previousVersion;
+        if (placementChanged && placement!.length > 0) {
+          // One home per workload: the refusal is audited, and tells the agent what to stop.
+          const elsewhere = await workloadsElsewhere(view, id, placement!, now, await configNumber(ctx, "heartbeat.staleAfterMs", DEFAULT_STALE_AFTER_MS));
+          if (Object.keys(elsewhere).length > 0) throw new WorkloadElsewhereError(id, elsewhere);
+        }
         const status = {
           roles,
           inFlight,

@@ -20,6 +20,10 @@ Control plane:
   --cert <file> --key <file>  client certificate for mutual TLS
   --insecure                  accept any TLS certificate (tests only)
   --pool <pool>               only members of this pool
+  --router-id <id>            register on each peer as this router and acknowledge each
+                              drain once the peer is out of rotation, so it stops waiting
+                              out its deregistration delay (needs a mesh.agent token whose
+                              id is <id>: drainkit token add <id> --scope mesh.agent)
 
 Serving:
   --role <role>               role whose members get the traffic (required)
@@ -99,6 +103,7 @@ export function parseRouteArgs(argv: readonly string[], env: Readonly<Record<str
         key: { type: "string" },
         insecure: { type: "boolean" },
         pool: { type: "string" },
+        "router-id": { type: "string" },
         role: { type: "string" },
         listen: { type: "string" },
         "admin-listen": { type: "string" },
@@ -168,6 +173,7 @@ export function parseRouteArgs(argv: readonly string[], env: Readonly<Record<str
     listen: values.listen ?? "127.0.0.1:8080",
     strategy,
     ...(values.pool === undefined ? {} : { pool: values.pool }),
+    ...(values["router-id"] === undefined ? {} : { routerId: values["router-id"] }),
     ...(values["admin-listen"] === undefined ? {} : { adminListen: values["admin-listen"] }),
     ...(values["grpc-listen"] === undefined ? {} : { grpcListen: values["grpc-listen"] }),
     ...(values["grpc-address-label"] === undefined ? {} : { grpcAddressLabel: values["grpc-address-label"] }),
@@ -240,7 +246,7 @@ export async function runRoute(argv: readonly string[], io?: RouteIo): Promise<n
       ...options,
       logger,
       onEvent: (e) => {
-        if (e.type === "route-member-added" || e.type === "route-member-removed" || e.type === "haproxy-server-set" || e.type === "haproxy-server-deleted") logger.info({ ...e }, e.type);
+        if (e.type === "route-member-added" || e.type === "route-member-removed" || e.type === "haproxy-server-set" || e.type === "haproxy-server-deleted" || e.type === "router-acked") logger.info({ ...e }, e.type);
       },
     });
   } catch (e) {

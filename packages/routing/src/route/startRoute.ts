@@ -12,6 +12,7 @@ import type { RetryOptions } from "../proxy/retryPolicy.ts";
 import { startHaproxySync, type HaproxySync, type HaproxySyncEvent } from "../haproxy/HaproxySync.ts";
 import { haproxyRuntimeApi } from "../haproxy/runtimeApi.ts";
 import { controlPlaneSource } from "../remote/controlPlaneSource.ts";
+import { acknowledgeRemovals, type RemovalAckEvent, type RemovalAcks } from "../remote/removalAcks.ts";
 import { startRouter, type Router } from "../Router.ts";
 import type { RouterEvent } from "../types.ts";
 import { promMetrics } from "./promMetrics.ts";
@@ -57,7 +58,14 @@ export interface RouteOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
   /** Router and proxy events (members added and removed, ejections, health changes). */
-  readonly onEvent?: (event: RouterEvent | RoleProxyEvent | HaproxySyncEvent) => void;
+  /**
+   * This router's id on each peer: registers there and acknowledges each
+   * drain once the peer is out of rotation (here and in HAProxy), so the
+   * peer stops waiting out its deregistration delay. Needs a `mesh.agent`
+   * token whose principal id is this id. Off when absent.
+   */
+  readonly routerId?: string;
+  readonly onEvent?: (event: RouterEvent | RoleProxyEvent | HaproxySyncEvent | RemovalAckEvent) => void;
 }
 
 /** A running front door. */
@@ -180,6 +188,7 @@ export async function startRoute(options: RouteOptions): Promise<RunningRoute> {
   let adminUrl: string | undefined;
   let grpcAddress: string | undefined;
   let haproxy: HaproxySync | undefined;
+  let acks: RemovalAcks | undefined;
   try {
     if (options.haproxy !== undefined) {
       haproxy = await startHaproxySync({
@@ -194,10 +203,26 @@ export async function startRoute(options: RouteOptions): Promise<RunningRoute> {
         ...(options.haproxy.serverArgs === undefined ? {} : { serverArgs: options.haproxy.serverArgs }),
       });
     }
+    if (options.routerId !== undefined) {
+      const sync = haproxy;
+      acks = acknowledgeRemovals({
+        router,
+        role: options.role,
+        url: options.controlPlane,
+        token: options.token,
+        id: options.routerId,
+        dispatcher: cpDispatcher,
+        logger,
+        events: { emit },
+        ...(options.pool === undefined ? {} : { pool: options.pool }),
+        ...(sync === undefined ? {} : { applied: () => sync.settled() }),
+      });
+    }
     url = listen === undefined ? undefined : await listenOn(server, listen);
     adminUrl = adminServer === undefined || admin === undefined ? undefined : await listenOn(adminServer, admin);
     grpcAddress = grpcServer === undefined || grpcAt === undefined ? undefined : (await listenOn(grpcServer, grpcAt)).replace("http://", "");
   } catch (e) {
+    await acks?.close();
     grpcProxy?.close();
     grpcServer?.close();
     haproxy?.close();
@@ -217,6 +242,8 @@ export async function startRoute(options: RouteOptions): Promise<RunningRoute> {
     proxy,
     haproxy,
     close: async (graceMs = 10_000) => {
+      // Released first: a drain that starts now no longer waits for this router.
+      await acks?.close();
       haproxy?.close();
       const grpcClosed = new Promise<void>((resolve) => (grpcServer?.listening === true ? grpcServer.close(() => resolve()) : resolve()));
       // GOAWAY: clients open no new calls here, calls in flight finish.
