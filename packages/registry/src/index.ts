@@ -10,6 +10,7 @@ export type * from "./types.ts";
 export * from "./errors.ts";
 export { makeMemoryStore, CompactedError, StoreClosedError, type MemoryStore, type MemoryStoreOptions } from "./memoryStore.ts";
 export { createRegistry, type RegistryOptions, type DeclaredCluster, type RegistryEvent } from "./createRegistry.ts";
+export { budgetsOf, poolInputsOf, validatePoolInput } from "./pools.ts";
 export { hasScope } from "./rbac.ts";
 export { defaultConfigSchema } from "./config.ts";
 export { mergePatch } from "./mergePatch.ts";
