@@ -26,6 +26,7 @@ import { startRollouts } from "./controllers/rollouts.ts";
 import { supervise } from "./controllers/supervise.ts";
 import { superviseWorkloadMoves } from "./controllers/workloadMoves.ts";
 import { fencedStore } from "./fencedStore.ts";
+import { bootstrapPools } from "./poolBootstrap.ts";
 import { ELECTION, Leadership } from "./leadership.ts";
 import { observeLeader, type LeaderlessEvent } from "./leaderObserver.ts";
 import { watchStoreWrites } from "./storeHealth.ts";
@@ -62,6 +63,12 @@ export interface ControlPlaneOptions {
    * (etcd; SQLite answers or fails at once).
    */
   readonly storeDeadlineMs?: number;
+  /**
+   * `--pool` budgets: a bootstrap. At start each pool the store lacks is
+   * written (audited); one stored with other budgets stops the start with an
+   * error naming both. After that every replica enforces what the store
+   * holds (`PUT /control/pools/{name}` changes it).
+   */
   readonly pools?: readonly PoolBudget[];
   /** Clusters known from configuration (`--cluster east:active`); stored on the first write. */
   readonly clusters?: readonly DeclaredCluster[];
@@ -152,7 +159,6 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       logger,
       metrics,
       events: { emit: (e) => metrics.auditWriteLatency.observe({ outcome: e.entry.outcome }, e.entry.latencyMs / 1000) },
-      ...(options.pools ? { pools: options.pools } : {}),
       ...(options.clusters ? { clusters: options.clusters } : {}),
       ...(options.idempotencyTtlMs !== undefined ? { idempotencyTtlMs: options.idempotencyTtlMs } : {}),
     });
@@ -197,7 +203,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       const deadlines = await supervise("drain deadlines", { clock, logger }, (_n, onFeedLost) => startDrainDeadlines({ registry, clock, principal: CONTROLLER, logger, onFeedLost }));
       const expiry = startCordonExpiry({ registry, clock, principal: CONTROLLER, logger });
       const rollouts = await supervise("rollouts", { clock, logger }, (_n, onFeedLost) =>
-        startRollouts({ registry, clock, principal: CONTROLLER, logger, pools: options.pools ?? [], ...(options.rollouts ?? {}), onFeedLost }),
+        startRollouts({ registry, clock, principal: CONTROLLER, logger, ...(options.rollouts ?? {}), onFeedLost }),
       );
       // Move ids carry the term, so a later leader never reuses one of an earlier leader's ids.
       const term = `${replicaId.replace(/[^A-Za-z0-9._@-]/g, "-")}.${clock.now().toString(36)}`;
@@ -250,7 +256,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     },
   });
   // The operator dashboard (/ui): static files plus the session endpoint, same tokens as the API.
-  await registerDashboard(app, { authenticator, pools: options.pools ?? [], clock, logger });
+  await registerDashboard(app, { authenticator, pools: () => registry.poolBudgets(), clock, logger });
 
   const lifecycle = new LifecycleOrchestrator({ clock, random, logger, metrics });
   lifecycle.register({
@@ -264,9 +270,20 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     },
     retry: { start: { attempts: 20, initialDelayMs: 250, maxDelayMs: 2000, timeoutMs: 5000 } },
   });
+  // The API serves only once the --pool flags are in the store (or found to conflict with it: then nothing starts).
+  lifecycle.register({
+    name: "pools",
+    dependsOn: ["store"],
+    start: async () => {
+      const done = await bootstrapPools(registry, CONTROLLER, options.pools ?? []);
+      if (done.written.length > 0) logger.info({ pools: done.written }, "--pool budgets written to the store (bootstrap)");
+    },
+    // The store answered its ping just before; a conflict is not worth retrying.
+    retry: { start: { attempts: 1, timeoutMs: 10_000 } },
+  });
   lifecycle.register({
     name: "http",
-    dependsOn: ["store"],
+    dependsOn: ["store", "pools"],
     start: async () => {
       await app.listen({ host, port });
     },
