@@ -3,6 +3,7 @@ import { auditCommand, eventsCommand } from "./commands/audit.ts";
 import { clustersCommand } from "./commands/clusters.ts";
 import { completeCommand, completionCommand } from "./commands/completion.ts";
 import { configCommand } from "./commands/config.ts";
+import { poolsCommand } from "./commands/pools.ts";
 import { contextCommand } from "./commands/context.ts";
 import { fleetCommand } from "./commands/fleet.ts";
 import { movesCommand } from "./commands/moves.ts";
@@ -43,6 +44,7 @@ export function createProgram(): Command {
   program.addCommand(upgradeCommand());
   program.addCommand(clustersCommand());
   program.addCommand(configCommand());
+  program.addCommand(poolsCommand());
   program.addCommand(auditCommand());
   program.addCommand(eventsCommand());
   program.addCommand(contextCommand());
