@@ -22,6 +22,7 @@ import { startControlServer, type ControlServer } from "@drainkit/grpc";
 import { startCordonExpiry } from "./controllers/cordonExpiry.ts";
 import { startDrainDeadlines } from "./controllers/drainDeadlines.ts";
 import { startIdempotencySweep } from "./controllers/idempotencySweep.ts";
+import { startStoreCompaction } from "./controllers/storeCompaction.ts";
 import { startRollouts } from "./controllers/rollouts.ts";
 import { supervise } from "./controllers/supervise.ts";
 import { superviseWorkloadMoves } from "./controllers/workloadMoves.ts";
@@ -74,6 +75,12 @@ export interface ControlPlaneOptions {
   readonly clusters?: readonly DeclaredCluster[];
   /** The leader's drain scheduler: moves in flight per draining peer, and how long a destination gets to serve a moved workload. */
   readonly moves?: { readonly batchSize?: number; readonly moveTimeoutMs?: number; readonly tickMs?: number };
+  /**
+   * The leader's store compaction: history older than the newest
+   * `windowRevisions` (default 10 000) is dropped every `intervalMs` (default
+   * 60 s); a watcher further behind re-lists (`history-compacted`).
+   */
+  readonly compaction?: { readonly windowRevisions?: number; readonly intervalMs?: number };
   /** How long an Idempotency-Key's record counts (ms); the leader deletes expired ones every minute. Default 24 h. */
   readonly idempotencyTtlMs?: number;
   /** Timing of the leader's rollout runner (tests shorten it). */
@@ -148,9 +155,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   // The API's store answers within a deadline; the leader's controllers get
   // their own connection that rides out an etcd election instead of failing
   // a rollout step on it. Both note failing writes for /readyz.
-  const watched = watchStoreWrites(openStore(location, { deadlineMs: options.storeDeadlineMs ?? 1500 }), { clock, probeKey: `health/${replicaId}` });
+  const apiStore = openStore(location, { deadlineMs: options.storeDeadlineMs ?? 1500 });
+  const watched = watchStoreWrites(apiStore, { clock, probeKey: `health/${replicaId}` });
   const store = watched.store;
-  const leaderStore = location.kind === "etcd" ? openStore(location) : store;
+  const rawLeaderStore = location.kind === "etcd" ? openStore(location) : apiStore;
+  const leaderStore = location.kind === "etcd" ? rawLeaderStore : store;
   const registryOn = (on: RegistryStore): Registry =>
     createRegistry({
       store: on,
@@ -222,7 +231,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         ...(options.moves ?? {}),
       });
       const idempotency = startIdempotencySweep({ registry, clock, principal: CONTROLLER, logger });
-      controllers = [deadlines, expiry, rollouts, moves, idempotency];
+      // Compaction drops history, not data: it is no registry write, so it needs no fence.
+      const compaction = startStoreCompaction({ store: rawLeaderStore, clock, logger, ...(options.compaction ?? {}) });
+      controllers = [deadlines, expiry, rollouts, moves, idempotency, compaction];
       return () => {
         for (const c of controllers) c.stop();
         controllers = [];
