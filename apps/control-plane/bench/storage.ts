@@ -6,7 +6,7 @@
 // is extrapolated to MB per 1,000 peers per day. Prints figures; asserts
 // nothing about time.
 //
-//   node apps/control-plane/bench/storage.ts [--peers 1000] [--seconds 600] [--heartbeat-ms 5000] [--etcd]
+//   node apps/control-plane/bench/storage.ts [--peers 1000] [--seconds 540] [--heartbeat-ms 5000] [--stores sqlite,etcd]
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { DatabaseSync } from "node:sqlite";
 import { tmpdir } from "node:os";
@@ -24,14 +24,15 @@ import { startStoreCompaction, type CompactableStore } from "../src/controllers/
 const { values } = parseArgs({
   options: {
     peers: { type: "string", default: "1000" },
-    seconds: { type: "string", default: "600" },
+    seconds: { type: "string", default: "540" },
     "heartbeat-ms": { type: "string", default: "5000" },
-    etcd: { type: "boolean", default: false },
+    stores: { type: "string", default: "sqlite,etcd" },
   },
 });
 const PEERS = Number(values.peers);
 const SECONDS = Number(values.seconds);
 const HEARTBEAT_MS = Number(values["heartbeat-ms"]);
+const STORES = new Set(values.stores.split(","));
 const LEADER: Principal = { id: "control-plane", scopes: ["mesh.admin"] };
 const OPS: Principal = { id: "ops", scopes: ["mesh.operate"] };
 const clock: Clock = systemClock();
@@ -84,20 +85,22 @@ async function run(label: string, registry: Registry, store: RegistryStore & Com
   sweep.stop();
   const last = samples.at(-1)!;
   const mid = samples[Math.floor(samples.length / 2)]!;
-  // Compaction makes the size a sawtooth: compare the peaks of the third and the last quarter of the run.
-  const quarter = (q: number): Sample[] => samples.filter((x) => x.at >= (SECONDS * q) / 4 && x.at < (SECONDS * (q + 1)) / 4);
+  // Compaction makes the size a sawtooth: compare the peaks of the last two 2-minute spans of the run.
   const peak = (xs: Sample[]): number => Math.max(...xs.map((x) => x.bytes));
-  const [third, fourth] = [quarter(2), quarter(3)];
-  const slope = third.length > 0 && fourth.length > 0 ? (peak(fourth) - peak(third)) / (SECONDS / 4) : (last.bytes - mid.bytes) / Math.max(1, last.at - mid.at);
+  // Two windows of two compaction rounds each at the end of the run, once the history is full.
+  const span = (from: number, to: number): Sample[] => samples.filter((x) => x.at >= from && x.at < to);
+  const [third, fourth] = [span(SECONDS - 240, SECONDS - 120), span(SECONDS - 120, SECONDS + 1)];
+  const slope = third.length > 0 && fourth.length > 0 ? (peak(fourth) - peak(third)) / 120 : (last.bytes - mid.bytes) / Math.max(1, last.at - mid.at);
   const scale = 1000 / PEERS;
   const rate = (last.reports - mid.reports) / Math.max(1, last.at - mid.at);
   figure(`control-plane.storage.${label}.size`, (last.bytes / 1e6) * scale, "MB per 1000 peers", { peers: PEERS, heartbeatMs: HEARTBEAT_MS, seconds: SECONDS, reportsPerSec: Math.round(rate), failures, ...(last.rows ? { rows: last.rows } : {}) });
-  figure(`control-plane.storage.${label}.growth`, ((slope * 86_400) / 1e6) * scale, "MB per 1000 peers per day", { peakThirdQuarter: third.length > 0 ? peak(third) : mid.bytes, peakLastQuarter: fourth.length > 0 ? peak(fourth) : last.bytes });
+  figure(`control-plane.storage.${label}.growth`, ((slope * 86_400) / 1e6) * scale, "MB per 1000 peers per day", { peakBefore: third.length > 0 ? peak(third) : mid.bytes, peakLast: fourth.length > 0 ? peak(fourth) : last.bytes, spans: "the last two 120 s spans" });
 }
 
 const dir = await mkdtemp(join(tmpdir(), "drainkit-storage-"));
 try {
   const path = join(dir, "drainkit.db");
+  if (STORES.has("sqlite")) {
   const store = makeSqliteStore({ path });
   const registry = createRegistry({ store, clock });
   const fileSize = async (): Promise<number> => {
@@ -118,8 +121,9 @@ try {
   await run("sqlite", registry, store, fileSize, rows);
   reader.close();
   await store.close();
+  }
 
-  if (values.etcd) {
+  if (STORES.has("etcd")) {
     const etcd = await startEtcd();
     try {
       const etcdStore = makeEtcdStore({ hosts: etcd.endpoints, prefix: "/storage/" });

@@ -76,11 +76,11 @@ export interface ControlPlaneOptions {
   /** The leader's drain scheduler: moves in flight per draining peer, and how long a destination gets to serve a moved workload. */
   readonly moves?: { readonly batchSize?: number; readonly moveTimeoutMs?: number; readonly tickMs?: number };
   /**
-   * The leader's store compaction: history older than the newest
-   * `windowRevisions` (default 10 000) is dropped every `intervalMs` (default
-   * 60 s); a watcher further behind re-lists (`history-compacted`).
+   * The leader's store compaction: history older than `windowMs` (default
+   * 5 min) is dropped every `intervalMs` (default 60 s); a watcher further
+   * behind re-lists (`history-compacted`).
    */
-  readonly compaction?: { readonly windowRevisions?: number; readonly intervalMs?: number };
+  readonly compaction?: { readonly windowMs?: number; readonly intervalMs?: number };
   /** How long an Idempotency-Key's record counts (ms); the leader deletes expired ones every minute. Default 24 h. */
   readonly idempotencyTtlMs?: number;
   /** Timing of the leader's rollout runner (tests shorten it). */

@@ -1,18 +1,28 @@
+/** A store revision and when it was read (epoch ms). */
+export interface RevisionSample {
+  readonly at: number;
+  readonly revision: number;
+}
+
 /**
- * Which revision the leader compacts a store's history to: everything older
- * than the newest `window` revisions, once at least `step` more revisions
- * have passed since the last compaction (so a quiet store is not compacted
- * over and over). `undefined`: nothing to do now.
+ * Which revision the leader compacts a store's history to, so that the
+ * history of the last `windowMs` stays: the newest revision read at least
+ * `windowMs` before `now` (history up to it is older than the window).
+ * `undefined`: nothing to do now (the store is younger than the window, or
+ * that revision was compacted already).
  *
- * Watchers more than `window` revisions behind get `history-compacted` and
- * re-list; the window is how far behind a watcher may fall without that.
+ * A time window, as Kubernetes compacts etcd every 5 minutes: a watcher
+ * disconnected for longer than the window gets `history-compacted` and
+ * re-lists; the history kept is the write rate times the window, whatever
+ * the number of revisions a group commit makes of it.
  *
  * @example
- * compactionTarget({ revision: 25_000, compacted: 0, window: 10_000, step: 1_000 }); // 15000
- * compactionTarget({ revision: 25_500, compacted: 15_000, window: 10_000, step: 1_000 }); // undefined
+ * const samples = [{ at: 0, revision: 100 }, { at: 60_000, revision: 900 }, { at: 400_000, revision: 5_000 }];
+ * compactionTarget({ samples, now: 400_000, windowMs: 300_000, compacted: 0 }); // 900
+ * compactionTarget({ samples, now: 400_000, windowMs: 300_000, compacted: 900 }); // undefined
  */
-export function compactionTarget(input: { readonly revision: number; readonly compacted: number; readonly window: number; readonly step: number }): number | undefined {
-  const target = input.revision - input.window;
-  if (target <= 0 || target - input.compacted < Math.max(1, input.step)) return undefined;
-  return target;
+export function compactionTarget(input: { readonly samples: readonly RevisionSample[]; readonly now: number; readonly windowMs: number; readonly compacted: number }): number | undefined {
+  let target: number | undefined;
+  for (const s of input.samples) if (s.at <= input.now - input.windowMs && (target === undefined || s.revision > target)) target = s.revision;
+  return target !== undefined && target > input.compacted ? target : undefined;
 }

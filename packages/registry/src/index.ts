@@ -11,7 +11,7 @@ export * from "./errors.ts";
 export { makeMemoryStore, CompactedError, StoreClosedError, type MemoryStore, type MemoryStoreOptions } from "./memoryStore.ts";
 export { createRegistry, type RegistryOptions, type DeclaredCluster, type RegistryEvent } from "./createRegistry.ts";
 export { budgetsOf, poolInputsOf, validatePoolInput } from "./pools.ts";
-export { compactionTarget } from "./compaction.ts";
+export { compactionTarget, type RevisionSample } from "./compaction.ts";
 export { hasScope } from "./rbac.ts";
 export { defaultConfigSchema } from "./config.ts";
 export { mergePatch } from "./mergePatch.ts";

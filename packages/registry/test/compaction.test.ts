@@ -4,26 +4,22 @@ import { describe, expect, it } from "vitest";
 import { compactionTarget } from "../src/index.ts";
 
 describe("compactionTarget", () => {
-  it("keeps the newest `window` revisions and compacts only after `step` more", () => {
+  it("keeps every revision written within the window and nothing compacted twice", () => {
+    const sample = fc.record({ at: fc.nat(1_000_000), revision: fc.nat(1_000_000) });
     fc.assert(
-      fc.property(fc.nat(1_000_000), fc.nat(1_000_000), fc.integer({ min: 1, max: 100_000 }), fc.integer({ min: 1, max: 10_000 }), (revision, compacted, window, step) => {
-        const got = compactionTarget({ revision, compacted, window, step });
-        // From first principles: the oldest revision a watcher within the window still needs is revision - window + 1.
-        const keepFrom = revision - window + 1;
-        if (got === undefined) {
-          expect(keepFrom - 1 <= 0 || keepFrom - 1 - compacted < step).toBe(true);
-        } else {
-          expect(got).toBe(keepFrom - 1);
-          expect(got - compacted).toBeGreaterThanOrEqual(step);
-          expect(got).toBeLessThan(revision);
-        }
+      fc.property(fc.array(sample, { maxLength: 30 }), fc.nat(2_000_000), fc.integer({ min: 1, max: 600_000 }), fc.nat(1_000_000), (samples, now, windowMs, compacted) => {
+        const got = compactionTarget({ samples, now, windowMs, compacted });
+        // From first principles: the revisions read at or before now - windowMs are old enough; the target is the newest of them.
+        const old = samples.filter((s) => now - s.at >= windowMs).map((s) => s.revision);
+        const newest = old.length === 0 ? undefined : old.reduce((a, b) => (a > b ? a : b));
+        expect(got).toBe(newest !== undefined && newest > compacted ? newest : undefined);
       }),
       fcParams(),
     );
   });
 
-  it("does nothing on a young store", () => {
-    expect(compactionTarget({ revision: 500, compacted: 0, window: 10_000, step: 1_000 })).toBeUndefined();
-    expect(compactionTarget({ revision: 11_000, compacted: 0, window: 10_000, step: 1_000 })).toBe(1_000);
+  it("does nothing on a store younger than the window", () => {
+    expect(compactionTarget({ samples: [{ at: 1_000, revision: 50 }], now: 100_000, windowMs: 300_000, compacted: 0 })).toBeUndefined();
+    expect(compactionTarget({ samples: [{ at: 1_000, revision: 50 }, { at: 61_000, revision: 80 }], now: 361_000, windowMs: 300_000, compacted: 0 })).toBe(80);
   });
 });
