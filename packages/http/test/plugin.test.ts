@@ -330,7 +330,7 @@ describe("health, metrics, OpenAPI", () => {
     expect(ops).toEqual(
       [
         "abortUpgrade", "cordon", "demote", "drain", "drainStatus", "events", "getConfig", "getPeer", "getPlacement", "getUpgrade", "healthz", "listClusters", "listMoves", "listPeers", "listUpgrades", "metrics", "planMove", "pruneMoves", "reportMove",
-        "patchConfig", "patchPeer", "pauseUpgrade", "promote", "queryAudit", "readyz", "registerPeer", "reportStatus", "resume", "resumeUpgrade", "startUpgrade", "uncordon",
+        "patchConfig", "patchPeer", "pauseUpgrade", "promote", "listPools", "getPool", "putPool", "deletePool", "queryAudit", "readyz", "registerPeer", "reportStatus", "resume", "resumeUpgrade", "startUpgrade", "uncordon",
       ].sort(),
     );
     expect(doc.paths["/control/peers/{id}:drain"]!["post"]!.responses).toHaveProperty("202");
