@@ -85,7 +85,7 @@ export class RestControlClient implements ControlClient {
     return u.toString();
   }
 
-  async call<T>(method: "GET" | "POST" | "PUT" | "PATCH", path: string, options: CallOptions = {}): Promise<ApiResponse<T>> {
+  async call<T>(method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE", path: string, options: CallOptions = {}): Promise<ApiResponse<T>> {
     const headers: Record<string, string> = {};
     if (options.body !== undefined) headers["content-type"] = options.contentType ?? "application/json";
     if (options.ifMatch !== undefined) headers["if-match"] = options.ifMatch;

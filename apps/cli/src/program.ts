@@ -4,6 +4,7 @@ import { approvalsCommand } from "./commands/approvals.ts";
 import { clustersCommand } from "./commands/clusters.ts";
 import { completeCommand, completionCommand } from "./commands/completion.ts";
 import { configCommand } from "./commands/config.ts";
+import { poolsCommand } from "./commands/pools.ts";
 import { contextCommand } from "./commands/context.ts";
 import { fleetCommand } from "./commands/fleet.ts";
 import { movesCommand } from "./commands/moves.ts";
@@ -45,6 +46,7 @@ export function createProgram(): Command {
   program.addCommand(clustersCommand());
   program.addCommand(approvalsCommand());
   program.addCommand(configCommand());
+  program.addCommand(poolsCommand());
   program.addCommand(auditCommand());
   program.addCommand(eventsCommand());
   program.addCommand(contextCommand());

@@ -99,7 +99,8 @@ export interface AvailabilitySamplerOptions {
   readonly clock: Clock;
   readonly principal: Principal;
   readonly logger: Logger;
-  readonly pools: readonly PoolBudget[];
+  /** The budgets (the stored ones: a function read at each sample). */
+  readonly pools: readonly PoolBudget[] | (() => Promise<readonly PoolBudget[]>);
   readonly history: AvailabilityHistory;
   /**
    * How often to read the fleet even when nothing changes: liveness lapses
@@ -150,7 +151,7 @@ export function startAvailabilitySampler(options: AvailabilitySamplerOptions): {
       if (revision === 0) revision = page.revision;
       peers.push(...page.items);
     }
-    history.record(clock.now(), poolAvailability(peers, pools));
+    history.record(clock.now(), poolAvailability(peers, typeof pools === "function" ? await pools() : pools));
     if (feed === undefined && !stopped) watch(revision);
   };
 

@@ -23,10 +23,12 @@ import { startApprovalExpiry } from "./controllers/approvalExpiry.ts";
 import { startCordonExpiry } from "./controllers/cordonExpiry.ts";
 import { startDrainDeadlines } from "./controllers/drainDeadlines.ts";
 import { startIdempotencySweep } from "./controllers/idempotencySweep.ts";
+import { startStoreCompaction } from "./controllers/storeCompaction.ts";
 import { startRollouts } from "./controllers/rollouts.ts";
 import { supervise } from "./controllers/supervise.ts";
 import { superviseWorkloadMoves } from "./controllers/workloadMoves.ts";
 import { fencedStore } from "./fencedStore.ts";
+import { bootstrapPools } from "./poolBootstrap.ts";
 import { ELECTION, Leadership } from "./leadership.ts";
 import { observeLeader, type LeaderlessEvent } from "./leaderObserver.ts";
 import { watchStoreWrites } from "./storeHealth.ts";
@@ -68,11 +70,23 @@ export interface ControlPlaneOptions {
    * (etcd; SQLite answers or fails at once).
    */
   readonly storeDeadlineMs?: number;
+  /**
+   * `--pool` budgets: a bootstrap. At start each pool the store lacks is
+   * written (audited); one stored with other budgets stops the start with an
+   * error naming both. After that every replica enforces what the store
+   * holds (`PUT /control/pools/{name}` changes it).
+   */
   readonly pools?: readonly PoolBudget[];
   /** Clusters known from configuration (`--cluster east:active`); stored on the first write. */
   readonly clusters?: readonly DeclaredCluster[];
   /** The leader's drain scheduler: moves in flight per draining peer, and how long a destination gets to serve a moved workload. */
   readonly moves?: { readonly batchSize?: number; readonly moveTimeoutMs?: number; readonly tickMs?: number };
+  /**
+   * The leader's store compaction: history older than `windowMs` (default
+   * 5 min) is dropped every `intervalMs` (default 60 s); a watcher further
+   * behind re-lists (`history-compacted`).
+   */
+  readonly compaction?: { readonly windowMs?: number; readonly intervalMs?: number };
   /** How long an Idempotency-Key's record counts (ms); the leader deletes expired ones every minute. Default 24 h. */
   readonly idempotencyTtlMs?: number;
   /** Timing of the leader's rollout runner (tests shorten it). */
@@ -159,9 +173,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   // The API's store answers within a deadline; the leader's controllers get
   // their own connection that rides out an etcd election instead of failing
   // a rollout step on it. Both note failing writes for /readyz.
-  const watched = watchStoreWrites(openStore(location, { deadlineMs: options.storeDeadlineMs ?? 1500 }), { clock, probeKey: `health/${replicaId}` });
+  const apiStore = openStore(location, { deadlineMs: options.storeDeadlineMs ?? 1500 });
+  const watched = watchStoreWrites(apiStore, { clock, probeKey: `health/${replicaId}` });
   const store = watched.store;
-  const leaderStore = location.kind === "etcd" ? openStore(location) : store;
+  const rawLeaderStore = location.kind === "etcd" ? openStore(location) : apiStore;
+  const leaderStore = location.kind === "etcd" ? rawLeaderStore : store;
   const registryOn = (on: RegistryStore): Registry =>
     createRegistry({
       store: on,
@@ -215,7 +231,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       const deadlines = await supervise("drain deadlines", { clock, logger }, (_n, onFeedLost) => startDrainDeadlines({ registry, clock, principal: CONTROLLER, logger, onFeedLost }));
       const expiry = startCordonExpiry({ registry, clock, principal: CONTROLLER, logger });
       const rollouts = await supervise("rollouts", { clock, logger }, (_n, onFeedLost) =>
-        startRollouts({ registry, clock, principal: CONTROLLER, logger, pools, ...(options.rollouts ?? {}), onFeedLost, ...(options.selfPeer ? { last: replicaId } : {}) }),
+        startRollouts({ registry, clock, principal: CONTROLLER, logger, ...(options.rollouts ?? {}), onFeedLost, ...(options.selfPeer ? { last: replicaId } : {}) }),
       );
       // Move ids carry the term, so a later leader never reuses one of an earlier leader's ids.
       const term = `${replicaId.replace(/[^A-Za-z0-9._@-]/g, "-")}.${clock.now().toString(36)}`;
@@ -235,7 +251,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       });
       const idempotency = startIdempotencySweep({ registry, clock, principal: CONTROLLER, logger });
       const approvals = startApprovalExpiry({ registry, clock, principal: CONTROLLER, logger });
-      controllers = [deadlines, expiry, rollouts, moves, idempotency, approvals];
+      // Compaction drops history, not data: it is no registry write, so it needs no fence.
+      const compaction = startStoreCompaction({ store: rawLeaderStore, clock, logger, ...(options.compaction ?? {}) });
+      controllers = [deadlines, expiry, rollouts, moves, idempotency, approvals, compaction];
       return () => {
         for (const c of controllers) c.stop();
         controllers = [];
@@ -303,10 +321,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     },
   });
   // The operator dashboard (/ui): static files plus the session endpoint, same tokens as the API.
-  await registerDashboard(app, { authenticator, pools, clock, logger });
+  const storedPools = (): Promise<readonly PoolBudget[]> => registry.poolBudgets();
+  await registerDashboard(app, { authenticator, pools: storedPools, clock, logger });
   // Pool availability at every change this replica saw, so the dashboard's chart survives a reload.
   const history = new AvailabilityHistory();
-  registerAvailabilityHistory(app, { authenticator, history, pools, clock });
+  registerAvailabilityHistory(app, { authenticator, history, pools: storedPools, clock });
 
   const lifecycle = new LifecycleOrchestrator({ clock, random, logger, metrics });
   lifecycle.register({
@@ -325,13 +344,24 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     name: "availability-history",
     dependsOn: ["store"],
     start: () => {
-      sampler = startAvailabilitySampler({ registry, clock, principal: CONTROLLER, logger, pools, history });
+      sampler = startAvailabilitySampler({ registry, clock, principal: CONTROLLER, logger, pools: storedPools, history });
     },
     stop: () => sampler?.stop(),
   });
+  // The API serves only once the --pool flags are in the store (or found to conflict with it: then nothing starts).
+  lifecycle.register({
+    name: "pools",
+    dependsOn: ["store"],
+    start: async () => {
+      const done = await bootstrapPools(registry, CONTROLLER, options.pools ?? []);
+      if (done.written.length > 0) logger.info({ pools: done.written }, "--pool budgets written to the store (bootstrap)");
+    },
+    // The store answered its ping just before; a conflict is not worth retrying.
+    retry: { start: { attempts: 1, timeoutMs: 10_000 } },
+  });
   lifecycle.register({
     name: "http",
-    dependsOn: ["store"],
+    dependsOn: ["store", "pools"],
     start: async () => {
       await app.listen({ host, port });
       const address = app.server.address();

@@ -8,7 +8,7 @@ import type { AvailabilityHistory } from "./availabilityHistory.ts";
 export interface AvailabilityHistoryRouteOptions {
   readonly authenticator: Authenticator;
   readonly history: AvailabilityHistory;
-  readonly pools: readonly PoolBudget[];
+  readonly pools: readonly PoolBudget[] | (() => Promise<readonly PoolBudget[]>);
   readonly clock: Clock;
 }
 
@@ -52,6 +52,6 @@ export function registerAvailabilityHistory(app: FastifyInstance, options: Avail
         return send(reply, problem("validation", `Invalid since: expected epoch milliseconds, got ${JSON.stringify(raw)}.`, { instance: request.url, errors: [{ field: "since", message: "must be epoch milliseconds (a whole number)" }] }));
       }
     }
-    return reply.header("cache-control", "no-store").send({ now: options.clock.now(), since, pools: options.pools, points: options.history.since(since) });
+    return reply.header("cache-control", "no-store").send({ now: options.clock.now(), since, pools: typeof options.pools === "function" ? await options.pools() : options.pools, points: options.history.since(since) });
   });
 }

@@ -8,6 +8,7 @@ import { addToken, isScope } from "@drainkit/http";
 import type { Scope } from "@drainkit/registry";
 import { runRoute } from "@drainkit/routing";
 import { startControlPlane } from "./controlPlane.ts";
+import { PoolFlagConflictError } from "./poolBootstrap.ts";
 import { parseClusterFlag, parsePoolFlag } from "./poolFlag.ts";
 
 /** This build's version: what a replica reports unless `--version-label` says otherwise. */
@@ -150,6 +151,9 @@ program
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {
+  // A --pool flag at odds with the store is the operator's to fix, not a start to retry: say only that.
+  const cause = e instanceof Error ? e.cause : undefined;
+  if (cause instanceof PoolFlagConflictError) e = cause;
   process.stderr.write(`drainkit: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);
 });

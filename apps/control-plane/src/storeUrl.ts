@@ -2,9 +2,8 @@ import { resolve } from "node:path";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DrainkitError } from "@drainkit/core";
-import type { RegistryStore } from "@drainkit/registry";
-import { makeEtcdStore } from "@drainkit/store-etcd";
-import { makeSqliteStore } from "@drainkit/store-sqlite";
+import { makeEtcdStore, type EtcdStore } from "@drainkit/store-etcd";
+import { makeSqliteStore, type SqliteStore } from "@drainkit/store-sqlite";
 
 /** Where the registry lives, parsed from `--store`. */
 export type StoreLocation =
@@ -43,7 +42,7 @@ export function parseStoreUrl(url: string): StoreLocation {
  * API's store: a 503 before the client gives up); without it an operation
  * retries through an etcd election (the leader's controllers' store).
  */
-export function openStore(location: StoreLocation, options: { readonly deadlineMs?: number } = {}): RegistryStore {
+export function openStore(location: StoreLocation, options: { readonly deadlineMs?: number } = {}): SqliteStore | EtcdStore {
   if (location.kind === "sqlite") {
     if (location.path !== ":memory:") mkdirSync(dirname(location.path), { recursive: true });
     return makeSqliteStore({ path: location.path });

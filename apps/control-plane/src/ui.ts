@@ -19,7 +19,8 @@ import { createFailureLimiter, PROBLEM_BASE, PROBLEM_CONTENT_TYPE, problem, type
 /** Settings of {@link registerDashboard}. */
 export interface DashboardOptions {
   readonly authenticator: Authenticator;
-  readonly pools: readonly PoolBudget[];
+  /** The budgets the session publishes: the stored ones, read per request (a function), or fixed. */
+  readonly pools: readonly PoolBudget[] | (() => Promise<readonly PoolBudget[]>);
   readonly clock: Clock;
   readonly logger?: { warn(obj: object, msg: string): void };
   /** The built dashboard; default: `dist/` of the `@drainkit/dashboard` package. */
@@ -117,7 +118,8 @@ export async function registerDashboard(app: FastifyInstance, options: Dashboard
       const why = header === undefined ? "No Authorization header was sent." : match ? "The bearer token is not valid." : "The Authorization header is not `Bearer <token>`.";
       return send(reply, problem("unauthenticated", why, { instance: request.url }), { "www-authenticate": 'Bearer realm="drainkit"' });
     }
-    return reply.header("cache-control", "no-store").send({ principal: { id: principal.id, scopes: principal.scopes }, pools: options.pools });
+    const pools = typeof options.pools === "function" ? await options.pools() : options.pools;
+    return reply.header("cache-control", "no-store").send({ principal: { id: principal.id, scopes: principal.scopes }, pools });
   });
 
   app.get("/ui/*", async (request, reply) => {

@@ -49,7 +49,7 @@ export interface EventsOptions {
 export interface ControlClient {
   /** Where the answers come from, for messages: the REST URL or `grpc://host:port`. */
   readonly server: string;
-  call<T>(method: "GET" | "POST" | "PUT" | "PATCH", path: string, options?: CallOptions): Promise<ApiResponse<T>>;
+  call<T>(method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE", path: string, options?: CallOptions): Promise<ApiResponse<T>>;
   /** The change feed from `since` (exclusive), resumed across reconnects, until `signal` aborts. */
   events(options: EventsOptions): AsyncGenerator<FeedEvent>;
 }

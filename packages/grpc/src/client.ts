@@ -17,6 +17,8 @@ import type {
   PeerPatch,
   PeerQuery,
   PeerRegistration,
+  Pool,
+  PoolInput,
   RegistryConfig,
   ResumeInput,
   Rollout,
@@ -41,6 +43,7 @@ import {
   type Wire,
 } from "./convert.ts";
 import { approvalFromWire, type WireApproval } from "./approvalWire.ts";
+import { poolFromWire, poolInputToWire } from "./poolWire.ts";
 import { controlErrorFrom } from "./errors.ts";
 import { controlServiceDefinition } from "./proto.ts";
 import { fromStruct, toStruct, type WireStruct } from "./struct.ts";
@@ -125,6 +128,12 @@ export interface ControlClient {
   approveChange(id: string, options: MutationOptions): Promise<MutationOutcome<WireApproval>>;
   /** Rejects a staged change (reason required; the requester may withdraw its own). */
   rejectChange(id: string, options: MutationOptions): Promise<MutationOutcome<WireApproval>>;
+  listPools(): Promise<readonly Pool[]>;
+  getPool(name: string): Promise<{ readonly pool: Pool; readonly etag: string }>;
+  /** Declares or replaces pool `name` (mesh.admin); `ifMatch: '"0"'` writes it only while it does not exist. */
+  putPool(name: string, input: PoolInput, options?: MutationOptions): Promise<MutationOutcome<Pool>>;
+  /** Removes pool `name` (mesh.admin, `confirm`). */
+  deletePool(name: string, options?: MutationOptions): Promise<MutationOutcome<Pool>>;
   queryAudit(query?: AuditQuery): Promise<Page<AuditEntry>>;
   /** Workload moves, oldest first; an agent sees only the moves from or to its own peer. */
   listMoves(query?: MoveQuery): Promise<readonly WorkloadMove[]>;
@@ -273,6 +282,21 @@ export function createControlClient(address: string, options: ControlClientOptio
     async rejectChange(id, opts) {
       const r = await unary("RejectChange", defined({ id, reason: opts.reason, options: optionsToWire(opts) }));
       return outcomeFromWire(approvalFromWire(r["approval"] as Wire), r["outcome"] as Wire);
+    },
+    async listPools() {
+      return ((await unary("ListPools", {}))["items"] as Wire[]).map(poolFromWire);
+    },
+    async getPool(name) {
+      const pool = poolFromWire(await unary("GetPool", { name }));
+      return { pool, etag: `"${pool.version}"` };
+    },
+    async putPool(name, input, opts) {
+      const r = await unary("PutPool", { name, ...poolInputToWire(input), options: optionsToWire(opts) });
+      return outcomeFromWire(poolFromWire(r["pool"] as Wire), r["outcome"] as Wire);
+    },
+    async deletePool(name, opts) {
+      const r = await unary("DeletePool", { name, options: optionsToWire(opts) });
+      return outcomeFromWire(poolFromWire(r["pool"] as Wire), r["outcome"] as Wire);
     },
     async queryAudit(query = {}) {
       const r = await unary("ListAudit", defined({ ...query }));

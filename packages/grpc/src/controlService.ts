@@ -26,6 +26,7 @@ import {
 import { changeToWire, configToWire, moveToWire, optionsFromWire, outcomeToWire, peerPlacementToWire, peerToWire, placementFromWire, type WatchEventsChange, type Wire } from "./convert.ts";
 import { approvalToWire, stagedToWire } from "./approvalWire.ts";
 import { toServiceError } from "./errors.ts";
+import { poolInputFromWire, poolToWire } from "./poolWire.ts";
 import { controlServiceDefinition } from "./proto.ts";
 import { fromStruct, toStruct, type WireStruct } from "./struct.ts";
 
@@ -282,6 +283,28 @@ const unaryRpcs: Readonly<Record<string, RpcDefinition>> = {
       return { approval: approvalToWire(o.value), outcome: outcomeToWire(o) };
     },
   },
+  ListPools: {
+    action: "listPools", anyOf: READ, target: () => "pools",
+    handle: async ({ registry, principal }) => ({ items: (await registry.listPools(principal)).map(poolToWire) }),
+  },
+  GetPool: {
+    action: "getPool", anyOf: READ, target: (r) => `pool/${String(r["name"] ?? "")}`,
+    handle: async ({ registry, principal, request }) => poolToWire((await registry.getPool(principal, String(request["name"] ?? ""))).pool),
+  },
+  PutPool: {
+    action: "putPool", anyOf: ADMIN, target: (r) => `pool/${String(r["name"] ?? "")}`,
+    handle: async ({ registry, principal, request, options }) => {
+      const o = await registry.putPool(principal, String(request["name"] ?? ""), poolInputFromWire(request), options);
+      return { pool: poolToWire(o.value), outcome: outcomeToWire(o) };
+    },
+  },
+  DeletePool: {
+    action: "deletePool", anyOf: ADMIN, target: (r) => `pool/${String(r["name"] ?? "")}`,
+    handle: async ({ registry, principal, request, options }) => {
+      const o = await registry.deletePool(principal, String(request["name"] ?? ""), options);
+      return { pool: poolToWire(o.value), outcome: outcomeToWire(o) };
+    },
+  },
   ListMoves: {
     action: "listMoves", anyOf: READ, target: () => "moves",
     handle: async ({ registry, principal, request }) => ({ items: (await registry.listMoves(principal, pick(request, "peer", "state", "active") as MoveQuery)).map(moveToWire) }),
@@ -315,7 +338,7 @@ const unaryRpcs: Readonly<Record<string, RpcDefinition>> = {
 
 const WATCH: RpcDefinition = { action: "watchEvents", anyOf: READ, target: () => "events", handle: async () => ({}) };
 /** What WatchEvents can carry; rolling-upgrade changes have no message here and stay REST's. */
-const WATCH_KINDS: ReadonlySet<string> = new Set<WatchEventsChange["kind"]>(["peer", "cluster", "config", "audit", "move"]);
+const WATCH_KINDS: ReadonlySet<string> = new Set<WatchEventsChange["kind"]>(["peer", "cluster", "config", "pool", "audit", "move"]);
 
 /** The registry's one watch filter, as REST's `/control/events` applies it too. */
 export { passesWatchFilter };

@@ -15,7 +15,9 @@ import type {
   RegistryConfig,
   RoleStatus,
   WorkloadMove,
+  Pool,
 } from "@drainkit/registry";
+import { poolFromWire, poolToWire } from "./poolWire.ts";
 import { fromStruct, toStruct, type WireStruct } from "./struct.ts";
 
 /**
@@ -132,6 +134,8 @@ export function changeToWire(c: WatchEventsChange): Wire {
       return { ...base, config: configToWire(c.value as RegistryConfig) };
     case "audit":
       return { ...base, audit: c.value };
+    case "pool":
+      return { ...base, pool: poolToWire(c.value as Pool) };
   }
 }
 
@@ -291,11 +295,13 @@ export function changeFromWire(w: Wire): WatchEventsChange {
   const cluster = sub(w, "cluster");
   const config = sub(w, "config");
   const audit = sub(w, "audit");
+  const pool = sub(w, "pool");
   const value =
     peer !== undefined ? peerFromWire(peer)
     : cluster !== undefined ? clusterFromWire(cluster)
     : config !== undefined ? configFromWire(config)
     : audit !== undefined ? auditFromWire(audit)
+    : pool !== undefined ? poolFromWire(pool)
     : undefined;
   return { revision, kind, id, value };
 }

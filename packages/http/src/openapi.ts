@@ -66,7 +66,7 @@ export function buildOpenApi(routes: readonly RouteDefinition[], serverUrl?: str
       security: [{ bearer: ["mesh.read"] }],
       parameters: [...parameters("query", eventsQuery), ...parameters("header", eventsHeaders)],
       responses: {
-        200: { description: "An event stream: `event:` peer|cluster|config|audit|rollout|move, plus `reconnect` and `reset`", content: { "text/event-stream": { schema: { type: "string" } } } },
+        200: { description: "An event stream: `event:` peer|cluster|config|pool|audit|rollout|move, plus `reconnect` and `reset`", content: { "text/event-stream": { schema: { type: "string" } } } },
         401: { description: ERRORS[401], content: problem },
         403: { description: ERRORS[403], content: problem },
       },

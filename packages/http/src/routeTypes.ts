@@ -17,7 +17,7 @@ export type RouteResult =
 
 /** One route of the control API: its schemas, guard, audit name and handler. */
 export interface RouteDefinition {
-  readonly method: "GET" | "PUT" | "POST" | "PATCH";
+  readonly method: "GET" | "PUT" | "POST" | "PATCH" | "DELETE";
   /** Fastify path (find-my-way syntax). */
   readonly url: string;
   /** OpenAPI path. */

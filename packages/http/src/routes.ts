@@ -1,6 +1,7 @@
-import type { AuditQuery, MovePlan, MoveQuery, MoveReport, PeerQuery, Registry, RolloutStartInput, Scope } from "@drainkit/registry";
+import type { AuditQuery, MovePlan, MoveQuery, MoveReport, PeerQuery, PoolInput, Registry, RolloutStartInput, Scope } from "@drainkit/registry";
 import { approvalRoutes, PENDING, stageOr } from "./approvalRoutes.ts";
 import type { RouteDefinition } from "./routeTypes.ts";
+import * as ps from "./poolSchemas.ts";
 import * as r from "./routerSchemas.ts";
 import * as s from "./schemas.ts";
 
@@ -14,6 +15,7 @@ const ADMIN: readonly Scope[] = ["mesh.admin"];
 const ID = "[A-Za-z0-9._~@-]+";
 const peerTarget = (p: Readonly<Record<string, string>>): string => `peer/${p["id"] ?? ""}`;
 const clusterTarget = (p: Readonly<Record<string, string>>): string => `cluster/${p["id"] ?? ""}`;
+const poolTarget = (p: Readonly<Record<string, string>>): string => `pool/${p["name"] ?? ""}`;
 
 const drop = <T extends Record<string, unknown>>(o: T, ...keys: string[]): T => {
   const out: Record<string, unknown> = {};
@@ -232,6 +234,42 @@ export const routes: readonly RouteDefinition[] = [
       const patch = ctx.body["values"] as Record<string, unknown>;
       return stageOr(ctx, { kind: "patchConfig", patch }, async () => ({ kind: "mutation", outcome: await ctx.registry.patchConfig(ctx.principal, patch, ctx.options) }));
     },
+  },
+  {
+    method: "GET", url: "/control/pools", path: "/control/pools", operationId: "listPools", summary: "Pools and their budgets, as every replica enforces them",
+    action: "listPools", mutation: false, anyOf: READ, target: () => "pools",
+    schema: {},
+    responses: { 200: { description: "Pools", schema: { type: "object", required: ["items"], properties: { items: { type: "array", items: ps.poolSchema } } } } },
+    handle: async ({ registry, principal }) => ({ kind: "read", body: { items: await registry.listPools(principal) } }),
+  },
+  {
+    method: "GET", url: "/control/pools/:name", path: "/control/pools/{name}", operationId: "getPool", summary: "One pool's budgets, with its ETag",
+    action: "getPool", mutation: false, anyOf: READ, target: poolTarget,
+    schema: { params: ps.poolParams },
+    responses: { 200: { description: "The pool", schema: ps.poolSchema } },
+    handle: async ({ registry, principal, params }) => {
+      const { pool, etag } = await registry.getPool(principal, params["name"]!);
+      return { kind: "read", body: pool, etag };
+    },
+  },
+  {
+    method: "PUT", url: "/control/pools/:name", path: "/control/pools/{name}", operationId: "putPool",
+    summary: "Declare or replace a pool's budgets (mesh.admin; If-Match honoured, `\"0\"` only while the pool does not exist)",
+    action: "putPool", mutation: true, anyOf: ADMIN, target: poolTarget,
+    schema: { params: ps.poolParams, body: ps.putPoolBody, headers: s.mutationHeaders },
+    responses: { 200: { description: "The pool as stored", schema: ps.poolSchema } },
+    handle: async ({ registry, principal, params, body, options }) => ({
+      kind: "mutation",
+      outcome: await registry.putPool(principal, params["name"]!, drop(body, ...COMMON) as unknown as PoolInput, options),
+    }),
+  },
+  {
+    method: "DELETE", url: "/control/pools/:name", path: "/control/pools/{name}", operationId: "deletePool",
+    summary: "Remove a pool's budgets (mesh.admin, confirm: its members may then all drain at once)",
+    action: "deletePool", mutation: true, anyOf: ADMIN, target: poolTarget,
+    schema: { params: ps.poolParams, body: ps.deletePoolBody, headers: s.mutationHeaders },
+    responses: { 200: { description: "The pool as it was", schema: ps.poolSchema } },
+    handle: async ({ registry, principal, params, options }) => ({ kind: "mutation", outcome: await registry.deletePool(principal, params["name"]!, options) }),
   },
   {
     method: "GET", url: "/control/upgrade", path: "/control/upgrade", operationId: "getUpgrade", summary: "The rolling upgrade (latest, or ?id=): plan, waves, per-node step, counts, ETA, state",

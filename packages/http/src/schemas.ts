@@ -391,7 +391,7 @@ export const eventsQuery = {
   type: "object",
   additionalProperties: false,
   properties: {
-    kinds: { type: "string", pattern: "^(peer|cluster|config|audit|rollout|move|approval)(,(peer|cluster|config|audit|rollout|move|approval))*$", description: "Comma-separated kinds to receive (all by default)." },
+    kinds: { type: "string", pattern: "^(peer|cluster|config|pool|audit|rollout|move|approval)(,(peer|cluster|config|pool|audit|rollout|move|approval))*$", description: "Comma-separated kinds to receive (all by default)." },
     peer: { ...name, description: "Only this peer's changes and the moves from or to it (other kinds unchanged). An agent may only name its own peer." },
     since: { type: "integer", minimum: 0, description: "Replay changes after this revision (Last-Event-ID wins when both are sent)." },
   },

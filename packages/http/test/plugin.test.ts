@@ -330,7 +330,7 @@ describe("health, metrics, OpenAPI", () => {
     expect(ops).toEqual(
       [
         "abortUpgrade", "approveChange", "cordon", "demote", "drain", "drainStatus", "events", "getApproval", "getConfig", "getPeer", "getPlacement", "getUpgrade", "healthz", "listApprovals", "listClusters", "listMoves", "listPeers", "listUpgrades", "metrics", "planMove", "pruneMoves", "reportMove",
-        "patchConfig", "patchPeer", "pauseUpgrade", "promote", "queryAudit", "readyz", "registerPeer", "rejectChange", "reportStatus", "resume", "resumeUpgrade", "startUpgrade", "uncordon",
+        "patchConfig", "patchPeer", "pauseUpgrade", "promote", "listPools", "getPool", "putPool", "deletePool", "queryAudit", "readyz", "registerPeer", "rejectChange", "reportStatus", "resume", "resumeUpgrade", "startUpgrade", "uncordon",
       ].sort(),
     );
     expect(doc.paths["/control/peers/{id}:drain"]!["post"]!.responses).toHaveProperty("202");

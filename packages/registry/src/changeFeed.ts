@@ -1,5 +1,6 @@
 import type { Clock } from "@drainkit/core";
-import { APPROVALS, AUDIT, CLUSTERS, CONFIG_KEY, MOVES, PEERS, PLACEMENTS, ROLLOUTS } from "./keys.ts";
+import { APPROVALS, AUDIT, CLUSTERS, CONFIG_KEY, MOVES, PEERS, PLACEMENTS, POOLS, ROLLOUTS } from "./keys.ts";
+import { poolOf, type PoolRecord } from "./pools.ts";
 import type { MoveChange, WorkloadMove } from "./moves.ts";
 import { toPeer, type PeerRecord } from "./peerRecord.ts";
 import type { ChangeFeed } from "./roles.ts";
@@ -25,8 +26,8 @@ export interface ChangeFeedOptions {
 /**
  * The registry's change feed: the store's key changes as registry values
  * (a peer as callers see it, a cluster, the config with its defaults). `watch`
- * carries peers, clusters, config and audit; `watchAll` also rollouts, moves,
- * placements and approvals.
+ * carries peers, clusters, config, pools and audit; `watchAll` also rollouts,
+ * moves, placements and approvals.
  */
 export function changeFeed({ store, clock, schema }: ChangeFeedOptions): ChangeFeed {
   const watch = (fromRevision: number, onChange: (change: AnyChange) => void, onError: ((error: Error) => void) | undefined, all: boolean): { close(): void } =>
@@ -43,6 +44,9 @@ export function changeFeed({ store, clock, schema }: ChangeFeedOptions): ChangeF
           onChange({ revision, kind: "cluster", id: key.slice(CLUSTERS.length), value: r === undefined ? undefined : clusterOf(r) });
         } else if (key === CONFIG_KEY) {
           onChange({ revision, kind: "config", id: "config", value: configOf(schema, c.value as ConfigRecord | undefined) });
+        } else if (key.startsWith(POOLS)) {
+          const r = c.value as PoolRecord | undefined;
+          onChange({ revision, kind: "pool", id: key.slice(POOLS.length), value: r === undefined ? undefined : poolOf(r) });
         } else if (key.startsWith(AUDIT)) {
           const entry = c.value as AuditEntry | undefined;
           onChange({ revision, kind: "audit", id: entry?.id ?? key.slice(AUDIT.length), value: entry });

@@ -16,6 +16,7 @@ import { drainVerbs } from "./verbs/drainVerbs.ts";
 import { moveVerbs } from "./verbs/moveVerbs.ts";
 import { peerVerbs } from "./verbs/peerVerbs.ts";
 import { placementVerbs } from "./verbs/placementVerbs.ts";
+import { poolVerbs } from "./verbs/poolVerbs.ts";
 import type { RegistryContext } from "./verbs/RegistryContext.ts";
 import { rolloutVerbs } from "./verbs/rolloutVerbs.ts";
 import { routerVerbs } from "./verbs/routerVerbs.ts";
@@ -29,7 +30,12 @@ export interface RegistryOptions {
   readonly clock: Clock;
   /** For audit ids and retry jitter; seeded from the OS when omitted. */
   readonly random?: Random;
-  /** Pool budgets the capacity guard enforces on drain and cordon. */
+  /**
+   * Budgets of pools the store does not hold (embedded use and tests): a pool
+   * written through `putPool` replaces the one declared here, for every
+   * registry on the store. `drainkit serve` never passes these: it writes its
+   * `--pool` flags to the store once, so every replica reads the same budgets.
+   */
   readonly pools?: readonly PoolBudget[];
   /** Clusters known from configuration (the first write stores them). */
   readonly clusters?: readonly DeclaredCluster[];
@@ -66,8 +72,9 @@ export interface RegistryOptions {
  * const registry = createRegistry({
  *   store: makeMemoryStore(),
  *   clock: systemClock(),
- *   pools: [{ name: "web", minAvailable: 2 }],
  * });
+ * const admin = { id: "alice", scopes: ["mesh.admin"] } as const;
+ * await registry.putPool(admin, "web", { minAvailable: 2 });
  * const ops = { id: "alice", scopes: ["mesh.operate"] } as const;
  * await registry.registerPeer(ops, { id: "web-1", address: "10.0.0.1:8080", pools: ["web"], roles: ["edge"] });
  * await registry.cordon(ops, "web-1", { reason: "kernel upgrade" }, { idempotencyKey: "req-1" });
@@ -76,12 +83,11 @@ export function createRegistry(options: RegistryOptions): Registry {
   const { store, clock } = options;
   const random = options.random ?? systemRandom();
   const metrics = options.metrics ?? noopMetrics;
-  const pools = options.pools ?? [];
   const schema = options.configSchema ?? defaultConfigSchema;
   const ttl = options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
   if (typeof ttl !== "number" || !(ttl > 0)) throw new ValidationError("idempotencyTtlMs", "expected a duration in ms > 0");
   // Built before the writer, as before the split, so metrics register in the same order.
-  const guard = new CapacityGuard({ pools, metrics });
+  const guard = new CapacityGuard({ pools: [], metrics });
   const view = new StoreView(store);
   const writer = new GroupCommit({
     store,
@@ -97,11 +103,11 @@ export function createRegistry(options: RegistryOptions): Registry {
   });
   const mutate: Mutate = (attempt, plan) => writer.mutate(attempt, plan);
   const staleReports = metrics.counter("registry_stale_status_reports_total", "Agent status reports dropped because they were about an older drain epoch.");
-  const ctx: RegistryContext = { clock, random, view, mutate, schema, staleReports };
+  const ctx: RegistryContext = { clock, random, view, mutate, schema, staleReports, declaredPools: options.pools ?? [] };
   const drains = drainVerbs(ctx, guard);
   const clusters = clusterVerbs(ctx, options.clusters ?? []);
   const config = configVerbs(ctx);
-  const rollouts = rolloutVerbs(ctx, pools);
+  const rollouts = rolloutVerbs(ctx);
   return {
     ...peerVerbs(ctx),
     ...drains,
@@ -112,6 +118,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     ...changeFeed({ store, clock, schema }),
     ...placementVerbs(ctx),
     ...rollouts,
+    ...poolVerbs(ctx),
     ...moveVerbs(ctx),
     // An approved change goes through the same verbs (and the same guard) as a direct one.
     ...approvalVerbs(ctx, { cordon: drains.cordon, drain: drains.drain, patchConfig: config.patchConfig, demote: clusters.demote, abortRollout: rollouts.abortRollout }),

@@ -10,7 +10,7 @@ import type { Scope } from "./types/principal.ts";
  */
 
 /** What a {@link NotFoundError} looked for. */
-export type NotFoundKind = "peer" | "cluster" | "setting" | "move" | "rollout" | "approval";
+export type NotFoundKind = "peer" | "cluster" | "setting" | "move" | "rollout" | "approval" | "pool";
 
 /**
  * The peer, cluster, setting, move or rollout does not exist (`id` left out:
@@ -31,6 +31,8 @@ function notFoundMessage(kind: NotFoundKind, id: string | undefined): string {
       return `No move "${id}"; GET /control/moves lists them (ended moves may have been pruned).`;
     case "approval":
       return `No approval "${id}"; GET /control/approvals lists the changes waiting for approval.`;
+    case "pool":
+      return `No pool "${id}" is declared; GET /control/pools lists them, PUT /control/pools/${id} declares it.`;
     case "rollout":
       return id === undefined ? "No rolling upgrade has been started yet; start one with POST /control/upgrade/drain." : `No rollout "${id}"; GET /control/upgrade shows the latest.`;
     default:

@@ -53,3 +53,7 @@ export const idemTimeKey = (at: number, idemKey: string): string =>
   `${IDEM_BY_TIME}${String(Math.max(0, Math.floor(at))).padStart(15, "0")}/${idemKey.slice(IDEMPOTENCY.length)}`;
 /** The first time-index key at or after `at`: the sweep's end of what is due. */
 export const idemTimeBound = (at: number): string => `${IDEM_BY_TIME}${String(Math.max(0, Math.ceil(at))).padStart(15, "0")}`;
+
+/** A declared pool and its budgets, one key per pool. */
+export const poolKey = (name: string): string => `pools/${name}`;
+export const POOLS = "pools/";

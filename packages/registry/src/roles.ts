@@ -1,3 +1,4 @@
+import type { PoolBudget } from "@drainkit/core";
 import type { MoveChange, MovePlan, MoveQuery, MoveReport, WorkloadMove } from "./moves.ts";
 import type { Rollout, RolloutChange, RolloutStartInput, RolloutStep } from "./rollouts.ts";
 import type { Approval, ApprovalChange, ApprovalExpiry, ApprovalQuery, StagedChange } from "./types/approval.ts";
@@ -9,6 +10,7 @@ import type { CordonInput, DrainInput, DrainRecord, DrainStallReport, DrainStatu
 import type { MutationOptions, MutationOutcome, Page } from "./types/mutation.ts";
 import type { Peer, PeerPatch, PeerQuery, PeerRegistration, StatusReport } from "./types/peer.ts";
 import type { Placement, PlacementChange } from "./types/placement.ts";
+import type { Pool, PoolInput } from "./types/pool.ts";
 import type { Principal } from "./types/principal.ts";
 
 /*
@@ -76,6 +78,25 @@ export interface ConfigStore {
   patchConfig(principal: Principal, patch: Readonly<Record<string, unknown>>, options?: MutationOptions): Promise<MutationOutcome<RegistryConfig>>;
 }
 
+/**
+ * Pools and their budgets, declared through the API (mesh.admin) and read by
+ * every replica's capacity guard, drain scheduler and rollout planner.
+ */
+export interface PoolStore {
+  listPools(principal: Principal): Promise<readonly Pool[]>;
+  /** One pool with its ETag; `not-found` when it was never declared (or was deleted). */
+  getPool(principal: Principal, name: string): Promise<{ readonly pool: Pool; readonly etag: string }>;
+  /**
+   * Declares or replaces pool `name` (mesh.admin). If-Match is honoured (`"0"`
+   * only matches a pool not declared yet); bad bounds are `validation`.
+   */
+  putPool(principal: Principal, name: string, input: PoolInput, options?: MutationOptions): Promise<MutationOutcome<Pool>>;
+  /** Removes pool `name` and its budgets (mesh.admin, needs `confirm`: its members lose their protection). */
+  deletePool(principal: Principal, name: string, options?: MutationOptions): Promise<MutationOutcome<Pool>>;
+  /** Every stored budget, as core's guard and planner take them (for the leader's controllers; no principal). */
+  poolBudgets(): Promise<readonly PoolBudget[]>;
+}
+
 /** The tamper-evident audit log: query it, verify its chain, record a refusal made before a mutation. */
 export interface AuditLog {
   queryAudit(principal: Principal, query?: AuditQuery): Promise<Page<AuditEntry>>;
@@ -90,7 +111,7 @@ export interface AuditLog {
 
 /** Revision-ordered changes, history first, then live. */
 export interface ChangeFeed {
-  /** Revision-ordered changes after `fromRevision`: history first, then live. */
+  /** Revision-ordered changes after `fromRevision` (peers, clusters, config, pools, audit): history first, then live. */
   watch(fromRevision: number, onChange: (change: RegistryChange) => void, onError?: (error: Error) => void): { close(): void };
   /**
    * Like {@link watch}, plus `kind: "rollout"` (rolling upgrades), `kind: "move"`
@@ -252,6 +273,7 @@ export interface Registry
     DrainWriter,
     ClusterAdmin,
     ConfigStore,
+    PoolStore,
     AuditLog,
     ChangeFeed,
     PlacementReader,

@@ -13,6 +13,7 @@ export type * from "./types/placement.ts";
 export type * from "./types/drain.ts";
 export type * from "./types/cluster.ts";
 export type * from "./types/config.ts";
+export type * from "./types/pool.ts";
 export type * from "./types/audit.ts";
 export type * from "./types/change.ts";
 export type * from "./types/approval.ts";

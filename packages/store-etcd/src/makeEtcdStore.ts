@@ -11,6 +11,13 @@ export interface EtcdStore extends RegistryStore {
   readonly kind: "etcd";
   /** The key prefix this store owns. */
   readonly prefix: string;
+  /**
+   * Compacts etcd's history up to `revision` (the whole keyspace: etcd
+   * compacts per cluster, not per prefix); watches from an older revision
+   * then fail with `history-compacted` and re-list. A revision at or below
+   * the last compaction is a no-op; one past the current revision is capped.
+   */
+  compact(revision: number): Promise<void>;
 }
 
 const decoder = new TextDecoder();
@@ -257,6 +264,19 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
     async revision(): Promise<number> {
       const res = await call(() => client.kv.range({ key: dataPrefix, count_only: true }));
       return Number(res.header.revision);
+    },
+
+    async compact(revision: number): Promise<void> {
+      const current = Number((await call(() => client.kv.range({ key: dataPrefix, count_only: true }))).header.revision);
+      const target = Math.min(Math.floor(revision), current);
+      if (!(target > 0)) return;
+      try {
+        await call(() => client.kv.compact({ revision: String(target), physical: false }));
+      } catch (e) {
+        // Already compacted at or past `target` (another replica, an operator): nothing left to do.
+        if ((e as { code?: string }).code === "history-compacted") return;
+        throw e;
+      }
     },
 
     watch(watchPrefix: string, fromRevision: number, onChange: (change: Change) => void, onError?: (error: Error) => void): WatchHandle {

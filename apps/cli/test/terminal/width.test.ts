@@ -18,7 +18,7 @@ describe("terminal width", () => {
   });
 
   it.each(WIDTHS)("wraps notes and errors at spaces within %i columns, keeping every word", (width) => {
-    const text = "note: budgets of web, db as the server enforces them (http://127.0.0.1:7400/ui/api/session); ".repeat(4);
+    const text = "note: budgets of web, db as the server enforces them (http://127.0.0.1:7400/control/pools); ".repeat(4);
     const out = wrap(text, width);
     expectFits(out, width);
     expect(out.replace(/\n {2}/g, " ").replace(/\s+/g, " ").trim()).toBe(text.replace(/\s+/g, " ").trim());

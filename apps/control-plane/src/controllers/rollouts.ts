@@ -1,16 +1,14 @@
-import { isDrainkitError, pages, RolloutController, type Clock, type Logger, type PoolBudget, type RolloutDrainResult, type RolloutEvent, type RolloutHooks, type TimerHandle } from "@drainkit/core";
-import { type ChangeFeed, type ConfigStore, type DrainReader, type DrainWriter, fleetNodeOf, type Peer, type PeerReader, peerVersion, type Principal, type Rollout, rolloutActive, type RolloutNodeStep, type RolloutStep, type RolloutStore } from "@drainkit/registry";
+import { isDrainkitError, pages, RolloutController, type Clock, type Logger, type RolloutDrainResult, type RolloutEvent, type RolloutHooks, type TimerHandle } from "@drainkit/core";
+import { type ChangeFeed, type ConfigStore, type DrainReader, type DrainWriter, fleetNodeOf, type Peer, type PeerReader, peerVersion, type PoolStore, type Principal, type Rollout, rolloutActive, type RolloutNodeStep, type RolloutStep, type RolloutStore } from "@drainkit/registry";
 
 /** Settings of {@link startRollouts}. */
 export interface RolloutRunnerOptions {
-  /** Reads peers and the heartbeat setting, cordons, drains and resumes nodes, records each rollout step, follows the change feed. */
-  readonly registry: PeerReader & ConfigStore & DrainReader & DrainWriter & RolloutStore & ChangeFeed;
+  /** Reads peers, the heartbeat setting and the stored pool budgets (every wave is sized and admitted by them), cordons, drains and resumes nodes, records each rollout step, follows the change feed. */
+  readonly registry: PeerReader & ConfigStore & DrainReader & DrainWriter & RolloutStore & ChangeFeed & Pick<PoolStore, "poolBudgets">;
   readonly clock: Clock;
   /** The control plane's own principal (needs mesh.operate). */
   readonly principal: Principal;
   readonly logger: Logger;
-  /** The pool budgets the registry enforces; every wave is sized and admitted by them. */
-  readonly pools: readonly PoolBudget[];
   /** How often a waiting step re-reads the peer besides reacting to its changes. Default 1 s. */
   readonly pollMs?: number;
   /** How often a resumed node is checked for a fresh heartbeat. Default 250 ms. */
@@ -278,7 +276,7 @@ export async function startRollouts(options: RolloutRunnerOptions): Promise<Roll
 
     const controller = new RolloutController({
       clock,
-      pools: options.pools,
+      pools: () => registry.poolBudgets(),
       fleet: async () => ({ nodes: (await allPeers()).map((p) => fleetNodeOf(p, staleAfter, clock.now())) }),
       hooks,
       maxParallel: r.settings.maxParallel,

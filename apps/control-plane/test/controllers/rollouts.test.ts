@@ -36,7 +36,7 @@ function agents(registry: Registry, fail: ReadonlySet<string>): void {
 }
 
 async function runner(registry: Registry, last?: string): Promise<RolloutRunner> {
-  const r = await startRollouts({ registry, clock: systemClock(), principal: LEADER, logger: silentLogger, pools: POOLS, pollMs: 50, healthIntervalMs: 20, retryDelayMs: 50, ...(last === undefined ? {} : { last }) });
+  const r = await startRollouts({ registry, clock: systemClock(), principal: LEADER, logger: silentLogger, pollMs: 50, healthIntervalMs: 20, retryDelayMs: 50, ...(last === undefined ? {} : { last }) });
   cleanups.push(() => r.stop());
   return r;
 }

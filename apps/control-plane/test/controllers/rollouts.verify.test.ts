@@ -54,8 +54,8 @@ function agents(registry: Registry, to: string, stuck: ReadonlySet<string> = new
   })();
 }
 
-async function runner(registry: Registry, pools: readonly { name: string; maxUnavailable: number }[]): Promise<void> {
-  const r = await startRollouts({ registry, clock: systemClock(), principal: LEADER, logger: silentLogger, pools, pollMs: 50, healthIntervalMs: 20, retryDelayMs: 100 });
+async function runner(registry: Registry): Promise<void> {
+  const r = await startRollouts({ registry, clock: systemClock(), principal: LEADER, logger: silentLogger, pollMs: 50, healthIntervalMs: 20, retryDelayMs: 100 });
   cleanups.push(() => r.stop());
 }
 
@@ -84,7 +84,7 @@ describe("the leader's rollout runner verifies upgrades", () => {
   it("fails a node whose agent never reports the target version after the healthy deadline, naming the version it reports; the others count once healthy for minHealthyMs", async () => {
     const { registry, pools } = await fleet();
     agents(registry, "2.0.0", new Set(["web-2"]));
-    await runner(registry, pools);
+    await runner(registry);
     const seen = recordings(registry);
     await registry.startRollout(OPS, { version: "2.0.0", reason: "release", failureThreshold: 1, healthTimeoutMs: 5_000, minHealthyMs: 200 });
 
@@ -102,7 +102,7 @@ describe("the leader's rollout runner verifies upgrades", () => {
   it("with verify=false the same fleet completes, and the rollout carries the warning", async () => {
     const { registry, pools } = await fleet();
     agents(registry, "2.0.0", new Set(["web-2"]));
-    await runner(registry, pools);
+    await runner(registry);
     const started = await registry.startRollout(OPS, { version: "2.0.0", reason: "hotfix", verify: false, healthTimeoutMs: 30_000, minHealthyMs: 0 });
     expect(started.value.warnings).toEqual([expect.stringContaining("unverified")]);
     const ended = await until(registry, (r) => r.state !== "running");
@@ -128,7 +128,7 @@ describe("the leader's rollout runner verifies upgrades", () => {
         return Reflect.get(target, key, receiver) as unknown;
       },
     });
-    await runner(guarded, pools);
+    await runner(guarded);
     const seen = recordings(registry);
     await registry.startRollout(OPS, { version: "2.0.0", reason: "release", minHealthyMs: 0 });
     const ended = await until(registry, (r) => r.state !== "running");
@@ -163,7 +163,7 @@ describe("the leader's rollout runner verifies upgrades", () => {
         return Reflect.get(target, key, receiver) as unknown;
       },
     });
-    await runner(cordonThenAbort, pools);
+    await runner(cordonThenAbort);
     const started = await registry.startRollout(OPS, { version: "2.0.0", reason: "release", maxParallel: 2 });
     expect(started.value.plan.waves[0]!.nodes).toEqual(["web-1", "web-2"]);
     const ended = await until(registry, (r) => r.state === "aborted");

@@ -4,7 +4,7 @@ import type { ApiResponse, CallOptions, ControlClient, EventsOptions, FeedEvent 
 import { ControlPlaneError, HistoryLostError } from "../errors.ts";
 
 type Body = Record<string, unknown>;
-type Method = "GET" | "POST" | "PUT" | "PATCH";
+type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 type Query = NonNullable<CallOptions["query"]>;
 
 /** What a route hands the typed client: the path's id, the request body and query, the REST-equivalent options. */
@@ -94,6 +94,17 @@ const ROUTES: readonly Route[] = [
   },
   { method: "POST", path: new RegExp(`^/control/approvals/${ID}:approve$`), handle: async (c, r) => outcome(await c.approveChange(r.id, r.options)) },
   { method: "POST", path: new RegExp(`^/control/approvals/${ID}:reject$`), handle: async (c, r) => outcome(await c.rejectChange(r.id, r.options)) },
+  { method: "GET", path: /^\/control\/pools$/, handle: async (c) => ({ body: { items: await c.listPools() } }) },
+  {
+    method: "GET",
+    path: new RegExp(`^/control/pools/${ID}$`),
+    handle: async (c, r) => {
+      const { pool, etag } = await c.getPool(r.id);
+      return { body: pool, etag };
+    },
+  },
+  { method: "PUT", path: new RegExp(`^/control/pools/${ID}$`), handle: async (c, r) => outcome(await c.putPool(r.id, without(r.body, ...COMMON) as never, r.options)) },
+  { method: "DELETE", path: new RegExp(`^/control/pools/${ID}$`), handle: async (c, r) => outcome(await c.deletePool(r.id, r.options)) },
   {
     method: "GET",
     path: /^\/control\/moves$/,

@@ -40,8 +40,12 @@ export class CapacityGuard {
     return this.#byName.get(name);
   }
 
-  /** The budgets of the pools `member` belongs to. */
-  poolsOf(member: { readonly pools: readonly string[] }): PoolBudget[] {
+  /**
+   * The budgets of the pools `member` belongs to: of `budgets` when given
+   * (budgets read from a store at decision time), else the guard's own.
+   */
+  poolsOf(member: { readonly pools: readonly string[] }, budgets?: readonly PoolBudget[]): PoolBudget[] {
+    if (budgets !== undefined) return budgets.filter((b) => member.pools.includes(b.name));
     const out: PoolBudget[] = [];
     for (const name of member.pools) {
       const pool = this.#byName.get(name);
@@ -50,14 +54,19 @@ export class CapacityGuard {
     return out;
   }
 
-  /** Admits `request` against every pool its node(s) belong to. */
-  admit(fleet: GuardFleetView, request: AdmissionRequest): AdmissionDecision {
+  /**
+   * Admits `request` against every pool its node(s) belong to, by `budgets`
+   * when given (budgets read from a store at decision time), else by the
+   * guard's own.
+   */
+  admit(fleet: GuardFleetView, request: AdmissionRequest, budgets: readonly PoolBudget[] = this.pools): AdmissionDecision {
     const targets = new Set(typeof request.node === "string" ? [request.node] : request.node);
+    const declared = budgets === this.pools ? this.#byName : new Set(budgets.map((b) => b.name));
     const names = new Set<string>();
     for (const member of fleet.nodes) {
-      if (targets.has(member.id)) for (const p of member.pools) if (this.#byName.has(p)) names.add(p);
+      if (targets.has(member.id)) for (const p of member.pools) if (declared.has(p)) names.add(p);
     }
-    const pools = this.pools.filter((p) => names.has(p.name));
+    const pools = budgets.filter((p) => names.has(p.name));
     const decision = decide(pools, fleet, request);
     this.#admissions.inc({ outcome: decision.outcome === "allowed" && decision.forced ? "forced" : decision.outcome });
     if (decision.outcome === "allowed" && decision.forced) {

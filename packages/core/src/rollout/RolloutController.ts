@@ -57,7 +57,12 @@ export interface RolloutHooks {
 /** Options of {@link RolloutController}: ports, budgets, hooks and settings. */
 export interface RolloutControllerOptions {
   readonly clock: Clock;
-  readonly pools: readonly PoolBudget[];
+  /**
+   * The pool budgets, or where to read them: a function is called before
+   * each plan and wave, so a budget changed mid-rollout (stored budgets
+   * changed by an operator) sizes the next wave.
+   */
+  readonly pools: readonly PoolBudget[] | (() => readonly PoolBudget[] | Promise<readonly PoolBudget[]>);
   /** The observed fleet, read before each wave (the controller overlays the phases it drives itself). */
   readonly fleet: () => FleetView | Promise<FleetView>;
   readonly hooks: RolloutHooks;
@@ -167,13 +172,19 @@ export class RolloutController {
 
   constructor(options: RolloutControllerOptions) {
     this.#o = options;
-    this.#guard = new CapacityGuard({ pools: options.pools, ...(options.metrics === undefined ? {} : { metrics: options.metrics }) });
+    this.#guard = new CapacityGuard({ pools: typeof options.pools === "function" ? [] : options.pools, ...(options.metrics === undefined ? {} : { metrics: options.metrics }) });
     this.#events = options.events ?? nullEventSink;
   }
 
   /** Plans without acting: the waves and, for every node that cannot drain now, the reason. */
   async dryRun(target: RolloutTarget): Promise<RolloutPlan> {
-    return planRollout(this.#overlay(await this.#o.fleet()), target, { pools: this.#o.pools, maxParallel: this.#o.maxParallel ?? 1 });
+    return planRollout(this.#overlay(await this.#o.fleet()), target, { pools: await this.#budgets(), maxParallel: this.#o.maxParallel ?? 1 });
+  }
+
+  /** The budgets now: read again before each plan and wave when given as a function. */
+  async #budgets(): Promise<readonly PoolBudget[]> {
+    const pools = this.#o.pools;
+    return typeof pools === "function" ? await pools() : pools;
   }
 
   /** Counts, ETA and state now. */
@@ -221,7 +232,7 @@ export class RolloutController {
     this.#state = "running";
     this.#target = target.version;
     this.#startedMono = this.#o.clock.monotonic();
-    const first = planRollout(this.#overlay(await this.#o.fleet()), target, { pools: this.#o.pools, maxParallel: this.#o.maxParallel ?? 1 });
+    const first = planRollout(this.#overlay(await this.#o.fleet()), target, { pools: await this.#budgets(), maxParallel: this.#o.maxParallel ?? 1 });
     this.#total = first.total;
     this.#events.emit({ type: "rollout-planned", plan: first });
     let pending = [...first.waves.flatMap((w) => w.nodes), ...first.blocked.map((b) => b.node)];
@@ -232,9 +243,10 @@ export class RolloutController {
     while (pending.length > 0) {
       if (!(await this.#gate())) break;
       const view = this.#overlay(await this.#o.fleet());
-      const plan = planRollout(view, { version: target.version, nodes: pending }, { pools: this.#o.pools, maxParallel: this.#o.maxParallel ?? 1 });
+      const pools = await this.#budgets();
+      const plan = planRollout(view, { version: target.version, nodes: pending }, { pools, maxParallel: this.#o.maxParallel ?? 1 });
       blocked = plan.blocked;
-      const admitted = this.#admit(view, plan.waves[0]?.nodes ?? [], wave);
+      const admitted = this.#admit(view, plan.waves[0]?.nodes ?? [], wave, pools);
       if (admitted.length === 0) {
         if (++attempts > (this.#o.blockedAttempts ?? 3)) break;
         this.#events.emit({ type: "rollout-blocked", blocked: plan.blocked, attempt: attempts });
@@ -280,10 +292,10 @@ export class RolloutController {
   }
 
   /** Admits the wave node by node against the guard, so a fleet that changed since planning defers the rest. */
-  #admit(view: FleetView, nodes: readonly string[], wave: number): string[] {
+  #admit(view: FleetView, nodes: readonly string[], wave: number, pools: readonly PoolBudget[]): string[] {
     if (nodes.length === 0) return [];
     // The common case: the wave as planned still fits, in one pass over the fleet.
-    if (this.#guard.admit(view, { kind: "drain", node: nodes }).outcome === "allowed") return [...nodes];
+    if (this.#guard.admit(view, { kind: "drain", node: nodes }, pools).outcome === "allowed") return [...nodes];
     // Node by node, each judged against the members of its own pools only (the
     // guard reads nothing else), with the nodes admitted before it counted as
     // draining: O(wave × pool size), not a copy of the whole fleet per node.
@@ -314,7 +326,7 @@ export class RolloutController {
           }
         }
       }
-      const d = this.#guard.admit({ nodes: members }, { kind: "drain", node: id });
+      const d = this.#guard.admit({ nodes: members }, { kind: "drain", node: id }, pools);
       if (d.outcome !== "allowed") {
         this.#emitNode(id, "deferred", wave, d.error.message);
         continue;

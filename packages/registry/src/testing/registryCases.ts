@@ -401,5 +401,25 @@ export function registryConformanceCases(withStore: WithStore, options: { timeou
         for (const r of replicas.slice(1)) await r.close();
       }
     }), Math.max(timeout, 60_000));
+
+    it("admits drains on every replica by the pool budget another replica stored, and by its change at once", withStore(async (s) => {
+      const first = registryOn(s.store, 11);
+      for (let i = 0; i < 4; i++) await registerLive(first, makePeer({ id: `web-${i}`, pools: ["web"] }));
+      const other = s.connect === undefined ? undefined : await s.connect();
+      try {
+        // Neither replica declares a budget of its own: what they enforce is what the store holds.
+        const second = other === undefined ? registryOn(s.store, 12) : registryOn(other, 12);
+        await first.putPool(admin, "web", { maxUnavailable: 1 }, { reason: "launch" });
+        expect(await second.getPool(reader, "web")).toMatchObject({ etag: '"1"', pool: { maxUnavailable: 1 } });
+        expect(await codeOf(second.drain(operator, "web-0", { reason: "r" }))).toBe("ok");
+        expect(await codeOf(second.drain(operator, "web-1", { reason: "r" }))).toBe("pool-depletion");
+        await second.putPool(admin, "web", { maxUnavailable: 2 }, { ifMatch: '"1"' });
+        expect(await codeOf(first.drain(operator, "web-1", { reason: "r" }))).toBe("ok");
+        expect(await codeOf(first.drain(operator, "web-2", { reason: "r" }))).toBe("pool-depletion");
+        expect(await second.poolBudgets()).toEqual([{ name: "web", maxUnavailable: 2 }]);
+      } finally {
+        await other?.close();
+      }
+    }), timeout);
   });
 }

@@ -2,13 +2,14 @@ import type { AuditEntry } from "./audit.ts";
 import type { Cluster } from "./cluster.ts";
 import type { RegistryConfig } from "./config.ts";
 import type { Peer } from "./peer.ts";
+import type { Pool } from "./pool.ts";
 
-/** The change feed of peers, clusters, config and the audit log. */
+/** The change feed of peers, clusters, config, pools and the audit log. */
 
 /** One entry of the change feed. `value` is undefined on delete. */
 export interface RegistryChange {
   readonly revision: number;
-  readonly kind: "peer" | "cluster" | "config" | "audit";
+  readonly kind: "peer" | "cluster" | "config" | "pool" | "audit";
   readonly id: string;
-  readonly value: Peer | Cluster | RegistryConfig | AuditEntry | undefined;
+  readonly value: Peer | Cluster | RegistryConfig | Pool | AuditEntry | undefined;
 }

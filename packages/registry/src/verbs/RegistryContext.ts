@@ -1,4 +1,4 @@
-import type { Clock, Counter, Random } from "@drainkit/core";
+import type { Clock, Counter, PoolBudget, Random } from "@drainkit/core";
 import type { Mutate } from "../plan.ts";
 import type { StoreView } from "../StoreView.ts";
 import type { ConfigSchema } from "../types/config.ts";
@@ -11,6 +11,8 @@ export interface RegistryContext {
   /** The group-commit writer: every mutation goes through it, audited. */
   readonly mutate: Mutate;
   readonly schema: ConfigSchema;
+  /** Budgets of pools the store does not hold (`createRegistry`'s `pools`); a stored pool of the same name replaces them. */
+  readonly declaredPools: readonly PoolBudget[];
   /** Agent reports dropped because they were about an older drain epoch. */
   readonly staleReports?: Counter;
 }

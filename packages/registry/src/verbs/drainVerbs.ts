@@ -12,6 +12,7 @@ import type { Principal } from "../types/principal.ts";
 import { validateObject, validateReason, validateStrings } from "../validate.ts";
 import { configNumber } from "./configVerbs.ts";
 import { keepPeer, peerMutation, readPeerRecord, writePeer } from "./peerMutation.ts";
+import { storedBudgets } from "./poolVerbs.ts";
 import type { RegistryContext } from "./RegistryContext.ts";
 
 /** Pool members as the capacity guard reads them, at `now`, with `override` in place of its stored record. */
@@ -83,8 +84,9 @@ export function drainVerbs(ctx: RegistryContext, guard: CapacityGuard): DrainRea
         if (!t.changed) return keepPeer(ctx, record);
         const fleet = await fleetOf(ctx, now, record);
         if (!force) refuseOnlySchedulable(id, record.roles, fleet, "cordon");
-        if (guard.poolsOf(record).length > 0) {
-          const decision = guard.admit({ nodes: fleet }, { kind: "cordon", node: id, ...(force ? { force: { reason } } : {}) });
+        const budgets = await storedBudgets(ctx, true);
+        if (guard.poolsOf(record, budgets).length > 0) {
+          const decision = guard.admit({ nodes: fleet }, { kind: "cordon", node: id, ...(force ? { force: { reason } } : {}) }, budgets);
           if (decision.outcome !== "allowed") throw decision.error;
         }
         const ticket = input.ticket ?? options.ticket;
@@ -139,7 +141,7 @@ export function drainVerbs(ctx: RegistryContext, guard: CapacityGuard): DrainRea
           if (starts) {
             const fleet = await fleetOf(ctx, now, record);
             if (!force) refuseOnlySchedulable(id, roles, fleet, "drain");
-            const decision = guard.admit({ nodes: fleet }, { kind: "drain", node: id, ...(force ? { force: { reason } } : {}) });
+            const decision = guard.admit({ nodes: fleet }, { kind: "drain", node: id, ...(force ? { force: { reason } } : {}) }, await storedBudgets(ctx, true));
             if (decision.outcome !== "allowed") throw decision.error;
             forced = decision.forced;
           }

@@ -1,4 +1,3 @@
-import type { PoolBudget } from "@drainkit/core";
 import { ConfirmationRequiredError, NotFoundError } from "../errors.ts";
 import { PEERS, ROLLOUTS, rolloutKey } from "../keys.ts";
 import { etagOf, toPeer, type PeerRecord } from "../peerRecord.ts";
@@ -20,10 +19,11 @@ import type { MutationOptions, MutationOutcome } from "../types/mutation.ts";
 import type { Principal } from "../types/principal.ts";
 import { checkIfMatch, isId } from "../validate.ts";
 import { readConfig } from "./configVerbs.ts";
+import { storedBudgets } from "./poolVerbs.ts";
 import type { RegistryContext } from "./RegistryContext.ts";
 
 /** Rolling upgrades: planned by `startRollout`, steered by operators, stepped by the leader's runner. */
-export function rolloutVerbs(ctx: RegistryContext, pools: readonly PoolBudget[]): RolloutStore {
+export function rolloutVerbs(ctx: RegistryContext): RolloutStore {
   const { clock, view } = ctx;
 
   /** Every rollout, oldest first. */
@@ -110,7 +110,7 @@ export function rolloutVerbs(ctx: RegistryContext, pools: readonly PoolBudget[])
         const peers = (await view.listForWrite(PEERS)).items.map((i) => toPeer(i.value as PeerRecord, now, staleAfterMs));
         const ticket = input?.ticket ?? options.ticket;
         const defaults = { staleAfterMs, maxParallel: Number(settings["rollout.maxParallel"] ?? 1) };
-        const rollout = planNewRollout(id, { ...input, reason: input?.reason ?? options.reason ?? "", ...(ticket ? { ticket } : {}) }, peers, pools, defaults, principal.id, now);
+        const rollout = planNewRollout(id, { ...input, reason: input?.reason ?? options.reason ?? "", ...(ticket ? { ticket } : {}) }, peers, await storedBudgets(ctx, true), defaults, principal.id, now);
         return { write: true, key: rolloutKey(id), readVersion: 0, record: rollout, etagAfter: etagOf(rollout.generation), result: rollout };
       });
     },
