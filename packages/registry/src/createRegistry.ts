@@ -1,4 +1,5 @@
 import { CapacityGuard, noopMetrics, nullEventSink, silentLogger, systemRandom, type Clock, type EventSink, type Logger, type Metrics, type PoolBudget, type Random } from "@drainkit/core";
+import type { AuditSigner } from "./audit/checkpoint.ts";
 import { defaultConfigSchema } from "./config.ts";
 import { ValidationError } from "./errors.ts";
 import { GroupCommit, type RegistryEvent } from "./GroupCommit.ts";
@@ -48,6 +49,13 @@ export interface RegistryOptions {
    * after that is a fresh request, and `sweepIdempotency` deletes the record.
    */
   readonly idempotencyTtlMs?: number;
+  /**
+   * Signs audit checkpoints (`auditCheckpoint`, and the checkpoint retention
+   * stores before pruning); see {@link auditSignerFromKey}. Keep its key
+   * outside the store: a checkpoint signed with it proves the chain to
+   * someone who can rewrite the store.
+   */
+  readonly auditSigner?: AuditSigner;
 }
 
 /**
@@ -101,7 +109,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     ...drainVerbs(ctx, guard),
     ...clusterVerbs(ctx, options.clusters ?? []),
     ...configVerbs(ctx),
-    ...auditVerbs(ctx),
+    ...auditVerbs(ctx, options.auditSigner),
     ...changeFeed({ store, clock, schema }),
     ...placementVerbs(ctx),
     ...rolloutVerbs(ctx, pools),

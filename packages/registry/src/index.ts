@@ -11,6 +11,7 @@ export * from "./errors.ts";
 export { makeMemoryStore, CompactedError, StoreClosedError, type MemoryStore, type MemoryStoreOptions } from "./memoryStore.ts";
 export { createRegistry, type RegistryOptions, type DeclaredCluster, type RegistryEvent } from "./createRegistry.ts";
 export { hasScope } from "./rbac.ts";
+export { auditSignerFromKey, checkpointPayload, type AuditSigner } from "./audit/checkpoint.ts";
 export { defaultConfigSchema } from "./config.ts";
 export { mergePatch } from "./mergePatch.ts";
 export {

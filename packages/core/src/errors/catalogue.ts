@@ -36,6 +36,7 @@ export const catalogue = {
   "rollout-invalid-transition": { status: 409, title: "Invalid rollout transition", retryable: false, next: "Read the rollout (GET /control/upgrade); `details.allowed` names the verbs it accepts now." },
   "move-state-conflict": { status: 409, title: "Move state conflict", retryable: false, next: "GET /control/moves to read the move's state; `details.allowed` names the states it can take now." },
   "move-plan-conflict": { status: 409, title: "Move id already used", retryable: false, next: "Plan the move under a new id; GET /control/moves shows the existing one." },
+  "audit-chain-broken": { status: 409, title: "Audit chain broken", retryable: false, next: "Run `drainctl audit verify` to find the first bad entry and keep its output as evidence; retention prunes nothing while the chain is broken." },
   "idempotency-conflict": { status: 409, title: "Idempotency key reused", retryable: false, next: "Use a new Idempotency-Key for a different request." },
   // Preconditions
   "etag-mismatch": { status: 412, title: "ETag mismatch", retryable: false, next: "GET the resource again and retry with its current ETag in If-Match." },

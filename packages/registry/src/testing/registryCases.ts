@@ -117,7 +117,7 @@ export function registryConformanceCases(withStore: WithStore, options: { timeou
         registry.cordon(operator, "x", { reason: "disk" }, { ticket: "T-1" }),
         registry.cordon(reader, "x", { reason: "not allowed" }),
         registry.uncordon(operator, "missing"),
-        registry.demote(admin, "eu", { confirm: true }),
+        registry.demote(admin, "eu", { confirm: true, reason: "region exit" }),
         registry.promote(admin, "us"),
         registry.patchConfig(admin, { "rollout.maxParallel": 3 }),
       ];
