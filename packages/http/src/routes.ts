@@ -1,4 +1,5 @@
 import type { AuditQuery, MovePlan, MoveQuery, MoveReport, MutationOptions, MutationOutcome, PeerQuery, Principal, Registry, RolloutStartInput, Scope } from "@drainkit/registry";
+import * as a from "./auditSchemas.ts";
 import * as s from "./schemas.ts";
 
 /** What a route handler receives, already authenticated and validated. */
@@ -319,8 +320,22 @@ export const routes: readonly RouteDefinition[] = [
   {
     method: "GET", url: "/control/audit", path: "/control/audit", operationId: "queryAudit", summary: "Audit log (filter, paged)",
     action: "queryAudit", mutation: false, anyOf: READ, target: () => "audit",
-    schema: { querystring: s.auditQuery },
+    schema: { querystring: a.auditQuery },
     responses: { 200: { description: "A page of audit entries", schema: s.pageSchema({ type: "object" }) } },
     handle: async ({ registry, principal, query }) => ({ kind: "read", body: await registry.queryAudit(principal, query as AuditQuery) }),
+  },
+  {
+    method: "GET", url: "/control/audit/head", path: "/control/audit/head", operationId: "auditHead", summary: "The audit chain's head (seq, hash, time) and the checkpoint of the pruned prefix, if retention pruned one",
+    action: "auditHead", mutation: false, anyOf: READ, target: () => "audit",
+    schema: {},
+    responses: { 200: { description: "The head", schema: a.auditHead } },
+    handle: async ({ registry, principal }) => ({ kind: "read", body: await registry.auditHead(principal) }),
+  },
+  {
+    method: "GET", url: "/control/audit/checkpoint", path: "/control/audit/checkpoint", operationId: "auditCheckpoint", summary: "The head as a checkpoint to keep outside the store, signed when the server has a checkpoint key",
+    action: "auditCheckpoint", mutation: false, anyOf: READ, target: () => "audit",
+    schema: {},
+    responses: { 200: { description: "The checkpoint", schema: a.auditCheckpoint } },
+    handle: async ({ registry, principal }) => ({ kind: "read", body: await registry.auditCheckpoint(principal) }),
   },
 ];

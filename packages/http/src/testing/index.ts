@@ -15,7 +15,7 @@ import { hashToken, tokenAuthenticator, type TokenRecord } from "../auth/tokenFi
 import type { FailureLimiterOptions } from "../auth/failureLimiter.ts";
 import { createPromMetrics, type PromMetrics } from "../metrics.ts";
 import { createHttpDrainParticipant, type HttpDrainParticipant } from "../participant.ts";
-import { controlApi, problemFrameworkErrors, type ReadinessChecks, type ReadinessReport } from "../plugin.ts";
+import { controlApi, problemFrameworkErrors, type ControlApiOptions, type ReadinessChecks, type ReadinessReport } from "../plugin.ts";
 import { createEventFeed, type EventFeed, type EventFeedOptions } from "../sse.ts";
 
 /** Principal of each scope's test token; the agent is the agent of peer `node-a`. */
@@ -50,6 +50,8 @@ export interface TestControlApiOptions {
   readonly pools?: readonly PoolBudget[];
   readonly events?: EventFeedOptions;
   readonly failureLimiter?: Omit<FailureLimiterOptions, "clock">;
+  /** Limits of auditing unauthenticated refusals one by one. */
+  readonly refusalAudit?: ControlApiOptions["refusalAudit"];
   readonly readiness?: () => Promise<ReadinessChecks | ReadinessReport>;
   /** Extra routes registered beside the API (e.g. a slow route for drain tests). */
   readonly extraRoutes?: (app: FastifyInstance) => void;
@@ -78,6 +80,7 @@ export async function startTestControlApi(options: TestControlApiOptions = {}): 
     metrics,
     participant,
     failureLimiter: options.failureLimiter ?? { maxFailures: 1_000_000 },
+    ...(options.refusalAudit ? { refusalAudit: options.refusalAudit } : {}),
     eventFeed: events,
     ...(options.readiness ? { readiness: options.readiness } : { readiness: async () => ({ store: await store.ping() }) }),
   });
