@@ -79,6 +79,8 @@ export function createPromMetrics(options: { defaultMetrics?: boolean } = {}): P
   made.set("drainkit_mutations_total", mutations);
   const auditUnwritten = new PromCounter({ name: "drainkit_audit_unwritten_total", help: "Attempts left without an audit entry: store-failure (logged) or suppressed (unauthenticated refusals past the limit, summed into one entry)", labelNames: ["cause"] as const, registers: [registry] });
   for (const cause of ["store-failure", "suppressed"]) auditUnwritten.inc({ cause }, 0);
+  // The registry counts suppressed refusals through the Metrics port under the same name.
+  made.set("drainkit_audit_unwritten_total", auditUnwritten);
   const workloadMoves = new PromCounter({ name: "drainkit_workload_moves_total", help: "Workload moves that ended, by outcome (done, failed); fed by the leader only", labelNames: ["outcome"] as const, registers: [registry] });
   // Both outcomes are exported from the start, so a rate() over them has a series before the first move ends.
   for (const outcome of ["done", "failed"]) workloadMoves.inc({ outcome }, 0);

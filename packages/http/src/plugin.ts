@@ -9,7 +9,7 @@ import type { PromMetrics } from "./metrics.ts";
 import { buildOpenApi } from "./openapi.ts";
 import type { HttpDrainParticipant } from "./participant.ts";
 import { problem, problemFromError, PROBLEM_CONTENT_TYPE, type Problem } from "./problem.ts";
-import { createRefusalAuditor, reasonAndTicket, type RefusalAuditOptions } from "./refusalAudit.ts";
+import { createRefusalAuditor, reasonAndTicket } from "./refusalAudit.ts";
 import { routes, type RouteDefinition } from "./routes.ts";
 import { eventsHeaders, eventsQuery } from "./schemas.ts";
 import { createEventFeed, type EventFeed, type EventFeedOptions, type EventKind, type FeedFilter } from "./sse.ts";
@@ -52,8 +52,6 @@ export interface ControlApiOptions {
    * named by the certificate's CN, with these scopes.
    */
   readonly clientCertificates?: { readonly scopes: readonly Scope[] };
-  /** Limits of auditing unauthenticated refusals one by one (see `createRefusalAuditor`). */
-  readonly refusalAudit?: Pick<RefusalAuditOptions, "unauthenticatedPerWindow" | "windowMs">;
   /** Server URL in the OpenAPI document. */
   readonly publicUrl?: string;
   readonly logger?: Logger;
@@ -132,7 +130,7 @@ export const controlApi: FastifyPluginAsync<ControlApiOptions> = async (app, opt
     });
   }
 
-  const auditor = createRefusalAuditor({ registry, clock, ...(options.logger ? { logger: options.logger } : {}), ...(metrics ? { metrics } : {}), ...(options.refusalAudit ?? {}) });
+  const auditor = createRefusalAuditor({ registry, ...(options.logger ? { logger: options.logger } : {}), ...(metrics ? { metrics } : {}) });
   const audit = async (principal: Principal | undefined, def: RouteDefinition | undefined, params: unknown, code: string, body?: unknown): Promise<void> => {
     const action = def?.action ?? "watchEvents";
     const target = def ? def.target((params ?? {}) as Record<string, string>) : "events";

@@ -56,7 +56,7 @@ describe("audit over REST", () => {
 
   it("audits unauthenticated refusals one by one up to the limit, then counts them and writes one summary", async () => {
     const clock = new SimulatedClock({ start: 1_000_000 });
-    api = await startTestControlApi({ clock, refusalAudit: { unauthenticatedPerWindow: 3, windowMs: 60_000 } });
+    api = await startTestControlApi({ clock, refusalLimit: { unauthenticatedPerWindow: 3, windowMs: 60_000 } });
     for (let i = 0; i < 10; i++) expect((await call(api, "POST", "/control/peers/x:cordon", null, { reason: `flood ${i}` })).status).toBe(401);
     const refused = () => entries(api!, "&outcome=refused");
     expect((await refused()).map((e) => e.reason)).toEqual(["flood 0", "flood 1", "flood 2"]);

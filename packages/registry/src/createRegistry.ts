@@ -1,5 +1,6 @@
 import { CapacityGuard, noopMetrics, nullEventSink, silentLogger, systemRandom, type Clock, type EventSink, type Logger, type Metrics, type PoolBudget, type Random } from "@drainkit/core";
 import type { AuditSigner } from "./audit/checkpoint.ts";
+import type { RefusalLimit } from "./audit/refusalLimiter.ts";
 import { defaultConfigSchema } from "./config.ts";
 import { ValidationError } from "./errors.ts";
 import { GroupCommit, type RegistryEvent } from "./GroupCommit.ts";
@@ -56,6 +57,8 @@ export interface RegistryOptions {
    * someone who can rewrite the store.
    */
   readonly auditSigner?: AuditSigner;
+  /** Limits of auditing unauthenticated refusals one by one (default 60 per minute, the rest summed). */
+  readonly refusalLimit?: RefusalLimit;
 }
 
 /**
@@ -103,13 +106,14 @@ export function createRegistry(options: RegistryOptions): Registry {
   });
   const mutate: Mutate = (attempt, plan) => writer.mutate(attempt, plan);
   const staleReports = metrics.counter("registry_stale_status_reports_total", "Agent status reports dropped because they were about an older drain epoch.");
-  const ctx: RegistryContext = { clock, random, view, mutate, schema, staleReports };
+  const unwritten = metrics.counter("audit_unwritten_total", "Attempts left without an audit entry: store-failure (logged) or suppressed (unauthenticated refusals past the limit, summed into one entry)");
+  const ctx: RegistryContext = { clock, random, view, mutate, schema, staleReports, unwritten };
   return {
     ...peerVerbs(ctx),
     ...drainVerbs(ctx, guard),
     ...clusterVerbs(ctx, options.clusters ?? []),
     ...configVerbs(ctx),
-    ...auditVerbs(ctx, options.auditSigner),
+    ...auditVerbs(ctx, options.auditSigner, options.refusalLimit),
     ...changeFeed({ store, clock, schema }),
     ...placementVerbs(ctx),
     ...rolloutVerbs(ctx, pools),

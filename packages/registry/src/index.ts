@@ -9,6 +9,7 @@ export type {
 export type * from "./types.ts";
 export * from "./errors.ts";
 export { makeMemoryStore, CompactedError, StoreClosedError, type MemoryStore, type MemoryStoreOptions } from "./memoryStore.ts";
+export type { RefusalLimit } from "./audit/refusalLimiter.ts";
 export { createRegistry, type RegistryOptions, type DeclaredCluster, type RegistryEvent } from "./createRegistry.ts";
 export { hasScope } from "./rbac.ts";
 export { auditSignerFromKey, checkpointPayload, type AuditSigner } from "./audit/checkpoint.ts";

@@ -89,9 +89,12 @@ export interface AuditLog {
   verifyAudit(): Promise<AuditVerification>;
   /**
    * Audits an attempt refused before it reached a mutation (401, 403, 400 at
-   * the transport). Writes one entry with outcome "refused".
+   * the transport). Writes one entry with outcome "refused", with the
+   * reason and ticket in `options`. Unauthenticated refusals past the
+   * registry's `refusalLimit` are counted, not written (undefined), and
+   * summed into one entry after the window.
    */
-  recordRefusal(principal: Principal | undefined, action: AuditAction, target: string, error: { readonly code: string }, options?: MutationOptions): Promise<AuditEntry>;
+  recordRefusal(principal: Principal | undefined, action: AuditAction, target: string, error: { readonly code: string }, options?: MutationOptions): Promise<AuditEntry | undefined>;
 }
 
 /** Audit retention, run by the leader. */

@@ -13,7 +13,7 @@ import { describe, expect, it } from "vitest";
 /** Control-API actions, named like the registry methods and the REST operationIds. */
 export type ContractAction =
   | "listPeers" | "getPeer" | "registerPeer" | "reportStatus" | "cordon" | "uncordon" | "drain" | "resume"
-  | "patchPeer" | "drainStatus" | "getPlacement" | "listClusters" | "promote" | "demote" | "getConfig" | "patchConfig" | "queryAudit"
+  | "patchPeer" | "drainStatus" | "getPlacement" | "listClusters" | "promote" | "demote" | "getConfig" | "patchConfig" | "queryAudit" | "auditHead" | "auditCheckpoint"
   | "listMoves" | "planMove" | "reportMove" | "pruneMoves";
 
 /** Who calls: a test token of that scope, no token, or a token nobody issued. */
@@ -268,6 +268,10 @@ export const contractCases: readonly ContractCase[] = [
     steps: [
       { call: { action: "queryAudit", as: "mesh.read" }, expect: "ok", audit: 0 },
       { call: { action: "queryAudit", as: "anonymous" }, expect: "unauthenticated", audit: 1 },
+      { call: { action: "queryAudit", as: "mesh.read", input: { from: 2_000, to: 1_000 } }, expect: "validation", audit: 0 },
+      { call: { action: "auditHead", as: "mesh.read" }, expect: "ok", audit: 0 },
+      { call: { action: "auditCheckpoint", as: "mesh.read" }, expect: "ok", audit: 0 },
+      { call: { action: "auditHead", as: "anonymous" }, expect: "unauthenticated", audit: 1 },
     ],
   },
 ];

@@ -13,4 +13,6 @@ export interface RegistryContext {
   readonly schema: ConfigSchema;
   /** Agent reports dropped because they were about an older drain epoch. */
   readonly staleReports?: Counter;
+  /** Attempts left without an audit entry, by cause (`suppressed` unauthenticated refusals). */
+  readonly unwritten?: Counter;
 }

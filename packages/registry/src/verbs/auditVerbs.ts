@@ -1,6 +1,7 @@
 import { DrainkitError } from "@drainkit/core";
 import { EMPTY_HEAD, matchesQuery, verifyChain, type AuditHead } from "../audit/chain.ts";
 import { makeCheckpoint, type AuditSigner } from "../audit/checkpoint.ts";
+import { refusalLimiter, type RefusalLimit } from "../audit/refusalLimiter.ts";
 import { auditPruner } from "../audit/retention.ts";
 import { StoreUnavailableError, ValidationError } from "../errors.ts";
 import { AUDIT, AUDIT_CHECKPOINT, AUDIT_HEAD, AUDIT_INDEX, auditKey, auditTargetPrefix } from "../keys.ts";
@@ -31,7 +32,7 @@ function checkRange(query: AuditQuery): void {
  * pruned prefix, when retention removed one), retention, and refusals made
  * before a mutation.
  */
-export function auditVerbs(ctx: RegistryContext, signer?: AuditSigner): AuditLog & AuditPruner {
+export function auditVerbs(ctx: RegistryContext, signer?: AuditSigner, refusalLimit?: RefusalLimit): AuditLog & AuditPruner {
   const { view } = ctx;
   /** The stored checkpoint of the pruned prefix, if retention ever pruned. */
   const prunedCheckpoint = async (): Promise<AuditCheckpoint | undefined> => (await view.get(AUDIT_CHECKPOINT))?.value as AuditCheckpoint | undefined;
@@ -41,6 +42,22 @@ export function auditVerbs(ctx: RegistryContext, signer?: AuditSigner): AuditLog
     const at = head.at ?? (head.seq === 0 ? 0 : (((await view.get(auditKey(head.seq)))?.value as AuditEntry | undefined)?.at ?? 0));
     const checkpoint = await prunedCheckpoint();
     return { seq: head.seq, hash: head.hash, at, ...(checkpoint === undefined ? {} : { checkpoint }) };
+  };
+  const limiter = refusalLimiter(ctx, refusalLimit);
+  /** One refused entry for an attempt refused before it reached a mutation. */
+  const write = async (principal: Principal | undefined, action: AuditAction, target: string, error: { readonly code: string }, options: MutationOptions): Promise<AuditEntry> => {
+    const refusal = new DrainkitError<string>(error.code, "Refused before it reached the registry.");
+    let entry: AuditEntry | undefined;
+    const attempt: Attempt = { principal, action, target, options: { ...options, dryRun: false }, request: null, remember: false, onCommitted: (e) => (entry = e) };
+    try {
+      await ctx.mutate(attempt, async () => {
+        throw refusal;
+      });
+    } catch (e) {
+      if (e !== refusal) throw e;
+    }
+    if (entry === undefined) throw new StoreUnavailableError();
+    return entry;
   };
   return {
     ...auditPruner(ctx, signer),
@@ -132,19 +149,13 @@ export function auditVerbs(ctx: RegistryContext, signer?: AuditSigner): AuditLog
       return verifyChain(inRange.map((i) => i.value), head, start);
     },
 
-    async recordRefusal(principal: Principal | undefined, action: AuditAction, target: string, error: { readonly code: string }, options: MutationOptions = {}): Promise<AuditEntry> {
-      const refusal = new DrainkitError<string>(error.code, "Refused before it reached the registry.");
-      let entry: AuditEntry | undefined;
-      const attempt: Attempt = { principal, action, target, options: { ...options, dryRun: false }, request: null, remember: false, onCommitted: (e) => (entry = e) };
-      try {
-        await ctx.mutate(attempt, async () => {
-          throw refusal;
-        });
-      } catch (e) {
-        if (e !== refusal) throw e;
+    async recordRefusal(principal: Principal | undefined, action: AuditAction, target: string, error: { readonly code: string }, options: MutationOptions = {}): Promise<AuditEntry | undefined> {
+      if (principal === undefined) {
+        const gate = limiter.admit();
+        if (gate.summary !== undefined) await write(undefined, "suppressedRefusals", "door", { code: "unauthenticated" }, { reason: gate.summary });
+        if (!gate.audit) return undefined;
       }
-      if (entry === undefined) throw new StoreUnavailableError();
-      return entry;
+      return write(principal, action, target, error, options);
     },
   };
 }
