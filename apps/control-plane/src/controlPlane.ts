@@ -5,7 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import Fastify, { type FastifyInstance } from "fastify";
 import { pino, type Logger as PinoLogger } from "pino";
 import { LifecycleOrchestrator, systemClock, systemRandom, type Clock, type EventSink } from "@drainkit/core";
-import { createRegistry, type DeclaredCluster, type PoolBudget, type Principal, type Registry, type RegistryStore } from "@drainkit/registry";
+import { auditSignerFromKey, createRegistry, type DeclaredCluster, type PoolBudget, type Principal, type Registry, type RegistryStore } from "@drainkit/registry";
 import {
   chainAuthenticators,
   controlApi,
@@ -21,6 +21,7 @@ import {
 import { startControlServer, type ControlServer } from "@drainkit/grpc";
 import { startCordonExpiry } from "./controllers/cordonExpiry.ts";
 import { startDrainDeadlines } from "./controllers/drainDeadlines.ts";
+import { startAuditRetention } from "./controllers/auditRetention.ts";
 import { startIdempotencySweep } from "./controllers/idempotencySweep.ts";
 import { startRollouts } from "./controllers/rollouts.ts";
 import { supervise } from "./controllers/supervise.ts";
@@ -69,6 +70,14 @@ export interface ControlPlaneOptions {
   readonly moves?: { readonly batchSize?: number; readonly moveTimeoutMs?: number; readonly tickMs?: number };
   /** How long an Idempotency-Key's record counts (ms); the leader deletes expired ones every minute. Default 24 h. */
   readonly idempotencyTtlMs?: number;
+  /**
+   * File holding the audit checkpoint key: an HMAC-SHA256 secret (32+ bytes)
+   * or an Ed25519 private key (PEM). Checkpoints (`/control/audit/checkpoint`,
+   * and those retention stores) are signed with it. Keep it outside the store.
+   */
+  readonly auditKeyFile?: string;
+  /** How often the leader applies audit retention (tests shorten it). Default 60 s. */
+  readonly auditRetentionIntervalMs?: number;
   /** Timing of the leader's rollout runner (tests shorten it). */
   readonly rollouts?: { readonly pollMs?: number; readonly healthIntervalMs?: number; readonly retryDelayMs?: number };
   readonly logLevel?: string;
@@ -144,6 +153,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const watched = watchStoreWrites(openStore(location, { deadlineMs: options.storeDeadlineMs ?? 1500 }), { clock, probeKey: `health/${replicaId}` });
   const store = watched.store;
   const leaderStore = location.kind === "etcd" ? openStore(location) : store;
+  const auditSigner = options.auditKeyFile === undefined ? undefined : auditSignerFromKey(readFileSync(resolve(options.auditKeyFile)));
   const registryOn = (on: RegistryStore): Registry =>
     createRegistry({
       store: on,
@@ -155,6 +165,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       ...(options.pools ? { pools: options.pools } : {}),
       ...(options.clusters ? { clusters: options.clusters } : {}),
       ...(options.idempotencyTtlMs !== undefined ? { idempotencyTtlMs: options.idempotencyTtlMs } : {}),
+      ...(auditSigner === undefined ? {} : { auditSigner }),
     });
   const registry = registryOn(store);
 
@@ -216,7 +227,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         ...(options.moves ?? {}),
       });
       const idempotency = startIdempotencySweep({ registry, clock, principal: CONTROLLER, logger });
-      controllers = [deadlines, expiry, rollouts, moves, idempotency];
+      const retention = startAuditRetention({ registry, clock, principal: CONTROLLER, logger, ...(options.auditRetentionIntervalMs === undefined ? {} : { intervalMs: options.auditRetentionIntervalMs }) });
+      controllers = [deadlines, expiry, rollouts, moves, idempotency, retention];
       return () => {
         for (const c of controllers) c.stop();
         controllers = [];
