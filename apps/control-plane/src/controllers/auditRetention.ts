@@ -22,7 +22,8 @@ export function retentionFrom(values: Readonly<Record<string, unknown>>, now: nu
   const days = typeof values["audit.retentionDays"] === "number" ? values["audit.retentionDays"] : 0;
   const max = typeof values["audit.maxEntries"] === "number" ? values["audit.maxEntries"] : 0;
   if (days <= 0 && max <= 0) return undefined;
-  return { ...(days > 0 ? { before: now - days * DAY_MS } : {}), ...(max > 0 ? { keepEntries: max } : {}) };
+  // Each prune is an entry itself: a count limit prunes in batches (10 % of it, 2 to 50) so it settles instead of pruning one entry every round.
+  return { ...(days > 0 ? { before: now - days * DAY_MS } : {}), ...(max > 0 ? { keepEntries: max, minBatch: Math.min(50, Math.max(2, Math.ceil(max / 10))) } : {}) };
 }
 
 /**

@@ -15,7 +15,8 @@ const PRUNE_LIMIT = 50;
 const REMAINING_CAP = 1_000;
 
 function checkRetention(input: AuditRetention): void {
-  const { before, keepEntries } = (input ?? {}) as { before?: unknown; keepEntries?: unknown };
+  const { before, keepEntries, minBatch } = (input ?? {}) as { before?: unknown; keepEntries?: unknown; minBatch?: unknown };
+  if (minBatch !== undefined && (typeof minBatch !== "number" || !Number.isInteger(minBatch) || minBatch < 1)) throw new ValidationError("minBatch", "expected a whole number >= 1");
   if (before === undefined && keepEntries === undefined) throw new ValidationError("retention", "name `before` (epoch ms) and/or `keepEntries`");
   if (before !== undefined && (typeof before !== "number" || !Number.isFinite(before))) throw new ValidationError("before", "expected epoch milliseconds");
   if (keepEntries !== undefined && (typeof keepEntries !== "number" || !Number.isInteger(keepEntries) || keepEntries < 1)) {
@@ -59,7 +60,8 @@ export function auditPruner(ctx: RegistryContext, signer: AuditSigner | undefine
         valid = false;
       }
       // Nothing due is housekeeping with nothing to record: no write, no audit entry.
-      if (valid && hasScope(principal, "mesh.admin") && options.dryRun !== true && (await due(retention, 1, false)).entries.length === 0) {
+      const minBatch = valid ? Math.min(retention.minBatch ?? 1, PRUNE_LIMIT) : 1;
+      if (valid && hasScope(principal, "mesh.admin") && options.dryRun !== true && (await due(retention, minBatch, false)).entries.length < minBatch) {
         return { value: { pruned: 0, remaining: 0 }, etag: '"0"', changed: false, auditId: "" };
       }
       return mutate({ principal, action: "pruneAudit", target: "audit", options, request: retention }, async () => {
@@ -70,7 +72,7 @@ export function auditPruner(ctx: RegistryContext, signer: AuditSigner | undefine
         const { entries: found } = await due(retention, PRUNE_LIMIT + REMAINING_CAP, true);
         const batch = found.slice(0, PRUNE_LIMIT);
         const etag = `"${previous?.seq ?? 0}"`;
-        if (batch.length === 0) return { write: false, etag, result: { pruned: 0, remaining: 0, ...(previous === undefined ? {} : { checkpoint: previous }) } };
+        if (batch.length < Math.min(retention.minBatch ?? 1, PRUNE_LIMIT)) return { write: false, etag, result: { pruned: 0, remaining: 0, ...(previous === undefined ? {} : { checkpoint: previous }) } };
         // The prefix must still chain from the last checkpoint: pruning a broken link would hide it.
         let link: AuditHead = previous === undefined ? EMPTY_HEAD : { seq: previous.seq, hash: previous.hash };
         for (const { entry } of batch) {

@@ -102,6 +102,12 @@ export interface AuditPrune {
 export interface AuditRetention {
   readonly before?: number;
   readonly keepEntries?: number;
+  /**
+   * Prune only when at least this many entries are due (default 1). Each
+   * prune writes an entry of its own, so `keepEntries` alone with 1 would
+   * prune one entry every round forever; 2 or more lets it settle.
+   */
+  readonly minBatch?: number;
 }
 
 export type AuditVerification =

@@ -144,3 +144,15 @@ describe("audit retention", () => {
     expect((await registry.auditHead(reader)).checkpoint).toBeUndefined();
   });
 });
+
+describe("audit retention by count settles", () => {
+  it("prunes nothing while fewer than minBatch entries are due, so its own entry does not start another round", async () => {
+    const { registry, clock } = setup();
+    await fill(registry, clock, 12);
+    const first = await registry.pruneAudit(admin, { keepEntries: 5, minBatch: 2 });
+    expect(first.value.pruned).toBe(7);
+    // 5 kept + the prune's own entry: one due, under minBatch.
+    for (let round = 0; round < 3; round++) expect((await registry.pruneAudit(admin, { keepEntries: 5, minBatch: 2 })).changed).toBe(false);
+    expect((await everything(registry)).map((e) => e.seq)).toEqual([8, 9, 10, 11, 12, 13]);
+  });
+});
