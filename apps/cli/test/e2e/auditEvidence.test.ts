@@ -175,6 +175,11 @@ describe("audit retention", () => {
   it("prunes to audit.maxEntries after storing a signed checkpoint, and verify still proves the rest and an older checkpoint", async () => {
     await serverWithEntries(hmacKey, ["--audit-retention-interval", "100ms"]);
     const { path } = await checkpointFile("early.json");
+    // More entries after the checkpoint, so retention prunes past it.
+    for (let i = 0; i < 3; i++) {
+      await api("POST", "/control/peers/ev-1:cordon", { reason: `later ${i}` });
+      await api("POST", "/control/peers/ev-1:uncordon", { reason: `later ${i}` });
+    }
     const set = await drainctl(server, ["config", "set", "audit.maxEntries=5", "--reason", "bounded storage", "--yes"]);
     expect(set.code, set.stderr).toBe(0);
     let head = json<{ seq: number; checkpoint?: { seq: number; alg?: string } }>(await drainctl(server, ["audit", "head", "--json"]));
