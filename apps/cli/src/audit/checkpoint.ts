@@ -24,7 +24,7 @@ export function parseCheckpoint(text: string): Checkpoint {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new Error(`not JSON (${e instanceof Error ? e.message : String(e)})`);
+    throw new Error(`not JSON (${e instanceof Error ? e.message : String(e)})`, { cause: e });
   }
   const cp = raw as Record<string, unknown>;
   if (typeof cp !== "object" || cp === null) throw new Error("not a JSON object");
