@@ -38,7 +38,7 @@ const auditOf = async (action: string): Promise<{ outcome: string; target: strin
   (await call(api, "GET", `/control/audit?action=${action}`, "mesh.read")).body["items"] as { outcome: string; target: string; errorCode?: string }[];
 
 describe("rolling upgrade: /control/upgrade", () => {
-  it("dry run answers 200 with the waves and, per node, what blocks it, and writes nothing", async () => {
+  it("dry run answers 200 with the waves and, per node, what blocks it, and writes nothing but its audit entry", async () => {
     api = await fleet();
     const dry = await call(api, "POST", "/control/upgrade/drain", "mesh.operate", { version: "2.0.0", maxParallel: 3, reason: "quarterly upgrade", dryRun: true });
     expect(dry.status).toBe(200);
@@ -48,7 +48,8 @@ describe("rolling upgrade: /control/upgrade", () => {
     expect(plan.blocked).toEqual([expect.objectContaining({ node: "db-1", reason: "pool-budget", pool: "db" })]);
     expect(plan.blocked[0]!.detail).toMatch(/db/);
     expectProblem(await call(api, "GET", "/control/upgrade", "mesh.read"), 404, "not-found");
-    expect(await auditOf("startRollout")).toEqual([]);
+    // The dry run is audited (marked dryRun), and nothing else is written.
+    expect(await auditOf("startRollout")).toEqual([expect.objectContaining({ outcome: "ok", dryRun: true, reason: "quarterly upgrade" })]);
   });
 
   it("starts (202), shows plan, steps and counts, refuses a second rollout (409) and replays an Idempotency-Key", async () => {
