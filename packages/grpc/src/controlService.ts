@@ -287,7 +287,9 @@ export function addControlService(server: grpc.Server, options: ControlServiceOp
 
   const refuse = async (principal: Principal | undefined, rpc: RpcDefinition, request: Wire, code: string, options: MutationOptions = {}): Promise<void> => {
     // The reason and ticket the call carried are evidence too, whoever sent it.
-    const { reason, ticket } = withReason(options, request["reason"]);
+    const { reason } = withReason(options, request["reason"]);
+    // Cordon and drain carry their ticket in the request; other verbs in the options.
+    const ticket = options.ticket ?? (typeof request["ticket"] === "string" && request["ticket"] !== "" ? request["ticket"] : undefined);
     const evidence: MutationOptions = { ...(reason === undefined ? {} : { reason: reason.slice(0, 1024) }), ...(ticket === undefined ? {} : { ticket: ticket.slice(0, 128) }) };
     try {
       await registry.recordRefusal(principal, rpc.action, rpc.target(request), { code }, evidence);
