@@ -112,6 +112,7 @@ export const NEXT_BY_CODE: Readonly<Partial<Record<ErrorCode, string>>> = {
   "etag-mismatch": "Someone changed it meanwhile; run the command again.",
   "rate-limited": "Wait a little, then use a valid token.",
   "rollout-in-progress": "Follow it with drainctl rollout status --wait, or stop it with drainctl rollout abort.",
+  "maintenance-freeze": "An admin lifts the freeze first: drainctl config unset maintenance.freeze, then start the rollout again.",
   "move-state-conflict": "See where the move is: drainctl moves list --peer <peer>",
   "move-plan-conflict": "Plan the move under a new id; drainctl moves list shows the existing one.",
 };

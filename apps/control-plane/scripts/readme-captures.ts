@@ -7,44 +7,19 @@
 //   node apps/control-plane/scripts/readme-captures.ts      (Node 24: the root's node_modules/.bin/node)
 //
 // Needs Debian's chromium (apt-get install -y chromium), like the dashboard test.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { startControlPlaneForTest } from "../src/testing/startControlPlaneForTest.ts";
 import { ensureDashboardBuilt, launchChromium } from "../test/uiBrowser.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const MAIN = join(ROOT, "apps/control-plane/src/main.ts");
 const DRAINCTL = join(ROOT, "apps/cli/bin/drainctl.js");
 const SHOTS = join(ROOT, "apps/dashboard/screenshots");
 const TOKEN = "dk_readme_captures_token_0123456789";
 const COLUMNS = 80;
-
-async function startServer(dir: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const proc = spawn(process.execPath, [MAIN, "serve", "--store", `sqlite:${join(dir, "db.sqlite")}`, "--listen", "127.0.0.1:0", "--log-level", "warn", "--pool", "web:minAvailable=2", "--pool", "db:maxUnavailable=1"], {
-    env: { ...process.env, DRAINKIT_ADMIN_TOKEN: TOKEN },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const url = await new Promise<string>((ok, fail) => {
-    let out = "";
-    proc.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http\S+)/.exec(out);
-      if (m) ok(m[1]!);
-    });
-    proc.once("exit", (code) => fail(new Error(`drainkit serve exited with ${code}: ${out}`)));
-  });
-  return {
-    url,
-    stop: () =>
-      new Promise<void>((ok) => {
-        if (proc.exitCode !== null) return ok();
-        proc.once("exit", () => ok());
-        proc.kill("SIGTERM");
-      }),
-  };
-}
 
 async function call(url: string, method: string, path: string, body?: unknown): Promise<unknown> {
   const res = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
@@ -86,7 +61,12 @@ function replaceBetween(file: string, block: string): void {
 }
 
 const dir = mkdtempSync(join(tmpdir(), "drainkit-captures-"));
-const server = await startServer(dir);
+const server = await startControlPlaneForTest({
+  store: `sqlite:${join(dir, "db.sqlite")}`,
+  dir,
+  adminToken: TOKEN,
+  args: ["--pool", "web:minAvailable=2", "--pool", "db:maxUnavailable=1"],
+});
 try {
   const { url } = server;
   for (const id of ["web-1", "web-2", "web-3", "web-4"]) await call(url, "PUT", `/control/peers/${id}`, { address: `10.0.0.${id.slice(-1)}:8080`, pools: ["web"], roles: ["edge"], labels: { zone: `eu-west-1${"abab"[Number(id.slice(-1)) - 1]}` } });

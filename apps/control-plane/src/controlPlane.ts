@@ -32,6 +32,9 @@ import { observeLeader, type LeaderlessEvent } from "./leaderObserver.ts";
 import { watchStoreWrites } from "./storeHealth.ts";
 import { openStore, parseStoreUrl } from "./storeUrl.ts";
 import { registerDashboard } from "./ui.ts";
+import { createGrpcDrainParticipant } from "./selfPeer/grpcParticipant.ts";
+import { createLeadershipParticipant } from "./selfPeer/leadershipParticipant.ts";
+import { createSelfPeer, SELF_ROLE, selfPoolBudget, successorWindowMs, type SelfPeer, type SelfPeerOptions } from "./selfPeer/selfPeer.ts";
 
 /** Everything `drainkit serve` takes; the CLI fills it from flags and environment. */
 export interface ControlPlaneOptions {
@@ -80,6 +83,13 @@ export interface ControlPlaneOptions {
   readonly auditRetentionIntervalMs?: number;
   /** Timing of the leader's rollout runner (tests shorten it). */
   readonly rollouts?: { readonly pollMs?: number; readonly healthIntervalMs?: number; readonly retryDelayMs?: number };
+  /**
+   * Register this replica as a peer of its own fleet (role `control-plane`)
+   * with an embedded agent, so it can be cordoned, drained and rolled like
+   * any host, and SIGTERM runs the same drain. `drainkit serve` does unless
+   * `--no-self-peer`; embedding code opts in here. Absent: not a peer.
+   */
+  readonly selfPeer?: SelfPeerOptions;
   readonly logLevel?: string;
   /** Where logs go; default stderr so stdout stays for the banner. */
   readonly logDestination?: NodeJS.WritableStream;
@@ -103,6 +113,8 @@ export interface ControlPlane {
   readonly logger: PinoLogger;
   /** True while this replica leads and runs the fleet controllers. */
   readonly leading: () => boolean;
+  /** This replica as a peer (with `selfPeer`): its coordinator and embedded agent. */
+  readonly selfPeer?: SelfPeer;
   /**
    * Drains this server (503 to new requests, in-flight requests finish, SSE
    * clients told to reconnect elsewhere), then stops every component in
@@ -146,6 +158,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const authenticators: Authenticator[] = [tokens.authenticator];
   if (options.jwt) authenticators.push(await jwtAuthenticatorFromFile(options.jwt.jwksFile, options.jwt.issuer, options.jwt.audience));
 
+  // A replica that is a peer brings its pool's budget unless one was configured.
+  const selfPool = options.selfPeer === undefined ? undefined : (options.selfPeer.pool ?? SELF_ROLE);
+  const pools = [...(options.pools ?? []), ...(selfPool !== undefined && !(options.pools ?? []).some((p) => p.name === selfPool) ? [selfPoolBudget(selfPool)] : [])];
   const metrics = createPromMetrics();
   // The API's store answers within a deadline; the leader's controllers get
   // their own connection that rides out an etcd election instead of failing
@@ -162,7 +177,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       logger,
       metrics,
       events: { emit: (e) => metrics.auditWriteLatency.observe({ outcome: e.entry.outcome }, e.entry.latencyMs / 1000) },
-      ...(options.pools ? { pools: options.pools } : {}),
+      ...(pools.length > 0 ? { pools } : {}),
       ...(options.clusters ? { clusters: options.clusters } : {}),
       ...(options.idempotencyTtlMs !== undefined ? { idempotencyTtlMs: options.idempotencyTtlMs } : {}),
       ...(auditSigner === undefined ? {} : { auditSigner }),
@@ -208,7 +223,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       const deadlines = await supervise("drain deadlines", { clock, logger }, (_n, onFeedLost) => startDrainDeadlines({ registry, clock, principal: CONTROLLER, logger, onFeedLost }));
       const expiry = startCordonExpiry({ registry, clock, principal: CONTROLLER, logger });
       const rollouts = await supervise("rollouts", { clock, logger }, (_n, onFeedLost) =>
-        startRollouts({ registry, clock, principal: CONTROLLER, logger, pools: options.pools ?? [], ...(options.rollouts ?? {}), onFeedLost }),
+        startRollouts({ registry, clock, principal: CONTROLLER, logger, pools, ...(options.rollouts ?? {}), onFeedLost, ...(options.selfPeer ? { last: replicaId } : {}) }),
       );
       // Move ids carry the term, so a later leader never reuses one of an earlier leader's ids.
       const term = `${replicaId.replace(/[^A-Za-z0-9._@-]/g, "-")}.${clock.now().toString(36)}`;
@@ -236,6 +251,40 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     },
   });
 
+  let grpcApi: ControlServer | undefined;
+  let self: SelfPeer | undefined;
+  const grpcParticipant = options.selfPeer !== undefined && options.grpc !== undefined ? createGrpcDrainParticipant(() => grpcApi) : undefined;
+  if (options.selfPeer !== undefined) {
+    const windowMs = successorWindowMs(options.selfPeer);
+    const leadershipParticipant = createLeadershipParticipant({
+      self: replicaId,
+      elector: leadership,
+      clock,
+      logger,
+      leader: async () => {
+        const head = await store.leader(ELECTION);
+        return head === replicaId && !leadership.leading ? undefined : head;
+      },
+      replicas: async () => {
+        const { items } = await registry.listPeers(CONTROLLER, { role: SELF_ROLE, limit: 500 });
+        // Reported within the window: a replica that just died is no successor.
+        const others = items.filter((p) => p.id !== replicaId && p.status !== undefined && clock.now() - p.status.heartbeatAt <= windowMs);
+        return { liveOthers: others.length, eligibleOthers: others.filter((p) => p.phase === "active" && p.spec.drain === undefined).length };
+      },
+    });
+    self = createSelfPeer({
+      ...options.selfPeer,
+      id: replicaId,
+      app,
+      participants: [participant, ...(grpcParticipant ? [grpcParticipant] : [])],
+      leadership: leadershipParticipant,
+      grpcAddress: () => grpcApi?.address,
+      clock,
+      random,
+      logger,
+    });
+    authenticators.push(self.authenticator);
+  }
   const authenticator = chainAuthenticators(...authenticators);
   await app.register(controlApi, {
     registry,
@@ -262,7 +311,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     },
   });
   // The operator dashboard (/ui): static files plus the session endpoint, same tokens as the API.
-  await registerDashboard(app, { authenticator, pools: options.pools ?? [], clock, logger });
+  await registerDashboard(app, { authenticator, pools, clock, logger });
 
   const lifecycle = new LifecycleOrchestrator({ clock, random, logger, metrics });
   lifecycle.register({
@@ -281,10 +330,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     dependsOn: ["store"],
     start: async () => {
       await app.listen({ host, port });
+      const address = app.server.address();
+      url = `${tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${typeof address === "object" && address ? address.port : port}`;
     },
     stop: () => app.close(),
   });
-  let grpcApi: ControlServer | undefined;
   const grpcAddress = options.grpc;
   if (grpcAddress !== undefined) {
     lifecycle.register({
@@ -297,14 +347,26 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
           registry,
           logger,
           authenticate: async (token) => (token === undefined ? undefined : authenticator.authenticate(token)),
+          ...(grpcParticipant ? { serverOptions: { interceptors: [grpcParticipant.interceptor] } } : {}),
         });
       },
       stop: () => grpcApi?.close(Math.min(options.drainTimeoutMs ?? 30_000, 5_000)) ?? Promise.resolve(),
     });
   }
+  let url = "";
+  if (self !== undefined) {
+    const peer = self;
+    // Registered and its spec reconciled before it campaigns: a replica restarted drained never stands.
+    lifecycle.register({
+      name: "self-peer",
+      dependsOn: ["http", ...(grpcAddress !== undefined ? ["grpc"] : [])],
+      start: (signal) => peer.start(url, signal),
+      stop: () => peer.stop(),
+    });
+  }
   lifecycle.register({
     name: "leadership",
-    dependsOn: ["store"],
+    dependsOn: ["store", ...(self !== undefined ? ["self-peer"] : [])],
     start: () => {
       observer = observeLeader({
         store,
@@ -331,9 +393,6 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   });
   await lifecycle.start();
 
-  const address = app.server.address();
-  const actualPort = typeof address === "object" && address ? address.port : port;
-  const url = `${tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${actualPort}`;
   logger.info({ url, grpc: grpcApi?.address, store: location.kind, tokenFile }, "control plane listening");
 
   let stopping: Promise<void> | undefined;
@@ -349,16 +408,24 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     metrics,
     logger,
     leading: () => leadership.leading,
+    ...(self !== undefined ? { selfPeer: self } : {}),
     ...(tokens.createdAdminToken !== undefined ? { createdAdminToken: tokens.createdAdminToken } : {}),
     shutdown(reason) {
       stopping ??= (async () => {
         logger.info({ reason, inFlight: participant.inFlight() }, "draining before shutdown");
-        await participant.drain();
-        try {
-          await participant.whenIdle(AbortSignal.timeout(options.drainTimeoutMs ?? 30_000));
-          logger.info({}, "drained: nothing in flight");
-        } catch {
-          logger.warn({ inFlight: participant.inFlight() }, "drain grace ran out; stopping with requests still in flight");
+        if (self !== undefined) {
+          // The same drain an operator's drain runs: readiness first, in-flight work, leadership handed over.
+          const result = await self.drainForShutdown(options.drainTimeoutMs ?? 30_000, reason);
+          if (result.status === "drained") logger.info({ durationMs: result.durationMs }, "drained: nothing in flight, leadership released");
+          else logger.warn({ failure: result.failure, blocking: result.blocking }, "drain did not finish; stopping anyway");
+        } else {
+          await participant.drain();
+          try {
+            await participant.whenIdle(AbortSignal.timeout(options.drainTimeoutMs ?? 30_000));
+            logger.info({}, "drained: nothing in flight");
+          } catch {
+            logger.warn({ inFlight: participant.inFlight() }, "drain grace ran out; stopping with requests still in flight");
+          }
         }
         await lifecycle.stop();
         logger.info({}, "stopped");

@@ -45,6 +45,11 @@ export class Leadership {
   readonly #terms;
   #leading = false;
   #loop: Promise<void> | undefined;
+  /** Whether this replica stands in the election (a draining replica stops; see `electorDecision`). */
+  #standing = true;
+  /** Aborted to give up a campaign still waiting (stand down) or to end the term now (hand over). */
+  #cut = new AbortController();
+  #standingChanged: (() => void) | undefined;
 
   constructor(options: LeadershipOptions) {
     this.#options = options;
@@ -61,8 +66,36 @@ export class Leadership {
     return this.#leading;
   }
 
+  /** True while this replica stands in the election. */
+  get standing(): boolean {
+    return this.#standing;
+  }
+
   start(): void {
     this.#loop ??= this.#run();
+  }
+
+  /**
+   * Stands in the election or stands down. Standing down gives up a campaign
+   * still waiting for the lease; a term in progress goes on until
+   * {@link handOver} (the elector rules decide when).
+   */
+  stand(on: boolean): void {
+    if (on === this.#standing) return;
+    this.#standing = on;
+    if (!on && !this.#leading) this.#cutNow("standing down");
+    this.#standingChanged?.();
+  }
+
+  /** Ends the current term now (lease handed back, controllers stopped) so another replica is elected. */
+  handOver(): void {
+    if (this.#leading) this.#cutNow("handing leadership over");
+  }
+
+  #cutNow(why: string): void {
+    const cut = this.#cut;
+    this.#cut = new AbortController();
+    cut.abort(new Error(why));
   }
 
   async stop(): Promise<void> {
@@ -75,16 +108,28 @@ export class Leadership {
     const stop = this.#stop.signal;
     const ttlMs = this.#options.ttlMs ?? 3000;
     while (!stop.aborted) {
+      if (!this.#standing) {
+        await new Promise<void>((resolve) => {
+          this.#standingChanged = resolve;
+          stop.addEventListener("abort", () => resolve(), { once: true });
+        });
+        this.#standingChanged = undefined;
+        continue;
+      }
+      const cut = this.#cut.signal;
       let lead: HeldLeadership;
       try {
-        lead = await store.campaign(ELECTION, candidate, { ttlMs, signal: stop });
+        lead = await store.campaign(ELECTION, candidate, { ttlMs, signal: AbortSignal.any([stop, cut]) });
       } catch (e) {
         if (stop.aborted) break;
+        if (cut.aborted) continue;
         logger.warn({ err: e instanceof Error ? e.message : String(e) }, "campaign failed; retrying");
         await sleep(clock, 500, stop).catch(() => {});
         continue;
       }
-      const term = AbortSignal.any([lead.signal, stop]);
+      // A term won while standing down goes on until the elector rules hand it over (or keep it: nobody else may lead).
+      const handOver = this.#cut.signal;
+      const term = AbortSignal.any([lead.signal, stop, handOver]);
       this.#begin();
       logger.info({ candidate, fence: lead.fence?.revision }, "elected leader; starting fleet controllers");
       let stopWork: (() => void | Promise<void>) | undefined;
@@ -108,6 +153,8 @@ export class Leadership {
       if (failure !== undefined) {
         logger.warn({ err: failure instanceof Error ? failure.message : String(failure) }, "fleet controllers failed to start; leadership handed on");
         await sleep(clock, 500, stop).catch(() => {});
+      } else if (!stop.aborted && handOver.aborted) {
+        logger.info({ candidate, standing: this.#standing }, "leadership handed over: lease handed back, controllers stopped");
       } else if (!stop.aborted) {
         logger.warn({ candidate, reason: String(lead.signal.reason ?? "") }, "leadership lost; lease handed back, controllers stopped, campaigning again");
       }

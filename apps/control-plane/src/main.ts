@@ -2,12 +2,16 @@
 // `drainkit`: the control-plane binary. `drainkit serve` starts the server;
 // `drainkit token add` mints another bearer token into the token file;
 // `drainkit route` runs the front door of @drainkit/routing (see its --help).
+import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { addToken, isScope } from "@drainkit/http";
 import type { Scope } from "@drainkit/registry";
 import { runRoute } from "@drainkit/routing";
 import { startControlPlane } from "./controlPlane.ts";
 import { parseClusterFlag, parsePoolFlag } from "./poolFlag.ts";
+
+/** This build's version: what a replica reports unless `--version-label` says otherwise. */
+const packageVersion = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
 const program = new Command("drainkit").description("drainkit control plane").showHelpAfterError();
 
@@ -35,7 +39,10 @@ program
   .option("--jwks <file>", "also accept JWTs signed by a key in this JWKS file (scopes from the `scope` claim)")
   .option("--jwt-issuer <iss>", "required `iss` of accepted JWTs")
   .option("--jwt-audience <aud>", "required `aud` of accepted JWTs")
-  .option("--replica-id <id>", "this replica's id in the leader election")
+  .option("--replica-id <id>", "this replica's id in the leader election and, as a peer, its peer id (keep it stable across restarts)")
+  .option("--no-self-peer", "do not register this replica as a peer of its own fleet (role control-plane); for embedded, single-process use")
+  .option("--self-pool <name>", "pool this replica registers in as a peer", "control-plane")
+  .addOption(new Option("--version-label <version>", "version this replica reports as a peer (rollouts compare it)").default(packageVersion).env("DRAINKIT_VERSION_LABEL"))
   .option(
     "--pool <budget>",
     "pool budget the capacity guard and rolling upgrades keep, repeatable: <name>[/<role>]:maxUnavailable=1,minAvailable=50%",
@@ -46,7 +53,7 @@ program
     "declare a cluster, repeatable: <id>:active or <id>:backup (stored on the first start; promote/demote change it)",
     (v: string, all: string[] | undefined) => [...(all ?? []), v],
   )
-  .addOption(new Option("--drain-timeout <duration>", "on SIGTERM, how long in-flight requests may take").default(30_000, "30s").argParser(duration))
+  .addOption(new Option("--drain-timeout <duration>", "on SIGTERM, the deadline of this replica's drain (in-flight requests, leadership hand-over)").default(30_000, "30s").argParser(duration))
   .addOption(new Option("--leader-ttl <duration>", "leader lease TTL").default(3000, "3s").argParser(duration))
   .addOption(new Option("--leaderless-after <duration>", "log an error (and count an alarm) when no replica has led for this long").default(10_000, "10s").argParser(duration))
   .addOption(new Option("--store-deadline <duration>", "bound on each store operation of an API request, retries included (a 503 before clients time out)").default(1500, "1.5s").argParser(duration))
@@ -56,7 +63,7 @@ program
   .addOption(new Option("--audit-key <file>", "sign audit checkpoints with this key, kept outside the store: an HMAC-SHA256 secret (32+ bytes) or an Ed25519 private key (PEM)").env("DRAINKIT_AUDIT_KEY_FILE"))
   .addOption(new Option("--audit-retention-interval <duration>", "how often the leader applies audit.retentionDays / audit.maxEntries").default(60_000, "60s").argParser(duration))
   .addOption(new Option("--log-level <level>", "pino log level").default("info").env("DRAINKIT_LOG_LEVEL"))
-  .action(async (o: Record<string, string | number | string[] | undefined>) => {
+  .action(async (o: Record<string, string | number | boolean | string[] | undefined>) => {
     if ((o["tlsCert"] === undefined) !== (o["tlsKey"] === undefined)) program.error("--tls-cert and --tls-key go together");
     if (o["clientCa"] !== undefined && o["tlsCert"] === undefined) program.error("--client-ca needs --tls-cert and --tls-key");
     if ((o["jwks"] === undefined) !== (o["jwtIssuer"] === undefined)) program.error("--jwks and --jwt-issuer go together");
@@ -95,8 +102,10 @@ program
       ...(str("auditKey") ? { auditKeyFile: str("auditKey")! } : {}),
       ...(Array.isArray(o["pool"]) ? { pools: pools(o["pool"]) } : {}),
       ...(Array.isArray(o["cluster"]) ? { clusters: clusters(o["cluster"]) } : {}),
+      ...(o["selfPeer"] === false ? {} : { selfPeer: { version: String(o["versionLabel"]), pool: String(o["selfPool"]) } }),
     });
     const lines = [`drainkit control plane listening on ${cp.url}`, `  store: ${String(o["store"])}   replica: ${cp.replicaId}`];
+    if (cp.selfPeer) lines.push(`  peer: ${cp.replicaId} (role control-plane, pool ${String(o["selfPool"])}, version ${String(o["versionLabel"])}); --no-self-peer to opt out`);
     lines.push(`  dashboard: ${cp.url}/ui (sign in with a token)`);
     if (cp.grpcAddress) lines.push(`  gRPC (drainkit.control.v1): ${cp.grpcAddress}`);
     if (cp.createdAdminToken) {

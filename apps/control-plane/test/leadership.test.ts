@@ -21,10 +21,10 @@ function electionStore(log: string[]) {
     leader: async () => undefined,
     ping: async () => true,
     close: () => base.close(),
-    campaign: (_election, candidate) =>
-      new Promise<Held>((resolve) => {
+    campaign: (_election, candidate, options) =>
+      new Promise<Held>((resolve, reject) => {
         log.push("campaign");
-        waiting.push(() => {
+        const entry = (): void => {
           const controller = new AbortController();
           const fence: Fence = { election: "control-plane", holder: candidate, revision: ++wins };
           terms.push({ lose: (reason) => controller.abort(new Error(reason)), fence });
@@ -37,6 +37,14 @@ function electionStore(log: string[]) {
               controller.abort(new Error("resigned"));
             },
           });
+        };
+        waiting.push(entry);
+        options.signal?.addEventListener("abort", () => {
+          const i = waiting.indexOf(entry);
+          if (i < 0) return;
+          waiting.splice(i, 1);
+          log.push("campaign given up");
+          reject(options.signal!.reason as Error);
         });
       }),
   };
@@ -119,6 +127,47 @@ describe("Leadership", () => {
     await settle();
     expect(log).toEqual(["campaign", "resign 1", "campaign"]);
     expect(leadership.leading).toBe(true);
+    await leadership.stop();
+  });
+
+  it("a replica that stands down gives up its campaign, keeps a term until it hands over, and campaigns again once it stands", async () => {
+    const log: string[] = [];
+    const { store, win, campaigns } = electionStore(log);
+    const leadership = new Leadership({
+      store,
+      clock: new SimulatedClock(),
+      logger: silentLogger,
+      candidate: "r1",
+      work: async (_signal, term) => {
+        log.push(`start ${term.fence?.revision}`);
+        return () => void log.push(`stop ${term.fence?.revision}`);
+      },
+    });
+    leadership.start();
+    await settle();
+    leadership.stand(false);
+    await settle();
+    expect(log).toEqual(["campaign", "campaign given up"]);
+    expect(campaigns()).toBe(0);
+
+    leadership.stand(true);
+    await settle();
+    win();
+    await settle();
+    expect(leadership.leading).toBe(true);
+    // Standing down does not end a term: the elector rules decide when to hand over.
+    leadership.stand(false);
+    await settle();
+    expect(leadership.leading).toBe(true);
+    leadership.handOver();
+    await settle();
+    expect(leadership.leading).toBe(false);
+    expect(log.slice(2)).toEqual(["campaign", "start 1", "resign 1", "stop 1"]);
+    expect(campaigns()).toBe(0);
+
+    leadership.stand(true);
+    await settle();
+    expect(campaigns()).toBe(1);
     await leadership.stop();
   });
 });

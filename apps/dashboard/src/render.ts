@@ -93,10 +93,13 @@ export function rolloutHtml(r: RolloutView | undefined, operate: boolean): strin
       const at = ROLLOUT_STEPS.indexOf(n.step);
       const value = n.step === "failed" ? ROLLOUT_STEPS.length - 1 : Math.max(0, at);
       const nodeBar = renderProgressBar({ value, max: ROLLOUT_STEPS.length - 1, width: 140, height: 12, label: "", ariaLabel: `${n.id}: ${n.step}`, color: n.step === "failed" ? "#d62728" : "#2ca02c" });
-      return `<tr data-node="${esc(n.id)}"><th>${esc(n.id)}</th><td>${n.wave !== undefined ? `wave ${n.wave}` : ""}</td><td class="bar" data-step="${esc(n.step)}">${nodeBar}</td><td><span class="badge step-${esc(n.step)}">${esc(n.step)}</span></td><td class="muted">${esc(n.reason ?? "")}</td></tr>`;
+      const version = n.version === undefined ? "-" : n.version;
+      return `<tr data-node="${esc(n.id)}"><th>${esc(n.id)}</th><td>${n.wave !== undefined ? `wave ${n.wave}` : ""}</td><td class="bar" data-step="${esc(n.step)}">${nodeBar}</td><td><span class="badge step-${esc(n.step)}">${esc(n.step)}</span></td><td class="version${n.version === r.version ? " on-target" : ""}" title="version it reports">${esc(version)}</td><td class="muted">${esc(n.reason ?? "")}</td></tr>`;
     })
     .join("");
-  return `<div class="rollout" data-rollout="${esc(r.id)}" data-state="${esc(r.state)}"><p><b>${esc(r.id)}</b> → version <b>${esc(r.version)}</b>: <span class="badge state-${esc(r.state)}">${esc(r.state)}</span>${r.stateReason ? ` <span class="muted">(${esc(r.stateReason)})</span>` : ""} <span class="muted">${esc(r.reason)}${r.ticket ? ` · ${esc(r.ticket)}` : ""}</span></p><p>${bar} <span class="muted">${p.inProgress} in progress, ${p.pending} pending${p.etaMs !== undefined ? `, about ${Math.ceil(p.etaMs / 60_000)} min left` : ""}</span> ${buttons}</p><table class="steps"><tbody>${nodes}</tbody></table></div>`;
+  const warnings = (r.warnings ?? []).map((w) => `<p class="warning" role="alert">⚠ ${esc(w)}</p>`).join("");
+  const verify = r.verify === undefined ? "" : ` <span class="muted">${r.verify ? "verified: each node must report the version" : "unverified"}</span>`;
+  return `<div class="rollout" data-rollout="${esc(r.id)}" data-state="${esc(r.state)}"><p><b>${esc(r.id)}</b> → version <b>${esc(r.version)}</b>: <span class="badge state-${esc(r.state)}">${esc(r.state)}</span>${r.stateReason ? ` <span class="muted">(${esc(r.stateReason)})</span>` : ""} <span class="muted">${esc(r.reason)}${r.ticket ? ` · ${esc(r.ticket)}` : ""}</span>${verify}</p>${warnings}<p>${bar} <span class="muted">${p.inProgress} in progress, ${p.pending} pending${p.etaMs !== undefined ? `, about ${Math.ceil(p.etaMs / 60_000)} min left` : ""}</span> ${buttons}</p><table class="steps"><tbody>${nodes}</tbody></table></div>`;
 }
 
 /**

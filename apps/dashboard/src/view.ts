@@ -278,7 +278,11 @@ export interface RolloutView {
   readonly reason: string;
   readonly ticket?: string;
   readonly progress: Rollout["progress"];
-  readonly nodes: readonly { readonly id: string; readonly step: string; readonly wave?: number; readonly reason?: string }[];
+  /** The version each node reported at its last step. */
+  readonly nodes: readonly { readonly id: string; readonly step: string; readonly wave?: number; readonly reason?: string; readonly version?: string }[];
+  /** False: nodes count as upgraded without reporting the version (absent from older servers). */
+  readonly verify?: boolean;
+  readonly warnings?: readonly string[];
   readonly canPause: boolean;
   readonly canResume: boolean;
 }
@@ -384,7 +388,15 @@ export function dashboardView(state: DashboardState): DashboardView {
     reason: latest.reason,
     ...(latest.ticket !== undefined ? { ticket: latest.ticket } : {}),
     progress: latest.progress,
-    nodes: Object.entries(latest.nodes).map(([id, n]) => ({ id, step: n.step, ...(n.wave !== undefined ? { wave: n.wave } : {}), ...(n.reason !== undefined ? { reason: n.reason } : {}) })),
+    nodes: Object.entries(latest.nodes).map(([id, n]) => ({
+      id,
+      step: n.step,
+      ...(n.wave !== undefined ? { wave: n.wave } : {}),
+      ...(n.reason !== undefined ? { reason: n.reason } : {}),
+      ...(n.version !== undefined ? { version: n.version } : {}),
+    })),
+    ...(typeof (latest.settings as Partial<Rollout["settings"]>).verify === "boolean" ? { verify: latest.settings.verify } : {}),
+    ...(latest.warnings !== undefined && latest.warnings.length > 0 ? { warnings: latest.warnings } : {}),
     canPause: latest.state === "running",
     canResume: latest.state === "paused",
   };

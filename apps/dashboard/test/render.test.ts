@@ -31,6 +31,18 @@ describe("the page's HTML", () => {
     expect(rolloutHtml(r, false)).not.toContain("data-verb");
   });
 
+  it("shows the version each rollout node reports, and an unverified rollout's warning", () => {
+    const nodes = [{ id: "n0", step: "healthy", version: "2" }, { id: "n1", step: "failed", version: "1", reason: "version-not-reported: it reports version 1, not 2" }, { id: "n2", step: "pending" }];
+    const base = { id: "r1", version: "2", state: "incomplete", reason: "x", progress: { total: 3, done: 1, failed: 1, inProgress: 0, pending: 1 }, nodes, canPause: false, canResume: false };
+    const html = rolloutHtml({ ...base, verify: false, warnings: ["unverified rollout (verify=false): <b>"] }, false);
+    expect(/<tr data-node="n0">.*?<td class="version on-target"[^>]*>2<\/td>/.test(html)).toBe(true);
+    expect(/<tr data-node="n1">.*?<td class="version"[^>]*>1<\/td>.*?version-not-reported/.test(html)).toBe(true);
+    expect(/<tr data-node="n2">.*?<td class="version"[^>]*>-<\/td>/.test(html)).toBe(true);
+    expect(html).toContain('<p class="warning" role="alert">⚠ unverified rollout (verify=false): &lt;b&gt;</p>');
+    expect(html).toContain("unverified</span>");
+    expect(rolloutHtml({ ...base, verify: true }, false)).not.toContain('class="warning"');
+  });
+
   it("gives each rollout node a bar that fills as it moves from pending to healthy", () => {
     const nodes = ["pending", "draining", "healthy", "failed"].map((step, i) => ({ id: `n${i}`, step }));
     const html = rolloutHtml({ id: "r1", version: "2", state: "running", reason: "x", progress: { total: 4, done: 1, failed: 1, inProgress: 1, pending: 1 }, nodes, canPause: true, canResume: false }, false);

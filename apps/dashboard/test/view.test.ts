@@ -92,11 +92,11 @@ describe("the dashboard view model", () => {
 
   it("shows the latest rollout, with pause or resume offered by its state", () => {
     const rollout = (id: string, createdAt: number, state: "running" | "paused") => ({
-      id, version: "2.0", selector: {}, settings: { maxParallel: 1, failureThreshold: 0, drainTimeoutMs: 1, healthTimeoutMs: 1, awaitVersion: false }, reason: "upgrade", requestedBy: "admin", state,
-      plan: { waves: [], blocked: [] }, nodes: { "web-1": { step: "draining" as const, wave: 0, at: 0 } }, progress: { total: 1, done: 0, failed: 0, inProgress: 1, pending: 0 }, createdAt, updatedAt: createdAt, generation: 1,
+      id, version: "2.0", selector: {}, settings: { maxParallel: 1, failureThreshold: 0, drainTimeoutMs: 1, healthTimeoutMs: 1, minHealthyMs: 0, verify: false }, warnings: ["unverified rollout (verify=false)"], reason: "upgrade", requestedBy: "admin", state,
+      plan: { waves: [], blocked: [] }, nodes: { "web-1": { step: "draining" as const, wave: 0, version: "1.0", at: 0 } }, progress: { total: 1, done: 0, failed: 0, inProgress: 1, pending: 0 }, createdAt, updatedAt: createdAt, generation: 1,
     });
     let s = snapshot([], { rollouts: [rollout("r2", 20, "running"), rollout("r1", 10, "paused")] });
-    expect(dashboardView(s).rollout).toMatchObject({ id: "r2", canPause: true, canResume: false, nodes: [{ id: "web-1", step: "draining", wave: 0 }] });
+    expect(dashboardView(s).rollout).toMatchObject({ id: "r2", canPause: true, canResume: false, nodes: [{ id: "web-1", step: "draining", wave: 0, version: "1.0" }], verify: false, warnings: ["unverified rollout (verify=false)"] });
     s = change(s, 11, "rollout", "r2", rollout("r2", 20, "paused"));
     expect(dashboardView(s).rollout).toMatchObject({ id: "r2", canPause: false, canResume: true });
   });

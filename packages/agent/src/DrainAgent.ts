@@ -47,6 +47,12 @@ export interface AgentOptions {
   readonly pollMs?: number;
   /** Backoff of registration and failed reports: from `initialMs` doubling to `maxMs`, half drawn at random. Default 200 ms → 5 s. */
   readonly retry?: { readonly initialMs?: number; readonly maxMs?: number };
+  /**
+   * Why a drain in progress waits, when the host knows (e.g. a control-plane
+   * replica that keeps leading because only draining replicas are left);
+   * reported as the drain's `reason` while it waits.
+   */
+  readonly waiting?: () => string | undefined;
 }
 
 /** What the agent is doing, for health endpoints and tests. */
@@ -107,6 +113,7 @@ export class DrainAgent {
   readonly #follower: SpecFollower;
   readonly #reporter: StatusReporter;
   readonly #moves: MoveExecutor | undefined;
+  readonly #waiting: (() => string | undefined) | undefined;
 
   #life: AbortController | undefined;
   #acted = 0;
@@ -123,6 +130,7 @@ export class DrainAgent {
     this.#client = "registerPeer" in cp ? cp : this.#makeClient!();
     this.#peer = options.peer;
     this.#coordinator = options.coordinator;
+    this.#waiting = options.waiting;
     const events = options.events;
     this.#ctx = {
       peer: options.peer.id,
@@ -235,14 +243,14 @@ export class DrainAgent {
     Object.assign(roles, this.#foreignRoles);
     const inFlight: Record<string, number> = {};
     for (const p of snap.participants) inFlight[p.name] = p.inFlight;
-    const failure = this.#drain?.status === "failed" ? this.#drain.failure : undefined;
+    const reason = this.#drain?.status === "failed" ? this.#drain.failure : this.#drain?.status === "draining" ? this.#waiting?.() : undefined;
     return {
       roles,
       inFlight,
       workloads: this.#workloads(),
       ...(this.#workloadSet === undefined ? {} : { placement: this.#workloadSet.list() }),
       epoch: this.#acted,
-      ...(failure === undefined ? {} : { reason: failure }),
+      ...(reason === undefined ? {} : { reason }),
     };
   }
 

@@ -55,7 +55,7 @@ figure("core.rollout.plan_10000_nodes_one_per_wave", performance.now() - serial,
         scheduler.resumeNode(id);
         set(id, { phase: "active", schedulable: true, version: "2.0.0" });
       },
-      healthy: () => true,
+      observe: (id) => ({ version: fleetNodes.get(id)!.version, live: true, phase: fleetNodes.get(id)!.phase, reportedAt: clock.now() }),
     },
   });
   const t0 = performance.now();

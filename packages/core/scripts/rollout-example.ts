@@ -41,7 +41,8 @@ const hooks: RolloutHooks = {
     scheduler.resumeNode(id);
     set(id, { phase: "active", schedulable: true });
   },
-  healthy: () => true,
+  // Judged by assessUpgrade: counted once it reports 2.0.0 and stays healthy for minHealthyMs.
+  observe: (id) => ({ version: nodes.get(id)!.version, live: true, phase: nodes.get(id)!.phase, reportedAt: clock.now() }),
 };
 
 const rollout = new RolloutController({

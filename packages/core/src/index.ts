@@ -12,3 +12,4 @@ export * from "./scheduler/index.ts";
 export * from "./drain/index.ts";
 export * from "./lifecycle/index.ts";
 export * from "./rollout/index.ts";
+export * from "./election/index.ts";

@@ -21,6 +21,8 @@ import type {
   PeerRegistration,
   RegistryConfig,
   ResumeInput,
+  Rollout,
+  RolloutStartInput,
   StatusReport,
   UncordonInput,
   WorkloadMove,
@@ -44,7 +46,7 @@ import {
 } from "./convert.ts";
 import { controlErrorFrom } from "./errors.ts";
 import { controlServiceDefinition } from "./proto.ts";
-import { toStruct } from "./struct.ts";
+import { fromStruct, toStruct, type WireStruct } from "./struct.ts";
 
 /** Options of {@link createControlClient}. */
 export interface ControlClientOptions {
@@ -122,6 +124,14 @@ export interface ControlClient {
   reportMove(id: string, report: MoveReport, options?: MutationOptions): Promise<MutationOutcome<WorkloadMove>>;
   /** Deletes done and failed moves last written before `before` (epoch ms; mesh.operate), at most 25 per call. */
   pruneMoves(input: { readonly before: number }, options?: MutationOptions): Promise<MutationOutcome<PruneMovesResult>>;
+  /**
+   * Starts a rolling upgrade (mesh.operate; `options.dryRun` plans only), as
+   * `POST /control/upgrade/drain`. `verify: false` starts an unverified one:
+   * the answer's `warnings` say so.
+   */
+  startRollout(input: RolloutStartInput, options?: MutationOptions): Promise<MutationOutcome<Rollout>>;
+  /** The rollout `id`, or the latest one. */
+  getRollout(id?: string): Promise<Rollout>;
   /**
    * History after `fromRevision`, then live changes, until `close()`. `onEnd`
    * runs once when the stream ends for any other reason (a `ControlError`, e.g.
@@ -251,6 +261,14 @@ export function createControlClient(address: string, options: ControlClientOptio
       const r = await unary("PruneMoves", { before: input.before, options: optionsToWire(opts) });
       return outcomeFromWire({ deleted: r["deleted"] as number, remaining: r["remaining"] as number }, r["outcome"] as Wire);
     },
+    async startRollout(input, opts) {
+      const { selector = {}, ...rest } = input;
+      const r = await unary("StartRollout", defined({ ...rest, ...selector, nodes: selector.nodes === undefined ? undefined : [...selector.nodes], options: optionsToWire(opts) }));
+      return outcomeFromWire(rolloutFromWire(r["rollout"] as Wire), r["outcome"] as Wire);
+    },
+    async getRollout(id) {
+      return rolloutFromWire(await unary("GetRollout", defined({ id })));
+    },
     watchEvents(watch, onChange, onEnd) {
       const def = definition["WatchEvents"]!;
       const request = defined({ fromRevision: watch.fromRevision, kinds: watch.kinds === undefined ? undefined : [...watch.kinds], peer: watch.peer });
@@ -283,4 +301,9 @@ export function createControlClient(address: string, options: ControlClientOptio
     },
     close: () => client.close(),
   };
+}
+
+/** The whole rollout travels as a Struct (its shape is REST's). */
+function rolloutFromWire(w: Wire): Rollout {
+  return fromStruct(w["body"] as WireStruct | null) as unknown as Rollout;
 }

@@ -2,6 +2,7 @@ import type * as grpc from "@grpc/grpc-js";
 import { isDrainkitError, silentLogger, type Logger } from "@drainkit/core";
 import {
   hasScope,
+  passesWatchFilter,
   ForbiddenError,
   UnauthenticatedError,
   ValidationError,
@@ -17,13 +18,15 @@ import {
   type PlacedWorkload,
   type PlacementChange,
   type RegistryChange,
+  type Rollout,
   type RolloutChange,
+  type RolloutStartInput,
   type Scope,
 } from "@drainkit/registry";
 import { changeToWire, configToWire, moveToWire, optionsFromWire, outcomeToWire, peerPlacementToWire, peerToWire, placementFromWire, type WatchEventsChange, type Wire } from "./convert.ts";
 import { toServiceError } from "./errors.ts";
 import { controlServiceDefinition } from "./proto.ts";
-import { fromStruct, type WireStruct } from "./struct.ts";
+import { fromStruct, toStruct, type WireStruct } from "./struct.ts";
 
 /**
  * Resolves the bearer token of a call (undefined when none was sent) to a
@@ -78,6 +81,20 @@ function withReason(options: MutationOptions, reason: unknown): MutationOptions 
 }
 
 const peerOutcome = (o: Awaited<ReturnType<Registry["cordon"]>>): Wire => ({ peer: peerToWire(o.value), outcome: outcomeToWire(o) });
+
+const rolloutToWire = (r: Rollout): Wire => ({ id: r.id, version: r.version, state: r.state, warnings: [...(r.warnings ?? [])], body: toStruct(r as unknown as Record<string, unknown>) });
+
+/** `StartRolloutRequest` → the registry's input, as REST's flat body maps to it. */
+function rolloutInputOf(r: Wire): RolloutStartInput {
+  const nodes = Array.isArray(r["nodes"]) && r["nodes"].length > 0 ? { nodes: r["nodes"] as string[] } : {};
+  return {
+    version: typeof r["version"] === "string" ? r["version"] : "",
+    selector: { ...pick(r, "pool", "role", "label"), ...nodes },
+    ...pick(r, "maxParallel", "failureThreshold", "drainTimeoutMs", "healthTimeoutMs", "minHealthyMs", "verify"),
+    reason: typeof r["reason"] === "string" ? r["reason"] : "",
+    ...pick(r, "ticket"),
+  } as RolloutStartInput;
+}
 const moveOutcome = (o: Awaited<ReturnType<Registry["planMove"]>>): Wire => ({ move: moveToWire(o.value), outcome: outcomeToWire(o) });
 
 /** The plan exactly as REST hands it to the registry (the body minus reason, ticket, confirm, dryRun), so idempotency keys match across transports. */
@@ -207,6 +224,17 @@ const unaryRpcs: Readonly<Record<string, RpcDefinition>> = {
       return { config: configToWire(o.value), outcome: outcomeToWire(o) };
     },
   },
+  StartRollout: {
+    action: "startRollout", anyOf: OPERATE, target: () => "upgrade",
+    handle: async ({ registry, principal, request, options }) => {
+      const o = await registry.startRollout(principal, rolloutInputOf(request), withReason(options, request["reason"]));
+      return { rollout: rolloutToWire(o.value), outcome: outcomeToWire(o) };
+    },
+  },
+  GetRollout: {
+    action: "getRollout", anyOf: READ, target: (r) => (idOf(r) === "" ? "upgrade" : `rollout/${idOf(r)}`),
+    handle: async ({ registry, principal, request }) => rolloutToWire(await registry.getRollout(principal, idOf(request) === "" ? undefined : idOf(request))),
+  },
   ListMoves: {
     action: "listMoves", anyOf: READ, target: () => "moves",
     handle: async ({ registry, principal, request }) => ({ items: (await registry.listMoves(principal, pick(request, "peer", "state", "active") as MoveQuery)).map(moveToWire) }),
@@ -250,23 +278,9 @@ const WATCH: RpcDefinition = { action: "watchEvents", anyOf: READ, target: () =>
 /** What WatchEvents can carry; rolling-upgrade changes have no message here and stay REST's. */
 const WATCH_KINDS: ReadonlySet<string> = new Set<WatchEventsChange["kind"]>(["peer", "cluster", "config", "audit", "move"]);
 
-/**
- * Which changes one watcher receives beside its kinds, exactly as REST's
- * `/control/events` filters them: with `peer`, peer changes of other peers
- * and moves neither from nor to it are left out; with `movesOf` (an agent),
- * only its own moves are sent. A pruned move names no peer, so a filtered
- * stream skips it.
- */
-export function passesWatchFilter(change: WatchEventsChange, filter: { readonly peer?: string; readonly movesOf?: string }): boolean {
-  if (change.kind === "peer") return filter.peer === undefined || change.id === filter.peer;
-  if (change.kind !== "move") return true;
-  for (const p of [filter.peer, filter.movesOf]) {
-    if (p === undefined) continue;
-    const m = change.value;
-    if (m === undefined || (m.from !== p && m.to !== p)) return false;
-  }
-  return true;
-}
+/** The registry's one watch filter, as REST's `/control/events` applies it too. */
+export { passesWatchFilter };
+
 const bearer = /^Bearer ([\x21-\x7e]{1,4096})$/;
 
 /**

@@ -105,7 +105,18 @@ export const controlApi: FastifyPluginAsync<ControlApiOptions> = async (app, opt
   const limiter: FailureLimiter =
     options.failureLimiter && "fail" in options.failureLimiter ? options.failureLimiter : createFailureLimiter({ clock, ...(options.failureLimiter ?? {}) });
   const feed = options.eventFeed ?? createEventFeed(registry, options.events ?? {});
-  options.participant?.onDrain(() => feed.closeAll("draining"));
+  const participant = options.participant;
+  // Streams go last: requests in flight finish first (their changes still reach the
+  // subscribers), then every stream is told to reconnect elsewhere; 10 s at most.
+  participant?.onDrain(() => {
+    const until = clock.monotonic() + 10_000;
+    const closeWhenOnlyStreamsLeft = (): void => {
+      if (!participant.draining) return;
+      if (participant.inFlight() <= feed.open || clock.monotonic() >= until) feed.closeAll("draining");
+      else clock.setTimer(50, closeWhenOnlyStreamsLeft);
+    };
+    closeWhenOnlyStreamsLeft();
+  });
   // preClose, not onClose: the server waits for open connections, and SSE streams never end on their own.
   app.addHook("preClose", async () => feed.closeAll("server-closed"));
 

@@ -73,7 +73,7 @@ const rolloutCode = (state: string, dryRun: boolean): number => (!dryRun && (sta
 /** `POST /control/upgrade/drain`'s flat body → the registry's input. */
 function rolloutInput(body: Readonly<Record<string, unknown>>): RolloutStartInput {
   const selector = Object.fromEntries(["pool", "role", "label", "nodes"].filter((k) => body[k] !== undefined).map((k) => [k, body[k]]));
-  const settings = Object.fromEntries(["maxParallel", "failureThreshold", "drainTimeoutMs", "healthTimeoutMs", "awaitVersion"].filter((k) => body[k] !== undefined).map((k) => [k, body[k]]));
+  const settings = Object.fromEntries(["maxParallel", "failureThreshold", "drainTimeoutMs", "healthTimeoutMs", "minHealthyMs", "verify", "awaitVersion"].filter((k) => body[k] !== undefined).map((k) => [k, body[k]]));
   return {
     version: String(body["version"]),
     selector,
@@ -84,6 +84,18 @@ function rolloutInput(body: Readonly<Record<string, unknown>>): RolloutStartInpu
 }
 
 /** Every route under /control, in the order the OpenAPI document lists them. */
+/** `POST /control/upgrade` resume, pause or abort: the same route but for the verb (`url` is Fastify's, `::` for a literal colon). */
+function rolloutVerb(verb: "resume" | "pause" | "abort", url: string, path: string, summary: string, description: string): RouteDefinition {
+  const action = `${verb}Rollout` as const;
+  return {
+    method: "POST", url, path, operationId: `${verb}Upgrade`, summary,
+    action, mutation: true, anyOf: OPERATE, target: rolloutTarget,
+    schema: { body: s.upgradeVerbBody, headers: s.mutationHeaders },
+    responses: { 200: { description, schema: s.rolloutSchema } },
+    handle: async ({ registry, principal, body, options }) => ({ kind: "mutation", outcome: await registry[action](principal, optionalId(body), options) }),
+  };
+}
+
 export const routes: readonly RouteDefinition[] = [
   {
     method: "GET", url: "/control/peers", path: "/control/peers", operationId: "listPeers", summary: "List peers (filter by role, state, label, pool; paged)",
@@ -260,27 +272,9 @@ export const routes: readonly RouteDefinition[] = [
       return { kind: "mutation", status: rolloutCode(outcome.value.state, options.dryRun === true), outcome };
     },
   },
-  {
-    method: "POST", url: "/control/upgrade/resume", path: "/control/upgrade/resume", operationId: "resumeUpgrade", summary: "Resume a paused rolling upgrade",
-    action: "resumeRollout", mutation: true, anyOf: OPERATE, target: rolloutTarget,
-    schema: { body: s.upgradeVerbBody, headers: s.mutationHeaders },
-    responses: { 200: { description: "The rollout", schema: s.rolloutSchema } },
-    handle: async ({ registry, principal, body, options }) => ({ kind: "mutation", outcome: await registry.resumeRollout(principal, optionalId(body), options) }),
-  },
-  {
-    method: "POST", url: "/control/upgrade::pause", path: "/control/upgrade:pause", operationId: "pauseUpgrade", summary: "Pause a rolling upgrade (steps under way finish)",
-    action: "pauseRollout", mutation: true, anyOf: OPERATE, target: rolloutTarget,
-    schema: { body: s.upgradeVerbBody, headers: s.mutationHeaders },
-    responses: { 200: { description: "The rollout", schema: s.rolloutSchema } },
-    handle: async ({ registry, principal, body, options }) => ({ kind: "mutation", outcome: await registry.pauseRollout(principal, optionalId(body), options) }),
-  },
-  {
-    method: "POST", url: "/control/upgrade::abort", path: "/control/upgrade:abort", operationId: "abortUpgrade", summary: "Abort a rolling upgrade (needs confirm); cordoned nodes not yet draining are resumed",
-    action: "abortRollout", mutation: true, anyOf: OPERATE, target: rolloutTarget,
-    schema: { body: s.upgradeVerbBody, headers: s.mutationHeaders },
-    responses: { 200: { description: "The rollout (aborting until steps under way finish)", schema: s.rolloutSchema } },
-    handle: async ({ registry, principal, body, options }) => ({ kind: "mutation", outcome: await registry.abortRollout(principal, optionalId(body), options) }),
-  },
+  rolloutVerb("resume", "/control/upgrade/resume", "/control/upgrade/resume", "Resume a paused rolling upgrade", "The rollout"),
+  rolloutVerb("pause", "/control/upgrade::pause", "/control/upgrade:pause", "Pause a rolling upgrade (steps under way finish)", "The rollout"),
+  rolloutVerb("abort", "/control/upgrade::abort", "/control/upgrade:abort", "Abort a rolling upgrade (needs confirm); cordoned nodes not yet draining are resumed", "The rollout (aborting until steps under way finish)"),
   {
     method: "GET", url: "/control/moves", path: "/control/moves", operationId: "listMoves", summary: "Workload moves, oldest first (an agent sees only the moves from or to its own peer)",
     action: "listMoves", mutation: false, anyOf: READ, target: () => "moves",

@@ -1,5 +1,5 @@
 import type { ServerResponse } from "node:http";
-import type { MoveChange, PlacementChange, Registry, RegistryChange, RolloutChange } from "@drainkit/registry";
+import { passesWatchFilter, type ChangeFilter, type MoveChange, type PlacementChange, type Registry, type RegistryChange, type RolloutChange } from "@drainkit/registry";
 
 /** One change `/control/events` can carry. */
 export type FeedChange = RegistryChange | RolloutChange | MoveChange;
@@ -7,28 +7,11 @@ export type FeedChange = RegistryChange | RolloutChange | MoveChange;
 /** What `/control/events` can carry: every registry change kind, plus rollouts and workload moves. */
 export type EventKind = FeedChange["kind"];
 
-/**
- * Which changes one subscriber receives beside its kinds: with `peer`, peer
- * changes of other peers and moves neither from nor to it are left out;
- * with `movesOf`, only moves from or to that peer are sent (an agent's own
- * moves). A pruned move (no value) names no peer, so a filtered stream skips it.
- */
-export interface FeedFilter {
-  readonly peer?: string;
-  readonly movesOf?: string;
-}
+/** Which changes one subscriber receives beside its kinds: the registry's {@link ChangeFilter}. */
+export type FeedFilter = ChangeFilter;
 
-/** True when `change` passes `filter`. */
-export function passesFilter(change: FeedChange, filter: FeedFilter): boolean {
-  if (change.kind === "peer") return filter.peer === undefined || change.id === filter.peer;
-  if (change.kind !== "move") return true;
-  for (const p of [filter.peer, filter.movesOf]) {
-    if (p === undefined) continue;
-    const m = change.value;
-    if (m === undefined || (m.from !== p && m.to !== p)) return false;
-  }
-  return true;
-}
+/** True when `change` passes `filter`: the registry's one watch filter, which gRPC's `WatchEvents` applies too. */
+export const passesFilter: (change: FeedChange, filter: FeedFilter) => boolean = passesWatchFilter;
 
 /** Settings of the event feed. */
 export interface EventFeedOptions {

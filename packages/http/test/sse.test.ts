@@ -1,3 +1,4 @@
+import { request } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { startTestControlApi, type TestControlApi } from "../src/testing/index.ts";
 import { call, register } from "./client.ts";
@@ -87,6 +88,34 @@ describe("/control/events", () => {
     }
     expect(all.length).toBe(40);
     expect(new Set(all.map((e) => (JSON.parse(e.data!) as { id: string }).id)).size).toBe(40);
+  });
+
+  it("on drain, tells subscribers to reconnect only once the other requests in flight have finished", async () => {
+    api = await startTestControlApi();
+    const res = await fetch(`${api.url}/control/events?kinds=peer`, { headers: api.auth("mesh.read") });
+    const events = readEvents(res, (evs) => evs.some((e) => e.event === "reconnect"));
+    while (api.events.open === 0) await new Promise((r) => setImmediate(r));
+    // A registration whose body is still arriving: in flight until it ends.
+    const url = new URL(`${api.url}/control/peers/web-9`);
+    const slow = request({ host: url.hostname, port: url.port, path: url.pathname, method: "PUT", headers: { ...api.auth("mesh.operate"), "content-type": "application/json", "content-length": "200" } });
+    const answered = new Promise<number>((resolve) => slow.on("response", (r) => {
+      r.resume();
+      resolve(r.statusCode ?? 0);
+    }));
+    slow.write("{");
+    while (api.participant.inFlight() < 2) await new Promise((r) => setImmediate(r));
+    void api.participant.drain();
+    for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 10));
+    // The stream is still open while the registration is in flight.
+    expect(api.events.open).toBe(1);
+    const body = JSON.stringify({ address: "10.0.0.9:80", pools: ["web"], roles: ["edge"] });
+    slow.end(body.slice(1).padEnd(199, " "));
+    expect(await answered).toBe(200);
+    const evs = await events;
+    // The subscriber saw the registration before it was told to go elsewhere.
+    const order = evs.filter((e) => e.event === "peer" || e.event === "reconnect").map((e) => e.event);
+    expect(order).toEqual(["peer", "reconnect"]);
+    await api.participant.whenIdle();
   });
 
   it("tells subscribers to reconnect elsewhere when the server drains, and the stream then ends", async () => {

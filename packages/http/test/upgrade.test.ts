@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { startTestControlApi, type TestControlApi } from "../src/testing/index.ts";
-import { call, register, type Answer } from "./client.ts";
+import { call, registerLive, type Answer } from "./client.ts";
 
 function expectProblem(a: Answer, status: number, code: string): void {
   expect(a.status).toBe(status);
@@ -29,8 +29,8 @@ afterEach(async () => {
 /** web-1..3 in pool web (at most one down at a time), db-1 alone in pool db (one must stay). */
 async function fleet(): Promise<TestControlApi> {
   const started = await startTestControlApi({ pools: [{ name: "web", maxUnavailable: 1 }, { name: "db", minAvailable: 1 }] });
-  for (const id of ["web-1", "web-2", "web-3"]) await register(started, id, { labels: { tier: "front" } });
-  await register(started, "db-1", { pools: ["db"], roles: ["storage"] });
+  for (const id of ["web-1", "web-2", "web-3"]) await registerLive(started, id, { labels: { tier: "front" } });
+  await registerLive(started, "db-1", { pools: ["db"], roles: ["storage"] });
   return started;
 }
 
@@ -118,7 +118,8 @@ describe("rolling upgrade: /control/upgrade", () => {
     expect((missing.body["errors"] as { field: string }[]).map((e) => e.field).sort()).toEqual(["body.reason", "body.version"]);
     expectProblem(await call(api, "POST", "/control/upgrade/drain", "mesh.operate", { version: "2", pool: "nowhere", reason: "r" }), 400, "validation");
     expectProblem(await call(api, "POST", "/control/upgrade/drain", "mesh.operate", { version: "2", nodes: ["ghost"], reason: "r" }), 400, "validation");
-    await call(api, "PATCH", "/control/peers/db-1", "mesh.operate", { metadata: { version: "2" } }, { "if-match": '"1"' });
+    const db1 = await call(api, "GET", "/control/peers/db-1", "mesh.read");
+    expect((await call(api, "PATCH", "/control/peers/db-1", "mesh.operate", { metadata: { version: "2" } }, { "if-match": db1.headers.get("etag")! })).status).toBe(200);
     const already = await call(api, "POST", "/control/upgrade/drain", "mesh.operate", { version: "2", pool: "db", reason: "r" });
     expectProblem(already, 400, "validation");
     expect(already.body["detail"]).toMatch(/already runs 2/);
@@ -130,6 +131,35 @@ describe("rolling upgrade: /control/upgrade", () => {
     expectProblem(await call(api, "POST", "/control/upgrade:abort", "mesh.agent", { confirm: true }), 403, "forbidden");
     const refused = (await auditOf("startRollout")).map((e) => e.errorCode);
     expect(refused).toEqual(["validation", "validation", "validation", "validation", "unauthenticated", "forbidden"]);
+  });
+
+  it("config maintenance.freeze refuses a new rollout with problem+json maintenance-freeze whose next names the key; rollout.maxParallel sizes the waves", async () => {
+    api = await fleet();
+    await call(api, "PATCH", "/control/config", "mesh.admin", { values: { "maintenance.freeze": true }, confirm: true, reason: "change freeze" });
+    const frozen = await call(api, "POST", "/control/upgrade/drain", "mesh.operate", { version: "2.0.0", pool: "web", reason: "release" });
+    expectProblem(frozen, 409, "maintenance-freeze");
+    expect(frozen.body["next"]).toMatch(/maintenance\.freeze/);
+    expect(frozen.body["details"]).toMatchObject({ key: "maintenance.freeze", value: true });
+    expectProblem(await call(api, "POST", "/control/upgrade/drain", "mesh.operate", { version: "2.0.0", pool: "web", reason: "release", dryRun: true }), 409, "maintenance-freeze");
+    expect((await auditOf("startRollout")).map((e) => `${e.outcome}:${e.errorCode ?? ""}`)).toEqual(["refused:maintenance-freeze"]);
+
+    await call(api, "PATCH", "/control/config", "mesh.admin", { values: { "maintenance.freeze": null, "rollout.maxParallel": 3 }, confirm: true, reason: "thaw" });
+    // web allows one down: the budget still caps the waves; the setting is the plan's maxParallel.
+    const dry = rolloutOf(await call(api, "POST", "/control/upgrade/drain", "mesh.operate", { version: "2.0.0", pool: "web", reason: "release", dryRun: true }));
+    expect((dry as unknown as { settings: { maxParallel: number } }).settings.maxParallel).toBe(3);
+  });
+
+  it("verifies by default; verify=false answers with the warning and the settings it runs with", async () => {
+    api = await fleet();
+    const verified = await call(api, "POST", "/control/upgrade/drain", "mesh.operate", { version: "2.0.0", pool: "web", reason: "release", dryRun: true });
+    expect(verified.body["settings"]).toMatchObject({ verify: true, minHealthyMs: 10_000 });
+    expect(verified.body["warnings"]).toBeUndefined();
+    const loose = await call(api, "POST", "/control/upgrade/drain", "mesh.operate", { version: "2.0.0", pool: "web", reason: "hotfix", verify: false, minHealthyMs: 0 });
+    expect(loose.status).toBe(202);
+    expect(loose.body["settings"]).toMatchObject({ verify: false, minHealthyMs: 0 });
+    expect(loose.body["warnings"]).toEqual([expect.stringContaining("unverified")]);
+    const entry = (await call(api, "GET", "/control/audit?action=startRollout", "mesh.read")).body["items"] as { reason: string }[];
+    expect(entry.map((e) => e.reason)).toEqual(["hotfix [unverified: verify=false]"]);
   });
 
   it("streams rollout changes on /control/events as `event: rollout`", async () => {

@@ -22,7 +22,13 @@ export const defaultConfigSchema: ConfigSchema = {
     default: 30_000,
     description: "A peer whose last status report is older than this counts as unhealthy.",
   },
-  "rollout.maxParallel": { type: "integer", min: 1, max: 10_000, default: 1, description: "Nodes a rolling upgrade drains at once." },
+  "rollout.maxParallel": {
+    type: "integer",
+    min: 1,
+    max: 10_000,
+    default: 1,
+    description: "Nodes a rolling upgrade drains at once when its request names no maxParallel.",
+  },
   "audit.retentionDays": {
     type: "integer",
     min: 0,
@@ -37,7 +43,11 @@ export const defaultConfigSchema: ConfigSchema = {
     default: 0,
     description: "The leader keeps at most this many audit entries (the newest), after checkpointing the pruned prefix; 0 sets no limit.",
   },
-  "maintenance.freeze": { type: "boolean", default: false, description: "When true, controllers start no new rollouts." },
+  "maintenance.freeze": {
+    type: "boolean",
+    default: false,
+    description: "When true, no new rollout starts (refused with maintenance-freeze); a rollout already under way goes on (pause it to stop it).",
+  },
 };
 
 /** Defaults of every setting in `schema`. */

@@ -15,6 +15,7 @@ export { hasScope } from "./rbac.ts";
 export { auditSignerFromKey, checkpointPayload, type AuditSigner } from "./audit/checkpoint.ts";
 export { defaultConfigSchema } from "./config.ts";
 export { mergePatch } from "./mergePatch.ts";
+export { passesWatchFilter, type ChangeFilter } from "./watchFilter.ts";
 export {
   applyRolloutStep,
   applyRolloutVerb,
@@ -29,6 +30,7 @@ export {
   type Rollout,
   type RolloutChange,
   type RolloutCounts,
+  type RolloutDefaults,
   type RolloutNodeStatus,
   type RolloutNodeStep,
   type RolloutSelector,

@@ -1,5 +1,5 @@
 import { DrainkitError } from "@drainkit/core";
-import { canonicalJson } from "./audit/canonicalJson.ts";
+import { sameJson } from "./audit/canonicalJson.ts";
 import { ForbiddenError, ValidationError } from "./errors.ts";
 import { hasScope } from "./rbac.ts";
 import type { Principal } from "./types/principal.ts";
@@ -21,8 +21,8 @@ import type { Principal } from "./types/principal.ts";
 /** Where a move stands. `serving`: the destination owns the workload (the source may still hold a copy). */
 export type MoveState = "starting" | "serving" | "done" | "failed";
 
-/** One workload moving from one peer to another. ETag `"<generation>"`. */
-export interface WorkloadMove {
+/** Input of `planMove` (`POST /control/moves`): which workload goes where, and for which drain. */
+export interface MovePlan {
   /** Given by the planner (the leader). */
   readonly id: string;
   readonly workload: string;
@@ -35,6 +35,10 @@ export interface WorkloadMove {
   readonly to: string;
   /** The drain the move serves, when it serves one. */
   readonly drain?: { readonly target: string; readonly epoch: number };
+}
+
+/** One workload moving from one peer to another: its plan and where it stands. ETag `"<generation>"`. */
+export interface WorkloadMove extends MovePlan {
   readonly state: MoveState;
   /** Why it failed. */
   readonly reason?: string;
@@ -44,17 +48,6 @@ export interface WorkloadMove {
   readonly updatedAt: number;
   /** Bumped on every write; the ETag is `"<generation>"`. */
   readonly generation: number;
-}
-
-/** Input of `planMove` (`POST /control/moves`). */
-export interface MovePlan {
-  readonly id: string;
-  readonly workload: string;
-  readonly tier: "owner" | "child";
-  readonly owner?: string;
-  readonly from: string;
-  readonly to: string;
-  readonly drain?: { readonly target: string; readonly epoch: number };
 }
 
 /** Filters of `listMoves` (`GET /control/moves`); every filter given must match. */
@@ -153,7 +146,7 @@ export function planOf(move: WorkloadMove): MovePlan {
 
 /** True when two plans describe the same move. */
 export function samePlan(a: MovePlan, b: MovePlan): boolean {
-  return canonicalJson(a) === canonicalJson(b);
+  return sameJson(a, b);
 }
 
 /** A new move in state `starting`. */

@@ -1,5 +1,5 @@
 import { createRoleState, expireNode, nodePhase, type NodeState, type RolePhase } from "@drainkit/core";
-import type { Cordon, Peer, PeerStatus } from "./types/peer.ts";
+import type { Cordon, Peer, PeerIdentity, PeerStatus } from "./types/peer.ts";
 import type { DrainSpec, DrainStatus } from "./types/drain.ts";
 
 /**
@@ -8,13 +8,7 @@ import type { DrainSpec, DrainStatus } from "./types/drain.ts";
  * registry adds identity, the drain request's bookkeeping, cordon tickets and
  * the agent's last report.
  */
-export interface PeerRecord {
-  readonly id: string;
-  readonly address: string;
-  readonly pools: readonly string[];
-  readonly roles: readonly string[];
-  readonly labels: Readonly<Record<string, string>>;
-  readonly metadata: Readonly<Record<string, unknown>>;
+export interface PeerRecord extends PeerIdentity {
   readonly node: NodeState;
   /** Ticket and time of each owner's cordon (core keeps owner, reason, expiry). */
   readonly cordonInfo: Readonly<Record<string, { readonly at: number; readonly ticket?: string }>>;
@@ -121,7 +115,8 @@ export function drainStatusOf(peer: Peer): DrainStatus {
   if (stalled !== undefined) blocking.push(...stalled.workloads.map((w) => `workload:${w}`));
   // The host's own account of its failure is the most specific; the leader's (deadline) comes next.
   const agentSays = status !== undefined && status.epoch === drain.epoch ? status.reason : undefined;
-  const reason = failed ? (agentSays ?? drain.failure?.reason ?? status?.reason ?? "the drain missed its deadline or a participant failed") : stalled?.reason;
+  // While it waits, the host may say why (a control-plane replica that must keep leading, say).
+  const reason = failed ? (agentSays ?? drain.failure?.reason ?? status?.reason ?? "the drain missed its deadline or a participant failed") : drained ? undefined : (stalled?.reason ?? agentSays);
   return {
     peer: peer.id,
     epoch: drain.epoch,

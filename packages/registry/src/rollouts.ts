@@ -34,10 +34,21 @@ export interface RolloutSettings {
   readonly failureThreshold: number;
   /** Time each drain gets. */
   readonly drainTimeoutMs: number;
-  /** Time a node gets to come back healthy (and, with `awaitVersion`, on the new version). */
+  /**
+   * The healthy deadline: from the start of its upgrade, the time a node gets
+   * to report the target version and stay healthy for `minHealthyMs`; past it
+   * the node fails with the reason (core's `assessUpgrade`).
+   */
   readonly healthTimeoutMs: number;
-  /** Wait for the peer to report `metadata.version` (or label `version`) equal to the target before resuming it. */
-  readonly awaitVersion: boolean;
+  /** How long a node must stay healthy (live, active) on the target version, without a break, to count (Nomad's `min_healthy_time`). */
+  readonly minHealthyMs: number;
+  /**
+   * True (the default): a node counts as upgraded only once it reports the
+   * target version (`metadata.version`, else label `version`), and the
+   * leader waits for that report before resuming it. False: unverified
+   * (`--no-verify`); recorded in `warnings` and in the audit entry's reason.
+   */
+  readonly verify: boolean;
 }
 
 /** One node of a rollout. */
@@ -48,6 +59,8 @@ export interface RolloutNodeStatus {
   readonly epoch?: number;
   /** Why it failed, is deferred or blocked. */
   readonly reason?: string;
+  /** The version the node reported when the step was recorded (`metadata.version`, else label `version`). */
+  readonly version?: string;
   /** Epoch ms of the last step. */
   readonly at: number;
 }
@@ -76,6 +89,8 @@ export interface Rollout {
   readonly state: RolloutState;
   /** Why it is paused, aborting or ended short. */
   readonly stateReason?: string;
+  /** What operators must know about how it was started (e.g. that it does not verify versions). */
+  readonly warnings?: readonly string[];
   /** The plan when it started; the leader re-plans before each wave. */
   readonly plan: { readonly waves: readonly { readonly index: number; readonly nodes: readonly string[] }[]; readonly blocked: readonly BlockedNode[] };
   /** Every node the rollout covers, in plan order. */
@@ -96,6 +111,10 @@ export interface RolloutStartInput {
   readonly failureThreshold?: number;
   readonly drainTimeoutMs?: number;
   readonly healthTimeoutMs?: number;
+  readonly minHealthyMs?: number;
+  /** Default true; false starts an unverified rollout. */
+  readonly verify?: boolean;
+  /** Deprecated synonym of `verify` (read only when `verify` is absent). */
   readonly awaitVersion?: boolean;
   readonly reason: string;
   readonly ticket?: string;
@@ -103,7 +122,7 @@ export interface RolloutStartInput {
 
 /** What the leader's runner records: a node's step, or the end / a pause of the whole rollout. */
 export type RolloutStep =
-  | { readonly node: string; readonly step: RolloutNodeStep; readonly wave?: number; readonly epoch?: number; readonly reason?: string }
+  | { readonly node: string; readonly step: RolloutNodeStep; readonly wave?: number; readonly epoch?: number; readonly reason?: string; readonly version?: string }
   | { readonly state: RolloutState; readonly reason?: string };
 
 /** One entry of the change feed for a rollout (`event: rollout` on /control/events). */
@@ -113,6 +132,9 @@ export interface RolloutChange {
   readonly id: string;
   readonly value: Rollout | undefined;
 }
+
+/** Default of `minHealthyMs`: Nomad's `min_healthy_time`. */
+const DEFAULT_MIN_HEALTHY_MS = 10_000;
 
 const ACTIVE_STATES: ReadonlySet<RolloutState> = new Set(["running", "paused", "aborting"]);
 const IN_PROGRESS: ReadonlySet<RolloutNodeStep> = new Set(["cordoned", "draining", "drained", "upgrading", "resuming"]);
@@ -127,6 +149,15 @@ export class RolloutInProgressError extends DrainkitError {
   constructor(id: string, state: RolloutState) {
     super("rollout-in-progress", `Rollout "${id}" is ${state}; wait for it to finish, or abort it (POST /control/upgrade:abort) first.`, {
       details: { rollout: id, state },
+    });
+  }
+}
+
+/** Config `maintenance.freeze` is on: no new rollout starts until an admin lifts it. */
+export class MaintenanceFreezeError extends DrainkitError {
+  constructor() {
+    super("maintenance-freeze", 'Config "maintenance.freeze" is true: no new rollout starts. An admin lifts it with `drainctl config unset maintenance.freeze` (PATCH /control/config {"values":{"maintenance.freeze":null},"confirm":true}).', {
+      details: { key: "maintenance.freeze", value: true },
     });
   }
 }
@@ -147,10 +178,10 @@ export function peerVersion(peer: Peer): string | undefined {
   return peer.labels["version"];
 }
 
-/** A peer as the rollout planner sees it. */
+/** A peer as the rollout planner sees it: one whose agent never reported, or not within `staleAfterMs`, is not available. */
 export function fleetNodeOf(peer: Peer, staleAfterMs: number, now: number): FleetNode {
   const version = peerVersion(peer);
-  const stale = peer.status !== undefined && now - peer.status.heartbeatAt > staleAfterMs;
+  const stale = peer.status === undefined || now - peer.status.heartbeatAt > staleAfterMs;
   return { id: peer.id, pools: peer.pools, phase: peer.phase, roles: peer.phases, epoch: peer.epoch, ...(version === undefined ? {} : { version }), ...(stale ? { healthy: false } : {}) };
 }
 
@@ -171,22 +202,38 @@ const positive = (field: string, v: unknown, fallback: number, min = 1): number 
   return v;
 };
 
+/** What the registry's settings contribute to a new rollout. */
+export interface RolloutDefaults {
+  /** `heartbeat.staleAfterMs`. */
+  readonly staleAfterMs: number;
+  /** `rollout.maxParallel`: the plan's `maxParallel` when the request gives none. */
+  readonly maxParallel: number;
+}
+
+/** The warning an unverified rollout carries. */
+function unverifiedWarning(version: string): string {
+  return `unverified rollout (verify=false): a node counts as upgraded once it is healthy again, whether or not it reports version ${version}`;
+}
+
 /**
  * Plans a new rollout from the peers as they are: the selected peers not on
  * `version` yet (or exactly `selector.nodes`), in waves sized by the pool
  * budgets and `maxParallel`; `plan.blocked` names each node that cannot drain
  * now and why (the dry run).
  */
-export function planNewRollout(id: string, input: RolloutStartInput, peers: readonly Peer[], pools: readonly PoolBudget[], staleAfterMs: number, principal: string, now: number): Rollout {
+export function planNewRollout(id: string, input: RolloutStartInput, peers: readonly Peer[], pools: readonly PoolBudget[], defaults: RolloutDefaults, principal: string, now: number): Rollout {
   if (typeof input.version !== "string" || input.version.trim() === "") throw new ValidationError("version", "name the version to upgrade to");
   if (typeof input.reason !== "string" || input.reason.trim() === "") throw new ValidationError("reason", "say why (a non-empty reason is required)");
   const selector: RolloutSelector = input.selector ?? {};
+  const verify = input.verify ?? input.awaitVersion ?? true;
+  if (typeof verify !== "boolean") throw new ValidationError("verify", "expected true or false");
   const settings: RolloutSettings = {
-    maxParallel: positive("maxParallel", input.maxParallel, 1),
+    maxParallel: positive("maxParallel", input.maxParallel, defaults.maxParallel),
     failureThreshold: positive("failureThreshold", input.failureThreshold, 0, 0),
     drainTimeoutMs: positive("drainTimeoutMs", input.drainTimeoutMs, 600_000),
     healthTimeoutMs: positive("healthTimeoutMs", input.healthTimeoutMs, 300_000),
-    awaitVersion: input.awaitVersion === true,
+    minHealthyMs: positive("minHealthyMs", input.minHealthyMs, DEFAULT_MIN_HEALTHY_MS, 0),
+    verify,
   };
   const byId = new Map(peers.map((p) => [p.id, p]));
   for (const n of selector.nodes ?? []) if (!byId.has(n)) throw new ValidationError("selector.nodes", `no peer "${n}" is registered`);
@@ -194,11 +241,15 @@ export function planNewRollout(id: string, input: RolloutStartInput, peers: read
   const targets = selector.nodes !== undefined ? chosen : chosen.filter((p) => peerVersion(p) !== input.version);
   if (chosen.length === 0) throw new ValidationError("selector", "it matches no registered peer");
   if (targets.length === 0) throw new ValidationError("version", `every selected peer already runs ${input.version}`);
-  const fleet = { nodes: peers.map((p) => fleetNodeOf(p, staleAfterMs, now)) };
+  const fleet = { nodes: peers.map((p) => fleetNodeOf(p, defaults.staleAfterMs, now)) };
   const plan = planRollout(fleet, { version: input.version, nodes: targets.map((p) => p.id) }, { pools, maxParallel: settings.maxParallel });
   const nodes: Record<string, RolloutNodeStatus> = {};
-  for (const w of plan.waves) for (const n of w.nodes) nodes[n] = { step: "pending", wave: w.index, at: now };
-  for (const b of plan.blocked) nodes[b.node] = { step: "pending", reason: b.detail, at: now };
+  const versionOf = (id: string): { version?: string } => {
+    const v = peerVersion(byId.get(id)!);
+    return v === undefined ? {} : { version: v };
+  };
+  for (const w of plan.waves) for (const n of w.nodes) nodes[n] = { step: "pending", wave: w.index, ...versionOf(n), at: now };
+  for (const b of plan.blocked) nodes[b.node] = { step: "pending", reason: b.detail, ...versionOf(b.node), at: now };
   const base = {
     id,
     version: input.version,
@@ -208,6 +259,7 @@ export function planNewRollout(id: string, input: RolloutStartInput, peers: read
     ...(input.ticket === undefined ? {} : { ticket: input.ticket }),
     requestedBy: principal,
     state: "running" as const,
+    ...(verify ? {} : { warnings: [unverifiedWarning(input.version)] }),
     plan: { waves: plan.waves.map((w) => ({ index: w.index, nodes: [...w.nodes] })), blocked: [...plan.blocked] },
     nodes,
     createdAt: now,
@@ -262,9 +314,10 @@ export function applyRolloutStep(r: Rollout, step: RolloutStep, now: number): Ro
       ...(step.wave ?? before.wave) === undefined ? {} : { wave: step.wave ?? before.wave },
       ...(step.epoch ?? before.epoch) === undefined ? {} : { epoch: step.epoch ?? before.epoch },
       ...(step.reason === undefined ? {} : { reason: step.reason }),
+      ...(step.version ?? before.version) === undefined ? {} : { version: step.version ?? before.version },
       at: now,
     };
-    if (before.step === next.step && before.epoch === next.epoch && before.reason === next.reason && before.wave === next.wave) return undefined;
+    if (before.step === next.step && before.epoch === next.epoch && before.reason === next.reason && before.wave === next.wave && before.version === next.version) return undefined;
     const nodes = { ...r.nodes, [step.node]: next };
     return { ...r, nodes, progress: countsOf({ nodes, createdAt: r.createdAt }, now), updatedAt: now, generation: r.generation + 1 };
   }

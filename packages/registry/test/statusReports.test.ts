@@ -85,6 +85,19 @@ describe("liveness", () => {
     await registry.patchConfig(principals.admin, { "heartbeat.staleAfterMs": 60_000 }, { confirm: true });
     expect((await registry.getPeer(reader, "web-2")).peer.liveness).toBe("live");
   });
+
+  it("shows why a drain waits when the host says so, and drops it once drained", async () => {
+    const { registry } = await setup();
+    const { value } = await registry.drain(operator, "web-1", { reason: "upgrade" });
+    const epoch = value.epoch;
+    const waiting = "only draining control-plane replicas are left: web-1 keeps leading";
+    await registry.reportStatus(agent, "web-1", { roles: { edge: { phase: "draining", epoch } }, epoch, inFlight: { leadership: 1 }, reason: waiting });
+    expect(await registry.drainStatus(reader, "web-1")).toMatchObject({ status: "draining", reason: waiting, blocking: expect.arrayContaining(["participant:leadership"]) });
+    await registry.reportStatus(agent, "web-1", { roles: { edge: { phase: "drained", epoch } }, epoch, inFlight: { leadership: 0 } });
+    const done = await registry.drainStatus(reader, "web-1");
+    expect(done.status).toBe("drained");
+    expect(done.reason).toBeUndefined();
+  });
 });
 
 describe("failDrain (the leader's deadline)", () => {

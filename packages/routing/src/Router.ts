@@ -326,8 +326,9 @@ class FollowingRouter implements Router {
     this.#logger.warn({ code, error: error.message }, "peer feed failed; re-reading the source");
     this.#watch?.close();
     this.#watch = undefined;
-    // A compacted feed can be resumed at once from a fresh snapshot; anything else waits a little first.
-    const delay = code === "history-compacted" ? 0 : this.#resyncDelayMs;
+    // A compacted feed (a registry's `history-compacted`, a remote control plane's `history-lost`)
+    // can be resumed at once from a fresh snapshot; anything else waits a little first.
+    const delay = code === "history-compacted" || code === "history-lost" ? 0 : this.#resyncDelayMs;
     this.#resyncTimer = this.#clock.setTimer(delay, () => {
       this.#resyncTimer = undefined;
       this.load().catch((e: unknown) => this.#onFeedError(e instanceof Error ? e : new Error(String(e))));

@@ -1,4 +1,5 @@
-import { pages, type RolePhase } from "@drainkit/core";
+import { readAll } from "@drainkit/client";
+import type { RolePhase } from "@drainkit/core";
 import type { Principal, Registry } from "@drainkit/registry";
 
 /**
@@ -59,14 +60,8 @@ export interface PeerSource {
 export function registrySource(registry: Pick<Registry, "listPeers" | "watch">, principal: Principal): PeerSource {
   return {
     async snapshot() {
-      const peers: RoutingPeer[] = [];
-      let revision: number | undefined;
-      for await (const page of pages((cursor) => registry.listPeers(principal, { limit: 1_000, ...(cursor === undefined ? {} : { cursor }) }))) {
-        revision ??= page.revision;
-        peers.push(...page.items);
-      }
-      // pages yields at least one page, so the fallback never applies.
-      return { peers, revision: revision ?? 0 };
+      const { items, revision } = await readAll((cursor) => registry.listPeers(principal, { limit: 1_000, ...(cursor === undefined ? {} : { cursor }) }));
+      return { peers: items, revision };
     },
     watch: (fromRevision, onChange, onError) => registry.watch(fromRevision, onChange, onError),
   };

@@ -1,4 +1,5 @@
 import type { RolePhase } from "@drainkit/core";
+import type { StaleFlag } from "./peerState.ts";
 
 /** One peer as a route target for one role. */
 export interface RouteMember {
@@ -83,18 +84,11 @@ export interface Balancer {
 export type RouterEvent =
   | { readonly type: "route-member-added"; readonly role: string; readonly peer: string; readonly phase: RolePhase; readonly revision: number }
   | { readonly type: "route-member-removed"; readonly role: string; readonly peer: string; readonly phase: RolePhase | "gone"; readonly revision: number }
-  | {
+  | (StaleFlag & {
       readonly type: "stale-flag";
-      readonly peer: string;
-      readonly flag: "cordon" | "drain";
-      /** The cordon's owner, or the drain's epoch. */
-      readonly holder: string;
-      readonly role?: string;
-      readonly dueAt: number;
-      readonly reason: string;
       /** True when the router applied the expiry itself (`expireStale`). */
       readonly expired: boolean;
-    }
+    })
   | { readonly type: "router-feed-failed"; readonly code: string; readonly message: string };
 
 /** A member of a role changed phase, joined or left; for `Router.subscribe`. */

@@ -6,6 +6,21 @@ import { SimulationState } from "./SimulationState.ts";
 
 /** Drains through the control plane: admission, the agents' coordinators, completion, release, and the workload moves. */
 export abstract class DrainFlow extends SimulationState {
+  /**
+   * Upgrade: the host stops now (whatever it still serves is lost) and will
+   * come back as a new process, with a fresh agent and coordinator; the
+   * caller schedules its return under the new `upGen`.
+   */
+  protected stopForUpgrade(node: number): void {
+    this.traffic?.stop(node);
+    this.hosts.stop(node);
+    this.coordinatorGen[node]!++;
+    this.coordinators[node] = undefined;
+    this.fleet.up[node] = 0;
+    this.fleet.refresh(node);
+    this.upGen[node]!++;
+  }
+
   // ---- drains ------------------------------------------------------------------
 
   /** An operator asks for a drain: guard, then scheduler, then the registry, in one step (one store transaction). */
@@ -105,15 +120,7 @@ export abstract class DrainFlow extends SimulationState {
       this.registry(node, { type: "drained", epoch }, true);
       this.trace("drained", { node: id, epoch });
       const op = this.operators[d.operator]!;
-      // Upgrade: the host stops now; whatever it still serves is lost.
-      this.traffic?.stop(node);
-      this.hosts.stop(node);
-      // It comes back as a new process: a fresh agent and coordinator.
-      this.coordinatorGen[node]!++;
-      this.coordinators[node] = undefined;
-      this.fleet.up[node] = 0;
-      this.fleet.refresh(node);
-      this.upGen[node]!++;
+      this.stopForUpgrade(node);
       this.engine.schedule(span(this.random, op.upgradeMs ?? op.holdMs, 30_000), this.K.upgradeDone!, node, this.upGen[node]!);
     } else {
       this.counts.failed++;

@@ -117,10 +117,17 @@ export abstract class RolloutFlow extends OperatorFlow {
           if (this.drains[node] !== undefined) this.release(node);
           else this.registry(node, { type: "resume" }, true);
         },
-        healthy: (id) => {
+        observe: (id) => {
           if (!mine()) return never;
           const node = this.nodeIndex(id);
-          return f.routable(node) && (this.traffic === undefined || this.traffic.participants[node]!.open);
+          // Core's assessUpgrade decides: the version the node runs, its agent up, serving and taking traffic.
+          return {
+            version: this.version[node] === 2 ? "2" : "1",
+            live: f.up[node] === 1,
+            phase: f.phase(node),
+            reportedAt: this.engine.clock.now(),
+            ready: f.routable(node) && (this.traffic === undefined || this.traffic.participants[node]!.open),
+          };
         },
       },
     });
@@ -181,13 +188,7 @@ export abstract class RolloutFlow extends OperatorFlow {
 
   /** The rollout's upgrade hook: the host stops (whatever it still serves is lost) and restarts on the new version. */
   protected rolloutUpgrade(node: number, op: Operator, run: RolloutRun, term: number): Promise<void> {
-    this.traffic?.stop(node);
-    this.hosts.stop(node);
-    this.coordinatorGen[node]!++;
-    this.coordinators[node] = undefined;
-    this.fleet.up[node] = 0;
-    this.fleet.refresh(node);
-    this.upGen[node]!++;
+    this.stopForUpgrade(node);
     return new Promise((resolve) => {
       this.wakers.set(node, () => {
         this.wakers.delete(node);

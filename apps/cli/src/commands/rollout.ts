@@ -30,13 +30,21 @@ export const summary = (r: Rollout): string => {
 /** The plan's waves, what blocks a node now, then every node's step. */
 function rolloutView(r: Rollout, planned = false): string {
   const lines = [planned ? `plan: upgrade ${Object.keys(r.nodes).length} node(s) to ${r.version} in ${r.plan.waves.length} wave(s); ${r.plan.blocked.length} blocked now` : summary(r)];
+  for (const w of r.warnings ?? []) lines.push(`warning: ${w}`);
+  // Older servers send neither field.
+  const settings: Partial<Rollout["settings"]> = r.settings;
+  if (settings.verify !== undefined) {
+    lines.push(settings.verify ? `verify: each node must report ${r.version} and stay healthy ${formatDuration(settings.minHealthyMs ?? 0)} within ${formatDuration(settings.healthTimeoutMs)} of its upgrade` : "verify: off");
+  }
   for (const w of r.plan.waves) lines.push(`  wave ${w.index}: ${w.nodes.join(", ")}`);
   for (const b of r.plan.blocked) lines.push(`  blocked ${b.node}: ${b.reason}${b.pool ? ` (pool ${b.pool})` : ""}${b.detail ? `: ${b.detail}` : ""}`);
   const nodes = Object.entries(r.nodes);
   if (nodes.length > 0) {
     const width = Math.max(4, ...nodes.map(([id]) => id.length));
-    lines.push(`${"NODE".padEnd(width)}  STEP        WAVE  REASON`);
-    for (const [id, n] of nodes) lines.push(`${id.padEnd(width)}  ${n.step.padEnd(10)}  ${String(n.wave ?? "-").padEnd(4)}  ${n.reason ?? "-"}`);
+    const version = (n: (typeof nodes)[number][1]): string => n.version ?? "-";
+    const vw = Math.max(7, ...nodes.map(([, n]) => version(n).length));
+    lines.push(`${"NODE".padEnd(width)}  STEP        WAVE  ${"VERSION".padEnd(vw)}  REASON`);
+    for (const [id, n] of nodes) lines.push(`${id.padEnd(width)}  ${n.step.padEnd(10)}  ${String(n.wave ?? "-").padEnd(4)}  ${version(n).padEnd(vw)}  ${n.reason ?? "-"}`);
   }
   return `${lines.join("\n")}\n`;
 }
@@ -51,6 +59,9 @@ interface StartFlags extends AuditFields {
   readonly failureThreshold?: string;
   readonly drainTimeout?: string;
   readonly healthTimeout?: string;
+  readonly minHealthy?: string;
+  /** `--no-verify` sets it false. */
+  readonly verify: boolean;
   readonly awaitVersion?: boolean;
   readonly yes?: boolean;
   readonly wait: boolean;
@@ -69,8 +80,18 @@ function startBody(o: StartFlags, reason: string): Record<string, unknown> {
     ...(o.failureThreshold ? { failureThreshold: Number(o.failureThreshold) } : {}),
     ...(o.drainTimeout ? { drainTimeoutMs: parseDuration(o.drainTimeout) } : {}),
     ...(o.healthTimeout ? { healthTimeoutMs: parseDuration(o.healthTimeout) } : {}),
-    ...(o.awaitVersion === true ? { awaitVersion: true } : {}),
+    ...(o.minHealthy ? { minHealthyMs: parseDuration(o.minHealthy) } : {}),
+    ...(o.verify === false ? { verify: false } : {}),
   };
+}
+
+/** `--no-verify` is allowed, never silent: the operator reads this before anything runs. */
+function warnUnverified(o: StartFlags): void {
+  if (o.verify !== false) return;
+  process.stderr.write(
+    `warning: --no-verify: nodes count as upgraded once healthy again, whether or not they report ${o.to}; a node that never upgrades will not fail. ` +
+      "The rollout and its audit entry record it.\n",
+  );
 }
 
 /** Follows a rollout until it completes, pauses or ends, refreshing on every change the event feed reports. */
@@ -137,8 +158,10 @@ const selectionOpts = (c: Command): Command =>
     .option("--max-parallel <n>", "nodes per wave at most")
     .option("--failure-threshold <n>", "pause once more than this many nodes failed")
     .option("--drain-timeout <duration>", "deadline of each node's drain, e.g. 10m")
-    .option("--health-timeout <duration>", "time a node gets to come back healthy, e.g. 5m")
-    .option("--await-version", "before resuming a node, wait for it to report the target version")
+    .option("--health-timeout <duration>", "healthy deadline: from its upgrade, the time a node gets to report the version and be healthy, e.g. 5m")
+    .option("--min-healthy <duration>", "how long a node must stay healthy on the new version to count, e.g. 10s (server default 10s)")
+    .option("--no-verify", "count a node as upgraded without it reporting the target version (warned, and recorded)")
+    .option("--await-version", "deprecated: the default (nodes must report the target version); see --no-verify")
     .option("--reason <text>", "why; recorded in the audit log")
     .option("--ticket <id>", "change ticket; recorded in the audit log");
 
@@ -147,6 +170,7 @@ export function rolloutCommand(): Command {
 
   selectionOpts(rollout.command("plan").description("What-if: the waves and what blocks each node now; changes nothing")).action(async (o: StartFlags, cmd: Command) => {
     const s = new Session(cmd);
+    warnUnverified(o);
     const { body } = await s.client.call<Rollout>("POST", "/control/upgrade/drain", { body: { ...startBody(o, o.reason ?? "plan"), dryRun: true } });
     s.print(body, () => rolloutView(body, true));
     if (body.plan.blocked.length > 0) process.exitCode = EXIT.conflict;
@@ -158,6 +182,7 @@ export function rolloutCommand(): Command {
     .action(async (o: StartFlags, cmd: Command) => {
       const s = new Session(cmd);
       const reason = requireReason(o, "rollout start");
+      warnUnverified(o);
       await confirmDestructive({ question: `Start a rolling upgrade to ${o.to} (reason: ${reason})?`, target: o.to, yes: o.yes === true });
       const { body } = await s.client.call<Rollout>("POST", "/control/upgrade/drain", { body: startBody(o, reason) });
       report(s, o.wait ? await follow(s, body) : body);

@@ -4,16 +4,17 @@ import { peerVersion, shownPhase, sumValues } from "./fields.ts";
 
 /**
  * Peers as a table. The narrow view keeps what an operator scans for
- * (name, phase, pools, in-flight work, heartbeat age); `-o wide` adds roles,
- * cordon owners, epoch, version, address and labels.
+ * (name, phase, pools, in-flight work, heartbeat age, the version it
+ * reports, which a rollout verifies); `-o wide` adds roles, cordon owners,
+ * epoch, address and labels.
  *
  * @example
  * renderTable(peerTable(page.items), { width: 80 });
  */
 export function peerTable(peers: readonly Peer[], now = Date.now()): TableView {
   return {
-    head: ["NAME", "PHASE", "POOLS", "IN-FLIGHT", "WORKLOADS", "HEARTBEAT", "ROLES", "CORDONED BY", "EPOCH", "VERSION", "ADDRESS", "LABELS"],
-    wideOnly: ["ROLES", "CORDONED BY", "EPOCH", "VERSION", "ADDRESS", "LABELS"],
+    head: ["NAME", "PHASE", "POOLS", "IN-FLIGHT", "WORKLOADS", "HEARTBEAT", "VERSION", "ROLES", "CORDONED BY", "EPOCH", "ADDRESS", "LABELS"],
+    wideOnly: ["ROLES", "CORDONED BY", "EPOCH", "ADDRESS", "LABELS"],
     rows: peers.map((p) => [
       p.id,
       shownPhase(p),
@@ -21,10 +22,10 @@ export function peerTable(peers: readonly Peer[], now = Date.now()): TableView {
       sumValues(p.status?.inFlight),
       p.status ? `${p.status.workloads.owners}/${p.status.workloads.children}` : "-",
       ago(p.status?.heartbeatAt, now),
+      peerVersion(p) ?? "-",
       p.roles.join(",") || "-",
       Object.keys(p.spec.cordons ?? {}).join(",") || "-",
       p.epoch,
-      peerVersion(p) ?? "-",
       p.address,
       Object.entries(p.labels).map(([k, v]) => `${k}=${v}`).join(",") || "-",
     ]),

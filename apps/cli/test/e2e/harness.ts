@@ -23,9 +23,10 @@ export interface Server {
  * `grpc: true` also serves the gRPC API on a free loopback port (`drainkit serve --grpc 127.0.0.1:0`);
  * `args` are extra `drainkit serve` flags (e.g. `--cluster east:active`).
  */
-export async function startServer(options: { readonly grpc?: boolean; readonly args?: readonly string[] } = {}): Promise<Server> {
+export async function startServer(options: { readonly grpc?: boolean; readonly args?: readonly string[]; readonly selfPeer?: boolean } = {}): Promise<Server> {
   const cp = await startControlPlaneForTest({
     ...(options.grpc === true ? { grpc: true } : {}),
+    ...(options.selfPeer === true ? { selfPeer: true } : {}),
     ...(options.args === undefined ? {} : { args: options.args }),
     adminToken: ADMIN_TOKEN,
     env: { DRAINKIT_GRPC: undefined },

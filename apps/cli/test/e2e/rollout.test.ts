@@ -19,6 +19,23 @@ afterAll(async () => {
 type Rollout = { id: string; state: string; plan: { waves: { nodes: string[] }[] }; nodes: Record<string, { step: string }> };
 
 describe("drainctl rollout", () => {
+  it("--no-verify is allowed but warned on stderr, and the plan the server answers carries the warning", async () => {
+    const loose = await drainctl(server, ["rollout", "plan", "--to", "2.1", "--no-verify", "--min-healthy", "0s", "-o", "json"]);
+    expect(loose.code).toBe(0);
+    expect(loose.stderr).toMatch(/^warning: --no-verify: nodes count as upgraded once healthy again, whether or not they report 2\.1/m);
+    const plan = json<Rollout & { settings: { verify: boolean; minHealthyMs: number }; warnings?: string[] }>(loose);
+    expectValid(schemas.rollout, plan);
+    expect(plan.settings).toMatchObject({ verify: false, minHealthyMs: 0 });
+    expect(plan.warnings).toEqual([expect.stringContaining("unverified")]);
+    const human = await drainctl(server, ["rollout", "plan", "--to", "2.1", "--no-verify"]);
+    expect(human.stdout).toMatch(/^warning: unverified rollout/m);
+    expect(human.stdout).toMatch(/^verify: off$/m);
+
+    const verified = await drainctl(server, ["rollout", "plan", "--to", "2.1"]);
+    expect(verified.stderr).not.toContain("--no-verify");
+    expect(verified.stdout).toMatch(/^verify: each node must report 2\.1 and stay healthy 10s within 5m/m);
+  });
+
   it("plans without writing, then starts, follows, pauses, resumes and aborts a rolling upgrade", async () => {
     const plan = await drainctl(server, ["rollout", "plan", "--to", "2.0", "--max-parallel", "2", "-o", "json"]);
     expect(plan.code).toBe(0);

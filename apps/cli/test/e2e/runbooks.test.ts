@@ -80,7 +80,8 @@ describe("runbooks", () => {
   });
 
   it.each(pages)("%s runs as written against a live control plane", { timeout: 300_000 }, async (page) => {
-    server = await startServer({ args: ["--cluster", "east:active", "--cluster", "west:backup", "--pool", "web:maxUnavailable=1"] });
+    // The replica is a peer too (role and pool control-plane), as `drainkit serve` runs by default.
+    server = await startServer({ selfPeer: true, args: ["--cluster", "east:active", "--cluster", "west:backup", "--pool", "web:maxUnavailable=1", "--replica-id", "cp-1"] });
     fleet = await startFleet(server);
     const bin = join(server.dir, "bin");
     mkdirSync(bin, { recursive: true });

@@ -24,7 +24,7 @@ describe("peers table", () => {
   it.each(WIDTHS)("fits %i columns with long names, pools and labels", (width) => {
     const text = renderTable(peerTable(Array.from({ length: 50 }, (_, i) => peer(i)), NOW), { width });
     expectFits(text, width);
-    expect(text.split("\n")[0]).toMatch(/^NAME\s+PHASE\s+POOLS\s+IN-FLIGHT\s+WORKLOADS\s+HEARTBEAT$/);
+    expect(text.split("\n")[0]).toMatch(/^NAME\s+PHASE\s+POOLS\s+IN-FLIGHT\s+WORKLOADS\s+HEARTBEAT\s+VERSION$/);
   });
 
   it("shows heartbeats as ages ('5s ago', 'just now' for a clock slightly ahead), never 'in 0s'", () => {
@@ -40,7 +40,10 @@ describe("peers table", () => {
     const [, first, second] = wide.split("\n");
     expect(first).toMatch(/unknown \(active\)/);
     expect(first).toContain("2.1.0");
-    expect(second).toMatch(/\s-\s+10\.0\.0\.2:8080/);
+    expect(second).toMatch(/\s3\s+10\.0\.0\.2:8080/);
+    // The version is in the narrow view too: a rollout verifies it.
+    const narrow = renderTable(peerTable([peer(1, { metadata: { version: "1.4.2" } })], NOW), { width: 200 });
+    expect(narrow.split("\n")[1]).toMatch(/\s1\.4\.2$/);
   });
 });
 

@@ -1,5 +1,6 @@
-import { pages, type Clock, type Logger, type TimerHandle } from "@drainkit/core";
+import { pages, type Clock, type Logger } from "@drainkit/core";
 import type { DrainWriter, PeerReader, Principal } from "@drainkit/registry";
+import { startSweeper } from "./startSweeper.ts";
 
 /** Settings of {@link startCordonExpiry}. */
 export interface CordonExpiryOptions {
@@ -21,31 +22,22 @@ export interface CordonExpiryOptions {
  */
 export function startCordonExpiry(options: CordonExpiryOptions): { stop(): void } {
   const { registry, clock, principal, logger } = options;
-  const interval = options.intervalMs ?? 5000;
-  let stopped = false;
-  let timer: TimerHandle | undefined;
-  const sweep = async (): Promise<void> => {
-    try {
+  return startSweeper({
+    clock,
+    logger,
+    intervalMs: options.intervalMs ?? 5000,
+    what: "cordon expiry sweep",
+    round: async (stopped) => {
       for await (const page of pages((cursor) => registry.listPeers(principal, { limit: 500, ...(cursor ? { cursor } : {}) }))) {
         for (const peer of page.items) {
           for (const [owner, cordon] of Object.entries(peer.spec.cordons)) {
-            if (stopped || cordon.expiresAt === undefined || cordon.expiresAt > clock.now()) continue;
+            if (stopped() || cordon.expiresAt === undefined || cordon.expiresAt > clock.now()) continue;
             await registry.uncordon(principal, peer.id, { owner }, { idempotencyKey: `cordon-expiry:${peer.id}:${owner}:${cordon.at}`, reason: "cordon expired" });
             logger.info({ peer: peer.id, owner }, "expired cordon removed");
           }
         }
-        if (stopped) break;
+        if (stopped()) break;
       }
-    } catch (e) {
-      logger.warn({ err: e instanceof Error ? e.message : String(e) }, "cordon expiry sweep failed; will retry");
-    }
-    if (!stopped) timer = clock.setTimer(interval, () => void sweep());
-  };
-  timer = clock.setTimer(0, () => void sweep());
-  return {
-    stop() {
-      stopped = true;
-      if (timer !== undefined) clock.clearTimer(timer);
     },
-  };
+  });
 }

@@ -1,5 +1,6 @@
-import type { Clock, Logger, TimerHandle } from "@drainkit/core";
+import type { Clock, Logger } from "@drainkit/core";
 import type { IdempotencySweeper, Principal } from "@drainkit/registry";
+import { startSweeper } from "./startSweeper.ts";
 
 /** Settings of {@link startIdempotencySweep}. */
 export interface IdempotencySweepOptions {
@@ -29,29 +30,20 @@ export interface IdempotencySweepOptions {
  */
 export function startIdempotencySweep(options: IdempotencySweepOptions): { stop(): void } {
   const { registry, clock, principal, logger } = options;
-  const interval = options.intervalMs ?? 60_000;
   const maxCalls = options.maxCallsPerRound ?? 100;
-  let stopped = false;
-  let timer: TimerHandle | undefined;
-  const sweep = async (): Promise<void> => {
-    try {
+  return startSweeper({
+    clock,
+    logger,
+    intervalMs: options.intervalMs ?? 60_000,
+    what: "idempotency sweep",
+    round: async (stopped) => {
       let deleted = 0;
-      for (let call = 0; call < maxCalls && !stopped; call++) {
+      for (let call = 0; call < maxCalls && !stopped(); call++) {
         const { value } = await registry.sweepIdempotency(principal, { before: clock.now() }, { reason: "idempotency records expired" });
         deleted += value.deleted;
         if (value.remaining === 0) break;
       }
       if (deleted > 0) logger.info({ deleted }, "expired idempotency records deleted");
-    } catch (e) {
-      logger.warn({ err: e instanceof Error ? e.message : String(e) }, "idempotency sweep failed; will retry");
-    }
-    if (!stopped) timer = clock.setTimer(interval, () => void sweep());
-  };
-  timer = clock.setTimer(0, () => void sweep());
-  return {
-    stop() {
-      stopped = true;
-      if (timer !== undefined) clock.clearTimer(timer);
     },
-  };
+  });
 }

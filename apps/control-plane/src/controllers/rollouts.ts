@@ -1,4 +1,4 @@
-import { pages, RolloutController, type Clock, type Logger, type PoolBudget, type RolloutDrainResult, type RolloutEvent, type RolloutHooks, type TimerHandle } from "@drainkit/core";
+import { isDrainkitError, pages, RolloutController, type Clock, type Logger, type PoolBudget, type RolloutDrainResult, type RolloutEvent, type RolloutHooks, type TimerHandle } from "@drainkit/core";
 import { type ChangeFeed, type ConfigStore, type DrainReader, type DrainWriter, fleetNodeOf, type Peer, type PeerReader, peerVersion, type Principal, type Rollout, rolloutActive, type RolloutNodeStep, type RolloutStep, type RolloutStore } from "@drainkit/registry";
 
 /** Settings of {@link startRollouts}. */
@@ -19,6 +19,8 @@ export interface RolloutRunnerOptions {
   readonly retryDelayMs?: number;
   /** Called when the change feed ends with an error: operator verbs would go unseen (restart the runner). */
   readonly onFeedLost?: (error: Error) => void;
+  /** A node taken after every other node of a rollout: this leader's own peer (it hands over, then drains). */
+  readonly last?: string;
 }
 
 /** The leader's rollout runner. */
@@ -36,6 +38,12 @@ class LeadershipLost extends Error {
     super("leadership lost; the next leader continues this rollout");
   }
 }
+
+/** A wait that reached its deadline. */
+class WaitTimedOut extends Error {}
+
+/** Refusals of the registry's capacity guard: the node is deferred, never failed. */
+const CAPACITY_REFUSALS: ReadonlySet<string> = new Set(["pool-depletion", "only-schedulable-node"]);
 
 /**
  * The leader-only half of rolling upgrades. It drives core's
@@ -112,7 +120,7 @@ export async function startRollouts(options: RolloutRunnerOptions): Promise<Roll
             } while (again);
             if (clock.now() > until) {
               finish();
-              reject(new Error(timeout));
+              reject(new WaitTimedOut(timeout));
             }
           } catch (e) {
             finish();
@@ -144,7 +152,14 @@ export async function startRollouts(options: RolloutRunnerOptions): Promise<Roll
     const current = new Map(earlier);
     const epochs = new Map<string, number>();
     const waves = new Map<string, number>();
-    const resumedAt = new Map<string, number>();
+    /** The version each node last reported, recorded with its steps. */
+    const versions = new Map<string, string>();
+    const seenVersion = (p: Peer): void => {
+      const v = peerVersion(p);
+      if (v !== undefined) versions.set(p.id, v);
+    };
+    // Records written before verify existed carry awaitVersion (false unless asked): they keep their old meaning.
+    const verify = r.settings.verify ?? false;
     let syncing = false;
     let writes: Promise<unknown> = Promise.resolve();
     const write = (step: RolloutStep): void => {
@@ -177,11 +192,19 @@ export async function startRollouts(options: RolloutRunnerOptions): Promise<Roll
       drain: async (node, _epoch, deadline): Promise<RolloutDrainResult> => {
         await live();
         const before = await getPeer(node);
+        seenVersion(before);
         if (alreadyDrained(node) && (before.phase === "active" || before.phase === "drained")) {
           epochs.set(node, before.epoch);
           return { status: "drained" };
         }
-        const out = await registry.drain(principal, node, { reason: why, deadline, ...ticket }, { reason: why, ...ticket });
+        let out;
+        try {
+          out = await registry.drain(principal, node, { reason: why, deadline, ...ticket }, { reason: why, ...ticket });
+        } catch (e) {
+          // The registry's guard saw no room (the fleet changed since the wave was admitted): not a failure of the node.
+          if (isDrainkitError(e) && CAPACITY_REFUSALS.has(e.code)) return { status: "deferred", failure: e.message };
+          throw e;
+        }
         const epoch = out.value.epoch;
         epochs.set(node, epoch);
         write({ node, step: "draining", epoch, ...(waves.has(node) ? { wave: waves.get(node)! } : {}) });
@@ -194,7 +217,8 @@ export async function startRollouts(options: RolloutRunnerOptions): Promise<Roll
             if (s.status === "drained") return { status: "drained" };
             if (s.status === "failed") return { status: "failed", failure: s.reason ?? "the drain failed" };
             // The remaining counts (in flight, workload owners and children the agent reports) go on the rollout for live progress.
-            const left = `${s.remaining.inFlight} in flight, ${s.remaining.owners} owners, ${s.remaining.children} children left`;
+            // The host's own word on why it waits (a control-plane replica that must keep leading) goes along.
+            const left = `${s.remaining.inFlight} in flight, ${s.remaining.owners} owners, ${s.remaining.children} children left${s.reason === undefined ? "" : `: ${s.reason}`}`;
             if (left !== shown) {
               shown = left;
               write({ node, step: "draining", epoch, reason: left });
@@ -206,21 +230,34 @@ export async function startRollouts(options: RolloutRunnerOptions): Promise<Roll
           `drain of ${node} (epoch ${epoch}) did not finish by its deadline`,
         );
       },
-      upgrade: async (node) => {
+      upgrade: async (node, deadline) => {
         await live();
-        if (earlier.get(node) === "resuming" || !r.settings.awaitVersion) return;
-        await waitFor(node, async () => (peerVersion(await getPeer(node)) === r.version ? true : undefined), clock.now() + r.settings.healthTimeoutMs, `${node} did not report version ${r.version} within ${r.settings.healthTimeoutMs} ms`);
+        if (earlier.get(node) === "resuming" || !verify) return;
+        // The host's tooling upgrades the drained node; it is resumed once its agent reports the target version.
+        // At the deadline it is resumed anyway, and core's assessUpgrade fails it with the version it reports.
+        const reported = async (): Promise<true | undefined> => {
+          const p = await getPeer(node);
+          seenVersion(p);
+          return peerVersion(p) === r.version ? true : undefined;
+        };
+        await waitFor(node, reported, deadline, `${node} did not report version ${r.version}`).catch((e: unknown) => {
+          if (!(e instanceof WaitTimedOut)) throw e;
+        });
       },
       resume: async (node) => {
         await live();
         const out = await registry.resume(principal, node, { reason: why, ...ticket }, { reason: why, ...ticket });
-        resumedAt.set(node, out.value.updatedAt);
+        return out.value.updatedAt;
       },
-      healthy: async (node) => {
+      release: async (node) => {
+        await live();
+        await registry.uncordon(principal, node, { owner: "rollout" }, { reason: `${why} (the node did not drain; its cordon is given back)`, ...ticket });
+      },
+      observe: async (node) => {
         await live();
         const p = await getPeer(node);
-        // Healthy = back in service and its agent reported after the resume.
-        return p.phase === "active" && p.status !== undefined && p.status.heartbeatAt >= (resumedAt.get(node) ?? p.updatedAt);
+        seenVersion(p);
+        return { version: peerVersion(p), live: p.liveness === "live", phase: p.phase, reportedAt: p.status?.heartbeatAt };
       },
     };
 
@@ -230,7 +267,8 @@ export async function startRollouts(options: RolloutRunnerOptions): Promise<Roll
         waves.set(e.node, e.wave);
         if (e.phase === "draining") return; // the drain hook records it with the registry's epoch
         const epoch = epochs.get(e.node);
-        write({ node: e.node, step: e.phase, wave: e.wave, ...(epoch === undefined ? {} : { epoch }), ...(e.reason === undefined ? {} : { reason: e.reason }) });
+        const version = versions.get(e.node);
+        write({ node: e.node, step: e.phase, wave: e.wave, ...(epoch === undefined ? {} : { epoch }), ...(e.reason === undefined ? {} : { reason: e.reason }), ...(version === undefined ? {} : { version }) });
       } else if (e.type === "rollout-paused") {
         if (!syncing) write({ state: "paused", reason: e.reason });
       } else if (e.type === "rollout-blocked") {
@@ -247,11 +285,34 @@ export async function startRollouts(options: RolloutRunnerOptions): Promise<Roll
       failureThreshold: r.settings.failureThreshold,
       drainTimeoutMs: r.settings.drainTimeoutMs,
       healthTimeoutMs: r.settings.healthTimeoutMs,
+      minHealthyMs: r.settings.minHealthyMs ?? 0,
+      verify,
       healthIntervalMs: options.healthIntervalMs ?? 250,
       retryDelayMs: options.retryDelayMs ?? 5000,
       owner: "rollout",
       events: { emit: onEvent },
     });
+
+    /**
+     * On abort, every cordon the rollout still holds is given back: each node
+     * of the rollout that is cordoned by owner `rollout` and has not started
+     * draining (here or under the leader before), whatever step was recorded.
+     * A drained or failed node keeps its drain for an operator.
+     */
+    const releaseCordons = async (): Promise<void> => {
+      await writes;
+      for (const node of Object.keys(r.nodes)) {
+        const peer = await getPeer(node).catch(() => undefined);
+        const held = peer !== undefined && peer.spec.cordons["rollout"] !== undefined && peer.phase === "cordoned";
+        if (!held && current.get(node) !== "cordoned") continue;
+        try {
+          if (held) await registry.uncordon(principal, node, { owner: "rollout" }, { reason: `${why} (aborted)`, ...ticket });
+          write({ node, step: "pending", reason: "rollout aborted before this node drained; its cordon was removed" });
+        } catch (e) {
+          logger.warn({ rollout: id, node, err: e instanceof Error ? e.message : String(e) }, "could not remove the rollout's cordon after abort");
+        }
+      }
+    };
 
     // Only a change of the recorded state is an operator's word; the runner's own step writes carry the old state along.
     let seen: Rollout["state"] | undefined;
@@ -270,19 +331,10 @@ export async function startRollouts(options: RolloutRunnerOptions): Promise<Roll
 
     logger.info({ rollout: id, version: r.version, pending: pending.length, state: r.state }, earlier.size === pending.length ? "starting rollout" : "continuing rollout where the last leader left it");
     void controller
-      .start({ version: r.version, nodes: pending })
+      .start({ version: r.version, nodes: options.last === undefined ? pending : [...pending.filter((n) => n !== options.last), ...pending.filter((n) => n === options.last)] })
       .then(async (result) => {
         if (stopped) return;
-        if (result.status === "aborted") {
-          // Cordoned for this rollout but never drained (here or under the leader before): give them back.
-          for (const [node, step] of current) {
-            if (step !== "cordoned") continue;
-            await registry.uncordon(principal, node, { owner: "rollout" }, { reason: `${why} (aborted)` }).catch((e: unknown) => {
-              logger.warn({ rollout: id, node, err: e instanceof Error ? e.message : String(e) }, "could not remove the rollout's cordon after abort");
-            });
-            write({ node, step: "pending", reason: "rollout aborted before this node drained; its cordon was removed" });
-          }
-        }
+        if (result.status === "aborted") await releaseCordons();
         for (const b of result.blocked) write({ node: b.node, step: "pending", reason: b.detail });
         const short = result.failed.length + failedBefore + result.blocked.length;
         const state = result.status === "aborted" ? "aborted" : short === 0 ? "completed" : "incomplete";

@@ -31,6 +31,12 @@ export interface ControlPlaneForTestOptions {
   readonly logLevel?: string;
   /** More `drainkit serve` flags. */
   readonly args?: readonly string[];
+  /**
+   * Register the replica as a peer of its own fleet, as `drainkit serve` does
+   * by default. Default false (`--no-self-peer`): the fleet a test builds
+   * holds only the peers it registers.
+   */
+  readonly selfPeer?: boolean;
   /** Environment on top of this process's; `undefined` removes a variable. */
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
@@ -66,8 +72,8 @@ export interface ControlPlaneForTest {
   stop(): Promise<void>;
   /** SIGKILL and waits for the exit: a crash. */
   kill(): Promise<void>;
-  /** Starts it again on the same store, tokens and port. */
-  restart(): Promise<void>;
+  /** Starts it again on the same store, tokens and port; `env` is added to its environment from now on (a new `DRAINKIT_VERSION_LABEL`, say). */
+  restart(env?: Readonly<Record<string, string>>): Promise<void>;
   /** Stops it, and removes the directory when it created it. */
   dispose(): Promise<void>;
 }
@@ -112,6 +118,7 @@ export async function startControlPlaneForTest(options: ControlPlaneForTestOptio
   const launch = async (): Promise<void> => {
     const args = [MAIN, "serve", "--store", options.store ?? `sqlite:${dbPath}`, "--listen", `127.0.0.1:${port}`, ...tokenArgs];
     if (options.grpc === true) args.push("--grpc", "127.0.0.1:0");
+    if (options.selfPeer !== true) args.push("--no-self-peer");
     args.push(...(options.args ?? []), "--log-level", options.logLevel ?? "warn");
     const proc = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once("exit", (code, signal) => resolve({ code, signal })));
@@ -193,8 +200,9 @@ export async function startControlPlaneForTest(options: ControlPlaneForTestOptio
     },
     stop: () => signal("SIGTERM"),
     kill: () => signal("SIGKILL"),
-    restart: async () => {
+    restart: async (more) => {
       await signal("SIGTERM");
+      Object.assign(env, more);
       await launch();
     },
     dispose: async () => {

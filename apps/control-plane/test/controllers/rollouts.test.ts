@@ -35,8 +35,8 @@ function agents(registry: Registry, fail: ReadonlySet<string>): void {
   cleanups.push(() => watch.close());
 }
 
-async function runner(registry: Registry): Promise<RolloutRunner> {
-  const r = await startRollouts({ registry, clock: systemClock(), principal: LEADER, logger: silentLogger, pools: POOLS, pollMs: 50, healthIntervalMs: 20, retryDelayMs: 50 });
+async function runner(registry: Registry, last?: string): Promise<RolloutRunner> {
+  const r = await startRollouts({ registry, clock: systemClock(), principal: LEADER, logger: silentLogger, pools: POOLS, pollMs: 50, healthIntervalMs: 20, retryDelayMs: 50, ...(last === undefined ? {} : { last }) });
   cleanups.push(() => r.stop());
   return r;
 }
@@ -50,6 +50,22 @@ async function until(registry: Registry, done: (r: Rollout) => boolean): Promise
 }
 
 describe("the leader's rollout runner", () => {
+  it("takes the leader's own peer after every other node (it hands over, then drains)", async () => {
+    const registry = await fleet();
+    agents(registry, new Set());
+    const drained: string[] = [];
+    const watch = registry.watch(0, (change) => {
+      const p = change.value as Peer | undefined;
+      if (change.kind === "peer" && p?.phase === "draining" && !drained.includes(p.id)) drained.push(p.id);
+    });
+    cleanups.push(() => watch.close());
+    await runner(registry, "web-1");
+    await registry.startRollout(OPS, { version: "2.0.0", maxParallel: 1, reason: "release" });
+    const done = await until(registry, (r) => r.state === "completed");
+    expect(done.progress).toMatchObject({ done: 3, failed: 0 });
+    expect(drained).toEqual(["web-2", "web-3", "web-1"]);
+  });
+
   it("pauses when a node's drain fails, leaves it failed for an operator, and stops for good on abort", async () => {
     const registry = await fleet();
     agents(registry, new Set(["web-1"]));

@@ -7,7 +7,8 @@ import { api, serve, serversPerTest, registerLive } from "./serve.ts";
 interface RolloutBody {
   id: string;
   state: string;
-  nodes: Record<string, { step: string; epoch?: number }>;
+  settings: { verify: boolean; minHealthyMs: number };
+  nodes: Record<string, { step: string; epoch?: number; version?: string }>;
   progress: { total: number; done: number; failed: number; inProgress: number; pending: number };
 }
 
@@ -74,7 +75,7 @@ describe("rolling upgrade end to end (drainkit serve on SQLite)", () => {
     expect(dry.status).toBe(200);
     expect((dry.body["plan"] as { waves: { nodes: string[] }[] }).waves.map((w) => w.nodes)).toEqual([["web-1"], ["web-2"], ["web-3"]]);
 
-    const started = await api(s.url, token, "POST", "/control/upgrade/drain", { version: "2.0.0", pool: "web", maxParallel: 3, reason: "release 2.0.0", ticket: "CHG-9", awaitVersion: true, drainTimeoutMs: 120_000, healthTimeoutMs: 120_000 });
+    const started = await api(s.url, token, "POST", "/control/upgrade/drain", { version: "2.0.0", pool: "web", maxParallel: 3, reason: "release 2.0.0", ticket: "CHG-9", drainTimeoutMs: 120_000, healthTimeoutMs: 120_000, minHealthyMs: 300 });
     expect(started.status).toBe(202);
     const id = String(started.body["id"]);
 
@@ -86,8 +87,9 @@ describe("rolling upgrade end to end (drainkit serve on SQLite)", () => {
     for (const peerId of ids) {
       const p = (await api(s.url, token, "GET", `/control/peers/${peerId}`)).body as unknown as PeerBody;
       expect([p.phase, p.metadata["version"]]).toEqual(["active", "2.0.0"]);
-      expect(done.nodes[peerId]).toMatchObject({ step: "healthy", epoch: 1 });
+      expect(done.nodes[peerId]).toMatchObject({ step: "healthy", epoch: 1, version: "2.0.0" });
     }
+    expect(done).toMatchObject({ settings: { verify: true, minHealthyMs: 300 } });
 
     // The feed showed every node pass through every step, one node at a time.
     await until(async () => seen.at(-1)?.state, (state) => state === "completed");
@@ -119,7 +121,7 @@ describe("rolling upgrade end to end (drainkit serve on SQLite)", () => {
     for (const id of ids) await registerLive(first.url, token, id, { address: `${id}:80`, pools: ["web"], roles: ["edge"], metadata: { version: "1.0.0" } });
     const agentsOfFirst = fakeAgents(first.url, token, ids);
 
-    await api(first.url, token, "POST", "/control/upgrade/drain", { version: "2.0.0", pool: "web", reason: "release 2.0.0", awaitVersion: true });
+    await api(first.url, token, "POST", "/control/upgrade/drain", { version: "2.0.0", pool: "web", reason: "release 2.0.0", minHealthyMs: 300 });
     await until(async () => (await api(first.url, token, "GET", "/control/upgrade")).body as unknown as RolloutBody, (r) => r.progress.done >= 1);
     const paused = await api(first.url, token, "POST", "/control/upgrade:pause", { reason: "checking dashboards" });
     expect(paused.body["state"]).toBe("paused");

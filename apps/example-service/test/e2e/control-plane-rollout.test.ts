@@ -80,7 +80,7 @@ it("the control plane's rollout upgrades every replica through its agent, under 
   const started = await request(`${cp.url}/control/upgrade/drain`, {
     method: "POST",
     headers: auth,
-    body: JSON.stringify({ version: "2.0.0", pool: "example", maxParallel: 1, awaitVersion: true, drainTimeoutMs: 15_000, healthTimeoutMs: 60_000, reason: "release 2.0.0", ticket: "CHG-11" }),
+    body: JSON.stringify({ version: "2.0.0", pool: "example", maxParallel: 1, awaitVersion: true, drainTimeoutMs: 15_000, healthTimeoutMs: 60_000, minHealthyMs: 1_000, reason: "release 2.0.0", ticket: "CHG-11" }),
   });
   expect(started.statusCode).toBe(202);
   const { id } = (await started.body.json()) as RolloutBody;

@@ -150,29 +150,14 @@ function countPools(pools: readonly PoolBudget[], fleet: GuardFleetView, request
  * retries stay idempotent even when the pool is already short.
  */
 export function breachOf(numbers: PoolNumbers, nodes: readonly string[]): PoolDepletionError | undefined {
-  if (numbers.availableAfter < numbers.available && numbers.availableAfter < numbers.required) {
-    return new PoolDepletionError({
-      pool: numbers.pool,
-      available: numbers.available,
-      required: numbers.required,
-      drainsInFlight: numbers.drainsInFlight,
-      availableAfter: numbers.availableAfter,
-      bound: "available",
-      nodes,
-    });
-  }
-  if (numbers.schedulableAfter < numbers.schedulable && numbers.schedulableAfter < numbers.requiredSchedulable) {
-    return new PoolDepletionError({
-      pool: numbers.pool,
-      available: numbers.schedulable,
-      required: numbers.requiredSchedulable,
-      drainsInFlight: numbers.drainsInFlight,
-      availableAfter: numbers.schedulableAfter,
-      bound: "schedulable",
-      nodes,
-    });
-  }
-  return undefined;
+  const broken = (bound: "available" | "schedulable", available: number, required: number, availableAfter: number): PoolDepletionError | undefined =>
+    availableAfter < available && availableAfter < required
+      ? new PoolDepletionError({ pool: numbers.pool, available, required, drainsInFlight: numbers.drainsInFlight, availableAfter, bound, nodes })
+      : undefined;
+  return (
+    broken("available", numbers.available, numbers.required, numbers.availableAfter) ??
+    broken("schedulable", numbers.schedulable, numbers.requiredSchedulable, numbers.schedulableAfter)
+  );
 }
 
 /**

@@ -33,6 +33,7 @@ export const catalogue = {
   "only-schedulable-node": { status: 409, title: "Only schedulable node", retryable: false, next: "Bring another node of this role back first." },
   "last-active-cluster": { status: 409, title: "Last active cluster", retryable: false, next: "Promote another cluster first." },
   "rollout-in-progress": { status: 409, title: "Rollout in progress", retryable: false, next: "Wait for the rollout to finish (GET /control/upgrade), or abort it first." },
+  "maintenance-freeze": { status: 409, title: "Maintenance freeze", retryable: false, next: "An admin lifts the freeze first: drainctl config unset maintenance.freeze (PATCH /control/config {\"values\":{\"maintenance.freeze\":null},\"confirm\":true}), then start the rollout again." },
   "rollout-invalid-transition": { status: 409, title: "Invalid rollout transition", retryable: false, next: "Read the rollout (GET /control/upgrade); `details.allowed` names the verbs it accepts now." },
   "move-state-conflict": { status: 409, title: "Move state conflict", retryable: false, next: "GET /control/moves to read the move's state; `details.allowed` names the states it can take now." },
   "move-plan-conflict": { status: 409, title: "Move id already used", retryable: false, next: "Plan the move under a new id; GET /control/moves shows the existing one." },

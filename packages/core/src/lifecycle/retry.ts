@@ -6,6 +6,7 @@
 // retry would wait on real time and replays would not repeat. The few lines
 // below do the same job (attempts, capped exponential backoff with jitter,
 // per-attempt timeout, abort) on the injected Clock and Random.
+import { backoffDelay, type BackoffPolicy } from "../backoff/backoff.ts";
 import { isDrainkitError } from "../errors/DrainkitError.ts";
 import { sleep, type Clock, type TimerHandle } from "../ports/clock.ts";
 import type { Random } from "../ports/random.ts";
@@ -21,6 +22,8 @@ export interface ResolvedRetryPolicy {
   readonly jitter: number;
   readonly timeoutMs: number;
   readonly retryIf: (error: unknown) => boolean;
+  /** The waits between attempts, in the terms of core's one backoff formula. */
+  readonly backoff: BackoffPolicy;
 }
 
 const retryUnlessMarkedFinal = (error: unknown): boolean => !(isDrainkitError(error) && !error.retryable);
@@ -28,7 +31,7 @@ const retryUnlessMarkedFinal = (error: unknown): boolean => !(isDrainkitError(er
 /** Fills defaults (component fields over orchestrator fields) and checks ranges. */
 export function resolveRetryPolicy(own: RetryPolicy | undefined, defaults: RetryPolicy | undefined): ResolvedRetryPolicy {
   const pick = <K extends keyof RetryPolicy>(k: K): RetryPolicy[K] | undefined => own?.[k] ?? defaults?.[k];
-  const policy: ResolvedRetryPolicy = {
+  const fields = {
     attempts: pick("attempts") ?? 1,
     initialDelayMs: pick("initialDelayMs") ?? 100,
     maxDelayMs: pick("maxDelayMs") ?? 30_000,
@@ -37,6 +40,10 @@ export function resolveRetryPolicy(own: RetryPolicy | undefined, defaults: Retry
     timeoutMs: pick("timeoutMs") ?? Number.POSITIVE_INFINITY,
     retryIf: pick("retryIf") ?? retryUnlessMarkedFinal,
   };
+  const policy: ResolvedRetryPolicy = {
+    ...fields,
+    backoff: { initialMs: fields.initialDelayMs, maxMs: fields.maxDelayMs, multiplier: fields.multiplier, jitter: fields.jitter },
+  };
   if (!Number.isInteger(policy.attempts) || policy.attempts < 1) throw new InvalidRetryPolicyError("attempts", policy.attempts, "an integer of at least 1");
   if (!(policy.initialDelayMs >= 0)) throw new InvalidRetryPolicyError("initialDelayMs", policy.initialDelayMs, "0 or more");
   if (!(policy.maxDelayMs >= 0)) throw new InvalidRetryPolicyError("maxDelayMs", policy.maxDelayMs, "0 or more");
@@ -44,13 +51,6 @@ export function resolveRetryPolicy(own: RetryPolicy | undefined, defaults: Retry
   if (!(policy.jitter >= 0 && policy.jitter <= 1)) throw new InvalidRetryPolicyError("jitter", policy.jitter, "between 0 and 1");
   if (!(policy.timeoutMs > 0)) throw new InvalidRetryPolicyError("timeoutMs", policy.timeoutMs, "more than 0");
   return policy;
-}
-
-/** The wait after failed attempt `failed` (1-based); draws from `random` only when jitter > 0. */
-export function backoffDelay(policy: ResolvedRetryPolicy, failed: number, random: Random): number {
-  const base = Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.multiplier ** (failed - 1));
-  const spread = policy.jitter === 0 ? 1 : 1 - policy.jitter + policy.jitter * random.next();
-  return Math.floor(base * spread);
 }
 
 export interface AttemptObserver {
@@ -86,7 +86,7 @@ export async function runWithRetry(
     } catch (error) {
       // A cancelled attempt is the caller's decision, not the component's failure.
       if (signal.aborted) throw signal.reason;
-      const retryInMs = n < policy.attempts && policy.retryIf(error) ? backoffDelay(policy, n, options.random) : undefined;
+      const retryInMs = n < policy.attempts && policy.retryIf(error) ? backoffDelay(n, policy.backoff, options.random) : undefined;
       observer.failed(n, error, retryInMs);
       if (retryInMs === undefined) throw error;
       await sleep(options.clock, retryInMs, signal);

@@ -8,8 +8,9 @@ export type LifecycleStatus = "pending" | "starting" | "running" | "stopping" | 
  * How one operation (start or stop) is retried. Every wait runs on the
  * injected Clock and every jitter draw comes from the injected Random.
  *
- * After failed attempt `n`, the next one waits
- * `floor(min(maxDelayMs, initialDelayMs * multiplier^(n-1)) * (1 - jitter + jitter * random.next()))`.
+ * After failed attempt `n`, the next one waits core's one backoff,
+ * `backoffDelay` (`@drainkit/core`): `min(maxDelayMs, initialDelayMs * multiplier^(n-1))`
+ * with its top `jitter` fraction drawn at random.
  *
  * @example
  * // 4 attempts, waits of ~100, ~200, ~400 ms (±50 %), each attempt cut off after 2 s

@@ -8,11 +8,17 @@ import type { Metrics } from "../ports/metrics.ts";
 import { createNodeState, nodePhase, transitionNode, type NodeEvent, type NodeState } from "../state/node.ts";
 import type { NodePhase } from "../state/phase.ts";
 import { planRollout, type BlockedNode, type RolloutPlan, type RolloutTarget } from "./plan.ts";
+import { assessUpgrade, type UpgradeObservation } from "./upgradeCheck.ts";
 
-/** What a drain hook reports; a `NodeDrainCoordinator`'s `DrainResult` fits as is. */
+/**
+ * What a drain hook reports; a `NodeDrainCoordinator`'s `DrainResult` fits as
+ * is. `deferred`: the drain was refused for capacity (the registry's guard saw
+ * a pool with no room); the node is not failed but given back and retried in
+ * a later wave.
+ */
 export interface RolloutDrainResult {
-  readonly status: "drained" | "failed";
-  /** Why it failed, for people. */
+  readonly status: "drained" | "failed" | "deferred";
+  /** Why it failed or was deferred, for people. */
   readonly failure?: string;
 }
 
@@ -25,12 +31,27 @@ export interface RolloutHooks {
   cordon(node: string): Promise<void> | void;
   /** Drain the node under `epoch`, done by `deadline` (epoch ms). */
   drain(node: string, epoch: number, deadline: number): Promise<RolloutDrainResult> | RolloutDrainResult;
-  /** The user's upgrade, e.g. restart on the new version. */
-  upgrade(node: string): Promise<void> | void;
-  /** Return the node to service (uncordon, reopen gates). */
-  resume(node: string): Promise<void> | void;
-  /** Whether the node serves healthily again; polled until `healthTimeoutMs`. */
-  healthy(node: string): Promise<boolean> | boolean;
+  /**
+   * The user's upgrade, e.g. restart on the new version. `deadline` (epoch ms)
+   * is the node's healthy deadline: a hook that waits for the new version to
+   * be reported should return by then (verification then fails the node with
+   * the reason).
+   */
+  upgrade(node: string, deadline: number): Promise<void> | void;
+  /**
+   * Return the node to service (uncordon, reopen gates). May return the epoch
+   * ms the resume took effect (agent reports from then on count); defaults to
+   * the clock's time once it returns.
+   */
+  resume(node: string): Promise<number | void> | number | void;
+  /**
+   * Give back the rollout's cordon on a node that did not drain (deferred by
+   * the guard, or aborted before its drain), leaving other owners' cordons.
+   * Defaults to {@link resume}.
+   */
+  release?(node: string): Promise<void> | void;
+  /** How the node looks now; polled every `healthIntervalMs` and judged by core's `assessUpgrade`. */
+  observe(node: string): Promise<UpgradeObservation> | UpgradeObservation;
 }
 
 /** Options of {@link RolloutController}: ports, budgets, hooks and settings. */
@@ -46,8 +67,16 @@ export interface RolloutControllerOptions {
   readonly failureThreshold?: number;
   /** Time each drain gets (default 10 min). */
   readonly drainTimeoutMs?: number;
-  /** How long a resumed node may take to turn healthy (default 5 min), polled every `healthIntervalMs` (default 1 s). */
+  /**
+   * The healthy deadline (default 5 min): from the start of its upgrade, the
+   * time a node gets to report the target version and be healthy for
+   * `minHealthyMs`; observed every `healthIntervalMs` (default 1 s).
+   */
   readonly healthTimeoutMs?: number;
+  /** How long an upgraded node must stay healthy, without a break, to count (default 0: one healthy observation). */
+  readonly minHealthyMs?: number;
+  /** False: a node counts as upgraded without reporting the target version (default true). */
+  readonly verify?: boolean;
   readonly healthIntervalMs?: number;
   /** Wait between attempts when no node can be admitted now (default 30 s), at most `blockedAttempts` times (default 3). */
   readonly retryDelayMs?: number;
@@ -131,7 +160,10 @@ export class RolloutController {
   #total = 0;
   #upgraded: string[] = [];
   #failed: { node: string; reason: string }[] = [];
+  /** Nodes whose drain was refused for capacity in the last wave: back in the queue. */
+  #deferred: string[] = [];
   #startedMono = 0;
+  #target = "";
 
   constructor(options: RolloutControllerOptions) {
     this.#o = options;
@@ -187,6 +219,7 @@ export class RolloutController {
   async start(target: RolloutTarget): Promise<RolloutResult> {
     if (this.#state !== "idle") throw new RangeError("start(): a RolloutController runs one rollout; create another for the next");
     this.#state = "running";
+    this.#target = target.version;
     this.#startedMono = this.#o.clock.monotonic();
     const first = planRollout(this.#overlay(await this.#o.fleet()), target, { pools: this.#o.pools, maxParallel: this.#o.maxParallel ?? 1 });
     this.#total = first.total;
@@ -208,13 +241,21 @@ export class RolloutController {
         await sleep(this.#o.clock, this.#o.retryDelayMs ?? 30_000);
         continue;
       }
-      attempts = 0;
       const taken = new Set(admitted);
       pending = pending.filter((n) => !taken.has(n));
       for (const n of view.nodes) {
         if (taken.has(n.id) && !this.#states.has(n.id)) this.#states.set(n.id, { ...createNodeState(["node"]), epoch: n.epoch ?? 0 });
       }
       await this.#runWave(wave++, admitted);
+      const deferred = this.#deferred.splice(0);
+      pending = [...deferred, ...pending];
+      if (deferred.length < admitted.length) {
+        attempts = 0;
+      } else {
+        // Every node of the wave was refused for capacity: wait for it to return, as for a plan that admits nothing.
+        if (++attempts > (this.#o.blockedAttempts ?? 3)) break;
+        await sleep(this.#o.clock, this.#o.retryDelayMs ?? 30_000);
+      }
     }
     const aborted = this.#isAborted();
     const done = new Set([...this.#upgraded, ...this.#failed.map((f) => f.node)]);
@@ -305,15 +346,23 @@ export class RolloutController {
   async #runNode(node: string, wave: number): Promise<void> {
     try {
       if (!(await this.#gate())) {
-        this.#apply(node, { type: "resume" });
-        await this.#o.hooks.resume(node);
+        await this.#release(node);
         return;
       }
       const deadline = this.#o.clock.now() + (this.#o.drainTimeoutMs ?? 600_000);
+      const beforeDrain = this.#states.get(node);
       const state = this.#apply(node, { type: "drain", reason: "rolling upgrade", deadline, owner: this.#owner });
       const epoch = state.epoch;
       this.#emitNode(node, "draining", wave, undefined, epoch);
       const result = await this.#o.hooks.drain(node, epoch, deadline);
+      if (result.status === "deferred") {
+        // A capacity refusal is no failure: give the node back and try it again in a later wave.
+        if (beforeDrain !== undefined) this.#states.set(node, beforeDrain);
+        await this.#release(node);
+        this.#deferred.push(node);
+        this.#emitNode(node, "deferred", wave, result.failure ?? "the capacity guard refused the drain");
+        return;
+      }
       if (result.status !== "drained") {
         this.#apply(node, { type: "fail", reason: result.failure ?? "drain failed", epoch });
         throw new NodeFailure(`drain failed: ${result.failure ?? "no reason given"}`);
@@ -322,11 +371,12 @@ export class RolloutController {
       this.#emitNode(node, "drained", wave, undefined, epoch);
       if (!(await this.#gate())) return; // aborted: the node stays drained, visible, for an operator
       this.#emitNode(node, "upgrading", wave, undefined, epoch);
-      await this.#o.hooks.upgrade(node);
+      const healthyBy = this.#o.clock.now() + (this.#o.healthTimeoutMs ?? 300_000);
+      await this.#o.hooks.upgrade(node, healthyBy);
       this.#emitNode(node, "resuming", wave, undefined, epoch);
-      await this.#o.hooks.resume(node);
+      const resumedAt = (await this.#o.hooks.resume(node)) ?? this.#o.clock.now();
       this.#apply(node, { type: "resume" });
-      await this.#awaitHealthy(node);
+      await this.#awaitUpgraded(node, resumedAt, healthyBy);
       this.#upgraded.push(node);
       this.#emitNode(node, "healthy", wave, undefined, epoch);
     } catch (e) {
@@ -337,14 +387,29 @@ export class RolloutController {
     }
   }
 
-  async #awaitHealthy(node: string): Promise<void> {
+  /** Observes the node until core's {@link assessUpgrade} counts it upgraded, or fails it with the reason. */
+  async #awaitUpgraded(node: string, resumedAt: number, deadline: number): Promise<void> {
     const clock = this.#o.clock;
-    const until = clock.monotonic() + (this.#o.healthTimeoutMs ?? 300_000);
+    const check = { target: this.#target, verify: this.#o.verify ?? true, minHealthyMs: this.#o.minHealthyMs ?? 0, resumedAt, deadline };
+    let since: number | undefined;
     for (;;) {
-      if (await this.#o.hooks.healthy(node)) return;
-      if (clock.monotonic() >= until) throw new NodeFailure(`not healthy ${this.#o.healthTimeoutMs ?? 300_000} ms after resume`);
+      const verdict = assessUpgrade(check, await this.#o.hooks.observe(node), since, clock.now());
+      if (verdict.status === "upgraded") return;
+      if (verdict.status === "failed") throw new NodeFailure(`${verdict.reason}: ${verdict.detail}`);
+      since = verdict.healthySince;
       await sleep(clock, this.#o.healthIntervalMs ?? 1_000);
     }
+  }
+
+  /** Gives back the rollout's cordon on a node that never drained. */
+  async #release(node: string): Promise<void> {
+    const s = this.#states.get(node);
+    if (s !== undefined) {
+      const r = transitionNode(s, { type: "uncordon", owner: this.#owner });
+      if (r.ok) this.#states.set(node, r.state);
+    }
+    if (this.#o.hooks.release !== undefined) await this.#o.hooks.release(node);
+    else await this.#o.hooks.resume(node);
   }
 
   get #owner(): string {

@@ -17,3 +17,4 @@ export {
   type RolloutProgress,
   type RolloutResult,
 } from "./RolloutController.ts";
+export { assessUpgrade, type UpgradeCheck, type UpgradeObservation, type UpgradeVerdict, type UpgradeWaitReason } from "./upgradeCheck.ts";

@@ -2,8 +2,9 @@ import { nullEventSink, type EventSink } from "../ports/events.ts";
 import type { Clock } from "../ports/clock.ts";
 import { DrainLimitError, NodeNotInFleetError, LastSchedulableNodeError } from "./errors.ts";
 import { schedulerSettings, type BalanceOptions, type DrainSchedulerOptions, type DrainStart } from "./DrainSchedulerOptions.ts";
+import { ActiveDrains } from "./ActiveDrains.ts";
 import { LoadIndex } from "./LoadIndex.ts";
-import { firstIdle, isComplete, isEligible, load, remainingOf, type DrainState, type NodeSlot, type WorkloadSlot } from "./NodeSlot.ts";
+import { firstIdle, isComplete, isEligible, load, newProgress, remainingOf, type DrainState, type NodeSlot, type WorkloadSlot } from "./NodeSlot.ts";
 import type { DrainSchedulerEvent, FleetDrainRecord, FleetDrainRequest, FleetDrainStatus, FleetNode, PlannedMove, Workload } from "./types.ts";
 
 const DEFAULT_SCOPE = "default";
@@ -40,7 +41,7 @@ export class DrainScheduler {
   readonly #byOrder: NodeSlot[] = [];
   readonly #workloads = new Map<string, WorkloadSlot>();
   readonly #moves = new Map<string, PlannedMove>();
-  readonly #active = new Set<DrainState>();
+  readonly #active = new ActiveDrains();
   readonly #index: LoadIndex;
   #eligible = 0;
   #balanceInFlight = 0;
@@ -85,17 +86,16 @@ export class DrainScheduler {
     this.#byOrder.push(slot);
     this.#index.membershipsChanged(slot.pools.length);
     if (isEligible(slot)) this.#eligible++;
-    this.#index.touch(slot);
+    this.#touch(slot);
   }
 
   /** Places a workload (owner when `owner` is absent, else a child of it). */
   addWorkload(w: Workload): void {
     const node = this.#node(w.node);
-    const existing = this.#workloads.get(w.id);
-    if (existing !== undefined) return;
+    if (this.#workloads.has(w.id)) return;
     this.#workloads.set(w.id, { id: w.id, owner: w.owner, node: w.node, move: undefined });
     (w.owner === undefined ? node.owners : node.children).add(w.id);
-    this.#index.touch(node);
+    this.#touch(node);
   }
 
   /**
@@ -111,8 +111,8 @@ export class DrainScheduler {
     const node = this.#nodes.get(w.node)!;
     (w.owner === undefined ? node.owners : node.children).delete(id);
     this.#workloads.delete(id);
-    this.#index.touch(node);
-    if (move !== undefined) this.#index.touch(this.#nodes.get(move.to)!);
+    this.#touch(node);
+    if (move !== undefined) this.#touch(this.#nodes.get(move.to)!);
     return move;
   }
 
@@ -134,8 +134,8 @@ export class DrainScheduler {
     from.outgoing++;
     to.incoming.add(adopted.id);
     if (adopted.drain === undefined) this.#balanceInFlight++;
-    this.#index.touch(from);
-    this.#index.touch(to);
+    this.#touch(from);
+    this.#touch(to);
     return true;
   }
 
@@ -146,7 +146,7 @@ export class DrainScheduler {
     if (next.length === node.pools.length && next.every((p) => node.pools.includes(p))) return;
     this.#index.membershipsChanged(next.length - node.pools.length);
     node.pools = next;
-    this.#index.touch(node);
+    this.#touch(node);
   }
 
   /** Cordon (`false`) or uncordon (`true`) a node: whether it takes new placements. */
@@ -191,9 +191,9 @@ export class DrainScheduler {
       return { outcome: "stale", epoch: request.epoch };
     }
     if (request.epoch === undefined && current?.status === "draining") return { outcome: "unchanged", record: current.record };
-    const busy: string[] = [];
-    for (const d of this.#active) if (d.record.scope === node.scope && d.record.target !== node.id) busy.push(d.record.target);
-    if (busy.length >= this.#maxDrainsPerScope) throw new DrainLimitError(node.id, node.scope, busy, this.#maxDrainsPerScope);
+    if (this.#active.othersInScope(node.scope, current) >= this.#maxDrainsPerScope) {
+      throw new DrainLimitError(node.id, node.scope, this.#active.targetsInScope(node.scope, node.id), this.#maxDrainsPerScope);
+    }
     if (this.#eligible - (isEligible(node) ? 1 : 0) <= 0) throw new LastSchedulableNodeError(node.id);
     const record: FleetDrainRecord = {
       target: node.id,
@@ -216,6 +216,7 @@ export class DrainScheduler {
     const d = this.#nodes.get(report.target)?.drain;
     if (d === undefined || report.epoch !== d.record.epoch || d.status !== "draining") return "stale";
     d.inFlight = Math.max(0, report.inFlight);
+    this.#active.touch(d);
     return "accepted";
   }
 
@@ -252,60 +253,41 @@ export class DrainScheduler {
   tick(): PlannedMove[] {
     const now = this.#clock.now();
     const out: PlannedMove[] = [];
-    for (const d of [...this.#active]) {
-      const node = this.#nodes.get(d.record.target)!;
-      if (isComplete(node, d)) {
-        d.status = "drained";
-        d.reason = undefined;
-        d.blocking = [];
-        this.#active.delete(d);
-        this.#events.emit({ type: "fleet-drain-completed", target: node.id, epoch: d.record.epoch });
-        continue;
-      }
-      if (now > d.record.deadline) {
-        this.#fail(d, "deadline passed before the node was empty and idle");
-        continue;
-      }
-      this.#planDrain(node, d, out);
-      const remaining = remainingOf(node, d);
-      const key = `${remaining.owners}/${remaining.children}/${remaining.movesInFlight}/${remaining.inFlight}`;
-      if (key !== d.lastReport) {
-        d.lastReport = key;
-        this.#events.emit({ type: "fleet-drain-progress", target: node.id, epoch: d.record.epoch, remaining });
-      }
-    }
+    // Only the drains that may act (see ActiveDrains): the others would plan nothing and report nothing new.
+    for (const d of this.#active.due(now)) if (this.#active.has(d)) this.#step(d, now, out);
     if (this.#balance.enabled && !(this.#balance.pauseWhileDraining && this.#active.size > 0)) this.#planBalance(out);
     return out;
   }
 
   /** The destination serves `move.workload`: ownership flips from `from` to `to`. False for an unknown (stale) move. */
   moveCommitted(move: PlannedMove): boolean {
-    const m = this.#live(move);
-    if (m === undefined) return false;
-    const w = this.#workloads.get(m.workload)!;
-    const from = this.#nodes.get(m.from)!;
-    const to = this.#nodes.get(m.to)!;
-    this.#settle(m, w, from, to);
-    (w.owner === undefined ? from.owners : from.children).delete(w.id);
-    (w.owner === undefined ? to.owners : to.children).add(w.id);
-    w.node = to.id;
-    this.#index.touch(from);
-    this.#index.touch(to);
-    return true;
+    return this.#finishMove(move, true) !== undefined;
   }
 
   /** The move did not happen: the workload stays on its source and is planned again. False for an unknown (stale) move. */
   moveFailed(move: PlannedMove, reason = "move failed"): boolean {
-    const m = this.#live(move);
+    const m = this.#finishMove(move, false);
     if (m === undefined) return false;
+    this.#events.emit({ type: "fleet-move-failed", move: m, reason });
+    return true;
+  }
+
+  /** Ends a live move (the workload changes hands when `committed`) and re-indexes both ends; undefined for a stale move. */
+  #finishMove(move: PlannedMove, committed: boolean): PlannedMove | undefined {
+    const m = this.#live(move);
+    if (m === undefined) return undefined;
     const w = this.#workloads.get(m.workload)!;
     const from = this.#nodes.get(m.from)!;
     const to = this.#nodes.get(m.to)!;
     this.#settle(m, w, from, to);
-    this.#index.touch(from);
-    this.#index.touch(to);
-    this.#events.emit({ type: "fleet-move-failed", move: m, reason });
-    return true;
+    if (committed) {
+      (w.owner === undefined ? from.owners : from.children).delete(w.id);
+      (w.owner === undefined ? to.owners : to.children).add(w.id);
+      w.node = to.id;
+    }
+    this.#touch(from);
+    this.#touch(to);
+    return m;
   }
 
   // ---- reads ---------------------------------------------------------------
@@ -366,6 +348,12 @@ export class DrainScheduler {
 
   // ---- internals -----------------------------------------------------------
 
+  /** Re-indexes a node after a change, and wakes its drain (what the drain's step reads may have changed). */
+  #touch(n: NodeSlot): void {
+    this.#index.touch(n);
+    if (n.drain !== undefined) this.#active.touch(n.drain);
+  }
+
   #node(id: string): NodeSlot {
     const n = this.#nodes.get(id);
     if (n === undefined) throw new NodeNotInFleetError(id);
@@ -377,12 +365,12 @@ export class DrainScheduler {
     change(n);
     const after = isEligible(n);
     if (before !== after) this.#eligible += after ? 1 : -1;
-    this.#index.touch(n);
+    this.#touch(n);
   }
 
   #begin(node: NodeSlot, record: FleetDrainRecord): void {
     if (node.drain !== undefined) this.#active.delete(node.drain);
-    const d: DrainState = { record, status: "draining", inFlight: this.#awaitIdle ? undefined : 0, reason: undefined, blocking: [], lastReport: "" };
+    const d: DrainState = { record, status: "draining", inFlight: this.#awaitIdle ? undefined : 0, reason: undefined, blocking: [], lastReport: "", seq: 0 };
     this.#update(node, (n) => {
       n.drain = d;
       n.lastEpoch = Math.max(n.lastEpoch, record.epoch);
@@ -395,6 +383,27 @@ export class DrainScheduler {
     if (node === undefined) return; // the node left the fleet; nothing of it remains to move
     if (node.drain !== undefined && node.drain.record.epoch >= record.epoch) return;
     this.#begin(node, record);
+  }
+
+  /** One drain's part of a {@link tick}: complete it, fail it past its deadline, or plan its moves and report progress. */
+  #step(d: DrainState, now: number, out: PlannedMove[]): void {
+    const node = this.#nodes.get(d.record.target)!;
+    if (isComplete(node, d)) {
+      d.status = "drained";
+      d.reason = undefined;
+      d.blocking = [];
+      this.#active.delete(d);
+      this.#events.emit({ type: "fleet-drain-completed", target: node.id, epoch: d.record.epoch });
+      return;
+    }
+    if (now > d.record.deadline) {
+      this.#fail(d, "deadline passed before the node was empty and idle");
+      return;
+    }
+    this.#planDrain(node, d, out);
+    this.#active.stepped(d);
+    const remaining = newProgress(node, d);
+    if (remaining !== undefined) this.#events.emit({ type: "fleet-drain-progress", target: node.id, epoch: d.record.epoch, remaining });
   }
 
   #fail(d: DrainState, reason: string): void {
@@ -435,8 +444,6 @@ export class DrainScheduler {
     return n !== undefined && isEligible(n) && this.#index.mayTake(from, n) ? n : undefined;
   }
 
-
-
   #planBalance(out: PlannedMove[]): void {
     const skipped: NodeSlot[] = [];
     while (this.#balanceInFlight < this.#balance.batchSize) {
@@ -469,8 +476,8 @@ export class DrainScheduler {
     from.outgoing++;
     to.incoming.add(move.id);
     if (drain === undefined) this.#balanceInFlight++;
-    this.#index.touch(from);
-    this.#index.touch(to);
+    this.#touch(from);
+    this.#touch(to);
     return move;
   }
 

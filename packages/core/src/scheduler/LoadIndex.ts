@@ -72,13 +72,7 @@ export class LoadIndex {
 
   /** Records a node's current load in the heaps; stale entries are dropped lazily. */
   touch(n: NodeSlot): void {
-    const l = load(n);
-    if (isEligible(n)) {
-      this.#least.push(l, n.order);
-      if (this.#samePool) for (const pool of n.pools) this.#poolHeap(pool).push(l, n.order);
-      this.#pooled += this.#samePool ? n.pools.length : 0;
-    }
-    if (this.#trackMost && n.up && n.drain === undefined) this.#most.push(-l, n.order);
+    this.#push(n);
     // Stale entries pile up under churn; rebuild from the live loads now and then.
     if (this.#least.size + this.#most.size + this.#pooled > 8 * (this.#byOrder.length + this.#memberships) + 1024) this.#rebuild();
   }
@@ -105,14 +99,17 @@ export class LoadIndex {
     this.#most.clear();
     for (const heap of this.#leastByPool.values()) heap.clear();
     this.#pooled = 0;
-    for (const n of this.#byOrder) {
-      const l = load(n);
-      if (isEligible(n)) {
-        this.#least.push(l, n.order);
-        if (this.#samePool) for (const pool of n.pools) this.#poolHeap(pool).push(l, n.order);
-        this.#pooled += this.#samePool ? n.pools.length : 0;
-      }
-      if (this.#trackMost && n.up && n.drain === undefined) this.#most.push(-l, n.order);
+    for (const n of this.#byOrder) this.#push(n);
+  }
+
+  /** Pushes a node's current load onto every heap it belongs in. */
+  #push(n: NodeSlot): void {
+    const l = load(n);
+    if (isEligible(n)) {
+      this.#least.push(l, n.order);
+      if (this.#samePool) for (const pool of n.pools) this.#poolHeap(pool).push(l, n.order);
+      this.#pooled += this.#samePool ? n.pools.length : 0;
     }
+    if (this.#trackMost && n.up && n.drain === undefined) this.#most.push(-l, n.order);
   }
 }

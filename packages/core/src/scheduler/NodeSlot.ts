@@ -36,6 +36,8 @@ export interface DrainState {
   reason: string | undefined;
   blocking: string[];
   lastReport: string;
+  /** Start order among the scheduler's active drains (set when it becomes active). */
+  seq: number;
 }
 
 /** Projected load: what the node will hold once the moves in flight settle. @internal */
@@ -56,6 +58,15 @@ export function isComplete(node: NodeSlot, d: DrainState): boolean {
 /** What a drain still waits for. @internal */
 export function remainingOf(node: NodeSlot, d: DrainState): DrainRemaining {
   return { owners: node.owners.size, children: node.children.size, movesInFlight: node.outgoing + node.incoming.size, inFlight: d.inFlight };
+}
+
+/** What the drain waits for, when it changed since the drain last reported it (and marks it reported); else undefined. @internal */
+export function newProgress(node: NodeSlot, d: DrainState): DrainRemaining | undefined {
+  const remaining = remainingOf(node, d);
+  const key = `${remaining.owners}/${remaining.children}/${remaining.movesInFlight}/${remaining.inFlight}`;
+  if (key === d.lastReport) return undefined;
+  d.lastReport = key;
+  return remaining;
 }
 
 /** The first of `ids` with no move in flight. @internal */

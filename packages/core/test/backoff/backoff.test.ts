@@ -55,3 +55,32 @@ describe("backoff on a SimulatedClock", () => {
     );
   });
 });
+
+describe("backoffDelay with a multiplier and a jitter fraction", () => {
+  it("waits in [step·(1-jitter), step] where step grows by the multiplier, and draws nothing without jitter", () => {
+    const shaped = fc.record({
+      initialMs: fc.integer({ min: 0, max: 10_000 }),
+      maxMs: fc.integer({ min: 0, max: 600_000 }),
+      // Multipliers whose powers stay exact in binary, so the oracle's repeated products equal the power.
+      multiplier: fc.constantFrom(1, 1.5, 2, 3, 10),
+      jitter: fc.constantFrom(0, 0.25, 0.5, 1),
+    });
+    fc.assert(
+      fc.property(shaped, fc.integer({ min: 1, max: 2_000 }), fc.integer(), (p, attempt, randomSeed) => {
+        let step = p.initialMs;
+        for (let i = 1; i < attempt && step < p.maxMs; i++) step *= p.multiplier;
+        step = Math.min(step, p.maxMs);
+        const random = new SeededRandom(randomSeed);
+        const ms = backoffDelay(attempt, p, random);
+        expect(ms).toBeGreaterThanOrEqual(Math.floor(step * (1 - p.jitter)));
+        expect(ms).toBeLessThanOrEqual(step);
+        expect(Number.isInteger(ms)).toBe(true);
+        if (p.jitter === 0) {
+          expect(ms).toBe(Math.floor(step));
+          expect(random.next()).toBe(new SeededRandom(randomSeed).next());
+        }
+      }),
+      fcParams({ numRuns: 500 }),
+    );
+  });
+});

@@ -124,7 +124,7 @@ describe("RolloutController", () => {
         drain: (id, epoch, deadline) => coordinators.get(id)!.drain({ deadline, epoch, reason: "upgrade" }),
         upgrade: () => {},
         resume: (id) => coordinators.get(id)!.resume(),
-        healthy: () => true,
+        observe: () => ({ version: "2.0.0", live: true, phase: "active", reportedAt: clock.now() }),
       },
       drainTimeoutMs: 1_000,
       failureThreshold: 1,

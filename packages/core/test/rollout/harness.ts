@@ -67,7 +67,10 @@ export class MemoryFleet {
         this.scheduler.resumeNode(id);
         set(id, { phase: "active", schedulable: true });
       },
-      healthy: () => true,
+      observe: (id) => {
+        const n = this.nodes.get(id)!;
+        return { version: n.version, live: n.healthy !== false, phase: n.phase, reportedAt: this.clock.now() };
+      },
     };
   }
 

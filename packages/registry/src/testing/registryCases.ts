@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { isDrainkitError, SeededRandom, systemClock } from "@drainkit/core";
+import { isDrainkitError, pages, SeededRandom, systemClock } from "@drainkit/core";
 import { fcParams, SimulatedClock } from "@drainkit/core/testing";
 import { describe, expect, it } from "vitest";
 import { auditSignerFromKey } from "../audit/checkpoint.ts";
@@ -31,12 +31,7 @@ function registryOn(store: RegistryStore, seed = 1, pools: Parameters<typeof cre
 
 async function allAudit(registry: Registry): Promise<AuditEntry[]> {
   const out: AuditEntry[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await registry.queryAudit(reader, { limit: 1_000, ...(cursor === undefined ? {} : { cursor }) });
-    out.push(...page.items);
-    cursor = page.nextCursor;
-  } while (cursor !== undefined);
+  for await (const page of pages((cursor) => registry.queryAudit(reader, { limit: 1_000, ...(cursor === undefined ? {} : { cursor }) }))) out.push(...page.items);
   return out;
 }
 
@@ -386,13 +381,10 @@ export function registryConformanceCases(withStore: WithStore, options: { timeou
       for (const query of [{ target: "peer/a" }, { target: "peer/b", action: "uncordon" }, { target: "peer/a-b" }, { target: "peer/none" }, { target: "peer/a", outcome: "refused" as const }]) {
         for (const limit of [1, 2, 100]) {
           const got: AuditEntry[] = [];
-          let cursor: string | undefined;
-          do {
-            const page = await second.queryAudit(reader, { ...query, limit, ...(cursor === undefined ? {} : { cursor }) });
+          for await (const page of pages((cursor) => second.queryAudit(reader, { ...query, limit, ...(cursor === undefined ? {} : { cursor }) }))) {
             expect(page.items.length).toBeLessThanOrEqual(limit);
             got.push(...page.items);
-            cursor = page.nextCursor;
-          } while (cursor !== undefined);
+          }
           const want = all.filter((e) => e.target === query.target && (query.action === undefined || e.action === query.action) && (query.outcome === undefined || e.outcome === query.outcome));
           expect(got.map((e) => e.seq)).toEqual(want.map((e) => e.seq));
         }

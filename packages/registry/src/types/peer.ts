@@ -51,14 +51,18 @@ export interface PeerStatus {
 /** Whether the peer's agent reported within its liveness window. */
 export type Liveness = "live" | "unknown";
 
-/** A host taking part in coordinated maintenance. */
-export interface Peer {
+/** Who a peer is and where it serves: what it registered with, shared by the public view and the stored record. */
+export interface PeerIdentity {
   readonly id: string;
   readonly address: string;
   readonly pools: readonly string[];
   readonly roles: readonly string[];
   readonly labels: Readonly<Record<string, string>>;
   readonly metadata: Readonly<Record<string, unknown>>;
+}
+
+/** A host taking part in coordinated maintenance. */
+export interface Peer extends PeerIdentity {
   readonly spec: PeerSpec;
   readonly status?: PeerStatus;
   /** Per-role phase held by the registry (core's state machine, expiries applied). */

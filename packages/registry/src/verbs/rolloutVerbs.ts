@@ -7,6 +7,7 @@ import type { RolloutStore } from "../roles.ts";
 import {
   applyRolloutStep,
   applyRolloutVerb,
+  MaintenanceFreezeError,
   planNewRollout,
   RolloutInProgressError,
   rolloutActive,
@@ -18,7 +19,7 @@ import { sha256 } from "../sha256.ts";
 import type { MutationOptions, MutationOutcome } from "../types/mutation.ts";
 import type { Principal } from "../types/principal.ts";
 import { checkIfMatch, isId } from "../validate.ts";
-import { configNumber } from "./configVerbs.ts";
+import { readConfig } from "./configVerbs.ts";
 import type { RegistryContext } from "./RegistryContext.ts";
 
 /** Rolling upgrades: planned by `startRollout`, steered by operators, stepped by the leader's runner. */
@@ -92,17 +93,24 @@ export function rolloutVerbs(ctx: RegistryContext, pools: readonly PoolBudget[])
         options.idempotencyKey !== undefined
           ? `ro-${sha256(`${principal.id}\u0000${options.idempotencyKey}`).slice(0, 12)}`
           : `ro-${now.toString(36)}-${ctx.random.int(0, 0x7fffffff).toString(36)}`;
-      return ctx.mutate({ principal, action: "startRollout", target: `rollout/${id}`, options, request: input }, async () => {
+      // An unverified rollout says so in its audit entry's reason, beside the operator's own words.
+      const unverified = input?.verify === false || (input?.verify === undefined && input?.awaitVersion === false);
+      const said = options.reason ?? input?.reason;
+      const audited = unverified && typeof said === "string" ? { ...options, reason: `${said} [unverified: verify=false]` } : options;
+      return ctx.mutate({ principal, action: "startRollout", target: `rollout/${id}`, options: audited, request: input }, async () => {
         requireScope(principal, "mesh.operate", "startRollout");
         const existing = await rollouts(true);
         const same = existing.find((r) => r.rollout.id === id);
         if (same !== undefined) return { write: false, etag: etagOf(same.rollout.generation), result: same.rollout };
         const running = existing.find((r) => rolloutActive(r.rollout));
         if (running !== undefined) throw new RolloutInProgressError(running.rollout.id, running.rollout.state);
-        const staleAfter = await configNumber(ctx, "heartbeat.staleAfterMs", 30_000);
-        const peers = (await view.listForWrite(PEERS)).items.map((i) => toPeer(i.value as PeerRecord, now));
+        const settings = (await readConfig(ctx, true)).config.values;
+        if (settings["maintenance.freeze"] === true) throw new MaintenanceFreezeError();
+        const staleAfterMs = Number(settings["heartbeat.staleAfterMs"] ?? 30_000);
+        const peers = (await view.listForWrite(PEERS)).items.map((i) => toPeer(i.value as PeerRecord, now, staleAfterMs));
         const ticket = input?.ticket ?? options.ticket;
-        const rollout = planNewRollout(id, { ...input, reason: input?.reason ?? options.reason ?? "", ...(ticket ? { ticket } : {}) }, peers, pools, staleAfter, principal.id, now);
+        const defaults = { staleAfterMs, maxParallel: Number(settings["rollout.maxParallel"] ?? 1) };
+        const rollout = planNewRollout(id, { ...input, reason: input?.reason ?? options.reason ?? "", ...(ticket ? { ticket } : {}) }, peers, pools, defaults, principal.id, now);
         return { write: true, key: rolloutKey(id), readVersion: 0, record: rollout, etagAfter: etagOf(rollout.generation), result: rollout };
       });
     },

@@ -1,7 +1,7 @@
-import { createSseParser, readAll, type PageOf } from "@drainkit/client";
-import { backoff, DEFAULT_BACKOFF, DrainkitError, systemClock, systemRandom, type Clock, type Random } from "@drainkit/core";
-import { request, type Dispatcher } from "undici";
-import type { PeerSource, RoutingChange, RoutingPeer } from "../source.ts";
+import { ControlPlaneError, createControlPlaneClient, readAll } from "@drainkit/client";
+import type { Clock, Random } from "@drainkit/core";
+import { fetch as undiciFetch, type Dispatcher } from "undici";
+import type { PeerSource, RoutingPeer } from "../source.ts";
 
 /** Settings of {@link controlPlaneSource}. */
 export interface ControlPlaneSourceOptions {
@@ -19,22 +19,22 @@ export interface ControlPlaneSourceOptions {
   readonly random?: Random;
 }
 
-/** The control plane answered a read with an error, or could not be reached. */
-export class ControlPlaneReadError extends DrainkitError<string> {
-  readonly status: number;
-  constructor(status: number, code: string, message: string, retryable: boolean) {
-    // The code comes from the server, which may be newer than this catalogue.
-    super(code, message, { retryable, details: { status } });
-    this.status = status;
-  }
-}
+/**
+ * The control plane answered a read with an error, or could not be reached:
+ * the client's {@link ControlPlaneError}, under the name this package has
+ * always exported.
+ *
+ * @deprecated Use `ControlPlaneError` from `@drainkit/client`.
+ */
+export const ControlPlaneReadError = ControlPlaneError;
 
 /**
- * A {@link PeerSource} on a remote control plane: the snapshot from
- * `GET /control/peers` (paged), the changes from `GET /control/events?kinds=peer`
- * (SSE), reconnecting with `Last-Event-ID` and a jittered backoff (200 ms to
+ * A {@link PeerSource} on a remote control plane, through `@drainkit/client`:
+ * the snapshot from `GET /control/peers` (paged), the changes from
+ * `GET /control/events?kinds=peer` (the client's one SSE consumer),
+ * reconnecting with `Last-Event-ID` and core's jittered backoff (200 ms to
  * 5 s) so no change is lost. When the server can no longer replay
- * (`reset` event) or refuses the token, the watch reports the error and
+ * (`history-lost`) or refuses the token, the watch reports the error and
  * stops; the router then re-reads the snapshot.
  *
  * @example
@@ -42,94 +42,51 @@ export class ControlPlaneReadError extends DrainkitError<string> {
  * const router = await startRouter({ source, clock: systemClock() });
  */
 export function controlPlaneSource(options: ControlPlaneSourceOptions): PeerSource {
-  const base = options.url.replace(/\/+$/, "");
-  const headers = { authorization: `Bearer ${options.token}` };
   const { dispatcher } = options;
-  const clock = options.clock ?? systemClock();
-  const random = options.random ?? systemRandom();
-  const timeoutMs = options.timeoutMs ?? 10_000;
+  const client = createControlPlaneClient({
+    url: options.url,
+    token: options.token,
+    // The dispatcher carries the TLS settings of `drainkit route --ca/--cert`.
+    fetch: ((input: string | URL, init?: RequestInit) => undiciFetch(input, { ...(init as object), dispatcher })) as unknown as typeof fetch,
+    timeoutMs: options.timeoutMs ?? 10_000,
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.random === undefined ? {} : { random: options.random }),
+  });
   const inPool = (p: RoutingPeer): boolean => options.pool === undefined || p.pools.includes(options.pool);
-
-  const failure = async (what: string, res: Dispatcher.ResponseData): Promise<ControlPlaneReadError> => {
-    const text = await res.body.text().catch(() => "");
-    let code = `http-${res.statusCode}`;
-    let detail = text;
-    try {
-      const p = JSON.parse(text) as { code?: string; detail?: string };
-      code = p.code ?? code;
-      detail = p.detail ?? text;
-    } catch {
-      // not a problem document
-    }
-    const hint = res.statusCode === 401 || res.statusCode === 403 ? " Give drainkit route a token with the mesh.read scope (drainkit token add <name> --scope mesh.read)." : "";
-    return new ControlPlaneReadError(res.statusCode, code, `${what} at ${base}: ${res.statusCode} ${code}: ${detail}.${hint}`, res.statusCode >= 500 || res.statusCode === 429);
+  // What `drainkit route` has always reported: `control-plane-unreachable` for no answer, and for a refused
+  // token the scope it needs; everything else is the client's error as is.
+  const explained = (error: unknown): unknown => {
+    if (!(error instanceof ControlPlaneError)) return error;
+    const refused = error.status === 401 || error.status === 403;
+    if (error.code !== "unreachable" && !refused) return error;
+    const code = refused ? error.code : "control-plane-unreachable";
+    const hint = refused ? ". Give drainkit route a token with the mesh.read scope (drainkit token add <name> --scope mesh.read)." : "";
+    return new ControlPlaneError(error.status, code, `${error.message}${hint}`, { retryable: error.retryable, details: { ...error.details }, cause: error });
   };
 
   return {
     async snapshot() {
-      const readPage = async (cursor: string | undefined): Promise<PageOf<RoutingPeer>> => {
-        const qs = new URLSearchParams({ limit: "500", ...(cursor === undefined ? {} : { cursor }), ...(options.pool === undefined ? {} : { pool: options.pool }) });
-        let res: Dispatcher.ResponseData;
-        try {
-          res = await request(`${base}/control/peers?${qs}`, { dispatcher, headers, signal: AbortSignal.timeout(timeoutMs) });
-        } catch (e) {
-          throw new ControlPlaneReadError(0, "control-plane-unreachable", `GET ${base}/control/peers failed: ${e instanceof Error ? e.message : String(e)}. Check that the control plane runs at ${base} (and its TLS settings).`, true);
-        }
-        if (res.statusCode !== 200) throw await failure("GET /control/peers", res);
-        return (await res.body.json()) as PageOf<RoutingPeer>;
-      };
-      const { items, revision } = await readAll(readPage);
-      return { peers: items.filter(inPool), revision };
+      try {
+        const { items, revision } = await readAll((cursor) =>
+          client.listPeers({ limit: 500, ...(cursor === undefined ? {} : { cursor }), ...(options.pool === undefined ? {} : { pool: options.pool }) }),
+        );
+        return { peers: items.filter(inPool), revision };
+      } catch (error) {
+        throw explained(error);
+      }
     },
 
     watch(fromRevision, onChange, onError) {
-      const controller = new AbortController();
-      const { signal } = controller;
-      let last = fromRevision;
-      const connect = async (): Promise<void> => {
-        const res = await request(`${base}/control/events?kinds=peer`, { dispatcher, headers: { ...headers, accept: "text/event-stream", "last-event-id": String(last) }, signal });
-        if (res.statusCode !== 200) throw await failure("GET /control/events", res);
-        let lost: ControlPlaneReadError | undefined;
-        const parse = createSseParser((m) => {
-          if (m.event === "reset") lost = new ControlPlaneReadError(200, "history-compacted", `The control plane no longer has the changes after revision ${last}: ${m.data}`, true);
-          if (m.id === undefined || lost !== undefined) return;
-          let change: RoutingChange;
-          try {
-            change = JSON.parse(m.data) as RoutingChange;
-          } catch {
-            return;
-          }
-          last = Number(m.id);
+      return client.watch(
+        fromRevision,
+        (change) => {
           // A peer leaving the pool is, to this router, a peer gone.
           const value = change.kind === "peer" && change.value !== undefined && change.value !== null && !inPool(change.value as RoutingPeer) ? undefined : change.value ?? undefined;
           onChange({ revision: change.revision, kind: change.kind, id: change.id, value });
-        });
-        res.body.setEncoding("utf8");
-        for await (const chunk of res.body) parse(chunk as string);
-        if (lost !== undefined) throw lost;
-      };
-      void (async () => {
-        let attempt = 0;
-        while (!signal.aborted) {
-          try {
-            await connect();
-            attempt = 0; // the server ended the stream on purpose: reconnect at once
-          } catch (error) {
-            if (signal.aborted) return;
-            if (error instanceof ControlPlaneReadError && (!error.retryable || error.code === "history-compacted")) {
-              onError?.(error);
-              return;
-            }
-            attempt++;
-          }
-          try {
-            await backoff(attempt, DEFAULT_BACKOFF, { clock, random, signal });
-          } catch {
-            return;
-          }
-        }
-      })();
-      return { close: () => controller.abort() };
+        },
+        (error) => onError?.(explained(error) as Error),
+        { kinds: ["peer"] },
+      );
     },
   };
 }

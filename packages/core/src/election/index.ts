@@ -1,0 +1,1 @@
+export { electorDecision, type ElectorDecision, type ElectorView, type ElectorWait } from "./elector.ts";
