@@ -5,7 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import Fastify, { type FastifyInstance } from "fastify";
 import { pino, type Logger as PinoLogger } from "pino";
 import { LifecycleOrchestrator, systemClock, systemRandom, type Clock, type EventSink } from "@drainkit/core";
-import { createRegistry, type DeclaredCluster, type PoolBudget, type Principal, type Registry, type RegistryStore } from "@drainkit/registry";
+import { auditSignerFromKey, createRegistry, type DeclaredCluster, type PoolBudget, type Principal, type Registry, type RegistryStore } from "@drainkit/registry";
 import {
   chainAuthenticators,
   controlApi,
@@ -22,6 +22,7 @@ import { startControlServer, type ControlServer } from "@drainkit/grpc";
 import { startApprovalExpiry } from "./controllers/approvalExpiry.ts";
 import { startCordonExpiry } from "./controllers/cordonExpiry.ts";
 import { startDrainDeadlines } from "./controllers/drainDeadlines.ts";
+import { startAuditRetention } from "./controllers/auditRetention.ts";
 import { startIdempotencySweep } from "./controllers/idempotencySweep.ts";
 import { startStoreCompaction } from "./controllers/storeCompaction.ts";
 import { startRollouts } from "./controllers/rollouts.ts";
@@ -89,6 +90,14 @@ export interface ControlPlaneOptions {
   readonly compaction?: { readonly windowMs?: number; readonly intervalMs?: number };
   /** How long an Idempotency-Key's record counts (ms); the leader deletes expired ones every minute. Default 24 h. */
   readonly idempotencyTtlMs?: number;
+  /**
+   * File holding the audit checkpoint key: an HMAC-SHA256 secret (32+ bytes)
+   * or an Ed25519 private key (PEM). Checkpoints (`/control/audit/checkpoint`,
+   * and those retention stores) are signed with it. Keep it outside the store.
+   */
+  readonly auditKeyFile?: string;
+  /** How often the leader applies audit retention (tests shorten it). Default 60 s. */
+  readonly auditRetentionIntervalMs?: number;
   /** Timing of the leader's rollout runner (tests shorten it). */
   readonly rollouts?: { readonly pollMs?: number; readonly healthIntervalMs?: number; readonly retryDelayMs?: number };
   /**
@@ -178,6 +187,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const store = watched.store;
   const rawLeaderStore = location.kind === "etcd" ? openStore(location) : apiStore;
   const leaderStore = location.kind === "etcd" ? rawLeaderStore : store;
+  const auditSigner = options.auditKeyFile === undefined ? undefined : auditSignerFromKey(readFileSync(resolve(options.auditKeyFile)));
   const registryOn = (on: RegistryStore): Registry =>
     createRegistry({
       store: on,
@@ -189,6 +199,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       ...(pools.length > 0 ? { pools } : {}),
       ...(options.clusters ? { clusters: options.clusters } : {}),
       ...(options.idempotencyTtlMs !== undefined ? { idempotencyTtlMs: options.idempotencyTtlMs } : {}),
+      ...(auditSigner === undefined ? {} : { auditSigner }),
     });
   const registry = registryOn(store);
 
@@ -253,7 +264,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       const approvals = startApprovalExpiry({ registry, clock, principal: CONTROLLER, logger });
       // Compaction drops history, not data: it is no registry write, so it needs no fence.
       const compaction = startStoreCompaction({ store: rawLeaderStore, clock, logger, ...(options.compaction ?? {}) });
-      controllers = [deadlines, expiry, rollouts, moves, idempotency, approvals, compaction];
+      const retention = startAuditRetention({ registry, clock, principal: CONTROLLER, logger, ...(options.auditRetentionIntervalMs === undefined ? {} : { intervalMs: options.auditRetentionIntervalMs }) });
+      controllers = [deadlines, expiry, rollouts, moves, idempotency, approvals, compaction, retention];
       return () => {
         for (const c of controllers) c.stop();
         controllers = [];

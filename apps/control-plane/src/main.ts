@@ -61,6 +61,8 @@ program
   .addOption(new Option("--idempotency-ttl <duration>", "how long an Idempotency-Key is remembered (a retry after that is a new request)").default(86_400_000, "24h").argParser(duration))
   .addOption(new Option("--move-batch <n>", "workload moves in flight off one draining peer at once").default(10).argParser(wholeNumber))
   .addOption(new Option("--move-timeout <duration>", "how long a destination gets to serve a moved workload before the move fails and is planned elsewhere").default(60_000, "60s").argParser(duration))
+  .addOption(new Option("--audit-key <file>", "sign audit checkpoints with this key, kept outside the store: an HMAC-SHA256 secret (32+ bytes) or an Ed25519 private key (PEM)").env("DRAINKIT_AUDIT_KEY_FILE"))
+  .addOption(new Option("--audit-retention-interval <duration>", "how often the leader applies audit.retentionDays / audit.maxEntries").default(60_000, "60s").argParser(duration))
   .addOption(new Option("--log-level <level>", "pino log level").default("info").env("DRAINKIT_LOG_LEVEL"))
   .action(async (o: Record<string, string | number | boolean | string[] | undefined>) => {
     if ((o["tlsCert"] === undefined) !== (o["tlsKey"] === undefined)) program.error("--tls-cert and --tls-key go together");
@@ -90,6 +92,7 @@ program
       storeDeadlineMs: Number(o["storeDeadline"]),
       moves: { batchSize: Number(o["moveBatch"]), moveTimeoutMs: Number(o["moveTimeout"]) },
       idempotencyTtlMs: Number(o["idempotencyTtl"]),
+      auditRetentionIntervalMs: Number(o["auditRetentionInterval"]),
       logLevel: String(o["logLevel"]),
       ...(str("grpc") ? { grpc: str("grpc")! } : {}),
       ...(str("tokenFile") ? { tokenFile: str("tokenFile")! } : {}),
@@ -97,6 +100,7 @@ program
       ...(str("tlsCert") ? { tls: { cert: str("tlsCert")!, key: str("tlsKey")!, ...(str("clientCa") ? { clientCa: str("clientCa")! } : {}) } } : {}),
       ...(str("jwks") ? { jwt: { jwksFile: str("jwks")!, issuer: str("jwtIssuer")!, ...(str("jwtAudience") ? { audience: str("jwtAudience")! } : {}) } } : {}),
       ...(str("replicaId") ? { replicaId: str("replicaId")! } : {}),
+      ...(str("auditKey") ? { auditKeyFile: str("auditKey")! } : {}),
       ...(Array.isArray(o["pool"]) ? { pools: pools(o["pool"]) } : {}),
       ...(Array.isArray(o["cluster"]) ? { clusters: clusters(o["cluster"]) } : {}),
       ...(o["selfPeer"] === false ? {} : { selfPeer: { version: String(o["versionLabel"]), pool: String(o["selfPool"]) } }),

@@ -298,8 +298,23 @@ $("sign-out").addEventListener("click", signOut);
 $("audit-filter").addEventListener("input", () => {
   const form = $<HTMLFormElement>("audit-filter");
   const kind = (new FormData(form).get("kind") as AuditFilter["kind"] | null) ?? "all";
-  const target = $<HTMLInputElement>("audit-target").value;
-  auditFilter = { kind, ...(target.trim() === "" ? {} : { target }) };
+  const text = (id: string): string => $<HTMLInputElement>(id).value.trim();
+  const time = (id: string): number | undefined => {
+    const t = Date.parse(text(id));
+    return Number.isNaN(t) ? undefined : t;
+  };
+  const outcome = text("audit-outcome");
+  const from = time("audit-from");
+  const to = time("audit-to");
+  auditFilter = {
+    kind,
+    ...(text("audit-target") === "" ? {} : { target: text("audit-target") }),
+    ...(text("audit-actor") === "" ? {} : { actor: text("audit-actor") }),
+    ...(text("audit-action") === "" ? {} : { action: text("audit-action") }),
+    ...(outcome === "ok" || outcome === "refused" || outcome === "error" ? { outcome } : {}),
+    ...(from === undefined ? {} : { from }),
+    ...(to === undefined ? {} : { to }),
+  };
   scheduleRender();
 });
 $("audit-filter").addEventListener("submit", (ev) => ev.preventDefault());

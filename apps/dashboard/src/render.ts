@@ -117,11 +117,23 @@ export function rolloutHtml(r: RolloutView | undefined, operate: boolean): strin
   return `<div class="rollout" data-rollout="${esc(r.id)}" data-state="${esc(r.state)}"><p><b>${esc(r.id)}</b> → version <b>${esc(r.version)}</b>: <span class="badge state-${esc(r.state)}">${esc(r.state)}</span>${r.stateReason ? ` <span class="muted">(${esc(r.stateReason)})</span>` : ""} <span class="muted">${esc(r.reason)}${r.ticket ? ` · ${esc(r.ticket)}` : ""}</span>${verify}</p>${warnings}<p>${bar} <span class="muted">${p.inProgress} in progress, ${p.pending} pending${p.etaMs !== undefined ? `, about ${Math.ceil(p.etaMs / 60_000)} min left` : ""}</span> ${buttons}</p><table class="steps"><tbody>${nodes}</tbody></table></div>`;
 }
 
-/** What the audit feed shows: everything, operators' actions only, or refusals only; optionally one target. */
+/**
+ * What the audit feed shows: everything, operators' actions only, or refusals
+ * only; optionally narrowed by target, actor, action, outcome and a time range
+ * (the same filters as `GET /control/audit` and `drainctl audit list`).
+ */
 export interface AuditFilter {
   readonly kind: "all" | "operators" | "refusals";
   /** e.g. `peer/web-1`; a bare peer id matches `peer/<id>`. */
   readonly target?: string;
+  readonly actor?: string;
+  /** e.g. `drain`, `cordon`. */
+  readonly action?: string;
+  readonly outcome?: "ok" | "refused" | "error";
+  /** Epoch ms, inclusive. */
+  readonly from?: number;
+  /** Epoch ms, exclusive. */
+  readonly to?: number;
 }
 
 /** What hosts and the control plane itself write (registrations, status reports, move bookkeeping): not an operator's doing. */
@@ -129,10 +141,17 @@ const NOT_OPERATOR = new Set(["registerPeer", "reportStatus", "planMove", "repor
 
 export function filterAudit(entries: readonly AuditEntry[], f: AuditFilter): AuditEntry[] {
   const target = f.target?.trim();
+  const actor = f.actor?.trim();
+  const action = f.action?.trim();
   return entries.filter(
     (e) =>
       (f.kind === "all" || (f.kind === "refusals" ? e.outcome !== "ok" : !NOT_OPERATOR.has(e.action))) &&
-      (target === undefined || target === "" || e.target === target || e.target === `peer/${target}`),
+      (target === undefined || target === "" || e.target === target || e.target === `peer/${target}`) &&
+      (actor === undefined || actor === "" || e.actor === actor) &&
+      (action === undefined || action === "" || e.action === action) &&
+      (f.outcome === undefined || e.outcome === f.outcome) &&
+      (f.from === undefined || e.at >= f.from) &&
+      (f.to === undefined || e.at < f.to),
   );
 }
 
@@ -143,7 +162,7 @@ export function auditHtml(entries: readonly AuditEntry[], filter: AuditFilter = 
     .slice(0, 100)
     .map(
       (e) =>
-        `<tr data-seq="${e.seq}" class="outcome-${esc(e.outcome)}"><td>${esc(time(e.at))}</td><td>${esc(e.actor)}</td><td>${esc(e.action)}</td><td>${esc(e.target)}</td><td>${esc(e.outcome)}${e.errorCode ? ` <span class="muted">${esc(e.errorCode)}</span>` : ""}</td><td>${esc(e.reason ?? "")}</td><td>${esc(e.ticket ?? "")}</td></tr>`,
+        `<tr data-seq="${e.seq}" class="outcome-${esc(e.outcome)}"><td>${esc(time(e.at))}</td><td>${esc(e.actor)}</td><td>${esc(e.action)}${e.dryRun === true ? ` <span class="muted">dry run</span>` : ""}</td><td>${esc(e.target)}</td><td>${esc(e.outcome)}${e.errorCode ? ` <span class="muted">${esc(e.errorCode)}</span>` : ""}</td><td>${esc(e.reason ?? "")}</td><td>${esc(e.ticket ?? "")}</td></tr>`,
     )
     .join("")}</tbody></table></div>`;
 }

@@ -79,6 +79,16 @@ describe("the audit feed's filters", () => {
     expect(filterAudit(entries, { kind: "all", target: "peer/web-2" }).map((e) => e.seq)).toEqual([3]);
     expect(auditHtml(entries, { kind: "refusals", target: "web-1" })).toContain("No audit entry matches the filter.");
   });
+
+  it("narrows by actor, action, outcome and time range, and marks dry runs", () => {
+    expect(filterAudit(entries, { kind: "all", actor: "alice" }).map((e) => e.seq)).toEqual([2]);
+    expect(filterAudit(entries, { kind: "all", action: "cordon" }).map((e) => e.seq)).toEqual([3]);
+    expect(filterAudit(entries, { kind: "all", outcome: "ok" }).map((e) => e.seq)).toEqual([1, 2]);
+    const [a, b, c] = entries.map((e) => e.at);
+    expect(filterAudit(entries, { kind: "all", from: b!, to: c! }).map((e) => e.seq)).toEqual([2]);
+    expect(filterAudit(entries, { kind: "all", from: a!, to: a! }).map((e) => e.seq)).toEqual([]);
+    expect(auditHtml([auditEntry(4, { action: "drain", dryRun: true })])).toContain("dry run");
+  });
 });
 
 describe("availability history", () => {

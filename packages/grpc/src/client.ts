@@ -1,6 +1,8 @@
 import * as grpc from "@grpc/grpc-js";
 import type {
+  AuditCheckpoint,
   AuditEntry,
+  AuditHeadView,
   AuditQuery,
   Cluster,
   CordonInput,
@@ -29,7 +31,9 @@ import type {
 } from "@drainkit/registry";
 import {
   auditFromWire,
+  auditHeadFromWire,
   changeFromWire,
+  checkpointFromWire,
   clusterFromWire,
   configFromWire,
   drainStatusFromWire,
@@ -135,6 +139,10 @@ export interface ControlClient {
   /** Removes pool `name` (mesh.admin, `confirm`). */
   deletePool(name: string, options?: MutationOptions): Promise<MutationOutcome<Pool>>;
   queryAudit(query?: AuditQuery): Promise<Page<AuditEntry>>;
+  /** The audit chain's head, and the checkpoint of the pruned prefix if retention pruned one. */
+  auditHead(): Promise<AuditHeadView>;
+  /** The head as a checkpoint to keep outside the store (signed when the server has a key). */
+  auditCheckpoint(): Promise<AuditCheckpoint>;
   /** Workload moves, oldest first; an agent sees only the moves from or to its own peer. */
   listMoves(query?: MoveQuery): Promise<readonly WorkloadMove[]>;
   /** Records a move in state `starting` (mesh.operate); the same id with another plan is `move-plan-conflict`. */
@@ -301,6 +309,12 @@ export function createControlClient(address: string, options: ControlClientOptio
     async queryAudit(query = {}) {
       const r = await unary("ListAudit", defined({ ...query }));
       return { items: (r["items"] as Wire[]).map(auditFromWire), revision: r["revision"] as number, ...(typeof r["nextCursor"] === "string" ? { nextCursor: r["nextCursor"] } : {}) };
+    },
+    async auditHead() {
+      return auditHeadFromWire(await unary("GetAuditHead", {}));
+    },
+    async auditCheckpoint() {
+      return checkpointFromWire(await unary("GetAuditCheckpoint", {}));
     },
     async listMoves(query = {}) {
       return ((await unary("ListMoves", defined({ ...query })))["items"] as Wire[]).map(moveFromWire);

@@ -334,6 +334,14 @@ const unaryRpcs: Readonly<Record<string, RpcDefinition>> = {
       return { items: page.items, revision: page.revision, ...pick(page as unknown as Wire, "nextCursor") };
     },
   },
+  GetAuditHead: {
+    action: "auditHead", anyOf: READ, target: () => "audit",
+    handle: async ({ registry, principal }) => (await registry.auditHead(principal)) as unknown as Wire,
+  },
+  GetAuditCheckpoint: {
+    action: "auditCheckpoint", anyOf: READ, target: () => "audit",
+    handle: async ({ registry, principal }) => (await registry.auditCheckpoint(principal)) as unknown as Wire,
+  },
 };
 
 const WATCH: RpcDefinition = { action: "watchEvents", anyOf: READ, target: () => "events", handle: async () => ({}) };
@@ -361,17 +369,22 @@ export function addControlService(server: grpc.Server, options: ControlServiceOp
   const { registry, authenticate } = options;
   const logger = options.logger ?? silentLogger;
 
-  const refuse = async (principal: Principal | undefined, rpc: RpcDefinition, request: Wire, code: string): Promise<void> => {
+  const refuse = async (principal: Principal | undefined, rpc: RpcDefinition, request: Wire, code: string, options: MutationOptions = {}): Promise<void> => {
+    // The reason and ticket the call carried are evidence too, whoever sent it.
+    const { reason } = withReason(options, request["reason"]);
+    // Cordon and drain carry their ticket in the request; other verbs in the options.
+    const ticket = options.ticket ?? (typeof request["ticket"] === "string" && request["ticket"] !== "" ? request["ticket"] : undefined);
+    const evidence: MutationOptions = { ...(reason === undefined ? {} : { reason: reason.slice(0, 1024) }), ...(ticket === undefined ? {} : { ticket: ticket.slice(0, 128) }) };
     try {
-      await registry.recordRefusal(principal, rpc.action, rpc.target(request), { code });
+      await registry.recordRefusal(principal, rpc.action, rpc.target(request), { code }, evidence);
     } catch (e) {
       // The refusal still goes out; a store outage must not turn UNAUTHENTICATED into INTERNAL.
-      logger.warn({ err: e instanceof Error ? e.message : String(e), action: rpc.action }, "could not audit a refused gRPC call");
+      logger.warn({ err: e instanceof Error ? e.message : String(e), action: rpc.action, code, ...evidence }, "could not audit a refused gRPC call");
     }
   };
 
   /** Authentication and the coarse scope check, exactly as the REST door does them. */
-  const door = async (metadata: grpc.Metadata, rpc: RpcDefinition, request: Wire): Promise<Principal> => {
+  const door = async (metadata: grpc.Metadata, rpc: RpcDefinition, request: Wire, options: MutationOptions = {}): Promise<Principal> => {
     const header = metadata.get("authorization")[0];
     const match = typeof header === "string" ? bearer.exec(header) : null;
     let principal: Principal | undefined;
@@ -383,11 +396,11 @@ export function addControlService(server: grpc.Server, options: ControlServiceOp
       }
     }
     if (principal === undefined) {
-      await refuse(undefined, rpc, request, "unauthenticated");
+      await refuse(undefined, rpc, request, "unauthenticated", options);
       throw new UnauthenticatedError();
     }
     if (!rpc.anyOf.some((s) => hasScope(principal, s))) {
-      await refuse(principal, rpc, request, "forbidden");
+      await refuse(principal, rpc, request, "forbidden", options);
       throw new ForbiddenError(rpc.action, rpc.anyOf[0]!, `needs one of ${rpc.anyOf.join(", ")}`);
     }
     return principal;
@@ -397,13 +410,17 @@ export function addControlService(server: grpc.Server, options: ControlServiceOp
   for (const [method, rpc] of Object.entries(unaryRpcs)) {
     implementation[method] = (call: grpc.ServerUnaryCall<Wire, Wire>, callback: grpc.sendUnaryData<Wire>) => {
       void (async () => {
-        const principal = await door(call.metadata, rpc, call.request);
         const mutationOptions = optionsFromWire(call.request["options"] as Wire | undefined, call.metadata);
+        const principal = await door(call.metadata, rpc, call.request, mutationOptions);
         return rpc.handle({ registry, principal, request: call.request, options: mutationOptions });
       })().then(
         (response) => callback(null, response),
         (error: unknown) => {
           if (!isDrainkitError(error)) logger.error({ err: error instanceof Error ? error.message : String(error), method }, "gRPC control call failed");
+          // The audit lives in the same store: when the store failed, so did the entry of this call.
+          else if (error.code.startsWith("store-") || error.code === "write-contention") {
+            logger.warn({ method, action: rpc.action, target: rpc.target(call.request), code: error.code }, "call failed in the store and has no audit entry");
+          }
           callback(toServiceError(error));
         },
       );

@@ -1,5 +1,7 @@
 import type {
+  AuditCheckpoint,
   AuditEntry,
+  AuditHeadView,
   Cluster,
   Cordon,
   DrainSpec,
@@ -253,9 +255,28 @@ export function auditFromWire(w: Wire): AuditEntry {
     latencyMs: num(w, "latencyMs"),
     ...opt("etagBefore", w["etagBefore"] as string | undefined),
     ...opt("etagAfter", w["etagAfter"] as string | undefined),
+    ...(w["dryRun"] === true ? { dryRun: true as const } : {}),
     prevHash: str(w, "prevHash"),
     hash: str(w, "hash"),
   };
+}
+
+export function checkpointFromWire(w: Wire): AuditCheckpoint {
+  const alg = w["alg"];
+  return {
+    seq: num(w, "seq"),
+    hash: str(w, "hash"),
+    at: num(w, "at"),
+    signedAt: num(w, "signedAt"),
+    ...(alg === "hmac-sha256" || alg === "ed25519" ? { alg } : {}),
+    ...opt("keyId", w["keyId"] as string | undefined),
+    ...opt("signature", w["signature"] as string | undefined),
+  };
+}
+
+export function auditHeadFromWire(w: Wire): AuditHeadView {
+  const cp = w["checkpoint"];
+  return { seq: num(w, "seq"), hash: str(w, "hash"), at: num(w, "at"), ...(cp !== null && typeof cp === "object" ? { checkpoint: checkpointFromWire(cp as Wire) } : {}) };
 }
 
 export function moveFromWire(w: Wire): WorkloadMove {

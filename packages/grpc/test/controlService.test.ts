@@ -220,3 +220,25 @@ describe("startControlServer", () => {
     client.close();
   });
 });
+
+describe("audit over gRPC", () => {
+  it("serves the head and a checkpoint, and audits refusals at the door with their reason and ticket", async () => {
+    const ops = api.client("mesh.operate");
+    await ops.registerPeer({ id: "node-a", address: "a:80", pools: ["web"], roles: ["edge"] });
+    await expect(api.client(null).cordon("node-a", { reason: "who am i", ticket: "CHG-9" })).rejects.toMatchObject({ code: "unauthenticated" });
+    await expect(api.client("mesh.read").cordon("node-a", { reason: "not mine", ticket: "CHG-10" })).rejects.toMatchObject({ code: "forbidden" });
+    const dry = await ops.drain("node-a", { reason: "what if" }, { dryRun: true });
+    expect(dry.auditId).not.toBe("");
+    const refused = (await ops.queryAudit({ outcome: "refused" })).items;
+    expect(refused.map((e) => [e.actor, e.action, e.errorCode, e.reason ?? null, e.ticket ?? null])).toEqual([
+      ["anonymous", "cordon", "unauthenticated", "who am i", "CHG-9"],
+      ["reader", "cordon", "forbidden", "not mine", "CHG-10"],
+    ]);
+    expect((await ops.queryAudit({ action: "drain" })).items).toEqual([expect.objectContaining({ outcome: "ok", dryRun: true, reason: "what if" })]);
+    expect((await ops.getPeer("node-a")).peer.phase).toBe("active");
+    const last = (await ops.queryAudit({ limit: 1_000 })).items.at(-1)!;
+    expect(await ops.auditHead()).toEqual({ seq: last.seq, hash: last.hash, at: last.at });
+    expect(await ops.auditCheckpoint()).toMatchObject({ seq: last.seq, hash: last.hash, at: last.at });
+    await expect(ops.queryAudit({ from: 2_000, to: 1_000 })).rejects.toMatchObject({ code: "validation" });
+  });
+});

@@ -15,6 +15,13 @@ export interface PromMetrics extends Metrics {
   readonly poolAvailable: PromGauge<"pool">;
   /** `drainkit_audit_write_latency_seconds{outcome}`: attempt to audit entry committed. */
   readonly auditWriteLatency: PromHistogram<"outcome">;
+  /**
+   * `drainkit_audit_unwritten_total{cause}`: attempts that have no audit entry:
+   * `store-failure` (the store failed, so the entry could not be written
+   * either; each is logged) or `suppressed` (unauthenticated refusals past the
+   * per-window limit, summed into one entry later).
+   */
+  readonly auditUnwritten: PromCounter<"cause">;
   /** `drainkit_rollout_nodes{step}`: nodes of the latest rollout per step (pending, draining, healthy, failed, …). */
   readonly rolloutNodes: PromGauge<"step">;
   /**
@@ -70,6 +77,10 @@ export function createPromMetrics(options: { defaultMetrics?: boolean } = {}): P
     registers: [registry],
   });
   made.set("drainkit_mutations_total", mutations);
+  const auditUnwritten = new PromCounter({ name: "drainkit_audit_unwritten_total", help: "Attempts left without an audit entry: store-failure (logged) or suppressed (unauthenticated refusals past the limit, summed into one entry)", labelNames: ["cause"] as const, registers: [registry] });
+  for (const cause of ["store-failure", "suppressed"]) auditUnwritten.inc({ cause }, 0);
+  // The registry counts suppressed refusals through the Metrics port under the same name.
+  made.set("drainkit_audit_unwritten_total", auditUnwritten);
   const workloadMoves = new PromCounter({ name: "drainkit_workload_moves_total", help: "Workload moves that ended, by outcome (done, failed); fed by the leader only", labelNames: ["outcome"] as const, registers: [registry] });
   // Both outcomes are exported from the start, so a rate() over them has a series before the first move ends.
   for (const outcome of ["done", "failed"]) workloadMoves.inc({ outcome }, 0);
@@ -90,6 +101,7 @@ export function createPromMetrics(options: { defaultMetrics?: boolean } = {}): P
     poolAvailable,
     rolloutNodes,
     auditWriteLatency,
+    auditUnwritten,
     workloadMoves,
     workloadMovesInFlight,
     workloadMoveDuration,

@@ -9,6 +9,7 @@ import type { PromMetrics } from "./metrics.ts";
 import { buildOpenApi } from "./openapi.ts";
 import type { HttpDrainParticipant } from "./participant.ts";
 import { problem, problemFromError, PROBLEM_CONTENT_TYPE, type Problem } from "./problem.ts";
+import { createRefusalAuditor, reasonAndTicket } from "./refusalAudit.ts";
 import { routes, type RouteDefinition } from "./routes.ts";
 import { eventsHeaders, eventsQuery } from "./schemas.ts";
 import { createEventFeed, type EventFeed, type EventFeedOptions, type EventKind, type FeedFilter } from "./sse.ts";
@@ -59,6 +60,8 @@ export interface ControlApiOptions {
 declare module "fastify" {
   interface FastifyRequest {
     drainkitPrincipal?: Principal;
+    /** A refusal decided at the door of a mutation, answered once the body is read (to audit its reason and ticket). */
+    drainkitRefusal?: { readonly principal: Principal | undefined; readonly code: string; readonly problem: Problem; readonly headers: Record<string, string> };
   }
 }
 
@@ -138,15 +141,30 @@ export const controlApi: FastifyPluginAsync<ControlApiOptions> = async (app, opt
     });
   }
 
-  const audit = async (principal: Principal | undefined, def: RouteDefinition | undefined, params: unknown, code: string): Promise<void> => {
+  const auditor = createRefusalAuditor({ registry, ...(options.logger ? { logger: options.logger } : {}), ...(metrics ? { metrics } : {}) });
+  const audit = async (principal: Principal | undefined, def: RouteDefinition | undefined, params: unknown, code: string, body?: unknown): Promise<void> => {
     const action = def?.action ?? "watchEvents";
     const target = def ? def.target((params ?? {}) as Record<string, string>) : "events";
-    try {
-      await registry.recordRefusal(principal, action, target, { code });
-    } catch (e) {
-      // The refusal still goes out; a store outage must not turn a 401 into a 500.
-      options.logger?.warn({ err: e instanceof Error ? e.message : String(e), action, target }, "could not audit a refused request");
+    await auditor.refuse(principal, action, target, code, body);
+  };
+  /**
+   * A mutation refused at the door waits for its body, so the audit entry
+   * keeps the reason and ticket it carried; reads are answered at once.
+   */
+  const refuse = async (request: FastifyRequest, reply: FastifyReply, principal: Principal | undefined, code: string, p: Problem, headers: Record<string, string> = {}): Promise<FastifyReply | undefined> => {
+    const def = (request.routeOptions.config as RouteConfig).definition;
+    if (def?.mutation) {
+      request.drainkitRefusal = { principal, code, problem: p, headers };
+      return undefined;
     }
+    await audit(principal, def, request.params, code);
+    return sendProblem(reply, p, headers);
+  };
+  /** Answers a refusal deferred to after the body was read (or failed to be). */
+  const answerRefusal = async (request: FastifyRequest, reply: FastifyReply, body: unknown): Promise<FastifyReply> => {
+    const r = request.drainkitRefusal!;
+    await audit(r.principal, (request.routeOptions.config as RouteConfig).definition, request.params, r.code, body);
+    return sendProblem(reply, r.problem, r.headers);
   };
 
   const certificatePrincipal = (request: FastifyRequest): Principal | undefined => {
@@ -172,30 +190,31 @@ export const controlApi: FastifyPluginAsync<ControlApiOptions> = async (app, opt
         return sendProblem(reply, problem("rate-limited", `Too many failed authentication attempts from ${client}; wait ${wait} s, then retry with a valid token.`), { "retry-after": String(wait) });
       }
       limiter.fail(client);
-      await audit(undefined, def, request.params, "unauthenticated");
       if (def?.mutation) metrics?.mutations.inc({ action: def.action, outcome: "unauthenticated" });
       const why = header === undefined ? "No Authorization header was sent." : match ? "The bearer token is not valid." : "The Authorization header is not `Bearer <token>`.";
-      return sendProblem(reply, problem("unauthenticated", why, { instance: request.url }), { "www-authenticate": 'Bearer realm="drainkit"' });
+      return refuse(request, reply, undefined, "unauthenticated", problem("unauthenticated", why, { instance: request.url }), { "www-authenticate": 'Bearer realm="drainkit"' });
     }
     request.drainkitPrincipal = principal;
     const anyOf = def?.anyOf ?? ["mesh.read"];
     if (!anyOf.some((s) => hasScope(principal, s))) {
-      await audit(principal, def, request.params, "forbidden");
       if (def?.mutation) metrics?.mutations.inc({ action: def.action, outcome: "refused" });
-      return sendProblem(reply, problem("forbidden", `"${def?.operationId ?? "events"}" needs one of ${anyOf.join(", ")}; ${principal.id} has ${principal.scopes.join(", ") || "no scopes"}.`, { instance: request.url, details: { needs: anyOf } }));
+      const p = problem("forbidden", `"${def?.operationId ?? "events"}" needs one of ${anyOf.join(", ")}; ${principal.id} has ${principal.scopes.join(", ") || "no scopes"}.`, { instance: request.url, details: { needs: anyOf } });
+      return refuse(request, reply, principal, "forbidden", p);
     }
     return undefined;
   };
 
   app.setErrorHandler(async (error, request, reply) => {
+    // A body that could not be read still gets the refusal decided at the door.
+    if (request.drainkitRefusal) return answerRefusal(request, reply, undefined);
     const p = problemFromError(error);
     const def = (request.routeOptions.config as RouteConfig | undefined)?.definition;
     if (p.status >= 500) request.log.error({ err: error }, "request failed");
-    // A request refused at the schema never reached the registry, so it is audited here.
+    // A request refused at the schema never reached the registry, so it is audited here, with the reason and ticket it carried.
     // Only schema errors (Fastify sets `.validation`); the registry already audited its own refusals.
     const schemaError = typeof error === "object" && error !== null && "validation" in error;
     if (def?.mutation && schemaError && p.code === "validation" && request.drainkitPrincipal) {
-      await audit(request.drainkitPrincipal, def, request.params, "validation");
+      await audit(request.drainkitPrincipal, def, request.params, "validation", request.body);
       metrics?.mutations.inc({ action: def.action, outcome: "refused" });
     }
     return sendProblem(reply, { ...p, instance: request.url, requestId: request.id }, p.status === 503 || p.status === 429 ? { "retry-after": "1" } : {});
@@ -212,8 +231,10 @@ export const controlApi: FastifyPluginAsync<ControlApiOptions> = async (app, opt
       config: { definition: def } satisfies RouteConfig,
       onRequest: authenticate,
       // Verbs without a body are fine: an absent body validates as an empty object.
-      preValidation: async (request) => {
+      preValidation: async (request, reply) => {
+        if (request.drainkitRefusal) return answerRefusal(request, reply, request.body);
         if (def.schema.body && (request.body === undefined || request.body === null)) request.body = {};
+        return undefined;
       },
       handler: async (request, reply) => {
         const body = (request.body ?? {}) as Record<string, unknown>;
@@ -237,7 +258,12 @@ export const controlApi: FastifyPluginAsync<ControlApiOptions> = async (app, opt
             options: mutationOptions,
           });
         } catch (e) {
-          if (def.mutation) metrics?.mutations.inc({ action: def.action, outcome: (e as { code?: string }).code ?? "error" });
+          const code = (e as { code?: string }).code ?? "error";
+          if (def.mutation) metrics?.mutations.inc({ action: def.action, outcome: code });
+          // The audit lives in the same store: when the store failed, so did its entry.
+          if (def.mutation && (code.startsWith("store-") || code === "write-contention")) {
+            auditor.unaudited(request.drainkitPrincipal, def.action, def.target((request.params ?? {}) as Record<string, string>), code, reasonAndTicket(body));
+          }
           throw e;
         }
         if (result.kind === "read") {

@@ -1,6 +1,7 @@
 import type { AuditQuery, MovePlan, MoveQuery, MoveReport, PeerQuery, PoolInput, Registry, RolloutStartInput, Scope } from "@drainkit/registry";
 import { approvalRoutes, PENDING, stageOr } from "./approvalRoutes.ts";
 import type { RouteDefinition } from "./routeTypes.ts";
+import * as a from "./auditSchemas.ts";
 import * as ps from "./poolSchemas.ts";
 import * as r from "./routerSchemas.ts";
 import * as s from "./schemas.ts";
@@ -350,9 +351,23 @@ export const routes: readonly RouteDefinition[] = [
   {
     method: "GET", url: "/control/audit", path: "/control/audit", operationId: "queryAudit", summary: "Audit log (filter, paged)",
     action: "queryAudit", mutation: false, anyOf: READ, target: () => "audit",
-    schema: { querystring: s.auditQuery },
+    schema: { querystring: a.auditQuery },
     responses: { 200: { description: "A page of audit entries", schema: s.pageSchema({ type: "object" }) } },
     handle: async ({ registry, principal, query }) => ({ kind: "read", body: await registry.queryAudit(principal, query as AuditQuery) }),
+  },
+  {
+    method: "GET", url: "/control/audit/head", path: "/control/audit/head", operationId: "auditHead", summary: "The audit chain's head (seq, hash, time) and the checkpoint of the pruned prefix, if retention pruned one",
+    action: "auditHead", mutation: false, anyOf: READ, target: () => "audit",
+    schema: {},
+    responses: { 200: { description: "The head", schema: a.auditHead } },
+    handle: async ({ registry, principal }) => ({ kind: "read", body: await registry.auditHead(principal) }),
+  },
+  {
+    method: "GET", url: "/control/audit/checkpoint", path: "/control/audit/checkpoint", operationId: "auditCheckpoint", summary: "The head as a checkpoint to keep outside the store, signed when the server has a checkpoint key",
+    action: "auditCheckpoint", mutation: false, anyOf: READ, target: () => "audit",
+    schema: {},
+    responses: { 200: { description: "The checkpoint", schema: a.auditCheckpoint } },
+    handle: async ({ registry, principal }) => ({ kind: "read", body: await registry.auditCheckpoint(principal) }),
   },
   ...approvalRoutes,
 ];

@@ -372,21 +372,6 @@ export const listPeersQuery = {
   },
 } as const;
 
-export const auditQuery = {
-  type: "object",
-  additionalProperties: false,
-  properties: {
-    target: { type: "string", minLength: 1, maxLength: 200 },
-    actor: { type: "string", minLength: 1, maxLength: 200 },
-    action: { type: "string", pattern: "^[A-Za-z][A-Za-z0-9.-]{0,63}$" },
-    outcome: { type: "string", enum: ["ok", "refused", "error"] },
-    from: epochMs,
-    to: epochMs,
-    limit: { type: "integer", minimum: 1, maximum: 1000 },
-    cursor: { type: "string", minLength: 1, maxLength: 512 },
-  },
-} as const;
-
 export const eventsQuery = {
   type: "object",
   additionalProperties: false,

@@ -174,7 +174,10 @@ describe("clusters and config", () => {
   it("promotes and demotes with confirmation, never the last active cluster", async () => {
     const list = await call(api, "GET", "/control/clusters", "mesh.read");
     expect((list.body["items"] as { id: string }[]).map((c) => c.id).sort()).toEqual(["east", "west"]);
-    expectProblem(await call(api, "POST", "/control/clusters/east:demote", "mesh.admin", {}), 400, "confirmation-required");
+    const noReason = await call(api, "POST", "/control/clusters/east:demote", "mesh.admin", { confirm: true });
+    expectProblem(noReason, 400, "validation");
+    expect(noReason.body["detail"]).toContain('demoting cluster "east"');
+    expectProblem(await call(api, "POST", "/control/clusters/east:demote", "mesh.admin", { reason: "dr drill" }), 400, "confirmation-required");
     expectProblem(await call(api, "POST", "/control/clusters/east:demote", "mesh.admin", { confirm: true, reason: "dr drill" }), 409, "last-active-cluster");
     expect((await call(api, "POST", "/control/clusters/west:promote", "mesh.admin", { reason: "dr drill" })).status).toBe(200);
     const demoted = await call(api, "POST", "/control/clusters/east:demote", "mesh.admin", { confirm: true, reason: "dr drill" });
@@ -329,7 +332,7 @@ describe("health, metrics, OpenAPI", () => {
     const ops = Object.values(doc.paths).flatMap((p) => Object.values(p).map((o) => o.operationId)).sort();
     expect(ops).toEqual(
       [
-        "abortUpgrade", "approveChange", "cordon", "demote", "drain", "drainStatus", "events", "getApproval", "getConfig", "getPeer", "getPlacement", "getUpgrade", "healthz", "listApprovals", "listClusters", "listMoves", "listPeers", "listUpgrades", "metrics", "planMove", "pruneMoves", "reportMove",
+        "abortUpgrade", "approveChange", "auditCheckpoint", "auditHead", "cordon", "demote", "drain", "drainStatus", "events", "getApproval", "getConfig", "getPeer", "getPlacement", "getUpgrade", "healthz", "listApprovals", "listClusters", "listMoves", "listPeers", "listUpgrades", "metrics", "planMove", "pruneMoves", "reportMove",
         "patchConfig", "patchPeer", "pauseUpgrade", "promote", "listPools", "getPool", "putPool", "deletePool", "queryAudit", "readyz", "registerPeer", "rejectChange", "reportStatus", "resume", "resumeUpgrade", "startUpgrade", "uncordon",
       ].sort(),
     );

@@ -63,6 +63,8 @@ const cases: readonly Case[] = [
   { name: "reportMove (destination)", method: "POST", path: "/control/moves/mv-1:report", body: { state: "serving" }, ok: 200, allowed: AGENT, setup: planMove },
   { name: "pruneMoves", method: "POST", path: "/control/moves:prune", body: { before: 1 }, ok: 200, allowed: OPERATE },
   { name: "queryAudit", method: "GET", path: "/control/audit", ok: 200, allowed: ALL },
+  { name: "auditHead", method: "GET", path: "/control/audit/head", ok: 200, allowed: ALL },
+  { name: "auditCheckpoint", method: "GET", path: "/control/audit/checkpoint", ok: 200, allowed: ALL },
   { name: "events", method: "GET", path: "/control/events", ok: 200, allowed: ALL },
 ];
 

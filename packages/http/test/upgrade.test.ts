@@ -38,7 +38,7 @@ const auditOf = async (action: string): Promise<{ outcome: string; target: strin
   (await call(api, "GET", `/control/audit?action=${action}`, "mesh.read")).body["items"] as { outcome: string; target: string; errorCode?: string }[];
 
 describe("rolling upgrade: /control/upgrade", () => {
-  it("dry run answers 200 with the waves and, per node, what blocks it, and writes nothing", async () => {
+  it("dry run answers 200 with the waves and, per node, what blocks it, and writes nothing but its audit entry", async () => {
     api = await fleet();
     const dry = await call(api, "POST", "/control/upgrade/drain", "mesh.operate", { version: "2.0.0", maxParallel: 3, reason: "quarterly upgrade", dryRun: true });
     expect(dry.status).toBe(200);
@@ -48,7 +48,8 @@ describe("rolling upgrade: /control/upgrade", () => {
     expect(plan.blocked).toEqual([expect.objectContaining({ node: "db-1", reason: "pool-budget", pool: "db" })]);
     expect(plan.blocked[0]!.detail).toMatch(/db/);
     expectProblem(await call(api, "GET", "/control/upgrade", "mesh.read"), 404, "not-found");
-    expect(await auditOf("startRollout")).toEqual([]);
+    // The dry run is audited (marked dryRun), and nothing else is written.
+    expect(await auditOf("startRollout")).toEqual([expect.objectContaining({ outcome: "ok", dryRun: true, reason: "quarterly upgrade" })]);
   });
 
   it("starts (202), shows plan, steps and counts, refuses a second rollout (409) and replays an Idempotency-Key", async () => {
@@ -140,7 +141,8 @@ describe("rolling upgrade: /control/upgrade", () => {
     expect(frozen.body["next"]).toMatch(/maintenance\.freeze/);
     expect(frozen.body["details"]).toMatchObject({ key: "maintenance.freeze", value: true });
     expectProblem(await call(api, "POST", "/control/upgrade/drain", "mesh.operate", { version: "2.0.0", pool: "web", reason: "release", dryRun: true }), 409, "maintenance-freeze");
-    expect((await auditOf("startRollout")).map((e) => `${e.outcome}:${e.errorCode ?? ""}`)).toEqual(["refused:maintenance-freeze"]);
+    // The dry run is audited too (marked dryRun).
+    expect((await auditOf("startRollout")).map((e) => `${e.outcome}:${e.errorCode ?? ""}`)).toEqual(["refused:maintenance-freeze", "refused:maintenance-freeze"]);
 
     await call(api, "PATCH", "/control/config", "mesh.admin", { values: { "maintenance.freeze": null, "rollout.maxParallel": 3 }, confirm: true, reason: "thaw" });
     // web allows one down: the budget still caps the waves; the setting is the plan's maxParallel.
@@ -157,8 +159,9 @@ describe("rolling upgrade: /control/upgrade", () => {
     expect(loose.status).toBe(202);
     expect(loose.body["settings"]).toMatchObject({ verify: false, minHealthyMs: 0 });
     expect(loose.body["warnings"]).toEqual([expect.stringContaining("unverified")]);
-    const entry = (await call(api, "GET", "/control/audit?action=startRollout", "mesh.read")).body["items"] as { reason: string }[];
-    expect(entry.map((e) => e.reason)).toEqual(["hotfix [unverified: verify=false]"]);
+    const entry = (await call(api, "GET", "/control/audit?action=startRollout", "mesh.read")).body["items"] as { reason: string; dryRun?: boolean }[];
+    // The verified dry run is audited first (marked dryRun), then the unverified start.
+    expect(entry.map((e) => [e.reason, e.dryRun ?? false])).toEqual([["release", true], ["hotfix [unverified: verify=false]", false]]);
   });
 
   it("streams rollout changes on /control/events as `event: rollout`", async () => {

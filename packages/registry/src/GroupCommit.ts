@@ -157,7 +157,7 @@ export class GroupCommit {
           }
           settle.push(planned.settle);
           if (planned.entry !== undefined) {
-            head = { seq: planned.entry.seq, hash: planned.entry.hash };
+            head = { seq: planned.entry.seq, hash: planned.entry.hash, at: planned.entry.at };
             entries.push({ entry: planned.entry, job });
           }
         }
@@ -288,14 +288,9 @@ export class GroupCommit {
         failure = e;
       }
     }
-    if (options.dryRun === true) {
-      const d = decided;
-      return {
-        settle: () => (d === undefined ? job.reject(failure) : job.resolve({ value: d.result, etag: d.write ? d.etagAfter : d.etag, changed: d.write, auditId: "" })),
-      };
-    }
     if (failure !== undefined && !pinsFailure(failure)) storeIdem = false;
-    if (attempt.audited === false && failure === undefined && decided !== undefined) return this.#planUnaudited(job, decided, stage, idemKey, storeIdem, fingerprint, idemVersion, expiredIndex, now);
+    const dryRun = options.dryRun === true;
+    if (!dryRun && attempt.audited === false && failure === undefined && decided !== undefined) return this.#planUnaudited(job, decided, stage, idemKey, storeIdem, fingerprint, idemVersion, expiredIndex, now);
 
     const outcome: AuditOutcome = failure === undefined ? "ok" : outcomeOf(failure);
     const etagBefore = decided === undefined ? attempt.etagBefore?.() : decided.write ? decided.etagBefore : decided.etag;
@@ -315,7 +310,18 @@ export class GroupCommit {
       latencyMs: clock.monotonic() - job.started,
       ...(etagBefore === undefined ? {} : { etagBefore }),
       ...(etagAfter === undefined ? {} : { etagAfter }),
+      ...(dryRun ? { dryRun: true as const } : {}),
     });
+    if (dryRun) {
+      // A dry run is evidence too (who asked what, and what the server would have said), but writes nothing else.
+      stage(auditKey(entry.seq), entry, -1);
+      stage(auditTargetKey(entry.target, entry.seq), { seq: entry.seq }, -1);
+      const d = decided;
+      return {
+        entry,
+        settle: () => (d === undefined ? job.reject(failure) : job.resolve({ value: d.result, etag: d.write ? d.etagAfter : d.etag, changed: d.write, auditId: entry.id })),
+      };
+    }
     if (decided !== undefined) stageWrites(decided, stage);
     stage(auditKey(entry.seq), entry, -1);
     stage(auditTargetKey(entry.target, entry.seq), { seq: entry.seq }, -1);

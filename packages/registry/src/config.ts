@@ -29,6 +29,20 @@ export const defaultConfigSchema: ConfigSchema = {
     default: 1,
     description: "Nodes a rolling upgrade drains at once when its request names no maxParallel.",
   },
+  "audit.retentionDays": {
+    type: "integer",
+    min: 0,
+    max: 36_500,
+    default: 0,
+    description: "The leader prunes audit entries older than this many days, after checkpointing the pruned prefix; 0 keeps them all.",
+  },
+  "audit.maxEntries": {
+    type: "integer",
+    min: 0,
+    max: 1_000_000_000,
+    default: 0,
+    description: "The leader keeps at most this many audit entries (the newest), after checkpointing the pruned prefix; 0 sets no limit.",
+  },
   "maintenance.freeze": {
     type: "boolean",
     default: false,

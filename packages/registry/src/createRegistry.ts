@@ -1,4 +1,6 @@
 import { CapacityGuard, noopMetrics, nullEventSink, silentLogger, systemRandom, type Clock, type EventSink, type Logger, type Metrics, type PoolBudget, type Random } from "@drainkit/core";
+import type { AuditSigner } from "./audit/checkpoint.ts";
+import type { RefusalLimit } from "./audit/refusalLimiter.ts";
 import { defaultConfigSchema } from "./config.ts";
 import { ValidationError } from "./errors.ts";
 import { GroupCommit, type RegistryEvent } from "./GroupCommit.ts";
@@ -56,6 +58,15 @@ export interface RegistryOptions {
    * after that is a fresh request, and `sweepIdempotency` deletes the record.
    */
   readonly idempotencyTtlMs?: number;
+  /**
+   * Signs audit checkpoints (`auditCheckpoint`, and the checkpoint retention
+   * stores before pruning); see {@link auditSignerFromKey}. Keep its key
+   * outside the store: a checkpoint signed with it proves the chain to
+   * someone who can rewrite the store.
+   */
+  readonly auditSigner?: AuditSigner;
+  /** Limits of auditing unauthenticated refusals one by one (default 60 per minute, the rest summed). */
+  readonly refusalLimit?: RefusalLimit;
 }
 
 /**
@@ -103,7 +114,8 @@ export function createRegistry(options: RegistryOptions): Registry {
   });
   const mutate: Mutate = (attempt, plan) => writer.mutate(attempt, plan);
   const staleReports = metrics.counter("registry_stale_status_reports_total", "Agent status reports dropped because they were about an older drain epoch.");
-  const ctx: RegistryContext = { clock, random, view, mutate, schema, staleReports, declaredPools: options.pools ?? [] };
+  const unwritten = metrics.counter("audit_unwritten_total", "Attempts left without an audit entry: store-failure (logged) or suppressed (unauthenticated refusals past the limit, summed into one entry)");
+  const ctx: RegistryContext = { clock, random, view, mutate, schema, staleReports, unwritten, declaredPools: options.pools ?? [] };
   const drains = drainVerbs(ctx, guard);
   const clusters = clusterVerbs(ctx, options.clusters ?? []);
   const config = configVerbs(ctx);
@@ -114,7 +126,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     ...routerVerbs(ctx),
     ...clusters,
     ...config,
-    ...auditVerbs(ctx),
+    ...auditVerbs(ctx, options.auditSigner, options.refusalLimit),
     ...changeFeed({ store, clock, schema }),
     ...placementVerbs(ctx),
     ...rollouts,

@@ -40,6 +40,16 @@ function notFoundMessage(kind: NotFoundKind, id: string | undefined): string {
   }
 }
 
+/**
+ * Audit retention found the prefix it would prune broken (an entry changed or
+ * removed); pruning it would erase the evidence, so nothing is pruned.
+ */
+export class AuditChainBrokenError extends DrainkitError {
+  constructor(seq: number, reason: string) {
+    super("audit-chain-broken", `The audit chain is broken at seq ${seq}: ${reason}. Retention pruned nothing, to keep the evidence.`, { details: { seq, reason } });
+  }
+}
+
 /** The input is malformed; `details.field` names what to fix. */
 export class ValidationError extends DrainkitError {
   constructor(field: string, problem: string) {

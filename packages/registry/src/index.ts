@@ -9,10 +9,12 @@ export type {
 export type * from "./types.ts";
 export * from "./errors.ts";
 export { makeMemoryStore, CompactedError, StoreClosedError, type MemoryStore, type MemoryStoreOptions } from "./memoryStore.ts";
+export type { RefusalLimit } from "./audit/refusalLimiter.ts";
 export { createRegistry, type RegistryOptions, type DeclaredCluster, type RegistryEvent } from "./createRegistry.ts";
 export { budgetsOf, poolInputsOf, validatePoolInput } from "./pools.ts";
 export { compactionTarget, type RevisionSample } from "./compaction.ts";
 export { hasScope } from "./rbac.ts";
+export { auditSignerFromKey, checkpointPayload, type AuditSigner } from "./audit/checkpoint.ts";
 export { defaultConfigSchema } from "./config.ts";
 export { approvalNext, describeChange, needsApproval, type ApprovalNeed, type ApprovalSettings, type PoolImpact } from "./approvals/needsApproval.ts";
 export { mergePatch } from "./mergePatch.ts";

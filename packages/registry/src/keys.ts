@@ -34,6 +34,9 @@ export const AUDIT = "audit/";
 /** The last entry's seq and hash, compared in every mutation. */
 export const AUDIT_HEAD = "audit-head";
 
+/** The signed checkpoint of the audit prefix retention removed: the chain starts after it. */
+export const AUDIT_CHECKPOINT = "audit-checkpoint";
+
 /**
  * Audit entries by target, written with each entry, so a `target` query reads
  * only that target's entries. `audit-index` records the first seq indexed

@@ -2,7 +2,7 @@ import type { PoolBudget } from "@drainkit/core";
 import type { MoveChange, MovePlan, MoveQuery, MoveReport, WorkloadMove } from "./moves.ts";
 import type { Rollout, RolloutChange, RolloutStartInput, RolloutStep } from "./rollouts.ts";
 import type { Approval, ApprovalChange, ApprovalExpiry, ApprovalQuery, StagedChange } from "./types/approval.ts";
-import type { AuditAction, AuditEntry, AuditQuery, AuditVerification } from "./types/audit.ts";
+import type { AuditAction, AuditCheckpoint, AuditEntry, AuditHeadView, AuditPrune, AuditQuery, AuditRetention, AuditVerification } from "./types/audit.ts";
 import type { RegistryChange } from "./types/change.ts";
 import type { Cluster } from "./types/cluster.ts";
 import type { RegistryConfig } from "./types/config.ts";
@@ -100,13 +100,35 @@ export interface PoolStore {
 /** The tamper-evident audit log: query it, verify its chain, record a refusal made before a mutation. */
 export interface AuditLog {
   queryAudit(principal: Principal, query?: AuditQuery): Promise<Page<AuditEntry>>;
-  /** Walks the hash chain; names the first entry that does not match. */
+  /** The chain head (seq, hash, time) and the checkpoint of the pruned prefix, if any (mesh.read). */
+  auditHead(principal: Principal): Promise<AuditHeadView>;
+  /**
+   * The head as a checkpoint to keep outside the store, signed with the
+   * registry's `auditSigner` when it has one (mesh.read).
+   */
+  auditCheckpoint(principal: Principal): Promise<AuditCheckpoint>;
+  /** Walks the hash chain from genesis or the pruned prefix's checkpoint; names the first entry that does not match. */
   verifyAudit(): Promise<AuditVerification>;
   /**
    * Audits an attempt refused before it reached a mutation (401, 403, 400 at
-   * the transport). Writes one entry with outcome "refused".
+   * the transport). Writes one entry with outcome "refused", with the
+   * reason and ticket in `options`. Unauthenticated refusals past the
+   * registry's `refusalLimit` are counted, not written (undefined), and
+   * summed into one entry after the window.
    */
-  recordRefusal(principal: Principal | undefined, action: AuditAction, target: string, error: { readonly code: string }, options?: MutationOptions): Promise<AuditEntry>;
+  recordRefusal(principal: Principal | undefined, action: AuditAction, target: string, error: { readonly code: string }, options?: MutationOptions): Promise<AuditEntry | undefined>;
+}
+
+/** Audit retention, run by the leader. */
+export interface AuditPruner {
+  /**
+   * Removes the oldest entries `retention` lets go (never the head), up to 50
+   * per call, and stores the checkpoint of the removed prefix (signed when
+   * the registry has a key) in the same transaction. Needs mesh.admin.
+   * Nothing due: no write and no audit entry. A broken prefix is refused
+   * with `audit-chain-broken`.
+   */
+  pruneAudit(principal: Principal, retention: AuditRetention, options?: MutationOptions): Promise<MutationOutcome<AuditPrune>>;
 }
 
 /** Revision-ordered changes, history first, then live. */
@@ -275,6 +297,7 @@ export interface Registry
     ConfigStore,
     PoolStore,
     AuditLog,
+    AuditPruner,
     ChangeFeed,
     PlacementReader,
     RolloutStore,

@@ -197,12 +197,23 @@ describe("createRegistry", () => {
       expect(await codeOf(registry.drain(operator, "web-1", { reason: "x" }))).toBe("ok");
     });
 
-    it("never demotes the last active cluster; demote needs confirm", async () => {
+    it("never demotes the last active cluster; demote needs a reason and confirm", async () => {
       const { registry } = setup();
-      expect(await codeOf(registry.demote(admin, "eu"))).toBe("confirmation-required");
-      expect(await codeOf(registry.demote(admin, "eu", { confirm: true }))).toBe("last-active-cluster");
+      const refused = await registry.demote(admin, "eu", { confirm: true }).catch((e: unknown) => e);
+      expect(refused).toMatchObject({ code: "validation", details: { field: "reason" } });
+      expect(await codeOf(registry.demote(admin, "eu", { confirm: true, reason: "  " }))).toBe("validation");
+      expect(await codeOf(registry.demote(admin, "eu", { reason: "region exit" }))).toBe("confirmation-required");
+      expect(await codeOf(registry.demote(admin, "eu", { confirm: true, reason: "region exit" }))).toBe("last-active-cluster");
       expect((await registry.promote(admin, "us")).value).toMatchObject({ role: "active", state: "serving", version: 1 });
-      expect((await registry.demote(admin, "eu", { confirm: true })).value).toMatchObject({ role: "backup", version: 1 });
+      expect((await registry.demote(admin, "eu", { confirm: true, reason: "region exit" })).value).toMatchObject({ role: "backup", version: 1 });
+      const audit = (await registry.queryAudit(reader, { action: "demote" })).items;
+      expect(audit.map((e) => [e.outcome, e.errorCode ?? null, e.reason ?? null])).toEqual([
+        ["refused", "validation", null],
+        ["refused", "validation", "  "],
+        ["refused", "confirmation-required", "region exit"],
+        ["refused", "last-active-cluster", "region exit"],
+        ["ok", null, "region exit"],
+      ]);
       expect((await registry.promote(admin, "us")).changed).toBe(false);
       expect(await codeOf(registry.promote(admin, "mars"))).toBe("not-found");
       expect((await registry.listClusters(reader)).map((c) => `${c.id}:${c.role}`)).toEqual(["eu:backup", "us:active"]);
@@ -258,15 +269,23 @@ describe("createRegistry", () => {
   });
 
   describe("dry run", () => {
-    it("runs every check but writes and audits nothing", async () => {
-      const { registry, store } = setup({ pools: [{ name: "web", minAvailable: 2 }] });
+    it("runs every check and audits the attempt (marked dryRun), but changes nothing", async () => {
+      const { registry } = setup({ pools: [{ name: "web", minAvailable: 2 }] });
       await register(registry, 3);
-      const rev = await store.revision();
-      const dry = await registry.drain(operator, "web-0", { reason: "x" }, { dryRun: true });
-      expect(dry).toMatchObject({ changed: true, auditId: "", value: { status: "draining", epoch: 1 } });
-      expect(await store.revision()).toBe(rev);
+      const before = await registry.getPeer(reader, "web-0");
+      const dry = await registry.drain(operator, "web-0", { reason: "x", ticket: "CHG-9" }, { dryRun: true });
+      expect(dry).toMatchObject({ changed: true, value: { status: "draining", epoch: 1 } });
+      expect(dry.auditId).toMatch(/^aud_/);
+      expect(await registry.getPeer(reader, "web-0")).toEqual(before);
       await registry.drain(operator, "web-0", { reason: "x" });
-      expect(await codeOf(registry.drain(operator, "web-1", { reason: "x" }, { dryRun: true }))).toBe("pool-depletion");
+      expect(await codeOf(registry.drain(operator, "web-1", { reason: "y", ticket: "CHG-10" }, { dryRun: true }))).toBe("pool-depletion");
+      const drains = (await registry.queryAudit(reader, { action: "drain" })).items;
+      expect(drains.map((e) => [e.target, e.outcome, e.errorCode ?? null, e.dryRun ?? false, e.reason, e.ticket ?? null])).toEqual([
+        ["peer/web-0", "ok", null, true, "x", "CHG-9"],
+        ["peer/web-0", "ok", null, false, "x", null],
+        ["peer/web-1", "refused", "pool-depletion", true, "y", "CHG-10"],
+      ]);
+      expect(await registry.verifyAudit()).toMatchObject({ ok: true });
     });
   });
 

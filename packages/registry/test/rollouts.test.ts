@@ -106,7 +106,8 @@ describe("rollouts in the registry", () => {
     expect((refused as Error).message).toMatch(/drainctl config unset maintenance\.freeze/);
     await expect(registry.startRollout(operator, { version: "2.0.0", reason: "release" }, { dryRun: true })).rejects.toMatchObject({ code: "maintenance-freeze" });
     const audit = (await registry.queryAudit(reader, { action: "startRollout" })).items;
-    expect(audit.map((e) => `${e.outcome}:${e.errorCode ?? ""}`)).toEqual(["refused:maintenance-freeze"]);
+    // The dry run is audited too, marked as such.
+    expect(audit.map((e) => `${e.outcome}:${e.errorCode ?? ""}:${e.dryRun === true ? "dry" : "real"}`)).toEqual(["refused:maintenance-freeze:real", "refused:maintenance-freeze:dry"]);
     await registry.patchConfig(admin, { "maintenance.freeze": null }, { confirm: true });
     expect((await registry.startRollout(operator, { version: "2.0.0", reason: "release" })).value.state).toBe("running");
   });

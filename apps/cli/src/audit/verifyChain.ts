@@ -23,10 +23,11 @@ export type ChainVerdict =
  * Walks the audit chain on the client, with code independent of the server's,
  * so a tampered store cannot also vouch for itself: every seq follows the last,
  * every prevHash is the previous hash, every hash is sha256 of the entry's content.
+ * `start` is where the chain begins: genesis, or the checkpoint of a pruned prefix.
  */
-export function verifyChain(entries: Iterable<Readonly<Record<string, unknown>>>): ChainVerdict {
-  let prevSeq = 0;
-  let prevHash = GENESIS_HASH;
+export function verifyChain(entries: Iterable<Readonly<Record<string, unknown>>>, start: { readonly seq: number; readonly hash: string } = { seq: 0, hash: GENESIS_HASH }): ChainVerdict {
+  let prevSeq = start.seq;
+  let prevHash = start.hash;
   let count = 0;
   for (const entry of entries) {
     const seq = typeof entry["seq"] === "number" ? entry["seq"] : prevSeq + 1;

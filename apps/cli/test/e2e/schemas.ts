@@ -63,7 +63,12 @@ export async function outputSchemas(server: Server): Promise<OutputSchemas> {
     clusters: ajv.compile(response("/control/clusters", "get", "200")),
     verdict: ajv.compile({
       oneOf: [
-        { type: "object", required: ["ok", "entries"], properties: { ok: { const: true }, entries: { type: "integer" } }, additionalProperties: false },
+        {
+          type: "object",
+          required: ["ok", "entries", "head", "notes"],
+          properties: { ok: { const: true }, entries: { type: "integer" }, from: { type: "integer" }, head: { type: "object", required: ["seq", "hash"] }, checkpoint: { type: "object" }, notes: { type: "array", items: { type: "string" } } },
+          additionalProperties: false,
+        },
         { type: "object", required: ["ok", "entries", "firstBad"], properties: { ok: { const: false }, entries: { type: "integer" }, firstBad: { type: "object", required: ["seq", "id", "reason"] } } },
       ],
     }),

@@ -119,6 +119,8 @@ const ROUTES: readonly Route[] = [
     path: /^\/control\/audit$/,
     handle: async (c, r) => ({ body: await c.queryAudit({ ...strings(r.query, "target", "actor", "action", "outcome", "cursor"), ...numbers(r.query, "from", "to", "limit") }) }),
   },
+  { method: "GET", path: /^\/control\/audit\/head$/, handle: async (c) => ({ body: await c.auditHead() }) },
+  { method: "GET", path: /^\/control\/audit\/checkpoint$/, handle: async (c) => ({ body: await c.auditCheckpoint() }) },
 ];
 
 const outcome = (o: { readonly value: unknown; readonly etag: string }): Answer => ({ body: o.value, etag: o.etag });

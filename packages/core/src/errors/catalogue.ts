@@ -41,6 +41,7 @@ export const catalogue = {
   "approval-self": { status: 403, title: "Requester cannot approve", retryable: false, next: "Ask a second principal with the scope in `details.requiredScope` to approve it (drainctl approvals approve <id>)." },
   "approval-not-pending": { status: 409, title: "Approval not pending", retryable: false, next: "Read the approval (GET /control/approvals/{id}); `details.state` says what became of it. Request the change again if still wanted." },
   "approval-expired": { status: 409, title: "Approval expired", retryable: false, next: "Request the change again; a pending change lives for the config setting approvals.ttlMs." },
+  "audit-chain-broken": { status: 409, title: "Audit chain broken", retryable: false, next: "Run `drainctl audit verify` to find the first bad entry and keep its output as evidence; retention prunes nothing while the chain is broken." },
   "idempotency-conflict": { status: 409, title: "Idempotency key reused", retryable: false, next: "Use a new Idempotency-Key for a different request." },
   // Preconditions
   "etag-mismatch": { status: 412, title: "ETag mismatch", retryable: false, next: "GET the resource again and retry with its current ETag in If-Match." },

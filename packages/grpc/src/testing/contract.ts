@@ -13,7 +13,7 @@ import { describe, expect, it } from "vitest";
 /** Control-API actions, named like the registry methods and the REST operationIds. */
 export type ContractAction =
   | "listPeers" | "getPeer" | "registerPeer" | "reportStatus" | "cordon" | "uncordon" | "drain" | "resume"
-  | "patchPeer" | "drainStatus" | "getPlacement" | "listClusters" | "promote" | "demote" | "getConfig" | "patchConfig" | "queryAudit"
+  | "patchPeer" | "drainStatus" | "getPlacement" | "listClusters" | "promote" | "demote" | "getConfig" | "patchConfig" | "queryAudit" | "auditHead" | "auditCheckpoint"
   | "listMoves" | "planMove" | "reportMove" | "pruneMoves";
 
 /** Who calls: a test token of that scope, no token, or a token nobody issued. */
@@ -174,10 +174,10 @@ export const contractCases: readonly ContractCase[] = [
     ],
   },
   {
-    name: "drain, drain status, resume; a dry run writes nothing",
+    name: "drain, drain status, resume; a dry run changes nothing but is audited",
     setup: three,
     steps: [
-      { call: { action: "drain", as: "mesh.operate", id: "node-a", input: { reason: "upgrade", dryRun: true } }, expect: "ok", audit: 0 },
+      { call: { action: "drain", as: "mesh.operate", id: "node-a", input: { reason: "upgrade", dryRun: true } }, expect: "ok", audit: 1 },
       { call: { action: "drain", as: "mesh.operate", id: "node-a", input: { reason: "upgrade", deadlineMs: 60_000 } }, expect: "ok", changed: true, audit: 1 },
       { call: { action: "drainStatus", as: "mesh.read", id: "node-a" }, expect: "ok", audit: 0 },
       { call: { action: "resume", as: "mesh.operate", id: "node-a", input: { reason: "done" } }, expect: "ok", changed: true, audit: 1 },
@@ -206,6 +206,7 @@ export const contractCases: readonly ContractCase[] = [
     steps: [
       { call: { action: "listClusters", as: "mesh.read" }, expect: "ok", audit: 0 },
       { call: { action: "promote", as: "mesh.operate", id: "west" }, expect: "forbidden", audit: 1 },
+      { call: { action: "demote", as: "mesh.admin", id: "east", input: { confirm: true } }, expect: "validation", audit: 1 },
       { call: { action: "demote", as: "mesh.admin", id: "east", input: { reason: "dr test" } }, expect: "confirmation-required", audit: 1 },
       { call: { action: "demote", as: "mesh.admin", id: "east", input: { reason: "dr test", confirm: true } }, expect: "last-active-cluster", audit: 1 },
       { call: { action: "promote", as: "mesh.admin", id: "west", input: { reason: "dr test" } }, expect: "ok", changed: true, audit: 1 },
@@ -255,7 +256,7 @@ export const contractCases: readonly ContractCase[] = [
       { call: { action: "reportMove", as: "mesh.operate", id: "m-1", input: { state: "failed", reason: "volume full", ticket: "CHG-7" }, ifMatch: '"1"', idempotencyKey: "k-m1" }, expect: "ok", replayed: true, audit: 0 },
       { call: { action: "pruneMoves", as: "mesh.read", input: { before: FAR_FUTURE } }, expect: "forbidden", audit: 1 },
       { call: { action: "pruneMoves", as: "mesh.operate", input: {} }, expect: "validation", audit: 1 },
-      { call: { action: "pruneMoves", as: "mesh.operate", input: { before: FAR_FUTURE, dryRun: true } }, expect: "ok", audit: 0 },
+      { call: { action: "pruneMoves", as: "mesh.operate", input: { before: FAR_FUTURE, dryRun: true } }, expect: "ok", audit: 1 },
       { call: { action: "pruneMoves", as: "mesh.operate", input: { before: FAR_FUTURE, reason: "retention" } }, expect: "ok", changed: true, audit: 1 },
       { call: { action: "pruneMoves", as: "mesh.operate", input: { before: FAR_FUTURE } }, expect: "ok", changed: false, audit: 1 },
       { call: { action: "reportMove", as: "mesh.operate", id: "m-1", input: { state: "done" } }, expect: "not-found", audit: 1 },
@@ -267,6 +268,10 @@ export const contractCases: readonly ContractCase[] = [
     steps: [
       { call: { action: "queryAudit", as: "mesh.read" }, expect: "ok", audit: 0 },
       { call: { action: "queryAudit", as: "anonymous" }, expect: "unauthenticated", audit: 1 },
+      { call: { action: "queryAudit", as: "mesh.read", input: { from: 2_000, to: 1_000 } }, expect: "validation", audit: 0 },
+      { call: { action: "auditHead", as: "mesh.read" }, expect: "ok", audit: 0 },
+      { call: { action: "auditCheckpoint", as: "mesh.read" }, expect: "ok", audit: 0 },
+      { call: { action: "auditHead", as: "anonymous" }, expect: "unauthenticated", audit: 1 },
     ],
   },
 ];

@@ -69,6 +69,12 @@ async function run(client: ControlClient, call: ContractCall): Promise<ContractR
     case "queryAudit":
       await client.queryAudit(body);
       return { ok: true };
+    case "auditHead":
+      await client.auditHead();
+      return { ok: true };
+    case "auditCheckpoint":
+      await client.auditCheckpoint();
+      return { ok: true };
     case "listMoves":
       await client.listMoves(body);
       return { ok: true };

@@ -10,7 +10,7 @@
  */
 import Fastify, { type FastifyInstance } from "fastify";
 import { systemClock, type Clock } from "@drainkit/core";
-import { makeMemoryStore, createRegistry, type PoolBudget, type Principal, type Registry, type RegistryStore, type Scope } from "@drainkit/registry";
+import { makeMemoryStore, createRegistry, type PoolBudget, type RefusalLimit, type Principal, type Registry, type RegistryStore, type Scope } from "@drainkit/registry";
 import { hashToken, tokenAuthenticator, type TokenRecord } from "../auth/tokenFile.ts";
 import type { FailureLimiterOptions } from "../auth/failureLimiter.ts";
 import { createPromMetrics, type PromMetrics } from "../metrics.ts";
@@ -50,6 +50,8 @@ export interface TestControlApiOptions {
   readonly pools?: readonly PoolBudget[];
   readonly events?: EventFeedOptions;
   readonly failureLimiter?: Omit<FailureLimiterOptions, "clock">;
+  /** Limits of auditing unauthenticated refusals one by one. */
+  readonly refusalLimit?: RefusalLimit;
   readonly readiness?: () => Promise<ReadinessChecks | ReadinessReport>;
   /** Extra routes registered beside the API (e.g. a slow route for drain tests). */
   readonly extraRoutes?: (app: FastifyInstance) => void;
@@ -59,14 +61,21 @@ export interface TestControlApiOptions {
 export async function startTestControlApi(options: TestControlApiOptions = {}): Promise<TestControlApi> {
   const store = options.store ?? makeMemoryStore();
   const clock = options.clock ?? systemClock();
-  const registry = createRegistry({ store, clock, ...(options.pools ? { pools: options.pools } : {}), clusters: [{ id: "east", role: "active" }, { id: "west", role: "backup" }] });
+  const metrics = createPromMetrics({ defaultMetrics: false });
+  const registry = createRegistry({
+    store,
+    clock,
+    metrics,
+    ...(options.pools ? { pools: options.pools } : {}),
+    ...(options.refusalLimit ? { refusalLimit: options.refusalLimit } : {}),
+    clusters: [{ id: "east", role: "active" }, { id: "west", role: "backup" }],
+  });
   const tokens = {} as Record<Scope, string>;
   const records: TokenRecord[] = [];
   for (const [scope, p] of Object.entries(testPrincipals) as [Scope, Principal][]) {
     tokens[scope] = `dk_test_${scope.replace(".", "_")}_token`;
     records.push({ id: p.id, sha256: hashToken(tokens[scope]), scopes: p.scopes, createdAt: "" });
   }
-  const metrics = createPromMetrics({ defaultMetrics: false });
   // Tests close the server right after reading event streams; do not wait out keep-alive sockets.
   const app = Fastify({ logger: false, frameworkErrors: problemFrameworkErrors, forceCloseConnections: true });
   const participant = createHttpDrainParticipant(app, { deregistrationDelayMs: 0 });

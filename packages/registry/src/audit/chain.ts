@@ -9,6 +9,8 @@ export const GENESIS_HASH = "0".repeat(64);
 export interface AuditHead {
   readonly seq: number;
   readonly hash: string;
+  /** Time of the head entry; absent in heads written before it was recorded. */
+  readonly at?: number;
 }
 
 export const EMPTY_HEAD: AuditHead = { seq: 0, hash: GENESIS_HASH };
@@ -29,9 +31,10 @@ export function sealEntry(head: AuditHead, content: Omit<AuditEntry, "seq" | "pr
  * Walks entries in seq order and names the first that does not match: a gap
  * in seq, a prevHash that is not the previous entry's hash, or a hash that is
  * not the hash of its content. `head`, when given, must name the last entry.
+ * `start` is where the chain begins: genesis, or the checkpoint of a pruned prefix.
  */
-export function verifyChain(entries: Iterable<unknown>, head?: AuditHead): AuditVerification {
-  let prev: AuditHead = EMPTY_HEAD;
+export function verifyChain(entries: Iterable<unknown>, head?: AuditHead, start: AuditHead = EMPTY_HEAD): AuditVerification {
+  let prev: AuditHead = start;
   let count = 0;
   let last: { seq: number; id: string } | undefined;
   for (const raw of entries) {
@@ -56,7 +59,7 @@ export function verifyChain(entries: Iterable<unknown>, head?: AuditHead): Audit
       firstBad: { seq: prev.seq + 1, id: last === undefined ? "" : last.id, reason: `the audit head names seq ${head.seq} but the chain ends at seq ${prev.seq} (entries were removed from the end)` },
     };
   }
-  return { ok: true, entries: count };
+  return { ok: true, entries: count, ...(start.seq > 0 ? { from: start.seq } : {}) };
 }
 
 /** True when `entry` passes every filter of `query`. */

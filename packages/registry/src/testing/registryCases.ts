@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { isDrainkitError, pages, SeededRandom, systemClock } from "@drainkit/core";
 import { fcParams, SimulatedClock } from "@drainkit/core/testing";
 import { describe, expect, it } from "vitest";
+import { auditSignerFromKey } from "../audit/checkpoint.ts";
 import { auditKey } from "../keys.ts";
 import { createRegistry } from "../createRegistry.ts";
 import type { RegistryStore } from "../store.ts";
@@ -112,7 +113,7 @@ export function registryConformanceCases(withStore: WithStore, options: { timeou
         registry.cordon(operator, "x", { reason: "disk" }, { ticket: "T-1" }),
         registry.cordon(reader, "x", { reason: "not allowed" }),
         registry.uncordon(operator, "missing"),
-        registry.demote(admin, "eu", { confirm: true }),
+        registry.demote(admin, "eu", { confirm: true, reason: "region exit" }),
         registry.promote(admin, "us"),
         registry.patchConfig(admin, { "rollout.maxParallel": 3 }),
       ];
@@ -163,6 +164,27 @@ export function registryConformanceCases(withStore: WithStore, options: { timeou
       const cut = await registry.verifyAudit();
       expect(cut.ok).toBe(false);
       if (!cut.ok) expect(cut.firstBad).toMatchObject({ seq: 5, reason: expect.stringContaining("head") });
+    }), timeout);
+
+    it("prunes the oldest audit entries after storing a signed checkpoint of them, and verifies the rest from it", withStore(async ({ store }) => {
+      const registry = createRegistry({ store, clock: systemClock(), random: new SeededRandom(5), auditSigner: auditSignerFromKey("c".repeat(40)) });
+      await registry.registerPeer(operator, makePeer({ id: "r" }));
+      for (let i = 0; i < 60; i++) await registry.patchPeer(operator, "r", { metadata: { i } }, { ifMatch: `"${i + 1}"` });
+      const before = await allAudit(registry);
+      let pruned = 0;
+      for (let call = 0; call < 5; call++) {
+        const { value } = await registry.pruneAudit(admin, { keepEntries: 10, minBatch: 2 });
+        pruned += value.pruned;
+        if (value.pruned === 0 || value.remaining === 0) break;
+      }
+      const head = await registry.auditHead(reader);
+      expect(head.checkpoint).toMatchObject({ seq: pruned, hash: before[pruned - 1]!.hash, alg: "hmac-sha256" });
+      const left = await allAudit(registry);
+      expect(left[0]!.seq).toBe(pruned + 1);
+      expect(left.at(-1)).toMatchObject({ seq: head.seq, hash: head.hash, action: "pruneAudit" });
+      expect(await registry.verifyAudit()).toEqual({ ok: true, entries: left.length, from: pruned });
+      // The target index of a pruned entry finds nothing, not a dangling entry.
+      expect((await registry.queryAudit(reader, { target: "peer/r", limit: 1_000 })).items[0]!.seq).toBe(pruned + 1);
     }), timeout);
 
     it("feeds peer, cluster, config and audit changes in revision order, resumable from a revision", withStore(async ({ store }) => {

@@ -15,4 +15,6 @@ export interface RegistryContext {
   readonly declaredPools: readonly PoolBudget[];
   /** Agent reports dropped because they were about an older drain epoch. */
   readonly staleReports?: Counter;
+  /** Attempts left without an audit entry, by cause (`suppressed` unauthenticated refusals). */
+  readonly unwritten?: Counter;
 }

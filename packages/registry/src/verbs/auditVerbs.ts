@@ -1,23 +1,81 @@
 import { DrainkitError } from "@drainkit/core";
 import { EMPTY_HEAD, matchesQuery, verifyChain, type AuditHead } from "../audit/chain.ts";
+import { makeCheckpoint, type AuditSigner } from "../audit/checkpoint.ts";
+import { refusalLimiter, type RefusalLimit } from "../audit/refusalLimiter.ts";
+import { auditPruner } from "../audit/retention.ts";
 import { StoreUnavailableError, ValidationError } from "../errors.ts";
-import { AUDIT, AUDIT_HEAD, AUDIT_INDEX, auditKey, auditTargetPrefix } from "../keys.ts";
+import { AUDIT, AUDIT_CHECKPOINT, AUDIT_HEAD, AUDIT_INDEX, auditKey, auditTargetPrefix } from "../keys.ts";
 import { MAX_PAGE, pageLimit } from "../paging.ts";
 import type { Attempt } from "../plan.ts";
 import { requireScope } from "../rbac.ts";
-import type { AuditLog } from "../roles.ts";
+import type { AuditLog, AuditPruner } from "../roles.ts";
 import type { Versioned } from "../store.ts";
-import type { AuditAction, AuditEntry, AuditQuery, AuditVerification } from "../types/audit.ts";
+import type { AuditAction, AuditCheckpoint, AuditEntry, AuditHeadView, AuditQuery, AuditVerification } from "../types/audit.ts";
 import type { MutationOptions, Page } from "../types/mutation.ts";
 import type { Principal } from "../types/principal.ts";
 import type { RegistryContext } from "./RegistryContext.ts";
 
-/** The audit log: paged queries (by target through its index), chain verification, and refusals made before a mutation. */
-export function auditVerbs(ctx: RegistryContext): AuditLog {
+/** Checks the time range of an audit query: epoch ms, `from` before `to`. */
+function checkRange(query: AuditQuery): void {
+  for (const field of ["from", "to"] as const) {
+    const v = query[field];
+    if (v !== undefined && (typeof v !== "number" || !Number.isInteger(v) || v < 0)) throw new ValidationError(field, "expected epoch milliseconds (an integer >= 0)");
+  }
+  if (query.from !== undefined && query.to !== undefined && query.from > query.to) {
+    throw new ValidationError("to", `must be after from (from=${new Date(query.from).toISOString()}, to=${new Date(query.to).toISOString()})`);
+  }
+}
+
+/**
+ * The audit log: paged queries (by target through its index), the head and
+ * signed checkpoints of it, chain verification (from the checkpoint of the
+ * pruned prefix, when retention removed one), retention, and refusals made
+ * before a mutation.
+ */
+export function auditVerbs(ctx: RegistryContext, signer?: AuditSigner, refusalLimit?: RefusalLimit): AuditLog & AuditPruner {
   const { view } = ctx;
+  /** The stored checkpoint of the pruned prefix, if retention ever pruned. */
+  const prunedCheckpoint = async (): Promise<AuditCheckpoint | undefined> => (await view.get(AUDIT_CHECKPOINT))?.value as AuditCheckpoint | undefined;
+  const headView = async (): Promise<AuditHeadView> => {
+    const head = ((await view.get(AUDIT_HEAD))?.value as AuditHead | undefined) ?? EMPTY_HEAD;
+    // Heads written before they carried `at` take it from their entry.
+    const at = head.at ?? (head.seq === 0 ? 0 : (((await view.get(auditKey(head.seq)))?.value as AuditEntry | undefined)?.at ?? 0));
+    const checkpoint = await prunedCheckpoint();
+    return { seq: head.seq, hash: head.hash, at, ...(checkpoint === undefined ? {} : { checkpoint }) };
+  };
+  const limiter = refusalLimiter(ctx, refusalLimit);
+  /** One refused entry for an attempt refused before it reached a mutation. */
+  const write = async (principal: Principal | undefined, action: AuditAction, target: string, error: { readonly code: string }, options: MutationOptions): Promise<AuditEntry> => {
+    const refusal = new DrainkitError<string>(error.code, "Refused before it reached the registry.");
+    let entry: AuditEntry | undefined;
+    const attempt: Attempt = { principal, action, target, options: { ...options, dryRun: false }, request: null, remember: false, onCommitted: (e) => (entry = e) };
+    try {
+      await ctx.mutate(attempt, async () => {
+        throw refusal;
+      });
+    } catch (e) {
+      if (e !== refusal) throw e;
+    }
+    if (entry === undefined) throw new StoreUnavailableError();
+    return entry;
+  };
   return {
+    ...auditPruner(ctx, signer),
+
+    async auditHead(principal: Principal): Promise<AuditHeadView> {
+      requireScope(principal, "mesh.read", "auditHead");
+      return headView();
+    },
+
+    async auditCheckpoint(principal: Principal): Promise<AuditCheckpoint> {
+      requireScope(principal, "mesh.read", "auditCheckpoint");
+      const { checkpoint: _pruned, ...head } = await headView();
+      return makeCheckpoint(head, ctx.clock.now(), signer);
+    },
+
     async queryAudit(principal: Principal, query: AuditQuery = {}): Promise<Page<AuditEntry>> {
       requireScope(principal, "mesh.read", "queryAudit");
+      checkRange(query);
       const limit = pageLimit(query.limit);
       const after = query.cursor === undefined || query.cursor === "" ? 0 : Number(query.cursor);
       if (!Number.isInteger(after) || after < 0) throw new ValidationError("cursor", "pass back the nextCursor of the previous page");
@@ -81,27 +139,23 @@ export function auditVerbs(ctx: RegistryContext): AuditLog {
       // Head first: entries appended after it are not yet covered by it and are left for the next walk.
       const headRead = await view.get(AUDIT_HEAD);
       const head = (headRead?.value as AuditHead | undefined) ?? EMPTY_HEAD;
+      const checkpoint = await prunedCheckpoint();
+      const start: AuditHead = checkpoint === undefined ? EMPTY_HEAD : { seq: checkpoint.seq, hash: checkpoint.hash };
       const { items } = await view.list(AUDIT);
-      const upToHead = items.filter((i) => {
+      const inRange = items.filter((i) => {
         const seq = (i.value as { seq?: unknown } | null)?.seq;
-        return typeof seq !== "number" || seq <= head.seq;
+        return typeof seq !== "number" || (seq > start.seq && seq <= head.seq);
       });
-      return verifyChain(upToHead.map((i) => i.value), head);
+      return verifyChain(inRange.map((i) => i.value), head, start);
     },
 
-    async recordRefusal(principal: Principal | undefined, action: AuditAction, target: string, error: { readonly code: string }, options: MutationOptions = {}): Promise<AuditEntry> {
-      const refusal = new DrainkitError<string>(error.code, "Refused before it reached the registry.");
-      let entry: AuditEntry | undefined;
-      const attempt: Attempt = { principal, action, target, options: { ...options, dryRun: false }, request: null, remember: false, onCommitted: (e) => (entry = e) };
-      try {
-        await ctx.mutate(attempt, async () => {
-          throw refusal;
-        });
-      } catch (e) {
-        if (e !== refusal) throw e;
+    async recordRefusal(principal: Principal | undefined, action: AuditAction, target: string, error: { readonly code: string }, options: MutationOptions = {}): Promise<AuditEntry | undefined> {
+      if (principal === undefined) {
+        const gate = limiter.admit();
+        if (gate.summary !== undefined) await write(undefined, "suppressedRefusals", "door", { code: "unauthenticated" }, { reason: gate.summary });
+        if (!gate.audit) return undefined;
       }
-      if (entry === undefined) throw new StoreUnavailableError();
-      return entry;
+      return write(principal, action, target, error, options);
     },
   };
 }

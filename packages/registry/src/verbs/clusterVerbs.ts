@@ -1,4 +1,4 @@
-import { ConfirmationRequiredError, LastActiveClusterError, NotFoundError } from "../errors.ts";
+import { ConfirmationRequiredError, LastActiveClusterError, NotFoundError, ValidationError } from "../errors.ts";
 import { CLUSTERS, clusterKey } from "../keys.ts";
 import { etagOf } from "../peerRecord.ts";
 import { requireScope } from "../rbac.ts";
@@ -47,6 +47,9 @@ export function clusterVerbs(ctx: RegistryContext, declaredClusters: readonly De
     let before: string | undefined;
     return ctx.mutate({ principal, action, target: `cluster/${id}`, options, request: { id }, etagBefore: () => before }, async () => {
       requireScope(principal, "mesh.admin", action);
+      if (action === "demote" && (options.reason === undefined || options.reason.trim() === "")) {
+        throw new ValidationError("reason", `demoting cluster "${id}" stops it serving: say why in \`reason\` (it is recorded in the audit log)`);
+      }
       if (action === "demote" && options.confirm !== true) throw new ConfirmationRequiredError("demote");
       const all = await clusters(true);
       const current = all.get(id);
