@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCountingParticipant, NodeDrainCoordinator, systemClock, type CountingParticipant } from "@drainkit/core";
 import type { Peer, RegistryChange } from "@drainkit/registry";
 import { createControlPlaneClient, type ControlPlaneClient } from "@drainkit/client";
-import { DrainAgent, type AgentEvent } from "../src/index.ts";
+import { DrainAgent, type AgentEvent } from "@drainkit/agent";
 import { eventually, startControlPlane, type ControlPlaneProcess } from "./controlPlane.ts";
 
 // Every test here runs against a real `drainkit serve` child process.

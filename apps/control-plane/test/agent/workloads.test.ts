@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCountingParticipant, GateClosedError, NodeDrainCoordinator, systemClock } from "@drainkit/core";
 import type { PlacedWorkload, WorkloadMove } from "@drainkit/registry";
 import { createControlPlaneClient, type ControlPlaneClient } from "@drainkit/client";
-import { DrainAgent, WorkloadSet, type AgentEvent } from "../src/index.ts";
+import { DrainAgent, WorkloadSet, type AgentEvent } from "@drainkit/agent";
 import { eventually, startControlPlane, type ControlPlaneProcess } from "./controlPlane.ts";
 
 /** Retries `check` (which throws until it holds) until it passes. */

@@ -1,4 +1,4 @@
-import { startControlPlaneForTest } from "@drainkit/control-plane/testing";
+import { startControlPlaneForTest } from "../../src/testing/index.ts";
 
 /** A real `drainkit serve` child process on SQLite in a temporary directory. */
 export interface ControlPlaneProcess {

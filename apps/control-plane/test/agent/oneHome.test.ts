@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { NodeDrainCoordinator, systemClock, type Logger } from "@drainkit/core";
 import { createControlPlaneClient, type ControlPlaneClient } from "@drainkit/client";
-import { DrainAgent, WorkloadSet } from "../src/index.ts";
+import { DrainAgent, WorkloadSet } from "@drainkit/agent";
 import { startControlPlane, type ControlPlaneProcess } from "./controlPlane.ts";
 
 // One home per workload, against a real `drainkit serve`: a host that starts

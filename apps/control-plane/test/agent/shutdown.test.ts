@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createCountingParticipant, NodeDrainCoordinator, systemClock, type Logger } from "@drainkit/core";
 import { createControlPlaneClient, type ControlPlaneClient } from "@drainkit/client";
-import { DrainAgent } from "../src/index.ts";
+import { DrainAgent } from "@drainkit/agent";
 import { startControlPlane, type ControlPlaneProcess } from "./controlPlane.ts";
 
 // DrainAgent.shutdown() against a real `drainkit serve`: the host's shutdown
