@@ -82,7 +82,7 @@ const stepsOf = (seen: readonly Rollout[], node: string): string[] =>
 
 describe("the leader's rollout runner verifies upgrades", () => {
   it("fails a node whose agent never reports the target version after the healthy deadline, naming the version it reports; the others count once healthy for minHealthyMs", async () => {
-    const { registry, pools } = await fleet();
+    const { registry } = await fleet();
     agents(registry, "2.0.0", new Set(["web-2"]));
     await runner(registry);
     const seen = recordings(registry);
@@ -100,7 +100,7 @@ describe("the leader's rollout runner verifies upgrades", () => {
   });
 
   it("with verify=false the same fleet completes, and the rollout carries the warning", async () => {
-    const { registry, pools } = await fleet();
+    const { registry } = await fleet();
     agents(registry, "2.0.0", new Set(["web-2"]));
     await runner(registry);
     const started = await registry.startRollout(OPS, { version: "2.0.0", reason: "hotfix", verify: false, healthTimeoutMs: 30_000, minHealthyMs: 0 });
@@ -111,7 +111,7 @@ describe("the leader's rollout runner verifies upgrades", () => {
   });
 
   it("defers a node the registry's guard refuses at drain time, retries it when capacity returns, and never fails it", async () => {
-    const { registry, pools } = await fleet();
+    const { registry } = await fleet();
     agents(registry, "2.0.0");
     // The registry's guard refuses web-1's first two drains, as when another member went silent between the wave's admission and its drain.
     let refusals = 2;
@@ -144,7 +144,7 @@ describe("the leader's rollout runner verifies upgrades", () => {
   });
 
   it("abort mid-wave: no cordon owned by the rollout remains, each release audited and streamed", async () => {
-    const { registry, pools } = await fleet(2);
+    const { registry } = await fleet(2);
     agents(registry, "2.0.0");
     const seen = recordings(registry);
     // The abort lands once the whole wave is cordoned, before any of it drains.
