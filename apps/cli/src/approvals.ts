@@ -1,15 +1,8 @@
+import { describeStagedChange, type ApprovalSummary } from "@drainkit/client";
 import type { Session } from "./session.ts";
 
 /** A staged change as drainctl reads it (`/control/approvals`, or a verb's 202 waiting for approval). */
-export interface Approval {
-  readonly id: string;
-  readonly state: string;
-  readonly change: { readonly kind: string; readonly peer?: string; readonly cluster?: string; readonly rollout?: string; readonly patch?: Record<string, unknown> };
-  readonly reasons: readonly string[];
-  readonly requiredScope: string;
-  readonly requestedBy: { readonly id: string };
-  readonly createdAt: number;
-  readonly expiresAt: number;
+export interface Approval extends ApprovalSummary {
   readonly decidedBy?: string;
   readonly decisionReason?: string;
   readonly result?: { readonly auditId?: string; readonly errorCode?: string; readonly message?: string };
@@ -24,22 +17,8 @@ export function isStaged(status: number, body: unknown): body is Approval {
   return typeof b["id"] === "string" && b["state"] === "pending" && typeof b["change"] === "object" && typeof b["requiredScope"] === "string";
 }
 
-/** What the change would do, in one phrase. */
-export function describeChange(c: Approval["change"]): string {
-  switch (c.kind) {
-    case "cordon":
-    case "drain":
-      return `${c.kind} ${c.peer ?? ""}`;
-    case "demote":
-      return `demote cluster ${c.cluster ?? ""}`;
-    case "patchConfig":
-      return `config ${Object.entries(c.patch ?? {}).map(([k, v]) => `${k}=${v === null ? "(default)" : String(v)}`).join(", ")}`;
-    case "abortRollout":
-      return `abort rollout ${c.rollout ?? "(latest)"}`;
-    default:
-      return c.kind;
-  }
-}
+/** What the change would do, in one phrase (the client's one wording). */
+export const describeChange: (c: Approval["change"]) => string = describeStagedChange;
 
 /** Tells the operator (stderr) that `a` waits for a second principal, and what to run. */
 export function noteStaged(s: Session, a: Approval): void {

@@ -1,34 +1,13 @@
+import { describeStagedChange, type ApprovalSummary } from "@drainkit/client";
 import { escapeXml as esc } from "@drainkit/charts";
 
 /** A staged change as the page reads it (`GET /control/approvals`, or an `approval` event of the feed). */
-export interface Approval {
-  readonly id: string;
-  readonly state: string;
-  readonly change: { readonly kind: string; readonly peer?: string; readonly cluster?: string; readonly rollout?: string; readonly patch?: Record<string, unknown> };
-  readonly reasons: readonly string[];
-  readonly requiredScope: string;
-  readonly requestedBy: { readonly id: string };
+export interface Approval extends ApprovalSummary {
   readonly request?: { readonly reason?: string; readonly ticket?: string };
-  readonly createdAt: number;
-  readonly expiresAt: number;
 }
 
-/** What the change would do, in one phrase. */
-export function describeChange(c: Approval["change"]): string {
-  switch (c.kind) {
-    case "cordon":
-    case "drain":
-      return `${c.kind} ${c.peer ?? ""}`;
-    case "demote":
-      return `demote cluster ${c.cluster ?? ""}`;
-    case "patchConfig":
-      return `config ${Object.entries(c.patch ?? {}).map(([k, v]) => `${k}=${v === null ? "(default)" : String(v)}`).join(", ")}`;
-    case "abortRollout":
-      return `abort rollout ${c.rollout ?? "(latest)"}`;
-    default:
-      return c.kind;
-  }
-}
+/** What the change would do, in one phrase (the client's one wording). */
+export const describeChange: (c: Approval["change"]) => string = describeStagedChange;
 
 /** Keeps `list` current with one feed event: the newest version of each approval, pending ones only. */
 export function withApproval(list: readonly Approval[], id: string, value: Approval | undefined): Approval[] {

@@ -12,6 +12,7 @@ export { ControlPlaneError, HistoryLostError } from "./errors.ts";
 export { backoff, backoffDelay, jitter, DEFAULT_BACKOFF, type BackoffPolicy } from "@drainkit/core";
 export { pages, type PageOf } from "@drainkit/core";
 export { readAll } from "./pages.ts";
+export { describeStagedChange, type ApprovalSummary, type StagedChangeSummary } from "./approvals.ts";
 export { createSseParser, type SseMessage, type SseParserOptions } from "./createSseParser.ts";
 export { streamEvents, type EventStreamOptions, type StreamState, type WatchFilter } from "./streamEvents.ts";
 export { createControlPlaneClient, type ControlPlaneClient, type ControlPlaneClientOptions, type WatchOptions } from "./createControlPlaneClient.ts";

@@ -1,5 +1,6 @@
-import type { Clock, Logger, TimerHandle } from "@drainkit/core";
+import type { Clock, Logger } from "@drainkit/core";
 import type { ApprovalStore, Principal } from "@drainkit/registry";
+import { startSweeper } from "./startSweeper.ts";
 
 /** Settings of {@link startApprovalExpiry}. */
 export interface ApprovalExpiryOptions {
@@ -30,25 +31,17 @@ export function startApprovalExpiry(options: ApprovalExpiryOptions): { stop(): v
   const { registry, clock, principal, logger } = options;
   const interval = options.intervalMs ?? 5_000;
   const maxCalls = options.maxCallsPerRound ?? 40;
-  let stopped = false;
-  let timer: TimerHandle | undefined;
-  const round = async (): Promise<void> => {
-    try {
-      for (let call = 0; call < maxCalls && !stopped; call++) {
+  return startSweeper({
+    clock,
+    logger,
+    intervalMs: interval,
+    what: "approval expiry",
+    round: async (stopped) => {
+      for (let call = 0; call < maxCalls && !stopped(); call++) {
         const { value } = await registry.expireApprovals(principal, { reason: "pending change outlived approvals.ttlMs" });
         if (value.expired.length > 0) logger.info({ expired: value.expired }, "pending approvals expired");
         if (value.expired.length < 25) break;
       }
-    } catch (e) {
-      logger.warn({ err: e instanceof Error ? e.message : String(e) }, "approval expiry failed; will retry");
-    }
-    if (!stopped) timer = clock.setTimer(interval, () => void round());
-  };
-  timer = clock.setTimer(0, () => void round());
-  return {
-    stop() {
-      stopped = true;
-      if (timer !== undefined) clock.clearTimer(timer);
     },
-  };
+  });
 }

@@ -1,5 +1,6 @@
-import type { Clock, Logger, TimerHandle } from "@drainkit/core";
+import type { Clock, Logger } from "@drainkit/core";
 import type { AuditPruner, AuditRetention, ConfigStore, Principal } from "@drainkit/registry";
+import { startSweeper } from "./startSweeper.ts";
 
 /** Settings of {@link startAuditRetention}. */
 export interface AuditRetentionOptions {
@@ -43,32 +44,28 @@ export function startAuditRetention(options: AuditRetentionOptions): { stop(): v
   const { registry, clock, principal, logger } = options;
   const interval = options.intervalMs ?? 60_000;
   const maxCalls = options.maxCallsPerRound ?? 100;
-  let stopped = false;
-  let timer: TimerHandle | undefined;
-  const round = async (): Promise<void> => {
-    try {
-      const retention = retentionFrom((await registry.getConfig(principal)).values, clock.now());
-      let pruned = 0;
-      let upTo: number | undefined;
-      for (let call = 0; retention !== undefined && call < maxCalls && !stopped; call++) {
-        const { value } = await registry.pruneAudit(principal, retention, { reason: "audit retention (audit.retentionDays / audit.maxEntries)" });
-        pruned += value.pruned;
-        upTo = value.checkpoint?.seq ?? upTo;
-        if (value.pruned === 0 || value.remaining === 0) break;
+  return startSweeper({
+    clock,
+    logger,
+    intervalMs: interval,
+    what: "audit retention",
+    round: async (stopped) => {
+      try {
+        const retention = retentionFrom((await registry.getConfig(principal)).values, clock.now());
+        let pruned = 0;
+        let upTo: number | undefined;
+        for (let call = 0; retention !== undefined && call < maxCalls && !stopped(); call++) {
+          const { value } = await registry.pruneAudit(principal, retention, { reason: "audit retention (audit.retentionDays / audit.maxEntries)" });
+          pruned += value.pruned;
+          upTo = value.checkpoint?.seq ?? upTo;
+          if (value.pruned === 0 || value.remaining === 0) break;
+        }
+        if (pruned > 0) logger.info({ pruned, checkpointSeq: upTo }, "audit entries pruned by retention; the chain now starts after the stored checkpoint");
+      } catch (e) {
+        // A broken chain is an error every round until someone looks; anything else the sweeper logs and retries.
+        if ((e as { code?: unknown }).code !== "audit-chain-broken") throw e;
+        logger.error({ err: e instanceof Error ? e.message : String(e) }, "audit retention refused: the chain is broken; run drainctl audit verify");
       }
-      if (pruned > 0) logger.info({ pruned, checkpointSeq: upTo }, "audit entries pruned by retention; the chain now starts after the stored checkpoint");
-    } catch (e) {
-      const code = (e as { code?: unknown }).code;
-      if (code === "audit-chain-broken") logger.error({ err: e instanceof Error ? e.message : String(e) }, "audit retention refused: the chain is broken; run drainctl audit verify");
-      else logger.warn({ err: e instanceof Error ? e.message : String(e) }, "audit retention failed; will retry");
-    }
-    if (!stopped) timer = clock.setTimer(interval, () => void round());
-  };
-  timer = clock.setTimer(0, () => void round());
-  return {
-    stop() {
-      stopped = true;
-      if (timer !== undefined) clock.clearTimer(timer);
     },
-  };
+  });
 }

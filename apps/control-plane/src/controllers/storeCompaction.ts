@@ -1,5 +1,6 @@
-import type { Clock, Logger, TimerHandle } from "@drainkit/core";
+import type { Clock, Logger } from "@drainkit/core";
 import { compactionTarget, type RevisionSample } from "@drainkit/registry";
+import { startSweeper } from "./startSweeper.ts";
 
 /** What compaction needs of a store: its revision, and dropping history before one. */
 export interface CompactableStore {
@@ -38,30 +39,22 @@ export function startStoreCompaction(options: StoreCompactionOptions): { stop():
   const interval = options.intervalMs ?? 60_000;
   const samples: RevisionSample[] = [];
   let compacted = 0;
-  let stopped = false;
-  let timer: TimerHandle | undefined;
-  const round = async (): Promise<void> => {
-    try {
+  return startSweeper({
+    clock,
+    logger,
+    intervalMs: interval,
+    what: "store compaction",
+    round: async (stopped) => {
       const now = clock.now();
       samples.push({ at: now, revision: await store.revision() });
       const target = compactionTarget({ samples, now, windowMs, compacted });
-      if (target !== undefined && !stopped) {
+      if (target !== undefined && !stopped()) {
         await store.compact(target);
         compacted = target;
         logger.info({ revision: target, windowMs }, "store history compacted");
       }
       // Samples older than the one just used can never be a target again.
       while (samples.length > 1 && samples[1]!.at <= now - windowMs) samples.shift();
-    } catch (e) {
-      logger.warn({ err: e instanceof Error ? e.message : String(e) }, "store compaction failed; will retry");
-    }
-    if (!stopped) timer = clock.setTimer(interval, () => void round());
-  };
-  timer = clock.setTimer(0, () => void round());
-  return {
-    stop() {
-      stopped = true;
-      if (timer !== undefined) clock.clearTimer(timer);
     },
-  };
+  });
 }
