@@ -45,8 +45,36 @@ async function startFleet(server: Server): Promise<Fleet> {
     await agent.start();
     agents.push(agent);
   }
+  // The hosts' upgrade tooling: a node a rolling upgrade drained and now waits on
+  // ("upgrading") is given the target version, which its peer then reports, as a
+  // real host restarted on the new release would. Without it a verified rollout
+  // (the default) waits out its healthy deadline.
+  let stopped = false;
+  const headers = { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" };
+  const tooling = (async () => {
+    while (!stopped) {
+      try {
+        const res = await fetch(`${server.url}/control/upgrade`, { headers });
+        if (res.ok) {
+          const rollout = (await res.json()) as { version: string; nodes?: Record<string, { step: string }> };
+          for (const [node, step] of Object.entries(rollout.nodes ?? {})) {
+            if (step.step !== "upgrading") continue;
+            const peer = await fetch(`${server.url}/control/peers/${node}`, { headers });
+            const body = (await peer.json()) as { peer?: { metadata?: Record<string, unknown> }; metadata?: Record<string, unknown> };
+            if ((body.peer ?? body).metadata?.["version"] === rollout.version) continue;
+            await fetch(`${server.url}/control/peers/${node}`, { method: "PATCH", headers: { ...headers, "if-match": peer.headers.get("etag") ?? "*" }, body: JSON.stringify({ metadata: { version: rollout.version } }) });
+          }
+        }
+      } catch {
+        // The server is starting or stopping; try again.
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
   return {
     async stop() {
+      stopped = true;
+      await tooling;
       await Promise.all(agents.map((a) => a.stop()));
     },
   };
