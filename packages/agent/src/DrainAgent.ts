@@ -259,11 +259,13 @@ export class DrainAgent {
     if (this.#life === undefined || !this.#registrar.registered) return local("the agent is not registered with a control plane");
     let epoch: number;
     try {
-      epoch = (await this.#client.drain(ctx.peer, { reason, deadlineMs })).epoch;
+      // A drain already asked of this peer (an operator's, a rollout's) is the one to wait for: asking again would audit a second drain.
+      const current = (await this.#client.getPeer(ctx.peer)).spec.drain;
+      epoch = current?.epoch ?? (await this.#client.drain(ctx.peer, { reason, deadlineMs })).epoch;
     } catch (error) {
       return local(`the control plane did not take the drain: ${messageOf(error)}`);
     }
-    ctx.logger.info({ peer: ctx.peer, epoch }, "shutdown: drain requested through the control plane");
+    ctx.logger.info({ peer: ctx.peer, epoch }, "shutdown: drain requested through the control plane (or already asked of this peer)");
     ctx.emit({ type: "agent-shutdown", peer: ctx.peer, via: "control-plane", epoch, at: ctx.clock.now() });
     const specTimeoutMs = options.specTimeoutMs ?? 10_000;
     const pending = await this.#actedOn(epoch, specTimeoutMs);
