@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, drainctl, FakeAgent, json, startServer, type Run, type Server } from "./harness.ts";
+import { ADMIN_TOKEN, drainctl, FakeAgent, json, longLivenessWindow, startServer, type Run, type Server } from "./harness.ts";
 import { expectValid, outputSchemas, type OutputSchemas } from "./schemas.ts";
 
 let server: Server;
@@ -8,6 +8,8 @@ let schemas: OutputSchemas;
 
 beforeAll(async () => {
   server = await startServer({ grpc: true });
+  // The played agents report once; replayed changes carry liveness as of the read, so REST and gRPC must read it alike however long the file runs.
+  await longLivenessWindow(server);
   agent = new FakeAgent(server);
   schemas = await outputSchemas(server);
   for (const id of ["spare-1", "spare-2"]) await agent.register(id, ["edge"], { tier: "spare" });
