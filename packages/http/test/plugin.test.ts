@@ -332,8 +332,8 @@ describe("health, metrics, OpenAPI", () => {
     const ops = Object.values(doc.paths).flatMap((p) => Object.values(p).map((o) => o.operationId)).sort();
     expect(ops).toEqual(
       [
-        "abortUpgrade", "approveChange", "auditCheckpoint", "auditHead", "cordon", "demote", "drain", "drainStatus", "events", "getApproval", "getConfig", "getPeer", "getPlacement", "getUpgrade", "healthz", "listApprovals", "listClusters", "listMoves", "listPeers", "listUpgrades", "metrics", "planMove", "pruneMoves", "reportMove",
-        "patchConfig", "patchPeer", "pauseUpgrade", "promote", "listPools", "getPool", "putPool", "deletePool", "queryAudit", "readyz", "registerPeer", "rejectChange", "reportStatus", "resume", "resumeUpgrade", "startUpgrade", "uncordon",
+        "abortUpgrade", "ackRouter", "approveChange", "auditCheckpoint", "auditHead", "cordon", "demote", "drain", "drainStatus", "events", "getApproval", "getConfig", "getPeer", "getPlacement", "getUpgrade", "healthz", "listApprovals", "listClusters", "listMoves", "listPeers", "listUpgrades", "metrics", "planMove", "pruneMoves", "reportMove",
+        "patchConfig", "patchPeer", "pauseUpgrade", "promote", "listPools", "getPool", "putPool", "deletePool", "queryAudit", "readyz", "registerPeer", "registerRouter", "rejectChange", "releaseRouter", "reportStatus", "resume", "resumeUpgrade", "startUpgrade", "uncordon",
       ].sort(),
     );
     expect(doc.paths["/control/peers/{id}:drain"]!["post"]!.responses).toHaveProperty("202");
