@@ -98,9 +98,10 @@ function playAgents(url: string, ids: readonly string[], holding: ReadonlySet<st
   return stop;
 }
 
-type Entry = { action: string; outcome: string; target: string; reason?: string };
+type Entry = { action: string; outcome: string; target: string; reason?: string; dryRun?: true };
+/** The target's audit trail as `action:outcome`; dry runs (drainctl checks the budget with one before it acts) are marked `:dry-run`. */
 const auditOf = async (url: string, target: string): Promise<string[]> =>
-  ((await api(url, TOKEN, "GET", `/control/audit?target=${encodeURIComponent(target)}&limit=1000`)).body["items"] as Entry[]).map((e) => `${e.action}:${e.outcome}`);
+  ((await api(url, TOKEN, "GET", `/control/audit?target=${encodeURIComponent(target)}&limit=1000`)).body["items"] as Entry[]).map((e) => `${e.action}:${e.outcome}${e.dryRun === true ? ":dry-run" : ""}`);
 
 describe("the seed's feature scenario over the CLI, REST and gRPC, with an SSE subscriber", () => {
   it("cordons, drains, promotes the backup cluster and edits peer metadata, each on the feed and in the audit; then a drain cancelled mid-flight unwinds", { timeout: 240_000 }, async () => {
