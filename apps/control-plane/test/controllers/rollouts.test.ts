@@ -60,7 +60,8 @@ describe("the leader's rollout runner", () => {
     });
     cleanups.push(() => watch.close());
     await runner(registry, "web-1");
-    await registry.startRollout(OPS, { version: "2.0.0", maxParallel: 1, reason: "release" });
+    // The order is the subject here, not version checks: the played agents report no versions.
+    await registry.startRollout(OPS, { version: "2.0.0", maxParallel: 1, reason: "release", verify: false, minHealthyMs: 0 });
     const done = await until(registry, (r) => r.state === "completed");
     expect(done.progress).toMatchObject({ done: 3, failed: 0 });
     expect(drained).toEqual(["web-2", "web-3", "web-1"]);
