@@ -2,10 +2,10 @@ import type { Clock } from "@drainkit/core";
 import { APPROVALS, AUDIT, CLUSTERS, CONFIG_KEY, MOVES, PEERS, PLACEMENTS, POOLS, ROLLOUTS } from "./keys.ts";
 import { poolOf, type PoolRecord } from "./pools.ts";
 import type { MoveChange, WorkloadMove } from "./moves.ts";
-import { toPeer, type PeerRecord } from "./peerRecord.ts";
+import { DEFAULT_STALE_AFTER_MS, toPeer, type PeerRecord } from "./peerRecord.ts";
 import type { ChangeFeed } from "./roles.ts";
 import type { Rollout, RolloutChange } from "./rollouts.ts";
-import type { RegistryStore } from "./store.ts";
+import type { Change, RegistryStore } from "./store.ts";
 import type { Approval, ApprovalChange } from "./types/approval.ts";
 import type { AuditEntry } from "./types/audit.ts";
 import type { RegistryChange } from "./types/change.ts";
@@ -30,38 +30,62 @@ export interface ChangeFeedOptions {
  * moves, placements and approvals.
  */
 export function changeFeed({ store, clock, schema }: ChangeFeedOptions): ChangeFeed {
-  const watch = (fromRevision: number, onChange: (change: AnyChange) => void, onError: ((error: Error) => void) | undefined, all: boolean): { close(): void } =>
-    store.watch(
-      "",
-      fromRevision,
-      (c) => {
-        const { key, revision } = c;
-        if (key.startsWith(PEERS)) {
-          const id = key.slice(PEERS.length);
-          onChange({ revision, kind: "peer", id, value: c.value === undefined ? undefined : toPeer(c.value as PeerRecord, clock.now()) });
-        } else if (key.startsWith(CLUSTERS)) {
-          const r = c.value as ClusterRecord | undefined;
-          onChange({ revision, kind: "cluster", id: key.slice(CLUSTERS.length), value: r === undefined ? undefined : clusterOf(r) });
-        } else if (key === CONFIG_KEY) {
-          onChange({ revision, kind: "config", id: "config", value: configOf(schema, c.value as ConfigRecord | undefined) });
-        } else if (key.startsWith(POOLS)) {
-          const r = c.value as PoolRecord | undefined;
-          onChange({ revision, kind: "pool", id: key.slice(POOLS.length), value: r === undefined ? undefined : poolOf(r) });
-        } else if (key.startsWith(AUDIT)) {
-          const entry = c.value as AuditEntry | undefined;
-          onChange({ revision, kind: "audit", id: entry?.id ?? key.slice(AUDIT.length), value: entry });
-        } else if (all && key.startsWith(ROLLOUTS)) {
-          onChange({ revision, kind: "rollout", id: key.slice(ROLLOUTS.length), value: c.value as Rollout | undefined });
-        } else if (all && key.startsWith(MOVES)) {
-          onChange({ revision, kind: "move", id: key.slice(MOVES.length), value: c.value as WorkloadMove | undefined });
-        } else if (all && key.startsWith(APPROVALS)) {
-          onChange({ revision, kind: "approval", id: key.slice(APPROVALS.length), value: c.value as Approval | undefined });
-        } else if (all && key.startsWith(PLACEMENTS)) {
-          onChange({ revision, kind: "placement", id: key.slice(PLACEMENTS.length), value: c.value as Placement | undefined });
-        }
-      },
-      onError,
+  const watch = (fromRevision: number, onChange: (change: AnyChange) => void, onError: ((error: Error) => void) | undefined, all: boolean): { close(): void } => {
+    // A peer's liveness is judged with the configured window (`heartbeat.staleAfterMs`), read once when
+    // the watch starts and followed through the config changes the feed itself carries. Changes that
+    // arrive before that first read are held, in order, so none is judged with a window not in force.
+    let staleAfterMs: number | undefined;
+    let held: Change[] | undefined = [];
+    let closed = false;
+    const windowOf = (record: ConfigRecord | undefined): number =>
+      Number(configOf(schema, record).values["heartbeat.staleAfterMs"] ?? DEFAULT_STALE_AFTER_MS);
+    const deliver = (c: Change): void => {
+      const { key, revision } = c;
+      if (key.startsWith(PEERS)) {
+        const id = key.slice(PEERS.length);
+        onChange({ revision, kind: "peer", id, value: c.value === undefined ? undefined : toPeer(c.value as PeerRecord, clock.now(), staleAfterMs) });
+      } else if (key.startsWith(CLUSTERS)) {
+        const r = c.value as ClusterRecord | undefined;
+        onChange({ revision, kind: "cluster", id: key.slice(CLUSTERS.length), value: r === undefined ? undefined : clusterOf(r) });
+      } else if (key === CONFIG_KEY) {
+        staleAfterMs = windowOf(c.value as ConfigRecord | undefined);
+        onChange({ revision, kind: "config", id: "config", value: configOf(schema, c.value as ConfigRecord | undefined) });
+      } else if (key.startsWith(POOLS)) {
+        const r = c.value as PoolRecord | undefined;
+        onChange({ revision, kind: "pool", id: key.slice(POOLS.length), value: r === undefined ? undefined : poolOf(r) });
+      } else if (key.startsWith(AUDIT)) {
+        const entry = c.value as AuditEntry | undefined;
+        onChange({ revision, kind: "audit", id: entry?.id ?? key.slice(AUDIT.length), value: entry });
+      } else if (all && key.startsWith(ROLLOUTS)) {
+        onChange({ revision, kind: "rollout", id: key.slice(ROLLOUTS.length), value: c.value as Rollout | undefined });
+      } else if (all && key.startsWith(MOVES)) {
+        onChange({ revision, kind: "move", id: key.slice(MOVES.length), value: c.value as WorkloadMove | undefined });
+      } else if (all && key.startsWith(APPROVALS)) {
+        onChange({ revision, kind: "approval", id: key.slice(APPROVALS.length), value: c.value as Approval | undefined });
+      } else if (all && key.startsWith(PLACEMENTS)) {
+        onChange({ revision, kind: "placement", id: key.slice(PLACEMENTS.length), value: c.value as Placement | undefined });
+      }
+    };
+    const handle = store.watch("", fromRevision, (c) => (held === undefined ? deliver(c) : void held.push(c)), onError);
+    const release = (window: number): void => {
+      if (closed || held === undefined) return;
+      staleAfterMs ??= window;
+      const queue = held;
+      held = undefined;
+      for (const c of queue) deliver(c);
+    };
+    store.get(CONFIG_KEY).then(
+      (got) => release(windowOf(got?.value as ConfigRecord | undefined)),
+      () => release(DEFAULT_STALE_AFTER_MS),
     );
+    return {
+      close: () => {
+        closed = true;
+        held = undefined;
+        handle.close();
+      },
+    };
+  };
   return {
     watch: (fromRevision, onChange, onError) => watch(fromRevision, onChange as (change: AnyChange) => void, onError, false),
     watchAll: (fromRevision, onChange, onError) => watch(fromRevision, onChange, onError, true),

@@ -86,6 +86,31 @@ describe("liveness", () => {
     expect((await registry.getPeer(reader, "web-2")).peer.liveness).toBe("live");
   });
 
+  it("judges a peer's liveness on the change feed with the configured window, not the default", async () => {
+    const clock = new SimulatedClock({ start: 1_000_000 });
+    const store = makeMemoryStore();
+    const registry = createRegistry({ store, clock, random: new SeededRandom(3), metrics: new MemoryMetrics() });
+    for (const id of ["web-1", "web-2"]) await registerLive(registry, makePeer({ id, pools: ["web"] }));
+    await registry.patchConfig(principals.admin, { "heartbeat.staleAfterMs": 120_000 }, { confirm: true });
+    const seen: { id: string; liveness: string | undefined }[] = [];
+    const feed = registry.watch(await store.revision(), (c) => {
+      if (c.kind === "peer") seen.push({ id: c.id, liveness: (c.value as { liveness?: string } | undefined)?.liveness });
+    });
+    await registry.reportStatus(agent, "web-1", { roles: {}, epoch: 0 });
+    // 60 s later web-2's last report is past the default 30 s window but within the configured 120 s.
+    clock.advance(60_000);
+    await registry.cordon(operator, "web-2", { reason: "kernel" });
+    await registry.patchConfig(principals.admin, { "heartbeat.staleAfterMs": 30_000 }, { confirm: true });
+    await registry.uncordon(operator, "web-2");
+    await new Promise((r) => setTimeout(r, 0));
+    feed.close();
+    expect(seen).toEqual([
+      { id: "web-1", liveness: "live" },
+      { id: "web-2", liveness: "live" },
+      { id: "web-2", liveness: "unknown" },
+    ]);
+  });
+
   it("shows why a drain waits when the host says so, and drops it once drained", async () => {
     const { registry } = await setup();
     const { value } = await registry.drain(operator, "web-1", { reason: "upgrade" });
