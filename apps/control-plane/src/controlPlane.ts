@@ -22,6 +22,7 @@ import { startControlServer, type ControlServer } from "@drainkit/grpc";
 import { startApprovalExpiry } from "./controllers/approvalExpiry.ts";
 import { startCordonExpiry } from "./controllers/cordonExpiry.ts";
 import { startDrainDeadlines } from "./controllers/drainDeadlines.ts";
+import { startLivenessWatch } from "./controllers/livenessWatch.ts";
 import { startAuditRetention } from "./controllers/auditRetention.ts";
 import { startIdempotencySweep } from "./controllers/idempotencySweep.ts";
 import { startStoreCompaction } from "./controllers/storeCompaction.ts";
@@ -241,6 +242,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       // Controllers that follow the change feed are restarted from the store if it breaks (see supervise.ts).
       const deadlines = await supervise("drain deadlines", { clock, logger }, (_n, onFeedLost) => startDrainDeadlines({ registry, clock, principal: CONTROLLER, logger, onFeedLost }));
       const expiry = startCordonExpiry({ registry, clock, principal: CONTROLLER, logger });
+      const liveness = await supervise("liveness watch", { clock, logger }, (_n, onFeedLost) => startLivenessWatch({ registry, clock, principal: CONTROLLER, logger, onFeedLost }));
       const rollouts = await supervise("rollouts", { clock, logger }, (_n, onFeedLost) =>
         startRollouts({ registry, clock, principal: CONTROLLER, logger, ...(options.rollouts ?? {}), onFeedLost, ...(options.selfPeer ? { last: replicaId } : {}) }),
       );
@@ -265,7 +267,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       // Compaction drops history, not data: it is no registry write, so it needs no fence.
       const compaction = startStoreCompaction({ store: rawLeaderStore, clock, logger, ...(options.compaction ?? {}) });
       const retention = startAuditRetention({ registry, clock, principal: CONTROLLER, logger, ...(options.auditRetentionIntervalMs === undefined ? {} : { intervalMs: options.auditRetentionIntervalMs }) });
-      controllers = [deadlines, expiry, rollouts, moves, idempotency, approvals, compaction, retention];
+      controllers = [deadlines, expiry, liveness, rollouts, moves, idempotency, approvals, compaction, retention];
       return () => {
         for (const c of controllers) c.stop();
         controllers = [];

@@ -431,6 +431,7 @@ export const peerSchema = {
     phases: { type: "object", additionalProperties: phase },
     phase,
     liveness: { type: "string", enum: ["live", "unknown"], description: "unknown: the agent never reported, or not within heartbeat.staleAfterMs; never counted as available." },
+    silentSince: { type: "integer", description: "Epoch ms the leader recorded the agent's silence (its last report past heartbeat.staleAfterMs); absent while it reports." },
     routers: {
       type: "object",
       description: "Routers registered for this peer, by id, with the drain epoch each last acknowledged; absent when none is.",

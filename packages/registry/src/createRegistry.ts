@@ -21,6 +21,7 @@ import { placementVerbs } from "./verbs/placementVerbs.ts";
 import { poolVerbs } from "./verbs/poolVerbs.ts";
 import type { RegistryContext } from "./verbs/RegistryContext.ts";
 import { rolloutVerbs } from "./verbs/rolloutVerbs.ts";
+import { livenessVerbs } from "./verbs/livenessVerbs.ts";
 import { routerVerbs } from "./verbs/routerVerbs.ts";
 import { changeFeed } from "./changeFeed.ts";
 
@@ -124,6 +125,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     ...peerVerbs(ctx),
     ...drains,
     ...routerVerbs(ctx),
+    ...livenessVerbs(ctx),
     ...clusters,
     ...config,
     ...auditVerbs(ctx, options.auditSigner, options.refusalLimit),

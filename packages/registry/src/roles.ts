@@ -8,7 +8,7 @@ import type { Cluster } from "./types/cluster.ts";
 import type { RegistryConfig } from "./types/config.ts";
 import type { CordonInput, DrainInput, DrainRecord, DrainStallReport, DrainStatus, ResumeInput, UncordonInput, DrainFailure } from "./types/drain.ts";
 import type { MutationOptions, MutationOutcome, Page } from "./types/mutation.ts";
-import type { Peer, PeerPatch, PeerQuery, PeerRegistration, StatusReport } from "./types/peer.ts";
+import type { Peer, PeerPatch, PeerQuery, PeerRegistration, SilenceReport, StatusReport } from "./types/peer.ts";
 import type { Placement, PlacementChange } from "./types/placement.ts";
 import type { Pool, PoolInput } from "./types/pool.ts";
 import type { Principal } from "./types/principal.ts";
@@ -61,6 +61,17 @@ export interface DrainWriter {
    * A drain already ended, or another epoch, changes nothing.
    */
   failDrain(principal: Principal, id: string, failure: DrainFailure, options?: MutationOptions): Promise<MutationOutcome<Peer>>;
+}
+
+/** The leader records the moment a peer's agent goes silent (past `heartbeat.staleAfterMs`). */
+export interface LivenessMarker {
+  /**
+   * mesh.operate. Writes (audited, on the feed) that the report of
+   * `heartbeatAt` is the peer's last one and is now past the liveness window.
+   * A newer report, a window not yet passed, or a mark already written for
+   * that report changes nothing.
+   */
+  markSilent(principal: Principal, id: string, report: SilenceReport, options?: MutationOptions): Promise<MutationOutcome<Peer>>;
 }
 
 /** Which cluster is active. */
@@ -293,6 +304,7 @@ export interface Registry
     RouterAcks,
     DrainReader,
     DrainWriter,
+    LivenessMarker,
     ClusterAdmin,
     ConfigStore,
     PoolStore,

@@ -16,6 +16,7 @@ export type AuditAction =
   | "demote"
   | "patchConfig"
   | "failDrain"
+  | "peerSilent"
   | "pruneAudit"
   | (string & {});
 

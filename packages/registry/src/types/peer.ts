@@ -48,6 +48,11 @@ export interface PeerStatus {
   readonly reason?: string;
 }
 
+/** What the leader saw when it marks a peer silent: the time of the last report it knows of. */
+export interface SilenceReport {
+  readonly heartbeatAt: number;
+}
+
 /**
  * A router that sends this peer traffic (`PUT /control/peers/{id}/routers/{router}`)
  * and the last drain epoch whose removal it acknowledged
@@ -89,6 +94,13 @@ export interface Peer extends PeerIdentity {
    * peer never counts as available. Always set by the registry.
    */
   readonly liveness?: Liveness;
+  /**
+   * When the leader recorded that the agent went silent (its last report went
+   * past the liveness window): set while that silence lasts, cleared by the
+   * agent's next report. The moment is a change on the event feed and an
+   * audit entry (`peerSilent`).
+   */
+  readonly silentSince?: number;
   /** Routers registered for this peer, by router id; absent when none is. */
   readonly routers?: Readonly<Record<string, PeerRouter>>;
   /** Current drain epoch (0 before the first drain). */
