@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
-import { dirname, resolve } from "node:path";
+import { mkdir } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
@@ -18,6 +19,7 @@ import { api, registerLive, serversPerTest } from "./serve.ts";
  */
 const servers = serversPerTest("drainkit-scenario-");
 const TOKEN = "dk_e2e_admin_token_0123456789";
+const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts/", import.meta.url));
 const DRAINCTL = resolve(dirname(fileURLToPath(import.meta.url)), "../../../cli/bin/drainctl.js");
 
 interface FeedEvent {
@@ -184,6 +186,8 @@ describe("the seed's feature scenario over the CLI, REST and gRPC, with an SSE s
       await until("the metadata on the feed", () => feed.events.some((e) => e.event === "peer" && e.data.id === "web-2" && (e.data.value?.["metadata"] as Record<string, unknown> | undefined)?.["owner"] === "team-edge"));
       await panelShows(page, "web-2", "metadata", /(^|, )owner=team-edge, rack=r7(, |$)/);
       await auditOnPage(page, url, "peer/web-2", "patchPeer");
+      await mkdir(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, "feature-scenario.png"), fullPage: true });
 
       // Each mutation is in the audit log, and its entry was on the feed too.
       expect(await auditOf(url, "peer/web-1")).toEqual(expect.arrayContaining(["cordon:ok", "drain:ok"]));
