@@ -36,7 +36,8 @@ import { observeLeader, type LeaderlessEvent } from "./leaderObserver.ts";
 import { watchStoreWrites } from "./storeHealth.ts";
 import { openStore, parseStoreUrl } from "./storeUrl.ts";
 import { registerDashboard } from "./ui.ts";
-import { createGrpcDrainParticipant } from "./selfPeer/grpcParticipant.ts";
+import { createReplicaGrpcParticipant } from "./selfPeer/grpcParticipant.ts";
+import { replicaView } from "./selfPeer/replicas.ts";
 import { createLeadershipParticipant } from "./selfPeer/leadershipParticipant.ts";
 import { createSelfPeer, SELF_ROLE, selfPoolBudget, successorWindowMs, type SelfPeer, type SelfPeerOptions } from "./selfPeer/selfPeer.ts";
 import { AvailabilityHistory, startAvailabilitySampler } from "./availabilityHistory.ts";
@@ -277,9 +278,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
 
   let grpcApi: ControlServer | undefined;
   let self: SelfPeer | undefined;
-  const grpcParticipant = options.selfPeer !== undefined && options.grpc !== undefined ? createGrpcDrainParticipant(() => grpcApi) : undefined;
+  const replicas = replicaView({ self: replicaId, registry, principal: CONTROLLER, clock, windowMs: successorWindowMs(options.selfPeer ?? {}), leader: () => store.leader(ELECTION) });
+  const grpcParticipant =
+    options.selfPeer !== undefined && options.grpc !== undefined ? createReplicaGrpcParticipant({ replica: replicaId, clock, logger, directions: () => replicas.directions() }) : undefined;
   if (options.selfPeer !== undefined) {
-    const windowMs = successorWindowMs(options.selfPeer);
     const leadershipParticipant = createLeadershipParticipant({
       self: replicaId,
       elector: leadership,
@@ -290,9 +292,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         return head === replicaId && !leadership.leading ? undefined : head;
       },
       replicas: async () => {
-        const { items } = await registry.listPeers(CONTROLLER, { role: SELF_ROLE, limit: 500 });
-        // Reported within the window: a replica that just died is no successor.
-        const others = items.filter((p) => p.id !== replicaId && p.status !== undefined && clock.now() - p.status.heartbeatAt <= windowMs);
+        const others = await replicas.others();
         return { liveOthers: others.length, eligibleOthers: others.filter((p) => p.phase === "active" && p.spec.drain === undefined).length };
       },
     });
@@ -395,8 +395,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
           registry,
           logger,
           authenticate: async (token) => (token === undefined ? undefined : authenticator.authenticate(token)),
-          ...(grpcParticipant ? { serverOptions: { interceptors: [grpcParticipant.interceptor] } } : {}),
         });
+        // Drains with this replica: health NOT_SERVING, new calls refused with where to go, streams told to reconnect.
+        grpcParticipant?.attach(grpcApi);
       },
       stop: () => grpcApi?.close(Math.min(options.drainTimeoutMs ?? 30_000, 5_000)) ?? Promise.resolve(),
     });

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { chromium, type Browser } from "playwright-core";
@@ -23,15 +23,28 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
+/** Newest modification time (ms) of the dashboard's sources: index.html and everything under src/ and public/. */
+function newestSource(pkg: string): number {
+  let newest = statSync(join(pkg, "index.html")).mtimeMs;
+  for (const dir of ["src", "public"]) {
+    if (!existsSync(join(pkg, dir))) continue;
+    for (const entry of readdirSync(join(pkg, dir), { recursive: true, withFileTypes: true })) {
+      if (entry.isFile()) newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+    }
+  }
+  return newest;
+}
+
 /**
- * Makes sure the dashboard is built: turbo builds it before these tests, but
- * a plain `vitest run` on a fresh clone has no dist/ yet.
+ * Makes sure the dashboard is built and current: turbo builds it before these
+ * tests, but a plain `vitest run` on a fresh clone has no dist/ yet, and one
+ * after a pull may have a dist/ older than the sources.
  */
 export function ensureDashboardBuilt(): string {
   const require = createRequire(import.meta.url);
   const pkg = dirname(require.resolve("@drainkit/dashboard/package.json"));
   const dist = join(pkg, "dist");
-  if (existsSync(join(dist, "index.html"))) return dist;
+  if (existsSync(join(dist, "index.html")) && statSync(join(dist, "index.html")).mtimeMs >= newestSource(pkg)) return dist;
   const vite = join(dirname(createRequire(join(pkg, "package.json")).resolve("vite/package.json")), "bin", "vite.js");
   const r = spawnSync(process.execPath, [vite, "build"], { cwd: pkg, encoding: "utf8", timeout: 240_000 });
   if (r.status !== 0 || !existsSync(join(dist, "index.html"))) {

@@ -1,6 +1,6 @@
 import { pages, readAll } from "@drainkit/client";
 import type { Approval } from "./approvals.ts";
-import type { AuditEntry, Page, Peer, Rollout, Session, WorkloadMove } from "./types.ts";
+import type { AuditEntry, Cluster, Page, Peer, Rollout, Session, WorkloadMove } from "./types.ts";
 import type { AvailabilitySample } from "./view.ts";
 
 /** A refused or failed request, carrying the problem+json the server sent. */
@@ -30,6 +30,8 @@ export interface ControlApi {
   /** Every peer (all pages) and the revision to follow the feed from. */
   peers(): Promise<{ items: Peer[]; revision: number }>;
   rollouts(): Promise<Rollout[]>;
+  /** The clusters and their roles. */
+  clusters(): Promise<Cluster[]>;
   /** Workload moves the server keeps (in flight, and finished within the retention). */
   moves(): Promise<WorkloadMove[]>;
   /** The newest audit entries (up to `keep`), newest first. */
@@ -84,6 +86,9 @@ export function createControlApi(options: { readonly baseUrl: string; readonly t
     },
     async approvals() {
       return [...(await get<{ items: Approval[] }>("/control/approvals?state=pending")).items];
+    },
+    async clusters() {
+      return [...(await get<{ items: Cluster[] }>("/control/clusters")).items];
     },
     async rollouts() {
       return [...(await get<{ items: Rollout[] }>("/control/upgrades")).items];

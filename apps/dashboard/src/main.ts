@@ -2,7 +2,7 @@ import "./style.css";
 import { actionFor, canOperate, type Verb } from "./actions.ts";
 import { approvalsHtml, isPendingApproval, withApproval, type Approval } from "./approvals.ts";
 import { ProblemError, createControlApi, type ControlApi } from "./api.ts";
-import { auditHtml, availabilityHtml, drainsHtml, gridHtml, legendHtml, peerPanelHtml, poolsHtml, rolloutHtml, type AuditFilter } from "./render.ts";
+import { auditHtml, availabilityHtml, clustersHtml, drainsHtml, gridHtml, legendHtml, peerPanelHtml, poolsHtml, rolloutHtml, type AuditFilter } from "./render.ts";
 import { ControlPlaneError, HistoryLostError, streamEvents } from "@drainkit/client";
 import type { Session } from "./types.ts";
 import { AUDIT_KEEP, dashboardView, initialState, reduce, type DashboardEvent, type DashboardState, type FeedChange } from "./view.ts";
@@ -127,6 +127,7 @@ function render(): void {
   $("pools").innerHTML = poolsHtml(view);
   $("drains").innerHTML = drainsHtml(view, finishedOpen);
   $("rollout").innerHTML = rolloutHtml(view.rollout, act);
+  $("clusters").innerHTML = clustersHtml(view.clusters);
   $("approvals").innerHTML = approvalsHtml(approvals, session.principal, act, Date.now());
   const chart = $("availability");
   chart.innerHTML = availabilityHtml(view, Date.now(), Math.max(280, Math.min(1400, chart.clientWidth || 900)));
@@ -138,10 +139,10 @@ function render(): void {
 
 async function load(signal: AbortSignal): Promise<void> {
   if (!api || !session) return;
-  const [peers, rollouts, audit, moves, staged] = await Promise.all([api.peers(), api.rollouts(), api.audit(AUDIT_KEEP), api.moves(), api.approvals()]);
+  const [peers, rollouts, audit, moves, staged, clusters] = await Promise.all([api.peers(), api.rollouts(), api.audit(AUDIT_KEEP), api.moves(), api.approvals(), api.clusters()]);
   if (signal.aborted) return;
   approvals = staged;
-  dispatch({ type: "snapshot", at: Date.now(), revision: peers.revision, peers: peers.items, rollouts, audit, pools: session.pools, moves });
+  dispatch({ type: "snapshot", at: Date.now(), revision: peers.revision, peers: peers.items, rollouts, audit, pools: session.pools, moves, clusters });
   await refreshHistory();
   void follow(peers.revision, signal);
 }

@@ -1,7 +1,7 @@
 import { escapeXml as esc, palette, renderLineChart, renderProgressBar } from "@drainkit/charts";
 import { actionFor, verbsFor } from "./actions.ts";
 import { headroomText, type DashboardView, type DrainRow, type NodeCell, type PoolSummary, type RolloutView } from "./view.ts";
-import type { AuditEntry, Peer } from "./types.ts";
+import type { AuditEntry, Cluster, Peer } from "./types.ts";
 
 /**
  * HTML for each section of the page. Every value from the server is escaped;
@@ -229,6 +229,20 @@ function extras(peer: Peer): { version?: string; liveness?: string } {
   return { ...(typeof v === "string" ? { version: v } : {}), ...(typeof l === "string" ? { liveness: l } : {}) };
 }
 
+/** A peer's metadata as `key=value` pairs by key (a value that is not a string as JSON), or "none". */
+export function metadataText(metadata: Peer["metadata"] | undefined): string {
+  const entries = Object.entries(metadata ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  return entries.map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(", ") || "none";
+}
+
+/** The clusters and their roles: which one is active, which are backups (promote and demote change them). */
+export function clustersHtml(clusters: readonly Cluster[]): string {
+  if (clusters.length === 0) return `<p class="empty">No clusters declared.</p>`;
+  return `<ul class="clusters">${clusters
+    .map((c) => `<li class="cluster" data-cluster="${esc(c.id)}" data-role="${esc(c.role)}"><b>${esc(c.id)}</b> <span class="badge role-${esc(c.role)}">${esc(c.role)}</span>${c.state ? ` <span class="muted">${esc(c.state)}</span>` : ""}</li>`)
+    .join("")}</ul>`;
+}
+
 export function peerPanelHtml(peer: Peer | undefined, operate: boolean, now = Date.now()): string {
   if (!peer) return `<p class="empty">Select a node in the grid.</p>`;
   const cordons = Object.entries(peer.spec.cordons);
@@ -242,6 +256,7 @@ export function peerPanelHtml(peer: Peer | undefined, operate: boolean, now = Da
     ["roles", peer.roles.map((r) => `${r}: ${peer.phases[r] ?? "?"}`).join(", ")],
     ["pools", peer.pools.join(", ") || "none"],
     ["labels", Object.entries(peer.labels).map(([k, v]) => `${k}=${v}`).join(", ") || "none"],
+    ["metadata", metadataText(peer.metadata)],
     ["in flight", peer.status === undefined ? "-" : inFlight.length === 0 ? "0" : inFlight.map(([k, v]) => `${k} ${v}`).join(", ")],
     ["workloads", peer.status === undefined ? "-" : `${peer.status.workloads.owners} owners, ${peer.status.workloads.children} children`],
     ["cordons", cordons.length === 0 ? "none" : cordons.map(([owner, c]) => `${owner} (${c.reason}${c.ticket ? `, ${c.ticket}` : ""})`).join("; ")],

@@ -1,5 +1,5 @@
 import { isAvailable, resolveBudget, type PoolBudget } from "@drainkit/core";
-import type { AuditEntry, MoveChange, Peer, RegistryChange, Rollout, RolloutChange, WorkloadMove } from "./types.ts";
+import type { AuditEntry, Cluster, MoveChange, Peer, RegistryChange, Rollout, RolloutChange, WorkloadMove } from "./types.ts";
 
 /**
  * The dashboard's view model: a pure reducer from a snapshot plus the change
@@ -31,6 +31,8 @@ export interface DashboardState {
   readonly history: readonly AvailabilitySample[];
   /** Workload moves by id: every one in flight and the latest finished ones (at most {@link MOVES_KEEP}). */
   readonly moves: ReadonlyMap<string, WorkloadMove>;
+  /** Clusters by id, with their role (active or backup): what promote and demote change. */
+  readonly clusters: ReadonlyMap<string, Cluster>;
   /** Store revision the state reflects (the feed's Last-Event-ID). */
   readonly revision: number;
   /** Wall time (epoch ms) of the last event applied. */
@@ -52,6 +54,8 @@ export type DashboardEvent =
       readonly pools: readonly PoolBudget[];
       /** `GET /control/moves` (absent: none known). */
       readonly moves?: readonly WorkloadMove[];
+      /** `GET /control/clusters` (absent: none known). */
+      readonly clusters?: readonly Cluster[];
     }
   | { readonly type: "change"; readonly at: number; readonly change: FeedChange }
   /**
@@ -66,7 +70,7 @@ export const HISTORY_KEEP = 720;
 export const MOVES_KEEP = 2000;
 
 export function initialState(): DashboardState {
-  return { peers: new Map(), rollouts: new Map(), audit: [], pools: [], drainPeaks: new Map(), history: [], moves: new Map(), revision: 0, at: 0 };
+  return { peers: new Map(), rollouts: new Map(), audit: [], pools: [], drainPeaks: new Map(), history: [], moves: new Map(), clusters: new Map(), revision: 0, at: 0 };
 }
 
 /** Sum of a peer's reported in-flight units and workloads still to move. */
@@ -171,6 +175,7 @@ export function reduce(state: DashboardState, event: DashboardEvent): DashboardS
       pools: event.pools,
       drainPeaks: withPeaks(state.drainPeaks, peers.values()),
       moves: keepMoves(new Map((event.moves ?? []).map((m) => [m.id, m]))),
+      clusters: new Map((event.clusters ?? []).map((c) => [c.id, c])),
       revision: event.revision,
       at: event.at,
     };
@@ -198,6 +203,12 @@ export function reduce(state: DashboardState, event: DashboardEvent): DashboardS
       if (c.value === undefined) moves.delete(c.id);
       else moves.set(c.id, c.value);
       return { ...base, moves: keepMoves(moves) };
+    }
+    case "cluster": {
+      const clusters = new Map(state.clusters);
+      if (c.value === undefined) clusters.delete(c.id);
+      else clusters.set(c.id, c.value as Cluster);
+      return { ...base, clusters };
     }
     case "audit":
       return c.value === undefined ? base : { ...base, audit: addAudit(state.audit, [c.value as AuditEntry]) };
@@ -318,6 +329,8 @@ export interface DashboardView {
   readonly audit: readonly AuditEntry[];
   readonly history: readonly AvailabilitySample[];
   readonly phases: readonly string[];
+  /** Active clusters first, then backups; by id within each. */
+  readonly clusters: readonly Cluster[];
 }
 
 /** Every phase the grid colours, in legend order. */
@@ -431,5 +444,6 @@ export function dashboardView(state: DashboardState): DashboardView {
     canResume: latest.state === "paused",
   };
 
-  return { groups, pools, drains, ...(rollout ? { rollout } : {}), audit: state.audit, history: state.history, phases: PHASES };
+  const clusters = [...state.clusters.values()].sort((a, b) => (a.role === b.role ? a.id.localeCompare(b.id) : a.role === "active" ? -1 : 1));
+  return { groups, pools, drains, ...(rollout ? { rollout } : {}), audit: state.audit, history: state.history, phases: PHASES, clusters };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { verbsFor } from "../src/actions.ts";
-import { auditHtml, drainsHtml, filterAudit, gridHtml, legendHtml, peerPanelHtml, poolsHtml } from "../src/render.ts";
+import { auditHtml, clustersHtml, drainsHtml, filterAudit, gridHtml, legendHtml, peerPanelHtml, poolsHtml } from "../src/render.ts";
 import { dashboardView, headroomText, initialState, reduce } from "../src/view.ts";
 import { auditEntry, peer, status } from "./fixtures.ts";
 
@@ -31,6 +31,38 @@ describe("the node panel", () => {
     expect(html).toContain('<dd data-field="in flight">http 3</dd>');
     expect(html).toContain('<dd data-field="workloads">1 owners, 2 children</dd>');
     expect(html).toMatch(/<dd data-field="heartbeat">5s ago/);
+  });
+
+  it("shows the peer's metadata, by key, so an edit of it shows on the page", () => {
+    const p = peer("web-2", { metadata: { rack: "r7", owner: "team-edge", slots: 4, tags: ["a", "b"] } });
+    expect(peerPanelHtml(p, true)).toContain('<dd data-field="metadata">owner=team-edge, rack=r7, slots=4, tags=[&quot;a&quot;,&quot;b&quot;]</dd>');
+    expect(peerPanelHtml(peer("web-3"), true)).toContain('<dd data-field="metadata">none</dd>');
+    expect(peerPanelHtml(peer("web-4", { metadata: { note: "<b>x</b>" } }), true)).toContain('<dd data-field="metadata">note=&lt;b&gt;x&lt;/b&gt;</dd>');
+  });
+});
+
+describe("clusters", () => {
+  const cluster = (id: string, role: "active" | "backup", state = "serving") => ({ id, role, state, version: 1 });
+
+  it("lists each cluster with its role, the active ones first, and follows promote and demote on the feed", () => {
+    let s = reduce(initialState(), { type: "snapshot", at: 0, revision: 1, peers: [], rollouts: [], audit: [], pools: [], clusters: [cluster("west", "backup", "standby"), cluster("east", "active")] });
+    const roles = (html: string): string[] => [...html.matchAll(/data-cluster="([^"]+)" data-role="([a-z]+)"/g)].map((m) => `${m[1]}:${m[2]}`);
+    expect(roles(clustersHtml(dashboardView(s).clusters))).toEqual(["east:active", "west:backup"]);
+    s = reduce(s, { type: "change", at: 1, change: { revision: 2, kind: "cluster", id: "west", value: cluster("west", "active", "promoting") } });
+    const html = clustersHtml(dashboardView(s).clusters);
+    expect(roles(html)).toEqual(["east:active", "west:active"]);
+    expect(html).toContain('<span class="badge role-active">active</span> <span class="muted">promoting</span>');
+    // An older change (a replay after a reconnect) does not move the page back.
+    s = reduce(s, { type: "change", at: 2, change: { revision: 1, kind: "cluster", id: "west", value: cluster("west", "backup") } });
+    expect(roles(clustersHtml(dashboardView(s).clusters))).toEqual(["east:active", "west:active"]);
+    s = reduce(s, { type: "change", at: 3, change: { revision: 3, kind: "cluster", id: "east", value: undefined } });
+    expect(roles(clustersHtml(dashboardView(s).clusters))).toEqual(["west:active"]);
+    expect(clustersHtml([])).toBe('<p class="empty">No clusters declared.</p>');
+  });
+
+  it("escapes a cluster's id and state", () => {
+    const html = clustersHtml([{ id: "<x>", role: "backup", state: '"s"', version: 0 }]);
+    expect(html).not.toMatch(/<x>|"s"/);
   });
 });
 

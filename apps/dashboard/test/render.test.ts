@@ -65,7 +65,7 @@ describe("the availability chart", () => {
       { t: 10 * minute, pools: { web: 0.5 } },
       { t: 40 * minute, pools: { web: 0.75 } },
     ];
-    const view = { groups: [], pools: [], drains: [], audit: [], history, phases: [] };
+    const view = { groups: [], pools: [], drains: [], audit: [], history, phases: [], clusters: [] };
     const svg = availabilityHtml(view, 45 * minute, 600);
     const points = /<polyline[^>]* points="([^"]*)"/.exec(svg)![1]!.split(" ").map((p) => p.split(",").map(Number) as [number, number]);
     // A step: 15 min (0.5, from the 10 min sample) held flat → 40 min, up to 0.75 at once, held → 45 min (now).
@@ -87,6 +87,7 @@ describe("the availability chart's axis and colours", () => {
       audit: [],
       history: [{ t: 1000, pools: { api: 1, web: 1 } }],
       phases: [],
+      clusters: [],
     };
     const now = 5000;
     const svg = availabilityHtml(view, now, 600);

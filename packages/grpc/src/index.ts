@@ -7,7 +7,7 @@ export { addControlService, type Authenticate, type ControlServiceOptions } from
 export { startControlServer, type ControlServer, type ControlServerOptions } from "./server.ts";
 export { createControlClient, type WatchEventsChange, type ControlClient, type ControlClientOptions, type PruneMovesResult, type StagedOutcome, type WatchEventsOptions, type WireApproval } from "./client.ts";
 export { createHealthService, type HealthService, type ServingStatus } from "./health.ts";
-export { createGrpcDrainParticipant, DRAINING_METADATA, type GrpcDrainParticipant, type GrpcDrainParticipantOptions } from "./participant.ts";
+export { createGrpcDrainParticipant, DRAINING_METADATA, type DrainingHint, type GrpcDrainParticipant, type GrpcDrainParticipantOptions } from "./participant.ts";
 export { ControlError, controlErrorFrom, grpcStatusFor, toServiceError, ERROR_CODE_METADATA, ERROR_DOMAIN } from "./errors.ts";
 export {
   PROTO_DIR,

@@ -1,5 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
-import { systemClock, type Clock, type DrainParticipant, type TimerHandle } from "@drainkit/core";
+import { DrainkitError, systemClock, type Clock, type DrainParticipant, type TimerHandle } from "@drainkit/core";
+import { toServiceError } from "./errors.ts";
 import type { HealthService } from "./health.ts";
 
 /** Options of {@link createGrpcDrainParticipant}. */
@@ -34,6 +35,20 @@ export interface GrpcDrainParticipantOptions {
    * once. Default 3 000.
    */
   readonly deregistrationDelayMs?: number;
+  /**
+   * Where a refused call or a cut stream should go instead, read at each
+   * refusal: its `message` is appended to the UNAVAILABLE status's details
+   * and its `details` travel in the `draining` error's ErrorInfo (what
+   * `controlErrorFrom` reads back), e.g. the draining replica and the leader.
+   */
+  readonly hint?: () => DrainingHint | undefined;
+}
+
+/** What {@link GrpcDrainParticipantOptions.hint} tells a refused client. */
+export interface DrainingHint {
+  /** One sentence, e.g. "Replica cp-2 is draining; use the leader cp-1 (gRPC 10.0.0.1:7401)." */
+  readonly message: string;
+  readonly details?: Readonly<Record<string, unknown>>;
 }
 
 /** A {@link DrainParticipant} for a grpc-js server. */
@@ -62,10 +77,12 @@ function serviceOf(path: string): string {
   return parts[1] ?? "";
 }
 
-function drainingStatus(details: string): Partial<grpc.StatusObject> & { code: grpc.status; details: string } {
-  const metadata = new grpc.Metadata();
+/** UNAVAILABLE with the `draining` error (trailer and ErrorInfo, as any control error) and the `drainkit-draining` trailer. */
+function drainingStatus(text: string, hint: DrainingHint | undefined): Partial<grpc.StatusObject> & { code: grpc.status; details: string } {
+  const details = hint === undefined ? text : `${text} ${hint.message}`;
+  const status = toServiceError(new DrainkitError("draining", details, hint?.details === undefined ? {} : { details: hint.details }));
+  const metadata = status.metadata ?? new grpc.Metadata();
   metadata.set(DRAINING_METADATA, "true");
-  metadata.set("drainkit-error-code", "draining");
   return { code: grpc.status.UNAVAILABLE, details, metadata };
 }
 
@@ -95,6 +112,14 @@ export function createGrpcDrainParticipant(server: grpc.Server, options: GrpcDra
   const graceMs = options.graceMs ?? 5_000;
   const afterDrain = options.afterDrain ?? "park";
   const gated = new Set(options.services);
+  const hint = (): DrainingHint | undefined => {
+    try {
+      return options.hint?.();
+    } catch {
+      // A hint that fails still refuses the call, without it.
+      return undefined;
+    }
+  };
   const overall = options.overallHealth ?? true;
   const self = {};
   const markOverall = (drainingNow: boolean): void => {
@@ -151,12 +176,12 @@ export function createGrpcDrainParticipant(server: grpc.Server, options: GrpcDra
         next({
           onReceiveMetadata(metadata, nextMetadata) {
             if (!open) {
-              call.sendStatus(drainingStatus(`${serviceOf(method.path)} is draining on this server; retry on another.`));
+              call.sendStatus(drainingStatus(`${serviceOf(method.path)} is draining on this server; retry on another.`, hint()));
               return;
             }
             const t: TrackedCall = {
               streaming: method.requestStream || method.responseStream,
-              cut: () => call.sendStatus(drainingStatus("The server is draining; the stream ended after its grace period. Reconnect to another server.")),
+              cut: () => call.sendStatus(drainingStatus("The server is draining; the stream ended after its grace period. Reconnect to another server.", hint())),
             };
             tracked = t;
             calls.add(t);

@@ -4,7 +4,7 @@ import { NodeDrainCoordinator, systemClock, type DrainResult } from "@drainkit/c
 import { SimulatedClock } from "@drainkit/core/testing";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { addControlService, CONTROL_SERVICE_NAME, ControlError, createControlClient, createGrpcDrainParticipant, createHealthService, DRAINING_METADATA, PROTO_DIR, type GrpcDrainParticipant, type GrpcDrainParticipantOptions } from "../src/index.ts";
+import { addControlService, CONTROL_SERVICE_NAME, ControlError, controlErrorFrom, createControlClient, createGrpcDrainParticipant, createHealthService, DRAINING_METADATA, PROTO_DIR, type GrpcDrainParticipant, type GrpcDrainParticipantOptions } from "../src/index.ts";
 import { makeMemoryStore, createRegistry } from "@drainkit/registry";
 import { staticTokens, testPrincipals } from "../src/testing/index.ts";
 import { createEchoClient, ECHO_SERVICE_NAME, echoServiceDefinition, type EchoClient } from "../src/testing/index.ts";
@@ -135,6 +135,38 @@ describe("gRPC drain participant", () => {
     expect(r.streams).toHaveLength(0);
     await r.coordinator.resume();
     expect(await r.echo.say("after")).toBe("after");
+  });
+
+  it("tells a refused call and a cut stream where to go instead: the hint's sentence in the status, its details in the draining error", async () => {
+    const clock = new SimulatedClock();
+    let where = "cp-1";
+    const r = await rig({ clock, graceMs: 1_000, hint: () => ({ message: `Use ${where}.`, details: { replica: "cp-2", leader: where } }) });
+    const stream = collect(r.echo.ticks("watch"));
+    await until(() => stream.ticks.length === 1);
+    const draining = r.coordinator.drain({ deadline: farDeadline(), reason: "upgrade" });
+    await until(() => r.participant.draining);
+    const refused = controlErrorFrom((await r.echo.say("during").catch((e: unknown) => e)) as grpc.ServiceError);
+    expect(refused).toMatchObject({ code: "draining", retryable: true, grpcCode: grpc.status.UNAVAILABLE, details: { replica: "cp-2", leader: "cp-1" } });
+    expect(refused.message).toBe(`${ECHO_SERVICE_NAME} is draining on this server; retry on another. Use cp-1.`);
+    // Read at each refusal: the stream cut later names where to go then.
+    where = "cp-3";
+    clock.advance(1_000);
+    const status = await stream.done;
+    expect(status.code).toBe(grpc.status.UNAVAILABLE);
+    expect(status.metadata.get(DRAINING_METADATA)).toEqual(["true"]);
+    expect(status.details).toMatch(/Reconnect to another server\. Use cp-3\.$/);
+    expect((await draining).status).toBe("drained");
+  });
+
+  it("refuses without the hint when the hint itself fails", async () => {
+    const r = await rig({
+      hint: () => {
+        throw new Error("store down");
+      },
+    });
+    await r.coordinator.drain({ deadline: farDeadline(), reason: "upgrade" });
+    const refused = controlErrorFrom((await r.echo.say("during").catch((e: unknown) => e)) as grpc.ServiceError);
+    expect(refused).toMatchObject({ code: "draining", retryable: true, message: `${ECHO_SERVICE_NAME} is draining on this server; retry on another.` });
   });
 
   it("lets a unary call in flight complete; the drain finishes when it does", async () => {

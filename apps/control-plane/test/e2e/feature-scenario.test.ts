@@ -1,20 +1,25 @@
 import { spawn } from "node:child_process";
-import { dirname, resolve } from "node:path";
+import { mkdir } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import type { Browser, Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { createControlClient } from "@drainkit/grpc";
+import { ensureDashboardBuilt, launchChromium } from "../uiBrowser.ts";
 import { api, registerLive, serversPerTest } from "./serve.ts";
 
 /**
  * The seed's feature scenario (DISC-008), end to end over the three ways in:
- * the CLI, REST and gRPC, with an SSE subscriber watching. Each mutation must
- * show on the feed and in the audit log. Then the rollback drill: a drain
+ * the CLI, REST and gRPC, with an SSE subscriber watching and the dashboard
+ * open in Chromium. Each mutation must show on the feed, in the audit log and
+ * on the page. Then the rollback drill: a drain
  * cancelled mid-flight (resume) ends, the audit log shows the cancel, and the
  * subscriber sees it. The hosts' agents are played by the test.
  */
 const servers = serversPerTest("drainkit-scenario-");
 const TOKEN = "dk_e2e_admin_token_0123456789";
+const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts/", import.meta.url));
 const DRAINCTL = resolve(dirname(fileURLToPath(import.meta.url)), "../../../cli/bin/drainctl.js");
 
 interface FeedEvent {
@@ -98,13 +103,42 @@ function playAgents(url: string, ids: readonly string[], holding: ReadonlySet<st
   return stop;
 }
 
+/** Opens the dashboard at `/ui` of `url` in Debian's chromium, signed in, its audit feed showing operators' actions. */
+async function openDashboard(browser: Browser, url: string): Promise<Page> {
+  const page = await (await browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage();
+  page.setDefaultTimeout(60_000);
+  await page.goto(`${url}/ui`);
+  await page.locator("#token").fill(TOKEN);
+  await page.locator("#sign-in-form button[type=submit]").click();
+  await page.locator('#status[data-connected="true"]').waitFor();
+  await page.locator('#audit-filter input[value="operators"]').check();
+  return page;
+}
+
+/** Selects `id` in the grid and waits (Playwright's auto-waiting locator) until the node panel's `field` reads `value`. */
+async function panelShows(page: Page, id: string, field: string, value: string | RegExp): Promise<void> {
+  await page.locator(`.cell[data-node="${id}"]`).click();
+  await page.locator("#peer h3", { hasText: new RegExp(`^${id}$`) }).waitFor();
+  await page.locator(`#peer dd[data-field="${field}"]`).filter({ hasText: typeof value === "string" ? new RegExp(`^${value}$`) : value }).waitFor();
+}
+
+/** Waits until the page's audit feed shows the entry the API lists for `target` and `action` (ok). */
+async function auditOnPage(page: Page, url: string, target: string, action: string): Promise<void> {
+  const items = (await api(url, TOKEN, "GET", `/control/audit?target=${encodeURIComponent(target)}&action=${action}&limit=1000`)).body["items"] as { seq: number; outcome: string; dryRun?: true }[];
+  const entry = items.filter((e) => e.outcome === "ok" && e.dryRun !== true).at(-1);
+  expect(entry, `${action} of ${target} in the audit log`).toBeDefined();
+  await page.locator(`#audit tr[data-seq="${entry!.seq}"]`).filter({ hasText: target }).waitFor();
+}
+
 type Entry = { action: string; outcome: string; target: string; reason?: string; dryRun?: true };
 /** The target's audit trail as `action:outcome`; dry runs (drainctl checks the budget with one before it acts) are marked `:dry-run`. */
 const auditOf = async (url: string, target: string): Promise<string[]> =>
   ((await api(url, TOKEN, "GET", `/control/audit?target=${encodeURIComponent(target)}&limit=1000`)).body["items"] as Entry[]).map((e) => `${e.action}:${e.outcome}${e.dryRun === true ? ":dry-run" : ""}`);
 
-describe("the seed's feature scenario over the CLI, REST and gRPC, with an SSE subscriber", () => {
-  it("cordons, drains, promotes the backup cluster and edits peer metadata, each on the feed and in the audit; then a drain cancelled mid-flight unwinds", { timeout: 240_000 }, async () => {
+describe("the seed's feature scenario over the CLI, REST and gRPC, with an SSE subscriber and the dashboard in Chromium", () => {
+  it("cordons, drains, promotes the backup cluster and edits peer metadata, each on the feed, in the audit and on the page; then a drain cancelled mid-flight unwinds", { timeout: 360_000 }, async () => {
+    ensureDashboardBuilt();
+    const browser = await launchChromium();
     const served = await servers.start(["--grpc", "127.0.0.1:0", "--cluster", "east:active", "--cluster", "west:backup"], { DRAINKIT_ADMIN_TOKEN: TOKEN });
     const url = served.url;
     const address = served.stdout.find((l) => l.includes("gRPC (drainkit.control.v1):"))!.split("):")[1]!.trim();
@@ -116,21 +150,33 @@ describe("the seed's feature scenario over the CLI, REST and gRPC, with an SSE s
     const grpc = createControlClient(address, { token: TOKEN });
     const peerOnFeed = (id: string, phase: string): boolean => feed.events.some((e) => e.event === "peer" && e.data.id === id && e.data.value?.["phase"] === phase);
     try {
+      const page = await openDashboard(browser, url);
+      await page.locator('#clusters .cluster[data-cluster="west"][data-role="backup"]').waitFor();
+
       // 1. Cordon with the CLI.
       const cordon = await drainctl(url, ["peers", "cordon", "web-1", "--reason", "disk check", "--ticket", "CHG-1"]);
       expect(cordon.code, cordon.stderr).toBe(0);
       await until("the cordon on the feed", () => peerOnFeed("web-1", "cordoned"));
+      await panelShows(page, "web-1", "phase", "cordoned");
+      await panelShows(page, "web-1", "cordons", /\(disk check, CHG-1\)$/);
+      await auditOnPage(page, url, "peer/web-1", "cordon");
 
       // 2. Drain its work off over gRPC; the agent finishes it.
       const drain = await grpc.drain("web-1", { reason: "kernel upgrade" }, { idempotencyKey: "scenario-drain-1" });
       expect(drain.value.status).toBe("draining");
       await until("web-1 drained on the feed", () => peerOnFeed("web-1", "drained"));
       expect((await grpc.drainStatus("web-1")).status).toBe("drained");
+      await panelShows(page, "web-1", "phase", "drained");
+      await page.locator('.cell[data-node="web-1"][data-phase="drained"]').waitFor();
+      await page.locator('tr.drain[data-peer="web-1"][data-phase="drained"]').waitFor({ state: "attached" });
+      await auditOnPage(page, url, "peer/web-1", "drain");
 
       // 3. Promote the backup cluster over REST.
       const promote = await api(url, TOKEN, "POST", "/control/clusters/west:promote", { reason: "region failover drill" });
       expect(promote.status).toBe(200);
       await until("the promote on the feed", () => feed.events.some((e) => e.event === "cluster" && e.data.id === "west" && e.data.value?.["role"] === "active"));
+      await page.locator('#clusters .cluster[data-cluster="west"][data-role="active"]').waitFor();
+      await auditOnPage(page, url, "cluster/west", "promote");
 
       // 4. Edit peer metadata over REST (If-Match) and read it back over gRPC.
       const before = await api(url, TOKEN, "GET", "/control/peers/web-2");
@@ -138,6 +184,10 @@ describe("the seed's feature scenario over the CLI, REST and gRPC, with an SSE s
       expect(patched.status, JSON.stringify(patched.body)).toBe(200);
       expect((await grpc.getPeer("web-2")).peer.metadata).toMatchObject({ owner: "team-edge", rack: "r7" });
       await until("the metadata on the feed", () => feed.events.some((e) => e.event === "peer" && e.data.id === "web-2" && (e.data.value?.["metadata"] as Record<string, unknown> | undefined)?.["owner"] === "team-edge"));
+      await panelShows(page, "web-2", "metadata", /(^|, )owner=team-edge, rack=r7(, |$)/);
+      await auditOnPage(page, url, "peer/web-2", "patchPeer");
+      await mkdir(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, "feature-scenario.png"), fullPage: true });
 
       // Each mutation is in the audit log, and its entry was on the feed too.
       expect(await auditOf(url, "peer/web-1")).toEqual(expect.arrayContaining(["cordon:ok", "drain:ok"]));
@@ -168,7 +218,10 @@ describe("the seed's feature scenario over the CLI, REST and gRPC, with an SSE s
         return draining >= 0 && feed.events.slice(draining).some((e) => e.event === "peer" && e.data.id === "web-3" && e.data.value?.["phase"] === "active");
       });
       await until("the resume's audit entry on the feed", () => feed.events.some((e) => e.event === "audit" && e.data.value?.["action"] === "resume" && e.data.value["target"] === "peer/web-3"));
+      // On the page: web-3 back to active, its drain gone from the drains card, the cancel in the audit feed.
+      await Promise.all([panelShows(page, "web-3", "phase", "active"), page.locator('#drains tr.drain[data-peer="web-3"]').waitFor({ state: "detached" }), auditOnPage(page, url, "peer/web-3", "resume")]);
     } finally {
+      await browser.close();
       agents.abort();
       feed.close();
       grpc.close();
