@@ -190,10 +190,22 @@ export interface MoveLedger {
    * `move-state-conflict` (409).
    */
   reportMove(principal: Principal, id: string, report: MoveReport, options?: MutationOptions): Promise<MutationOutcome<WorkloadMove>>;
+  /**
+   * Cancels a move still `starting` (mesh.operate; the leader, when the drain
+   * it served was cancelled): it ends `cancelled` with the reason, audited as
+   * `cancelMove`, and the destination's agent stops the copy it started; the
+   * workload stays on its source. Cancelling a cancelled move is a no-op; a
+   * move that is `serving` (committed) or ended is `move-state-conflict`:
+   * a committed move is not undone.
+   *
+   * @example
+   * await registry.cancelMove(leader, "t1-m7", { reason: "the drain of web-1 was cancelled" });
+   */
+  cancelMove(principal: Principal, id: string, input: { readonly reason: string }, options?: MutationOptions): Promise<MutationOutcome<WorkloadMove>>;
   /** Moves, oldest first. mesh.read sees all; an agent only the moves from or to its own peer. */
   listMoves(principal: Principal, query?: MoveQuery): Promise<readonly WorkloadMove[]>;
   /**
-   * Deletes ended (`done` / `failed`) moves last written before `before`
+   * Deletes ended (`done` / `failed` / `cancelled`) moves last written before `before`
    * (mesh.operate): at most 25 per call, in one transaction with one audit
    * entry; `remaining` says how many more are due (call again).
    */
