@@ -1,7 +1,7 @@
 import type { PoolBudget } from "@drainkit/core";
 import type { MoveChange, MovePlan, MoveQuery, MoveReport, WorkloadMove } from "./moves.ts";
 import type { Rollout, RolloutChange, RolloutStartInput, RolloutStep } from "./rollouts.ts";
-import type { Approval, ApprovalChange, ApprovalExpiry, ApprovalQuery, StagedChange } from "./types/approval.ts";
+import type { Approval, ApprovalChange, ApprovalCompletion, ApprovalExpiry, ApprovalQuery, StagedChange } from "./types/approval.ts";
 import type { AuditAction, AuditCheckpoint, AuditEntry, AuditHeadView, AuditPrune, AuditQuery, AuditRetention, AuditVerification } from "./types/audit.ts";
 import type { RegistryChange } from "./types/change.ts";
 import type { Cluster } from "./types/cluster.ts";
@@ -253,6 +253,23 @@ export interface ApprovalStore {
    * audited transaction. Nothing due: nothing written, no audit entry.
    */
   expireApprovals(principal: Principal, options?: MutationOptions): Promise<MutationOutcome<ApprovalExpiry>>;
+  /**
+   * Finishes approvals left `approved` but not settled (the replica that
+   * approved crashed, or lost its store, between the approval and the
+   * change's outcome), mesh.operate; the leader sweeps it. Each change is
+   * applied as on approval: as the requester, under the Idempotency-Key
+   * `approval/<id>` (a change that did commit replays instead of applying
+   * twice) and re-checked against the guard; the approval ends `applied`, or
+   * `failed` with the refusal, audited as `applyChange` by the caller. An
+   * approval approved longer ago than the idempotency TTL cannot be told
+   * applied or not: it ends `failed` (`approval-expired`), never applied twice.
+   * Approvals approved within the last 5 s are left to their approver's
+   * request. At most 25 per call; nothing due: nothing written.
+   *
+   * @example
+   * const { applied, failed } = await registry.applyApprovedChanges(leader);
+   */
+  applyApprovedChanges(principal: Principal): Promise<ApprovalCompletion>;
 }
 
 /** Deletes idempotency records that no longer count. */
