@@ -168,6 +168,8 @@ describe("the seed's feature scenario over the CLI, REST and gRPC, with an SSE s
       expect(inFlight).toMatchObject({ from: "web-3", to: "web-2" });
       const moveId = inFlight!.id;
       await until("the move on the feed", () => feed.events.some((e) => e.event === "move" && e.data.id === moveId && e.data.value?.["state"] === "starting"));
+      // A CLI subscriber follows web-3's moves from the start: it sees the move start, then its cancellation.
+      const cliFeed = drainctl(url, ["moves", "watch", "--peer", "web-3", "--since", String(from), "--count", "2"]);
       const cancel = await drainctl(url, ["peers", "resume", "web-3", "--reason", "cancel the drill", "--ticket", "CHG-9"]);
       expect(cancel.code, cancel.stderr).toBe(0);
       const web3 = (await grpc.getPeer("web-3")).peer;
@@ -180,7 +182,13 @@ describe("the seed's feature scenario over the CLI, REST and gRPC, with an SSE s
       expect(cancelled.map((m) => [m.id, m.state])).toEqual([[moveId, "cancelled"]]);
       expect(cancelled[0]!.reason).toMatch(/drain of web-3 \(epoch \d+\) was cancelled before web-2 served cache-7/);
       expect(((await api(url, TOKEN, "GET", "/control/peers/web-3/placement")).body["items"] as { id: string }[]).map((w) => w.id)).toEqual(["cache-7"]);
-      // drainctl shows it too.
+      const watched = await cliFeed;
+      expect(watched.code, watched.stderr).toBe(0);
+      const lines = watched.stdout.trim().split("\n");
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toContain(`cache-7 web-3 → web-2 starting  [move ${moveId}]`);
+      expect(lines[1]).toMatch(new RegExp(`cache-7 web-3 → web-2 cancelled \\(the drain of web-3 .* was cancelled before web-2 served cache-7\\)  \\[move ${moveId}\\]`));
+      // drainctl lists it too.
       const listed = await drainctl(url, ["moves", "list", "--peer", "web-3", "--state", "cancelled", "--json"]);
       expect(listed.code, listed.stderr).toBe(0);
       expect(listed.stdout).toContain(moveId);
