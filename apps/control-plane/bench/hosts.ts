@@ -1,3 +1,4 @@
+import { isDrainkitError } from "@drainkit/core";
 import type { PlacedWorkload, Principal, Registry, RegistryStore, WorkloadMove } from "@drainkit/registry";
 
 /**
@@ -116,7 +117,16 @@ export class InProcessHosts {
       this.held.get(m.to)?.set(w.id, w);
       this.steps.push({ host: m.to, workload: w.id, action: "start", tier: m.tier });
       this.#changed(m.to);
-      await this.#registry.reportMove(me, m.id, { state: "serving" }, { idempotencyKey: `move:${m.id}:serving` }).catch(() => {});
+      const refused = await this.#registry.reportMove(me, m.id, { state: "serving" }, { idempotencyKey: `move:${m.id}:serving` }).then(
+        () => false,
+        (e: unknown) => isDrainkitError(e) && e.code === "move-state-conflict",
+      );
+      if (refused) {
+        // The leader gave up on the move first (failed or cancelled it, e.g. its drain was cancelled): this copy must not serve.
+        this.held.get(m.to)?.delete(w.id);
+        this.steps.push({ host: m.to, workload: w.id, action: "stop", tier: m.tier });
+        this.#changed(m.to);
+      }
     } else if (m.state === "serving") {
       const me: Principal = { id: m.from, scopes: ["mesh.agent"] };
       this.held.get(m.from)?.delete(w.id);

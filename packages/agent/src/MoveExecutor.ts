@@ -5,12 +5,17 @@ import type { WorkloadSet } from "./workloads.ts";
 
 type MoveAction = "started" | "stopped" | "failed" | "cleaned-up";
 
+/** A move onto this host that ended without this host's copy serving: the copy must go. */
+const abandoned = (move: WorkloadMove): boolean => move.state === "failed" || move.state === "cancelled";
+
 /**
  * Carries out this host's part of the leader's workload moves, make before
  * break: as the destination, start the workload and report `serving`; as the
  * source, once the destination serves, stop the local copy and report
- * `done`. A move onto this host that failed after the workload was started
- * here is cleaned up (stopped again). A replayed change does nothing twice.
+ * `done`. A move onto this host that failed, or was cancelled (its drain was
+ * cancelled), after the workload was started here is cleaned up: a start
+ * still running is aborted, and the copy stopped again. A replayed change
+ * does nothing twice.
  */
 export class MoveExecutor {
   readonly #ctx: AgentContext;
@@ -19,6 +24,8 @@ export class MoveExecutor {
   readonly #movesSeen = new Set<string>();
   /** Moves onto this host whose workload this agent started. */
   readonly #started = new Set<string>();
+  /** Starts of moves onto this host still running: aborted when the move fails or is cancelled meanwhile. */
+  readonly #starting = new Map<string, { readonly abort: AbortController; settled: Promise<void> | undefined }>();
 
   constructor(ctx: AgentContext, set: WorkloadSet) {
     this.#ctx = ctx;
@@ -37,13 +44,17 @@ export class MoveExecutor {
     const signal = life.signal;
     let task: (() => Promise<void>) | undefined;
     if (move.to === self && move.state === "starting") {
+      const own = new AbortController();
+      const startSignal = AbortSignal.any([signal, own.signal]);
       task = async () => {
         try {
           set.accept(workload);
           this.#started.add(move.id);
-          await set.handlers.start(workload, move, signal);
+          await set.handlers.start(workload, move, startSignal);
+          // Ended meanwhile (failed or cancelled): the task that saw it stops this copy once this start settled.
+          if (own.signal.aborted) return;
         } catch (error) {
-          if (signal.aborted) return;
+          if (startSignal.aborted) return;
           set.delete(workload.id, "move");
           this.#started.delete(move.id);
           const reason = `destination ${self} could not start it: ${messageOf(error)}`;
@@ -55,11 +66,18 @@ export class MoveExecutor {
         const accepted = await this.#reportMove(move, "serving", undefined, signal);
         // Serving is final for this side: the move can no longer fail, so nothing is left to clean up.
         if (accepted) this.#started.delete(move.id);
-        // The leader gave up on the move first: this copy must not serve.
+        // The leader gave up on the move first (failed or cancelled it): this copy must not serve.
         else if (!signal.aborted) await this.#cleanUp(move, workload, signal);
       };
-    } else if (move.to === self && move.state === "failed" && this.#started.has(move.id)) {
-      task = () => this.#cleanUp(move, workload, signal);
+      this.#starting.set(move.id, { abort: own, settled: undefined });
+    } else if (move.to === self && abandoned(move) && this.#started.has(move.id)) {
+      const running = this.#starting.get(move.id);
+      running?.abort.abort(new Error(`move ${move.id} ${move.state}: ${move.reason ?? "no reason given"}`));
+      task = async () => {
+        // Stop the copy only once its start settled, so a start finishing late cannot bring it back.
+        await running?.settled;
+        await this.#cleanUp(move, workload, signal);
+      };
     } else if (move.from === self && move.state === "serving") {
       task = async () => {
         if (set.has(workload.id)) {
@@ -74,17 +92,24 @@ export class MoveExecutor {
     this.#movesSeen.add(key);
     // Bounded: a change is replayed only around a reconnect, long before 10 000 newer steps.
     if (this.#movesSeen.size > 10_000) this.#movesSeen.delete(this.#movesSeen.values().next().value!);
-    const run = task;
-    void run().catch((error: unknown) => {
+    const done = task().catch((error: unknown) => {
       // Retried when the move is seen again (after a resync); a stop that failed leaves the copy until then.
       this.#movesSeen.delete(key);
       if (!signal.aborted) this.#ctx.logger.error({ peer: self, move: move.id, workload: move.workload, err: messageOf(error) }, "workload move step failed");
     });
+    if (move.state === "starting") {
+      const running = this.#starting.get(move.id);
+      if (running !== undefined) running.settled = done;
+      void done.finally(() => {
+        if (this.#starting.get(move.id) === running) this.#starting.delete(move.id);
+      });
+    }
   }
 
   async #cleanUp(move: WorkloadMove, workload: { readonly id: string; readonly owner?: string }, signal: AbortSignal): Promise<void> {
     const set = this.#set;
-    this.#started.delete(move.id);
+    // Once per move: the start that saw its report refused and the task that saw the move end may both get here.
+    if (!this.#started.delete(move.id)) return;
     if (!set.has(workload.id)) return;
     await set.handlers.stop(workload, move, signal);
     set.delete(workload.id, "move");

@@ -81,7 +81,7 @@ export function createPromMetrics(options: { defaultMetrics?: boolean } = {}): P
   for (const cause of ["store-failure", "suppressed"]) auditUnwritten.inc({ cause }, 0);
   // The registry counts suppressed refusals through the Metrics port under the same name.
   made.set("drainkit_audit_unwritten_total", auditUnwritten);
-  const workloadMoves = new PromCounter({ name: "drainkit_workload_moves_total", help: "Workload moves that ended, by outcome (done, failed); fed by the leader only", labelNames: ["outcome"] as const, registers: [registry] });
+  const workloadMoves = new PromCounter({ name: "drainkit_workload_moves_total", help: "Workload moves that ended, by outcome (done, failed, cancelled); fed by the leader only", labelNames: ["outcome"] as const, registers: [registry] });
   // Both outcomes are exported from the start, so a rate() over them has a series before the first move ends.
   for (const outcome of ["done", "failed"]) workloadMoves.inc({ outcome }, 0);
   const workloadMovesInFlight = new PromGauge({ name: "drainkit_workload_moves_in_flight", help: "Workload moves starting or serving, as the leader sees them (0 on other replicas)", registers: [registry] });

@@ -277,7 +277,7 @@ export const rolloutSchema = {
   },
 } as const;
 
-const moveState = { type: "string", enum: ["starting", "serving", "done", "failed"] } as const;
+const moveState = { type: "string", enum: ["starting", "serving", "done", "failed", "cancelled"] } as const;
 
 export const moveIdParams = {
   type: "object",

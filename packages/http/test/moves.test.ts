@@ -42,7 +42,7 @@ describe("/control/moves", () => {
     await fleet();
     await call(api, "POST", "/control/moves", "mesh.operate", plan);
     const early = await call(api, "POST", "/control/moves/mv-1:report", "mesh.operate", { state: "done" });
-    expect(early).toMatchObject({ status: 409, body: { type: `${PROBLEM}move-state-conflict`, details: { from: "starting", allowed: ["serving", "failed"] } } });
+    expect(early).toMatchObject({ status: 409, body: { type: `${PROBLEM}move-state-conflict`, details: { from: "starting", allowed: ["serving", "failed", "cancelled"] } } });
     const serving = await call(api, "POST", "/control/moves/mv-1:report", "mesh.agent", { state: "serving" });
     expect(serving).toMatchObject({ status: 200, body: { state: "serving", generation: 2 } });
     expect(serving.headers.get("etag")).toBe('"2"');

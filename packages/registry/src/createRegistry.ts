@@ -135,7 +135,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     ...poolVerbs(ctx),
     ...moveVerbs(ctx),
     // An approved change goes through the same verbs (and the same guard) as a direct one.
-    ...approvalVerbs(ctx, { cordon: drains.cordon, drain: drains.drain, patchConfig: config.patchConfig, demote: clusters.demote, abortRollout: rollouts.abortRollout }),
+    ...approvalVerbs(ctx, { cordon: drains.cordon, drain: drains.drain, patchConfig: config.patchConfig, demote: clusters.demote, abortRollout: rollouts.abortRollout }, { idempotencyTtlMs: ttl }),
     ...idempotencySweeper({ view, mutate, clock, ttlMs: ttl }),
   };
 }

@@ -47,6 +47,7 @@ export {
   authorizeMoveReport,
   matchesMoveQuery,
   moveActive,
+  moveEnded,
   MovePlanConflictError,
   MoveStateConflictError,
   type MoveChange,

@@ -14,12 +14,20 @@ import type { Principal } from "./types/principal.ts";
  *
  * ```
  * starting ──serving (to / operate)──▶ serving ──done (from / operate)──▶ done
- *     └──────failed (to / operate)──▶ failed
+ *     ├──────failed (to / operate)──▶ failed
+ *     └──────cancelled (operate: its drain was cancelled)──▶ cancelled
  * ```
+ *
+ * A move is cancelled only while `starting`: once `serving`, the workload is
+ * served by its new home (make before break) and the move is not undone.
  */
 
-/** Where a move stands. `serving`: the destination owns the workload (the source may still hold a copy). */
-export type MoveState = "starting" | "serving" | "done" | "failed";
+/**
+ * Where a move stands. `serving`: the destination owns the workload (the
+ * source may still hold a copy). `cancelled`: the drain it served was
+ * cancelled before the destination served it; the workload stays on its source.
+ */
+export type MoveState = "starting" | "serving" | "done" | "failed" | "cancelled";
 
 /** Input of `planMove` (`POST /control/moves`): which workload goes where, and for which drain. */
 export interface MovePlan {
@@ -40,7 +48,7 @@ export interface MovePlan {
 /** One workload moving from one peer to another: its plan and where it stands. ETag `"<generation>"`. */
 export interface WorkloadMove extends MovePlan {
   readonly state: MoveState;
-  /** Why it failed. */
+  /** Why it failed or was cancelled. */
   readonly reason?: string;
   /** Principal id of the planner. */
   readonly plannedBy: string;
@@ -76,14 +84,15 @@ export interface MoveChange {
 
 /** The legal arrows of the move state machine. */
 const ARROWS: Readonly<Record<MoveState, readonly MoveState[]>> = {
-  starting: ["serving", "failed"],
+  starting: ["serving", "failed", "cancelled"],
   serving: ["done"],
   done: [],
   failed: [],
+  cancelled: [],
 };
 
 const REPORTABLE: ReadonlySet<string> = new Set(["serving", "done", "failed"]);
-const STATES: ReadonlySet<string> = new Set(["starting", "serving", "done", "failed"]);
+const STATES: ReadonlySet<string> = new Set(["starting", "serving", "done", "failed", "cancelled"]);
 
 /** True while a move still needs its peers (`starting` or `serving`). */
 export function moveActive(move: WorkloadMove): boolean {
@@ -94,9 +103,10 @@ export function moveActive(move: WorkloadMove): boolean {
 export class MoveStateConflictError extends DrainkitError {
   constructor(id: string, from: MoveState, to: MoveState) {
     const allowed = ARROWS[from];
+    const committed = to === "cancelled" && (from === "serving" || from === "done") ? " Its destination serves the workload already: a committed move is not undone (make before break)." : "";
     super(
       "move-state-conflict",
-      `Move "${id}" is ${from}; it cannot become ${to}. ${allowed.length === 0 ? "It has ended; plan a new move instead." : `Allowed now: ${allowed.join(", ")}.`}`,
+      `Move "${id}" is ${from}; it cannot become ${to}.${committed} ${allowed.length === 0 ? "It has ended; plan a new move instead." : `Allowed now: ${allowed.join(", ")}.`}`,
       { details: { move: id, from, to, allowed: [...allowed] } },
     );
   }
@@ -190,16 +200,32 @@ export function applyMoveReport(move: WorkloadMove, report: MoveReport, now: num
   return { ...rest, state: report.state, ...(report.state === "failed" && report.reason !== undefined ? { reason: report.reason } : {}), updatedAt: now, generation: move.generation + 1 };
 }
 
-/** Validates a query's filters. */
+/**
+ * Cancels a move (its drain was cancelled): the next move, undefined when it is
+ * cancelled already (no-op), or {@link MoveStateConflictError} once it left
+ * `starting` (a serving move committed and is not undone; an ended one stays ended).
+ */
+export function applyMoveCancel(move: WorkloadMove, reason: string, now: number): WorkloadMove | undefined {
+  if (move.state === "cancelled") return undefined;
+  if (move.state !== "starting") throw new MoveStateConflictError(move.id, move.state, "cancelled");
+  return { ...move, state: "cancelled", reason, updatedAt: now, generation: move.generation + 1 };
+}
+
+/** True once a move ended (`done`, `failed` or `cancelled`): nothing more happens to it but pruning. */
+export function moveEnded(move: WorkloadMove): boolean {
+  return move.state === "done" || move.state === "failed" || move.state === "cancelled";
+}
+
 /** The registry's id pattern: what a peer id can be. */
 const PEER_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,252}$/;
 
+/** Validates a query's filters. */
 export function validateMoveQuery(query: unknown): MoveQuery {
   if (query === undefined) return {};
   if (typeof query !== "object" || query === null || Array.isArray(query)) throw new ValidationError("query", "expected an object");
   const q = query as Record<string, unknown>;
   if (q["peer"] !== undefined && (typeof q["peer"] !== "string" || !PEER_ID.test(q["peer"]))) throw new ValidationError("peer", "expected a peer id (letters, digits and . _ : @ -, starting with a letter or digit)");
-  if (q["state"] !== undefined && (typeof q["state"] !== "string" || !STATES.has(q["state"]))) throw new ValidationError("state", "expected starting, serving, done or failed");
+  if (q["state"] !== undefined && (typeof q["state"] !== "string" || !STATES.has(q["state"]))) throw new ValidationError("state", "expected starting, serving, done, failed or cancelled");
   if (q["active"] !== undefined && typeof q["active"] !== "boolean") throw new ValidationError("active", "expected true or false");
   return q as MoveQuery;
 }

@@ -38,7 +38,7 @@ export async function workloadsElsewhere(view: StoreView, peer: string, placemen
   const elsewhere: Record<string, string> = {};
   for (const [workload, holder] of Object.entries(holders)) {
     const move = latest.get(workload);
-    const movingHere = move !== undefined && move.to === peer && move.state !== "failed";
+    const movingHere = move !== undefined && move.to === peer && move.state !== "failed" && move.state !== "cancelled";
     if (live.has(holder) && !movingHere) elsewhere[workload] = holder;
   }
   return elsewhere;

@@ -1,7 +1,7 @@
 import type { PoolBudget } from "@drainkit/core";
 import type { MoveChange, MovePlan, MoveQuery, MoveReport, WorkloadMove } from "./moves.ts";
 import type { Rollout, RolloutChange, RolloutStartInput, RolloutStep } from "./rollouts.ts";
-import type { Approval, ApprovalChange, ApprovalExpiry, ApprovalQuery, StagedChange } from "./types/approval.ts";
+import type { Approval, ApprovalChange, ApprovalCompletion, ApprovalExpiry, ApprovalQuery, StagedChange } from "./types/approval.ts";
 import type { AuditAction, AuditCheckpoint, AuditEntry, AuditHeadView, AuditPrune, AuditQuery, AuditRetention, AuditVerification } from "./types/audit.ts";
 import type { RegistryChange } from "./types/change.ts";
 import type { Cluster } from "./types/cluster.ts";
@@ -201,10 +201,22 @@ export interface MoveLedger {
    * `move-state-conflict` (409).
    */
   reportMove(principal: Principal, id: string, report: MoveReport, options?: MutationOptions): Promise<MutationOutcome<WorkloadMove>>;
+  /**
+   * Cancels a move still `starting` (mesh.operate; the leader, when the drain
+   * it served was cancelled): it ends `cancelled` with the reason, audited as
+   * `cancelMove`, and the destination's agent stops the copy it started; the
+   * workload stays on its source. Cancelling a cancelled move is a no-op; a
+   * move that is `serving` (committed) or ended is `move-state-conflict`:
+   * a committed move is not undone.
+   *
+   * @example
+   * await registry.cancelMove(leader, "t1-m7", { reason: "the drain of web-1 was cancelled" });
+   */
+  cancelMove(principal: Principal, id: string, input: { readonly reason: string }, options?: MutationOptions): Promise<MutationOutcome<WorkloadMove>>;
   /** Moves, oldest first. mesh.read sees all; an agent only the moves from or to its own peer. */
   listMoves(principal: Principal, query?: MoveQuery): Promise<readonly WorkloadMove[]>;
   /**
-   * Deletes ended (`done` / `failed`) moves last written before `before`
+   * Deletes ended (`done` / `failed` / `cancelled`) moves last written before `before`
    * (mesh.operate): at most 25 per call, in one transaction with one audit
    * entry; `remaining` says how many more are due (call again).
    */
@@ -252,6 +264,23 @@ export interface ApprovalStore {
    * audited transaction. Nothing due: nothing written, no audit entry.
    */
   expireApprovals(principal: Principal, options?: MutationOptions): Promise<MutationOutcome<ApprovalExpiry>>;
+  /**
+   * Finishes approvals left `approved` but not settled (the replica that
+   * approved crashed, or lost its store, between the approval and the
+   * change's outcome), mesh.operate; the leader sweeps it. Each change is
+   * applied as on approval: as the requester, under the Idempotency-Key
+   * `approval/<id>` (a change that did commit replays instead of applying
+   * twice) and re-checked against the guard; the approval ends `applied`, or
+   * `failed` with the refusal, audited as `applyChange` by the caller. An
+   * approval approved longer ago than the idempotency TTL cannot be told
+   * applied or not: it ends `failed` (`approval-expired`), never applied twice.
+   * Approvals approved within the last 5 s are left to their approver's
+   * request. At most 25 per call; nothing due: nothing written.
+   *
+   * @example
+   * const { applied, failed } = await registry.applyApprovedChanges(leader);
+   */
+  applyApprovedChanges(principal: Principal): Promise<ApprovalCompletion>;
 }
 
 /** Deletes idempotency records that no longer count. */

@@ -64,13 +64,58 @@ describe("workload moves in the registry", () => {
     const { registry } = await setup();
     await registry.planMove(operator, plan("m1"));
     const err = await registry.reportMove(operator, "m1", { state: "done" }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: "move-state-conflict", details: { from: "starting", to: "done", allowed: ["serving", "failed"] } });
+    expect(err).toMatchObject({ code: "move-state-conflict", details: { from: "starting", to: "done", allowed: ["serving", "failed", "cancelled"] } });
     await registry.reportMove(principals.agent("dst"), "m1", { state: "failed", reason: "image pull failed" });
     expect(await codeOf(registry.reportMove(operator, "m1", { state: "serving" }))).toBe("move-state-conflict");
     expect((await registry.listMoves(reader))[0]).toMatchObject({ state: "failed", reason: "image pull failed" });
     expect(await codeOf(registry.reportMove(operator, "ghost", { state: "serving" }))).toBe("not-found");
     expect(await codeOf(registry.reportMove(operator, "m1", { state: "failed" }))).toBe("validation");
     expect(await auditOf(registry, "reportMove")).toEqual(["operator:refused:move-state-conflict", "dst:ok:", "operator:refused:move-state-conflict", "operator:refused:not-found", "operator:refused:validation"]);
+  });
+
+  it("cancels a starting move with a reason (the leader only, audited as cancelMove, on the feed); a committed move is not undone", async () => {
+    const { registry, clock } = await setup();
+    const from = (await registry.listPeers(reader, { limit: 1 })).revision;
+    const seen: string[] = [];
+    const watch = registry.watchAll(from, (c) => {
+      if (c.kind === "move") seen.push(`${c.id}:${(c as MoveChange).value?.state}`);
+    });
+    try {
+      await registry.planMove(operator, plan("m1"));
+      await registry.planMove(operator, plan("m2"));
+      clock.advance(250);
+      expect(await codeOf(registry.cancelMove(principals.agent("dst"), "m1", { reason: "x" }))).toBe("forbidden");
+      expect(await codeOf(registry.cancelMove(operator, "m1", { reason: " " }))).toBe("validation");
+      const cancelled = await registry.cancelMove(operator, "m1", { reason: "the drain of src was cancelled" }, { idempotencyKey: "cancel-m1" });
+      expect(cancelled).toMatchObject({ changed: true, etag: '"2"', value: { state: "cancelled", reason: "the drain of src was cancelled", updatedAt: 1_000_250 } });
+      // Again: a no-op. The destination's late `serving` is refused: the workload stays on its source.
+      expect((await registry.cancelMove(operator, "m1", { reason: "again" })).changed).toBe(false);
+      expect(await codeOf(registry.reportMove(principals.agent("dst"), "m1", { state: "serving" }))).toBe("move-state-conflict");
+      // m2 served first: cancelling it now is refused, and says why.
+      await registry.reportMove(principals.agent("dst"), "m2", { state: "serving" });
+      const err = await registry.cancelMove(operator, "m2", { reason: "too late" }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: "move-state-conflict", details: { from: "serving", to: "cancelled" } });
+      expect(String((err as Error).message)).toContain("not undone");
+      expect(await codeOf(registry.cancelMove(operator, "ghost", { reason: "x" }))).toBe("not-found");
+      expect((await registry.listMoves(reader, { state: "cancelled" })).map((m) => m.id)).toEqual(["m1"]);
+      expect((await registry.listMoves(reader, { active: false })).map((m) => m.id)).toEqual(["m1"]);
+      const entries = (await registry.queryAudit(reader, { action: "cancelMove" })).items.map((e) => `${e.target}:${e.actor}:${e.outcome}:${e.errorCode ?? ""}:${e.reason ?? ""}`);
+      expect(entries).toEqual([
+        "move/m1:dst:refused:forbidden:x",
+        "move/m1:operator:refused:validation: ",
+        "move/m1:operator:ok::the drain of src was cancelled",
+        "move/m1:operator:ok::again",
+        "move/m2:operator:refused:move-state-conflict:too late",
+        "move/ghost:operator:refused:not-found:x",
+      ]);
+      await expect.poll(() => seen).toEqual(["m1:starting", "m2:starting", "m1:cancelled", "m2:serving"]);
+      // Ended, so pruned like done and failed ones.
+      clock.advance(10_000);
+      expect((await registry.pruneMoves(operator, { before: clock.now() })).value).toEqual({ deleted: 1, remaining: 0 });
+      expect((await registry.listMoves(reader)).map((m) => m.id)).toEqual(["m2"]);
+    } finally {
+      watch.close();
+    }
   });
 
   it("lets an agent report only its own side of moves it is part of, never plan, and list only its own moves", async () => {
@@ -152,9 +197,10 @@ describe("workload moves in the registry", () => {
   it("keeps the state machine under random reports by random principals: legal arrows only, one audit entry per attempt, refusals change nothing", async () => {
     const { registry } = await setup();
     const who: Readonly<Record<string, Principal>> = { operator, reader, src: principals.agent("src"), dst: principals.agent("dst"), other: principals.agent("other") };
-    const legal: Readonly<Record<MoveState, readonly MoveState[]>> = { starting: ["serving", "failed"], serving: ["done"], done: [], failed: [] };
-    const allowedBy = (p: string, state: MoveState): boolean => p === "operator" || (state === "done" ? p === "src" : p === "dst");
-    const step = fc.record({ principal: fc.constantFrom("operator", "reader", "src", "dst", "other"), state: fc.constantFrom<"serving" | "done" | "failed">("serving", "done", "failed") });
+    const legal: Readonly<Record<MoveState, readonly MoveState[]>> = { starting: ["serving", "failed", "cancelled"], serving: ["done"], done: [], failed: [], cancelled: [] };
+    // Cancelling is the leader's (mesh.operate) alone; each agent reports its own side.
+    const allowedBy = (p: string, state: MoveState): boolean => p === "operator" || (state === "cancelled" ? false : state === "done" ? p === "src" : p === "dst");
+    const step = fc.record({ principal: fc.constantFrom("operator", "reader", "src", "dst", "other"), state: fc.constantFrom<"serving" | "done" | "failed" | "cancelled">("serving", "done", "failed", "cancelled") });
     let run = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 12 }), async (steps) => {
@@ -164,7 +210,11 @@ describe("workload moves in the registry", () => {
         let generation = 1;
         for (const s of steps) {
           const auditBefore = (await registry.queryAudit(reader, { target: `move/${id}`, limit: 1_000 })).items.length;
-          const got = await codeOf(registry.reportMove(who[s.principal]!, id, { state: s.state, ...(s.state === "failed" ? { reason: "r" } : {}) }));
+          const got = await codeOf(
+            s.state === "cancelled"
+              ? registry.cancelMove(who[s.principal]!, id, { reason: "drain cancelled" })
+              : registry.reportMove(who[s.principal]!, id, { state: s.state, ...(s.state === "failed" ? { reason: "r" } : {}) }),
+          );
           const expected = s.principal === "reader" || s.principal === "other" || !allowedBy(s.principal, s.state) ? "forbidden" : state === s.state || legal[state].includes(s.state) ? "ok" : "move-state-conflict";
           expect(got).toBe(expected);
           if (got === "ok" && state !== s.state) {

@@ -171,7 +171,8 @@ export abstract class DrainFlow extends SimulationState {
     const id = this.fleet.ids[node]!;
     this.registry(node, { type: "resume" }, true);
     this.persisted.delete(id);
-    if (this.controlPlaneUp) this.scheduler.resumeNode(id);
+    // Moves of the drain still in flight are cancelled: their workloads stay here, a late commit of one is stale.
+    if (this.controlPlaneUp) for (const m of this.scheduler.resumeNode(id)) this.trace("move-cancelled", { id: m.id, workload: m.workload, from: m.from, to: m.to });
     this.engine.schedule(this.delay(), this.K.agentResume!, node, this.coordinatorGen[node]!);
     if (d.onEnd !== undefined) return;
     const op = this.operators[d.operator]!;

@@ -6,7 +6,7 @@ import { truncate } from "../terminal/width.ts";
 import { Session } from "../session.ts";
 import type { MoveChange, MoveState, WorkloadMove } from "../types.ts";
 
-const MOVE_STATES: readonly MoveState[] = ["starting", "serving", "done", "failed"];
+const MOVE_STATES: readonly MoveState[] = ["starting", "serving", "done", "failed", "cancelled"];
 
 /** The filters of `GET /control/moves`; every one given must match. */
 export interface MoveFilter {

@@ -236,7 +236,7 @@ describe("drainctl moves", () => {
     const bash = (await drainctl(undefined, ["completion", "bash"])).stdout;
     expect(bash).toContain("'moves')");
     expect(bash).toMatch(/'moves list'\)[\s\S]*--active/);
-    expect(bash).toContain("'starting serving done failed'");
+    expect(bash).toContain("'starting serving done failed cancelled'");
     expect(bash).toMatch(/'moves watch'\)[\s\S]*--peer/);
   });
 });

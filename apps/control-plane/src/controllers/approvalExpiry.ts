@@ -4,8 +4,8 @@ import { startSweeper } from "./startSweeper.ts";
 
 /** Settings of {@link startApprovalExpiry}. */
 export interface ApprovalExpiryOptions {
-  /** Only expires staged approvals. */
-  readonly registry: Pick<ApprovalStore, "expireApprovals">;
+  /** Expires pending approvals and finishes approved ones a crash left unsettled. */
+  readonly registry: Pick<ApprovalStore, "expireApprovals" | "applyApprovedChanges">;
   readonly clock: Clock;
   /** Needs mesh.operate (the control plane's own principal). */
   readonly principal: Principal;
@@ -20,7 +20,11 @@ export interface ApprovalExpiryOptions {
  * The leader's expiry of staged approvals: pending changes past `expiresAt`
  * (config `approvals.ttlMs` after they were requested, on the injected clock)
  * turn `expired`, each batch one audited transaction that the change feed
- * carries. A round with nothing due writes nothing.
+ * carries. Each round also finishes approvals left `approved` but unsettled
+ * (the replica that approved crashed before the change's outcome was
+ * recorded): applied exactly once (the apply's idempotency key replays a
+ * change that committed) and re-checked against the guard, or `failed` with
+ * the refusal, audited. A round with nothing due writes nothing.
  *
  * @example
  * const expiry = startApprovalExpiry({ registry, clock, principal: CONTROLLER, logger });
@@ -42,6 +46,10 @@ export function startApprovalExpiry(options: ApprovalExpiryOptions): { stop(): v
         if (value.expired.length > 0) logger.info({ expired: value.expired }, "pending approvals expired");
         if (value.expired.length < 25) break;
       }
+      if (stopped()) return;
+      const done = await registry.applyApprovedChanges(principal);
+      if (done.applied.length > 0) logger.info({ applied: done.applied }, "approved changes left unsettled were applied");
+      if (done.failed.length > 0) logger.warn({ failed: done.failed }, "approved changes left unsettled failed; the approvals say why");
     },
   });
 }

@@ -1,5 +1,5 @@
-import { DrainScheduler, isDrainkitError, pages, type Clock, type Logger, type DrainSchedulerEvent, type PlannedMove, type TimerHandle } from "@drainkit/core";
-import type { ChangeFeed, DrainWriter, MoveLedger, Peer, PeerReader, Placement, PlacementReader, Principal, WorkloadMove } from "@drainkit/registry";
+import { DrainScheduler, httpStatusFor, isDrainkitError, pages, type Clock, type Logger, type DrainSchedulerEvent, type PlannedMove, type TimerHandle } from "@drainkit/core";
+import { moveEnded, type ChangeFeed, type DrainWriter, type MoveLedger, type Peer, type PeerReader, type Placement, type PlacementReader, type Principal, type WorkloadMove } from "@drainkit/registry";
 import { supervise } from "./supervise.ts";
 import { messageOf, MovePlannerState, type StallReport } from "./workloadMoves/MovePlannerState.ts";
 import { plannedOf, rebuildFleet } from "./workloadMoves/rebuildFleet.ts";
@@ -9,7 +9,7 @@ export type { WorkloadMoveMetrics };
 
 /** Settings of {@link startWorkloadMoves}. */
 export interface WorkloadMovesOptions {
-  /** Reads peers and placements, plans and fails moves, says why a drain is stalled, follows the change feed. */
+  /** Reads peers and placements, plans, fails and cancels moves, says why a drain is stalled, follows the change feed. */
   readonly registry: PeerReader & PlacementReader & MoveLedger & DrainWriter & ChangeFeed;
   readonly clock: Clock;
   /** The control plane's own principal (needs mesh.operate). */
@@ -23,7 +23,7 @@ export interface WorkloadMovesOptions {
   readonly moveTimeoutMs?: number;
   /** How often to plan again besides reacting to changes (failed moves, blocked drains). Default 1 s. */
   readonly tickMs?: number;
-  /** Finished moves (done, failed) are deleted this long after they finished. Default 1 h. */
+  /** Finished moves (done, failed, cancelled) are deleted this long after they finished. Default 1 h. */
   readonly retainMs?: number;
   /** A destination that failed a move takes no new one for this long, so the work goes elsewhere. Default 30 s. */
   readonly benchMs?: number;
@@ -59,6 +59,12 @@ export interface WorkloadMoves {
  * Nothing lives only here: a new leader after a failover rebuilds the
  * scheduler from the peers, the persisted drains and the persisted moves, and
  * adopts every move still `starting`, so none is planned twice or lost.
+ *
+ * A cancelled drain (the peer resumed while its workloads were moving)
+ * unwinds: core's {@link DrainScheduler.resumeNode} names the drain's moves
+ * not yet committed, and each ends `cancelled` (audited, on the feed); the
+ * destination's agent stops the copy it started and the workload stays on
+ * its source. A move whose destination already serves is not undone.
  */
 export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise<WorkloadMoves> {
   const { registry, clock, principal, logger } = options;
@@ -131,19 +137,21 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
       timeoutMs,
       benchMs: options.benchMs ?? 30_000,
       metrics: options.metrics,
-      hooks: { failMove: (id, reason) => void failMove(id, reason), schedule: () => schedule(), stopped: () => stopped },
+      hooks: { failMove: (id, reason) => void failMove(id, reason), cancelMove: (id, reason) => void cancelMove(id, reason), schedule: () => schedule(), stopped: () => stopped },
     },
     fleet,
     placements,
   );
   for (const m of moves) state.track(m);
-  for (const p of peers) state.syncDrain(p);
   for (const m of moves) {
     state.seenMove(m);
     if (m.state !== "starting") continue;
     if (scheduler.adoptMove(plannedOf(m))) state.wait(plannedOf(m), Math.max(0, m.createdAt + timeoutMs - clock.now()));
     else void failMove(m.id, "its workload or peers changed before a new leader could adopt it");
   }
+  // After the adoption: a drain resumed while no leader ran (or before the old one cancelled its moves)
+  // has its adopted moves cancelled now. A move cancelled in the store is never adopted: it is not `starting`.
+  for (const p of peers) state.syncDrain(p);
   logger.info({ peers: peers.length, workloads: fleet.at.size, adopted: state.waitingCount, drains: scheduler.activeDrains }, "drain scheduler rebuilt from the registry");
   ready = true;
   options.metrics?.inFlight(state.activeCount());
@@ -156,6 +164,22 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
     } catch (error) {
       // Already serving (the destination won the race) or gone: the change feed tells which.
       logger.debug({ move: id, err: messageOf(error) }, "could not fail the move");
+    }
+  }
+
+  /** Cancels a move of a cancelled drain; retried while the store is in trouble, never after the registry answered. */
+  async function cancelMove(id: string, reason: string): Promise<void> {
+    if (stopped) return;
+    try {
+      await registry.cancelMove(principal, id, { reason }, { idempotencyKey: `move-cancelled:${id}`, reason });
+    } catch (error) {
+      if (isDrainkitError(error) && httpStatusFor(error.code) < 500) {
+        // Already serving (the destination won the race: it stays committed) or gone: the change feed tells which.
+        logger.debug({ move: id, err: messageOf(error) }, "could not cancel the move");
+        return;
+      }
+      logger.warn({ move: id, err: messageOf(error) }, "could not cancel the move; retrying");
+      clock.setTimer(tickMs, () => void cancelMove(id, reason));
     }
   }
 
@@ -220,7 +244,7 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
   /** Deletes finished moves older than `before`, a bounded batch per transaction, until none is left. */
   async function prune(before: number): Promise<void> {
     // Look first, so an idle fleet does not write an audit entry a minute for nothing.
-    const due = (await registry.listMoves(principal)).some((m) => (m.state === "done" || m.state === "failed") && m.updatedAt < before);
+    const due = (await registry.listMoves(principal)).some((m) => moveEnded(m) && m.updatedAt < before);
     if (!due) return;
     for (let round = 0; round < 400 && !stopped; round++) {
       const { value } = await registry.pruneMoves(principal, { before }, { reason: "finished moves past retention" });

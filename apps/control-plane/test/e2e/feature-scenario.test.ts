@@ -13,9 +13,11 @@ import { api, registerLive, serversPerTest } from "./serve.ts";
  * The seed's feature scenario (DISC-008), end to end over the three ways in:
  * the CLI, REST and gRPC, with an SSE subscriber watching and the dashboard
  * open in Chromium. Each mutation must show on the feed, in the audit log and
- * on the page. Then the rollback drill: a drain
- * cancelled mid-flight (resume) ends, the audit log shows the cancel, and the
- * subscriber sees it. The hosts' agents are played by the test.
+ * on the page. Then the rollback drill: a drain cancelled mid-flight (resume)
+ * ends and unwinds its move in flight (the move is cancelled, the workload
+ * stays on its source), the audit log shows the cancel and the move's
+ * cancellation, and the subscriber and the page see them. The hosts' agents
+ * are played by the test.
  */
 const servers = serversPerTest("drainkit-scenario-");
 const TOKEN = "dk_e2e_admin_token_0123456789";
@@ -197,27 +199,71 @@ describe("the seed's feature scenario over the CLI, REST and gRPC, with an SSE s
         ["cordon", "drain", "promote", "patchPeer"].every((action) => feed.events.some((e) => e.event === "audit" && e.data.value?.["action"] === action)),
       );
 
-      // 5. The rollback drill: web-3's drain holds a request in flight; the operator cancels it (resume).
+      // 5. The rollback drill: web-3 holds a workload and a request in flight. Its drain moves the workload
+      // towards web-2 (the only active peer), whose agent never reports it serving: the move stays in flight.
+      // The operator cancels the drain (resume): the move is cancelled, the workload stays on web-3.
+      const web3Before = (await api(url, TOKEN, "GET", "/control/peers/web-3")).body as { epoch: number };
+      const placed = await api(url, TOKEN, "PUT", "/control/peers/web-3/status", { roles: { edge: { phase: "active", epoch: web3Before.epoch } }, epoch: web3Before.epoch, inFlight: { http: 0 }, placement: [{ id: "cache-7" }] });
+      expect(placed.status, JSON.stringify(placed.body)).toBe(200);
       const drill = await drainctl(url, ["peers", "drain", "web-3", "--reason", "drill", "--no-wait", "-y"]);
       expect(drill.code, drill.stderr).toBe(0);
-      await until("web-3 draining with a request in flight", async () => {
+      type Move = { id: string; workload: string; from: string; to: string; state: string; reason?: string };
+      const movesOff = async (): Promise<Move[]> => (await api(url, TOKEN, "GET", "/control/moves?peer=web-3")).body["items"] as Move[];
+      let inFlight: Move | undefined;
+      await until("web-3 draining with a request in flight and its workload's move in flight", async () => {
         const status = (await api(url, TOKEN, "GET", "/control/peers/web-3/drain")).body;
-        return status["status"] === "draining" && (status["remaining"] as { inFlight: number }).inFlight === 1;
+        inFlight = (await movesOff()).find((m) => m.workload === "cache-7" && m.state === "starting");
+        return status["status"] === "draining" && (status["remaining"] as { inFlight: number }).inFlight === 1 && inFlight !== undefined;
       });
+      expect(inFlight).toMatchObject({ from: "web-3", to: "web-2" });
+      const moveId = inFlight!.id;
+      await until("the move on the feed", () => feed.events.some((e) => e.event === "move" && e.data.id === moveId && e.data.value?.["state"] === "starting"));
+      // A CLI subscriber follows web-3's moves from the start: it sees the move start, then its cancellation.
+      const cliFeed = drainctl(url, ["moves", "watch", "--peer", "web-3", "--since", String(from), "--count", "2"]);
       const cancel = await drainctl(url, ["peers", "resume", "web-3", "--reason", "cancel the drill", "--ticket", "CHG-9"]);
       expect(cancel.code, cancel.stderr).toBe(0);
       const web3 = (await grpc.getPeer("web-3")).peer;
       expect(web3.phase).toBe("active");
       expect(web3.spec.drain).toBeUndefined();
       expect((await grpc.drainStatus("web-3")).status).toBe("none");
-      // The audit log shows the drain and its cancel, in that order; the subscriber saw web-3 go back to active after draining.
+      // The controller unwinds: the move in flight ends cancelled, with the reason, and the workload stays on web-3.
+      await until("the move cancelled", async () => (await movesOff()).some((m) => m.id === moveId && m.state === "cancelled"));
+      const cancelled = (await movesOff()).filter((m) => m.workload === "cache-7");
+      expect(cancelled.map((m) => [m.id, m.state])).toEqual([[moveId, "cancelled"]]);
+      expect(cancelled[0]!.reason).toMatch(/drain of web-3 \(epoch \d+\) was cancelled before web-2 served cache-7/);
+      expect(((await api(url, TOKEN, "GET", "/control/peers/web-3/placement")).body["items"] as { id: string }[]).map((w) => w.id)).toEqual(["cache-7"]);
+      const watched = await cliFeed;
+      expect(watched.code, watched.stderr).toBe(0);
+      const lines = watched.stdout.trim().split("\n");
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toContain(`cache-7 web-3 → web-2 starting  [move ${moveId}]`);
+      expect(lines[1]).toMatch(new RegExp(`cache-7 web-3 → web-2 cancelled \\(the drain of web-3 .* was cancelled before web-2 served cache-7\\)  \\[move ${moveId}\\]`));
+      // drainctl lists it too.
+      const listed = await drainctl(url, ["moves", "list", "--peer", "web-3", "--state", "cancelled", "--json"]);
+      expect(listed.code, listed.stderr).toBe(0);
+      expect(listed.stdout).toContain(moveId);
+      // The audit log shows the drain, its cancel, and then the move's cancellation by the controller, in that order.
       const trail = (await auditOf(url, "peer/web-3")).filter((a) => a === "drain:ok" || a === "resume:ok");
       expect(trail).toEqual(["drain:ok", "resume:ok"]);
+      expect(await auditOf(url, `move/${moveId}`)).toEqual(["planMove:ok", "cancelMove:ok"]);
+      type Seq = { seq: number; action: string; actor: string; reason?: string };
+      const seqOf = async (target: string, action: string): Promise<Seq> =>
+        ((await api(url, TOKEN, "GET", `/control/audit?target=${encodeURIComponent(target)}&action=${action}&limit=10`)).body["items"] as Seq[])[0]!;
+      const resumed = await seqOf("peer/web-3", "resume");
+      const unwound = await seqOf(`move/${moveId}`, "cancelMove");
+      expect(resumed.reason).toBe("cancel the drill");
+      expect(unwound.seq).toBeGreaterThan(resumed.seq);
+      expect(unwound.actor).toBe("control-plane");
+      // The subscriber saw web-3 go back to active after draining, the move cancelled, and both audit entries.
       await until("the cancel on the feed", () => {
         const draining = feed.events.findIndex((e) => e.event === "peer" && e.data.id === "web-3" && e.data.value?.["phase"] === "draining");
         return draining >= 0 && feed.events.slice(draining).some((e) => e.event === "peer" && e.data.id === "web-3" && e.data.value?.["phase"] === "active");
       });
-      await until("the resume's audit entry on the feed", () => feed.events.some((e) => e.event === "audit" && e.data.value?.["action"] === "resume" && e.data.value["target"] === "peer/web-3"));
+      await until("the move's cancellation on the feed", () => feed.events.some((e) => e.event === "move" && e.data.id === moveId && e.data.value?.["state"] === "cancelled"));
+      await until("the resume's and the cancellation's audit entries on the feed", () =>
+        feed.events.some((e) => e.event === "audit" && e.data.value?.["action"] === "resume" && e.data.value["target"] === "peer/web-3") &&
+        feed.events.some((e) => e.event === "audit" && e.data.value?.["action"] === "cancelMove" && e.data.value["target"] === `move/${moveId}`),
+      );
       // On the page: web-3 back to active, its drain gone from the drains card, the cancel in the audit feed.
       await Promise.all([panelShows(page, "web-3", "phase", "active"), page.locator('#drains tr.drain[data-peer="web-3"]').waitFor({ state: "detached" }), auditOnPage(page, url, "peer/web-3", "resume")]);
     } finally {

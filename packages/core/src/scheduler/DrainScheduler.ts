@@ -4,7 +4,7 @@ import { DrainLimitError, NodeNotInFleetError, LastSchedulableNodeError } from "
 import { schedulerSettings, type BalanceOptions, type DrainSchedulerOptions, type DrainStart } from "./DrainSchedulerOptions.ts";
 import { ActiveDrains } from "./ActiveDrains.ts";
 import { LoadIndex } from "./LoadIndex.ts";
-import { firstIdle, isComplete, isEligible, load, newProgress, remainingOf, type DrainState, type NodeSlot, type WorkloadSlot } from "./NodeSlot.ts";
+import { firstIdle, isComplete, isEligible, load, newProgress, remainingOf, statusOf, type DrainState, type NodeSlot, type WorkloadSlot } from "./NodeSlot.ts";
 import type { DrainSchedulerEvent, FleetDrainRecord, FleetDrainRequest, FleetDrainStatus, FleetNode, PlannedMove, Workload } from "./types.ts";
 
 const DEFAULT_SCOPE = "default";
@@ -229,18 +229,26 @@ export class DrainScheduler {
   }
 
   /**
-   * Ends the drain of `target` (drained, failed or still draining) and makes
-   * it schedulable again, e.g. after its upgrade. Moves already in flight off
-   * it still complete.
+   * Ends the drain of `target` (drained, failed or still draining; after its upgrade, or cancelled by
+   * an operator) and makes it schedulable again. Moves in flight off it for a drain of it (any epoch,
+   * adopted ones too) have not committed: they are cancelled, their workloads stay on `target`, and
+   * they are returned (with `fleet-move-cancelled` events) for the host to stop the copies it started.
+   * A committed move is not undone (make before break: its new home serves it). Balance moves carry on.
    */
-  resumeNode(target: string): void {
+  resumeNode(target: string): PlannedMove[] {
     const node = this.#node(target);
     const d = node.drain;
+    const cancelled: PlannedMove[] = [];
+    if (node.outgoing > 0) for (const m of this.#moves.values()) if (m.drain?.target === target) cancelled.push(m);
+    for (const m of cancelled) this.#finishMove(m, false);
     this.#update(node, (n) => {
       n.drain = undefined;
       n.schedulable = true;
     });
     if (d !== undefined) this.#active.delete(d);
+    const reason = `the drain of ${target} was cancelled before the workload served on its destination`;
+    for (const move of cancelled) this.#events.emit({ type: "fleet-move-cancelled", move, reason });
+    return cancelled;
   }
 
   // ---- the step ------------------------------------------------------------
@@ -295,14 +303,7 @@ export class DrainScheduler {
   /** The drain of `target` (draining, drained or failed), or undefined. */
   status(target: string): FleetDrainStatus | undefined {
     const node = this.#nodes.get(target);
-    const d = node?.drain;
-    if (node === undefined || d === undefined) return undefined;
-    const base = { record: d.record, status: d.status, remaining: remainingOf(node, d) };
-    return {
-      ...base,
-      ...(d.reason === undefined ? {} : { reason: d.reason }),
-      ...(d.blocking.length === 0 ? {} : { blocking: [...d.blocking] }),
-    };
+    return node?.drain === undefined ? undefined : statusOf(node, node.drain);
   }
 
   /** Every drain not yet resumed, as persisted: the input of a rebuilt scheduler. */

@@ -1,4 +1,4 @@
-import type { DrainRemaining, FleetDrainRecord, PlannedMove } from "./types.ts";
+import type { DrainRemaining, FleetDrainRecord, FleetDrainStatus, PlannedMove } from "./types.ts";
 
 /**
  * The scheduler's mutable record of one node: what it holds, the moves in
@@ -58,6 +58,17 @@ export function isComplete(node: NodeSlot, d: DrainState): boolean {
 /** What a drain still waits for. @internal */
 export function remainingOf(node: NodeSlot, d: DrainState): DrainRemaining {
   return { owners: node.owners.size, children: node.children.size, movesInFlight: node.outgoing + node.incoming.size, inFlight: d.inFlight };
+}
+
+/** The drain as users inspect it. @internal */
+export function statusOf(node: NodeSlot, d: DrainState): FleetDrainStatus {
+  return {
+    record: d.record,
+    status: d.status,
+    remaining: remainingOf(node, d),
+    ...(d.reason === undefined ? {} : { reason: d.reason }),
+    ...(d.blocking.length === 0 ? {} : { blocking: [...d.blocking] }),
+  };
 }
 
 /** What the drain waits for, when it changed since the drain last reported it (and marks it reported); else undefined. @internal */

@@ -99,4 +99,6 @@ export type DrainSchedulerEvent =
   | { readonly type: "fleet-drain-progress"; readonly target: string; readonly epoch: number; readonly remaining: DrainRemaining }
   | { readonly type: "fleet-drain-completed"; readonly target: string; readonly epoch: number }
   | { readonly type: "fleet-drain-failed"; readonly target: string; readonly epoch: number; readonly reason: string; readonly remaining: DrainRemaining }
-  | { readonly type: "fleet-move-failed"; readonly move: PlannedMove; readonly reason: string };
+  | { readonly type: "fleet-move-failed"; readonly move: PlannedMove; readonly reason: string }
+  /** A move of a drain that was cancelled (the node resumed) before it committed: its workload stays on its source. */
+  | { readonly type: "fleet-move-cancelled"; readonly move: PlannedMove; readonly reason: string };

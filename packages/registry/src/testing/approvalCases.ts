@@ -119,6 +119,50 @@ export function approvalConformanceCases(withStore: WithStore, options: { timeou
       expect((await registry.getPeer(reader, "web-1")).peer.epoch).toBe(0);
     }), timeout);
 
+    it("finishes an approval a crash left approved (the apply never ran, or ran but was not settled): applied once, audited", withStore(async ({ store }) => {
+      const { registry, clock } = await setup(store, { "approvals.massPercent": 10 });
+      const ids: string[] = [];
+      for (const [peer, commits] of [["web-1", 1], ["web-2", 2]] as const) {
+        const id = (await registry.stageIfRequired(operator, { kind: "drain", peer, input: { reason: "disk" } }, { reason: "disk" }))!.value.id;
+        // The approving replica dies after `commits` transactions: the approval alone, or the approval and the change.
+        let left = commits;
+        const dying: RegistryStore = new Proxy(store, {
+          get(target, key, receiver) {
+            if (key === "txn") {
+              return async (...args: Parameters<RegistryStore["txn"]>) => {
+                if (left <= 0) throw new Error("the process died");
+                left--;
+                return target.txn(...args);
+              };
+            }
+            const v = Reflect.get(target, key, receiver) as unknown;
+            return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+          },
+        });
+        const replica = createRegistry({ store: dying, clock, random: new SeededRandom(9), pools: [{ name: "web", minAvailable: 2 }] });
+        expect(await codeOf(replica.approveChange(second, id, { reason: "lgtm" }))).toMatch(/^store-/);
+        expect((await registry.getApproval(reader, id)).state).toBe("approved");
+        ids.push(id);
+      }
+      expect((await registry.getPeer(reader, "web-1")).peer.epoch).toBe(0);
+      expect((await registry.getPeer(reader, "web-2")).peer.epoch).toBe(1);
+      // Within the grace the approver's retry is expected: the sweep leaves them.
+      expect(await registry.applyApprovedChanges(operator)).toEqual({ applied: [], failed: [] });
+      clock.advance(5_000);
+      const leader = principals.operatorNamed("control-plane");
+      const swept = await registry.applyApprovedChanges(leader);
+      expect([...swept.applied].sort()).toEqual([...ids].sort());
+      expect(swept.failed).toEqual([]);
+      expect(await registry.applyApprovedChanges(leader)).toEqual({ applied: [], failed: [] });
+      for (const [i, peer] of ["web-1", "web-2"].entries()) {
+        expect((await registry.getPeer(reader, peer)).peer.epoch).toBe(1);
+        const drains = (await auditOf(registry, `peer/${peer}`)).filter((e) => e.action === "drain" && e.outcome === "ok");
+        expect(drains).toHaveLength(1);
+        expect(await registry.getApproval(reader, ids[i]!)).toMatchObject({ state: "applied", result: { auditId: drains[0]!.id } });
+        expect((await auditOf(registry, `approval/${ids[i]!}`)).map((e) => `${e.action}:${e.actor}:${e.outcome}`)).toEqual(["requestApproval:operator:ok", "approveChange:ops-2:ok", "applyChange:control-plane:ok"]);
+      }
+    }), timeout);
+
     it("rejects with a reason (the requester may withdraw); a rejected change cannot be approved", withStore(async ({ store }) => {
       const { registry } = await setup(store);
       const a = (await registry.stageIfRequired(admin, { kind: "patchConfig", patch: { "rollout.maxParallel": 3 } }, { confirm: true, reason: "faster" }))!.value;

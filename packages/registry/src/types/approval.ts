@@ -57,3 +57,11 @@ export interface ApprovalExpiry {
   /** Ids of the approvals this call expired. */
   readonly expired: readonly string[];
 }
+
+/** What one sweep of approved changes did ({@link ApprovalStore.applyApprovedChanges}). */
+export interface ApprovalCompletion {
+  /** Ids of the approvals this call applied (or found applied and settled). */
+  readonly applied: readonly string[];
+  /** Ids of the approvals this call failed: the change was refused (e.g. the guard), or was approved too long ago to tell. */
+  readonly failed: readonly string[];
+}

@@ -6,7 +6,7 @@ import { etagOf, toPeer, type PeerRecord } from "../peerRecord.ts";
 import { hasScope, requireScope } from "../rbac.ts";
 import type { ApprovalStore, ClusterAdmin, ConfigStore, DrainWriter, RolloutStore } from "../roles.ts";
 import { sha256 } from "../sha256.ts";
-import type { Approval, ApprovalExpiry, ApprovalQuery, ApprovalState, StagedChange } from "../types/approval.ts";
+import type { Approval, ApprovalCompletion, ApprovalExpiry, ApprovalQuery, ApprovalState, StagedChange } from "../types/approval.ts";
 import type { MutationOptions, MutationOutcome } from "../types/mutation.ts";
 import type { Principal } from "../types/principal.ts";
 import { isId } from "../validate.ts";
@@ -18,13 +18,21 @@ export type ApplyVerbs = Pick<DrainWriter, "cordon" | "drain"> & Pick<ConfigStor
 
 /** Most approvals one expiry call marks, so its transaction stays small. */
 const EXPIRE_LIMIT = 25;
+/** Most approved changes one completion sweep finishes. */
+const COMPLETE_LIMIT = 25;
+/** An approval this fresh is its approver's request to finish: the sweep leaves it alone. */
+const COMPLETE_GRACE_MS = 5_000;
 
 /** Changes whose verb refuses them without `confirm`. */
 const needsConfirm = (change: StagedChange): boolean =>
   change.kind === "patchConfig" || change.kind === "demote" || change.kind === "abortRollout" || ((change.kind === "drain" || change.kind === "cordon") && change.input.force === true);
 
-/** Staged approvals: stage, list, approve (and apply once), reject, expire. */
-export function approvalVerbs(ctx: RegistryContext, apply: ApplyVerbs): ApprovalStore {
+/**
+ * Staged approvals: stage, list, approve (and apply once), reject, expire,
+ * and finish approved changes a crash left unsettled. `idempotencyTtlMs` is
+ * how long the apply's idempotency record proves it committed.
+ */
+export function approvalVerbs(ctx: RegistryContext, apply: ApplyVerbs, settings: { readonly idempotencyTtlMs: number }): ApprovalStore {
   const { clock, view } = ctx;
 
   const settingsOf = async (): Promise<ApprovalSettings & { ttlMs: number }> => {
@@ -103,6 +111,26 @@ export function approvalVerbs(ctx: RegistryContext, apply: ApplyVerbs): Approval
   const settle = (principal: Principal, a: Approval, result: { readonly state: ApprovalState; readonly result: NonNullable<Approval["result"]> }): Promise<MutationOutcome<Approval>> =>
     transition(principal, "applyChange", a.id, {}, (cur) => (cur.state === "approved" ? { ...cur, state: result.state, result: result.result } : undefined));
 
+  /**
+   * Applies an approved change once and settles the approval, audited as
+   * `principal`. The idempotency key makes a second call replay a change that
+   * committed. A refusal by the domain (the guard, a stale ETag) ends the
+   * approval `failed` and is thrown; trouble of the store leaves it approved
+   * for a retry (the approver's, or the leader's sweep).
+   */
+  const applyAndSettle = async (principal: Principal, current: Approval): Promise<MutationOutcome<Approval>> => {
+    let outcome: MutationOutcome<unknown>;
+    try {
+      outcome = await applyChange(current);
+    } catch (e) {
+      if (isDrainkitError(e) && httpStatusFor(e.code) < 500) {
+        await settle(principal, current, { state: "failed", result: { errorCode: e.code, message: e.message } });
+      }
+      throw e;
+    }
+    return settle(principal, current, { state: "applied", result: { auditId: outcome.auditId } });
+  };
+
   return {
     async stageIfRequired(principal, change, options = {}) {
       if (options.dryRun === true) return undefined;
@@ -171,17 +199,43 @@ export function approvalVerbs(ctx: RegistryContext, apply: ApplyVerbs): Approval
       if (options.dryRun === true) return approved;
       const current = (await read(id, false)).approval;
       if (current.state !== "approved") return { ...approved, value: current, etag: etagOf(current.version) };
-      let outcome: MutationOutcome<unknown>;
-      try {
-        outcome = await applyChange(current);
-      } catch (e) {
-        // A refusal by the domain (the guard, a stale ETag) ends the approval; trouble of the store leaves it approved for a retry.
-        if (isDrainkitError(e) && httpStatusFor(e.code) < 500) {
-          await settle(principal, current, { state: "failed", result: { errorCode: e.code, message: e.message } });
-        }
-        throw e;
+      return applyAndSettle(principal, current);
+    },
+
+    async applyApprovedChanges(principal: Principal): Promise<ApprovalCompletion> {
+      // Refused: audited like any refused mutation. Allowed and nothing due: housekeeping, nothing written.
+      if (!hasScope(principal, "mesh.operate")) {
+        await ctx.mutate({ principal, action: "applyApprovedChanges", target: "approvals", options: {}, request: {} }, async () => {
+          requireScope(principal, "mesh.operate", "applyApprovedChanges");
+          return { write: false, etag: '"0"', result: undefined };
+        });
       }
-      return settle(principal, current, { state: "applied", result: { auditId: outcome.auditId } });
+      const now = clock.now();
+      const due = (await view.list(APPROVALS)).items
+        .map((i) => i.value as Approval)
+        .filter((a) => a.state === "approved" && (a.decidedAt ?? a.createdAt) <= now - COMPLETE_GRACE_MS)
+        .sort((a, b) => (a.decidedAt ?? 0) - (b.decidedAt ?? 0))
+        .slice(0, COMPLETE_LIMIT);
+      const applied: string[] = [];
+      const failed: string[] = [];
+      for (const a of due) {
+        if (now - (a.decidedAt ?? a.createdAt) >= settings.idempotencyTtlMs) {
+          // Its idempotency record may be gone: applying again could apply it twice. Never twice: it fails, with why.
+          const message = `approved at ${new Date(a.decidedAt ?? a.createdAt).toISOString()} but not settled within the idempotency window (${settings.idempotencyTtlMs} ms); whether the change was applied cannot be told from the store any more, so it is not applied again. Look for idempotency key approval/${a.id} in the audit log, and request the change again if it is still wanted.`;
+          const out = await settle(principal, a, { state: "failed", result: { errorCode: "approval-expired", message } });
+          if (out.value.state === "failed") failed.push(a.id);
+          continue;
+        }
+        try {
+          const out = await applyAndSettle(principal, a);
+          (out.value.state === "applied" ? applied : failed).push(a.id);
+        } catch (e) {
+          if (isDrainkitError(e) && httpStatusFor(e.code) < 500) failed.push(a.id);
+          // Trouble of the store: still approved, the next sweep tries again.
+          else throw e;
+        }
+      }
+      return { applied, failed };
     },
 
     rejectChange(principal: Principal, id: string, options: MutationOptions = {}): Promise<MutationOutcome<Approval>> {

@@ -1,9 +1,11 @@
 import { NotFoundError, ValidationError } from "../errors.ts";
 import { MOVES, moveKey, peerKey } from "../keys.ts";
 import {
+  applyMoveCancel,
   applyMoveReport,
   authorizeMoveReport,
   matchesMoveQuery,
+  moveEnded,
   MovePlanConflictError,
   newMove,
   planOf,
@@ -88,12 +90,29 @@ export function moveVerbs(ctx: RegistryContext): MoveLedger {
       });
     },
 
+    cancelMove(principal: Principal, id: string, input: { readonly reason: string }, options: MutationOptions = {}): Promise<MutationOutcome<WorkloadMove>> {
+      let before: string | undefined;
+      const reason = (input as { reason?: unknown } | undefined)?.reason;
+      return ctx.mutate({ principal, action: "cancelMove", target: `move/${id}`, options, request: input, etagBefore: () => before }, async () => {
+        requireScope(principal, "mesh.operate", "cancelMove");
+        if (typeof reason !== "string" || reason.trim() === "") throw new ValidationError("reason", "say why the move is cancelled");
+        const got = isId(id) ? await view.getForWrite(moveKey(id)) : undefined;
+        if (got === undefined) throw new NotFoundError("move", id);
+        const move = got.value as WorkloadMove;
+        before = etagOf(move.generation);
+        checkIfMatch(`move/${id}`, options, move.generation);
+        const next = applyMoveCancel(move, reason, clock.now());
+        if (next === undefined) return { write: false, etag: etagOf(move.generation), result: move };
+        return { write: true, key: moveKey(id), readVersion: got.version, record: next, etagBefore: before, etagAfter: etagOf(next.generation), result: next };
+      });
+    },
+
     pruneMoves(principal: Principal, input: { readonly before: number }, options: MutationOptions = {}): Promise<MutationOutcome<{ readonly deleted: number; readonly remaining: number }>> {
       return ctx.mutate({ principal, action: "pruneMoves", target: "moves", options, request: input }, async () => {
         requireScope(principal, "mesh.operate", "pruneMoves");
         const cutoff = (input as { before?: unknown } | undefined)?.before;
         if (typeof cutoff !== "number" || !Number.isFinite(cutoff)) throw new ValidationError("before", "expected epoch milliseconds");
-        const due = (await moves(true)).filter(({ move }) => (move.state === "done" || move.state === "failed") && move.updatedAt < cutoff);
+        const due = (await moves(true)).filter(({ move }) => moveEnded(move) && move.updatedAt < cutoff);
         const now = due.slice(0, PRUNE_LIMIT);
         const result = { deleted: now.length, remaining: due.length - now.length };
         if (now.length === 0) return { write: false, etag: '"0"', result };

@@ -7,6 +7,8 @@ import type { RebuiltFleet } from "./rebuildFleet.ts";
 export interface MovePlannerHooks {
   /** Fails a move in the registry (its timeout ran out, or a new leader could not adopt it). */
   failMove(id: string, reason: string): void;
+  /** Cancels a move in the registry (its drain was cancelled before the destination served it). */
+  cancelMove(id: string, reason: string): void;
   /** Plans again soon. */
   schedule(): void;
   stopped(): boolean;
@@ -56,6 +58,8 @@ export class MovePlannerState {
   readonly #owners: Map<string, string>;
   /** Moves this leader waits on, with their timeout. */
   readonly #waiting = new Map<string, { move: PlannedMove; timer: TimerHandle }>();
+  /** Moves cancelled here (their drain was cancelled) until the registry says how they ended. */
+  readonly #cancelling = new Map<string, PlannedMove>();
   /** Active moves by id and last state seen, only when someone listens to the metrics. */
   readonly #active: Map<string, MoveState> | undefined;
 
@@ -138,13 +142,30 @@ export class MovePlannerState {
       // The registry failed the drain (deadline, agent failure): stop moving work off it; the peer stays quiesced.
       const current = scheduler.status(peer.id);
       if (drain !== undefined && peer.phase === "failed" && current?.status === "draining") scheduler.failDrain(peer.id, current.record.epoch, peer.status?.reason ?? "the drain failed");
-      // Resumed (or the drain ended without one): the peer takes placements again if it is active.
-      if (drain === undefined && scheduler.status(peer.id) !== undefined) {
-        scheduler.resumeNode(peer.id);
+      // Resumed (or the drain ended without one): its moves not yet committed are cancelled (core decides
+      // which), and the peer takes placements again if it is active. A new leader gets here for the moves
+      // it adopted of a drain resumed while no leader ran.
+      if (drain === undefined && (scheduler.status(peer.id) !== undefined || this.#drainMovesOff(peer.id))) {
+        for (const m of scheduler.resumeNode(peer.id)) this.#cancel(m);
         this.#draining.delete(peer.id);
       }
     }
     scheduler.setSchedulable(peer.id, this.takesWork(peer.id));
+  }
+
+  /** Whether this leader waits on a move of a drain of `id`. */
+  #drainMovesOff(id: string): boolean {
+    for (const w of this.#waiting.values()) if (w.move.drain?.target === id) return true;
+    return false;
+  }
+
+  /** A move core cancelled: no longer waited on; the registry is told, and the feed says how it ended. */
+  #cancel(m: PlannedMove): void {
+    this.settle(m.id);
+    this.#cancelling.set(m.id, m);
+    const reason = `the drain of ${m.drain?.target ?? m.from} (epoch ${m.drain?.epoch ?? 0}) was cancelled before ${m.to} served ${m.workload}`;
+    this.#o.logger.info({ move: m.id, workload: m.workload, from: m.from, to: m.to }, "drain cancelled: cancelling its move in flight; the workload stays on its source");
+    this.#o.hooks.cancelMove(m.id, reason);
   }
 
   /** Drains the scheduler refused earlier, tried again. */
@@ -212,6 +233,17 @@ export class MovePlannerState {
     if ((this.#moveGenerations.get(move.id) ?? -1) >= move.generation) return;
     this.#moveGenerations.set(move.id, move.generation);
     if (this.#active !== undefined) this.#observe(this.#active, move);
+    const cancelling = this.#cancelling.get(move.id);
+    if (cancelling !== undefined) {
+      if (move.state === "starting") return;
+      this.#cancelling.delete(move.id);
+      // The destination served it before the cancel reached the registry: the move committed and is not undone.
+      if ((move.state === "serving" || move.state === "done") && this.#scheduler.adoptMove(cancelling)) {
+        this.#scheduler.moveCommitted(cancelling);
+        this.#o.logger.info({ move: move.id, workload: move.workload, to: move.to }, "the move committed before its cancel: the workload stays on its new home");
+      }
+      return;
+    }
     const mine = this.#waiting.get(move.id);
     if (mine === undefined) return; // not this leader's (an older term's move that finished, or a deleted one)
     const { logger } = this.#o;
@@ -294,6 +326,7 @@ export class MovePlannerState {
     for (const t of this.#benched.values()) clock.clearTimer(t);
     this.#benched.clear();
     for (const id of [...this.#waiting.keys()]) this.settle(id);
+    this.#cancelling.clear();
     this.#active?.clear();
     metrics?.inFlight(0);
   }

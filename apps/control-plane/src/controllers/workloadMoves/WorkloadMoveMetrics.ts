@@ -16,6 +16,6 @@ export interface WorkloadMoveMetrics {
   inFlight(count: number): void;
   /** A move's destination serves the workload, `seconds` after the move was planned (the persisted timestamps). */
   serving(seconds: number): void;
-  /** A move ended: `done` (the source stopped its copy) or `failed`. */
-  ended(outcome: "done" | "failed"): void;
+  /** A move ended: `done` (the source stopped its copy), `failed`, or `cancelled` (its drain was cancelled before it committed). */
+  ended(outcome: "done" | "failed" | "cancelled"): void;
 }
