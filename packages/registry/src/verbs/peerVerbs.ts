@@ -130,10 +130,11 @@ export function peerVerbs(ctx: RegistryContext): PeerReader & PeerWriter {
         let version = cachedVersion;
         // Dropping or refusing writes nothing, so no compare would catch a stale read: the write path may
         // answer from this registry's own last write, while another (the leader's) has drained the peer
-        // since. Decide those two from the store itself.
+        // since. Decide those two from the store itself, seen through the batch being planned (a drain
+        // planned before this report in the same batch is newer than the store, and must not be lost).
         const disagrees = (rec: PeerRecord): boolean => (rec.drain !== undefined && r.epoch < rec.drain.epoch) || r.epoch > currentNode(rec, now).epoch;
         if (disagrees(record)) {
-          const fresh = await ctx.view.get(peerKey(id));
+          const fresh = await ctx.view.getFreshForWrite(peerKey(id));
           if (fresh !== undefined) {
             record = fresh.value as PeerRecord;
             version = fresh.version;
