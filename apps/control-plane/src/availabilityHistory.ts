@@ -130,11 +130,21 @@ export function startAvailabilitySampler(options: AvailabilitySamplerOptions): {
   let running: Promise<void> | undefined;
   let again = false;
 
+  // What availability depends on, per peer, as last seen on the feed: a heartbeat rewrites the peer
+  // record without changing any of it, and must not cost a read of the whole fleet.
+  const seen = new Map<string, string>();
+  const shape = (peer: Peer): string => `${peer.phase}|${peer.liveness}|${peer.pools.join(",")}|${JSON.stringify(peer.phases)}`;
   const watch = (revision: number): void => {
     feed = registry.watch(
       revision,
       (change) => {
-        if (change.kind === "peer" && soon === undefined && !stopped) soon = clock.setTimer(settleMs, () => void sample());
+        if (change.kind !== "peer") return;
+        const peer = change.value as Peer | undefined;
+        const now = peer === undefined ? undefined : shape(peer);
+        if (seen.get(change.id) === now && seen.has(change.id) === (now !== undefined)) return;
+        if (now === undefined) seen.delete(change.id);
+        else seen.set(change.id, now);
+        if (soon === undefined && !stopped) soon = clock.setTimer(settleMs, () => void sample());
       },
       (error) => {
         logger.warn({ err: error.message }, "availability history: change feed lost; reading on the timer until it is back");

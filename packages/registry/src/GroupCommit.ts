@@ -84,8 +84,12 @@ export class GroupCommit {
   async #flush(): Promise<void> {
     this.#flushing = true;
     try {
-      // Let callers of the same tick join the first batch.
-      await Promise.resolve();
+      // Let every caller whose request is already in join the first batch:
+      // callers of the same tick, and (setImmediate runs after the event
+      // loop's I/O phase) every request read from the sockets in this turn.
+      // A microtask would close the batch before the next socket is read, so
+      // HTTP requests would commit one per transaction (one fsync each).
+      await new Promise<void>((resolve) => setImmediate(resolve));
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, this.#o.batchLimit);
         try {

@@ -40,27 +40,37 @@ export function peerVerbs(ctx: RegistryContext): PeerReader & PeerWriter {
       const limit = pageLimit(query.limit);
       const after = decodeCursor(query.cursor);
       const [labelKey, labelValue] = query.label === undefined ? [undefined, undefined] : query.label.split("=", 2);
-      const { items, revision } = await view.list(PEERS);
       const staleAfter = await configNumber(ctx, "heartbeat.staleAfterMs", DEFAULT_STALE_AFTER_MS, false);
       const now = clock.now();
       const out: Peer[] = [];
       let nextCursor: string | undefined;
-      for (const item of items) {
-        const record = item.value as PeerRecord;
-        if (after !== undefined && record.id <= after) continue;
-        if (query.role !== undefined && !record.roles.includes(query.role)) continue;
-        if (query.pool !== undefined && !record.pools.includes(query.pool)) continue;
-        if (labelKey !== undefined && (record.labels[labelKey] === undefined || (labelValue !== undefined && record.labels[labelKey] !== labelValue))) continue;
-        const peer = toPeer(record, now, staleAfter);
-        // `state=unknown` lists the peers whose agents are silent, whatever their phase.
-        if (query.state !== undefined && (query.state === "unknown" ? peer.liveness !== "unknown" : peer.phase !== query.state)) continue;
-        if (out.length === limit) {
-          nextCursor = encodeCursor(out[out.length - 1]!.id);
-          break;
+      let revision: number | undefined;
+      // Read from the cursor on, in chunks, until the page is full (one more match tells there is a next page):
+      // a page costs what it reads, not the whole fleet (paging through N peers was N²/limit rows read).
+      const chunk = Math.min(1_000, limit + 1);
+      let from = after === undefined ? undefined : peerKey(after);
+      scan: for (;;) {
+        const read = await view.list(PEERS, from === undefined ? { limit: chunk } : { startAfter: from, limit: chunk });
+        revision ??= read.revision;
+        for (const item of read.items) {
+          const record = item.value as PeerRecord;
+          if (after !== undefined && record.id <= after) continue;
+          if (query.role !== undefined && !record.roles.includes(query.role)) continue;
+          if (query.pool !== undefined && !record.pools.includes(query.pool)) continue;
+          if (labelKey !== undefined && (record.labels[labelKey] === undefined || (labelValue !== undefined && record.labels[labelKey] !== labelValue))) continue;
+          const peer = toPeer(record, now, staleAfter);
+          // `state=unknown` lists the peers whose agents are silent, whatever their phase.
+          if (query.state !== undefined && (query.state === "unknown" ? peer.liveness !== "unknown" : peer.phase !== query.state)) continue;
+          if (out.length === limit) {
+            nextCursor = encodeCursor(out[out.length - 1]!.id);
+            break scan;
+          }
+          out.push(peer);
         }
-        out.push(peer);
+        if (read.items.length < chunk) break;
+        from = read.items[read.items.length - 1]!.key;
       }
-      return { items: out, revision, ...(nextCursor === undefined ? {} : { nextCursor }) };
+      return { items: out, revision: revision ?? 0, ...(nextCursor === undefined ? {} : { nextCursor }) };
     },
 
     registerPeer(principal: Principal, input: PeerRegistration, options: MutationOptions = {}): Promise<MutationOutcome<Peer>> {
@@ -120,10 +130,11 @@ export function peerVerbs(ctx: RegistryContext): PeerReader & PeerWriter {
         let version = cachedVersion;
         // Dropping or refusing writes nothing, so no compare would catch a stale read: the write path may
         // answer from this registry's own last write, while another (the leader's) has drained the peer
-        // since. Decide those two from the store itself.
+        // since. Decide those two from the store itself, seen through the batch being planned (a drain
+        // planned before this report in the same batch is newer than the store, and must not be lost).
         const disagrees = (rec: PeerRecord): boolean => (rec.drain !== undefined && r.epoch < rec.drain.epoch) || r.epoch > currentNode(rec, now).epoch;
         if (disagrees(record)) {
-          const fresh = await ctx.view.get(peerKey(id));
+          const fresh = await ctx.view.getFreshForWrite(peerKey(id));
           if (fresh !== undefined) {
             record = fresh.value as PeerRecord;
             version = fresh.version;
