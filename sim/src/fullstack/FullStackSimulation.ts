@@ -1,6 +1,6 @@
 import { SeededRandom, silentLogger, type Random, type RolePhase } from "@drainkit/core";
 import { createRegistry, makeMemoryStore, type MemoryStore, type Peer, type Principal, type Registry, type Rollout } from "@drainkit/registry";
-import { CONTROLLER, ELECTION, fencedStore, Leadership, startLeaderControllers } from "@drainkit/control-plane/controllers";
+import { ELECTION, fencedStore, Leadership, startLeaderControllers } from "@drainkit/control-plane/controllers";
 import { Engine, settle, SIM_EPOCH_MS } from "../engine/Engine.ts";
 import { servesTraffic } from "../model/budgetOracle.ts";
 import { Fleet } from "../model/fleet.ts";
@@ -133,8 +133,7 @@ export class FullStackSimulation {
     const wall = performance.now();
     const engine = this.engine;
     const s = this.scenario;
-    const admin = (await this.#api.patchConfig(ADMIN, { "heartbeat.staleAfterMs": this.#staleAfterMs, ...(this.#options.config ?? {}) }, { confirm: true, reason: "simulation settings" })).value;
-    void admin;
+    await this.#api.patchConfig(ADMIN, { "heartbeat.staleAfterMs": this.#staleAfterMs, ...(this.#options.config ?? {}) }, { confirm: true, reason: "simulation settings" });
     await this.#network.open();
     const { revision } = await this.#api.listPeers(ADMIN, { limit: 1 });
     this.#api.watchAll(revision, (change) => {

@@ -2,10 +2,10 @@ import type { SimReport } from "../Simulation.ts";
 
 const fmt = (n: number): string => n.toLocaleString("en-US");
 
-/** The command that replays one run: the exact scenario file (or shipped name), seed and size. */
-export function replayCommand(scenario: string, seed: number, nodes?: number): string {
+/** The command that replays one run: the exact scenario file (or shipped name), seed, size and, when given, mode. */
+export function replayCommand(scenario: string, seed: number, nodes?: number, mode?: string): string {
   const arg = /^[\w./@+:-]+$/.test(scenario) ? scenario : `'${scenario.replace(/'/g, "'\\''")}'`;
-  return `pnpm sim -- run ${arg} --seed ${seed}${nodes === undefined ? "" : ` --nodes ${nodes}`}`;
+  return `pnpm sim -- run ${arg} --seed ${seed}${nodes === undefined ? "" : ` --nodes ${nodes}`}${mode === undefined ? "" : ` --mode ${mode}`}`;
 }
 
 /** One line on how the run ended (indented, as the summary prints it). */
@@ -43,7 +43,7 @@ export function humanSummary(r: SimReport, options: { replay?: string } = {}): s
   } else {
     const v = r.invariantViolations[0]!;
     lines.push(`  INVARIANT VIOLATED: ${v.invariant} at event #${v.eventIndex} (t=${v.atMs.toFixed(0)} ms): ${v.message}`);
-    lines.push(`  replay: ${replayCommand(options.replay ?? r.scenario, r.seed, r.nodes)}`);
+    lines.push(`  replay: ${replayCommand(options.replay ?? r.scenario, r.seed, r.nodes, r.mode === "full-stack" ? r.mode : undefined)}`);
     lines.push("  trace up to the violation:");
     for (const t of r.violationTrace) lines.push(`    ${JSON.stringify(t)}`);
   }
