@@ -5,7 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import Fastify, { type FastifyInstance } from "fastify";
 import { pino, type Logger as PinoLogger } from "pino";
 import { LifecycleOrchestrator, systemClock, systemRandom, type Clock, type EventSink } from "@drainkit/core";
-import { auditSignerFromKey, createRegistry, type DeclaredCluster, type PoolBudget, type Principal, type Registry, type RegistryStore } from "@drainkit/registry";
+import { auditSignerFromKey, createRegistry, type DeclaredCluster, type PoolBudget, type Registry, type RegistryStore } from "@drainkit/registry";
 import {
   chainAuthenticators,
   controlApi,
