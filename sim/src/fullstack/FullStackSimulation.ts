@@ -263,6 +263,11 @@ export class FullStackSimulation {
 
   #action(i: number): void {
     const a = this.scenario.actions[i]!;
+    // The agents start in the first two seconds; an action due before every host has reported once waits for the fleet to be up.
+    if (!this.#network.lastHeard.every((t) => t > -Infinity)) {
+      this.engine.schedule(500, this.#K.action!, i);
+      return;
+    }
     this.#pendingActions--;
     if (a.type === "rolling-upgrade") void this.#startRollout(a);
     else if (a.type === "drain") void this.#drainNodes(a);
