@@ -53,13 +53,6 @@ export class WorkloadLedger {
       this.stopped(node, id);
     }
   }
-
-  /** Workloads with no host at all. */
-  homeless(): number {
-    let n = 0;
-    for (const h of this.#holders.values()) if (h.size === 0) n++;
-    return n;
-  }
 }
 
 /** What one simulated host is made of: the real agent, its coordinator and its workload set, over the modelled traffic and workloads. */
