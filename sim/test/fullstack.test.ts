@@ -11,18 +11,8 @@ const rolling = (nodes: number): Scenario => {
   return { ...s, fleet: { ...s.fleet, nodes, pools: 4 }, actions: [{ type: "rolling-upgrade", at: 10_000, upgradeMs: { min: 20_000, max: 40_000 } }] };
 };
 
-/** Two pools of 20; three hosts of pool-0 are cut off from the control plane before the rollout starts. */
-const partitioned = (): Scenario => ({
-  name: "fullstack-partition",
-  durationMs: 3_600_000,
-  mode: "full-stack",
-  fleet: { nodes: 40, pools: 2, ownersPerNode: 1, childrenPerOwner: 1 },
-  budget: { maxUnavailable: "10%" },
-  drain: { deadlineMs: 120_000, slackMs: 10_000, moveMs: { min: 1_000, max: 3_000 } },
-  network: { delayMs: { min: 1, max: 20 } },
-  actions: [{ type: "rolling-upgrade", at: 60_000, upgradeMs: { min: 10_000, max: 20_000 } }],
-  faults: [{ type: "agent-partition", at: 5_000, count: 3, pool: "pool-0", durationMs: 900_000 }],
-});
+/** The shipped `agent-partition` scenario: two pools of 20; three hosts of pool-0 are cut off before the rollout starts. */
+const partitioned = (): Scenario => loadScenario("agent-partition");
 
 /**
  * A broken registry, injected at the simulator's registry seam: an agent's

@@ -26,7 +26,7 @@ export function statusLine(r: SimReport): string {
 export function humanSummary(r: SimReport, options: { replay?: string } = {}): string {
   const minPool = Object.entries(r.minAvailability).sort((a, b) => a[1] - b[1])[0];
   const lines = [
-    `${r.scenario}  seed ${r.seed}  ${fmt(r.nodes)} nodes`,
+    `${r.scenario}  seed ${r.seed}  ${fmt(r.nodes)} nodes${r.mode === "full-stack" ? "  full-stack (shipped registry, controllers and agents)" : ""}`,
     `  simulated ${(r.simulatedMs / 60_000).toFixed(1)} min in ${fmt(r.wallMs)} ms wall (${fmt(r.speedup)}× real time), ${fmt(r.events)} events (${fmt(r.eventsPerSec)}/s), peak heap ${r.peakHeapMB} MiB`,
     `  drains: ${fmt(r.drains.started)} started, ${fmt(r.drains.completed)} completed, ${fmt(r.drains.failed)} failed; guard refused ${fmt(r.drains.refused)} request(s); forced breaches ${r.forcedBreaches}`,
     `  lowest pool availability: ${minPool === undefined ? "n/a" : `${(minPool[1] * 100).toFixed(1)}% (${minPool[0]})`}`,
@@ -36,6 +36,7 @@ export function humanSummary(r: SimReport, options: { replay?: string } = {}): s
     statusLine(r),
     ...r.blocked.slice(0, 50).map((b) => `    blocked ${b.node}${b.pool === undefined ? "" : ` (pool ${b.pool})`}: ${b.reason}`),
     ...(r.blocked.length > 50 ? [`    … and ${r.blocked.length - 50} more (--json lists every one)`] : []),
+    ...(r.mode === "full-stack" ? r.failedDrains.slice(0, 20).map((f) => `    failed ${f.node}: ${f.reason}`) : []),
     `  hash ${r.hash}`,
   ];
   if (r.invariantViolations.length === 0) {
