@@ -326,9 +326,14 @@ export class FullStackSimulation {
 
   // ---- the oracles: the registry's word against the ledger -----------------------------------
 
-  /** Silent: the host's last report reached the registry longer ago than the liveness window (or never). */
+  /**
+   * Silent: the host's last report reached the registry longer ago than the
+   * liveness window (or never). The registry compares epoch milliseconds
+   * (2026 + virtual time), which round differently from virtual time: a host
+   * within a millisecond of the window's edge is given the benefit of the doubt.
+   */
   #silent(node: number): boolean {
-    return this.engine.now - this.#network.lastHeard[node]! > this.#staleAfterMs;
+    return this.engine.now - this.#network.lastHeard[node]! > this.#staleAfterMs + 1;
   }
 
   /** Members of pool `p` available by the ledger: up, heard within the liveness window, and active or cordoned in the registry. */
