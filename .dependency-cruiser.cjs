@@ -8,6 +8,11 @@
  *       -> registry -> core
  *   charts and bench are leaves (they import nothing of ours).
  *
+ * One exception, on purpose: the simulator's full-stack mode
+ * (sim/src/fullstack/) runs the shipped registry, agent, client and the
+ * control plane's leader controllers on virtual time, so it reaches them,
+ * and the control plane only through its Fastify-free `/controllers` subpath.
+ *
  * Paths, not package names, are matched: inside the workspace every
  * `@drainkit/x` import resolves to `packages/x/src/...` (or `apps/x/...`, `sim/...`).
  */
@@ -72,15 +77,24 @@ module.exports = {
     {
       name: "sim-drives-core",
       severity: "error",
-      comment: "The simulator drives the real core on virtual time (and draws with charts); it never imports the registry, adapters or apps.",
-      from: { path: "^sim/src/" },
+      comment:
+        "The simulator drives the real core on virtual time (and draws with charts); it never imports the registry, adapters or apps, except its full-stack mode (sim/src/fullstack/), which runs the shipped registry, agent, client and leader controllers.",
+      from: { path: "^sim/src/", pathNot: "^sim/src/fullstack/" },
       to: { path: "^(packages/(?!(core|charts|bench)/)|apps/)" },
+    },
+    {
+      name: "sim-full-stack-reaches-only-what-it-runs",
+      severity: "error",
+      comment: "The full-stack mode reaches core, charts, bench, registry, agent, client and the control plane's /controllers subpath: no HTTP, gRPC, routing or stores.",
+      from: { path: "^sim/src/fullstack/" },
+      to: { path: "^(packages/|apps/)", pathNot: "^(packages/(core|charts|bench|registry|agent|client)/|apps/control-plane/src/controllers/index\\.ts$)" },
     },
     {
       name: "packages-never-import-apps",
       severity: "error",
       comment: "Arrows point down: a package (or the simulator) imports no app at run time; a test that needs one spawns it.",
-      from: { path: "^(packages/[^/]+/src/|sim/src/)", pathNot: NOT_RUNTIME },
+      // The full-stack mode's one arrow into an app is held by the rule above.
+      from: { path: "^(packages/[^/]+/src/|sim/src/)", pathNot: [NOT_RUNTIME, "^sim/src/fullstack/"] },
       to: { path: "^apps/" },
     },
     {
@@ -106,7 +120,7 @@ module.exports = {
       severity: "error",
       comment: "The simulator too reaches packages only through their public entry points.",
       from: { path: "^sim/" },
-      to: { path: "^(packages|apps)/", pathNot: "^(packages|apps)/[^/]+/src/(index|testing/index|grpc/index)\\.ts$" },
+      to: { path: "^(packages|apps)/", pathNot: ["^(packages|apps)/[^/]+/src/(index|testing/index|grpc/index)\\.ts$", "^apps/control-plane/src/controllers/index\\.ts$"] },
     },
     {
       name: "testing-subpaths-only-in-tests",

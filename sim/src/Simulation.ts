@@ -55,6 +55,8 @@ export class Simulation extends RolloutFlow {
         }
         break;
       }
+      case "agent-partition":
+        break; // full-stack mode only (runScenario refuses it in core mode)
       case "coordinator-failover": {
         const until = this.engine.now + span(this.random, f.downMs, 2_000);
         if (this.controlPlaneUp) {

@@ -6,7 +6,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { SingleBar, Presets } from "cli-progress";
 import { isDrainkitError } from "@drainkit/core";
 import { locateScenario } from "./scenario/load.ts";
-import { Simulation } from "./Simulation.ts";
+import { runScenario, type SimMode } from "./fullstack/runScenario.ts";
 import { humanSummary, jsonReport, replayCommand } from "./report/summary.ts";
 import { htmlReport } from "./report/html.ts";
 import { parseSeeds, sweep } from "./sweep/sweep.ts";
@@ -20,6 +20,11 @@ const int = (what: string) => (v: string): number => {
 // pnpm runs the script inside sim/; a relative scenario path means the user's directory.
 const cwd = process.env.INIT_CWD ?? process.cwd();
 
+const mode = (v: string): SimMode => {
+  if (v !== "core" && v !== "full-stack") throw new InvalidArgumentError("--mode must be core or full-stack");
+  return v;
+};
+
 const program = new Command("sim").description("Deterministic discrete-event simulator driving the real @drainkit/core.");
 
 program
@@ -30,7 +35,8 @@ program
   .option("--json", "print one JSON report object instead of the summary")
   .option("--trace <file>", "write the event log as JSON lines")
   .option("--html <file>", "write an offline HTML report with charts")
-  .action(async (name: string, opts: { nodes?: number; seed?: number; json?: boolean; trace?: string; html?: string }) => {
+  .option("--mode <mode>", "core or full-stack (default: the scenario's mode:, else core)", mode)
+  .action(async (name: string, opts: { nodes?: number; seed?: number; json?: boolean; trace?: string; html?: string; mode?: SimMode }) => {
     const { scenario, replay } = locateScenario(name, cwd);
     // Relative to the user's directory, as the scenario path is (pnpm runs us inside sim/).
     const htmlPath = opts.html === undefined ? undefined : resolve(cwd, opts.html);
@@ -38,14 +44,14 @@ program
     const showBar = opts.json !== true && process.stderr.isTTY === true;
     const bar = new SingleBar({ format: "{bar} {percentage}% | {value}/{total} s simulated | {events} events", stream: process.stderr }, Presets.shades_classic);
     if (showBar) bar.start(Math.round(scenario.durationMs / 1000), 0, { events: 0 });
-    const sim = new Simulation(scenario, {
+    const report = await runScenario(scenario, {
+      ...(opts.mode === undefined ? {} : { mode: opts.mode }),
       ...(opts.nodes === undefined ? {} : { nodes: opts.nodes }),
       ...(opts.seed === undefined ? {} : { seed: opts.seed }),
       ...(trace === undefined ? {} : { trace: (r) => void trace.write(`${JSON.stringify(r)}\n`) }),
       ...(opts.html === undefined ? {} : { sampleEveryMs: Math.max(1000, Math.round(scenario.durationMs / 2000)) }),
       ...(showBar ? { onProgress: (t: number, events: number) => bar.update(Math.round(t / 1000), { events }) } : {}),
     });
-    const report = await sim.run();
     if (showBar) {
       // A run usually ends before durationMs (every action done): the bar ends full at the time reached, not frozen part-way.
       const reached = Math.max(1, Math.round(report.simulatedMs / 1000));
@@ -58,7 +64,7 @@ program
     const where = htmlPath === undefined ? {} : { html: htmlPath };
     process.stdout.write(
       opts.json === true
-        ? `${JSON.stringify({ ...jsonReport(report), replay: replayCommand(replay, report.seed, report.nodes), ...where })}\n`
+        ? `${JSON.stringify({ ...jsonReport(report), replay: replayCommand(replay, report.seed, report.nodes, opts.mode ?? (report.mode === "full-stack" ? report.mode : undefined)), ...where })}\n`
         : `${humanSummary(report, { replay })}\n${htmlPath === undefined ? "" : `  HTML report: ${htmlPath}\n`}`,
     );
     if (report.invariantViolations.length > 0) process.exitCode = 1;
@@ -72,7 +78,8 @@ program
   .option("--nodes <n>", "override the fleet size", int("--nodes"))
   .option("--workers <n>", "worker threads (default: available cores)", int("--workers"))
   .option("--json", "print the summary as one JSON object")
-  .action(async (name: string, opts: { seeds: string; nodes?: number; workers?: number; json?: boolean }) => {
+  .option("--mode <mode>", "core or full-stack (default: the scenario's mode:, else core)", mode)
+  .action(async (name: string, opts: { seeds: string; nodes?: number; workers?: number; json?: boolean; mode?: SimMode }) => {
     const { scenario, replay } = locateScenario(name, cwd);
     const seeds = parseSeeds(opts.seeds);
     const showBar = process.stderr.isTTY === true;
@@ -82,6 +89,7 @@ program
     const summary = await sweep(scenario, seeds, {
       ...(opts.nodes === undefined ? {} : { nodes: opts.nodes }),
       ...(opts.workers === undefined ? {} : { workers: opts.workers }),
+      ...(opts.mode === undefined ? {} : { mode: opts.mode }),
       onResult: (r, done) => {
         if (r.violations.length > 0) failed++;
         if (showBar) bar.update(done, { failed });
@@ -97,7 +105,7 @@ program
         `  lost requests ${summary.lostRequests}, lost workloads ${summary.lostWorkloads}; ${summary.events} events; ${(summary.wallMs / 1000).toFixed(1)} s wall (${summary.meanRunWallMs} ms per run)`,
         ...(summary.notCompleted.length > 0 ? [`  not completed (blocked or incomplete): ${summary.notCompleted.slice(0, 20).map((r) => `seed ${r.seed} ${r.status}`).join(", ")}`] : []),
         ...(summary.unfinished.length > 0 ? [`  did not finish within durationMs: seeds ${summary.unfinished.slice(0, 20).join(", ")}`] : []),
-        ...summary.failures.slice(0, 20).map((f) => `  seed ${f.seed}: ${f.violation.invariant} at event #${f.violation.eventIndex}: ${f.violation.message} (replay: ${replayCommand(replay, f.seed, opts.nodes)})`),
+        ...summary.failures.slice(0, 20).map((f) => `  seed ${f.seed}: ${f.violation.invariant} at event #${f.violation.eventIndex}: ${f.violation.message} (replay: ${replayCommand(replay, f.seed, opts.nodes, opts.mode)})`),
       ];
       process.stdout.write(`${lines.join("\n")}\n`);
     }

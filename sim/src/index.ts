@@ -9,6 +9,8 @@
  * report.invariantViolations; // []
  */
 export { Simulation, type SimulationOptions, type SimReport, type TraceRecord, type Sample, type GuardPort, type SchedulerPort, type BlockedDrain } from "./Simulation.ts";
+export { FullStackSimulation, type FullStackOptions } from "./fullstack/FullStackSimulation.ts";
+export { runScenario, modeOf, type SimMode } from "./fullstack/runScenario.ts";
 export { simulatePlan, scenarioFromSnapshot, type PlanAction, type PlanOptions, type PlanResult } from "./plan/simulatePlan.ts";
 export { Engine, SIM_EPOCH_MS, settle, type EventHandler } from "./engine/Engine.ts";
 export { EventQueue } from "./engine/EventQueue.ts";

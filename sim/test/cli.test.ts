@@ -92,6 +92,21 @@ describe("pnpm sim CLI", () => {
     expect(again.hash).toBe(report.hash);
   });
 
+  it("runs the shipped control plane and agents with --mode full-stack, and its replay command keeps the mode", () => {
+    const out = simFrom(dir, "run", "small.yaml", "--seed", "4", "--nodes", "16", "--mode", "full-stack", "--json");
+    expect(out.stderr).toBe("");
+    const report = JSON.parse(out.stdout) as { mode: string; replay: string; hash: string; status: string; invariantViolations: unknown[] };
+    expect(report.mode).toBe("full-stack");
+    expect(report.invariantViolations).toEqual([]);
+    expect(report.status).toBe("completed");
+    expect(report.replay).toBe(`pnpm sim -- run ${scenarioFile} --seed 4 --nodes 16 --mode full-stack`);
+    const again = JSON.parse(simFrom(tmpdir(), ...report.replay.split(" ").slice(3), "--json").stdout) as { hash: string };
+    expect(again.hash).toBe(report.hash);
+    const bad = sim("run", scenarioFile, "--mode", "neither");
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain("--mode must be core or full-stack");
+  });
+
   it("ends a scenario that cannot finish as blocked, exit code 3, naming every blocked node and its reason", () => {
     const file = fileURLToPath(new URL("../scenarios/regressions/never-admitted.yaml", import.meta.url));
     const out = sim("run", file);

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import Fastify, { type FastifyInstance } from "fastify";
 import { pino, type Logger as PinoLogger } from "pino";
 import { LifecycleOrchestrator, systemClock, systemRandom, type Clock, type EventSink } from "@drainkit/core";
-import { auditSignerFromKey, createRegistry, type DeclaredCluster, type PoolBudget, type Principal, type Registry, type RegistryStore } from "@drainkit/registry";
+import { auditSignerFromKey, createRegistry, type DeclaredCluster, type PoolBudget, type Registry, type RegistryStore } from "@drainkit/registry";
 import {
   chainAuthenticators,
   controlApi,
@@ -19,16 +19,7 @@ import {
   type PromMetrics,
 } from "@drainkit/http";
 import { startControlServer, type ControlServer } from "@drainkit/grpc";
-import { startApprovalExpiry } from "./controllers/approvalExpiry.ts";
-import { startCordonExpiry } from "./controllers/cordonExpiry.ts";
-import { startDrainDeadlines } from "./controllers/drainDeadlines.ts";
-import { startLivenessWatch } from "./controllers/livenessWatch.ts";
-import { startAuditRetention } from "./controllers/auditRetention.ts";
-import { startIdempotencySweep } from "./controllers/idempotencySweep.ts";
-import { startStoreCompaction } from "./controllers/storeCompaction.ts";
-import { startRollouts } from "./controllers/rollouts.ts";
-import { supervise } from "./controllers/supervise.ts";
-import { superviseWorkloadMoves } from "./controllers/workloadMoves.ts";
+import { CONTROLLER, startLeaderControllers } from "./controllers/leaderControllers.ts";
 import { fencedStore } from "./fencedStore.ts";
 import { bootstrapPools } from "./poolBootstrap.ts";
 import { ELECTION, Leadership } from "./leadership.ts";
@@ -151,9 +142,6 @@ export function parseListen(listen: string): { host: string; port: number } {
   return { host: (m[1] ?? m[2])!, port };
 }
 
-/** Principal the fleet controllers act as. */
-const CONTROLLER: Principal = { id: "control-plane", scopes: ["mesh.admin"] };
-
 /**
  * Starts the control plane: store, registry, HTTP API and, on the replica
  * that wins the election, the fleet controllers, all under a
@@ -225,7 +213,6 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   }) as unknown as FastifyInstance;
   const participant = createHttpDrainParticipant(app, { retryAfterSeconds: 2, deregistrationDelayMs: 0 });
 
-  let controllers: { stop(): void }[] = [];
   const leaderlessAlarms = metrics.counter("leaderless_alarms_total", "Times this replica saw no control-plane leader for longer than the threshold");
   leaderlessAlarms.inc({}, 0);
   let observer: ReturnType<typeof observeLeader> | undefined;
@@ -237,43 +224,26 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     candidate: replicaId,
     onElected: () => observer?.elected(),
     ...(options.leaderTtlMs !== undefined ? { ttlMs: options.leaderTtlMs } : {}),
-    work: async (_signal, leaderTerm) => {
+    work: async (_signal, leaderTerm) =>
       // Every write of this term carries its fence: once the term is over the store refuses them.
-      const registry = registryOn(fencedStore(leaderStore, leaderTerm.fence));
-      // Controllers that follow the change feed are restarted from the store if it breaks (see supervise.ts).
-      const deadlines = await supervise("drain deadlines", { clock, logger }, (_n, onFeedLost) => startDrainDeadlines({ registry, clock, principal: CONTROLLER, logger, onFeedLost }));
-      const expiry = startCordonExpiry({ registry, clock, principal: CONTROLLER, logger });
-      const liveness = await supervise("liveness watch", { clock, logger }, (_n, onFeedLost) => startLivenessWatch({ registry, clock, principal: CONTROLLER, logger, onFeedLost }));
-      const rollouts = await supervise("rollouts", { clock, logger }, (_n, onFeedLost) =>
-        startRollouts({ registry, clock, principal: CONTROLLER, logger, ...(options.rollouts ?? {}), onFeedLost, ...(options.selfPeer ? { last: replicaId } : {}) }),
-      );
-      // Move ids carry the term, so a later leader never reuses one of an earlier leader's ids.
-      const term = `${replicaId.replace(/[^A-Za-z0-9._@-]/g, "-")}.${clock.now().toString(36)}`;
-      const moves = await superviseWorkloadMoves({
-        registry,
+      startLeaderControllers({
+        registry: registryOn(fencedStore(leaderStore, leaderTerm.fence)),
+        store: rawLeaderStore,
         clock,
-        principal: CONTROLLER,
         logger,
-        term,
+        replicaId,
+        ...(options.rollouts === undefined ? {} : { rollouts: options.rollouts }),
+        ...(options.selfPeer ? { last: replicaId } : {}),
+        ...(options.moves === undefined ? {} : { moves: options.moves }),
         // Only the leader feeds the move series; other replicas export them at 0.
-        metrics: {
+        moveMetrics: {
           inFlight: (n) => metrics.workloadMovesInFlight.set(n),
           serving: (seconds) => metrics.workloadMoveDuration.observe(seconds),
           ended: (outcome) => metrics.workloadMoves.inc({ outcome }),
         },
-        ...(options.moves ?? {}),
-      });
-      const idempotency = startIdempotencySweep({ registry, clock, principal: CONTROLLER, logger });
-      const approvals = startApprovalExpiry({ registry, clock, principal: CONTROLLER, logger });
-      // Compaction drops history, not data: it is no registry write, so it needs no fence.
-      const compaction = startStoreCompaction({ store: rawLeaderStore, clock, logger, ...(options.compaction ?? {}) });
-      const retention = startAuditRetention({ registry, clock, principal: CONTROLLER, logger, ...(options.auditRetentionIntervalMs === undefined ? {} : { intervalMs: options.auditRetentionIntervalMs }) });
-      controllers = [deadlines, expiry, liveness, rollouts, moves, idempotency, approvals, compaction, retention];
-      return () => {
-        for (const c of controllers) c.stop();
-        controllers = [];
-      };
-    },
+        ...(options.compaction === undefined ? {} : { compaction: options.compaction }),
+        ...(options.auditRetentionIntervalMs === undefined ? {} : { auditRetentionIntervalMs: options.auditRetentionIntervalMs }),
+      }),
   });
 
   let grpcApi: ControlServer | undefined;

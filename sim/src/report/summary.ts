@@ -2,10 +2,10 @@ import type { SimReport } from "../Simulation.ts";
 
 const fmt = (n: number): string => n.toLocaleString("en-US");
 
-/** The command that replays one run: the exact scenario file (or shipped name), seed and size. */
-export function replayCommand(scenario: string, seed: number, nodes?: number): string {
+/** The command that replays one run: the exact scenario file (or shipped name), seed, size and, when given, mode. */
+export function replayCommand(scenario: string, seed: number, nodes?: number, mode?: string): string {
   const arg = /^[\w./@+:-]+$/.test(scenario) ? scenario : `'${scenario.replace(/'/g, "'\\''")}'`;
-  return `pnpm sim -- run ${arg} --seed ${seed}${nodes === undefined ? "" : ` --nodes ${nodes}`}`;
+  return `pnpm sim -- run ${arg} --seed ${seed}${nodes === undefined ? "" : ` --nodes ${nodes}`}${mode === undefined ? "" : ` --mode ${mode}`}`;
 }
 
 /** One line on how the run ended (indented, as the summary prints it). */
@@ -26,7 +26,7 @@ export function statusLine(r: SimReport): string {
 export function humanSummary(r: SimReport, options: { replay?: string } = {}): string {
   const minPool = Object.entries(r.minAvailability).sort((a, b) => a[1] - b[1])[0];
   const lines = [
-    `${r.scenario}  seed ${r.seed}  ${fmt(r.nodes)} nodes`,
+    `${r.scenario}  seed ${r.seed}  ${fmt(r.nodes)} nodes${r.mode === "full-stack" ? "  full-stack (shipped registry, controllers and agents)" : ""}`,
     `  simulated ${(r.simulatedMs / 60_000).toFixed(1)} min in ${fmt(r.wallMs)} ms wall (${fmt(r.speedup)}× real time), ${fmt(r.events)} events (${fmt(r.eventsPerSec)}/s), peak heap ${r.peakHeapMB} MiB`,
     `  drains: ${fmt(r.drains.started)} started, ${fmt(r.drains.completed)} completed, ${fmt(r.drains.failed)} failed; guard refused ${fmt(r.drains.refused)} request(s); forced breaches ${r.forcedBreaches}`,
     `  lowest pool availability: ${minPool === undefined ? "n/a" : `${(minPool[1] * 100).toFixed(1)}% (${minPool[0]})`}`,
@@ -36,6 +36,7 @@ export function humanSummary(r: SimReport, options: { replay?: string } = {}): s
     statusLine(r),
     ...r.blocked.slice(0, 50).map((b) => `    blocked ${b.node}${b.pool === undefined ? "" : ` (pool ${b.pool})`}: ${b.reason}`),
     ...(r.blocked.length > 50 ? [`    … and ${r.blocked.length - 50} more (--json lists every one)`] : []),
+    ...(r.mode === "full-stack" ? r.failedDrains.slice(0, 20).map((f) => `    failed ${f.node}: ${f.reason}`) : []),
     `  hash ${r.hash}`,
   ];
   if (r.invariantViolations.length === 0) {
@@ -43,7 +44,7 @@ export function humanSummary(r: SimReport, options: { replay?: string } = {}): s
   } else {
     const v = r.invariantViolations[0]!;
     lines.push(`  INVARIANT VIOLATED: ${v.invariant} at event #${v.eventIndex} (t=${v.atMs.toFixed(0)} ms): ${v.message}`);
-    lines.push(`  replay: ${replayCommand(options.replay ?? r.scenario, r.seed, r.nodes)}`);
+    lines.push(`  replay: ${replayCommand(options.replay ?? r.scenario, r.seed, r.nodes, r.mode === "full-stack" ? r.mode : undefined)}`);
     lines.push("  trace up to the violation:");
     for (const t of r.violationTrace) lines.push(`    ${JSON.stringify(t)}`);
   }

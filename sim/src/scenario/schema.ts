@@ -96,6 +96,12 @@ export const scenarioSchema = {
     description: { type: "string" },
     seed: { type: "integer" },
     durationMs: { type: "number", exclusiveMinimum: 0 },
+    mode: { enum: ["core", "full-stack"] },
+    liveness: {
+      type: "object",
+      additionalProperties: false,
+      properties: { staleAfterMs: { type: "number", exclusiveMinimum: 0 }, heartbeatMs: { type: "number", exclusiveMinimum: 0 } },
+    },
     fleet: {
       type: "object",
       additionalProperties: false,
@@ -139,7 +145,7 @@ export const scenarioSchema = {
       type: "object",
       additionalProperties: false,
       required: ["delayMs"],
-      properties: { delayMs: span },
+      properties: { delayMs: span, loss: { type: "number", minimum: 0, maximum: 1 } },
     },
     actions: {
       type: "array",
@@ -165,7 +171,7 @@ export const scenarioSchema = {
       items: {
         type: "object",
         required: ["type"],
-        properties: { type: { enum: ["node-crash", "hung-participant", "destination-crash", "coordinator-failover", "stale-report"] } },
+        properties: { type: { enum: ["node-crash", "hung-participant", "destination-crash", "coordinator-failover", "stale-report", "agent-partition"] } },
         discriminator: { propertyName: "type" },
         oneOf: [
           variant("node-crash", ["count"], { count, recoverMs: span }),
@@ -173,6 +179,7 @@ export const scenarioSchema = {
           variant("destination-crash", ["count"], { count, recoverMs: span }),
           variant("coordinator-failover", [], { downMs: span }),
           variant("stale-report", ["count"], { count }),
+          variant("agent-partition", ["count"], { count, durationMs: span, pool: { type: "string", minLength: 1 } }),
         ],
       },
     },

@@ -108,7 +108,9 @@ export type ScenarioFault =
   | { readonly type: "destination-crash"; readonly at: number; readonly count: number; readonly recoverMs?: Span }
   | { readonly type: "coordinator-failover"; readonly at: number; readonly downMs?: Span }
   /** The network delivers again an older agent report ("idle", an earlier epoch) of up to `count` nodes draining again. */
-  | { readonly type: "stale-report"; readonly at: number; readonly count: number };
+  | { readonly type: "stale-report"; readonly at: number; readonly count: number }
+  /** Full-stack mode: `count` hosts (of `pool`, else any) are cut off from the control plane for `durationMs`: their agents' calls fail, their event streams break. */
+  | { readonly type: "agent-partition"; readonly at: number; readonly count: number; readonly durationMs?: Span; readonly pool?: string };
 
 /**
  * What a regression scenario must produce (`sim/scenarios/regressions/`,
@@ -140,6 +142,14 @@ export interface Scenario {
   readonly seed?: number;
   /** Virtual time at which the run stops even if work remains, ms. */
   readonly durationMs: number;
+  /**
+   * `core` (default): the simulator drives core and models the control plane
+   * and agents; `full-stack`: the shipped registry, leader controllers and
+   * agents run on virtual time (see sim/README.md). `--mode` overrides it.
+   */
+  readonly mode?: "core" | "full-stack";
+  /** Full-stack mode: the agents' heartbeat and the registry's liveness window (`heartbeat.staleAfterMs`), ms. Defaults 5 000 and 30 000. */
+  readonly liveness?: { readonly staleAfterMs?: number; readonly heartbeatMs?: number };
   readonly fleet: {
     readonly nodes: number;
     readonly pools: number;
@@ -176,8 +186,8 @@ export interface Scenario {
     /** Time to move one workload, ms. */
     readonly moveMs?: Span;
   };
-  /** One-way delay of every control-plane message, ms. */
-  readonly network?: { readonly delayMs: Span };
+  /** One-way delay of every control-plane message, ms; full-stack mode: `loss`, the share of agent calls lost. */
+  readonly network?: { readonly delayMs: Span; readonly loss?: number };
   readonly actions: readonly ScenarioAction[];
   readonly faults?: readonly ScenarioFault[];
   readonly expect?: ScenarioExpectation;

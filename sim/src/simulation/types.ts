@@ -66,6 +66,8 @@ export interface Sample {
 /** The outcome of a run. */
 export interface SimReport {
   readonly scenario: string;
+  /** Which mode ran (absent: core). Not part of `hash`. */
+  readonly mode?: "core" | "full-stack";
   readonly seed: number;
   readonly nodes: number;
   readonly events: number;

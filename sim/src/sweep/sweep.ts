@@ -2,7 +2,8 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { InvariantViolation } from "../model/invariants.ts";
 import type { Scenario } from "../scenario/types.ts";
-import { Simulation, type SimReport } from "../Simulation.ts";
+import type { SimReport } from "../Simulation.ts";
+import { runScenario, type SimMode } from "../fullstack/runScenario.ts";
 
 // Installed, this file is dist/sweep/sweep.js and its worker plain JavaScript; in the
 // workspace the worker is TypeScript and gets tsx, as the sources always have.
@@ -93,7 +94,7 @@ export function parseSeeds(spec: string): number[] {
 export async function sweep(
   scenario: Scenario,
   seeds: readonly number[],
-  options: { nodes?: number; workers?: number; onResult?: (r: SeedResult, done: number) => void } = {},
+  options: { nodes?: number; workers?: number; mode?: SimMode; onResult?: (r: SeedResult, done: number) => void } = {},
 ): Promise<SweepSummary> {
   const start = performance.now();
   const workers = Math.max(1, Math.min(options.workers ?? availableParallelism(), seeds.length));
@@ -104,13 +105,13 @@ export async function sweep(
     options.onResult?.(r, results.length);
   };
   if (workers === 1) {
-    for (const seed of queue) record(toSeedResult(await new Simulation(scenario, { seed, ...(options.nodes === undefined ? {} : { nodes: options.nodes }) }).run()));
+    for (const seed of queue) record(toSeedResult(await runScenario(scenario, { seed, ...(options.nodes === undefined ? {} : { nodes: options.nodes }), ...(options.mode === undefined ? {} : { mode: options.mode }) })));
   } else {
     await Promise.all(
       Array.from({ length: workers }, () =>
         new Promise<void>((resolve, reject) => {
           const worker = new Worker(new URL(COMPILED ? "./worker.js" : "./worker.ts", import.meta.url), {
-            workerData: { scenario, nodes: options.nodes },
+            workerData: { scenario, nodes: options.nodes, mode: options.mode },
             ...(COMPILED ? {} : { execArgv: ["--import", "tsx"] }),
           });
           const next = (): void => {

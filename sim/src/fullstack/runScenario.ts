@@ -1,0 +1,35 @@
+import { Simulation } from "../Simulation.ts";
+import type { Scenario } from "../scenario/types.ts";
+import type { SimReport, SimulationOptions } from "../simulation/types.ts";
+import { FullStackSimulation } from "./FullStackSimulation.ts";
+
+/** `core`: core driven, the control plane and agents modelled; `full-stack`: the shipped registry, controllers and agents. */
+export type SimMode = "core" | "full-stack";
+
+/** The mode a run uses: `override` (`--mode`), else the scenario's `mode:`, else core. */
+export function modeOf(scenario: Scenario, override?: SimMode): SimMode {
+  return override ?? scenario.mode ?? "core";
+}
+
+/**
+ * Runs `scenario` in its mode (or `options.mode`). Full-stack mode takes the
+ * seed, node count, trace and progress options; core mode takes them all.
+ *
+ * @example
+ * const report = await runScenario(loadScenario("rolling-1k"), { seed: 7, mode: "full-stack" });
+ */
+export function runScenario(scenario: Scenario, options: SimulationOptions & { readonly mode?: SimMode } = {}): Promise<SimReport> {
+  const { mode, ...rest } = options;
+  if (modeOf(scenario, mode) === "core") {
+    const partition = scenario.faults?.find((f) => f.type === "agent-partition");
+    if (partition !== undefined) return Promise.reject(new Error(`fault "agent-partition" needs the full-stack mode (--mode full-stack): the core mode has no network between agents and the control plane`));
+    return new Simulation(scenario, rest).run();
+  }
+  return new FullStackSimulation(scenario, {
+    ...(rest.seed === undefined ? {} : { seed: rest.seed }),
+    ...(rest.nodes === undefined ? {} : { nodes: rest.nodes }),
+    ...(rest.trace === undefined ? {} : { trace: rest.trace }),
+    ...(rest.onProgress === undefined ? {} : { onProgress: rest.onProgress }),
+    ...(rest.stopAtFirstViolation === undefined ? {} : { stopAtFirstViolation: rest.stopAtFirstViolation }),
+  }).run();
+}
