@@ -18,7 +18,13 @@ export default defineConfig({
   },
   test: {
     // About 1.5 s in all: each surviving mutant costs one pass over the tests that reach it.
-    include: ["test/regressions.test.ts", "test/property.test.ts", "test/smallSweep.test.ts", "test/plan/simulatePlan.test.ts"],
+    include: [
+      "test/regressions.test.ts",
+      "test/property.test.ts",
+      "test/smallSweep.test.ts",
+      "test/budgetInFull.test.ts",
+      "test/plan/simulatePlan.test.ts",
+    ],
     env: { SIM_PROPERTY_RUNS: "8" },
     testTimeout: 60_000,
     hookTimeout: 60_000,
