@@ -11,7 +11,7 @@
 import { describe, expect, it } from "vitest";
 import { validateScenario } from "../src/scenario/load.ts";
 import type { Scenario } from "../src/scenario/types.ts";
-import { Simulation } from "../src/Simulation.ts";
+import { Simulation, type TraceRecord } from "../src/Simulation.ts";
 
 /** One pool of `nodes`, no workloads nor traffic; `operators` drains at once, each held a minute. */
 function demand(nodes: number, maxUnavailable: string, operators: number, extra: Partial<Scenario> = {}): Scenario {
@@ -50,6 +50,21 @@ describe("the guard spends a pool's budget in full, and no more", () => {
     expect(r.faults["node-crash"]).toBe(1);
     // 20 - 2 crashed - 3 draining = 15: never fewer up and serving.
     expect(r.minAvailability["pool-0"]).toBe(0.75);
+  });
+
+  it("a cordon costs no availability: cordons are admitted while drains hold the pool at its floor", async () => {
+    const scenario = demand(20, "25%", 12, {
+      actions: [
+        { type: "concurrent-drains", at: 1_000, operators: 12, drainsPerOperator: 1, holdMs: 600_000, retryMs: 500 },
+        { type: "cordons", at: 30_000, owners: ["kernel-patch"], nodesPerOwner: 5, holdMs: 60_000 },
+      ],
+    });
+    const trace: TraceRecord[] = [];
+    const r = await new Simulation(scenario, { seed: 1, trace: (t) => trace.push(t) }).run();
+    expect(r.invariantViolations).toEqual([]);
+    expect(r.minAvailability["pool-0"]).toBe(0.75);
+    // The guard admits a cordon (nothing here records one it refused): all 5 were admitted.
+    expect(trace.filter((t) => t.type === "cordon")).toHaveLength(5);
   });
 
   it('"0%" lets none go: every drain is refused and the run ends blocked, not in breach', async () => {
