@@ -1,0 +1,2 @@
+// @ts-nocheck
+export { backoff, backoffDelay, jitter, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.ts";

@@ -1,0 +1,2 @@
+// @ts-nocheck
+export { electorDecision, type ElectorDecision, type ElectorView, type ElectorWait } from "./elector.ts";

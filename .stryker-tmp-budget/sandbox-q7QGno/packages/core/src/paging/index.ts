@@ -1,0 +1,2 @@
+// @ts-nocheck
+export { pages, type PageOf } from "./pages.ts";

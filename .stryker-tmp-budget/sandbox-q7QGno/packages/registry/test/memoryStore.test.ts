@@ -1,0 +1,66 @@
+// @ts-nocheck
+import fc from "fast-check";
+import { fcParams } from "@drainkit/core/testing";
+import { describe, expect, it } from "vitest";
+import { makeMemoryStore } from "../src/index.ts";
+import { runRegistryStoreConformance } from "../src/testing/index.ts";
+
+runRegistryStoreConformance("memory", async () => {
+  const store = makeMemoryStore();
+  return { store, cleanup: () => store.close(), connect: async () => store.connect() };
+});
+
+describe("makeMemoryStore against a Map model", () => {
+  const keyArb = fc.constantFrom("a", "b", "c", "peers/x", "peers/y");
+  const opArb = fc.oneof(
+    fc.record({ type: fc.constant("put" as const), key: keyArb, value: fc.integer() }),
+    fc.record({ type: fc.constant("delete" as const), key: keyArb }),
+  );
+  const txnArb = fc.record({
+    compare: fc.array(fc.record({ key: keyArb, stale: fc.boolean() }), { maxLength: 2 }),
+    ops: fc.array(opArb, { minLength: 1, maxLength: 3 }),
+  });
+
+  it("applies each transaction wholly or not at all and versions keys by revision", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(txnArb, { maxLength: 25 }), async (txns) => {
+        const store = makeMemoryStore();
+        const model = new Map<string, { value: number; version: number }>();
+        let revision = 0;
+        for (const t of txns) {
+          const compare = t.compare.map((c) => ({ key: c.key, version: (model.get(c.key)?.version ?? 0) + (c.stale ? 1 : 0) }));
+          const expectOk = t.compare.every((c) => !c.stale);
+          const r = await store.txn({ compare, ops: t.ops });
+          expect(r.ok).toBe(expectOk);
+          if (expectOk) {
+            revision++;
+            for (const op of t.ops) {
+              if (op.type === "put") model.set(op.key, { value: op.value, version: revision });
+              else model.delete(op.key);
+            }
+          }
+          expect(await store.revision()).toBe(revision);
+        }
+        const listed = await store.list("");
+        expect(listed.items.map((i) => [i.key, i.value, i.version])).toEqual([...model.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, v.value, v.version]));
+      }), fcParams(),
+    );
+  });
+
+  it("hands out frozen copies, so a caller cannot change what the store holds", async () => {
+    const store = makeMemoryStore();
+    const value = { nested: { n: 1 } };
+    await store.txn({ compare: [], ops: [{ type: "put", key: "k", value }] });
+    value.nested.n = 2;
+    const got = (await store.get("k"))!.value as { nested: { n: number } };
+    expect(got.nested.n).toBe(1);
+    expect(Object.isFrozen(got.nested)).toBe(true);
+  });
+
+  it("reports compaction when watching from before the kept history", async () => {
+    const store = makeMemoryStore({ historyLimit: 2 });
+    for (let i = 0; i < 5; i++) await store.txn({ compare: [], ops: [{ type: "put", key: `k${i}`, value: i }] });
+    const error = await new Promise<Error>((resolve) => store.watch("", 0, () => {}, resolve));
+    expect(error).toMatchObject({ code: "history-compacted" });
+  });
+});
