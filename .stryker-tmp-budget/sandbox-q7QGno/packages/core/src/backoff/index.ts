@@ -1,2 +1,0 @@
-// @ts-nocheck
-export { backoff, backoffDelay, jitter, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.ts";

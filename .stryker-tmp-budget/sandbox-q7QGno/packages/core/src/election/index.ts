@@ -1,2 +1,0 @@
-// @ts-nocheck
-export { electorDecision, type ElectorDecision, type ElectorView, type ElectorWait } from "./elector.ts";

@@ -1,2 +1,0 @@
-// @ts-nocheck
-export { pages, type PageOf } from "./pages.ts";
