@@ -6,7 +6,7 @@ import globals from "globals";
 const ambient = "Core is pure: take time and randomness from the injected Clock / Random ports.";
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", "**/dist/**", "**/.turbo/**", "**/coverage/**", "**/*.d.ts"] },
+  { ignores: ["**/node_modules/**", "**/dist/**", "**/.turbo/**", "**/coverage/**", "**/*.d.ts", "**/.stryker-tmp/**", "sim/reports/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

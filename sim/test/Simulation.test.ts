@@ -60,6 +60,15 @@ describe("Simulation over the real core", () => {
     expect(chaos.lostRequests).toBe(0);
   });
 
+  it("a resume that reaches the agent after a newer drain does not cancel that drain (failover-1k seed 5: no drain fails)", async () => {
+    // n673 is upgraded under the deposed leader and resumed; the new leader drains it again 5 ms later.
+    // The resume, delayed on the network, used to land after the new drain and cancel it: it failed at its deadline.
+    const r = await new Simulation(loadScenario("failover-1k"), { seed: 5 }).run();
+    expect(r.invariantViolations).toEqual([]);
+    expect(r.drains.failed).toBe(0);
+    expect(r.status).toBe("completed");
+  });
+
   it("a new leader adopts the moves in flight at a failover: each still commits once, none is planned twice, nothing is lost", async () => {
     const scenario = validateScenario({
       name: "failover-mid-move",

@@ -22,7 +22,8 @@ describe("invariants hold on generated scenarios", () => {
         const q = r.requests;
         expect(q.arrived).toBe(q.served + q.unroutable + q.refused + q.lostOnCrash + r.lostRequests + (sim.traffic?.totalInFlight() ?? 0));
       }),
-      fcParams({ seed: 20261123, numRuns: 40 }),
+      // The mutation run (vitest.mutation.config.ts) asks for fewer runs; 40 otherwise.
+      fcParams({ seed: 20261123, numRuns: Number(process.env["SIM_PROPERTY_RUNS"] ?? 40) }),
     );
   });
 });

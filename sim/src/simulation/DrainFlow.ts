@@ -182,6 +182,8 @@ export abstract class DrainFlow extends SimulationState {
 
   protected agentResume(node: number, gen: number): void {
     if (gen !== this.coordinatorGen[node] || this.fleet.up[node] === 0) return;
+    // A drain asked since the resume was sent makes it stale: applied after the newer drain, it would cancel it.
+    if (this.drains[node] !== undefined) return;
     this.coordinators[node]?.resume().catch(() => {});
     if (this.hung[node] === 1) this.engine.schedule(this.traffic?.tickMs ?? 100, this.K.unhang!, node);
   }
