@@ -1,6 +1,7 @@
 // Cordon / uncordon round trips over HTTP, on SQLite and on etcd, at
 // concurrency 1 and 64, beside Fastify's bare hello-world route measured in
-// the same run; then the workload-move drain bench (./workloadMoves.ts).
+// the same run; then the workload-move drain bench (./workloadMoves.ts) and,
+// with DRAINKIT_BENCH_FANOUT=1, the event feed's fan-out (./eventFanout.ts).
 // Prints figures; asserts nothing about time.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -70,3 +71,6 @@ if (etcd) {
 
 // Draining a peer of 1 000 and 10 000 workloads through the leader's drain scheduler.
 await import("./workloadMoves.ts");
+
+// 1,000 SSE watchers on /control/events through a 1,000-peer rolling upgrade: minutes on this machine, so behind a switch.
+if (process.env["DRAINKIT_BENCH_FANOUT"] === "1") await import("./eventFanout.ts");

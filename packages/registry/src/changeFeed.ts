@@ -5,7 +5,7 @@ import type { MoveChange, WorkloadMove } from "./moves.ts";
 import { toPeer, type PeerRecord } from "./peerRecord.ts";
 import type { ChangeFeed } from "./roles.ts";
 import type { Rollout, RolloutChange } from "./rollouts.ts";
-import type { RegistryStore } from "./store.ts";
+import type { Change, RegistryStore } from "./store.ts";
 import type { Approval, ApprovalChange } from "./types/approval.ts";
 import type { AuditEntry } from "./types/audit.ts";
 import type { RegistryChange } from "./types/change.ts";
@@ -30,35 +30,52 @@ export interface ChangeFeedOptions {
  * moves, placements and approvals.
  */
 export function changeFeed({ store, clock, schema }: ChangeFeedOptions): ChangeFeed {
+  /**
+   * A store change as a registry change, or undefined when it is none (`all`:
+   * rollouts, moves, approvals and placements too). Stores that hand every
+   * watcher the same change object (memory, SQLite) get it converted once for
+   * all watchers: a peer change seen by 1,000 watchers is one `toPeer`, and
+   * (the same object downstream) one serialisation on the event feed. A
+   * peer's liveness is read-time: its conversion is reused only within the
+   * same clock millisecond (a history replayed later is viewed anew).
+   */
+  const converted = new WeakMap<Change, { change: AnyChange | null; at: number }>();
+  const convert = (c: Change): AnyChange | null => {
+    const { key, revision } = c;
+    if (key.startsWith(PEERS)) return { revision, kind: "peer", id: key.slice(PEERS.length), value: c.value === undefined ? undefined : toPeer(c.value as PeerRecord, clock.now()) };
+    if (key.startsWith(CLUSTERS)) {
+      const r = c.value as ClusterRecord | undefined;
+      return { revision, kind: "cluster", id: key.slice(CLUSTERS.length), value: r === undefined ? undefined : clusterOf(r) };
+    }
+    if (key === CONFIG_KEY) return { revision, kind: "config", id: "config", value: configOf(schema, c.value as ConfigRecord | undefined) };
+    if (key.startsWith(POOLS)) {
+      const r = c.value as PoolRecord | undefined;
+      return { revision, kind: "pool", id: key.slice(POOLS.length), value: r === undefined ? undefined : poolOf(r) };
+    }
+    if (key.startsWith(AUDIT)) {
+      const entry = c.value as AuditEntry | undefined;
+      return { revision, kind: "audit", id: entry?.id ?? key.slice(AUDIT.length), value: entry };
+    }
+    if (key.startsWith(ROLLOUTS)) return { revision, kind: "rollout", id: key.slice(ROLLOUTS.length), value: c.value as Rollout | undefined };
+    if (key.startsWith(MOVES)) return { revision, kind: "move", id: key.slice(MOVES.length), value: c.value as WorkloadMove | undefined };
+    if (key.startsWith(APPROVALS)) return { revision, kind: "approval", id: key.slice(APPROVALS.length), value: c.value as Approval | undefined };
+    if (key.startsWith(PLACEMENTS)) return { revision, kind: "placement", id: key.slice(PLACEMENTS.length), value: c.value as Placement | undefined };
+    return null;
+  };
+  const ALL_ONLY: ReadonlySet<string> = new Set(["rollout", "move", "approval", "placement"]);
   const watch = (fromRevision: number, onChange: (change: AnyChange) => void, onError: ((error: Error) => void) | undefined, all: boolean): { close(): void } =>
     store.watch(
       "",
       fromRevision,
       (c) => {
-        const { key, revision } = c;
-        if (key.startsWith(PEERS)) {
-          const id = key.slice(PEERS.length);
-          onChange({ revision, kind: "peer", id, value: c.value === undefined ? undefined : toPeer(c.value as PeerRecord, clock.now()) });
-        } else if (key.startsWith(CLUSTERS)) {
-          const r = c.value as ClusterRecord | undefined;
-          onChange({ revision, kind: "cluster", id: key.slice(CLUSTERS.length), value: r === undefined ? undefined : clusterOf(r) });
-        } else if (key === CONFIG_KEY) {
-          onChange({ revision, kind: "config", id: "config", value: configOf(schema, c.value as ConfigRecord | undefined) });
-        } else if (key.startsWith(POOLS)) {
-          const r = c.value as PoolRecord | undefined;
-          onChange({ revision, kind: "pool", id: key.slice(POOLS.length), value: r === undefined ? undefined : poolOf(r) });
-        } else if (key.startsWith(AUDIT)) {
-          const entry = c.value as AuditEntry | undefined;
-          onChange({ revision, kind: "audit", id: entry?.id ?? key.slice(AUDIT.length), value: entry });
-        } else if (all && key.startsWith(ROLLOUTS)) {
-          onChange({ revision, kind: "rollout", id: key.slice(ROLLOUTS.length), value: c.value as Rollout | undefined });
-        } else if (all && key.startsWith(MOVES)) {
-          onChange({ revision, kind: "move", id: key.slice(MOVES.length), value: c.value as WorkloadMove | undefined });
-        } else if (all && key.startsWith(APPROVALS)) {
-          onChange({ revision, kind: "approval", id: key.slice(APPROVALS.length), value: c.value as Approval | undefined });
-        } else if (all && key.startsWith(PLACEMENTS)) {
-          onChange({ revision, kind: "placement", id: key.slice(PLACEMENTS.length), value: c.value as Placement | undefined });
+        const at = clock.now();
+        const cached = converted.get(c);
+        let change = cached?.change;
+        if (cached === undefined || (change?.kind === "peer" && cached.at !== at)) {
+          change = convert(c);
+          converted.set(c, { change, at });
         }
+        if (change !== null && change !== undefined && (all || !ALL_ONLY.has(change.kind))) onChange(change);
       },
       onError,
     );
