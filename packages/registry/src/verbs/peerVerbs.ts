@@ -4,7 +4,7 @@ import { FutureEpochError, PreconditionRequiredError, ValidationError, WorkloadE
 import { PEERS, peerKey, placementKey } from "../keys.ts";
 import { mergePatch } from "../mergePatch.ts";
 import { workloadsElsewhere } from "../oneHome.ts";
-import { decodeCursor, encodeCursor, pageLimit } from "../paging.ts";
+import { decodeCursor, encodeCursor, MAX_PAGE, pageLimit } from "../paging.ts";
 import { currentNode, DEFAULT_STALE_AFTER_MS, etagOf, reshapeNode, toPeer, type PeerRecord } from "../peerRecord.ts";
 import { requireScope, requireSelfOrOperate } from "../rbac.ts";
 import type { PeerReader, PeerWriter } from "../roles.ts";
@@ -40,27 +40,37 @@ export function peerVerbs(ctx: RegistryContext): PeerReader & PeerWriter {
       const limit = pageLimit(query.limit);
       const after = decodeCursor(query.cursor);
       const [labelKey, labelValue] = query.label === undefined ? [undefined, undefined] : query.label.split("=", 2);
-      const { items, revision } = await view.list(PEERS);
       const staleAfter = await configNumber(ctx, "heartbeat.staleAfterMs", DEFAULT_STALE_AFTER_MS, false);
       const now = clock.now();
       const out: Peer[] = [];
       let nextCursor: string | undefined;
-      for (const item of items) {
-        const record = item.value as PeerRecord;
-        if (after !== undefined && record.id <= after) continue;
-        if (query.role !== undefined && !record.roles.includes(query.role)) continue;
-        if (query.pool !== undefined && !record.pools.includes(query.pool)) continue;
-        if (labelKey !== undefined && (record.labels[labelKey] === undefined || (labelValue !== undefined && record.labels[labelKey] !== labelValue))) continue;
-        const peer = toPeer(record, now, staleAfter);
-        // `state=unknown` lists the peers whose agents are silent, whatever their phase.
-        if (query.state !== undefined && (query.state === "unknown" ? peer.liveness !== "unknown" : peer.phase !== query.state)) continue;
-        if (out.length === limit) {
-          nextCursor = encodeCursor(out[out.length - 1]!.id);
-          break;
+      // A page reads the store a chunk at a time from the cursor on, never the whole fleet: one chunk when nothing is
+      // filtered out, more only while filters leave the page short. The first chunk's revision is the page's.
+      const chunk = Math.min(MAX_PAGE, limit + 1);
+      let startAfter = after === undefined ? undefined : peerKey(after);
+      let revision: number | undefined;
+      walk: for (;;) {
+        const read = await view.list(PEERS, { ...(startAfter === undefined ? {} : { startAfter }), limit: chunk });
+        revision ??= read.revision;
+        for (const item of read.items) {
+          const record = item.value as PeerRecord;
+          if (after !== undefined && record.id <= after) continue;
+          if (query.role !== undefined && !record.roles.includes(query.role)) continue;
+          if (query.pool !== undefined && !record.pools.includes(query.pool)) continue;
+          if (labelKey !== undefined && (record.labels[labelKey] === undefined || (labelValue !== undefined && record.labels[labelKey] !== labelValue))) continue;
+          const peer = toPeer(record, now, staleAfter);
+          // `state=unknown` lists the peers whose agents are silent, whatever their phase.
+          if (query.state !== undefined && (query.state === "unknown" ? peer.liveness !== "unknown" : peer.phase !== query.state)) continue;
+          if (out.length === limit) {
+            nextCursor = encodeCursor(out[out.length - 1]!.id);
+            break walk;
+          }
+          out.push(peer);
         }
-        out.push(peer);
+        if (read.items.length < chunk) break;
+        startAfter = read.items[read.items.length - 1]!.key;
       }
-      return { items: out, revision, ...(nextCursor === undefined ? {} : { nextCursor }) };
+      return { items: out, revision: revision ?? 0, ...(nextCursor === undefined ? {} : { nextCursor }) };
     },
 
     registerPeer(principal: Principal, input: PeerRegistration, options: MutationOptions = {}): Promise<MutationOutcome<Peer>> {
