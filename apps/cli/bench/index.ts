@@ -56,3 +56,6 @@ for (let seq = 1; seq <= 10_000; seq++) {
   prevHash = hash;
 }
 figure("cli.audit.verify-entries", rate(() => void verifyChain(entries), 3) * entries.length, "entries/s");
+
+// `drainctl peers list` of 10,000 peers from a real server, streamed page by page: seconds of setup, so behind a switch.
+if (process.env["DRAINKIT_BENCH_LIST"] === "1") await import("./peersList.ts");

@@ -41,6 +41,14 @@ export interface TableView {
 export interface TableLayout {
   readonly width?: number | undefined;
   readonly wide?: boolean;
+  /**
+   * Column widths of an earlier part of the same table (see {@link tableWidths}),
+   * so a table printed page by page stays aligned: with a width, cells are
+   * fitted to them; without, a column only grows (no cell is ever cut).
+   */
+  readonly widths?: readonly number[];
+  /** False: the rows only (a later page of a table already headed). */
+  readonly header?: boolean;
 }
 
 const GAP = 2;
@@ -78,6 +86,34 @@ function fitWidths(natural: readonly number[], head: readonly string[], width: n
  * renderTable({ head: ["NAME", "PHASE"], rows: [["web-1", "active"]] }, { width: 80 });
  */
 export function renderTable(view: TableView, layout: TableLayout = {}): string {
+  const { head, rows, widths } = laidOut(view, layout);
+  const line = (cells: readonly string[]): string => {
+    let out = "";
+    for (let i = 0; i < cells.length; i++) {
+      const w = widths[i]!;
+      let c = cells[i]!;
+      const len = displayLength(c);
+      if (len > w) c = truncate(c, w);
+      const blanks = Math.max(0, w - Math.min(len, w)) + GAP;
+      out += i === cells.length - 1 ? c : c + (PAD[blanks] ?? " ".repeat(blanks));
+    }
+    return out.trimEnd();
+  };
+  const out: string[] = layout.header === false ? [] : [line(head)];
+  for (const r of rows) out.push(line(r));
+  if (out.length === 0) return "";
+  const text = `${out.join("\n")}\n`;
+  // Columns that cannot shrink below their headings still must not wrap.
+  const total = widths.reduce((a, b) => a + b, 0) + GAP * (widths.length - 1);
+  return layout.wide === true || layout.width === undefined || total <= layout.width ? text : fitLines(text, layout.width);
+}
+
+/** The column widths {@link renderTable} lays `view` out with: pass them as `widths` to the next page of the same table. */
+export function tableWidths(view: TableView, layout: TableLayout = {}): number[] {
+  return laidOut(view, layout).widths;
+}
+
+function laidOut(view: TableView, layout: TableLayout): { head: string[]; rows: string[][]; widths: number[] } {
   const keep = view.head.map((h) => layout.wide === true || !(view.wideOnly ?? []).includes(h));
   const head = view.head.filter((_, i) => keep[i]);
   const rows: string[][] = new Array(view.rows.length);
@@ -95,25 +131,10 @@ export function renderTable(view: TableView, layout: TableLayout = {}): string {
     }
     rows[r] = row;
   }
-  const widths = layout.wide !== true && layout.width !== undefined ? fitWidths(natural, head, layout.width) : natural;
-  const line = (cells: readonly string[]): string => {
-    let out = "";
-    for (let i = 0; i < cells.length; i++) {
-      const w = widths[i]!;
-      let c = cells[i]!;
-      const len = displayLength(c);
-      if (len > w) c = truncate(c, w);
-      const blanks = Math.max(0, w - Math.min(len, w)) + GAP;
-      out += i === cells.length - 1 ? c : c + (PAD[blanks] ?? " ".repeat(blanks));
-    }
-    return out.trimEnd();
-  };
-  const out: string[] = [line(head)];
-  for (const r of rows) out.push(line(r));
-  const text = `${out.join("\n")}\n`;
-  // Columns that cannot shrink below their headings still must not wrap.
-  const total = widths.reduce((a, b) => a + b, 0) + GAP * (widths.length - 1);
-  return layout.wide === true || layout.width === undefined || total <= layout.width ? text : fitLines(text, layout.width);
+  const fits = layout.wide !== true && layout.width !== undefined;
+  const given = layout.widths;
+  if (given !== undefined && given.length === natural.length) return { head, rows, widths: fits ? [...given] : natural.map((n, i) => Math.max(n, given[i]!)) };
+  return { head, rows, widths: fits ? fitWidths(natural, head, layout.width!) : natural };
 }
 
 /** The ids `-o name` prints: each item's `id` (or `peer`), one a line. */

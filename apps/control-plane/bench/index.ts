@@ -5,8 +5,9 @@
 // workload-move drain bench (./workloadMoves.ts), heartbeats of a simulated
 // fleet (./heartbeats.ts) and drain reaction through a real agent
 // (./drainReaction.ts), each short by default (see their env switches;
-// DRAINKIT_BENCH_FLEET=0 skips the last two). Prints figures; asserts nothing
-// about time.
+// DRAINKIT_BENCH_FLEET=0 skips the last two) and, with
+// DRAINKIT_BENCH_FANOUT=1, the event feed's fan-out (./eventFanout.ts).
+// Prints figures; asserts nothing about time.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -108,3 +109,6 @@ if (process.env["DRAINKIT_BENCH_FLEET"] !== "0") {
   await import("./heartbeats.ts");
   await import("./drainReaction.ts");
 }
+
+// 1,000 SSE watchers on /control/events through a 1,000-peer rolling upgrade: minutes on this machine, so behind a switch.
+if (process.env["DRAINKIT_BENCH_FANOUT"] === "1") await import("./eventFanout.ts");

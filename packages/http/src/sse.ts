@@ -70,6 +70,16 @@ export function createEventFeed(registry: Pick<Registry, "watch"> & Partial<Pick
   const maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
   const retryMs = options.retryMs ?? 1000;
   const streams = new Set<(reason: "draining" | "server-closed") => void>();
+  // The registry hands every subscriber the same change object (memory and SQLite stores): it is serialised once for all.
+  const messages = new WeakMap<object, string>();
+  const messageOf = (change: FeedChange): string => {
+    let text = messages.get(change);
+    if (text === undefined) {
+      text = sseMessage({ id: change.revision, event: change.kind, data: change });
+      messages.set(change, text);
+    }
+    return text;
+  };
 
   return {
     get open() {
@@ -86,7 +96,9 @@ export function createEventFeed(registry: Pick<Registry, "watch"> & Partial<Pick
           streams.delete(tell);
           handle.watch?.close();
           if (!res.destroyed) {
-            res.end(last ?? "");
+            const unsent = pending;
+            pending = "";
+            res.end(unsent + (last ?? ""));
             // What is already queued may flush; a reader that never drains it must not hold it forever.
             const guard = setTimeout(() => res.destroy(), FLUSH_GRACE_MS);
             guard.unref();
@@ -99,6 +111,14 @@ export function createEventFeed(registry: Pick<Registry, "watch"> & Partial<Pick
         // between revisions, never inside one.
         let lastRevision = -1;
         let behind = false;
+        /** Messages written in this tick, sent together on the next. */
+        let pending = "";
+        const flush = (): void => {
+          if (pending === "" || ended) return;
+          const out = pending;
+          pending = "";
+          res.write(out);
+        };
         const overflow = (): void =>
           finish("overflow", sseMessage({ event: "overflow", retry: retryMs, data: { reason: "overflow", detail: "You fell too far behind; reconnect with Last-Event-ID to resume without loss." } }));
         const write = (chunk: string, revision?: number): void => {
@@ -108,8 +128,10 @@ export function createEventFeed(registry: Pick<Registry, "watch"> & Partial<Pick
             return;
           }
           if (revision !== undefined) lastRevision = revision;
-          res.write(chunk);
-          if (res.writableLength > maxBuffered) behind = true;
+          // Every message of one delivery (a revision's changes, a replay) leaves in one socket write, not one each.
+          if (pending === "") process.nextTick(flush);
+          pending += chunk;
+          if (res.writableLength + pending.length > maxBuffered) behind = true;
         };
         const tell = (reason: "draining" | "server-closed"): void =>
           finish(reason, sseMessage({ event: "reconnect", retry: retryMs, data: { reason, detail: "This replica is going away; reconnect (to another replica) with Last-Event-ID." } }));
@@ -134,7 +156,7 @@ export function createEventFeed(registry: Pick<Registry, "watch"> & Partial<Pick
             if (change.kind === "placement") return;
             if (kinds && !kinds.has(change.kind)) return;
             if (!passesFilter(change, filter)) return;
-            write(sseMessage({ id: change.revision, event: change.kind, data: change }), change.revision);
+            write(messageOf(change), change.revision);
           },
           (error) => {
             // History before `fromRevision` is gone: the client must re-list, then follow from the listing's revision.

@@ -30,54 +30,81 @@ export interface ChangeFeedOptions {
  * moves, placements and approvals.
  */
 export function changeFeed({ store, clock, schema }: ChangeFeedOptions): ChangeFeed {
+  /**
+   * The liveness window (`heartbeat.staleAfterMs`) peers are judged with: read
+   * from the store when the first watch starts, then followed through the
+   * config changes the feed carries (only newer ones: a history replayed to a
+   * late watcher never brings an old window back). Until it is known, a
+   * watch holds its changes, in order, so none is judged with a window not in force.
+   */
+  let window: { readonly ms: number; readonly revision: number } | undefined;
+  let loading: Promise<void> | undefined;
+  const windowOf = (record: ConfigRecord | undefined): number => Number(configOf(schema, record).values["heartbeat.staleAfterMs"] ?? DEFAULT_STALE_AFTER_MS);
+  const learn = (ms: number, revision: number): void => {
+    if (window === undefined || revision > window.revision) window = { ms, revision };
+  };
+  const load = (): Promise<void> =>
+    (loading ??= store.get(CONFIG_KEY).then(
+      (got) => learn(windowOf(got?.value as ConfigRecord | undefined), got?.version ?? 0),
+      () => learn(DEFAULT_STALE_AFTER_MS, 0),
+    ));
+  /**
+   * A store change as a registry change, or null when it is none (`all`:
+   * rollouts, moves, approvals and placements too). Stores that hand every
+   * watcher the same change object (memory, SQLite) get it converted once for
+   * all watchers: a peer change seen by 1,000 watchers is one `toPeer`, and
+   * (the same object downstream) one serialisation on the event feed. A
+   * peer's liveness is read-time: its conversion is reused only within the
+   * same clock millisecond and window (a history replayed later is viewed anew).
+   */
+  const converted = new WeakMap<Change, { change: AnyChange | null; at: number; windowMs: number }>();
+  const convert = (c: Change, windowMs: number): AnyChange | null => {
+    const { key, revision } = c;
+    if (key.startsWith(PEERS)) return { revision, kind: "peer", id: key.slice(PEERS.length), value: c.value === undefined ? undefined : toPeer(c.value as PeerRecord, clock.now(), windowMs) };
+    if (key.startsWith(CLUSTERS)) {
+      const r = c.value as ClusterRecord | undefined;
+      return { revision, kind: "cluster", id: key.slice(CLUSTERS.length), value: r === undefined ? undefined : clusterOf(r) };
+    }
+    if (key === CONFIG_KEY) return { revision, kind: "config", id: "config", value: configOf(schema, c.value as ConfigRecord | undefined) };
+    if (key.startsWith(POOLS)) {
+      const r = c.value as PoolRecord | undefined;
+      return { revision, kind: "pool", id: key.slice(POOLS.length), value: r === undefined ? undefined : poolOf(r) };
+    }
+    if (key.startsWith(AUDIT)) {
+      const entry = c.value as AuditEntry | undefined;
+      return { revision, kind: "audit", id: entry?.id ?? key.slice(AUDIT.length), value: entry };
+    }
+    if (key.startsWith(ROLLOUTS)) return { revision, kind: "rollout", id: key.slice(ROLLOUTS.length), value: c.value as Rollout | undefined };
+    if (key.startsWith(MOVES)) return { revision, kind: "move", id: key.slice(MOVES.length), value: c.value as WorkloadMove | undefined };
+    if (key.startsWith(APPROVALS)) return { revision, kind: "approval", id: key.slice(APPROVALS.length), value: c.value as Approval | undefined };
+    if (key.startsWith(PLACEMENTS)) return { revision, kind: "placement", id: key.slice(PLACEMENTS.length), value: c.value as Placement | undefined };
+    return null;
+  };
+  const ALL_ONLY: ReadonlySet<string> = new Set(["rollout", "move", "approval", "placement"]);
   const watch = (fromRevision: number, onChange: (change: AnyChange) => void, onError: ((error: Error) => void) | undefined, all: boolean): { close(): void } => {
-    // A peer's liveness is judged with the configured window (`heartbeat.staleAfterMs`), read once when
-    // the watch starts and followed through the config changes the feed itself carries. Changes that
-    // arrive before that first read are held, in order, so none is judged with a window not in force.
-    let staleAfterMs: number | undefined;
-    let held: Change[] | undefined = [];
+    let held: Change[] | undefined = window === undefined ? [] : undefined;
     let closed = false;
-    const windowOf = (record: ConfigRecord | undefined): number =>
-      Number(configOf(schema, record).values["heartbeat.staleAfterMs"] ?? DEFAULT_STALE_AFTER_MS);
     const deliver = (c: Change): void => {
-      const { key, revision } = c;
-      if (key.startsWith(PEERS)) {
-        const id = key.slice(PEERS.length);
-        onChange({ revision, kind: "peer", id, value: c.value === undefined ? undefined : toPeer(c.value as PeerRecord, clock.now(), staleAfterMs) });
-      } else if (key.startsWith(CLUSTERS)) {
-        const r = c.value as ClusterRecord | undefined;
-        onChange({ revision, kind: "cluster", id: key.slice(CLUSTERS.length), value: r === undefined ? undefined : clusterOf(r) });
-      } else if (key === CONFIG_KEY) {
-        staleAfterMs = windowOf(c.value as ConfigRecord | undefined);
-        onChange({ revision, kind: "config", id: "config", value: configOf(schema, c.value as ConfigRecord | undefined) });
-      } else if (key.startsWith(POOLS)) {
-        const r = c.value as PoolRecord | undefined;
-        onChange({ revision, kind: "pool", id: key.slice(POOLS.length), value: r === undefined ? undefined : poolOf(r) });
-      } else if (key.startsWith(AUDIT)) {
-        const entry = c.value as AuditEntry | undefined;
-        onChange({ revision, kind: "audit", id: entry?.id ?? key.slice(AUDIT.length), value: entry });
-      } else if (all && key.startsWith(ROLLOUTS)) {
-        onChange({ revision, kind: "rollout", id: key.slice(ROLLOUTS.length), value: c.value as Rollout | undefined });
-      } else if (all && key.startsWith(MOVES)) {
-        onChange({ revision, kind: "move", id: key.slice(MOVES.length), value: c.value as WorkloadMove | undefined });
-      } else if (all && key.startsWith(APPROVALS)) {
-        onChange({ revision, kind: "approval", id: key.slice(APPROVALS.length), value: c.value as Approval | undefined });
-      } else if (all && key.startsWith(PLACEMENTS)) {
-        onChange({ revision, kind: "placement", id: key.slice(PLACEMENTS.length), value: c.value as Placement | undefined });
+      if (c.key === CONFIG_KEY) learn(windowOf(c.value as ConfigRecord | undefined), c.revision);
+      const at = clock.now();
+      const windowMs = window?.ms ?? DEFAULT_STALE_AFTER_MS;
+      const cached = converted.get(c);
+      let change = cached?.change;
+      if (cached === undefined || (change?.kind === "peer" && (cached.at !== at || cached.windowMs !== windowMs))) {
+        change = convert(c, windowMs);
+        converted.set(c, { change, at, windowMs });
       }
+      if (change !== null && change !== undefined && (all || !ALL_ONLY.has(change.kind))) onChange(change);
     };
     const handle = store.watch("", fromRevision, (c) => (held === undefined ? deliver(c) : void held.push(c)), onError);
-    const release = (window: number): void => {
-      if (closed || held === undefined) return;
-      staleAfterMs ??= window;
-      const queue = held;
-      held = undefined;
-      for (const c of queue) deliver(c);
-    };
-    store.get(CONFIG_KEY).then(
-      (got) => release(windowOf(got?.value as ConfigRecord | undefined)),
-      () => release(DEFAULT_STALE_AFTER_MS),
-    );
+    if (held !== undefined) {
+      void load().then(() => {
+        if (closed || held === undefined) return;
+        const queue = held;
+        held = undefined;
+        for (const c of queue) deliver(c);
+      });
+    }
     return {
       close: () => {
         closed = true;

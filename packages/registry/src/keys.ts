@@ -25,6 +25,13 @@ export const APPROVALS = "approvals/";
 export const moveKey = (id: string): string => `moves/${id}`;
 export const MOVES = "moves/";
 
+/**
+ * The latest move planned for a workload (`{ move: <id> }`), written with the
+ * plan and deleted with the move when pruned: the one-home check reads it
+ * instead of listing every move.
+ */
+export const workloadMoveKey = (workload: string): string => `move-latest/${workload}`;
+
 /** Store key of audit entry `seq`; zero-padded so key order is seq order. */
 export function auditKey(seq: number): string {
   return `${AUDIT}${String(seq).padStart(12, "0")}`;

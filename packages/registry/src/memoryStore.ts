@@ -103,8 +103,17 @@ function lowerBound(keys: readonly string[], key: string): number {
 
 class MemoryData {
   readonly entries = new Map<string, Entry>();
-  /** Sorted, for prefix listing. */
-  readonly keys: string[] = [];
+  /**
+   * Sorted, for prefix listing; may hold deleted keys, and keys written since
+   * wait in `#added` until the next listing merges them in, so a write costs
+   * O(1) however many keys the store holds (a splice into the sorted array
+   * cost O(keys) per new key).
+   */
+  #sorted: string[] = [];
+  /** Keys in `#sorted`, deleted ones included. */
+  readonly #inSorted = new Set<string>();
+  #added: string[] = [];
+  #deleted = 0;
   readonly history: Change[] = [];
   readonly elections = new Map<string, Election>();
   readonly watchers = new Set<Watcher>();
@@ -113,6 +122,28 @@ class MemoryData {
 
   constructor(historyLimit: number) {
     this.historyLimit = historyLimit;
+  }
+
+  /** Every key, sorted. */
+  keys(): readonly string[] {
+    if (this.#added.length > 0 || this.#deleted > this.#sorted.length >> 2) {
+      // A key put, deleted and put again before a merge is in `#added` twice.
+      const added = [...new Set(this.#added)].filter((k) => this.entries.has(k)).sort();
+      const kept = this.#deleted > 0 ? this.#sorted.filter((k) => this.entries.has(k)) : this.#sorted;
+      if (kept.length !== this.#sorted.length) for (const k of this.#sorted) if (!this.entries.has(k)) this.#inSorted.delete(k);
+      const merged: string[] = [];
+      let i = 0;
+      for (const k of added) {
+        while (i < kept.length && kept[i]! < k) merged.push(kept[i++]!);
+        merged.push(k);
+        this.#inSorted.add(k);
+      }
+      while (i < kept.length) merged.push(kept[i++]!);
+      this.#sorted = merged;
+      this.#added = [];
+      this.#deleted = 0;
+    }
+    return this.#sorted;
   }
 
   oldestKept(): number {
@@ -132,11 +163,11 @@ class MemoryData {
     for (const op of request.ops) {
       if (op.type === "put") {
         const value = freezeCopy(op.value);
-        if (!this.entries.has(op.key)) this.keys.splice(lowerBound(this.keys, op.key), 0, op.key);
+        if (!this.#inSorted.has(op.key) && !this.entries.has(op.key)) this.#added.push(op.key);
         this.entries.set(op.key, { value, version: revision });
         changes.push({ revision, key: op.key, value, type: "put" });
       } else if (this.entries.delete(op.key)) {
-        this.keys.splice(lowerBound(this.keys, op.key), 1);
+        if (this.#inSorted.has(op.key)) this.#deleted++;
         changes.push({ revision, key: op.key, value: undefined, type: "delete" });
       }
     }
@@ -182,7 +213,8 @@ class MemoryClient implements MemoryStore {
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
     this.#open();
-    const { keys, entries } = this.#data;
+    const { entries } = this.#data;
+    const keys = this.#data.keys();
     const items: Versioned[] = [];
     const { startAfter, limit = Infinity } = options;
     let i = lowerBound(keys, prefix);
@@ -193,7 +225,9 @@ class MemoryClient implements MemoryStore {
     for (; i < keys.length && items.length < limit; i++) {
       const key = keys[i]!;
       if (!key.startsWith(prefix)) break;
-      const e = entries.get(key)!;
+      const e = entries.get(key);
+      // A key deleted since the last merge is still in the sorted array.
+      if (e === undefined) continue;
       items.push({ key, value: e.value, version: e.version });
     }
     return { items, revision: this.#data.revision };

@@ -1,4 +1,4 @@
-import { MOVES, PEERS, PLACEMENTS, placementKey } from "./keys.ts";
+import { MOVES, moveKey, PEERS, PLACEMENTS, placementKey, workloadMoveKey } from "./keys.ts";
 import type { WorkloadMove } from "./moves.ts";
 import { livenessOf, type PeerRecord } from "./peerRecord.ts";
 import type { PlacedWorkload, Placement } from "./types/placement.ts";
@@ -28,13 +28,7 @@ export async function workloadsElsewhere(view: StoreView, peer: string, placemen
     const r = item.value as PeerRecord;
     if (livenessOf(r, now, staleAfterMs) === "live") live.add(r.id);
   }
-  const latest = new Map<string, WorkloadMove>();
-  for (const item of (await view.listForWrite(MOVES)).items) {
-    const m = item.value as WorkloadMove;
-    if (holders[m.workload] === undefined) continue;
-    const seen = latest.get(m.workload);
-    if (seen === undefined || m.createdAt > seen.createdAt) latest.set(m.workload, m);
-  }
+  const latest = await latestMoves(view, Object.keys(holders));
   const elsewhere: Record<string, string> = {};
   for (const [workload, holder] of Object.entries(holders)) {
     const move = latest.get(workload);
@@ -42,4 +36,29 @@ export async function workloadsElsewhere(view: StoreView, peer: string, placemen
     if (live.has(holder) && !movingHere) elsewhere[workload] = holder;
   }
   return elsewhere;
+}
+
+/**
+ * The latest move of each of `workloads`, by the `move-latest/<workload>`
+ * index: point reads, whatever the number of moves kept. A workload with no
+ * index entry (moves planned before the index existed) is looked up by
+ * listing the moves, the one case that still scans.
+ */
+async function latestMoves(view: StoreView, workloads: readonly string[]): Promise<Map<string, WorkloadMove>> {
+  const latest = new Map<string, WorkloadMove>();
+  const unindexed = new Set<string>();
+  for (const w of workloads) {
+    const id = ((await view.getForWrite(workloadMoveKey(w)))?.value as { move?: string } | undefined)?.move;
+    const move = id === undefined ? undefined : ((await view.getForWrite(moveKey(id)))?.value as WorkloadMove | undefined);
+    if (move !== undefined) latest.set(w, move);
+    else if (id === undefined) unindexed.add(w);
+  }
+  if (unindexed.size === 0) return latest;
+  for (const item of (await view.listForWrite(MOVES)).items) {
+    const m = item.value as WorkloadMove;
+    if (!unindexed.has(m.workload)) continue;
+    const seen = latest.get(m.workload);
+    if (seen === undefined || m.createdAt > seen.createdAt) latest.set(m.workload, m);
+  }
+  return latest;
 }

@@ -18,6 +18,8 @@ describe("makeMemoryStore against a Map model", () => {
   const txnArb = fc.record({
     compare: fc.array(fc.record({ key: keyArb, stale: fc.boolean() }), { maxLength: 2 }),
     ops: fc.array(opArb, { minLength: 1, maxLength: 3 }),
+    // Listings between writes: the sorted key order is kept up to date lazily.
+    list: fc.option(fc.constantFrom("", "peers/", "b")),
   });
 
   it("applies each transaction wholly or not at all and versions keys by revision", async () => {
@@ -39,6 +41,11 @@ describe("makeMemoryStore against a Map model", () => {
             }
           }
           expect(await store.revision()).toBe(revision);
+          if (t.list !== null) {
+            const prefix = t.list;
+            const listed = await store.list(prefix);
+            expect(listed.items.map((i) => i.key)).toEqual([...model.keys()].filter((k) => k.startsWith(prefix)).sort());
+          }
         }
         const listed = await store.list("");
         expect(listed.items.map((i) => [i.key, i.value, i.version])).toEqual([...model.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, v.value, v.version]));

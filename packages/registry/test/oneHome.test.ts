@@ -42,4 +42,33 @@ describe("one home per workload", () => {
     await registry.reportStatus(principals.agent("db-3"), "db-3", report([{ id: "j" }]));
     expect((await registry.getPlacement(operator, "db-3")).items).toEqual([{ id: "j" }]);
   });
+
+  it("follows the latest move of a workload, a later move back included, and forgets it once that move is pruned", async () => {
+    const clock = new SimulatedClock({ start: 1_000_000 });
+    const store = makeMemoryStore();
+    const registry = createRegistry({ store, clock, random: new SeededRandom(4) });
+    for (const id of ["db-1", "db-2"]) await registerLive(registry, makePeer({ id, pools: ["db"], roles: ["storage"] }));
+    await registry.reportStatus(principals.agent("db-1"), "db-1", report([{ id: "j" }]));
+    await registry.planMove(operator, { id: "mv-1", workload: "j", tier: "owner", from: "db-1", to: "db-2" });
+    await registry.reportMove(operator, "mv-1", { state: "serving" });
+    await registry.reportMove(operator, "mv-1", { state: "done" });
+    await registry.reportStatus(principals.agent("db-2"), "db-2", report([{ id: "j" }]));
+    await registry.reportStatus(principals.agent("db-1"), "db-1", report([]));
+    clock.advance(1000);
+    // Moved back: the latest move (mv-2) brings j to db-1, so db-1 may report it while db-2 still does; db-2 may no longer add it.
+    await registry.planMove(operator, { id: "mv-2", workload: "j", tier: "owner", from: "db-2", to: "db-1" });
+    await registry.reportStatus(principals.agent("db-1"), "db-1", report([{ id: "j" }]));
+    expect((await registry.getPlacement(operator, "db-1")).items).toEqual([{ id: "j" }]);
+    await registry.reportStatus(principals.agent("db-2"), "db-2", report([]));
+    await expect(registry.reportStatus(principals.agent("db-2"), "db-2", report([{ id: "j" }]))).rejects.toMatchObject({ code: "workload-elsewhere" });
+    // Pruning the older move keeps the index on the latest; pruning that one too removes the index with it.
+    await registry.reportMove(operator, "mv-2", { state: "serving" });
+    await registry.reportMove(operator, "mv-2", { state: "done" });
+    const indexed = async (): Promise<unknown> => (await store.list("move-latest/")).items.map((i) => [i.key, i.value]);
+    expect(await indexed()).toEqual([["move-latest/j", { move: "mv-2" }]]);
+    clock.advance(1000);
+    await registry.pruneMoves(operator, { before: clock.now() });
+    expect(await registry.listMoves(operator)).toEqual([]);
+    expect(await indexed()).toEqual([]);
+  });
 });

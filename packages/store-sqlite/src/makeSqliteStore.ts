@@ -175,44 +175,63 @@ export function makeSqliteStore(options: SqliteStoreOptions): SqliteStore {
     }
   };
 
-  /** Replays every change a watcher has not seen yet, from the table (so writes from other processes count too). */
+  /**
+   * Replays every change a watcher has not seen yet, from the table (so writes
+   * from other processes count too). Watchers at the same point of the same
+   * prefix (every live one, usually) share one query and one parse: the same
+   * change objects reach them all, so N watchers cost one read, not N.
+   */
   const pump = (): void => {
     if (pumping || closed) return;
     pumping = true;
     try {
-      for (const w of [...watchers]) {
-        if (!watchers.has(w)) continue;
-        let head: number;
-        let compacted: number;
-        let rows: ChangeRow[];
-        try {
-          // Read the head first: every change at or below it is already committed.
-          head = guard(() => metaValue("revision"));
-          if (head <= w.last) continue;
-          compacted = guard(() => metaValue("compacted"));
-          if (w.last < compacted) {
-            watchers.delete(w);
-            w.onError?.(
-              new SqliteStoreError("history-compacted", `Changes after revision ${w.last} were compacted (history kept from ${compacted + 1}); reload with list() and watch from its revision.`, {
-                details: { path, fromRevision: w.last, compacted },
-              }),
-            );
-            continue;
-          }
-          rows = guard(() =>
-            (w.prefix === "" ? stmt.changesAll.all(w.last, head) : stmt.changesRange.all(w.last, head, w.prefix, w.upper)) as unknown as ChangeRow[],
+      let head: number;
+      let compacted: number;
+      try {
+        // Read the head first: every change at or below it is already committed.
+        head = guard(() => metaValue("revision"));
+        compacted = guard(() => metaValue("compacted"));
+      } catch (error) {
+        for (const w of [...watchers]) w.onError?.(error as Error);
+        return;
+      }
+      const groups = new Map<string, Watcher[]>();
+      for (const w of watchers) {
+        if (head <= w.last) continue;
+        if (w.last < compacted) {
+          watchers.delete(w);
+          w.onError?.(
+            new SqliteStoreError("history-compacted", `Changes after revision ${w.last} were compacted (history kept from ${compacted + 1}); reload with list() and watch from its revision.`, {
+              details: { path, fromRevision: w.last, compacted },
+            }),
           );
-        } catch (error) {
-          w.onError?.(error as Error);
           continue;
         }
-        for (const row of rows) {
-          if (!watchers.has(w)) break;
-          if (!row.key.startsWith(w.prefix)) continue;
-          w.last = row.revision;
-          deliver(w, { revision: row.revision, key: row.key, value: row.value === null ? undefined : parse(row.value), type: row.type });
+        const key = `${w.last}\u0000${w.prefix}`;
+        const group = groups.get(key);
+        if (group === undefined) groups.set(key, [w]);
+        else group.push(w);
+      }
+      for (const group of groups.values()) {
+        const { prefix, upper, last } = group[0]!;
+        let changes: Change[];
+        try {
+          const rows = guard(() => (prefix === "" ? stmt.changesAll.all(last, head) : stmt.changesRange.all(last, head, prefix, upper)) as unknown as ChangeRow[]);
+          changes = rows
+            .filter((row) => row.key.startsWith(prefix))
+            .map((row) => ({ revision: row.revision, key: row.key, value: row.value === null ? undefined : parse(row.value), type: row.type }));
+        } catch (error) {
+          for (const w of group) w.onError?.(error as Error);
+          continue;
         }
-        if (watchers.has(w)) w.last = Math.max(w.last, head);
+        for (const w of group) {
+          for (const change of changes) {
+            if (!watchers.has(w)) break;
+            w.last = change.revision;
+            deliver(w, change);
+          }
+          if (watchers.has(w)) w.last = Math.max(w.last, head);
+        }
       }
     } finally {
       pumping = false;

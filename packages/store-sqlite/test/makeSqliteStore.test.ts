@@ -174,6 +174,28 @@ describe("watch", () => {
     expect(w.changes).toHaveLength(3);
   });
 
+  it("gives many watchers at different points and prefixes each exactly its own changes, in order", async () => {
+    const store = open();
+    const put = (key: string, v: number) => store.txn({ compare: [], ops: [{ type: "put", key, value: { v } }] });
+    await put("a/1", 1);
+    await put("b/1", 2);
+    // Fifty at the head of everything, ten from the start, ten on one prefix, one closed early.
+    const head = Array.from({ length: 50 }, () => collect(store, "", 2));
+    const fromStart = Array.from({ length: 10 }, () => collect(store, "", 0));
+    const onA = Array.from({ length: 10 }, () => collect(store, "a/", 0));
+    const closed = collect(store, "", 2);
+    closed.close();
+    for (let i = 2; i <= 6; i++) await put(i % 2 === 0 ? `a/${i}` : `b/${i}`, i + 1);
+    await new Promise((r) => setTimeout(r, 30));
+    const seen = (w: { changes: Change[] }) => w.changes.map((c) => [c.revision, c.key, (c.value as { v: number }).v]);
+    const later = [[3, "a/2", 3], [4, "b/3", 4], [5, "a/4", 5], [6, "b/5", 6], [7, "a/6", 7]];
+    for (const w of head) expect(seen(w)).toEqual(later);
+    for (const w of fromStart) expect(seen(w)).toEqual([[1, "a/1", 1], [2, "b/1", 2], ...later]);
+    for (const w of onA) expect(seen(w)).toEqual([[1, "a/1", 1], [3, "a/2", 3], [5, "a/4", 5], [7, "a/6", 7]]);
+    expect(closed.changes).toEqual([]);
+    for (const w of [...head, ...fromStart, ...onA]) expect(w.errors).toEqual([]);
+  });
+
   it("sees writes made through another connection to the same file", async () => {
     const path = tempPath();
     const reader = open(path);

@@ -9,7 +9,7 @@ import { describeCounts } from "../drain/moves.ts";
 import { CliError, EXIT, ProblemError, usageError } from "../errors.ts";
 import { parseDuration } from "../output.ts";
 import { describePeer, describeText } from "../peers/describe.ts";
-import { listAllPeers } from "../peers/list.ts";
+import { listAllPeers, PEER_PAGE, peerPage, streamPeerTable } from "../peers/list.ts";
 import { drainTable, peerTable, type DrainRow } from "../peers/table.ts";
 import { auditFields, requireReason, Session, type AuditFields } from "../session.ts";
 import { aboutPeer } from "../nextHints.ts";
@@ -274,6 +274,19 @@ async function label(s: Session, id: string, changes: readonly string[], o: Audi
   }
 }
 
+/** `--limit`: a whole number from 1 to 1000 (the server's largest page). */
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw usageError(`--limit ${v}: expected a whole number from 1 to 1000`, "e.g. --limit 100");
+  return n;
+}
+
+/** The filters of a listing as flags, to repeat them in the next page's command. */
+function listFlags(o: { role?: string; state?: string; selector?: string; pool?: string }): string {
+  const q = (v: string): string => (/^[\w.:@=,/-]+$/.test(v) ? v : `'${v.replaceAll("'", "'\\''")}'`);
+  return [o.role && `--role ${q(o.role)}`, o.state && `--state ${q(o.state)}`, o.selector && `-l ${q(o.selector)}`, o.pool && `--pool ${q(o.pool)}`].filter(Boolean).map((f) => `${f} `).join("");
+}
+
 const reasonOpts = (c: Command): Command => c.option("--reason <text>", "why; recorded in the audit log").option("--ticket <id>", "change ticket; recorded in the audit log");
 const selectorOpt = (c: Command): Command => c.option("-l, --selector <key=value>", "also act on every peer with this label");
 
@@ -283,15 +296,30 @@ export function peersCommand(): Command {
   peers
     .command("list")
     .alias("ls")
-    .description("List peers (every page)")
+    .description("List peers: a table streams page by page as the server sends them; -o json/yaml/name hold every page; --limit shows one page and how to get the next")
     .option("--role <role>", "only peers serving this role")
     .addOption(new Option("--state <phase>", "only peers in this phase").choices(["active", "cordoned", "draining", "drained", "failed"]))
     .option("-l, --selector <key[=value]>", "only peers with this label")
     .option("--pool <pool>", "only members of this pool")
-    .action(async (o: { role?: string; state?: string; selector?: string; pool?: string }, cmd: Command) => {
+    .option("--limit <n>", "at most n peers (one server page, up to 1000); the next page's command is printed to stderr", positiveInt)
+    .option("--cursor <cursor>", "start after the page this cursor ended (from a --limit listing)")
+    .action(async (o: { role?: string; state?: string; selector?: string; pool?: string; limit?: number; cursor?: string }, cmd: Command) => {
       const s = new Session(cmd);
-      const page = await listAllPeers(s.client, { role: o.role, state: o.state, label: o.selector, pool: o.pool });
-      s.print(page, () => (page.items.length === 0 ? "No peers found.\n" : peerTable(page.items)));
+      const query = { role: o.role, state: o.state, label: o.selector, pool: o.pool };
+      if (o.limit !== undefined || o.cursor !== undefined) {
+        const limit = o.limit ?? PEER_PAGE;
+        const page = await peerPage(s.client, query, limit, o.cursor);
+        s.print(page, () => (page.items.length === 0 ? "No peers found.\n" : peerTable(page.items)));
+        if (page.nextCursor !== undefined && s.human) s.note(`next: more peers follow; drainctl peers list ${listFlags(o)}--limit ${limit} --cursor ${page.nextCursor}`);
+        return;
+      }
+      if (s.human) {
+        const printed = await streamPeerTable(s.client, query, { width: s.width, wide: s.format === "wide" }, (text) => process.stdout.write(text));
+        if (printed === 0) process.stdout.write("No peers found.\n");
+        return;
+      }
+      const page = await listAllPeers(s.client, query);
+      s.print(page, () => peerTable(page.items));
     });
 
   peers

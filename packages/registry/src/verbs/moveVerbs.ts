@@ -1,5 +1,5 @@
 import { NotFoundError, ValidationError } from "../errors.ts";
-import { MOVES, moveKey, peerKey } from "../keys.ts";
+import { MOVES, moveKey, peerKey, workloadMoveKey } from "../keys.ts";
 import {
   applyMoveCancel,
   applyMoveReport,
@@ -69,7 +69,9 @@ export function moveVerbs(ctx: RegistryContext): MoveLedger {
           if ((await view.getForWrite(peerKey(peer))) === undefined) throw new NotFoundError("peer", peer);
         }
         const move = newMove(p, principal.id, clock.now());
-        return { write: true, key: moveKey(p.id), readVersion: 0, record: move, etagAfter: etagOf(move.generation), result: move };
+        // The workload's latest move, for the one-home check (a blind write: the audit head orders every plan).
+        const latest = { key: workloadMoveKey(p.workload), record: { move: p.id }, readVersion: -1 };
+        return { write: true, key: moveKey(p.id), readVersion: 0, record: move, puts: [latest], etagAfter: etagOf(move.generation), result: move };
       });
     },
 
@@ -116,7 +118,13 @@ export function moveVerbs(ctx: RegistryContext): MoveLedger {
         const now = due.slice(0, PRUNE_LIMIT);
         const result = { deleted: now.length, remaining: due.length - now.length };
         if (now.length === 0) return { write: false, etag: '"0"', result };
-        return { write: true, deletes: now.map(({ move, version }) => ({ key: moveKey(move.id), readVersion: version })), etagAfter: '"0"', result };
+        const deletes = now.map(({ move, version }) => ({ key: moveKey(move.id), readVersion: version }));
+        // A workload's latest-move index goes with the move it names (a later move keeps it).
+        for (const { move } of now) {
+          const latest = await view.getForWrite(workloadMoveKey(move.workload));
+          if ((latest?.value as { move?: string } | undefined)?.move === move.id) deletes.push({ key: workloadMoveKey(move.workload), readVersion: latest!.version });
+        }
+        return { write: true, deletes, etagAfter: '"0"', result };
       });
     },
   };

@@ -4,7 +4,7 @@ import { FutureEpochError, PreconditionRequiredError, ValidationError, WorkloadE
 import { PEERS, peerKey, placementKey } from "../keys.ts";
 import { mergePatch } from "../mergePatch.ts";
 import { workloadsElsewhere } from "../oneHome.ts";
-import { decodeCursor, encodeCursor, pageLimit } from "../paging.ts";
+import { decodeCursor, encodeCursor, MAX_PAGE, pageLimit } from "../paging.ts";
 import { currentNode, DEFAULT_STALE_AFTER_MS, etagOf, reshapeNode, toPeer, type PeerRecord } from "../peerRecord.ts";
 import { requireScope, requireSelfOrOperate } from "../rbac.ts";
 import type { PeerReader, PeerWriter } from "../roles.ts";
@@ -44,13 +44,13 @@ export function peerVerbs(ctx: RegistryContext): PeerReader & PeerWriter {
       const now = clock.now();
       const out: Peer[] = [];
       let nextCursor: string | undefined;
+      // A page reads the store a chunk at a time from the cursor on, never the whole fleet: one chunk when nothing is
+      // filtered out, more only while filters leave the page short. The first chunk's revision is the page's.
+      const chunk = Math.min(MAX_PAGE, limit + 1);
+      let startAfter = after === undefined ? undefined : peerKey(after);
       let revision: number | undefined;
-      // Read from the cursor on, in chunks, until the page is full (one more match tells there is a next page):
-      // a page costs what it reads, not the whole fleet (paging through N peers was N²/limit rows read).
-      const chunk = Math.min(1_000, limit + 1);
-      let from = after === undefined ? undefined : peerKey(after);
-      scan: for (;;) {
-        const read = await view.list(PEERS, from === undefined ? { limit: chunk } : { startAfter: from, limit: chunk });
+      walk: for (;;) {
+        const read = await view.list(PEERS, { ...(startAfter === undefined ? {} : { startAfter }), limit: chunk });
         revision ??= read.revision;
         for (const item of read.items) {
           const record = item.value as PeerRecord;
@@ -63,12 +63,12 @@ export function peerVerbs(ctx: RegistryContext): PeerReader & PeerWriter {
           if (query.state !== undefined && (query.state === "unknown" ? peer.liveness !== "unknown" : peer.phase !== query.state)) continue;
           if (out.length === limit) {
             nextCursor = encodeCursor(out[out.length - 1]!.id);
-            break scan;
+            break walk;
           }
           out.push(peer);
         }
         if (read.items.length < chunk) break;
-        from = read.items[read.items.length - 1]!.key;
+        startAfter = read.items[read.items.length - 1]!.key;
       }
       return { items: out, revision: revision ?? 0, ...(nextCursor === undefined ? {} : { nextCursor }) };
     },
