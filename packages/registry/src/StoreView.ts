@@ -1,6 +1,6 @@
 import { isDrainkitError } from "@drainkit/core";
 import { StoreUnavailableError } from "./errors.ts";
-import { AUDIT_HEAD, PEERS } from "./keys.ts";
+import { AUDIT_HEAD } from "./keys.ts";
 import type { ListOptions, RegistryStore, TxnOp, Versioned } from "./store.ts";
 
 /** Marks a key deleted by an earlier mutation of the batch being planned. */
@@ -23,10 +23,14 @@ export class StoreView {
   /** Writes of the batch being planned, keyed by store key; undefined outside planning. */
   #staged: Map<string, Versioned> | undefined;
   /**
-   * What this registry's own last commits wrote to keys every later
-   * transaction compares (the audit head, peer records), so a leader that is
-   * the only writer skips those reads. A stale entry can only make a compare
-   * fail, and any lost race or store error empties it.
+   * What this registry's own last commit wrote to the audit head, which every
+   * later transaction compares, so a registry that is the only writer skips
+   * that read. A stale entry can only make that compare fail, and any lost
+   * race or store error empties it. Peer records are not kept: another
+   * registry of the same store (the leader's beside the API's, another
+   * replica) writes them too, and a mutation that decides from a stale record
+   * to change nothing commits that decision, audited, with no compare to
+   * catch it (a silence never marked, a cordon said to be there already).
    */
   readonly #written = new Map<string, Versioned>();
 
@@ -61,7 +65,7 @@ export class StoreView {
   /**
    * A read for the write path: what an earlier mutation of the batch being
    * planned wrote (negative version: not in the store yet), else what this
-   * registry's own last commit wrote, else the store.
+   * registry's own last commit wrote (the audit head only), else the store.
    */
   async getForWrite(key: string): Promise<Versioned | undefined> {
     const staged = this.#staged?.get(key);
@@ -112,7 +116,7 @@ export class StoreView {
   remember(ops: readonly TxnOp[], revision: number): void {
     if (this.#written.size > 10_000) this.#written.clear();
     for (const op of ops) {
-      if (op.type === "put" && (op.key === AUDIT_HEAD || op.key.startsWith(PEERS))) this.#written.set(op.key, { key: op.key, value: op.value, version: revision });
+      if (op.type === "put" && op.key === AUDIT_HEAD) this.#written.set(op.key, { key: op.key, value: op.value, version: revision });
     }
   }
 

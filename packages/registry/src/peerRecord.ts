@@ -18,8 +18,8 @@ export interface PeerRecord extends PeerIdentity {
   readonly routers?: Readonly<Record<string, PeerRouter>>;
   /** sha256 of the canonical JSON of the stored placement's items: a heartbeat repeating it writes no `placement/` key. */
   readonly placementHash?: string;
-  /** When the leader recorded that the agent's last report (the one of `status.heartbeatAt`) went past the liveness window. */
-  readonly silentAt?: number;
+  /** When the leader recorded that the agent's report of `lastReportAt` went past the liveness window (current while that is still `status.heartbeatAt`). */
+  readonly silence?: { readonly at: number; readonly lastReportAt: number };
   /** Bumped on every write: the ETag. */
   readonly generation: number;
   readonly createdAt: number;
@@ -88,7 +88,7 @@ export function toPeer(record: PeerRecord, now: number, staleAfterMs: number = D
     phases,
     phase: nodePhase(node),
     liveness: livenessOf(record, now, staleAfterMs),
-    ...(record.silentAt !== undefined && record.status !== undefined && record.silentAt >= record.status.heartbeatAt ? { silentSince: record.silentAt } : {}),
+    ...(record.silence !== undefined && record.silence.lastReportAt === record.status?.heartbeatAt ? { silentSince: record.silence.at } : {}),
     ...(record.routers === undefined || Object.keys(record.routers).length === 0 ? {} : { routers: record.routers }),
     epoch: node.epoch,
     version: record.generation,

@@ -25,11 +25,11 @@ export function livenessVerbs(ctx: RegistryContext): LivenessMarker {
         if (!Number.isFinite(r.heartbeatAt)) throw new ValidationError("heartbeatAt", "expected the time of the peer's last report the caller saw, in ms");
         const status = record.status;
         // Reported since the caller looked, or already marked for this silence: nothing new is true.
-        if (status === undefined || status.heartbeatAt !== r.heartbeatAt || (record.silentAt ?? -Infinity) >= status.heartbeatAt) return keepPeer(ctx, record);
+        if (status === undefined || status.heartbeatAt !== r.heartbeatAt || record.silence?.lastReportAt === status.heartbeatAt) return keepPeer(ctx, record);
         const now = ctx.clock.now();
         const window = await configNumber(ctx, "heartbeat.staleAfterMs", DEFAULT_STALE_AFTER_MS);
         if (now - status.heartbeatAt <= window) return keepPeer(ctx, record);
-        const next: PeerRecord = { ...record, silentAt: now, generation: record.generation + 1, updatedAt: now };
+        const next: PeerRecord = { ...record, silence: { at: now, lastReportAt: status.heartbeatAt }, generation: record.generation + 1, updatedAt: now };
         return writePeer(ctx, record, version, next);
       });
     },
