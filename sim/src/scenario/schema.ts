@@ -192,6 +192,7 @@ export const scenarioSchema = {
         blockedPools: { type: "array", items: { type: "string" } },
         forcedBreaches: nonNegative,
         refusedAtLeast: nonNegative,
+        cordonsRefused: nonNegative,
         notUpgraded: nonNegative,
         controlPlaneDownMs: nonNegative,
         mutant: { type: "string", minLength: 1 },

@@ -159,8 +159,14 @@ export abstract class OperatorFlow extends DrainFlow {
     if (decision.outcome === "allowed") {
       this.registry(node, { type: "cordon", owner: op.name, reason: "maintenance window" }, false);
       if (this.controlPlaneUp && this.fleet.phase(node) === "cordoned") this.scheduler.setSchedulable(id, false);
+      this.cordoned++;
       this.trace("cordon", { node: id, owner: op.name });
       this.engine.schedule(span(this.random, op.holdMs, 10_000), this.K.uncordon!, node, op.id);
+    } else {
+      // The owner is told no and moves on to its next node: the report counts the refusal, with the guard's reason.
+      const pool = decision.pools.find((p) => p.schedulableAfter < p.requiredSchedulable || p.availableAfter < p.required)?.pool;
+      this.cordonRefusals.push({ node: id, owner: op.name, reason: decision.error.message, ...(pool === undefined ? {} : { pool }) });
+      this.trace("cordon-refused", { node: id, owner: op.name, ...(pool === undefined ? {} : { pool }) });
     }
     this.engine.schedule(1, this.K.operator!, op.id);
   }
