@@ -23,6 +23,7 @@ describe("regression scenarios", () => {
       if (want.status !== undefined) expect(r.status, JSON.stringify(r.blocked.slice(0, 5))).toBe(want.status);
       if (want.blockedPools !== undefined) expect([...new Set(r.blocked.map((b) => b.pool))].sort()).toEqual([...want.blockedPools].sort());
       if (want.status === "blocked") for (const b of r.blocked) expect(b.reason, `${b.node} is blocked without a reason`).not.toBe("");
+      if (want.blockedReason !== undefined) for (const b of r.blocked) expect(b.reason).toContain(want.blockedReason);
       if (want.forcedBreaches !== undefined) expect(r.forcedBreaches).toBe(want.forcedBreaches);
       if (want.refusedAtLeast !== undefined) expect(r.drains.refused).toBeGreaterThanOrEqual(want.refusedAtLeast);
       if (want.cordonsRefused !== undefined) {

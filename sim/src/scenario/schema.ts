@@ -193,6 +193,7 @@ export const scenarioSchema = {
         forcedBreaches: nonNegative,
         refusedAtLeast: nonNegative,
         cordonsRefused: nonNegative,
+        blockedReason: { type: "string", minLength: 1 },
         notUpgraded: nonNegative,
         controlPlaneDownMs: nonNegative,
         mutant: { type: "string", minLength: 1 },

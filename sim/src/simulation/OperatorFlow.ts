@@ -59,14 +59,19 @@ export abstract class OperatorFlow extends DrainFlow {
     }
   }
 
-  /** Why no drain of `node` can ever be admitted: a pool of it whose budget keeps every member (crashes only make it worse). */
+  /**
+   * Why no drain of `node` can ever be admitted, in the guard's own words: the
+   * guard is asked about it with every member of its pools active and up (the
+   * most room there can ever be; crashes and other drains only take room
+   * away), and its refusal, with its reason, is what blocks the node.
+   */
   protected noRoom(node: number): { reason: string; pool: string } | undefined {
     const f = this.fleet;
-    for (const p of f.poolsOf(node)) {
-      const size = f.members[p]!.length;
-      if (f.required[p]! >= size) return { reason: `pool ${f.pools[p]!.name} must keep ${f.required[p]} of its ${size} members available: its budget admits no drain`, pool: f.pools[p]!.name };
-    }
-    return undefined;
+    const best = f.guardView(node).nodes.map((m) => ({ id: m.id, pools: m.pools, phase: "active", roles: Object.fromEntries(Object.keys(m.roles ?? {}).map((r) => [r, "active"])), healthy: true }));
+    const decision = this.guard.admit({ nodes: best }, { kind: "drain", node: f.ids[node]! });
+    if (decision.outcome === "allowed") return undefined;
+    const pool = decision.pools.find((p) => p.availableAfter < p.required || p.schedulableAfter < p.requiredSchedulable)?.pool ?? f.pools[f.poolOf[node]!]!.name;
+    return { reason: `the guard refuses it even with every member of its pools active: ${decision.error.message}`, pool };
   }
 
   /** Why no node of the fleet can ever be drained, when that is so. */
