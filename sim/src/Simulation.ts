@@ -3,7 +3,7 @@ import { pick, span } from "./model/sample.ts";
 import type { ScenarioFault } from "./scenario/types.ts";
 import { RolloutFlow } from "./simulation/RolloutFlow.ts";
 
-export type { BlockedDrain, GuardPort, Sample, SchedulerPort, SimReport, SimulationOptions, TraceRecord } from "./simulation/types.ts";
+export type { BlockedDrain, GuardPort, RefusedCordon, Sample, SchedulerPort, SimReport, SimulationOptions, TraceRecord } from "./simulation/types.ts";
 
 /**
  * A deterministic discrete-event simulation of a fleet under maintenance. It

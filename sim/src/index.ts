@@ -8,7 +8,7 @@
  * const report = await new Simulation(loadScenario("rolling-1k"), { seed: 7 }).run();
  * report.invariantViolations; // []
  */
-export { Simulation, type SimulationOptions, type SimReport, type TraceRecord, type Sample, type GuardPort, type SchedulerPort, type BlockedDrain } from "./Simulation.ts";
+export { Simulation, type SimulationOptions, type SimReport, type TraceRecord, type Sample, type GuardPort, type SchedulerPort, type BlockedDrain, type RefusedCordon } from "./Simulation.ts";
 export { FullStackSimulation, type FullStackOptions } from "./fullstack/FullStackSimulation.ts";
 export { runScenario, modeOf, type SimMode } from "./fullstack/runScenario.ts";
 export { simulatePlan, scenarioFromSnapshot, type PlanAction, type PlanOptions, type PlanResult } from "./plan/simulatePlan.ts";

@@ -63,8 +63,9 @@ describe("the guard spends a pool's budget in full, and no more", () => {
     const r = await new Simulation(scenario, { seed: 1, trace: (t) => trace.push(t) }).run();
     expect(r.invariantViolations).toEqual([]);
     expect(r.minAvailability["pool-0"]).toBe(0.75);
-    // The guard admits a cordon (nothing here records one it refused): all 5 were admitted.
+    // The guard admits a cordon: all 5 were admitted, none refused.
     expect(trace.filter((t) => t.type === "cordon")).toHaveLength(5);
+    expect(r.cordons).toEqual({ cordoned: 5, refused: 0, refusals: [] });
   });
 
   it('"0%" lets none go: every drain is refused and the run ends blocked, not in breach', async () => {

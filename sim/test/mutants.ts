@@ -33,6 +33,24 @@ export const budgetOffByOne = (pools: readonly PoolBudget[]): GuardPort => ({
   },
 });
 
+/**
+ * "At least one may go" applied to every percent budget: `maxUnavailable: "0%"`
+ * and one-member pools (where the rule does not apply) let one member go, as a
+ * guard that drops the `p > 0 && size >= 2` condition would.
+ */
+export const atLeastOneAway = (pools: readonly PoolBudget[]): GuardPort => ({
+  admit: (fleet, request) => {
+    const sizes = poolSizes(fleet);
+    const mutated = pools.map((p): PoolBudget => {
+      const max = p.maxUnavailable;
+      if (typeof max !== "string") return p;
+      const away = Math.floor((Number(max.slice(0, -1)) * (sizes.get(p.name) ?? 0)) / 100);
+      return { ...p, maxUnavailable: Math.max(1, away) };
+    });
+    return new CapacityGuard({ pools: mutated }).admit(fleet, request);
+  },
+});
+
 /** A guard that judges a node by its first pool only (the hole multi-pool nodes fell through). */
 export const firstPoolOnly = (pools: readonly PoolBudget[]): GuardPort => {
   const real = new CapacityGuard({ pools });
@@ -96,6 +114,7 @@ export const staleEpochAccepted = (options: DrainSchedulerOptions): SchedulerPor
 export const mutants: Readonly<Record<string, Pick<SimulationOptions, "guard" | "scheduler" | "rebuildOnFailover">>> = {
   "budget-off-by-one": { guard: budgetOffByOne },
   "first-pool-only": { guard: firstPoolOnly },
+  "at-least-one-away": { guard: atLeastOneAway },
   "force-ignored": { guard: forceIgnored },
   "force-assumed": { guard: forceAssumed },
   "completion-early": { scheduler: completionEarly },

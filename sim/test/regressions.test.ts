@@ -23,8 +23,14 @@ describe("regression scenarios", () => {
       if (want.status !== undefined) expect(r.status, JSON.stringify(r.blocked.slice(0, 5))).toBe(want.status);
       if (want.blockedPools !== undefined) expect([...new Set(r.blocked.map((b) => b.pool))].sort()).toEqual([...want.blockedPools].sort());
       if (want.status === "blocked") for (const b of r.blocked) expect(b.reason, `${b.node} is blocked without a reason`).not.toBe("");
+      if (want.blockedReason !== undefined) for (const b of r.blocked) expect(b.reason).toContain(want.blockedReason);
       if (want.forcedBreaches !== undefined) expect(r.forcedBreaches).toBe(want.forcedBreaches);
       if (want.refusedAtLeast !== undefined) expect(r.drains.refused).toBeGreaterThanOrEqual(want.refusedAtLeast);
+      if (want.cordonsRefused !== undefined) {
+        expect(r.cordons.refused, JSON.stringify(r.cordons)).toBe(want.cordonsRefused);
+        expect(r.cordons.refusals).toHaveLength(want.cordonsRefused);
+        for (const c of r.cordons.refusals) expect(c.reason, `the cordon of ${c.node} is refused without a reason`).not.toBe("");
+      }
       if (want.notUpgraded !== undefined) expect(r.notUpgraded).toBe(want.notUpgraded);
       if (want.controlPlaneDownMs !== undefined) expect(r.controlPlaneDownMs).toBe(want.controlPlaneDownMs);
       if (want.mutant !== undefined) {

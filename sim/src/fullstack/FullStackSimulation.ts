@@ -472,6 +472,8 @@ export class FullStackSimulation {
       notUpgraded: this.#rolloutTargets - this.#rolloutUpgraded,
       workDoneMs: Math.round(this.#workDoneAt),
       failedDrains: [...this.#failed],
+      // Full-stack mode refuses `cordons` actions (see the constructor): none asked, none refused.
+      cordons: { cordoned: 0, refused: 0, refusals: [] },
     };
   }
 }

@@ -12,7 +12,7 @@ export function replayCommand(scenario: string, seed: number, nodes?: number, mo
 export function statusLine(r: SimReport): string {
   switch (r.status) {
     case "completed":
-      return "  every action finished its work";
+      return r.cordons.refused > 0 ? `  every action finished; the guard refused ${r.cordons.refused} cordon(s) (listed above), which were not placed` : "  every action finished its work";
     case "blocked":
       return `  BLOCKED: ${r.blocked.length} node(s) could not be drained${r.notUpgraded > 0 ? `; the rollout left ${r.notUpgraded} node(s) not upgraded` : ""}`;
     case "violated":
@@ -29,6 +29,9 @@ export function humanSummary(r: SimReport, options: { replay?: string } = {}): s
     `${r.scenario}  seed ${r.seed}  ${fmt(r.nodes)} nodes${r.mode === "full-stack" ? "  full-stack (shipped registry, controllers and agents)" : ""}`,
     `  simulated ${(r.simulatedMs / 60_000).toFixed(1)} min in ${fmt(r.wallMs)} ms wall (${fmt(r.speedup)}× real time), ${fmt(r.events)} events (${fmt(r.eventsPerSec)}/s), peak heap ${r.peakHeapMB} MiB`,
     `  drains: ${fmt(r.drains.started)} started, ${fmt(r.drains.completed)} completed, ${fmt(r.drains.failed)} failed; guard refused ${fmt(r.drains.refused)} request(s); forced breaches ${r.forcedBreaches}`,
+    ...(r.cordons.cordoned + r.cordons.refused > 0 ? [`  cordons: ${fmt(r.cordons.cordoned)} cordoned; guard refused ${fmt(r.cordons.refused)} cordon(s)`] : []),
+    ...r.cordons.refusals.slice(0, 20).map((c) => `    cordon of ${c.node} by ${c.owner} refused${c.pool === undefined ? "" : ` (pool ${c.pool})`}: ${c.reason}`),
+    ...(r.cordons.refusals.length > 20 ? [`    … and ${r.cordons.refusals.length - 20} more (--json lists every one)`] : []),
     `  lowest pool availability: ${minPool === undefined ? "n/a" : `${(minPool[1] * 100).toFixed(1)}% (${minPool[0]})`}`,
     `  requests: ${fmt(r.requests.arrived)} arrived, ${fmt(r.requests.served)} served, ${fmt(r.requests.unroutable)} unroutable, ${fmt(r.requests.lostOnCrash)} lost with crashed hosts, ${fmt(r.lostRequests)} lost otherwise`,
     `  workloads: ${fmt(r.workloadMoves)} moves, ${fmt(r.lostWorkloads)} lost`,

@@ -192,6 +192,8 @@ export const scenarioSchema = {
         blockedPools: { type: "array", items: { type: "string" } },
         forcedBreaches: nonNegative,
         refusedAtLeast: nonNegative,
+        cordonsRefused: nonNegative,
+        blockedReason: { type: "string", minLength: 1 },
         notUpgraded: nonNegative,
         controlPlaneDownMs: nonNegative,
         mutant: { type: "string", minLength: 1 },

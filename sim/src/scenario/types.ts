@@ -123,6 +123,10 @@ export interface ScenarioExpectation {
   readonly blockedPools?: readonly string[];
   readonly forcedBreaches?: number;
   readonly refusedAtLeast?: number;
+  /** Cordons of `cordons` actions the guard refused, exactly (each reported with its reason). */
+  readonly cordonsRefused?: number;
+  /** Text every blocked node's reason must contain (e.g. the guard's own words). */
+  readonly blockedReason?: string;
   readonly notUpgraded?: number;
   readonly controlPlaneDownMs?: number;
   /** A hand-written mutant (`test/mutants.ts`) the checks must catch on this scenario ... */

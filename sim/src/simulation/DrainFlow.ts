@@ -41,7 +41,7 @@ export abstract class DrainFlow extends SimulationState {
       this.counts.refused++;
       // ARCHITECTURE.md: a budget refuses a drain "unless an admin forces it with a reason".
       if (force !== undefined) this.checker.report("forced-admission", `the guard refused ${id}, which an admin forced ("${force}"): ${decision.error.message}`, { node: id });
-      return refuse(decision.error.message, decision.pools.find((p) => p.availableAfter < p.required)?.pool ?? f.pools[f.poolOf[node]!]!.name);
+      return refuse(decision.error.message, decision.pools.find((p) => p.availableAfter < p.required || p.schedulableAfter < p.requiredSchedulable)?.pool ?? f.pools[f.poolOf[node]!]!.name);
     }
     const epoch = f.state[node]!.epoch + 1;
     const deadline = this.engine.clock.now() + this.deadlineMs;

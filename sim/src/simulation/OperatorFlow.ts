@@ -59,14 +59,19 @@ export abstract class OperatorFlow extends DrainFlow {
     }
   }
 
-  /** Why no drain of `node` can ever be admitted: a pool of it whose budget keeps every member (crashes only make it worse). */
+  /**
+   * Why no drain of `node` can ever be admitted, in the guard's own words: the
+   * guard is asked about it with every member of its pools active and up (the
+   * most room there can ever be; crashes and other drains only take room
+   * away), and its refusal, with its reason, is what blocks the node.
+   */
   protected noRoom(node: number): { reason: string; pool: string } | undefined {
     const f = this.fleet;
-    for (const p of f.poolsOf(node)) {
-      const size = f.members[p]!.length;
-      if (f.required[p]! >= size) return { reason: `pool ${f.pools[p]!.name} must keep ${f.required[p]} of its ${size} members available: its budget admits no drain`, pool: f.pools[p]!.name };
-    }
-    return undefined;
+    const best = f.guardView(node).nodes.map((m) => ({ id: m.id, pools: m.pools, phase: "active", roles: Object.fromEntries(Object.keys(m.roles ?? {}).map((r) => [r, "active"])), healthy: true }));
+    const decision = this.guard.admit({ nodes: best }, { kind: "drain", node: f.ids[node]! });
+    if (decision.outcome === "allowed") return undefined;
+    const pool = decision.pools.find((p) => p.availableAfter < p.required || p.schedulableAfter < p.requiredSchedulable)?.pool ?? f.pools[f.poolOf[node]!]!.name;
+    return { reason: `the guard refuses it even with every member of its pools active: ${decision.error.message}`, pool };
   }
 
   /** Why no node of the fleet can ever be drained, when that is so. */
@@ -159,8 +164,14 @@ export abstract class OperatorFlow extends DrainFlow {
     if (decision.outcome === "allowed") {
       this.registry(node, { type: "cordon", owner: op.name, reason: "maintenance window" }, false);
       if (this.controlPlaneUp && this.fleet.phase(node) === "cordoned") this.scheduler.setSchedulable(id, false);
+      this.cordoned++;
       this.trace("cordon", { node: id, owner: op.name });
       this.engine.schedule(span(this.random, op.holdMs, 10_000), this.K.uncordon!, node, op.id);
+    } else {
+      // The owner is told no and moves on to its next node: the report counts the refusal, with the guard's reason.
+      const pool = decision.pools.find((p) => p.schedulableAfter < p.requiredSchedulable || p.availableAfter < p.required)?.pool;
+      this.cordonRefusals.push({ node: id, owner: op.name, reason: decision.error.message, ...(pool === undefined ? {} : { pool }) });
+      this.trace("cordon-refused", { node: id, owner: op.name, ...(pool === undefined ? {} : { pool }) });
     }
     this.engine.schedule(1, this.K.operator!, op.id);
   }

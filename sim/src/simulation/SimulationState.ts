@@ -27,6 +27,7 @@ import {
   type Drain,
   type GuardPort,
   type Operator,
+  type RefusedCordon,
   type RolloutRun,
   type Sample,
   type SchedulerPort,
@@ -62,6 +63,9 @@ export abstract class SimulationState {
   /** Why the last {@link requestDrain} was refused, and the pool whose budget refused it. */
   protected refusal: { reason: string; pool?: string } = { reason: "" };
   protected readonly blocked: BlockedDrain[] = [];
+  /** Cordons of `cordons` actions the guard refused, with its reason. */
+  protected readonly cordonRefusals: RefusedCordon[] = [];
+  protected cordoned = 0;
   protected readonly failedNodes: { node: string; reason: string }[] = [];
   /** Virtual time the last operator or rollout finished its work. */
   protected workDoneAt = 0;
@@ -330,6 +334,7 @@ export abstract class SimulationState {
       notUpgraded: this.rolloutTargets - this.rolloutUpgraded,
       workDoneMs: Math.round(this.workDoneAt),
       failedDrains: [...this.failedNodes],
+      cordons: { cordoned: this.cordoned, refused: this.cordonRefusals.length, refusals: [...this.cordonRefusals] },
     };
   }
 

@@ -112,6 +112,21 @@ export interface SimReport {
   readonly workDoneMs: number;
   /** Nodes whose drain failed (deadline, participant error), with the reason (not part of `hash`). */
   readonly failedDrains: readonly { readonly node: string; readonly reason: string }[];
+  /**
+   * The `cordons` actions' cordons: how many the guard admitted, how many it
+   * refused, and each refusal with the guard's reason (not part of `hash`;
+   * each refusal is a `cordon-refused` record of the event log, which is).
+   */
+  readonly cordons: { readonly cordoned: number; readonly refused: number; readonly refusals: readonly RefusedCordon[] };
+}
+
+/** A cordon the guard refused, the owner that asked for it, and the guard's reason. */
+export interface RefusedCordon {
+  readonly node: string;
+  readonly owner: string;
+  readonly reason: string;
+  /** The pool whose budget refused it. */
+  readonly pool?: string;
 }
 
 /** A node an action could not drain, and why (the guard's refusal, or the node's state). */

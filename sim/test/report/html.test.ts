@@ -35,6 +35,7 @@ const report = (over: Partial<Record<keyof SimReport, unknown>> = {}): SimReport
   blocked: [],
   workDoneMs: 240_000,
   failedDrains: [],
+  cordons: { cordoned: 0, refused: 0, refusals: [] },
   status: "completed",
   notUpgraded: 0,
   controlPlaneDownMs: 0,
