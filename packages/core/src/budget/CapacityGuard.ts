@@ -60,13 +60,14 @@ export class CapacityGuard {
    * guard's own.
    */
   admit(fleet: GuardFleetView, request: AdmissionRequest, budgets: readonly PoolBudget[] = this.pools): AdmissionDecision {
-    const targets = new Set(typeof request.node === "string" ? [request.node] : request.node);
+    const one = typeof request.node === "string" ? request.node : undefined;
+    const targets = one === undefined ? new Set(request.node) : undefined;
     const declared = budgets === this.pools ? this.#byName : new Set(budgets.map((b) => b.name));
     const names = new Set<string>();
     for (const member of fleet.nodes) {
-      if (targets.has(member.id)) for (const p of member.pools) if (declared.has(p)) names.add(p);
+      if (one !== undefined ? member.id === one : targets!.has(member.id)) for (const p of member.pools) if (declared.has(p)) names.add(p);
     }
-    const pools = budgets.filter((p) => names.has(p.name));
+    const pools = names.size === 0 ? [] : budgets.filter((p) => names.has(p.name));
     const decision = decide(pools, fleet, request);
     this.#admissions.inc({ outcome: decision.outcome === "allowed" && decision.forced ? "forced" : decision.outcome });
     if (decision.outcome === "allowed" && decision.forced) {
