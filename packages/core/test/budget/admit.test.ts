@@ -279,6 +279,10 @@ describe("the guard's pool numbers", () => {
         // Exactly the pools the named nodes belong to are judged.
         const judged = pools.filter((p) => nodes.some((n) => named.has(n.id) && n.pools.includes(p.name))).map((p) => p.name);
         expect(d.pools.map((p) => p.pool)).toEqual(judged);
+        // Budgets given at decision time are judged in their own order.
+        const given = [...pools].reverse();
+        const again = new CapacityGuard({ pools }).admit({ nodes }, request, given);
+        expect(again.pools.map((p) => p.pool)).toEqual(given.filter((p) => judged.includes(p.name)).map((p) => p.name));
       }),
       fcParams({ numRuns: 400 }),
     );
