@@ -24,12 +24,21 @@ export interface CapacityGuardOptions {
 export class CapacityGuard {
   readonly pools: readonly PoolBudget[];
   readonly #byName: ReadonlyMap<string, PoolBudget>;
+  /** Where each name appears in `pools`, so picking a node's budgets costs O(its pools), not O(all pools). */
+  readonly #positions: ReadonlyMap<string, readonly number[]>;
   readonly #forced: Counter;
   readonly #admissions: Counter;
 
   constructor(options: CapacityGuardOptions) {
     this.pools = options.pools;
     this.#byName = new Map(options.pools.map((p) => [p.name, p]));
+    const positions = new Map<string, number[]>();
+    options.pools.forEach((p, i) => {
+      const at = positions.get(p.name);
+      if (at === undefined) positions.set(p.name, [i]);
+      else at.push(i);
+    });
+    this.#positions = positions;
     const metrics = options.metrics ?? noopMetrics;
     this.#forced = metrics.counter("pool_forced_breaches_total", "Drains or cordons an admin forced through a pool budget.");
     this.#admissions = metrics.counter("pool_admissions_total", "Capacity guard decisions by outcome.");
@@ -60,18 +69,30 @@ export class CapacityGuard {
    * guard's own.
    */
   admit(fleet: GuardFleetView, request: AdmissionRequest, budgets: readonly PoolBudget[] = this.pools): AdmissionDecision {
-    const targets = new Set(typeof request.node === "string" ? [request.node] : request.node);
-    const declared = budgets === this.pools ? this.#byName : new Set(budgets.map((b) => b.name));
+    const own = budgets === this.pools;
+    const declared = own ? this.#byName : new Set(budgets.map((b) => b.name));
     const names = new Set<string>();
-    for (const member of fleet.nodes) {
-      if (targets.has(member.id)) for (const p of member.pools) if (declared.has(p)) names.add(p);
+    if (typeof request.node === "string") {
+      const one = request.node;
+      for (const member of fleet.nodes) if (member.id === one) for (const p of member.pools) if (declared.has(p)) names.add(p);
+    } else {
+      const targets = new Set(request.node);
+      for (const member of fleet.nodes) if (targets.has(member.id)) for (const p of member.pools) if (declared.has(p)) names.add(p);
     }
-    const pools = budgets.filter((p) => names.has(p.name));
+    const pools = names.size === 0 ? [] : own ? this.#inOrder(names) : budgets.filter((p) => names.has(p.name));
     const decision = decide(pools, fleet, request);
     this.#admissions.inc({ outcome: decision.outcome === "allowed" && decision.forced ? "forced" : decision.outcome });
     if (decision.outcome === "allowed" && decision.forced) {
       for (const b of decision.breaches) this.#forced.inc({ pool: b.pool });
     }
     return decision;
+  }
+
+  /** The guard's budgets named in `names`, in the order of `pools` (as `pools.filter` would give them). */
+  #inOrder(names: ReadonlySet<string>): PoolBudget[] {
+    const at: number[] = [];
+    for (const name of names) for (const i of this.#positions.get(name)!) at.push(i);
+    if (at.length > 1) at.sort((a, b) => a - b);
+    return at.map((i) => this.pools[i]!);
   }
 }

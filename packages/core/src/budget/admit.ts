@@ -102,7 +102,7 @@ export function requestNodes(request: AdmissionRequest): ReadonlySet<string> {
 
 /** Counts a pool's numbers before and after `request`. */
 export function poolNumbers(pool: PoolBudget, fleet: GuardFleetView, request: AdmissionRequest): PoolNumbers {
-  return countPools([pool], fleet, request)[0]!;
+  return countPools([pool], fleet, request, requestNodes(request))[0]!;
 }
 
 interface Tally {
@@ -114,26 +114,36 @@ interface Tally {
   drainsInFlight: number;
 }
 
-/** Every pool's numbers in one pass over the fleet, so a large fleet with many pools costs O(nodes). */
-function countPools(pools: readonly PoolBudget[], fleet: GuardFleetView, request: AdmissionRequest): PoolNumbers[] {
-  const targets = requestNodes(request);
+/**
+ * Every pool's numbers in one pass over the fleet, so a large fleet with many
+ * pools costs O(nodes). Reads each member's phase once per pool and its
+ * target-ness once per member (same counts as {@link isAvailable} /
+ * {@link isSchedulable}, without the repeated look-ups).
+ */
+function countPools(pools: readonly PoolBudget[], fleet: GuardFleetView, request: AdmissionRequest, targets: ReadonlySet<string>): PoolNumbers[] {
+  const drain = request.kind === "drain";
   const tallies = new Map<string, { pool: PoolBudget; tally: Tally }>();
   for (const pool of pools) tallies.set(pool.name, { pool, tally: { total: 0, available: 0, availableAfter: 0, schedulable: 0, schedulableAfter: 0, drainsInFlight: 0 } });
   for (const member of fleet.nodes) {
+    let isTarget: boolean | undefined;
+    const healthy = member.healthy !== false;
     for (const name of member.pools) {
       const entry = tallies.get(name);
       if (entry === undefined) continue;
       const { pool, tally } = entry;
-      const isTarget = targets.has(member.id);
+      isTarget ??= targets.has(member.id);
       tally.total++;
-      if (phaseFor(pool, member) === "draining") tally.drainsInFlight++;
-      if (isAvailable(pool, member)) {
+      const phase = phaseFor(pool, member);
+      if (phase === "draining") tally.drainsInFlight++;
+      if (!healthy) continue;
+      if (phase === "active") {
         tally.available++;
-        if (!(isTarget && request.kind === "drain")) tally.availableAfter++;
-      }
-      if (isSchedulable(pool, member)) {
+        if (!(isTarget && drain)) tally.availableAfter++;
         tally.schedulable++;
         if (!isTarget) tally.schedulableAfter++;
+      } else if (phase === "cordoned") {
+        tally.available++;
+        if (!(isTarget && drain)) tally.availableAfter++;
       }
     }
   }
@@ -183,8 +193,9 @@ export function admit(pool: PoolBudget, fleet: GuardFleetView, request: Admissio
 
 /** Admission across several pools: refused when any pool refuses. */
 export function decide(pools: readonly PoolBudget[], fleet: GuardFleetView, request: AdmissionRequest): AdmissionDecision {
-  const nodes = [...requestNodes(request)];
-  const numbers = countPools(pools, fleet, request);
+  const targets = requestNodes(request);
+  const nodes = [...targets];
+  const numbers = countPools(pools, fleet, request, targets);
   const breaches: PoolNumbers[] = [];
   let first: PoolDepletionError | undefined;
   for (const n of numbers) {

@@ -118,7 +118,8 @@ export class RolloutController {
       if (!(await this.#gate())) break;
       const view = this.#overlay(await this.#o.fleet());
       const pools = await this.#budgets();
-      const plan = planRollout(view, { version: target.version, nodes: pending }, { pools, maxParallel: this.#o.maxParallel ?? 1 });
+      // Only the next wave is acted on: the rest is re-planned before its turn.
+      const plan = planRollout(view, { version: target.version, nodes: pending }, { pools, maxParallel: this.#o.maxParallel ?? 1, maxWaves: 1 });
       blocked = plan.blocked;
       const admitted = this.#admit(view, plan.waves[0]?.nodes ?? [], wave, pools);
       if (admitted.length === 0) {

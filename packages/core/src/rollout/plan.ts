@@ -15,6 +15,12 @@ export interface RolloutPlanOptions {
   readonly pools: readonly PoolBudget[];
   /** Nodes per wave at most, whatever the pools allow (default: no global cap). */
   readonly maxParallel?: number;
+  /**
+   * Plan at most this many waves (default: all). The nodes past them are in
+   * no wave and not blocked; `total` and `blocked` are as for the full plan.
+   * A controller that re-plans before every wave needs only the first.
+   */
+  readonly maxWaves?: number;
 }
 
 /** Why a node cannot drain now. */
@@ -76,20 +82,22 @@ interface PoolRoom {
 export function planRollout(fleet: FleetView, target: RolloutTarget, options: RolloutPlanOptions): RolloutPlan {
   const maxParallel = options.maxParallel ?? Number.POSITIVE_INFINITY;
   if (!(maxParallel >= 1)) throw new RangeError(`maxParallel ${maxParallel}: must be >= 1`);
-  const byId = new Map<string, FleetNode>();
-  for (const n of fleet.nodes) byId.set(n.id, n);
+  const maxWaves = options.maxWaves ?? Number.POSITIVE_INFINITY;
+  if (!(maxWaves >= 1)) throw new RangeError(`maxWaves ${maxWaves}: must be >= 1`);
   const loaded = new Set<string>();
   for (const w of fleet.workloads ?? []) loaded.add(w.node);
 
-  const budgets = new Map(options.pools.map((p) => [p.name, p]));
-  const totals = new Map<string, { total: number; available: number }>();
-  for (const pool of options.pools) totals.set(pool.name, { total: 0, available: 0 });
+  // Every pool's size and available members, and the schedulable nodes, in one pass over the fleet.
+  const totals = new Map<string, { pool: PoolBudget; total: number; available: number }>();
+  for (const pool of options.pools) totals.set(pool.name, { pool, total: 0, available: 0 });
+  let schedulableTotal = 0;
   for (const n of fleet.nodes) {
+    if (schedulable(n)) schedulableTotal++;
     for (const name of n.pools) {
       const t = totals.get(name);
       if (t === undefined) continue;
       t.total++;
-      if (isAvailable(budgets.get(name)!, n)) t.available++;
+      if (isAvailable(t.pool, n)) t.available++;
     }
   }
   const rooms = new Map<string, PoolRoom>();
@@ -98,26 +106,36 @@ export function planRollout(fleet: FleetView, target: RolloutTarget, options: Ro
     const { required } = resolveBudget(pool, total);
     rooms.set(pool.name, { pool, headroom: available - required, available, required, taken: 0 });
   }
-  let schedulableTotal = 0;
-  for (const n of fleet.nodes) if (schedulable(n)) schedulableTotal++;
 
-  const candidates =
-    target.nodes !== undefined
-      ? target.nodes.map((id) => byId.get(id)).filter((n): n is FleetNode => n !== undefined)
-      : fleet.nodes.filter((n) => n.version !== target.version);
+  let candidates: FleetNode[];
+  if (target.nodes !== undefined) {
+    const byId = new Map<string, FleetNode>();
+    for (const n of fleet.nodes) byId.set(n.id, n);
+    candidates = [];
+    for (const id of target.nodes) {
+      const n = byId.get(id);
+      if (n !== undefined) candidates.push(n);
+    }
+  } else {
+    candidates = fleet.nodes.filter((n) => n.version !== target.version);
+  }
 
   const blocked: BlockedNode[] = [];
   // Nodes with the same pools behave the same against every budget: grouping
   // them lets a wave skip a whole exhausted group at once.
   const groups = new Map<string, { rooms: PoolRoom[]; queue: FleetNode[]; head: number }>();
   for (const n of candidates) {
-    const nodeRooms = n.pools.map((p) => rooms.get(p)).filter((r): r is PoolRoom => r !== undefined);
+    const nodeRooms: PoolRoom[] = [];
+    for (const p of n.pools) {
+      const r = rooms.get(p);
+      if (r !== undefined) nodeRooms.push(r);
+    }
     const why = blockedAlone(n, nodeRooms, schedulableTotal, loaded.has(n.id));
     if (why !== undefined) {
       blocked.push(why);
       continue;
     }
-    const key = n.pools.filter((p) => rooms.has(p)).sort().join("\u0000");
+    const key = nodeRooms.length === 1 ? nodeRooms[0]!.pool.name : nodeRooms.map((r) => r.pool.name).sort().join("\u0000");
     let g = groups.get(key);
     if (g === undefined) groups.set(key, (g = { rooms: nodeRooms, queue: [], head: 0 }));
     g.queue.push(n);
@@ -125,18 +143,24 @@ export function planRollout(fleet: FleetView, target: RolloutTarget, options: Ro
 
   const waves: RolloutWave[] = [];
   let left = candidates.length - blocked.length;
-  while (left > 0) {
+  while (left > 0 && waves.length < maxWaves) {
     for (const r of rooms.values()) r.taken = 0;
     const wave: string[] = [];
     let schedulableOutside = schedulableTotal;
     for (const g of groups.values()) {
       while (g.head < g.queue.length && wave.length < maxParallel) {
         const n = g.queue[g.head]!;
-        const costs = g.rooms.filter((r) => isAvailable(r.pool, n));
-        if (costs.some((r) => r.taken >= r.headroom)) break;
+        let full = false;
+        for (const r of g.rooms) {
+          if (isAvailable(r.pool, n) && r.taken >= r.headroom) {
+            full = true;
+            break;
+          }
+        }
+        if (full) break;
         const isSched = schedulable(n);
         if (isSched && schedulableOutside <= 1) break;
-        for (const r of costs) r.taken++;
+        for (const r of g.rooms) if (isAvailable(r.pool, n)) r.taken++;
         if (isSched) schedulableOutside--;
         wave.push(n.id);
         g.head++;

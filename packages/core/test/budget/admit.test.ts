@@ -227,3 +227,64 @@ describe("admit over random fleets with roles (property)", () => {
     );
   });
 });
+
+describe("the guard's pool numbers", () => {
+  it("equal the counts by definition, for any phases, roles, health and request (property)", () => {
+    const phase = fc.constantFrom("active", "cordoned", "draining", "drained", "failed", "partially-drained");
+    const arb = fc.record({
+      nodes: fc.array(
+        fc.record({
+          pools: fc.subarray(["web", "db", "other"]),
+          phase,
+          edge: fc.option(phase, { nil: undefined }),
+          healthy: fc.option(fc.boolean(), { nil: undefined }),
+        }),
+        { minLength: 1, maxLength: 25 },
+      ),
+      kind: fc.constantFrom("drain" as const, "cordon" as const),
+      picks: fc.array(fc.nat(), { minLength: 1, maxLength: 4 }),
+      single: fc.boolean(),
+      webRole: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(arb, ({ nodes: specs, kind, picks, single, webRole }) => {
+        const nodes: PoolMember[] = specs.map((s, i) => ({
+          id: `n${i}`,
+          pools: s.pools,
+          phase: s.phase,
+          ...(s.edge === undefined ? {} : { roles: { edge: s.edge } }),
+          ...(s.healthy === undefined ? {} : { healthy: s.healthy }),
+        }));
+        const targets = picks.map((p) => nodes[p % nodes.length]!.id);
+        const request = { kind, node: single ? targets[0]! : targets };
+        const named = new Set(single ? [targets[0]!] : targets);
+        const pools: PoolBudget[] = [{ name: "web", minAvailable: "50%", ...(webRole ? { role: "edge" } : {}) }, { name: "db", maxUnavailable: 1 }];
+        const d = new CapacityGuard({ pools: [...pools] }).admit({ nodes }, request);
+        for (const numbers of d.pools) {
+          const pool = pools.find((p) => p.name === numbers.pool)!;
+          // By definition: the role's phase when the pool names a role and the node has one, else the node's.
+          const phaseOf = (n: PoolMember): string => (pool.role !== undefined && n.roles?.[pool.role] !== undefined ? n.roles[pool.role]! : n.phase);
+          const up = (n: PoolMember): boolean => n.healthy !== false && ["active", "cordoned"].includes(phaseOf(n));
+          const open = (n: PoolMember): boolean => n.healthy !== false && phaseOf(n) === "active";
+          const members = nodes.filter((n) => n.pools.includes(pool.name));
+          expect(numbers).toMatchObject({
+            total: members.length,
+            drainsInFlight: members.filter((n) => phaseOf(n) === "draining").length,
+            available: members.filter(up).length,
+            availableAfter: members.filter((n) => up(n) && !(kind === "drain" && named.has(n.id))).length,
+            schedulable: members.filter(open).length,
+            schedulableAfter: members.filter((n) => open(n) && !named.has(n.id)).length,
+          });
+        }
+        // Exactly the pools the named nodes belong to are judged.
+        const judged = pools.filter((p) => nodes.some((n) => named.has(n.id) && n.pools.includes(p.name))).map((p) => p.name);
+        expect(d.pools.map((p) => p.pool)).toEqual(judged);
+        // Budgets given at decision time are judged in their own order.
+        const given = [...pools].reverse();
+        const again = new CapacityGuard({ pools }).admit({ nodes }, request, given);
+        expect(again.pools.map((p) => p.pool)).toEqual(given.filter((p) => judged.includes(p.name)).map((p) => p.name));
+      }),
+      fcParams({ numRuns: 400 }),
+    );
+  });
+});

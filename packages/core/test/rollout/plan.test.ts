@@ -20,6 +20,29 @@ describe("planRollout", () => {
     ]);
   });
 
+  it("maxWaves plans only the next waves: the same first waves, blocked nodes and total", () => {
+    const nodes = [
+      ...Array.from({ length: 8 }, (_, i) => fleetNode(`web${i}`, ["web"])),
+      ...Array.from({ length: 3 }, (_, i) => fleetNode(`db${i}`, ["db"])),
+      fleetNode("stuck", ["db"], { phase: "draining" }),
+    ];
+    const pools: PoolBudget[] = [{ name: "web", maxUnavailable: "25%" }, { name: "db", maxUnavailable: 1 }];
+    const next = planRollout({ nodes }, { version: "2.0.0" }, { pools, maxParallel: 3, maxWaves: 1 });
+    // "stuck" is unavailable already, so it costs "db" nothing and rides in the first wave.
+    expect(next.waves).toEqual([{ index: 0, nodes: ["web0", "web1", "stuck"] }]);
+    expect(next.blocked.map((b) => [b.node, b.reason])).toEqual([
+      ["db0", "pool-budget"],
+      ["db1", "pool-budget"],
+      ["db2", "pool-budget"],
+    ]);
+    expect(next.total).toBe(12);
+    expect(planRollout({ nodes }, { version: "2.0.0" }, { pools, maxParallel: 3, maxWaves: 2 }).waves.map((w) => w.nodes)).toEqual([
+      ["web0", "web1", "stuck"],
+      ["web2", "web3"],
+    ]);
+    expect(() => planRollout({ nodes }, { version: "2.0.0" }, { pools, maxWaves: 0 })).toThrow(RangeError);
+  });
+
   it("skips nodes already on the target version, or plans only the listed nodes", () => {
     const nodes = [fleetNode("a", ["p"]), fleetNode("b", ["p"], { version: "2.0.0" }), fleetNode("c", ["p"])];
     expect(planRollout({ nodes }, { version: "2.0.0" }, { pools: [] }).total).toBe(2);
