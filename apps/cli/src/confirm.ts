@@ -27,7 +27,13 @@ export async function confirmDestructive(c: Confirmation): Promise<void> {
   const first = await confirm({ message: c.question, initialValue: false, ...io });
   if (isCancel(first) || first !== true) return declined(io.output);
   if (c.twice === true) {
-    const typed = await text({ message: `This cannot be undone quietly. Type "${c.target}" to confirm`, ...io });
+    // The first answer submits on its "y" key: an Enter typed after it (as people do) must not submit
+    // the name unanswered, so an empty line asks again instead of declining.
+    const typed = await text({
+      message: `This cannot be undone quietly. Type "${c.target}" to confirm`,
+      validate: (value) => ((value ?? "").trim() === "" ? `Type "${c.target}" to confirm, or press Ctrl-C to cancel.` : undefined),
+      ...io,
+    });
     if (isCancel(typed) || typed.trim() !== c.target) return declined(io.output);
   }
 }

@@ -40,8 +40,20 @@ describe("confirmation prompts on a real terminal", () => {
       { when: /FORCE-drain \(past pool budgets\) pty-force/, send: "y\r" },
       { when: /Type "pty-force" to confirm/, send: "pty-force\r" },
     ]);
-    expect(run.code).toBe(0);
+    expect(run.code, run.stdout).toBe(0);
     expect((await drainOf("pty-force")).status).toBe("draining");
+  });
+
+  it("an Enter typed after the first answer does not answer the second: the name is asked for again", async () => {
+    await agent.register("pty-enter");
+    // The first prompt takes its "y" at once; the Enter a person types after it lands on the second prompt.
+    const run = await drainctlOnPty(server, ["peers", "drain", "pty-enter", "--force", "--reason", "emergency", "--no-wait"], [
+      { when: /FORCE-drain \(past pool budgets\) pty-enter/, send: "y" },
+      { when: /Type "pty-enter" to confirm/, send: "\r" },
+      { when: /Type "pty-enter" to confirm, or press Ctrl-C to cancel/, send: "pty-enter\r" },
+    ]);
+    expect(run.code, run.stdout).toBe(0);
+    expect((await drainOf("pty-enter")).status).toBe("draining");
   });
 
   it("aborts a config change when the typed name does not match", async () => {
