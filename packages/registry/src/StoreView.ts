@@ -73,18 +73,6 @@ export class StoreView {
     return this.#written.get(key) ?? (await this.get(key));
   }
 
-  /**
-   * A read for the write path that skips this registry's own last commits
-   * (another registry may have written since) but not the batch being
-   * planned: what an earlier mutation of the batch staged is newer than the
-   * store, and reading past it would write over it.
-   */
-  async getFreshForWrite(key: string): Promise<Versioned | undefined> {
-    const staged = this.#staged?.get(key);
-    if (staged !== undefined) return staged.value === TOMBSTONE ? undefined : staged;
-    return await this.get(key);
-  }
-
   /** A listing for the write path, with the batch's staged writes laid over it. */
   async listForWrite(prefix: string): Promise<{ items: readonly Versioned[]; revision: number }> {
     const listed = await this.list(prefix);

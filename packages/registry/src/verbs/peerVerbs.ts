@@ -121,25 +121,11 @@ export function peerVerbs(ctx: RegistryContext): PeerReader & PeerWriter {
     },
 
     reportStatus(principal: Principal, id: string, report: StatusReport, options: MutationOptions = {}): Promise<MutationOutcome<Peer>> {
-      return peerMutation(ctx, principal, "reportStatus", id, report, options, () => requireSelfOrOperate(principal, id, "reportStatus"), async (cached, cachedVersion) => {
+      return peerMutation(ctx, principal, "reportStatus", id, report, options, () => requireSelfOrOperate(principal, id, "reportStatus"), async (record, version) => {
         const r = validateObject("status", report) as unknown as StatusReport;
         if (typeof r.epoch !== "number" || !Number.isInteger(r.epoch) || r.epoch < 0) throw new ValidationError("status.epoch", "expected the drain epoch the agent acted on (0 before any drain)");
         const roles = validateObject("status.roles", r.roles ?? {}) as StatusReport["roles"];
         const now = clock.now();
-        let record = cached;
-        let version = cachedVersion;
-        // Dropping or refusing writes nothing, so no compare would catch a stale read: the write path may
-        // answer from this registry's own last write, while another (the leader's) has drained the peer
-        // since. Decide those two from the store itself, seen through the batch being planned (a drain
-        // planned before this report in the same batch is newer than the store, and must not be lost).
-        const disagrees = (rec: PeerRecord): boolean => (rec.drain !== undefined && r.epoch < rec.drain.epoch) || r.epoch > currentNode(rec, now).epoch;
-        if (disagrees(record)) {
-          const fresh = await ctx.view.getFreshForWrite(peerKey(id));
-          if (fresh !== undefined) {
-            record = fresh.value as PeerRecord;
-            version = fresh.version;
-          }
-        }
         let node: NodeState = currentNode(record, now);
         // Epoch discipline: while a drain is in progress, a report about an older one says nothing about
         // it (not even that the host is alive and idle), so it is dropped whole; one about a drain never
