@@ -2,7 +2,7 @@ import type { Clock } from "@drainkit/core";
 import { APPROVALS, AUDIT, CLUSTERS, CONFIG_KEY, MOVES, PEERS, PLACEMENTS, POOLS, ROLLOUTS } from "./keys.ts";
 import { poolOf, type PoolRecord } from "./pools.ts";
 import type { MoveChange, WorkloadMove } from "./moves.ts";
-import { DEFAULT_STALE_AFTER_MS, toPeer, type PeerRecord } from "./peerRecord.ts";
+import { DEFAULT_STALE_AFTER_MS, livenessWindow, toPeer, type PeerRecord } from "./peerRecord.ts";
 import type { ChangeFeed } from "./roles.ts";
 import type { Rollout, RolloutChange } from "./rollouts.ts";
 import type { Change, RegistryStore } from "./store.ts";
@@ -39,7 +39,7 @@ export function changeFeed({ store, clock, schema }: ChangeFeedOptions): ChangeF
    */
   let window: { readonly ms: number; readonly revision: number } | undefined;
   let loading: Promise<void> | undefined;
-  const windowOf = (record: ConfigRecord | undefined): number => Number(configOf(schema, record).values["heartbeat.staleAfterMs"] ?? DEFAULT_STALE_AFTER_MS);
+  const windowOf = (record: ConfigRecord | undefined): number => livenessWindow(configOf(schema, record).values);
   const learn = (ms: number, revision: number): void => {
     if (window === undefined || revision > window.revision) window = { ms, revision };
   };

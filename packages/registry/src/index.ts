@@ -14,6 +14,7 @@ export { createRegistry, type RegistryOptions, type DeclaredCluster, type Regist
 export { budgetsOf, poolInputsOf, validatePoolInput } from "./pools.ts";
 export { compactionTarget, type RevisionSample } from "./compaction.ts";
 export { hasScope } from "./rbac.ts";
+export { livenessWindow } from "./peerRecord.ts";
 export { auditSignerFromKey, checkpointPayload, type AuditSigner } from "./audit/checkpoint.ts";
 export { defaultConfigSchema } from "./config.ts";
 export { approvalNext, describeChange, needsApproval, type ApprovalNeed, type ApprovalSettings, type PoolImpact } from "./approvals/needsApproval.ts";

@@ -52,6 +52,11 @@ export function currentNode(record: PeerRecord, now: number): NodeState {
 /** Liveness window used where the config is not at hand (the config key's default). */
 export const DEFAULT_STALE_AFTER_MS = 30_000;
 
+/** The liveness window a set of settings gives (`heartbeat.staleAfterMs`, else its default). */
+export function livenessWindow(values: Readonly<Record<string, unknown>>): number {
+  return Number(values["heartbeat.staleAfterMs"] ?? DEFAULT_STALE_AFTER_MS);
+}
+
 /** `live` when the agent reported within `staleAfterMs` of `now`; a peer that never reported is `unknown`. */
 export function livenessOf(record: Pick<PeerRecord, "status">, now: number, staleAfterMs: number = DEFAULT_STALE_AFTER_MS): "live" | "unknown" {
   return record.status !== undefined && now - record.status.heartbeatAt <= staleAfterMs ? "live" : "unknown";

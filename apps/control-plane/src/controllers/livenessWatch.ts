@@ -1,5 +1,5 @@
 import { pages, type Clock, type Logger } from "@drainkit/core";
-import type { ChangeFeed, ConfigStore, LivenessMarker, Peer, PeerReader, Principal } from "@drainkit/registry";
+import { livenessWindow, type ChangeFeed, type ConfigStore, type LivenessMarker, type Peer, type PeerReader, type Principal, type RegistryConfig } from "@drainkit/registry";
 import { startSweeper } from "./startSweeper.ts";
 
 /** Settings of {@link startLivenessWatch}. */
@@ -30,7 +30,7 @@ export async function startLivenessWatch(options: LivenessWatchOptions): Promise
   const { registry, clock, principal, logger } = options;
   /** Peers whose last report is not yet marked silent: the time of that report. */
   const heard = new Map<string, number>();
-  let windowMs = Number((await registry.getConfig(principal)).values["heartbeat.staleAfterMs"] ?? 30_000);
+  let windowMs = livenessWindow((await registry.getConfig(principal)).values);
   let stopped = false;
 
   const observe = (id: string, peer: Peer | undefined): void => {
@@ -45,7 +45,7 @@ export async function startLivenessWatch(options: LivenessWatchOptions): Promise
     (change) => {
       if (stopped) return;
       if (change.kind === "peer") observe(change.id, change.value as Peer | undefined);
-      else if (change.kind === "config") windowMs = Number((change.value as { values: Record<string, unknown> }).values["heartbeat.staleAfterMs"] ?? windowMs);
+      else if (change.kind === "config") windowMs = livenessWindow((change.value as RegistryConfig).values);
     },
     (error) => {
       logger.error({ err: error.message }, "liveness watch lost the change feed");

@@ -1,5 +1,5 @@
 import { isDrainkitError, pages, RolloutController, type Clock, type Logger, type RolloutDrainResult, type RolloutEvent, type RolloutHooks, type TimerHandle } from "@drainkit/core";
-import { type ChangeFeed, type ConfigStore, type DrainReader, type DrainWriter, fleetNodeOf, type Peer, type PeerReader, peerVersion, type PoolStore, type Principal, type Rollout, rolloutActive, type RolloutNodeStep, type RolloutStep, type RolloutStore } from "@drainkit/registry";
+import { type ChangeFeed, type ConfigStore, type DrainReader, type DrainWriter, fleetNodeOf, livenessWindow, type Peer, type PeerReader, peerVersion, type PoolStore, type Principal, type Rollout, rolloutActive, type RolloutNodeStep, type RolloutStep, type RolloutStore } from "@drainkit/registry";
 
 /** Settings of {@link startRollouts}. */
 export interface RolloutRunnerOptions {
@@ -69,7 +69,7 @@ export async function startRollouts(options: RolloutRunnerOptions): Promise<Roll
   let stopped = false;
 
   const getPeer = async (id: string): Promise<Peer> => (await registry.getPeer(principal, id)).peer;
-  const staleAfterMs = async (): Promise<number> => Number((await registry.getConfig(principal)).values["heartbeat.staleAfterMs"] ?? 30_000);
+  const staleAfterMs = async (): Promise<number> => livenessWindow((await registry.getConfig(principal)).values);
   const allPeers = async (): Promise<Peer[]> => {
     const out: Peer[] = [];
     for await (const page of pages((cursor) => registry.listPeers(principal, { limit: 500, ...(cursor ? { cursor } : {}) }))) out.push(...page.items);

@@ -1,6 +1,6 @@
 import { ConfirmationRequiredError, NotFoundError } from "../errors.ts";
 import { PEERS, ROLLOUTS, rolloutKey } from "../keys.ts";
-import { etagOf, toPeer, type PeerRecord } from "../peerRecord.ts";
+import { etagOf, livenessWindow, toPeer, type PeerRecord } from "../peerRecord.ts";
 import { requireScope } from "../rbac.ts";
 import type { RolloutStore } from "../roles.ts";
 import {
@@ -106,7 +106,7 @@ export function rolloutVerbs(ctx: RegistryContext): RolloutStore {
         if (running !== undefined) throw new RolloutInProgressError(running.rollout.id, running.rollout.state);
         const settings = (await readConfig(ctx, true)).config.values;
         if (settings["maintenance.freeze"] === true) throw new MaintenanceFreezeError();
-        const staleAfterMs = Number(settings["heartbeat.staleAfterMs"] ?? 30_000);
+        const staleAfterMs = livenessWindow(settings);
         const peers = (await view.listForWrite(PEERS)).items.map((i) => toPeer(i.value as PeerRecord, now, staleAfterMs));
         const ticket = input?.ticket ?? options.ticket;
         const defaults = { staleAfterMs, maxParallel: Number(settings["rollout.maxParallel"] ?? 1) };
