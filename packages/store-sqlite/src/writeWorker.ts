@@ -52,7 +52,9 @@ const flush = (): void => {
       write === undefined ? batch.map(() => ({ ok: false, failure: openFailure ?? { message: "the write connection is not open" } })) : write(batch.map((b) => b.request));
     port.postMessage({ replies: batch.map((b, i) => ({ id: b.id, reply: replies[i]! })) } satisfies FromWorker);
   }
-  if (closing) {
+  // A connection that could not open fails what was sent, and the thread
+  // ends: the next write starts a new one, which tries again.
+  if (closing || write === undefined) {
     db?.close();
     port.postMessage({ closed: true } satisfies FromWorker);
     port.close();
