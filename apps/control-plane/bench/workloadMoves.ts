@@ -185,6 +185,8 @@ const MODES = [
   { name: "sqlite", store: "sqlite", batch: BATCH, reports: "after every move" },
   { name: "sqlite.heartbeat", store: "sqlite", batch: BATCH, heartbeatMs: 1000, reports: "changed placements every 1000 ms" },
   { name: "sqlite.heartbeat.b100", store: "sqlite", batch: 100, heartbeatMs: 1000, reports: "changed placements every 1000 ms" },
+  { name: "memory.heartbeat.b1000", store: "memory", batch: 1000, heartbeatMs: 1000, reports: "changed placements every 1000 ms" },
+  { name: "sqlite.heartbeat.b1000", store: "sqlite", batch: 1000, heartbeatMs: 1000, reports: "changed placements every 1000 ms" },
   { name: "sqlite.every-beat", store: "sqlite", batch: BATCH, heartbeatMs: 1000, everyBeat: true, reports: "every host every 1000 ms" },
 ] as const;
 /** The agent's way by default; the per-move reports (quadratic by design) behind DRAINKIT_BENCH_MODES. */
