@@ -190,6 +190,7 @@ function deliver(w: Watcher, change: Change): void {
 
 class MemoryClient implements MemoryStore {
   readonly kind = "memory";
+  readonly maxTxnOps = Number.POSITIVE_INFINITY;
   readonly #data: MemoryData;
   readonly #client: Client = { closed: false, watchers: new Set() };
 

@@ -279,6 +279,7 @@ export function makeSqliteStore(options: SqliteStoreOptions): SqliteStore {
 
   const store: SqliteStore = {
     kind: "sqlite",
+    maxTxnOps: Number.POSITIVE_INFINITY,
     path,
 
     async get(key: string): Promise<Versioned | undefined> {
