@@ -5,10 +5,12 @@
 //   is the run's own; events/s side by side (linear cost is a flat line);
 // - full-stack rolling-1k and failover-1k (the shipped registry, leader controllers and agents): the same
 //   figures, and where the time goes (self time by area, from a sampled run at 200 nodes);
+// - start-up of `sim run` (the built CLI, beside tsx);
 // - 1,000 seeds of rolling-1k swept on 2 workers.
 // DRAINKIT_BENCH_QUICK=1 runs only 1k and 10k, full-stack at 200 nodes and 50 seeds; DRAINKIT_BENCH_1M=0 skips
 // the million; DRAINKIT_BENCH_FULLSTACK=0 skips the full-stack runs.
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { SeededRandom } from "@drainkit/core";
@@ -122,6 +124,29 @@ if (process.env.DRAINKIT_BENCH_FULLSTACK !== "0") {
     figure(`sim.fullstack.${name}.where`, split.where?.registry ?? 0, "% of self time in the registry", { nodes: 200, ...split.where, load: load() });
   }
 }
+// Start-up of `sim run`: the process's wall time less the run's own (`wallMs`), median of 5, for a
+// scenario whose run is short. From the build (`dist/cli.js`, after `pnpm --filter @drainkit/sim build`;
+// in the workspace core still resolves to its sources, stripped of types by Node) when there is one,
+// else the sources through Node's own type stripping; the baseline is the sources through tsx, as
+// `pnpm sim` runs them. Target (#20): 100 ms from the built package.
+function startup(args: string[]): { ms: number } {
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    const child = spawnSync(process.execPath, [...args, "run", "regressions/stale-report", "--json"], { encoding: "utf8", cwd: fileURLToPath(new URL("..", import.meta.url)), maxBuffer: 1 << 24 });
+    const total = performance.now() - t0;
+    if (child.status !== 0) throw new Error(`start-up: ${args.join(" ")} failed (exit ${child.status}): ${child.stderr}`);
+    times.push(total - (JSON.parse(child.stdout) as { wallMs: number }).wallMs);
+  }
+  times.sort((a, b) => a - b);
+  return { ms: Math.round(times[2]!) };
+}
+const distCli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+const built = existsSync(distCli);
+const srcCli = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
+const viaTsx = startup(["--import", "tsx", srcCli]);
+const direct = startup([built ? distCli : srcCli]);
+figure("sim.startup", direct.ms, "ms", { from: built ? "dist/cli.js" : "src/cli.ts (Node type stripping; no dist build)", baseline: viaTsx.ms, baselineName: "tsx src/cli.ts (pnpm sim)", target: 100, load: load() });
 
 // 1,000 seeds of rolling-1k on two worker threads, through the CLI as a user runs it.
 const seeds = Number(process.env.DRAINKIT_BENCH_SEEDS ?? (quick ? 50 : 1000));
