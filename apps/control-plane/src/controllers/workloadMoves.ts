@@ -91,8 +91,9 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
     (change) => {
       if (stopped) return;
       const apply = (): void => {
-        if (change.kind === "peer") state.onPeer(change.id, change.value as Peer | undefined);
-        else if (change.kind === "move") state.onMove(change.value as WorkloadMove | undefined);
+        if (change.kind === "peer") {
+          if (!state.onPeer(change.id, change.value as Peer | undefined)) return;
+        } else if (change.kind === "move") state.onMove(change.value as WorkloadMove | undefined);
         else if (change.kind === "placement") state.onPlacement(change.id, change.value);
         else return;
         schedule();
