@@ -67,6 +67,7 @@ interface HostTimes {
 async function api<T>(url: string, method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
   const r = await fetch(`${url}${path}`, {
     method,
+    signal: AbortSignal.timeout(30_000),
     headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
@@ -199,9 +200,16 @@ async function run(label: string, store: string, size: () => Promise<number>, di
     let rollout = first;
     // Followed as `drainctl rollout status` would, but polled (once a second) rather than per change, to keep the bench's own load small.
     let polls = 0;
+    let pollErrors = 0;
+    let firstPollError: string | undefined;
     while (!["completed", "incomplete", "aborted", "paused"].includes(rollout.state) && Date.now() - started < GIVE_UP_MS) {
       await sleep(1_000);
-      rollout = await api<Rollout>(server.url, "GET", `/control/upgrade?id=${encodeURIComponent(first.id)}`);
+      // A replica too busy to answer within 30 s is noted, not fatal: the bench keeps following until it gives up.
+      rollout = await api<Rollout>(server.url, "GET", `/control/upgrade?id=${encodeURIComponent(first.id)}`).catch((e: unknown) => {
+        pollErrors++;
+        firstPollError ??= e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+        return rollout;
+      });
       if (++polls % 30 === 0 && process.env["DRAINKIT_BENCH_VERBOSE"] === "1") {
         process.stderr.write(`${label} rolling ${HOSTS}: ${rollout.state} ${JSON.stringify(rollout.progress)} rss ${round(await server.rssMb())} MB\n`);
       }
@@ -260,6 +268,8 @@ async function run(label: string, store: string, size: () => Promise<number>, di
       statusP99Ms: round(quantile(statusMs, 0.99)),
       statusErrors,
       restartErrors,
+      pollErrors,
+      ...(firstPollError === undefined ? {} : { firstPollError }),
       ...(firstStatusError === undefined ? {} : { firstStatusError }),
       failures: Object.entries(rollout.nodes)
         .filter(([, n]) => n.step === "failed")
