@@ -8,7 +8,7 @@
 //   DRAINKIT_BENCH_HEARTBEAT_SECONDS=60                length of each run (default 8)
 //   DRAINKIT_BENCH_HEARTBEAT_STORES=sqlite,etcd        stores (default sqlite; etcd is a 3-member cluster)
 //   DRAINKIT_BENCH_HEARTBEAT_CONNECTIONS=256           sockets the simulated agents share (default 256)
-//   DRAINKIT_BENCH_HEARTBEAT_SAMPLE_S=30               RSS / DB size sampled this often (printed in the figure)
+//   DRAINKIT_BENCH_HEARTBEAT_SAMPLE_S=30               RSS / DB size / heap sampled this often (printed in the figure)
 //   DRAINKIT_BENCH_VERBOSE=1                           print each sample on stderr as it is taken
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -93,7 +93,7 @@ async function run(storeLabel: string, store: string, size: () => Promise<number
     let warm: { rss: number; db: number; reports: number; at: number } | undefined;
     const rssStart = await server.rssMb();
     const dbStart = await size();
-    // RSS and DB size every 30 s (DRAINKIT_BENCH_HEARTBEAT_SAMPLE_S), to tell a leak (steady growth) from warm-up (a plateau).
+    // RSS, DB size and the V8 heap used every 30 s (DRAINKIT_BENCH_HEARTBEAT_SAMPLE_S), to tell a leak (steady growth) from warm-up (a plateau).
     const sampleMs = Number(process.env["DRAINKIT_BENCH_HEARTBEAT_SAMPLE_S"] ?? 30) * 1000;
     const samples: { s: number; rssMb: number; dbMb: number; heapUsedMb?: number }[] = [];
     let nextSample = sampleMs;
