@@ -3,13 +3,19 @@
 import { createWriteStream, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
-import { SingleBar, Presets } from "cli-progress";
+import type { SingleBar } from "cli-progress";
 import { isDrainkitError } from "@drainkit/core";
 import { locateScenario } from "./scenario/load.ts";
-import { runScenario, type SimMode } from "./fullstack/runScenario.ts";
+import type { SimMode } from "./fullstack/runScenario.ts";
+import { runInMode } from "./runMode.ts";
 import { humanSummary, jsonReport, replayCommand } from "./report/summary.ts";
-import { htmlReport } from "./report/html.ts";
 import { parseSeeds, sweep } from "./sweep/sweep.ts";
+
+/** A progress bar on stderr, loaded only when one is shown (a terminal, no --json). */
+async function progressBar(format: string): Promise<SingleBar> {
+  const { SingleBar, Presets } = await import("cli-progress");
+  return new SingleBar({ format, stream: process.stderr }, Presets.shades_classic);
+}
 
 const int = (what: string) => (v: string): number => {
   const n = Number(v);
@@ -42,17 +48,17 @@ program
     const htmlPath = opts.html === undefined ? undefined : resolve(cwd, opts.html);
     const trace = opts.trace === undefined ? undefined : createWriteStream(resolve(cwd, opts.trace));
     const showBar = opts.json !== true && process.stderr.isTTY === true;
-    const bar = new SingleBar({ format: "{bar} {percentage}% | {value}/{total} s simulated | {events} events", stream: process.stderr }, Presets.shades_classic);
-    if (showBar) bar.start(Math.round(scenario.durationMs / 1000), 0, { events: 0 });
-    const report = await runScenario(scenario, {
+    const bar = showBar ? await progressBar("{bar} {percentage}% | {value}/{total} s simulated | {events} events") : undefined;
+    if (bar !== undefined) bar.start(Math.round(scenario.durationMs / 1000), 0, { events: 0 });
+    const report = await runInMode(scenario, {
       ...(opts.mode === undefined ? {} : { mode: opts.mode }),
       ...(opts.nodes === undefined ? {} : { nodes: opts.nodes }),
       ...(opts.seed === undefined ? {} : { seed: opts.seed }),
       ...(trace === undefined ? {} : { trace: (r) => void trace.write(`${JSON.stringify(r)}\n`) }),
       ...(opts.html === undefined ? {} : { sampleEveryMs: Math.max(1000, Math.round(scenario.durationMs / 2000)) }),
-      ...(showBar ? { onProgress: (t: number, events: number) => bar.update(Math.round(t / 1000), { events }) } : {}),
+      ...(bar !== undefined ? { onProgress: (t: number, events: number) => bar.update(Math.round(t / 1000), { events }) } : {}),
     });
-    if (showBar) {
+    if (bar !== undefined) {
       // A run usually ends before durationMs (every action done): the bar ends full at the time reached, not frozen part-way.
       const reached = Math.max(1, Math.round(report.simulatedMs / 1000));
       bar.setTotal(reached);
@@ -60,7 +66,11 @@ program
       bar.stop();
     }
     trace?.end();
-    if (htmlPath !== undefined) writeFileSync(htmlPath, htmlReport(report, { replay }));
+    if (htmlPath !== undefined) {
+      // Loaded only for --html (it brings the charts).
+      const { htmlReport } = await import("./report/html.ts");
+      writeFileSync(htmlPath, htmlReport(report, { replay }));
+    }
     const where = htmlPath === undefined ? {} : { html: htmlPath };
     process.stdout.write(
       opts.json === true
@@ -83,19 +93,19 @@ program
     const { scenario, replay } = locateScenario(name, cwd);
     const seeds = parseSeeds(opts.seeds);
     const showBar = process.stderr.isTTY === true;
-    const bar = new SingleBar({ format: "{bar} {value}/{total} seeds | {failed} failed", stream: process.stderr }, Presets.shades_classic);
+    const bar = showBar ? await progressBar("{bar} {value}/{total} seeds | {failed} failed") : undefined;
     let failed = 0;
-    if (showBar) bar.start(seeds.length, 0, { failed });
+    if (bar !== undefined) bar.start(seeds.length, 0, { failed });
     const summary = await sweep(scenario, seeds, {
       ...(opts.nodes === undefined ? {} : { nodes: opts.nodes }),
       ...(opts.workers === undefined ? {} : { workers: opts.workers }),
       ...(opts.mode === undefined ? {} : { mode: opts.mode }),
       onResult: (r, done) => {
         if (r.violations.length > 0) failed++;
-        if (showBar) bar.update(done, { failed });
+        bar?.update(done, { failed });
       },
     });
-    if (showBar) bar.stop();
+    bar?.stop();
     if (opts.json === true) {
       process.stdout.write(`${JSON.stringify(summary)}\n`);
     } else {

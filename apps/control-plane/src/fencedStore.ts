@@ -14,6 +14,7 @@ export function fencedStore(store: RegistryStore, fence: Fence | undefined): Reg
   if (fence === undefined) return store;
   return {
     kind: store.kind,
+    ...(store.maxTxnOps === undefined ? {} : { maxTxnOps: store.maxTxnOps }),
     get: (key) => store.get(key),
     list: (prefix, options) => store.list(prefix, options),
     txn: (request: TxnRequest) => store.txn({ ...request, fence }),

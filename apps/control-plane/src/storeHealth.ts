@@ -40,6 +40,7 @@ export function watchStoreWrites(store: RegistryStore, options: { readonly clock
   };
   const watched: RegistryStore = {
     kind: store.kind,
+    ...(store.maxTxnOps === undefined ? {} : { maxTxnOps: store.maxTxnOps }),
     get: (key) => store.get(key),
     list: (prefix, o) => store.list(prefix, o),
     txn: async (request) => {

@@ -403,7 +403,6 @@ export class DrainAgent {
   async #reconcile(peer: Peer): Promise<void> {
     const ctx = this.#ctx;
     const drain = peer.spec.drain;
-    const local = this.#coordinator.snapshot();
     if (drain !== undefined) {
       if (drain.epoch <= this.#acted) {
         if (drain.epoch === this.#acted) this.#checkRouterAcks(peer);
@@ -411,7 +410,8 @@ export class DrainAgent {
         return;
       }
       this.#acted = drain.epoch;
-      const known = new Set(Object.keys(local.node.roles));
+      // Read only here and on a resume: most specs reconciled (the echo of a status report) change nothing.
+      const known = new Set(Object.keys(this.#coordinator.snapshot().node.roles));
       const roles = drain.roles.filter((r) => known.has(r));
       // Roles the registry lists but no local participant serves have nothing to
       // drain: report them drained, or the drain could never finish.
@@ -459,7 +459,7 @@ export class DrainAgent {
       this.#drain = undefined;
       this.#foreignRoles = {};
       try {
-        if (local.status !== "idle") await this.#coordinator.resume();
+        if (this.#coordinator.snapshot().status !== "idle") await this.#coordinator.resume();
       } finally {
         void this.#reporter.report();
       }

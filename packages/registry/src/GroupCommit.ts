@@ -9,8 +9,16 @@ import { TOMBSTONE, toStoreError, type StoreView } from "./StoreView.ts";
 import type { AuditEntry, AuditOutcome } from "./types/audit.ts";
 import type { MutationOutcome } from "./types/mutation.ts";
 
-/** Most operations in one transaction: a batch is cut before it would pass this (etcd's default limit is 128). */
-const TXN_OP_LIMIT = 120;
+/**
+ * Most operations in one transaction: a batch is cut before it would pass
+ * this. The store's declared limit less room for what it adds itself (etcd's
+ * store adds a commit marker; its default limit is 128, hence 120); a store
+ * that declares none is taken to have etcd's.
+ */
+function txnOpLimit(store: Pick<RegistryStore, "maxTxnOps">): number {
+  const declared = store.maxTxnOps ?? 128;
+  return declared === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : Math.max(16, Math.floor(declared) - 8);
+}
 /** Waits between lost write races: 4 ms doubling to 50 ms; a rival replica's commit takes milliseconds, not seconds. */
 const CONTENTION_BACKOFF: BackoffPolicy = { initialMs: 4, maxMs: 50 };
 
@@ -63,11 +71,13 @@ export class GroupCommit {
   readonly #latency: Histogram;
   readonly #queue: Job[] = [];
   #flushing = false;
+  readonly #opLimit: number;
   /** True once `audit-index` is known to exist (every entry from then on is indexed by target). */
   #auditIndexed = false;
 
   constructor(options: GroupCommitOptions) {
     this.#o = options;
+    this.#opLimit = txnOpLimit(options.store);
     this.#mutations = options.metrics.counter("registry_mutations_total", "Registry mutation attempts by action and outcome.");
     this.#conflicts = options.metrics.counter("registry_write_conflicts_total", "Registry writes retried after losing a compare-and-swap race.");
     this.#latency = options.metrics.histogram("registry_mutation_latency_ms", "Latency of registry mutations, audit included.");
@@ -152,7 +162,7 @@ export class GroupCommit {
           const compareBefore = compare.length;
           const planned = await this.#planJob(job, head, stage);
           // Room is kept for the audit head and the index marker.
-          if (i > 0 && ops.length + 2 > TXN_OP_LIMIT) {
+          if (i > 0 && ops.length + 2 > this.#opLimit) {
             // Undone: nothing later in this round reads what it staged.
             ops.length = opsBefore;
             compare.length = compareBefore;

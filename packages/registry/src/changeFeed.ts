@@ -16,6 +16,14 @@ import { configOf, type ConfigRecord } from "./verbs/configVerbs.ts";
 
 type AnyChange = RegistryChange | RolloutChange | MoveChange | PlacementChange | ApprovalChange;
 
+/**
+ * A peer change's view, shared by every feed of the process: several
+ * registries on one store (control-plane replicas, the simulator's) are
+ * handed the same change object, and a peer's view depends only on the
+ * record, the clock millisecond and the liveness window, all checked on reuse.
+ */
+const peerViews = new WeakMap<Change, { readonly change: AnyChange; readonly at: number; readonly windowMs: number }>();
+
 /** What the change feed reads: the store's own watch, the clock peers are viewed at, the config schema for defaults. */
 export interface ChangeFeedOptions {
   readonly store: RegistryStore;
@@ -57,7 +65,7 @@ export function changeFeed({ store, clock, schema }: ChangeFeedOptions): ChangeF
    * peer's liveness is read-time: its conversion is reused only within the
    * same clock millisecond and window (a history replayed later is viewed anew).
    */
-  const converted = new WeakMap<Change, { change: AnyChange | null; at: number; windowMs: number }>();
+  const converted = new WeakMap<Change, AnyChange | null>();
   const convert = (c: Change, windowMs: number): AnyChange | null => {
     const { key, revision } = c;
     if (key.startsWith(PEERS)) return { revision, kind: "peer", id: key.slice(PEERS.length), value: c.value === undefined ? undefined : toPeer(c.value as PeerRecord, clock.now(), windowMs) };
@@ -88,11 +96,20 @@ export function changeFeed({ store, clock, schema }: ChangeFeedOptions): ChangeF
       if (c.key === CONFIG_KEY) learn(windowOf(c.value as ConfigRecord | undefined), c.revision);
       const at = clock.now();
       const windowMs = window?.ms ?? DEFAULT_STALE_AFTER_MS;
-      const cached = converted.get(c);
-      let change = cached?.change;
-      if (cached === undefined || (change?.kind === "peer" && (cached.at !== at || cached.windowMs !== windowMs))) {
-        change = convert(c, windowMs);
-        converted.set(c, { change, at, windowMs });
+      let change: AnyChange | null | undefined;
+      if (c.key.startsWith(PEERS)) {
+        const view = peerViews.get(c);
+        if (view !== undefined && view.at === at && view.windowMs === windowMs) change = view.change;
+        else {
+          change = convert(c, windowMs)!;
+          peerViews.set(c, { change, at, windowMs });
+        }
+      } else {
+        change = converted.get(c);
+        if (change === undefined) {
+          change = convert(c, windowMs);
+          converted.set(c, change);
+        }
       }
       if (change !== null && change !== undefined && (all || !ALL_ONLY.has(change.kind))) onChange(change);
     };

@@ -85,7 +85,10 @@ function freezeCopy(value: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(v)) {
     const c = freezeCopy(v[key]);
-    if (c !== undefined) Object.defineProperty(out, key, { value: c, enumerable: true });
+    if (c === undefined) continue;
+    // A plain assignment (several times cheaper than defineProperty on every write); only `__proto__` would set the prototype instead of a member.
+    if (key === "__proto__") Object.defineProperty(out, key, { value: c, enumerable: true, writable: true, configurable: true });
+    else out[key] = c;
   }
   return Object.freeze(out);
 }
@@ -101,36 +104,36 @@ function lowerBound(keys: readonly string[], key: string): number {
   return lo;
 }
 
-class MemoryData {
-  readonly entries = new Map<string, Entry>();
-  /**
-   * Sorted, for prefix listing; may hold deleted keys, and keys written since
-   * wait in `#added` until the next listing merges them in, so a write costs
-   * O(1) however many keys the store holds (a splice into the sorted array
-   * cost O(keys) per new key).
-   */
+/**
+ * The keys of one bucket (keys up to their first `/`: `peers/`, `audit/`, …),
+ * sorted for prefix listing; may hold deleted keys, and keys written since
+ * wait in `#added` until the next listing merges them in, so a write costs
+ * O(1) however many keys the store holds (a splice into the sorted array
+ * cost O(keys) per new key). Bucketed so that listing peers never merges in
+ * the audit entries written since the last listing.
+ */
+class SortedKeys {
   #sorted: string[] = [];
   /** Keys in `#sorted`, deleted ones included. */
   readonly #inSorted = new Set<string>();
   #added: string[] = [];
   #deleted = 0;
-  readonly history: Change[] = [];
-  readonly elections = new Map<string, Election>();
-  readonly watchers = new Set<Watcher>();
-  revision = 0;
-  readonly historyLimit: number;
 
-  constructor(historyLimit: number) {
-    this.historyLimit = historyLimit;
+  put(key: string, existed: boolean): void {
+    if (!this.#inSorted.has(key) && !existed) this.#added.push(key);
   }
 
-  /** Every key, sorted. */
-  keys(): readonly string[] {
+  delete(key: string): void {
+    if (this.#inSorted.has(key)) this.#deleted++;
+  }
+
+  /** Every live key of the bucket (and perhaps some deleted ones), sorted. */
+  keys(entries: ReadonlyMap<string, Entry>): readonly string[] {
     if (this.#added.length > 0 || this.#deleted > this.#sorted.length >> 2) {
       // A key put, deleted and put again before a merge is in `#added` twice.
-      const added = [...new Set(this.#added)].filter((k) => this.entries.has(k)).sort();
-      const kept = this.#deleted > 0 ? this.#sorted.filter((k) => this.entries.has(k)) : this.#sorted;
-      if (kept.length !== this.#sorted.length) for (const k of this.#sorted) if (!this.entries.has(k)) this.#inSorted.delete(k);
+      const added = [...new Set(this.#added)].filter((k) => entries.has(k)).sort();
+      const kept = this.#deleted > 0 ? this.#sorted.filter((k) => entries.has(k)) : this.#sorted;
+      if (kept.length !== this.#sorted.length) for (const k of this.#sorted) if (!entries.has(k)) this.#inSorted.delete(k);
       const merged: string[] = [];
       let i = 0;
       for (const k of added) {
@@ -144,6 +147,44 @@ class MemoryData {
       this.#deleted = 0;
     }
     return this.#sorted;
+  }
+}
+
+/** A key's bucket: up to and including its first `/`, or the whole key. Buckets in name order hold the keys in key order. */
+function bucketOf(key: string): string {
+  const slash = key.indexOf("/");
+  return slash < 0 ? key : key.slice(0, slash + 1);
+}
+
+class MemoryData {
+  readonly entries = new Map<string, Entry>();
+  readonly #buckets = new Map<string, SortedKeys>();
+  /** Bucket names, sorted (undefined: a bucket was added since). */
+  #bucketNames: string[] | undefined = [];
+  readonly history: Change[] = [];
+  readonly elections = new Map<string, Election>();
+  readonly watchers = new Set<Watcher>();
+  revision = 0;
+  readonly historyLimit: number;
+
+  constructor(historyLimit: number) {
+    this.historyLimit = historyLimit;
+  }
+
+  /**
+   * The sorted key lists a listing of `prefix` walks, in key order: the one
+   * bucket of a prefix with a `/`, else every bucket whose name starts with it.
+   */
+  sortedKeys(prefix: string): (readonly string[])[] {
+    const slash = prefix.indexOf("/");
+    if (slash >= 0) {
+      const bucket = this.#buckets.get(prefix.slice(0, slash + 1));
+      return bucket === undefined ? [] : [bucket.keys(this.entries)];
+    }
+    this.#bucketNames ??= [...this.#buckets.keys()].sort();
+    const out: (readonly string[])[] = [];
+    for (const name of this.#bucketNames) if (name.startsWith(prefix)) out.push(this.#buckets.get(name)!.keys(this.entries));
+    return out;
   }
 
   oldestKept(): number {
@@ -163,11 +204,17 @@ class MemoryData {
     for (const op of request.ops) {
       if (op.type === "put") {
         const value = freezeCopy(op.value);
-        if (!this.#inSorted.has(op.key) && !this.entries.has(op.key)) this.#added.push(op.key);
+        const name = bucketOf(op.key);
+        let bucket = this.#buckets.get(name);
+        if (bucket === undefined) {
+          this.#buckets.set(name, (bucket = new SortedKeys()));
+          this.#bucketNames = undefined;
+        }
+        bucket.put(op.key, this.entries.has(op.key));
         this.entries.set(op.key, { value, version: revision });
         changes.push({ revision, key: op.key, value, type: "put" });
       } else if (this.entries.delete(op.key)) {
-        if (this.#inSorted.has(op.key)) this.#deleted++;
+        this.#buckets.get(bucketOf(op.key))?.delete(op.key);
         changes.push({ revision, key: op.key, value: undefined, type: "delete" });
       }
     }
@@ -190,6 +237,7 @@ function deliver(w: Watcher, change: Change): void {
 
 class MemoryClient implements MemoryStore {
   readonly kind = "memory";
+  readonly maxTxnOps = Number.POSITIVE_INFINITY;
   readonly #data: MemoryData;
   readonly #client: Client = { closed: false, watchers: new Set() };
 
@@ -214,21 +262,23 @@ class MemoryClient implements MemoryStore {
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
     this.#open();
     const { entries } = this.#data;
-    const keys = this.#data.keys();
     const items: Versioned[] = [];
     const { startAfter, limit = Infinity } = options;
-    let i = lowerBound(keys, prefix);
-    if (startAfter !== undefined && startAfter >= prefix) {
-      i = lowerBound(keys, startAfter);
-      if (keys[i] === startAfter) i++;
-    }
-    for (; i < keys.length && items.length < limit; i++) {
-      const key = keys[i]!;
-      if (!key.startsWith(prefix)) break;
-      const e = entries.get(key);
-      // A key deleted since the last merge is still in the sorted array.
-      if (e === undefined) continue;
-      items.push({ key, value: e.value, version: e.version });
+    for (const keys of this.#data.sortedKeys(prefix)) {
+      let i = lowerBound(keys, prefix);
+      if (startAfter !== undefined && startAfter >= prefix) {
+        i = lowerBound(keys, startAfter);
+        if (keys[i] === startAfter) i++;
+      }
+      for (; i < keys.length && items.length < limit; i++) {
+        const key = keys[i]!;
+        if (!key.startsWith(prefix)) break;
+        const e = entries.get(key);
+        // A key deleted since the last merge is still in the sorted array.
+        if (e === undefined) continue;
+        items.push({ key, value: e.value, version: e.version });
+      }
+      if (items.length >= limit) break;
     }
     return { items, revision: this.#data.revision };
   }

@@ -192,9 +192,15 @@ export function authorizeMoveReport(principal: Principal, move: WorkloadMove, st
   }
 }
 
-/** Applies a report: the next move, undefined for a repeat of the current state (no-op), or {@link MoveStateConflictError}. */
+/**
+ * Applies a report: the next move; undefined for a repeat of the current
+ * state, or a late repeat of `serving` once the move is `done` (its
+ * destination serves: what the report says is still true), both no-ops; or
+ * {@link MoveStateConflictError}. Repeats being no-ops is what lets an agent
+ * retry a report without an idempotency record.
+ */
 export function applyMoveReport(move: WorkloadMove, report: MoveReport, now: number): WorkloadMove | undefined {
-  if (move.state === report.state) return undefined;
+  if (move.state === report.state || (move.state === "done" && report.state === "serving")) return undefined;
   if (!ARROWS[move.state].includes(report.state)) throw new MoveStateConflictError(move.id, move.state, report.state);
   const { reason: _old, ...rest } = move;
   return { ...rest, state: report.state, ...(report.state === "failed" && report.reason !== undefined ? { reason: report.reason } : {}), updatedAt: now, generation: move.generation + 1 };

@@ -64,42 +64,51 @@ export function livenessOf(record: Pick<PeerRecord, "status">, now: number, stal
 
 /** The public view of a record at `now`. */
 export function toPeer(record: PeerRecord, now: number, staleAfterMs: number = DEFAULT_STALE_AFTER_MS): Peer {
+  // Built with as few intermediate objects as the view allows: every read, every change on the feed and every write's answer is one.
   const node = currentNode(record, now);
   const phases: Record<string, RolePhase> = {};
   const cordons: Record<string, Cordon> = {};
-  for (const [role, state] of Object.entries(node.roles)) {
+  const drainEpoch = record.drain?.epoch;
+  let drainHeld = false;
+  for (const role in node.roles) {
+    const state = node.roles[role]!;
     phases[role] = state.phase;
+    if (drainEpoch !== undefined && state.drain?.epoch === drainEpoch) drainHeld = true;
     for (const c of state.cordons) {
       if (cordons[c.owner] !== undefined) continue;
       const info = record.cordonInfo[c.owner];
-      cordons[c.owner] = {
-        reason: c.reason,
-        at: info?.at ?? record.updatedAt,
-        ...(info?.ticket === undefined ? {} : { ticket: info.ticket }),
-        ...(c.expiresAt === undefined ? {} : { expiresAt: c.expiresAt }),
-      };
+      const cordon: { reason: string; at: number; ticket?: string; expiresAt?: number } = { reason: c.reason, at: info?.at ?? record.updatedAt };
+      if (info?.ticket !== undefined) cordon.ticket = info.ticket;
+      if (c.expiresAt !== undefined) cordon.expiresAt = c.expiresAt;
+      cordons[c.owner] = cordon;
     }
   }
-  const drainHeld = record.drain !== undefined && Object.values(node.roles).some((r) => r.drain?.epoch === record.drain?.epoch);
-  return {
+  const spec: Peer["spec"] = drainHeld ? { cordons, drain: record.drain! } : { cordons };
+  const peer: { -readonly [K in keyof Peer]: Peer[K] } = {
     id: record.id,
     address: record.address,
     pools: record.pools,
     roles: record.roles,
     labels: record.labels,
     metadata: record.metadata,
-    spec: { cordons, ...(drainHeld && record.drain !== undefined ? { drain: record.drain } : {}) },
-    ...(record.status === undefined ? {} : { status: publicStatus(record.status) }),
-    phases,
-    phase: nodePhase(node),
-    liveness: livenessOf(record, now, staleAfterMs),
-    ...(record.silence !== undefined && record.silence.lastReportAt === record.status?.heartbeatAt ? { silentSince: record.silence.at } : {}),
-    ...(record.routers === undefined || Object.keys(record.routers).length === 0 ? {} : { routers: record.routers }),
-    epoch: node.epoch,
-    version: record.generation,
-    createdAt: record.createdAt,
-    updatedAt: record.updatedAt,
-  };
+    spec,
+  } as Peer;
+  if (record.status !== undefined) peer.status = publicStatus(record.status);
+  peer.phases = phases;
+  peer.phase = nodePhase(node);
+  peer.liveness = livenessOf(record, now, staleAfterMs);
+  if (record.silence !== undefined && record.silence.lastReportAt === record.status?.heartbeatAt) peer.silentSince = record.silence.at;
+  if (record.routers !== undefined && hasKeys(record.routers)) peer.routers = record.routers;
+  peer.epoch = node.epoch;
+  peer.version = record.generation;
+  peer.createdAt = record.createdAt;
+  peer.updatedAt = record.updatedAt;
+  return peer;
+}
+
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
 }
 
 /** Progress of the peer's current drain, from its role phases and the agent's last report. */

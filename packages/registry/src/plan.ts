@@ -35,7 +35,10 @@ export interface Attempt {
   /** Known before the plan (refusals before any read). */
   readonly etagBefore?: () => string | undefined;
   readonly onCommitted?: (entry: AuditEntry) => void;
-  /** False to audit the key without pinning an outcome to it (transport refusals). */
+  /**
+   * False to audit the key without pinning an outcome to it: transport
+   * refusals, and agents' move reports (their state machine makes a repeat a no-op).
+   */
   readonly remember?: boolean;
   /**
    * False for observed state (agent status reports): a successful attempt is

@@ -106,6 +106,13 @@ export interface Leadership {
 export interface RegistryStore {
   /** Human-readable kind, e.g. "memory", "sqlite", "etcd". */
   readonly kind: string;
+  /**
+   * Most operations (puts and deletes) one {@link RegistryStore.txn} may
+   * carry: etcd's `--max-txn-ops` (128 by default); `Infinity` for a store
+   * with no such limit (memory, SQLite). Left out, the registry assumes
+   * etcd's 128, so a store that does not say is never sent more.
+   */
+  readonly maxTxnOps?: number;
   get(key: string): Promise<Versioned | undefined>;
   /**
    * Keys starting with `prefix`, in key order: every one, or with `options`

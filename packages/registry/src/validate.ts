@@ -16,6 +16,10 @@ export function isId(id: string): boolean {
   return ID_PATTERN.test(id);
 }
 
+function isIdValue(id: unknown): id is string {
+  return typeof id === "string" && ID_PATTERN.test(id);
+}
+
 export function validateId(field: string, id: unknown): string {
   if (typeof id !== "string" || !ID_PATTERN.test(id)) {
     throw new ValidationError(field, "use 1-253 characters: letters, digits, '.', '_', ':', '@' or '-', starting with a letter or digit");
@@ -53,11 +57,12 @@ export function validatePlacement(v: unknown): PlacedWorkload[] {
   return v.map((entry: unknown, i) => {
     if (typeof entry !== "object" || entry === null || Array.isArray(entry)) throw new ValidationError(`placement[${i}]`, "expected { id, owner? }");
     const e = entry as Record<string, unknown>;
-    const id = validateId(`placement[${i}].id`, e["id"]);
+    // Field names are built only for an error: every heartbeat carries the whole list.
+    const id = isIdValue(e["id"]) ? e["id"] : validateId(`placement[${i}].id`, e["id"]);
     if (seen.has(id)) throw new ValidationError(`placement[${i}].id`, `"${id}" is listed twice`);
     seen.add(id);
     if (e["owner"] === undefined) return { id };
-    const owner = validateId(`placement[${i}].owner`, e["owner"]);
+    const owner = isIdValue(e["owner"]) ? e["owner"] : validateId(`placement[${i}].owner`, e["owner"]);
     if (owner === id) throw new ValidationError(`placement[${i}].owner`, "a workload cannot own itself");
     return { id, owner };
   });

@@ -123,6 +123,49 @@ describe("idempotency records expire after idempotencyTtlMs", () => {
 });
 
 describe("group commit stays within the store's operation limit", () => {
+  /** A memory store that records the size of each transaction and declares `maxTxnOps` (or nothing). */
+  const sizedStore = (maxTxnOps?: number): { store: RegistryStore; sizes: number[] } => {
+    const inner = makeMemoryStore();
+    const sizes: number[] = [];
+    const store: RegistryStore = {
+      kind: inner.kind,
+      ...(maxTxnOps === undefined ? {} : { maxTxnOps }),
+      get: (key) => inner.get(key),
+      list: (prefix, options) => inner.list(prefix, options),
+      txn: (request: TxnRequest) => {
+        sizes.push(request.ops.length);
+        return inner.txn(request);
+      },
+      revision: () => inner.revision(),
+      watch: (prefix, from, onChange, onError) => inner.watch(prefix, from, onChange, onError),
+      campaign: (election, candidate, options) => inner.campaign(election, candidate, options),
+      leader: (election) => inner.leader(election),
+      ping: () => inner.ping(),
+      close: () => inner.close(),
+    };
+    return { store, sizes };
+  };
+
+  const burst = async (store: RegistryStore, sizes: number[], n: number): Promise<void> => {
+    const { registry } = setup(store);
+    const peers = Array.from({ length: n }, (_, i) => `p-${i}`);
+    await Promise.all(peers.map((id) => registry.registerPeer(operator, makePeer({ id }))));
+    sizes.length = 0;
+    const outcomes = await Promise.all(peers.map((id) => registry.cordon(operator, id, { reason: "burst" }, { idempotencyKey: `burst-${id}` })));
+    expect(outcomes.every((o) => o.changed)).toBe(true);
+    expect((await registry.queryAudit(reader, { action: "cordon", limit: 1_000 })).items).toHaveLength(n);
+    expect(await registry.verifyAudit()).toEqual({ ok: true, entries: 2 * n });
+  };
+
+  it("keeps within the limit a store declares (less room for what it adds), and commits a burst in one transaction on a store with none", async () => {
+    const small = sizedStore(64);
+    await burst(small.store, small.sizes, 40);
+    expect(Math.max(...small.sizes)).toBeLessThanOrEqual(56);
+    const unlimited = sizedStore(Number.POSITIVE_INFINITY);
+    await burst(unlimited.store, unlimited.sizes, 40);
+    expect(unlimited.sizes).toHaveLength(1);
+  });
+
   it("splits a burst of keyed mutations over several transactions of at most 120 operations, all committed and audited", async () => {
     const inner = makeMemoryStore();
     const sizes: number[] = [];

@@ -10,7 +10,8 @@ runRegistryStoreConformance("memory", async () => {
 });
 
 describe("makeMemoryStore against a Map model", () => {
-  const keyArb = fc.constantFrom("a", "b", "c", "peers/x", "peers/y");
+  // Keys of several buckets (the store keeps its sorted keys per first path segment), some a prefix of others.
+  const keyArb = fc.constantFrom("a", "b", "c", "peers/x", "peers/y", "audit", "audit-head", "audit/1", "audit/2", "audit-by-target/x");
   const opArb = fc.oneof(
     fc.record({ type: fc.constant("put" as const), key: keyArb, value: fc.integer() }),
     fc.record({ type: fc.constant("delete" as const), key: keyArb }),
@@ -19,7 +20,9 @@ describe("makeMemoryStore against a Map model", () => {
     compare: fc.array(fc.record({ key: keyArb, stale: fc.boolean() }), { maxLength: 2 }),
     ops: fc.array(opArb, { minLength: 1, maxLength: 3 }),
     // Listings between writes: the sorted key order is kept up to date lazily.
-    list: fc.option(fc.constantFrom("", "peers/", "b")),
+    list: fc.option(fc.constantFrom("", "peers/", "b", "audit", "audit/", "audit-", "p")),
+    startAfter: fc.option(keyArb),
+    limit: fc.option(fc.integer({ min: 1, max: 4 })),
   });
 
   it("applies each transaction wholly or not at all and versions keys by revision", async () => {
@@ -45,6 +48,14 @@ describe("makeMemoryStore against a Map model", () => {
             const prefix = t.list;
             const listed = await store.list(prefix);
             expect(listed.items.map((i) => i.key)).toEqual([...model.keys()].filter((k) => k.startsWith(prefix)).sort());
+            // A page: after `startAfter` (when it is at or past the prefix), at most `limit` keys.
+            const after = t.startAfter ?? undefined;
+            const paged = await store.list(prefix, { ...(after === undefined ? {} : { startAfter: after }), ...(t.limit === null ? {} : { limit: t.limit }) });
+            const expected = [...model.keys()]
+              .filter((k) => k.startsWith(prefix) && (after === undefined || after < prefix || k > after))
+              .sort()
+              .slice(0, t.limit ?? Infinity);
+            expect(paged.items.map((i) => i.key)).toEqual(expected);
           }
         }
         const listed = await store.list("");
@@ -61,6 +72,17 @@ describe("makeMemoryStore against a Map model", () => {
     const got = (await store.get("k"))!.value as { nested: { n: number } };
     expect(got.nested.n).toBe(1);
     expect(Object.isFrozen(got.nested)).toBe(true);
+  });
+
+  it("keeps a member named __proto__ as a member, never as the copy's prototype", async () => {
+    const store = makeMemoryStore();
+    await store.txn({ compare: [], ops: [{ type: "put", key: "k", value: JSON.parse('{"__proto__": {"polluted": true}, "n": 1}') }] });
+    const got = (await store.get("k"))!.value as Record<string, unknown>;
+    expect(Object.getPrototypeOf(got)).toBe(Object.prototype);
+    expect(Object.keys(got)).toEqual(["__proto__", "n"]);
+    expect(JSON.stringify(got)).toBe('{"__proto__":{"polluted":true},"n":1}');
+    expect((got as { polluted?: unknown }).polluted).toBeUndefined();
+    expect(Object.isFrozen(got)).toBe(true);
   });
 
   it("reports compaction when watching from before the kept history", async () => {

@@ -1,4 +1,6 @@
-import { SeededRandom, SimulatedClock } from "@drainkit/core/testing";
+import fc from "fast-check";
+import { isDrainkitError } from "@drainkit/core";
+import { fcParams, SeededRandom, SimulatedClock } from "@drainkit/core/testing";
 import { describe, expect, it } from "vitest";
 import { createRegistry, makeMemoryStore } from "../src/index.ts";
 import { makePeer, principals, registerLive } from "../src/testing/index.ts";
@@ -70,5 +72,69 @@ describe("one home per workload", () => {
     await registry.pruneMoves(operator, { before: clock.now() });
     expect(await registry.listMoves(operator)).toEqual([]);
     expect(await indexed()).toEqual([]);
+  });
+
+  it("refuses exactly the workloads a scan of every placement and move says live elsewhere, after any reports and moves", async () => {
+    // The model, written here from the rule alone: a workload a report adds is refused when another peer's last
+    // accepted placement holds it (the first such peer by id names it) and its latest move is not one into the
+    // reporting peer that is still starting, serving or done. Every peer stays live (the clock never moves).
+    const PEERS = ["db-1", "db-2", "db-3"];
+    const WORKLOADS = ["a", "b", "c", "d"];
+    type MoveStep = "serving" | "done" | "failed" | "cancelled";
+    const command = fc.oneof(
+      fc.record({ kind: fc.constant("report" as const), peer: fc.constantFrom(...PEERS), items: fc.subarray(WORKLOADS) }),
+      fc.record({ kind: fc.constant("plan" as const), workload: fc.constantFrom(...WORKLOADS), from: fc.constantFrom(...PEERS), to: fc.constantFrom(...PEERS) }),
+      fc.record({ kind: fc.constant("step" as const), workload: fc.constantFrom(...WORKLOADS), state: fc.constantFrom<MoveStep>("serving", "done", "failed", "cancelled") }),
+    );
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(command, { minLength: 1, maxLength: 30 }), async (commands) => {
+        const { registry } = await setup();
+        run++;
+        const held = new Map<string, readonly string[]>(PEERS.map((p) => [p, []]));
+        const latest = new Map<string, { id: string; to: string; state: string }>();
+        let moves = 0;
+        for (const c of commands) {
+          if (c.kind === "plan") {
+            if (c.from === c.to) continue;
+            const id = `r${run}-m${moves++}`;
+            await registry.planMove(operator, { id, workload: c.workload, tier: "owner", from: c.from, to: c.to });
+            latest.set(c.workload, { id, to: c.to, state: "starting" });
+          } else if (c.kind === "step") {
+            const m = latest.get(c.workload);
+            if (m === undefined) continue;
+            const legal = (m.state === "starting" && c.state !== "done") || (m.state === "serving" && c.state === "done");
+            const attempt = c.state === "cancelled" ? registry.cancelMove(operator, m.id, { reason: "drain cancelled" }) : registry.reportMove(operator, m.id, { state: c.state, ...(c.state === "failed" ? { reason: "r" } : {}) });
+            const outcome = await attempt.then(
+              () => "ok",
+              (e: unknown) => (isDrainkitError(e) ? e.code : "thrown"),
+            );
+            expect(outcome).toBe(legal || m.state === c.state || (m.state === "done" && c.state === "serving") ? "ok" : "move-state-conflict");
+            if (legal) m.state = c.state;
+          } else {
+            const before = new Set(held.get(c.peer));
+            const expected: Record<string, string> = {};
+            for (const w of c.items) {
+              if (before.has(w)) continue;
+              const holder = PEERS.filter((p) => p !== c.peer && held.get(p)!.includes(w)).sort()[0];
+              const m = latest.get(w);
+              const movingHere = m !== undefined && m.to === c.peer && m.state !== "failed" && m.state !== "cancelled";
+              if (holder !== undefined && !movingHere) expected[w] = holder;
+            }
+            const got = await registry.reportStatus(principals.agent(c.peer), c.peer, report(c.items.map((id) => ({ id })))).then(
+              () => ({}),
+              (e: unknown) => {
+                if (isDrainkitError(e) && e.code === "workload-elsewhere") return (e.details as { livesOn: Record<string, string> }).livesOn;
+                throw e;
+              },
+            );
+            expect(got).toEqual(expected);
+            if (Object.keys(expected).length === 0) held.set(c.peer, c.items);
+          }
+        }
+        for (const p of PEERS) expect((await registry.getPlacement(operator, p)).items.map((w) => w.id)).toEqual(held.get(p));
+      }),
+      fcParams({ numRuns: 80 }),
+    );
   });
 });

@@ -150,6 +150,7 @@ export function makeEtcdStore(options: EtcdStoreOptions): EtcdStore {
 
   const store: EtcdStore = {
     kind: "etcd",
+    maxTxnOps: 128,
     prefix,
 
     async get(key: string): Promise<Versioned | undefined> {

@@ -1,7 +1,9 @@
 // Mutations per second through the registry (each writes the peer and its
 // audit entry in one transaction) on the SQLite store, at concurrency 1 and
 // 64, each beside a raw node:sqlite insert transaction measured in the same
-// run on the same kind of file (WAL, synchronous=FULL).
+// run on the same kind of file (WAL, synchronous=FULL), and the store's
+// transactions on its write thread (the default) against the same store
+// committing on the caller's thread (writer: "main").
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -42,8 +44,10 @@ try {
   for (const concurrency of [1, 64]) {
     const raw = rawInsert(join(dir, `raw-${concurrency}.db`));
     const store = makeSqliteStore({ path: join(dir, `store-${concurrency}.db`) });
+    // The same store committing on the caller's thread (writer "main"), interleaved: what the write thread changes.
+    const inline = makeSqliteStore({ path: join(dir, `inline-${concurrency}.db`), writer: "main" });
     const registry = createRegistry({ store, clock: systemClock() });
-    const samples = { raw: [] as number[], txn: [] as number[], mutations: [] as number[] };
+    const samples = { raw: [] as number[], txn: [] as number[], inline: [] as number[], mutations: [] as number[] };
     let failures = 0;
     let offset = 0;
     for (let round = 0; round < rounds; round++) {
@@ -52,6 +56,9 @@ try {
       const base = offset;
       samples.txn.push(
         (await rate((n) => store.txn({ compare: [{ key: `peers/${base + n}`, version: 0 }], ops: [{ type: "put", key: `peers/${base + n}`, value: { n } }] }), concurrency)).opsPerSec,
+      );
+      samples.inline.push(
+        (await rate((n) => inline.txn({ compare: [{ key: `peers/${base + n}`, version: 0 }], ops: [{ type: "put", key: `peers/${base + n}`, value: { n } }] }), concurrency)).opsPerSec,
       );
       const mutations = await rate((n) => {
         const id = `bench-c${concurrency}-r${round}-${n}`;
@@ -62,9 +69,14 @@ try {
     }
     const baseline = median(samples.raw);
     figure(`store-sqlite.txn.c${concurrency}`, median(samples.txn), "txn/s", { baseline, baselineName: "raw node:sqlite insert txn" });
+    figure(`store-sqlite.txn.write-thread-vs-caller-thread.c${concurrency}`, median(samples.txn), "txn/s", {
+      baseline: median(samples.inline),
+      baselineName: 'the same txns committed on the caller\'s thread (writer: "main")',
+    });
     figure(`store-sqlite.mutations-with-audit.c${concurrency}`, median(samples.mutations), "mutations/s", { baseline, baselineName: "raw node:sqlite insert txn", failures });
     raw.close();
     await store.close();
+    await inline.close();
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -4,6 +4,8 @@ import { type Clock, type TimerHandle, sleep, systemClock } from "@drainkit/core
 import type { Change, Leadership, ListOptions, ListResult, RegistryStore, TxnRequest, TxnResult, Versioned, WatchHandle } from "@drainkit/registry";
 import { SqliteStoreError, classifySqliteError } from "./errors.ts";
 import { migrate } from "./schema.ts";
+import { WriteThread, errorOfFailure } from "./writeThread.ts";
+import { makeWriter, type TxnWrite, type WriteRequest } from "./writes.ts";
 
 /** Settings of {@link makeSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -23,6 +25,15 @@ export interface SqliteStoreOptions {
   readonly historyRevisions?: number;
   /** Timers and lease expiry; defaults to the system clock. */
   readonly clock?: Clock;
+  /**
+   * Where transactions commit. `"worker"` (default for a file): on a
+   * connection of their own in a worker thread, so the COMMIT's fsync does
+   * not hold the caller's event loop, and transactions that arrive during a
+   * commit share the next one; reads stay on the caller's connection (WAL).
+   * `"main"`: on the caller's thread, one COMMIT per transaction, as before.
+   * `":memory:"` always commits on the caller's thread.
+   */
+  readonly writer?: "worker" | "main";
 }
 
 /** A {@link RegistryStore} on one SQLite file. */
@@ -62,7 +73,6 @@ interface ChangeRow {
 // Every key that starts with the prefix sorts below prefix + U+10FFFF in
 // SQLite's BINARY (UTF-8 byte) order, so the range can use the primary key.
 const topCodePoint = String.fromCodePoint(0x10ffff);
-const compactEvery = 1000;
 
 /**
  * Opens (creating and migrating when needed) a SQLite-backed
@@ -85,11 +95,14 @@ export function makeSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const historyRevisions = options.historyRevisions ?? 100_000;
   const synchronous = options.synchronous ?? "FULL";
   if (synchronous !== "FULL" && synchronous !== "NORMAL") throw new TypeError(`synchronous must be "FULL" or "NORMAL", not ${String(synchronous)}`);
+  const writerOption = options.writer ?? "worker";
+  if (writerOption !== "worker" && writerOption !== "main") throw new TypeError(`writer must be "worker" or "main", not ${String(writerOption)}`);
+  const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
 
   let db: DatabaseSync;
   try {
     db = new DatabaseSync(path);
-    db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+    db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
     if (path !== ":memory:") db.exec("PRAGMA journal_mode = WAL");
     db.exec(`PRAGMA synchronous = ${synchronous}`);
     migrate(db, path);
@@ -97,29 +110,35 @@ export function makeSqliteStore(options: SqliteStoreOptions): SqliteStore {
     throw classifySqliteError(error, path);
   }
 
+  // Reads (and lease moves, which run on the caller's clock) use this
+  // connection. Outside list()'s short read transaction it holds no
+  // transaction open, so every read starts a fresh snapshot and sees each
+  // commit whose reply has come back, whichever connection made it.
   const stmt = {
     get: db.prepare("SELECT value, version FROM kv WHERE key = ?"),
-    version: db.prepare("SELECT version FROM kv WHERE key = ?"),
     listAll: db.prepare("SELECT key, value, version FROM kv ORDER BY key"),
     listRange: db.prepare("SELECT key, value, version FROM kv WHERE key >= ? AND key < ? ORDER BY key"),
     // Pages of a listing (ListOptions): the primary key index makes each one read only its rows.
     listPageFrom: db.prepare("SELECT key, value, version FROM kv WHERE key >= ? AND key < ? ORDER BY key LIMIT ?"),
     listPageAfter: db.prepare("SELECT key, value, version FROM kv WHERE key > ? AND key < ? ORDER BY key LIMIT ?"),
-    put: db.prepare("INSERT INTO kv (key, value, version) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version"),
-    del: db.prepare("DELETE FROM kv WHERE key = ?"),
-    change: db.prepare("INSERT INTO changes (revision, key, value, type) VALUES (?, ?, ?, ?)"),
     meta: db.prepare("SELECT value FROM meta WHERE name = ?"),
-    setMeta: db.prepare("UPDATE meta SET value = ? WHERE name = ?"),
     changesAll: db.prepare("SELECT revision, key, value, type FROM changes WHERE revision > ? AND revision <= ? ORDER BY id"),
     changesRange: db.prepare("SELECT revision, key, value, type FROM changes WHERE revision > ? AND revision <= ? AND key >= ? AND key < ? ORDER BY id"),
-    dropHistory: db.prepare("DELETE FROM changes WHERE revision <= ?"),
     lease: db.prepare("SELECT candidate, token, expires_at FROM leases WHERE election = ?"),
-    takeLease: db.prepare("INSERT INTO leases (election, candidate, token, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (election) DO UPDATE SET candidate = excluded.candidate, token = excluded.token, expires_at = excluded.expires_at"),
-    renewLease: db.prepare("UPDATE leases SET expires_at = ? WHERE election = ? AND token = ? AND expires_at > ?"),
-    dropLease: db.prepare("DELETE FROM leases WHERE election = ? AND token = ?"),
   } satisfies Record<string, StatementSync>;
 
+  let writeHere: ReturnType<typeof makeWriter>;
+  try {
+    writeHere = makeWriter(db, historyRevisions);
+  } catch (error) {
+    db.close();
+    throw classifySqliteError(error, path);
+  }
+  // A private in-memory database cannot be opened by a second connection.
+  const thread = writerOption === "worker" && path !== ":memory:" ? new WriteThread({ path, synchronous, busyTimeoutMs, historyRevisions }) : undefined;
+
   let closed = false;
+  let closing: Promise<void> | undefined;
   const watchers = new Set<Watcher>();
   const held = new Set<Held>();
   let pumpQueued = false;
@@ -142,19 +161,23 @@ export function makeSqliteStore(options: SqliteStoreOptions): SqliteStore {
 
   const metaValue = (name: string): number => (stmt.meta.get(name) as { value: number } | undefined)?.value ?? 0;
 
-  /** A `BEGIN IMMEDIATE` transaction: the write lock is taken up front, so no reader-turned-writer deadlock can happen. */
-  const writeTxn = <T>(fn: () => T): T =>
-    guard(() => {
-      db.exec("BEGIN IMMEDIATE");
-      try {
-        const result = fn();
-        db.exec("COMMIT");
-        return result;
-      } catch (error) {
-        if (db.isTransaction) db.exec("ROLLBACK");
-        throw error;
-      }
-    });
+  /**
+   * One write on this thread's connection, committed before it returns: a
+   * `BEGIN IMMEDIATE` transaction (the write lock is taken up front, so no
+   * reader-turned-writer deadlock can happen).
+   */
+  const writeNow = (request: WriteRequest): unknown => {
+    ensureOpen();
+    const reply = writeHere([request])[0]!;
+    if (!reply.ok) throw errorOfFailure(reply.failure, path);
+    return reply.value;
+  };
+
+  /** One write on the write thread when there is one, else here. */
+  const write = async (request: WriteRequest): Promise<unknown> => {
+    ensureOpen();
+    return thread === undefined ? writeNow(request) : thread.submit(request);
+  };
 
   const parse = (text: string): unknown => JSON.parse(text) as unknown;
 
@@ -256,6 +279,7 @@ export function makeSqliteStore(options: SqliteStoreOptions): SqliteStore {
 
   const store: SqliteStore = {
     kind: "sqlite",
+    maxTxnOps: Number.POSITIVE_INFINITY,
     path,
 
     async get(key: string): Promise<Versioned | undefined> {
@@ -300,37 +324,14 @@ export function makeSqliteStore(options: SqliteStoreOptions): SqliteStore {
     },
 
     async txn(request: TxnRequest): Promise<TxnResult> {
-      // Serialise before taking the lock: a value JSON cannot encode fails the call and writes nothing.
-      const ops = request.ops.map((op) => (op.type === "put" ? { ...op, json: JSON.stringify(op.value) ?? "null" } : { ...op, json: null }));
-      const result = writeTxn((): TxnResult => {
-        const current = metaValue("revision");
-        const conflicts: string[] = [];
-        for (const c of request.compare) {
-          const row = stmt.version.get(c.key) as { version: number } | undefined;
-          if ((row?.version ?? 0) !== c.version) conflicts.push(c.key);
-        }
-        if (conflicts.length > 0) return { ok: false, revision: current, conflicts };
-        const revision = current + 1;
-        let wrote = false;
-        for (const op of ops) {
-          if (op.type === "put") {
-            stmt.put.run(op.key, op.json, revision);
-            stmt.change.run(revision, op.key, op.json, "put");
-            wrote = true;
-          } else if (stmt.del.run(op.key).changes > 0) {
-            stmt.change.run(revision, op.key, null, "delete");
-            wrote = true;
-          }
-        }
-        // Like etcd, a transaction that changes nothing does not move the revision.
-        if (!wrote) return { ok: true, revision: current };
-        stmt.setMeta.run(revision, "revision");
-        if (revision % compactEvery === 0 && revision > historyRevisions) {
-          stmt.dropHistory.run(revision - historyRevisions);
-          stmt.setMeta.run(revision - historyRevisions, "compacted");
-        }
-        return { ok: true, revision };
-      });
+      ensureOpen();
+      // Serialise before anything is sent: a value JSON cannot encode fails the call and writes nothing.
+      const write_: TxnWrite = {
+        kind: "txn",
+        compare: request.compare.map((c) => ({ key: c.key, version: c.version })),
+        ops: request.ops.map((op) => (op.type === "put" ? { type: "put", key: op.key, json: JSON.stringify(op.value) ?? "null" } : { type: "delete", key: op.key })),
+      };
+      const result = (await write(write_)) as TxnResult;
       if (result.ok) schedulePump();
       return result;
     },
@@ -362,13 +363,7 @@ export function makeSqliteStore(options: SqliteStoreOptions): SqliteStore {
       const token = randomUUID();
       for (;;) {
         signal?.throwIfAborted();
-        const acquired = writeTxn(() => {
-          const now = clock.now();
-          const row = stmt.lease.get(election) as { token: string; expires_at: number } | undefined;
-          if (row !== undefined && row.token !== token && row.expires_at > now) return false;
-          stmt.takeLease.run(election, candidate, token, now + ttlMs);
-          return true;
-        });
+        const acquired = writeNow({ kind: "take-lease", election, candidate, token, now: clock.now(), ttlMs }) as boolean;
         if (acquired) break;
         await sleep(clock, Math.min(pollIntervalMs, ttlMs), signal);
       }
@@ -380,7 +375,7 @@ export function makeSqliteStore(options: SqliteStoreOptions): SqliteStore {
         if (closed || !held.has(h)) return;
         const now = clock.now();
         try {
-          const renewed = writeTxn(() => stmt.renewLease.run(now + ttlMs, election, token, now).changes > 0);
+          const renewed = writeNow({ kind: "renew-lease", election, token, now, ttlMs }) as boolean;
           if (!renewed) {
             loseLeadership(h, new SqliteStoreError("leadership-lost", `Leadership of "${election}" expired or was taken over; campaign again.`, { details: { election, candidate } }));
             return;
@@ -403,7 +398,7 @@ export function makeSqliteStore(options: SqliteStoreOptions): SqliteStore {
         resign: async () => {
           if (!held.has(h)) return;
           loseLeadership(h, new SqliteStoreError("leadership-lost", `Resigned leadership of "${election}".`, { details: { election, candidate, resigned: true } }));
-          if (!closed) writeTxn(() => stmt.dropLease.run(election, token));
+          if (!closed) writeNow({ kind: "drop-lease", election, token });
         },
       };
     },
@@ -426,31 +421,32 @@ export function makeSqliteStore(options: SqliteStoreOptions): SqliteStore {
     },
 
     async compact(revision: number): Promise<void> {
-      writeTxn(() => {
-        const target = Math.min(revision, metaValue("revision"));
-        if (target <= metaValue("compacted")) return;
-        stmt.dropHistory.run(target);
-        stmt.setMeta.run(target, "compacted");
-      });
+      await write({ kind: "compact", revision });
     },
 
-    async close(): Promise<void> {
-      if (closed) return;
-      for (const h of [...held]) {
-        loseLeadership(h, new SqliteStoreError("leadership-lost", `The store holding leadership of "${h.election}" was closed.`, { details: { election: h.election } }));
-        // Hand the lease back so a successor need not wait for it to expire.
-        try {
-          writeTxn(() => stmt.dropLease.run(h.election, h.token));
-        } catch {
-          // The lease then simply expires.
-        }
-      }
-      if (pollTimer !== undefined) clock.clearTimer(pollTimer);
-      pollTimer = undefined;
-      watchers.clear();
-      closed = true;
-      db.close();
+    close(): Promise<void> {
+      closing ??= closeNow();
+      return closing;
     },
+  };
+
+  const closeNow = async (): Promise<void> => {
+    for (const h of [...held]) {
+      loseLeadership(h, new SqliteStoreError("leadership-lost", `The store holding leadership of "${h.election}" was closed.`, { details: { election: h.election } }));
+      // Hand the lease back so a successor need not wait for it to expire.
+      try {
+        writeNow({ kind: "drop-lease", election: h.election, token: h.token });
+      } catch {
+        // The lease then simply expires.
+      }
+    }
+    if (pollTimer !== undefined) clock.clearTimer(pollTimer);
+    pollTimer = undefined;
+    watchers.clear();
+    closed = true;
+    // Every transaction already sent is answered before the thread ends.
+    await thread?.close();
+    db.close();
   };
   return store;
 }

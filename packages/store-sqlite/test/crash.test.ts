@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeSqliteStore } from "../src/index.ts";
 
-const writer = fileURLToPath(new URL("./fixtures/crashWriter.ts", import.meta.url));
+const writerScript = fileURLToPath(new URL("./fixtures/crashWriter.ts", import.meta.url));
 const dirs: string[] = [];
 
 afterEach(() => {
@@ -15,9 +15,9 @@ afterEach(() => {
 });
 
 /** Runs the writer until it acknowledged `acks` commits, then SIGKILLs it; returns every acknowledged n. */
-function writeThenKill(path: string, acks: number): Promise<number[]> {
+function writeThenKill(path: string, acks: number, concurrency: number, writer: "worker" | "main"): Promise<number[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [writer, path], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [writerScript, path, String(concurrency), writer], { stdio: ["ignore", "pipe", "pipe"] });
     const acked: number[] = [];
     let buffered = "";
     let stderr = "";
@@ -50,9 +50,11 @@ describe("kill -9", () => {
     const dir = mkdtempSync(join(tmpdir(), "drainkit-crash-"));
     dirs.push(dir);
     const path = join(dir, "registry.db");
-    // Several rounds so the kill lands at different points of the write path.
-    for (const acks of [150, 400, 250]) {
-      const acked = await writeThenKill(path, acks);
+    // Several rounds so the kill lands at different points of the write path:
+    // on the write thread one caller at a time and 16 at once (several
+    // transactions per COMMIT), and on the caller's thread (writer "main").
+    for (const [acks, concurrency, writer] of [[150, 1, "worker"], [400, 16, "worker"], [250, 16, "worker"], [200, 1, "main"]] as const) {
+      const acked = await writeThenKill(path, acks, concurrency, writer);
       expect(acked.length).toBeGreaterThanOrEqual(acks);
       const store = makeSqliteStore({ path });
       const peers = (await store.list("peers/")).items;

@@ -1,5 +1,6 @@
 import {
   createNodeState,
+  PoolCounts,
   type NodeState,
   type PoolBudget,
   type PoolMember,
@@ -154,6 +155,12 @@ export class Fleet {
   totalDraining = 0;
   /** Bumped by every {@link refresh} of the node: a view built from it is stale when this moved. */
   readonly stamp: Uint32Array;
+  /**
+   * Core's per-pool counts of the guard views, kept by {@link refresh} and handed to the guard with
+   * each view, so an admission does not count its pools' members. Core counts them by its own
+   * rule; the pool check reads `available` above, the simulator's own ledger.
+   */
+  readonly guardCounts: PoolCounts;
   /** Called after every {@link refresh} (the traffic model follows which hosts the router may use). */
   onChange: ((node: number) => void) | undefined;
 
@@ -213,6 +220,7 @@ export class Fleet {
       if (node.healthy === false) this.up[i] = 0;
     });
     this.crashed = new Uint8Array(n);
+    this.guardCounts = new PoolCounts(this.pools);
     this.stamp = new Uint32Array(n);
     this.member = Array.from({ length: n }, (_, i) => this.#memberOf(i));
     this.#poolView = members.map((ids) => Array.from(ids, (i) => this.member[i]!));
@@ -265,11 +273,23 @@ export class Fleet {
   }
 
   /** The members of every pool `node` is in, each once, as core's guard reads them. */
-  guardView(node: number): { nodes: PoolMember[] } {
+  guardView(node: number): { readonly nodes: readonly PoolMember[]; readonly counts: PoolCounts } {
     const start = this.poolStart[node]!;
     const end = this.poolStart[node + 1]!;
     // The common case: one pool, whose view is kept current by refresh (the guard reads it at once, never keeps it).
-    if (end - start === 1) return { nodes: this.#poolView[this.poolList[start]!]! };
+    if (end - start === 1) return { nodes: this.#poolView[this.poolList[start]!]!, counts: this.guardCounts };
+    // Several pools: the guard reads the counts; the members are gathered only if someone reads them.
+    let nodes: PoolMember[] | undefined;
+    const gather = (): PoolMember[] => (nodes ??= this.#gather(start, end));
+    return {
+      get nodes() {
+        return gather();
+      },
+      counts: this.guardCounts,
+    };
+  }
+
+  #gather(start: number, end: number): PoolMember[] {
     const seen = new Set<number>();
     const nodes: PoolMember[] = [];
     for (let q = start; q < end; q++) {
@@ -279,7 +299,7 @@ export class Fleet {
         nodes.push(this.member[i]!);
       }
     }
-    return { nodes };
+    return nodes;
   }
 
   /** The pools node is in (its first pool first). */
@@ -293,6 +313,7 @@ export class Fleet {
     const m = this.#memberOf(node);
     this.member[node] = m;
     for (let k = this.poolStart[node]!; k < this.poolStart[node + 1]!; k++) this.#poolView[this.poolList[k]!]![this.#poolPos[k]!] = m;
+    this.guardCounts.set(m);
     const phase = this.phase(node);
     const serves = servesTraffic(phase);
     const avail = this.up[node] === 1 && serves ? 1 : 0;

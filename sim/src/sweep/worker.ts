@@ -1,6 +1,7 @@
 // Runs simulations for the seeds the parent hands over, one message per seed.
 import { parentPort, workerData } from "node:worker_threads";
-import { runScenario, type SimMode } from "../fullstack/runScenario.ts";
+import type { SimMode } from "../fullstack/runScenario.ts";
+import { runInMode } from "../runMode.ts";
 import type { Scenario } from "../scenario/types.ts";
 import { toSeedResult } from "./sweep.ts";
 
@@ -11,5 +12,5 @@ port.on("message", (msg: { seed: number } | { done: true }) => {
     port.close();
     return;
   }
-  void runScenario(scenario, { seed: msg.seed, ...(nodes === undefined ? {} : { nodes }), ...(mode === undefined ? {} : { mode }) }).then((report) => port.postMessage(toSeedResult(report)));
+  void runInMode(scenario, { seed: msg.seed, ...(nodes === undefined ? {} : { nodes }), ...(mode === undefined ? {} : { mode }) }).then((report) => port.postMessage(toSeedResult(report)));
 });

@@ -1,5 +1,13 @@
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Ajv, type ValidateFunction } from "ajv";
+import fc from "fast-check";
+import { parse as parseYaml } from "yaml";
 import { describe, expect, it } from "vitest";
+import { fcParams } from "@drainkit/core/testing";
+import { generateValidators, VALIDATORS_PATH } from "../../scripts/scenario-validators.ts";
+import { scenarioSchema } from "../../src/scenario/schema.ts";
+import { checkScenario } from "../../src/scenario/validators.generated.ts";
 import { BUILTIN_SCENARIOS_DIR, loadScenario, parseScenario, ScenarioError, scenarioToYaml } from "../../src/scenario/load.ts";
 
 const minimal = { name: "t", durationMs: 1000, fleet: { nodes: 4, pools: 1 }, budget: {}, actions: [] };
@@ -39,5 +47,28 @@ describe("scenario files", () => {
 
   it("says which names exist when a scenario is not found", () => {
     expect(() => loadScenario("no-such-scenario")).toThrow(/shipped names/);
+  });
+});
+
+describe("the validators compiled ahead of time", () => {
+  it("are the schemas as they are now (run `pnpm --filter @drainkit/sim generate:validators` after changing schema.ts)", () => {
+    expect(readFileSync(VALIDATORS_PATH, "utf8")).toBe(generateValidators());
+  });
+
+  it("judge scenarios as ajv compiling the schema now does (property)", () => {
+    // An independent compile of the same schema with the options the simulator documents.
+    const fresh = new Ajv({ allErrors: true, discriminator: true, strict: false }).compile(scenarioSchema);
+    const generated = checkScenario as ValidateFunction;
+    fc.assert(
+      fc.property(fc.anything(), fc.constantFrom(...readdirSync(BUILTIN_SCENARIOS_DIR).filter((f) => f.endsWith(".yaml"))), (junk, file) => {
+        const shipped = parseYaml(readFileSync(join(BUILTIN_SCENARIOS_DIR, file), "utf8")) as Record<string, unknown>;
+        for (const value of [junk, shipped, { ...shipped, fleet: junk }, { ...shipped, actions: [junk] }, { ...shipped, faults: [junk] }]) {
+          // The same answer and the same errors (the messages users read are built from them).
+          expect(generated(value)).toBe(fresh(value));
+          expect(generated.errors ?? null).toEqual(fresh.errors ?? null);
+        }
+      }),
+      fcParams({ numRuns: 150 }),
+    );
   });
 });

@@ -91,8 +91,9 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
     (change) => {
       if (stopped) return;
       const apply = (): void => {
-        if (change.kind === "peer") state.onPeer(change.id, change.value as Peer | undefined);
-        else if (change.kind === "move") state.onMove(change.value as WorkloadMove | undefined);
+        if (change.kind === "peer") {
+          if (!state.onPeer(change.id, change.value as Peer | undefined)) return;
+        } else if (change.kind === "move") state.onMove(change.value as WorkloadMove | undefined);
         else if (change.kind === "placement") state.onPlacement(change.id, change.value);
         else return;
         schedule();
@@ -214,7 +215,11 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
     return planning;
   }
 
-  /** Persists one planned move (`planMove`, audited); a move the registry refuses is planned again later. */
+  /**
+   * Persists one planned move (`planMove`, audited); a move the registry refuses is planned again later. No
+   * Idempotency-Key: the move id is one already (a replayed plan of the same id is a no-op, another plan under it
+   * is refused), and a record per move would cost more bytes than the move itself.
+   */
   async function record(m: PlannedMove): Promise<void> {
     state.wait(m, timeoutMs);
     try {
@@ -222,7 +227,7 @@ export async function startWorkloadMoves(options: WorkloadMovesOptions): Promise
       await registry.planMove(
         principal,
         { id: m.id, workload: m.workload, tier: m.tier, from: m.from, to: m.to, ...(owner === undefined ? {} : { owner }), ...(m.drain === undefined ? {} : { drain: m.drain }) },
-        { idempotencyKey: `move:${m.id}`, reason: m.drain === undefined ? "balance" : `drain of ${m.drain.target} (epoch ${m.drain.epoch})` },
+        { reason: m.drain === undefined ? "balance" : `drain of ${m.drain.target} (epoch ${m.drain.epoch})` },
       );
     } catch (error) {
       state.settle(m.id);

@@ -72,7 +72,14 @@ export class CapacityGuard {
     const own = budgets === this.pools;
     const declared = own ? this.#byName : new Set(budgets.map((b) => b.name));
     const names = new Set<string>();
-    if (typeof request.node === "string") {
+    const counts = fleet.counts;
+    if (counts !== undefined) {
+      // The holder keeps the members by id: no pass over the fleet to find the request's nodes.
+      for (const id of typeof request.node === "string" ? [request.node] : request.node) {
+        const member = counts.member(id);
+        if (member !== undefined) for (const p of member.pools) if (declared.has(p)) names.add(p);
+      }
+    } else if (typeof request.node === "string") {
       const one = request.node;
       for (const member of fleet.nodes) if (member.id === one) for (const p of member.pools) if (declared.has(p)) names.add(p);
     } else {

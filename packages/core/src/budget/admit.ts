@@ -4,6 +4,7 @@ import type {
   AdmissionRequest,
   BudgetValue,
   GuardFleetView,
+  GuardPoolCounts,
   PoolBudget,
   PoolMember,
   PoolNumbers,
@@ -155,6 +156,58 @@ function countPools(pools: readonly PoolBudget[], fleet: GuardFleetView, request
 }
 
 /**
+ * The same numbers as {@link countPools}, from counts the view's holder keeps
+ * (`fleet.counts`): each pool's tally, less what the request's own nodes
+ * would take away. Undefined when a pool's counts are not kept (or a name
+ * repeats among `pools`): then the caller counts the members.
+ */
+function fromCounts(pools: readonly PoolBudget[], counts: GuardPoolCounts, request: AdmissionRequest, targets: ReadonlySet<string>): PoolNumbers[] | undefined {
+  const drain = request.kind === "drain";
+  const members: PoolMember[] = [];
+  for (const id of targets) {
+    const m = counts.member(id);
+    if (m !== undefined) members.push(m);
+  }
+  const out: PoolNumbers[] = [];
+  const seen = pools.length > 1 ? new Set<string>() : undefined;
+  for (const pool of pools) {
+    if (seen !== undefined) {
+      if (seen.has(pool.name)) return undefined;
+      seen.add(pool.name);
+    }
+    const t = counts.tally(pool);
+    if (t === undefined) return undefined;
+    let availableAfter = t.available;
+    let schedulableAfter = t.schedulable;
+    for (const m of members) {
+      if (m.healthy === false) continue;
+      // Once per time the member lists the pool, as a pass over the members counts it.
+      for (const name of m.pools) {
+        if (name !== pool.name) continue;
+        const phase = phaseFor(pool, m);
+        if (phase === "active") {
+          if (drain) availableAfter--;
+          schedulableAfter--;
+        } else if (phase === "cordoned" && drain) availableAfter--;
+      }
+    }
+    const { required, requiredSchedulable } = resolveBudget(pool, t.total);
+    out.push({
+      pool: pool.name,
+      total: t.total,
+      available: t.available,
+      availableAfter,
+      schedulable: t.schedulable,
+      schedulableAfter,
+      drainsInFlight: t.drainsInFlight,
+      required,
+      requiredSchedulable,
+    });
+  }
+  return out;
+}
+
+/**
  * The bound `numbers` break, if any. A request that does not make a bound worse
  * (re-draining a draining node, cordoning a cordoned one) never breaks it, so
  * retries stay idempotent even when the pool is already short.
@@ -195,7 +248,7 @@ export function admit(pool: PoolBudget, fleet: GuardFleetView, request: Admissio
 export function decide(pools: readonly PoolBudget[], fleet: GuardFleetView, request: AdmissionRequest): AdmissionDecision {
   const targets = requestNodes(request);
   const nodes = [...targets];
-  const numbers = countPools(pools, fleet, request, targets);
+  const numbers = (fleet.counts === undefined ? undefined : fromCounts(pools, fleet.counts, request, targets)) ?? countPools(pools, fleet, request, targets);
   const breaches: PoolNumbers[] = [];
   let first: PoolDepletionError | undefined;
   for (const n of numbers) {

@@ -57,9 +57,35 @@ export interface PoolMember {
   readonly healthy?: boolean;
 }
 
+/** A pool's member counts by the guard's rule, before any request (see {@link GuardPoolCounts}). */
+export interface PoolTally {
+  /** Members of the pool. */
+  readonly total: number;
+  /** Healthy and `active` or `cordoned`. */
+  readonly available: number;
+  /** Healthy and `active`. */
+  readonly schedulable: number;
+  /** `draining`, healthy or not. */
+  readonly drainsInFlight: number;
+}
+
+/**
+ * Per-pool counts kept by the view's holder as members change (core's
+ * `PoolCounts` keeps them), so the guard does not count whole pools per
+ * admission. They must describe exactly the members of `nodes`.
+ */
+export interface GuardPoolCounts {
+  /** The member with `id`, as `nodes` lists it. */
+  member(id: string): PoolMember | undefined;
+  /** The counts of `pool`, or undefined when they were not kept for that budget (the guard then counts `nodes`). */
+  tally(pool: PoolBudget): PoolTally | undefined;
+}
+
 /** What the guard needs from a fleet view: its nodes (only pool members are read). */
 export interface GuardFleetView {
   readonly nodes: Iterable<PoolMember>;
+  /** Optional per-pool counts of the same members: when given, the guard reads them instead of passing over `nodes`. */
+  readonly counts?: GuardPoolCounts;
 }
 
 /**

@@ -37,6 +37,18 @@ export interface StallReport {
  * the feed (a peer, a placement, a move) updates it and core's
  * {@link DrainScheduler}. Versions and generations make replays no-ops.
  */
+/**
+ * Everything of a peer that {@link MovePlannerState.onPeer} reads: its phase
+ * (whether it takes work, its drain starting, failing or ending), its pools,
+ * its drain's epoch and deadline, and the reason of a failed drain. A change
+ * that leaves all of it as it was (a status report, a label) changes nothing
+ * in the scheduler, so it needs no scheduling step.
+ */
+function plannerInputs(peer: Peer): string {
+  const drain = peer.spec.drain;
+  return `${peer.phase}\u0000${peer.pools.join(",")}\u0000${drain === undefined ? "" : `${drain.epoch}:${drain.deadline}`}\u0000${peer.phase === "failed" ? (peer.status?.reason ?? "") : ""}`;
+}
+
 export class MovePlannerState {
   readonly #o: MovePlannerStateOptions;
   readonly #scheduler: DrainScheduler;
@@ -44,6 +56,8 @@ export class MovePlannerState {
   readonly #benched = new Map<string, TimerHandle>();
   readonly #phases: Map<string, string>;
   readonly #peerVersions: Map<string, number>;
+  /** What {@link onPeer} last acted on for each peer (see {@link plannerInputs}). */
+  readonly #inputs = new Map<string, string>();
   readonly #moveGenerations = new Map<string, number>();
   readonly #reported: Map<string, ReadonlySet<string>>;
   /** Each peer's latest placement seen, and the version the scheduler has applied: replays never move it back. */
@@ -103,26 +117,32 @@ export class MovePlannerState {
     this.#moveGenerations.set(move.id, move.generation);
   }
 
-  onPeer(id: string, peer: Peer | undefined): void {
+  onPeer(id: string, peer: Peer | undefined): boolean {
     const scheduler = this.#scheduler;
     if (peer === undefined) {
       // A peer that left keeps nothing: its moves in flight fail and its workloads are no longer tracked.
       this.#peerVersions.delete(id);
+      this.#inputs.delete(id);
       this.#phases.delete(id);
       this.#draining.delete(id);
       this.#blockedSaid.delete(id);
       if (scheduler.isSchedulable(id)) scheduler.setSchedulable(id, false);
-      return;
+      return true;
     }
-    if ((this.#peerVersions.get(id) ?? -1) >= peer.version) return;
+    if ((this.#peerVersions.get(id) ?? -1) >= peer.version) return false;
     const known = this.#peerVersions.has(id);
     this.#peerVersions.set(id, peer.version);
+    // Most peer changes are heartbeats, which change nothing the planner reads: they cost no step.
+    const inputs = plannerInputs(peer);
+    if (known && this.#inputs.get(id) === inputs) return false;
+    this.#inputs.set(id, inputs);
     this.#phases.set(id, peer.phase);
     if (!known) scheduler.addNode({ id, pools: peer.pools, phase: peer.phase, schedulable: this.takesWork(id) });
     else scheduler.setPools(id, peer.pools);
     this.syncDrain(peer);
     // A placement that arrived before its peer was known is applied now.
     this.#syncPlacement(id);
+    return true;
   }
 
   onPlacement(id: string, placement: Placement | undefined): void {
