@@ -11,6 +11,7 @@
 //
 //   DRAINKIT_BENCH_FANOUT=1 tsx bench/index.ts     (from `pnpm bench`)
 //   DRAINKIT_BENCH_WATCHERS=1000 DRAINKIT_BENCH_PEERS=1000 tsx bench/eventFanout.ts
+//   DRAINKIT_BENCH_WATCHER_PROCESSES=2     spread the watchers over 2 child processes (default 1)
 import { fork, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { request } from "node:http";
@@ -28,7 +29,7 @@ const now = (): number => performance.timeOrigin + performance.now();
 
 /** Messages between the server (parent) and the watchers (child). */
 type ToWatchers = { type: "open"; url: string; watchers: number; from: number } | { type: "end"; last: number; committed: [number, number][] };
-type FromWatchers = { type: "ready" } | { type: "result"; lagsMs: number[]; missing: number; events: number };
+type FromWatchers = { type: "ready" } | { type: "result"; lagsMs: number[]; missing: number; events: number; cpuMs: number };
 
 /** The child: opens the watchers, records when each saw each revision, computes lags once told the commit times. */
 async function watcherProcess(): Promise<void> {
@@ -82,7 +83,8 @@ async function watcherProcess(): Promise<void> {
           else lagsMs.push(got - at);
         }
       }
-      send({ type: "result", lagsMs, missing, events });
+      const cpu = process.cpuUsage();
+      send({ type: "result", lagsMs, missing, events, cpuMs: (cpu.user + cpu.system) / 1000 });
       setTimeout(() => process.exit(0), 100);
     });
   });
@@ -93,13 +95,26 @@ async function post(url: string, body: unknown): Promise<void> {
   if (!r.ok) throw new Error(`${url}: ${r.status} ${await r.text()}`);
 }
 
-async function run(watchers: number, peers: number): Promise<{ p50: number; p99: number; max: number; missing: number; revisions: number; events: number; ms: number }> {
+interface FanoutResult {
+  p50: number;
+  p99: number;
+  max: number;
+  missing: number;
+  revisions: number;
+  events: number;
+  ms: number;
+  /** CPU time of the server's process (and the HTTP callers in it) over the changes, and of the watchers' processes over their whole life, ms. */
+  serverCpuMs: number;
+  watchersCpuMs: number;
+}
+
+async function run(watchers: number, peers: number, processes: number): Promise<FanoutResult> {
   const dir = await mkdtemp(join(tmpdir(), "drainkit-bench-fanout-"));
   const silent = new Writable({ write: (_c, _e, cb) => cb() });
   const cp = await startControlPlane({ store: `sqlite:${join(dir, "drainkit.db")}`, listen: "127.0.0.1:0", adminToken: TOKEN, tokenFile: join(dir, "tokens.json"), logLevel: "warn", logDestination: silent });
   const ops: Principal = { id: "ops", scopes: ["mesh.operate"] };
   const ids = Array.from({ length: peers }, (_, i) => `up-${String(i).padStart(5, "0")}`);
-  let child: ChildProcess | undefined;
+  const children: ChildProcess[] = [];
   try {
     await Promise.all(ids.map((id, i) => cp.registry.registerPeer(ops, { id, address: `10.1.${i >> 8}.${i & 255}:80`, pools: ["fleet"], roles: ["edge"] })));
     const from = await cp.store.revision();
@@ -107,19 +122,27 @@ async function run(watchers: number, peers: number): Promise<{ p50: number; p99:
     const reference = cp.registry.watchAll(from, (c) => {
       if (!committed.has(c.revision) && c.kind !== "placement") committed.set(c.revision, now());
     });
-    child = fork(fileURLToPath(import.meta.url), [], { env: { ...process.env, DRAINKIT_BENCH_FANOUT_CHILD: "1" }, execArgv: process.execArgv });
+    // The watchers, spread over `processes` child processes (their parsing is not the server's cost).
     const replies: FromWatchers[] = [];
     let wake: (() => void) | undefined;
-    child.on("message", (m: FromWatchers) => {
-      replies.push(m);
-      wake?.();
-    });
+    for (let k = 0; k < Math.min(processes, watchers); k++) {
+      const child = fork(fileURLToPath(import.meta.url), [], { env: { ...process.env, DRAINKIT_BENCH_FANOUT_CHILD: "1" }, execArgv: process.execArgv });
+      child.on("message", (m: FromWatchers) => {
+        replies.push(m);
+        wake?.();
+      });
+      children.push(child);
+    }
     const next = async (): Promise<FromWatchers> => {
       while (replies.length === 0) await new Promise<void>((r) => (wake = r));
       return replies.shift()!;
     };
-    child.send({ type: "open", url: cp.url, watchers, from } satisfies ToWatchers);
-    await next();
+    children.forEach((child, k) => {
+      const share = Math.floor(watchers / children.length) + (k < watchers % children.length ? 1 : 0);
+      child.send({ type: "open", url: cp.url, watchers: share, from } satisfies ToWatchers);
+    });
+    for (const _ of children) await next();
+    const cpuBefore = process.cpuUsage();
     const start = performance.now();
     for (let w = 0; w < ids.length; w += WAVE) {
       const wave = ids.slice(w, w + WAVE);
@@ -132,12 +155,25 @@ async function run(watchers: number, peers: number): Promise<{ p50: number; p99:
     const last = await cp.store.revision();
     while (!committed.has(last)) await new Promise((r) => setTimeout(r, 5));
     reference.close();
-    child.send({ type: "end", last, committed: [...committed] } satisfies ToWatchers);
-    const result = (await next()) as Extract<FromWatchers, { type: "result" }>;
-    const lags = result.lagsMs.sort((a, b) => a - b);
-    return { p50: quantile(lags, 0.5), p99: quantile(lags, 0.99), max: lags[lags.length - 1] ?? 0, missing: result.missing, revisions: committed.size, events: result.events, ms };
+    for (const child of children) child.send({ type: "end", last, committed: [...committed] } satisfies ToWatchers);
+    const results: Extract<FromWatchers, { type: "result" }>[] = [];
+    for (const _ of children) results.push((await next()) as Extract<FromWatchers, { type: "result" }>);
+    const cpu = process.cpuUsage(cpuBefore);
+    const lags = results.flatMap((r) => r.lagsMs).sort((a, b) => a - b);
+    const sum = (f: (r: (typeof results)[number]) => number): number => results.reduce((s, r) => s + f(r), 0);
+    return {
+      p50: quantile(lags, 0.5),
+      p99: quantile(lags, 0.99),
+      max: lags[lags.length - 1] ?? 0,
+      missing: sum((r) => r.missing),
+      revisions: committed.size,
+      events: sum((r) => r.events),
+      ms,
+      serverCpuMs: (cpu.user + cpu.system) / 1000,
+      watchersCpuMs: sum((r) => r.cpuMs),
+    };
   } finally {
-    child?.kill();
+    for (const child of children) child.kill();
     await cp.shutdown("bench done");
     await rm(dir, { recursive: true, force: true });
   }
@@ -149,9 +185,10 @@ if (process.env["DRAINKIT_BENCH_FANOUT_CHILD"] === "1") {
   const watchers = Number(process.env["DRAINKIT_BENCH_WATCHERS"] ?? 1000);
   const peers = Number(process.env["DRAINKIT_BENCH_PEERS"] ?? 1000);
   const round = (x: number): number => Math.round(x * 10) / 10;
-  const one = await run(1, peers);
+  const processes = Number(process.env["DRAINKIT_BENCH_WATCHER_PROCESSES"] ?? 1);
+  const one = await run(1, peers, 1);
   figure("control-plane.event-fanout.sqlite.w1", one.p99, "ms p99", { p50Ms: round(one.p50), maxMs: round(one.max), peers, revisions: one.revisions, missing: one.missing, changesMs: Math.round(one.ms) });
-  const many = await run(watchers, peers);
+  const many = await run(watchers, peers, processes);
   figure(`control-plane.event-fanout.sqlite.w${watchers}`, many.p99, "ms p99", {
     baseline: one.p99,
     p50Ms: round(many.p50),
@@ -163,6 +200,9 @@ if (process.env["DRAINKIT_BENCH_FANOUT_CHILD"] === "1") {
     eventsReceived: many.events,
     missing: many.missing,
     changesMs: Math.round(many.ms),
+    serverCpuMs: Math.round(many.serverCpuMs),
+    watchersCpuMs: Math.round(many.watchersCpuMs),
+    watcherProcesses: processes,
     target: "p99 <= 100 ms",
   });
 }

@@ -8,6 +8,8 @@
 //   DRAINKIT_BENCH_HEARTBEAT_SECONDS=60                length of each run (default 8)
 //   DRAINKIT_BENCH_HEARTBEAT_STORES=sqlite,etcd        stores (default sqlite; etcd is a 3-member cluster)
 //   DRAINKIT_BENCH_HEARTBEAT_CONNECTIONS=256           sockets the simulated agents share (default 256)
+//   DRAINKIT_BENCH_HEARTBEAT_SAMPLE_S=30               RSS / DB size / heap sampled this often (printed in the figure)
+//   DRAINKIT_BENCH_VERBOSE=1                           print each sample on stderr as it is taken
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -91,6 +93,10 @@ async function run(storeLabel: string, store: string, size: () => Promise<number
     let warm: { rss: number; db: number; reports: number; at: number } | undefined;
     const rssStart = await server.rssMb();
     const dbStart = await size();
+    // RSS, DB size and the V8 heap used every 30 s (DRAINKIT_BENCH_HEARTBEAT_SAMPLE_S), to tell a leak (steady growth) from warm-up (a plateau).
+    const sampleMs = Number(process.env["DRAINKIT_BENCH_HEARTBEAT_SAMPLE_S"] ?? 30) * 1000;
+    const samples: { s: number; rssMb: number; dbMb: number; heapUsedMb?: number }[] = [];
+    let nextSample = sampleMs;
     // One ticker fires every agent whose slot has come: agent i reports at i/N of each interval.
     while (performance.now() - start < SECONDS * 1000) {
       const elapsed = performance.now() - start;
@@ -100,6 +106,12 @@ async function run(storeLabel: string, store: string, size: () => Promise<number
         latencies.length = 0;
         commits.length = 0;
         warm = { rss: await server.rssMb(), db: await size(), reports, at: performance.now() };
+      }
+      if (elapsed >= nextSample) {
+        nextSample += sampleMs;
+        const heap = server.memory()?.heapUsedMb;
+        samples.push({ s: Math.round(elapsed / 1000), rssMb: round(await server.rssMb()), dbMb: round(await size()), ...(heap === undefined ? {} : { heapUsedMb: heap }) });
+        if (process.env["DRAINKIT_BENCH_VERBOSE"] === "1") process.stderr.write(`${storeLabel} ${agents}@${intervalMs}: ${JSON.stringify(samples.at(-1))} reports ${reports} errors ${errors}\n`);
       }
       await sleep(5);
     }
@@ -123,6 +135,7 @@ async function run(storeLabel: string, store: string, size: () => Promise<number
       warmUpSeconds: warmUpMs / 1000,
       rssMb: { start: round(rssStart), afterWarmUp: round(warm?.rss ?? Number.NaN), end: round(await server.rssMb()) },
       dbMb: { start: round(dbStart), afterWarmUp: round(warm?.db ?? Number.NaN), end: round(await size()) },
+      samples,
       historyWindowSeconds: compactionMs / 1000,
       sharedSockets: CONNECTIONS,
     });

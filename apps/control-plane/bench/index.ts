@@ -3,9 +3,11 @@
 // the same run, and against the issue-19 targets: the same registry
 // in-process on a SQLite store, raw store transactions, etcd. Then the
 // workload-move drain bench (./workloadMoves.ts), heartbeats of a simulated
-// fleet (./heartbeats.ts) and drain reaction through a real agent
-// (./drainReaction.ts), each short by default (see their env switches;
-// DRAINKIT_BENCH_FLEET=0 skips the last two) and, with
+// fleet (./heartbeats.ts), drain reaction through a real agent
+// (./drainReaction.ts) and a rolling upgrade of real agents
+// (./rollingUpgrade.ts: 100 hosts; DRAINKIT_BENCH_ROLLING=1000 for the
+// issue's figure), each short by default (see their env switches;
+// DRAINKIT_BENCH_FLEET=0 skips the last three) and, with
 // DRAINKIT_BENCH_FANOUT=1, the event feed's fan-out (./eventFanout.ts).
 // Prints figures; asserts nothing about time.
 import { mkdtemp, rm } from "node:fs/promises";
@@ -115,6 +117,7 @@ if (process.env["DRAINKIT_BENCH_MOVES"] !== "0") await import("./workloadMoves.t
 if (process.env["DRAINKIT_BENCH_FLEET"] !== "0") {
   await import("./heartbeats.ts");
   await import("./drainReaction.ts");
+  await import("./rollingUpgrade.ts");
 }
 
 // 1,000 SSE watchers on /control/events through a 1,000-peer rolling upgrade: minutes on this machine, so behind a switch.

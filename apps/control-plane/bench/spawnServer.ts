@@ -10,7 +10,16 @@ export interface BenchServer {
   readonly pid: number;
   /** Resident set size of the server process, MB (from /proc). */
   rssMb(): Promise<number>;
+  /** The server's own last memory line (V8 heap used / total, external), MB; undefined before the first. */
+  memory(): ServerMemory | undefined;
   stop(): Promise<void>;
+}
+
+export interface ServerMemory {
+  readonly heapUsedMb: number;
+  readonly heapTotalMb: number;
+  readonly externalMb: number;
+  readonly arrayBuffersMb: number;
 }
 
 const entry = fileURLToPath(new URL("./benchServer.ts", import.meta.url));
@@ -29,12 +38,21 @@ export async function spawnServer(env: { store: string; token: string; dir: stri
       ...(env.compactionMs === undefined ? {} : { DRAINKIT_BENCH_COMPACTION_MS: String(env.compactionMs) }),
     },
   });
+  let memory: ServerMemory | undefined;
   const first = await new Promise<{ url: string; grpc?: string }>((resolve, reject) => {
     let buffered = "";
+    let listening = false;
     child.stdout!.on("data", (d: Buffer) => {
       buffered += d.toString();
-      const nl = buffered.indexOf("\n");
-      if (nl >= 0) resolve(JSON.parse(buffered.slice(0, nl)) as { url: string; grpc?: string });
+      for (let nl = buffered.indexOf("\n"); nl >= 0; nl = buffered.indexOf("\n")) {
+        const line = JSON.parse(buffered.slice(0, nl)) as { url: string; grpc?: string } | { memory: ServerMemory };
+        buffered = buffered.slice(nl + 1);
+        if ("memory" in line) memory = line.memory;
+        else if (!listening) {
+          listening = true;
+          resolve(line);
+        }
+      }
     });
     child.once("exit", (code) => reject(new Error(`bench server exited (code ${code}) before listening`)));
   });
@@ -46,6 +64,7 @@ export async function spawnServer(env: { store: string; token: string; dir: stri
       const kb = /VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, "utf8"))?.[1];
       return Number(kb) / 1024;
     },
+    memory: () => memory,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
