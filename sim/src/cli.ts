@@ -6,8 +6,7 @@ import { Command, InvalidArgumentError } from "commander";
 import type { SingleBar } from "cli-progress";
 import { isDrainkitError } from "@drainkit/core";
 import { locateScenario } from "./scenario/load.ts";
-import type { SimMode } from "./fullstack/runScenario.ts";
-import { runInMode } from "./runMode.ts";
+import { runScenario, type SimMode } from "./fullstack/runScenario.ts";
 import { humanSummary, jsonReport, replayCommand } from "./report/summary.ts";
 import { parseSeeds, sweep } from "./sweep/sweep.ts";
 
@@ -50,7 +49,7 @@ program
     const showBar = opts.json !== true && process.stderr.isTTY === true;
     const bar = showBar ? await progressBar("{bar} {percentage}% | {value}/{total} s simulated | {events} events") : undefined;
     if (bar !== undefined) bar.start(Math.round(scenario.durationMs / 1000), 0, { events: 0 });
-    const report = await runInMode(scenario, {
+    const report = await runScenario(scenario, {
       ...(opts.mode === undefined ? {} : { mode: opts.mode }),
       ...(opts.nodes === undefined ? {} : { nodes: opts.nodes }),
       ...(opts.seed === undefined ? {} : { seed: opts.seed }),

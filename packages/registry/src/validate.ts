@@ -12,16 +12,12 @@ const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,252}$/;
 const MAX_PLACEMENT = 10_000;
 
 /** Whether `id` could name a peer, rollout or move: an id that cannot is simply not found. */
-export function isId(id: string): boolean {
-  return ID_PATTERN.test(id);
-}
-
-function isIdValue(id: unknown): id is string {
+export function isId(id: unknown): id is string {
   return typeof id === "string" && ID_PATTERN.test(id);
 }
 
 export function validateId(field: string, id: unknown): string {
-  if (typeof id !== "string" || !ID_PATTERN.test(id)) {
+  if (!isId(id)) {
     throw new ValidationError(field, "use 1-253 characters: letters, digits, '.', '_', ':', '@' or '-', starting with a letter or digit");
   }
   return id;
@@ -58,11 +54,11 @@ export function validatePlacement(v: unknown): PlacedWorkload[] {
     if (typeof entry !== "object" || entry === null || Array.isArray(entry)) throw new ValidationError(`placement[${i}]`, "expected { id, owner? }");
     const e = entry as Record<string, unknown>;
     // Field names are built only for an error: every heartbeat carries the whole list.
-    const id = isIdValue(e["id"]) ? e["id"] : validateId(`placement[${i}].id`, e["id"]);
+    const id = isId(e["id"]) ? e["id"] : validateId(`placement[${i}].id`, e["id"]);
     if (seen.has(id)) throw new ValidationError(`placement[${i}].id`, `"${id}" is listed twice`);
     seen.add(id);
     if (e["owner"] === undefined) return { id };
-    const owner = isIdValue(e["owner"]) ? e["owner"] : validateId(`placement[${i}].owner`, e["owner"]);
+    const owner = isId(e["owner"]) ? e["owner"] : validateId(`placement[${i}].owner`, e["owner"]);
     if (owner === id) throw new ValidationError(`placement[${i}].owner`, "a workload cannot own itself");
     return { id, owner };
   });

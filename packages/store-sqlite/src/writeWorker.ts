@@ -39,15 +39,14 @@ try {
   openFailure = failureOf(error);
 }
 
-let queue: { id: number; request: WriteRequest }[] = [];
+const queue: { id: number; request: WriteRequest }[] = [];
 let closing = false;
 let flushQueued = false;
 
 const flush = (): void => {
   flushQueued = false;
   while (queue.length > 0) {
-    const batch = queue.slice(0, BATCH_LIMIT);
-    queue = queue.slice(batch.length);
+    const batch = queue.splice(0, BATCH_LIMIT);
     const replies: WriteReply[] =
       write === undefined ? batch.map(() => ({ ok: false, failure: openFailure ?? { message: "the write connection is not open" } })) : write(batch.map((b) => b.request));
     port.postMessage({ replies: batch.map((b, i) => ({ id: b.id, reply: replies[i]! })) } satisfies FromWorker);

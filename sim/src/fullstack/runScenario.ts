@@ -1,7 +1,6 @@
 import { Simulation } from "../Simulation.ts";
 import type { Scenario } from "../scenario/types.ts";
 import type { SimReport, SimulationOptions } from "../simulation/types.ts";
-import { FullStackSimulation } from "./FullStackSimulation.ts";
 
 /** `core`: core driven, the control plane and agents modelled; `full-stack`: the shipped registry, controllers and agents. */
 export type SimMode = "core" | "full-stack";
@@ -14,17 +13,21 @@ export function modeOf(scenario: Scenario, override?: SimMode): SimMode {
 /**
  * Runs `scenario` in its mode (or `options.mode`). Full-stack mode takes the
  * seed, node count, trace and progress options; core mode takes them all.
+ * The full-stack simulation is loaded only when a run asks for it: a core-mode
+ * run does not load the registry, the control plane, the agents or the HTTP
+ * client (about half of the modules a start-up loaded, and most of its time).
  *
  * @example
  * const report = await runScenario(loadScenario("rolling-1k"), { seed: 7, mode: "full-stack" });
  */
-export function runScenario(scenario: Scenario, options: SimulationOptions & { readonly mode?: SimMode } = {}): Promise<SimReport> {
+export async function runScenario(scenario: Scenario, options: SimulationOptions & { readonly mode?: SimMode } = {}): Promise<SimReport> {
   const { mode, ...rest } = options;
   if (modeOf(scenario, mode) === "core") {
     const partition = scenario.faults?.find((f) => f.type === "agent-partition");
-    if (partition !== undefined) return Promise.reject(new Error(`fault "agent-partition" needs the full-stack mode (--mode full-stack): the core mode has no network between agents and the control plane`));
+    if (partition !== undefined) throw new Error(`fault "agent-partition" needs the full-stack mode (--mode full-stack): the core mode has no network between agents and the control plane`);
     return new Simulation(scenario, rest).run();
   }
+  const { FullStackSimulation } = await import("./FullStackSimulation.ts");
   return new FullStackSimulation(scenario, {
     ...(rest.seed === undefined ? {} : { seed: rest.seed }),
     ...(rest.nodes === undefined ? {} : { nodes: rest.nodes }),

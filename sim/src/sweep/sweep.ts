@@ -3,8 +3,7 @@ import { Worker } from "node:worker_threads";
 import type { InvariantViolation } from "../model/invariants.ts";
 import type { Scenario } from "../scenario/types.ts";
 import type { SimReport } from "../Simulation.ts";
-import type { SimMode } from "../fullstack/runScenario.ts";
-import { runInMode } from "../runMode.ts";
+import { runScenario, type SimMode } from "../fullstack/runScenario.ts";
 
 // Installed, this file is dist/sweep/sweep.js and its worker plain JavaScript; in the
 // workspace the worker is TypeScript and gets tsx, as the sources always have.
@@ -106,7 +105,7 @@ export async function sweep(
     options.onResult?.(r, results.length);
   };
   if (workers === 1) {
-    for (const seed of queue) record(toSeedResult(await runInMode(scenario, { seed, ...(options.nodes === undefined ? {} : { nodes: options.nodes }), ...(options.mode === undefined ? {} : { mode: options.mode }) })));
+    for (const seed of queue) record(toSeedResult(await runScenario(scenario, { seed, ...(options.nodes === undefined ? {} : { nodes: options.nodes }), ...(options.mode === undefined ? {} : { mode: options.mode }) })));
   } else {
     await Promise.all(
       Array.from({ length: workers }, () =>

@@ -1,7 +1,6 @@
 // Runs simulations for the seeds the parent hands over, one message per seed.
 import { parentPort, workerData } from "node:worker_threads";
-import type { SimMode } from "../fullstack/runScenario.ts";
-import { runInMode } from "../runMode.ts";
+import { runScenario, type SimMode } from "../fullstack/runScenario.ts";
 import type { Scenario } from "../scenario/types.ts";
 import { toSeedResult } from "./sweep.ts";
 
@@ -12,5 +11,5 @@ port.on("message", (msg: { seed: number } | { done: true }) => {
     port.close();
     return;
   }
-  void runInMode(scenario, { seed: msg.seed, ...(nodes === undefined ? {} : { nodes }), ...(mode === undefined ? {} : { mode }) }).then((report) => port.postMessage(toSeedResult(report)));
+  void runScenario(scenario, { seed: msg.seed, ...(nodes === undefined ? {} : { nodes }), ...(mode === undefined ? {} : { mode }) }).then((report) => port.postMessage(toSeedResult(report)));
 });

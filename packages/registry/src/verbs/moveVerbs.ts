@@ -80,9 +80,9 @@ export function moveVerbs(ctx: RegistryContext): MoveLedger {
       // An agent's report keeps no idempotency record (its key is still audited): the state machine makes a repeat a
       // no-op (applyMoveReport), and a record per step was a third of a move's bytes. An operator's keeps its record,
       // so reusing a key for another report is still refused.
-      const remember = hasScope(principal, "mesh.operate");
-      return ctx.mutate({ principal, action: "reportMove", target: `move/${id}`, options, request: report, etagBefore: () => before, remember }, async () => {
-        if (!hasScope(principal, "mesh.operate")) requireScope(principal, "mesh.agent", "reportMove");
+      const operator = hasScope(principal, "mesh.operate");
+      return ctx.mutate({ principal, action: "reportMove", target: `move/${id}`, options, request: report, etagBefore: () => before, remember: operator }, async () => {
+        if (!operator) requireScope(principal, "mesh.agent", "reportMove");
         const r = validateMoveReport(report);
         const got = isId(id) ? await view.getForWrite(moveKey(id)) : undefined;
         if (got === undefined) throw new NotFoundError("move", id);

@@ -33,11 +33,6 @@ export interface StallReport {
 }
 
 /**
- * What the leader's move planner knows between steps, and how each change of
- * the feed (a peer, a placement, a move) updates it and core's
- * {@link DrainScheduler}. Versions and generations make replays no-ops.
- */
-/**
  * Everything of a peer that {@link MovePlannerState.onPeer} reads: its phase
  * (whether it takes work, its drain starting, failing or ending), its pools,
  * its drain's epoch and deadline, and the reason of a failed drain. A change
@@ -49,6 +44,11 @@ function plannerInputs(peer: Peer): string {
   return `${peer.phase}\u0000${peer.pools.join(",")}\u0000${drain === undefined ? "" : `${drain.epoch}:${drain.deadline}`}\u0000${peer.phase === "failed" ? (peer.status?.reason ?? "") : ""}`;
 }
 
+/**
+ * What the leader's move planner knows between steps, and how each change of
+ * the feed (a peer, a placement, a move) updates it and core's
+ * {@link DrainScheduler}. Versions and generations make replays no-ops.
+ */
 export class MovePlannerState {
   readonly #o: MovePlannerStateOptions;
   readonly #scheduler: DrainScheduler;
